@@ -1,0 +1,666 @@
+//! Exact decimal strings ↔ fixed-point integers, with no float in between.
+//!
+//! Venues send prices and sizes as decimal strings (`"61659.70"`,
+//! `"0.00100000"`). [`Increment`] turns such a string into a whole number of
+//! ticks or lots and back, exactly; [`Decimal`] holds the few exact values that
+//! are not on a grid (minimum notional, fee rates).
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// Longest decimal string accepted, in bytes. Venue strings are far shorter;
+/// the cap bounds the work done on hostile input.
+pub const MAX_DECIMAL_LEN: usize = 40;
+
+/// Most fractional digits an [`Increment`] or [`Decimal`] may declare.
+pub const MAX_SCALE: u8 = 18;
+
+const POW10: [u64; 20] = {
+    let mut table = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
+/// Why a decimal string or value was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DecimalError {
+    /// The string was empty.
+    #[error("empty decimal string")]
+    Empty,
+    /// A byte that is not a digit, a leading `-` or one `.`.
+    #[error("invalid byte {byte:#04x} at position {pos}")]
+    InvalidByte {
+        /// The offending byte.
+        byte: u8,
+        /// Its position in the input.
+        pos: usize,
+    },
+    /// No digit before the point, or none after it (`".5"`, `"1."`, `"-"`).
+    #[error("missing digits around the decimal point")]
+    MissingDigits,
+    /// Longer than [`MAX_DECIMAL_LEN`] bytes, or more than [`MAX_SCALE`] decimals.
+    #[error("too many digits")]
+    TooManyDigits,
+    /// The value does not fit the 64-bit fixed-point range.
+    #[error("value out of the 64-bit fixed-point range")]
+    Overflow,
+    /// The value is not a whole multiple of the increment (off the tick or lot grid).
+    #[error("value is not a multiple of the increment")]
+    OffGrid,
+    /// A negative value where only non-negative ones make sense (sizes).
+    #[error("negative value where a non-negative one is required")]
+    Negative,
+    /// An increment of zero: nothing could be expressed in its units.
+    #[error("increment must be greater than zero")]
+    ZeroIncrement,
+}
+
+/// Parses `s` as an exact decimal scaled by 10^`scale`, returning the sign and
+/// the magnitude. Digits beyond `scale` must be zeros, or the value is off grid.
+#[inline]
+fn parse_scaled(s: &[u8], scale: u8) -> Result<(bool, u64), DecimalError> {
+    if s.is_empty() {
+        return Err(DecimalError::Empty);
+    }
+    if s.len() > MAX_DECIMAL_LEN {
+        return Err(DecimalError::TooManyDigits);
+    }
+    let negative = s[0] == b'-';
+    let start = usize::from(negative);
+    let mut acc: u64 = 0;
+    let mut i = start;
+    while i < s.len() && s[i] != b'.' {
+        acc = push_digit(acc, s[i], i)?;
+        i += 1;
+    }
+    if i == start {
+        return Err(DecimalError::MissingDigits);
+    }
+    let mut frac_digits: u8 = 0;
+    if i < s.len() {
+        i += 1; // the point
+        if i == s.len() {
+            return Err(DecimalError::MissingDigits);
+        }
+        while i < s.len() {
+            if frac_digits < scale {
+                acc = push_digit(acc, s[i], i)?;
+                frac_digits += 1;
+            } else if s[i] != b'0' {
+                return Err(if s[i].is_ascii_digit() {
+                    DecimalError::OffGrid
+                } else {
+                    DecimalError::InvalidByte { byte: s[i], pos: i }
+                });
+            }
+            i += 1;
+        }
+    }
+    let acc = acc
+        .checked_mul(POW10[usize::from(scale - frac_digits)])
+        .ok_or(DecimalError::Overflow)?;
+    Ok((negative, acc))
+}
+
+#[inline(always)]
+fn push_digit(acc: u64, byte: u8, pos: usize) -> Result<u64, DecimalError> {
+    let digit = byte.wrapping_sub(b'0');
+    if digit > 9 {
+        return Err(DecimalError::InvalidByte { byte, pos });
+    }
+    acc.checked_mul(10)
+        .and_then(|a| a.checked_add(u64::from(digit)))
+        .ok_or(DecimalError::Overflow)
+}
+
+/// Number of digits after the point in a decimal string, or an error if the
+/// string is not a plain decimal.
+fn fraction_digits(s: &[u8]) -> Result<u8, DecimalError> {
+    let digits = s
+        .iter()
+        .position(|&b| b == b'.')
+        .map_or(0, |dot| s.len() - dot - 1);
+    u8::try_from(digits)
+        .ok()
+        .filter(|&d| d <= MAX_SCALE)
+        .ok_or(DecimalError::TooManyDigits)
+}
+
+/// A venue's grid step for prices (tick) or quantities (lot), such as `"0.10"`.
+///
+/// Prices and quantities are counted in whole steps; the increment converts
+/// between those counts and the venue's decimal strings. It keeps the number
+/// of decimals it was written with, so `"0.10"` renders prices as `61659.70`,
+/// the way the venue prints them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Increment {
+    /// The step in units of 10^-`scale`, with trailing zeros removed (`0.10` → 1).
+    step: u64,
+    /// Decimal scale of `step`.
+    scale: u8,
+    /// Decimals the venue writes (`0.10` → 2).
+    decimals: u8,
+    /// The step in units of 10^-`decimals` (`0.10` → 10).
+    display_step: u64,
+}
+
+impl Increment {
+    /// Parses an increment such as `"0.10"` or `"0.00100000"`.
+    pub fn parse(s: &str) -> Result<Self, DecimalError> {
+        let decimals = fraction_digits(s.as_bytes())?;
+        let (negative, display_step) = parse_scaled(s.as_bytes(), decimals)?;
+        if display_step == 0 {
+            return Err(DecimalError::ZeroIncrement);
+        }
+        if negative {
+            return Err(DecimalError::Negative);
+        }
+        let (mut step, mut scale) = (display_step, decimals);
+        while scale > 0 && step % 10 == 0 {
+            step /= 10;
+            scale -= 1;
+        }
+        Ok(Self {
+            step,
+            scale,
+            decimals,
+            display_step,
+        })
+    }
+
+    /// Decimals used when rendering values on this grid.
+    pub const fn decimals(&self) -> u8 {
+        self.decimals
+    }
+
+    /// The increment itself as an exact decimal.
+    pub fn as_decimal(&self) -> Decimal {
+        Decimal::normalised(i128::from(self.step), self.scale)
+    }
+
+    /// Parses a venue string into a signed count of steps. Exact: a value off
+    /// the grid is [`DecimalError::OffGrid`], never rounded.
+    #[inline]
+    pub fn steps(&self, s: &[u8]) -> Result<i64, DecimalError> {
+        let (negative, magnitude) = parse_scaled(s, self.scale)?;
+        let count = self.count(magnitude)?;
+        let count = i64::try_from(count).map_err(|_| DecimalError::Overflow)?;
+        Ok(if negative { -count } else { count })
+    }
+
+    /// Parses a venue string into a non-negative count of steps.
+    #[inline]
+    pub fn steps_unsigned(&self, s: &[u8]) -> Result<u64, DecimalError> {
+        let (negative, magnitude) = parse_scaled(s, self.scale)?;
+        if negative && magnitude != 0 {
+            return Err(DecimalError::Negative);
+        }
+        self.count(magnitude)
+    }
+
+    #[inline(always)]
+    fn count(&self, magnitude: u64) -> Result<u64, DecimalError> {
+        // Power-of-ten grids (the common case) need no division.
+        if self.step == 1 {
+            Ok(magnitude)
+        } else if magnitude % self.step == 0 {
+            Ok(magnitude / self.step)
+        } else {
+            Err(DecimalError::OffGrid)
+        }
+    }
+
+    /// `steps` × increment as a float, for signals and analytics only.
+    pub fn to_f64(&self, steps: i64) -> f64 {
+        steps as f64 * self.display_step as f64 / POW10[usize::from(self.decimals)] as f64
+    }
+
+    /// Renders `steps` × increment with the increment's decimals (`61659.70`).
+    pub fn display(&self, steps: i64) -> DecimalText {
+        DecimalText::render(steps, self.display_step, self.decimals, false)
+    }
+
+    /// Renders `steps` × increment with trailing fractional zeros removed
+    /// (`61659.7`, `3366`), as OKX writes values in its checksum strings.
+    pub fn display_trimmed(&self, steps: i64) -> DecimalText {
+        DecimalText::render(steps, self.display_step, self.decimals, true)
+    }
+}
+
+impl std::str::FromStr for Increment {
+    type Err = DecimalError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for Increment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.display(1).as_str())
+    }
+}
+
+/// A rendered decimal held on the stack: formatting one never allocates.
+#[derive(Clone, Copy)]
+pub struct DecimalText {
+    buf: [u8; 48],
+    start: u8,
+}
+
+impl DecimalText {
+    fn render(steps: i64, display_step: u64, decimals: u8, trim: bool) -> Self {
+        // |steps| × display_step < 2^63 × 2^64, so the magnitude fits in u128.
+        let mut value = u128::from(steps.unsigned_abs()) * u128::from(display_step);
+        let mut buf = [0u8; 48];
+        let mut pos = buf.len();
+        let mut frac_left = decimals;
+        let mut skipping_zeros = trim;
+        while frac_left > 0 {
+            let digit = (value % 10) as u8;
+            value /= 10;
+            frac_left -= 1;
+            if skipping_zeros && digit == 0 {
+                continue;
+            }
+            skipping_zeros = false;
+            pos -= 1;
+            buf[pos] = b'0' + digit;
+        }
+        if pos < buf.len() {
+            pos -= 1;
+            buf[pos] = b'.';
+        }
+        loop {
+            pos -= 1;
+            buf[pos] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                break;
+            }
+        }
+        if steps < 0 {
+            pos -= 1;
+            buf[pos] = b'-';
+        }
+        // `pos` < 48 always: at most 39 digits, a point and a sign.
+        Self {
+            buf,
+            start: pos as u8,
+        }
+    }
+
+    /// The rendered text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits, '.' and '-' are written.
+        std::str::from_utf8(&self.buf[usize::from(self.start)..]).unwrap_or_default()
+    }
+
+    /// The rendered text as bytes, e.g. for hashing.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[usize::from(self.start)..]
+    }
+}
+
+impl fmt::Display for DecimalText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl fmt::Debug for DecimalText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// An exact decimal off any grid: minimum notional, fee rates, notionals.
+///
+/// Always normalised (no trailing fractional zeros), so `==` compares values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Decimal {
+    mantissa: i128,
+    scale: u8,
+}
+
+impl Decimal {
+    /// Zero.
+    pub const ZERO: Self = Self {
+        mantissa: 0,
+        scale: 0,
+    };
+
+    fn normalised(mut mantissa: i128, mut scale: u8) -> Self {
+        while scale > 0 && mantissa % 10 == 0 {
+            mantissa /= 10;
+            scale -= 1;
+        }
+        Self { mantissa, scale }
+    }
+
+    /// Parses a decimal string such as `"0.0002"` or `"-0.00005"`.
+    pub fn parse(s: &str) -> Result<Self, DecimalError> {
+        let scale = fraction_digits(s.as_bytes())?;
+        let (negative, magnitude) = parse_scaled(s.as_bytes(), scale)?;
+        let mantissa = i128::from(magnitude);
+        Ok(Self::normalised(
+            if negative { -mantissa } else { mantissa },
+            scale,
+        ))
+    }
+
+    /// `steps` of `increment`, exactly.
+    pub fn from_steps(steps: i64, increment: &Increment) -> Self {
+        Self::normalised(
+            i128::from(steps) * i128::from(increment.step),
+            increment.scale,
+        )
+    }
+
+    /// The exact product, or `None` if it leaves the representable range.
+    pub fn checked_mul(self, rhs: Self) -> Option<Self> {
+        let mantissa = self.mantissa.checked_mul(rhs.mantissa)?;
+        let scale = self.scale.checked_add(rhs.scale)?;
+        (scale <= 2 * MAX_SCALE).then(|| Self::normalised(mantissa, scale))
+    }
+
+    /// The value as a float, for analytics only.
+    pub fn to_f64(self) -> f64 {
+        self.mantissa as f64 / 10f64.powi(i32::from(self.scale))
+    }
+
+    /// Whether the value is below zero.
+    pub const fn is_negative(self) -> bool {
+        self.mantissa < 0
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Align scales; fall back to floats only if alignment would overflow,
+        // which needs values near 10^20 with 18 decimals.
+        let (a, b) = match self.scale.cmp(&other.scale) {
+            Ordering::Equal => (Some(self.mantissa), Some(other.mantissa)),
+            Ordering::Less => (
+                self.mantissa
+                    .checked_mul(10i128.pow(u32::from(other.scale - self.scale))),
+                Some(other.mantissa),
+            ),
+            Ordering::Greater => (
+                Some(self.mantissa),
+                other
+                    .mantissa
+                    .checked_mul(10i128.pow(u32::from(self.scale - other.scale))),
+            ),
+        };
+        match (a, b) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            _ => self.to_f64().total_cmp(&other.to_f64()),
+        }
+    }
+}
+
+impl PartialOrd for Decimal {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::str::FromStr for Decimal {
+    type Err = DecimalError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let divisor = 10u128.pow(u32::from(self.scale));
+        let magnitude = self.mantissa.unsigned_abs();
+        let sign = if self.mantissa < 0 { "-" } else { "" };
+        let int = magnitude / divisor;
+        if self.scale == 0 {
+            write!(f, "{sign}{int}")
+        } else {
+            let frac = magnitude % divisor;
+            let width = usize::from(self.scale);
+            write!(f, "{sign}{int}.{frac:0width$}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inc(s: &str) -> Increment {
+        Increment::parse(s).unwrap()
+    }
+
+    #[test]
+    fn parses_venue_strings_exactly() {
+        struct Case {
+            label: &'static str,
+            increment: &'static str,
+            input: &'static str,
+            expected: Result<i64, DecimalError>,
+        }
+        let cases = [
+            Case {
+                label: "futures price",
+                increment: "0.10",
+                input: "61659.70",
+                expected: Ok(616_597),
+            },
+            Case {
+                label: "no fraction",
+                increment: "0.10",
+                input: "61659",
+                expected: Ok(616_590),
+            },
+            Case {
+                label: "spot qty, extra zeros",
+                increment: "0.001",
+                input: "0.00100000",
+                expected: Ok(1),
+            },
+            Case {
+                label: "zero size",
+                increment: "0.001",
+                input: "0.000",
+                expected: Ok(0),
+            },
+            Case {
+                label: "negative price",
+                increment: "0.01",
+                input: "-37.63",
+                expected: Ok(-3763),
+            },
+            Case {
+                label: "tick of 5",
+                increment: "5",
+                input: "61665",
+                expected: Ok(12_333),
+            },
+            Case {
+                label: "tick of 0.5",
+                increment: "0.5",
+                input: "100.5",
+                expected: Ok(201),
+            },
+            Case {
+                label: "off tick 0.10",
+                increment: "0.10",
+                input: "61659.75",
+                expected: Err(DecimalError::OffGrid),
+            },
+            Case {
+                label: "off tick 0.5",
+                increment: "0.5",
+                input: "100.3",
+                expected: Err(DecimalError::OffGrid),
+            },
+            Case {
+                label: "off tick of 5",
+                increment: "5",
+                input: "61666",
+                expected: Err(DecimalError::OffGrid),
+            },
+            Case {
+                label: "empty",
+                increment: "0.1",
+                input: "",
+                expected: Err(DecimalError::Empty),
+            },
+            Case {
+                label: "letters",
+                increment: "0.1",
+                input: "12a.5",
+                expected: Err(DecimalError::InvalidByte { byte: b'a', pos: 2 }),
+            },
+            Case {
+                label: "two points",
+                increment: "0.1",
+                input: "1.2.3",
+                expected: Err(DecimalError::InvalidByte { byte: b'.', pos: 3 }),
+            },
+            Case {
+                label: "exponent",
+                increment: "0.1",
+                input: "1e5",
+                expected: Err(DecimalError::InvalidByte { byte: b'e', pos: 1 }),
+            },
+            Case {
+                label: "plus sign",
+                increment: "0.1",
+                input: "+1",
+                expected: Err(DecimalError::InvalidByte { byte: b'+', pos: 0 }),
+            },
+            Case {
+                label: "bare point",
+                increment: "0.1",
+                input: ".5",
+                expected: Err(DecimalError::MissingDigits),
+            },
+            Case {
+                label: "trailing point",
+                increment: "0.1",
+                input: "5.",
+                expected: Err(DecimalError::MissingDigits),
+            },
+            Case {
+                label: "bare minus",
+                increment: "0.1",
+                input: "-",
+                expected: Err(DecimalError::MissingDigits),
+            },
+            Case {
+                label: "overflow",
+                increment: "0.1",
+                input: "99999999999999999999",
+                expected: Err(DecimalError::Overflow),
+            },
+            Case {
+                label: "overflow i64",
+                increment: "1",
+                input: "9223372036854775808",
+                expected: Err(DecimalError::Overflow),
+            },
+            Case {
+                label: "i64 max",
+                increment: "1",
+                input: "9223372036854775807",
+                expected: Ok(i64::MAX),
+            },
+            Case {
+                label: "too long",
+                increment: "0.1",
+                input: "1.00000000000000000000000000000000000000000",
+                expected: Err(DecimalError::TooManyDigits),
+            },
+            Case {
+                label: "unicode digit",
+                increment: "0.1",
+                input: "١",
+                expected: Err(DecimalError::InvalidByte { byte: 0xd9, pos: 0 }),
+            },
+        ];
+        for case in cases {
+            let got = inc(case.increment).steps(case.input.as_bytes());
+            assert_eq!(got, case.expected, "{}", case.label);
+        }
+    }
+
+    #[test]
+    fn unsigned_refuses_negative_but_not_negative_zero() {
+        let lot = inc("0.001");
+        assert_eq!(lot.steps_unsigned(b"-0.001"), Err(DecimalError::Negative));
+        assert_eq!(lot.steps_unsigned(b"-0.000"), Ok(0));
+    }
+
+    #[test]
+    fn increments_refuse_nonsense() {
+        assert_eq!(Increment::parse("0"), Err(DecimalError::ZeroIncrement));
+        assert_eq!(Increment::parse("0.000"), Err(DecimalError::ZeroIncrement));
+        assert_eq!(Increment::parse("-0.1"), Err(DecimalError::Negative));
+        assert_eq!(
+            Increment::parse("0.0000000000000000001"),
+            Err(DecimalError::TooManyDigits)
+        );
+        assert!(Increment::parse("abc").is_err());
+    }
+
+    #[test]
+    fn renders_back_exactly() {
+        let tick = inc("0.10");
+        assert_eq!(tick.display(616_597).as_str(), "61659.70");
+        assert_eq!(tick.display_trimmed(616_597).as_str(), "61659.7");
+        assert_eq!(tick.display_trimmed(616_590).as_str(), "61659");
+        assert_eq!(tick.display(-5).as_str(), "-0.50");
+        assert_eq!(tick.display(0).as_str(), "0.00");
+        assert_eq!(inc("5").display(12_333).as_str(), "61665");
+        assert_eq!(inc("0.00000001").display(1).as_str(), "0.00000001");
+        assert_eq!(inc("1").display(i64::MIN).as_str(), "-9223372036854775808");
+        assert_eq!(tick.to_string(), "0.10");
+        assert!((tick.to_f64(616_597) - 61659.7).abs() < 1e-9);
+    }
+
+    #[test]
+    fn decimals_compare_by_value() {
+        let a = Decimal::parse("100").unwrap();
+        let b = Decimal::parse("100.000").unwrap();
+        assert_eq!(a, b);
+        assert!(Decimal::parse("0.0002").unwrap() < Decimal::parse("0.0005").unwrap());
+        assert!(Decimal::parse("-0.00005").unwrap().is_negative());
+        assert_eq!(Decimal::parse("-0.000050").unwrap().to_string(), "-0.00005");
+        let notional = Decimal::from_steps(616_597, &inc("0.10"))
+            .checked_mul(Decimal::from_steps(3, &inc("0.001")))
+            .unwrap();
+        assert_eq!(notional.to_string(), "184.9791");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..60)) {
+            let _ = inc("0.10").steps(&bytes);
+            let _ = inc("7").steps_unsigned(&bytes);
+            if let Ok(s) = std::str::from_utf8(&bytes) {
+                let _ = Increment::parse(s);
+                let _ = Decimal::parse(s);
+            }
+        }
+
+        #[test]
+        fn display_then_parse_is_identity(steps in -(1i64 << 50)..(1i64 << 50), inc_idx in 0usize..5) {
+            let grid = ["0.10", "0.001", "5", "0.5", "0.00000001"][inc_idx];
+            let increment = inc(grid);
+            let text = increment.display(steps);
+            proptest::prop_assert_eq!(increment.steps(text.as_bytes()), Ok(steps));
+            let trimmed = increment.display_trimmed(steps);
+            proptest::prop_assert_eq!(increment.steps(trimmed.as_bytes()), Ok(steps));
+        }
+    }
+}

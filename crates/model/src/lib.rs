@@ -1,0 +1,24 @@
+//! Kestrel's vocabulary, shared by every other crate.
+//!
+//! Prices and quantities are fixed-point integers counted in the instrument's
+//! ticks and lots ([`Price`], [`Qty`]); [`Increment`] converts them exactly
+//! to and from the venues' decimal strings. Floats appear only in analytics
+//! helpers, never in a price, size or balance.
+
+pub mod decimal;
+pub mod event;
+pub mod inline_str;
+pub mod instrument;
+pub mod order;
+pub mod price;
+pub mod time;
+
+pub use decimal::{Decimal, DecimalError, DecimalText, Increment};
+pub use event::{
+    Bar, BookDelta, BookSnapshot, EventTime, Level, LevelUpdate, MarketEvent, Trade, UpdateIds,
+};
+pub use inline_str::{InlineStr, InlineStrError};
+pub use instrument::{Asset, Instrument, InstrumentId, Symbol, SymbolError, Venue};
+pub use order::{ClientOrderId, OrderType, Side, TimeInForce};
+pub use price::{Price, Qty};
+pub use time::UnixNanos;

@@ -1,0 +1,150 @@
+//! Order vocabulary: sides, order types, time in force and client order ids.
+
+use std::fmt;
+
+use crate::inline_str::{InlineStr, InlineStrError};
+
+/// Buy or sell. In a book, `Buy` is the bid side and `Sell` the ask side; on
+/// a trade it is the aggressor's side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Side {
+    /// Buy; the bid side of a book.
+    Buy,
+    /// Sell; the ask side of a book.
+    Sell,
+}
+
+impl Side {
+    /// The other side.
+    pub const fn opposite(self) -> Self {
+        match self {
+            Self::Buy => Self::Sell,
+            Self::Sell => Self::Buy,
+        }
+    }
+
+    /// `+1` for buy, `-1` for sell: the sign a fill of this side adds to a position.
+    pub const fn sign(self) -> i64 {
+        match self {
+            Self::Buy => 1,
+            Self::Sell => -1,
+        }
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Buy => "BUY",
+            Self::Sell => "SELL",
+        })
+    }
+}
+
+/// How an order asks to trade.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OrderType {
+    /// Take liquidity at any price.
+    Market,
+    /// Rest at a limit price; may trade on arrival if marketable.
+    Limit,
+    /// A limit order that is refused instead of taking liquidity.
+    PostOnly,
+    /// A market order armed when the trigger price trades.
+    StopMarket,
+    /// A limit order armed when the trigger price trades.
+    StopLimit,
+}
+
+impl OrderType {
+    /// Whether the order carries a limit price.
+    pub const fn has_limit_price(self) -> bool {
+        matches!(self, Self::Limit | Self::PostOnly | Self::StopLimit)
+    }
+
+    /// Whether the order carries a trigger price.
+    pub const fn has_trigger_price(self) -> bool {
+        matches!(self, Self::StopMarket | Self::StopLimit)
+    }
+}
+
+/// How long an order stays working.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimeInForce {
+    /// Good till cancelled.
+    Gtc,
+    /// Immediate or cancel: fill what can be filled now, cancel the rest.
+    Ioc,
+    /// Fill or kill: fill all now or nothing.
+    Fok,
+    /// Good till crossing: Binance's post-only, cancelled if it would take.
+    Gtx,
+}
+
+/// Bytes Binance accepts in `newClientOrderId`: `^[.A-Z:/a-z0-9_-]{1,36}$`.
+fn is_client_order_id_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'/' | b'_' | b'-')
+}
+
+/// Our id for an order, chosen before it is sent so that a retried submit is
+/// idempotent. At most 36 bytes of `[.A-Za-z0-9:/_-]`, the strictest of the
+/// venues we speak (Binance).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientOrderId(InlineStr<36>);
+
+impl ClientOrderId {
+    /// Validates and stores an id.
+    pub fn new(s: &str) -> Result<Self, InlineStrError> {
+        InlineStr::new_with(s, is_client_order_id_byte).map(Self)
+    }
+
+    /// The id as sent to the venue.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::str::FromStr for ClientOrderId {
+    type Err = InlineStrError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+impl fmt::Display for ClientOrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for ClientOrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ClientOrderId({:?})", self.0.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_order_ids_follow_binance_rules() {
+        assert_eq!(
+            ClientOrderId::new("kst-1.2:3/x_Y").unwrap().as_str(),
+            "kst-1.2:3/x_Y"
+        );
+        assert!(ClientOrderId::new("").is_err());
+        assert!(ClientOrderId::new("has space").is_err());
+        assert!(ClientOrderId::new(&"a".repeat(37)).is_err());
+        assert!(ClientOrderId::new(&"a".repeat(36)).is_ok());
+    }
+
+    #[test]
+    fn sides_and_types() {
+        assert_eq!(Side::Buy.opposite(), Side::Sell);
+        assert_eq!(Side::Sell.sign(), -1);
+        assert!(OrderType::StopLimit.has_limit_price() && OrderType::StopLimit.has_trigger_price());
+        assert!(!OrderType::Market.has_limit_price());
+    }
+}
