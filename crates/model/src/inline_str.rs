@@ -74,6 +74,13 @@ impl<const N: usize> InlineStr<N> {
     }
 }
 
+impl<const N: usize> std::str::FromStr for InlineStr<N> {
+    type Err = InlineStrError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
 impl<const N: usize> PartialEq for InlineStr<N> {
     fn eq(&self, other: &Self) -> bool {
         self.as_bytes() == other.as_bytes()

@@ -1,0 +1,75 @@
+//! Venue book checksums, computed from our fixed-point book without allocating.
+
+use crc32fast::Hasher;
+use kestrel_model::Side;
+
+use crate::book::OrderBook;
+
+/// Levels per side in OKX's checksum.
+pub const OKX_CHECKSUM_DEPTH: usize = 25;
+
+impl OrderBook {
+    /// OKX's `books` checksum: CRC32 over the best 25 bids and asks written
+    /// `bidPx:bidSz:askPx:askSz:…` (a side that runs out is skipped), read as
+    /// a signed 32-bit integer.
+    ///
+    /// Values are written as OKX writes them, without trailing fractional
+    /// zeros (`3366`, `3366.1`). OKX stopped filling the field in June 2026
+    /// (it now always sends 0); it remains the check for older recordings.
+    pub fn okx_checksum(&self) -> i32 {
+        let mut hasher = Hasher::new();
+        let mut bids = self.levels(Side::Buy).take(OKX_CHECKSUM_DEPTH);
+        let mut asks = self.levels(Side::Sell).take(OKX_CHECKSUM_DEPTH);
+        let mut first = true;
+        loop {
+            let (bid, ask) = (bids.next(), asks.next());
+            if bid.is_none() && ask.is_none() {
+                break;
+            }
+            for level in [bid, ask].into_iter().flatten() {
+                if !first {
+                    hasher.update(b":");
+                }
+                first = false;
+                let lots = i64::try_from(level.qty.lots()).unwrap_or(i64::MAX);
+                hasher.update(self.tick().display_trimmed(level.price.ticks()).as_bytes());
+                hasher.update(b":");
+                hasher.update(self.lot().display_trimmed(lots).as_bytes());
+            }
+        }
+        hasher.finalize() as i32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::book_with_grid;
+
+    #[test]
+    fn matches_okx_documented_example() {
+        // OKX v5 docs, "Checksum": bids 3366.1×7, 3366×6; asks 3366.8×9, 3368×8.
+        // String "3366.1:7:3366.8:9:3366:6:3368:8"; OKX and zlib give -1881014294.
+        let book = book_with_grid(
+            "0.1",
+            "1",
+            &[("3366.1", "7"), ("3366", "6")],
+            &[("3366.8", "9"), ("3368", "8")],
+        );
+        assert_eq!(book.okx_checksum(), -1_881_014_294);
+    }
+
+    #[test]
+    fn skips_the_side_that_runs_out() {
+        // "3366.1:7:3366.8:9:3368:8" → zlib.crc32 as int32 = -1471518219.
+        let book = book_with_grid(
+            "0.1",
+            "1",
+            &[("3366.1", "7")],
+            &[("3366.8", "9"), ("3368", "8")],
+        );
+        assert_eq!(book.okx_checksum(), -1_471_518_219);
+        // "0.5:1.25" → 30186640: trailing zeros trimmed from both fields.
+        let book = book_with_grid("0.10", "0.01", &[("0.50", "1.250")], &[]);
+        assert_eq!(book.okx_checksum(), 30_186_640);
+    }
+}
