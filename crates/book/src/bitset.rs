@@ -22,20 +22,15 @@ impl Bitset {
         }
     }
 
+    /// Sets bit `i` to `on` without branching: on real feeds whether an
+    /// update adds or removes a level is a coin flip the predictor loses.
     #[inline(always)]
-    pub(crate) fn set(&mut self, i: usize) {
-        let w = i >> 6;
-        self.words[w] |= 1 << (i & 63);
-        self.summary[w >> 6] |= 1 << (w & 63);
-    }
-
-    #[inline(always)]
-    pub(crate) fn clear(&mut self, i: usize) {
-        let w = i >> 6;
-        self.words[w] &= !(1 << (i & 63));
-        if self.words[w] == 0 {
-            self.summary[w >> 6] &= !(1 << (w & 63));
-        }
+    pub(crate) fn assign(&mut self, i: usize, on: bool) {
+        let (w, b) = (i >> 6, i & 63);
+        let word = (self.words[w] & !(1 << b)) | (u64::from(on) << b);
+        self.words[w] = word;
+        let (s, sb) = (w >> 6, w & 63);
+        self.summary[s] = (self.summary[s] & !(1 << sb)) | (u64::from(word != 0) << sb);
     }
 
     /// The first set bit at or after `from`.
@@ -59,9 +54,49 @@ impl Bitset {
         }
     }
 
+    /// The set bits at or after `from`, in increasing order.
+    #[inline]
+    pub(crate) fn ones_from(&self, from: usize) -> Ones<'_> {
+        let word = from >> 6;
+        let bits = self
+            .words
+            .get(word)
+            .map_or(0, |&w| w & (!0u64 << (from & 63)));
+        Ones {
+            set: self,
+            word,
+            bits,
+        }
+    }
+
     /// Bytes held on the heap.
     pub(crate) fn heap_bytes(&self) -> usize {
         (self.words.len() + self.summary.len()) * size_of::<u64>()
+    }
+}
+
+/// Iterator over set bits: keeps the current word and pops its lowest bit,
+/// so each step is a trailing-zero count, not a fresh search.
+pub(crate) struct Ones<'a> {
+    set: &'a Bitset,
+    word: usize,
+    /// Bits of `word` not yet returned.
+    bits: u64,
+}
+
+impl Iterator for Ones<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.bits == 0 {
+            let next = self.set.next_set((self.word + 1) << 6)?;
+            self.word = next >> 6;
+            self.bits = self.set.words[self.word] & (!0u64 << (next & 63));
+        }
+        let bit = self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some((self.word << 6) | bit)
     }
 }
 
@@ -74,7 +109,7 @@ mod tests {
         let mut b = Bitset::new(64 * 64 * 3);
         assert_eq!(b.next_set(0), None);
         for i in [5, 64, 4095, 4096, 9000, 64 * 64 * 3 - 1] {
-            b.set(i);
+            b.assign(i, true);
         }
         assert_eq!(b.next_set(0), Some(5));
         assert_eq!(b.next_set(6), Some(64));
@@ -83,19 +118,32 @@ mod tests {
         assert_eq!(b.next_set(4097), Some(9000));
         assert_eq!(b.next_set(9001), Some(64 * 64 * 3 - 1));
         assert_eq!(b.next_set(64 * 64 * 3), None);
-        b.clear(9000);
+        b.assign(9000, false);
         assert_eq!(b.next_set(4097), Some(64 * 64 * 3 - 1));
-        b.clear(64 * 64 * 3 - 1);
+        b.assign(64 * 64 * 3 - 1, false);
         assert_eq!(b.next_set(4097), None);
+    }
+
+    #[test]
+    fn ones_iterates_set_bits_in_order() {
+        let mut b = Bitset::new(64 * 64 * 2);
+        let bits = [0, 1, 63, 64, 200, 4095, 4096, 8191];
+        for i in bits {
+            b.assign(i, true);
+        }
+        assert_eq!(b.ones_from(0).collect::<Vec<_>>(), bits);
+        assert_eq!(b.ones_from(2).collect::<Vec<_>>(), bits[2..]);
+        assert_eq!(b.ones_from(8191).collect::<Vec<_>>(), [8191]);
+        assert_eq!(b.ones_from(8192).count(), 0);
     }
 
     #[test]
     fn small_sets_work() {
         let mut b = Bitset::new(64);
-        b.set(63);
+        b.assign(63, true);
         assert_eq!(b.next_set(0), Some(63));
         assert_eq!(b.next_set(64), None);
-        b.clear(63);
+        b.assign(63, false);
         assert_eq!(b.next_set(0), None);
     }
 }

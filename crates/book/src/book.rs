@@ -35,10 +35,12 @@ pub enum BookError {
     },
 }
 
-/// Maps a bid price to a ladder key where lower is better, and back.
+/// Maps a price to its side's ladder key, where lower is better, and back:
+/// asks keep their ticks, bids take the bitwise complement. Selecting by XOR
+/// rather than by branch matters: bid and ask updates interleave unpredictably.
 #[inline(always)]
-const fn bid_key(ticks: i64) -> i64 {
-    !ticks
+const fn ladder_key(side: Side, ticks: i64) -> i64 {
+    ticks ^ -((side as u8 == Side::Buy as u8) as i64)
 }
 
 /// The L2 order book of one instrument.
@@ -55,8 +57,8 @@ pub struct OrderBook {
     instrument: InstrumentId,
     tick: Increment,
     lot: Increment,
-    bids: Ladder,
-    asks: Ladder,
+    /// Bids at index `Side::Buy`, asks at `Side::Sell`.
+    sides: [Ladder; 2],
     last_update_id: u64,
     time: EventTime,
 }
@@ -80,8 +82,7 @@ impl OrderBook {
             instrument: instrument.id,
             tick: instrument.tick,
             lot: instrument.lot,
-            bids: Ladder::new(window_ticks),
-            asks: Ladder::new(window_ticks),
+            sides: [Ladder::new(window_ticks), Ladder::new(window_ticks)],
             last_update_id: 0,
             time: EventTime::default(),
         }
@@ -91,10 +92,7 @@ impl OrderBook {
     /// that is not there is a no-op, as venues' sync rules require.
     #[inline]
     pub fn update_level(&mut self, side: Side, price: Price, qty: Qty) {
-        match side {
-            Side::Buy => self.bids.set(bid_key(price.ticks()), qty.lots()),
-            Side::Sell => self.asks.set(price.ticks(), qty.lots()),
-        }
+        self.sides[side as usize].set(ladder_key(side, price.ticks()), qty.lots());
     }
 
     /// Applies a whole delta batch and records its ids and time.
@@ -125,19 +123,25 @@ impl OrderBook {
 
     /// The best `depth` levels of each side as a snapshot (allocates).
     pub fn snapshot(&self, depth: usize) -> BookSnapshot {
+        let side = |side: Side| {
+            let mut levels = Vec::with_capacity(depth.min(self.level_count(side)));
+            levels.extend(self.levels(side).take(depth));
+            levels
+        };
         BookSnapshot {
             instrument: self.instrument,
             last_update_id: self.last_update_id,
             time: self.time,
-            bids: self.levels(Side::Buy).take(depth).collect(),
-            asks: self.levels(Side::Sell).take(depth).collect(),
+            bids: side(Side::Buy),
+            asks: side(Side::Sell),
         }
     }
 
     /// Removes every level, keeping the allocations.
     pub fn clear(&mut self) {
-        self.bids.clear();
-        self.asks.clear();
+        for ladder in &mut self.sides {
+            ladder.clear();
+        }
     }
 
     fn check_instrument(&self, got: InstrumentId) -> Result<(), BookError> {
@@ -154,56 +158,46 @@ impl OrderBook {
     /// Highest bid.
     #[inline]
     pub fn best_bid(&self) -> Option<Level> {
-        self.bids.best().map(|(key, lots)| Level {
-            price: Price::from_ticks(bid_key(key)),
-            qty: Qty::from_lots(lots),
-        })
+        self.best(Side::Buy)
     }
 
     /// Lowest ask.
     #[inline]
     pub fn best_ask(&self) -> Option<Level> {
-        self.asks.best().map(|(key, lots)| Level {
-            price: Price::from_ticks(key),
-            qty: Qty::from_lots(lots),
-        })
+        self.best(Side::Sell)
     }
 
-    /// Best level of `side` (`Buy` = bids).
+    /// Best level of `side` (`Buy` = bids): a cached field, two loads.
     #[inline]
     pub fn best(&self, side: Side) -> Option<Level> {
-        match side {
-            Side::Buy => self.best_bid(),
-            Side::Sell => self.best_ask(),
-        }
+        self.sides[side as usize].best().map(|(key, lots)| Level {
+            price: Price::from_ticks(ladder_key(side, key)),
+            qty: Qty::from_lots(lots),
+        })
     }
 
     /// Levels of `side`, best first. Does not allocate.
     pub fn levels(&self, side: Side) -> Levels<'_> {
         Levels {
-            inner: match side {
-                Side::Buy => self.bids.iter(),
-                Side::Sell => self.asks.iter(),
-            },
+            inner: self.sides[side as usize].iter(),
             side,
-        }
-    }
-
-    fn ladder(&self, side: Side) -> &Ladder {
-        match side {
-            Side::Buy => &self.bids,
-            Side::Sell => &self.asks,
         }
     }
 
     /// Number of levels on `side`.
     pub fn level_count(&self, side: Side) -> usize {
-        self.ladder(side).len()
+        self.sides[side as usize].len()
     }
 
     /// Number of levels on `side` outside the dense window (far from the touch).
     pub fn far_level_count(&self, side: Side) -> usize {
-        self.ladder(side).far_len()
+        self.sides[side as usize].far_len()
+    }
+
+    /// Times `side`'s dense window has been moved to follow the touch. Each
+    /// move costs O(window / 64 + levels moved); a healthy replay needs few.
+    pub fn recenter_count(&self, side: Side) -> u64 {
+        self.sides[side as usize].recenters()
     }
 
     /// Whether the best bid is at or above the best ask (crossed or locked).
@@ -272,7 +266,7 @@ impl OrderBook {
 
     /// Heap bytes held by the book: the windows, their bitsets and the far stores.
     pub fn heap_bytes(&self) -> usize {
-        self.bids.heap_bytes() + self.asks.heap_bytes()
+        self.sides.iter().map(Ladder::heap_bytes).sum()
     }
 }
 
@@ -288,12 +282,8 @@ impl Iterator for Levels<'_> {
     #[inline]
     fn next(&mut self) -> Option<Level> {
         let (key, lots) = self.inner.next()?;
-        let ticks = match self.side {
-            Side::Buy => bid_key(key),
-            Side::Sell => key,
-        };
         Some(Level {
-            price: Price::from_ticks(ticks),
+            price: Price::from_ticks(ladder_key(self.side, key)),
             qty: Qty::from_lots(lots),
         })
     }

@@ -14,13 +14,18 @@
 //! its middle. Recentring is O(window / 64 + levels moved) and rare: the
 //! steady-state update is an array store, a bit flip and a compare.
 
-use crate::bitset::Bitset;
+use crate::bitset::{Bitset, Ones};
 
 const NO_BEST: usize = usize::MAX;
 
 /// One side of an L2 book keyed by "lower is better" ticks.
 #[derive(Clone, Debug)]
 pub(crate) struct Ladder {
+    /// Key of the best level, valid when `best_qty` != 0.
+    best_key: i64,
+    /// Size at the best level; 0 when the side is empty. Cached beside
+    /// `best_key` so reading the top of book is two loads.
+    best_qty: u64,
     /// Key of slot 0.
     base: i64,
     /// Size per slot, 0 for an empty slot.
@@ -33,12 +38,16 @@ pub(crate) struct Ladder {
     far: Vec<(i64, u64)>,
     /// Reused buffer for recentring.
     scratch: Vec<(i64, u64)>,
+    /// Times the window has moved, for diagnostics.
+    recenters: u64,
 }
 
 impl Ladder {
     /// An empty side with a window of `window` slots (a multiple of 64).
     pub(crate) fn new(window: usize) -> Self {
         Self {
+            best_key: 0,
+            best_qty: 0,
             base: 0,
             qty: vec![0; window].into_boxed_slice(),
             occupied: Bitset::new(window),
@@ -46,6 +55,7 @@ impl Ladder {
             dense_levels: 0,
             far: Vec::new(),
             scratch: Vec::new(),
+            recenters: 0,
         }
     }
 
@@ -69,16 +79,29 @@ impl Ladder {
     /// The best level as (key, size).
     #[inline(always)]
     pub(crate) fn best(&self) -> Option<(i64, u64)> {
-        if self.best == NO_BEST {
-            None
+        (self.best_qty != 0).then_some((self.best_key, self.best_qty))
+    }
+
+    /// Makes `slot` (or `NO_BEST`) the best and refreshes the cached level.
+    #[inline(always)]
+    fn set_best(&mut self, slot: usize) {
+        self.best = slot;
+        if slot == NO_BEST {
+            self.best_qty = 0;
         } else {
-            Some((self.base + self.best as i64, self.qty[self.best]))
+            self.best_key = self.base + slot as i64;
+            self.best_qty = self.qty[slot];
         }
     }
 
     /// Number of levels on this side.
     pub(crate) fn len(&self) -> usize {
         self.dense_levels + self.far.len()
+    }
+
+    /// Times the window has moved.
+    pub(crate) fn recenters(&self) -> u64 {
+        self.recenters
     }
 
     /// Levels outside the dense window.
@@ -95,39 +118,37 @@ impl Ladder {
         }
     }
 
+    /// The steady-state update. Whether it adds, changes or removes a level
+    /// is data-dependent and unpredictable, so the bookkeeping is arithmetic
+    /// rather than branches; only updates at or above the best branch.
     #[inline(always)]
     fn set_dense(&mut self, slot: usize, qty: u64) {
         let old = std::mem::replace(&mut self.qty[slot], qty);
-        match (old == 0, qty == 0) {
-            (true, false) => {
-                self.occupied.set(slot);
-                self.dense_levels += 1;
-                if slot < self.best {
-                    self.best = slot;
-                }
+        self.occupied.assign(slot, qty != 0);
+        self.dense_levels = self.dense_levels + usize::from(qty != 0) - usize::from(old != 0);
+        if slot <= self.best {
+            if qty != 0 {
+                // A new best, or a new size at the best.
+                self.best = slot;
+                self.best_key = self.base + slot as i64;
+                self.best_qty = qty;
+            } else if slot == self.best {
+                self.on_best_removed();
             }
-            (false, true) => {
-                self.occupied.clear(slot);
-                self.dense_levels -= 1;
-                if slot == self.best {
-                    self.on_best_removed();
-                }
-            }
-            _ => {}
         }
     }
 
     fn on_best_removed(&mut self) {
         match self.occupied.next_set(self.best + 1) {
             Some(next) => {
-                self.best = next;
+                self.set_best(next);
                 if next > self.window() / 2 {
                     // The touch drifted away: bring depth back into the window.
-                    self.recenter(self.base_for(self.base + next as i64));
+                    self.recenter(self.base_for(self.best_key));
                 }
             }
             None => {
-                self.best = NO_BEST;
+                self.set_best(NO_BEST);
                 if let Some(&(key, _)) = self.far.first() {
                     self.recenter(self.base_for(key));
                 }
@@ -159,17 +180,17 @@ impl Ladder {
     /// side's best key; levels migrate between the window and the far store.
     #[cold]
     fn recenter(&mut self, new_base: i64) {
+        self.recenters += 1;
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         let mut slot = self.occupied.next_set(0);
         while let Some(s) = slot {
             scratch.push((self.base + s as i64, self.qty[s]));
             self.qty[s] = 0;
-            self.occupied.clear(s);
+            self.occupied.assign(s, false);
             slot = self.occupied.next_set(s + 1);
         }
         self.base = new_base;
-        self.best = NO_BEST;
         self.dense_levels = 0;
 
         let from = self.far.partition_point(|&(k, _)| k < new_base);
@@ -181,7 +202,7 @@ impl Ladder {
             match self.slot_of(key) {
                 Some(s) => {
                     self.qty[s] = qty;
-                    self.occupied.set(s);
+                    self.occupied.assign(s, true);
                     self.dense_levels += 1;
                 }
                 None => self.far.push((key, qty)),
@@ -190,7 +211,7 @@ impl Ladder {
         if self.far.len() != far_before {
             self.far.sort_unstable_by_key(|&(k, _)| k);
         }
-        self.best = self.occupied.next_set(0).unwrap_or(NO_BEST);
+        self.set_best(self.occupied.next_set(0).unwrap_or(NO_BEST));
         debug_assert!(
             self.far
                 .first()
@@ -204,20 +225,26 @@ impl Ladder {
         let mut slot = self.occupied.next_set(0);
         while let Some(s) = slot {
             self.qty[s] = 0;
-            self.occupied.clear(s);
+            self.occupied.assign(s, false);
             slot = self.occupied.next_set(s + 1);
         }
-        self.best = NO_BEST;
+        self.set_best(NO_BEST);
         self.dense_levels = 0;
         self.far.clear();
     }
 
     /// Levels best first, as (key, size).
     pub(crate) fn iter(&self) -> LadderIter<'_> {
+        // Empty side: start past the window so only the (empty) far store is read.
+        let start = if self.best == NO_BEST {
+            self.window()
+        } else {
+            self.best
+        };
         LadderIter {
             ladder: self,
-            slot: (self.best != NO_BEST).then_some(self.best),
-            far: 0,
+            dense: self.occupied.ones_from(start),
+            far: self.far.iter(),
         }
     }
 
@@ -232,8 +259,8 @@ impl Ladder {
 /// Levels of one side, best first: the window, then the far store.
 pub(crate) struct LadderIter<'a> {
     ladder: &'a Ladder,
-    slot: Option<usize>,
-    far: usize,
+    dense: Ones<'a>,
+    far: std::slice::Iter<'a, (i64, u64)>,
 }
 
 impl Iterator for LadderIter<'_> {
@@ -241,14 +268,10 @@ impl Iterator for LadderIter<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let ladder = self.ladder;
-        if let Some(s) = self.slot {
-            self.slot = ladder.occupied.next_set(s + 1);
-            return Some((ladder.base + s as i64, ladder.qty[s]));
+        match self.dense.next() {
+            Some(s) => Some((self.ladder.base + s as i64, self.ladder.qty[s])),
+            None => self.far.next().copied(),
         }
-        let level = ladder.far.get(self.far).copied();
-        self.far += 1;
-        level
     }
 }
 

@@ -1,1 +1,29 @@
-fn main() {}
+//! `kestrel`: the command-line entry point. With no arguments it runs the
+//! main job, a replay of the bundled real capture.
+
+mod replay;
+
+use clap::{Parser, Subcommand};
+
+/// Kestrel, a low-latency trading engine.
+#[derive(Parser)]
+#[command(name = "kestrel", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Rebuild an order book from a recorded Binance futures capture and
+    /// report its final state and the update rate (the default command).
+    Replay(replay::ReplayArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Replay(args)) => replay::run(&args),
+        None => replay::run(&replay::ReplayArgs::default()),
+    }
+}

@@ -6,7 +6,7 @@ use kestrel_model::DecimalError;
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
     /// Reading the underlying file or socket failed.
-    #[error("i/o error: {0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// A line or frame that is not what the venue sends. Recoverable: skip it.
     #[error("line {line}: {reason}")]
@@ -17,14 +17,14 @@ pub enum FeedError {
         reason: String,
     },
     /// A price or size off the instrument's grid, or not a number.
-    #[error("line {line}: bad decimal {text:?}: {source}")]
+    #[error("line {line}: bad decimal {text:?}: {error}")]
     Decimal {
         /// 1-based line number in the recording.
         line: u64,
         /// The offending string.
         text: String,
         /// Why it was refused.
-        source: DecimalError,
+        error: DecimalError,
     },
     /// A sequence gap: the book can no longer be trusted and needs a new snapshot.
     #[error("sequence gap: expected previous id {expected}, got {got}")]

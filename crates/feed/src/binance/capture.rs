@@ -158,10 +158,10 @@ impl<R: BufRead> CaptureReader<R> {
     }
 
     fn level(&self, [price, qty]: [&str; 2]) -> Result<Level, FeedError> {
-        let bad = |text: &str, source| FeedError::Decimal {
+        let bad = |text: &str, error| FeedError::Decimal {
             line: self.line_no,
             text: text.to_owned(),
-            source,
+            error,
         };
         Ok(Level {
             price: Price::parse(price, &self.instrument.tick).map_err(|e| bad(price, e))?,

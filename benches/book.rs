@@ -1,0 +1,120 @@
+//! Order-book hot paths on the real Binance USD-M BTCUSDT capture, with the
+//! naive `BTreeMap` book measured in the same run for a ratio that machine
+//! noise cannot fake.
+//!
+//! `cargo bench -p kestrel-benches --bench book`
+//!
+//! * `apply_stream/*`: the capture's 443,262 synced level updates, applied
+//!   after its snapshot; time per iteration ÷ 443,262 = ns per update.
+//! * `best_bid_ask/*`: one read of best bid and best ask (two reads).
+//! * `top20/*`: the best 20 levels of both sides, as a snapshot (two new
+//!   vectors, like the reference's), and into reused buffers.
+#![allow(clippy::expect_used)] // a bench without its data has nothing to measure
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use kestrel_benches::load_book_stream;
+use kestrel_book::OrderBook;
+use kestrel_book::reference::ReferenceBook;
+use kestrel_model::Side;
+
+fn book_benches(c: &mut Criterion) {
+    let stream = load_book_stream().expect("bundled capture");
+    let mut fresh = OrderBook::new(&stream.instrument);
+    fresh.load_snapshot(&stream.snapshot).expect("snapshot");
+    let mut fresh_reference = ReferenceBook::new();
+    for (side, levels) in [
+        (Side::Buy, &stream.snapshot.bids),
+        (Side::Sell, &stream.snapshot.asks),
+    ] {
+        for l in levels {
+            fresh_reference.update_level(side, l.price, l.qty);
+        }
+    }
+
+    // Book state at the end of the capture, for the read benchmarks.
+    let mut end = fresh.clone();
+    let mut end_reference = fresh_reference.clone();
+    for u in &stream.updates {
+        end.update_level(u.side, u.price, u.qty);
+        end_reference.update_level(u.side, u.price, u.qty);
+    }
+    eprintln!(
+        "book after the capture: {} / {} levels, {} / {} far, {:.2} MiB heap",
+        end.level_count(Side::Buy),
+        end.level_count(Side::Sell),
+        end.far_level_count(Side::Buy),
+        end.far_level_count(Side::Sell),
+        end.heap_bytes() as f64 / f64::from(1 << 20),
+    );
+
+    let mut group = c.benchmark_group("apply_stream");
+    group.throughput(Throughput::Elements(stream.updates.len() as u64));
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(8));
+    group.bench_function("order_book", |b| {
+        b.iter_batched_ref(
+            || fresh.clone(),
+            |book| {
+                for u in &stream.updates {
+                    book.update_level(u.side, u.price, u.qty);
+                }
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    group.bench_function("btreemap_reference", |b| {
+        b.iter_batched_ref(
+            || fresh_reference.clone(),
+            |book| {
+                for u in &stream.updates {
+                    book.update_level(u.side, u.price, u.qty);
+                }
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("best_bid_ask");
+    group.bench_function("order_book", |b| {
+        b.iter(|| {
+            let book = black_box(&end);
+            (book.best_bid(), book.best_ask())
+        });
+    });
+    group.bench_function("btreemap_reference", |b| {
+        b.iter(|| {
+            let book = black_box(&end_reference);
+            (book.best_bid(), book.best_ask())
+        });
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("top20");
+    group.bench_function("order_book", |b| b.iter(|| black_box(&end).snapshot(20)));
+    group.bench_function("btreemap_reference", |b| {
+        b.iter(|| {
+            let book = black_box(&end_reference);
+            (book.top(Side::Buy, 20), book.top(Side::Sell, 20))
+        });
+    });
+    // What a hot-path reader does: the same 40 levels into buffers it reuses.
+    let (mut bids, mut asks) = (Vec::with_capacity(20), Vec::with_capacity(20));
+    group.bench_function("order_book_reused_buffers", |b| {
+        b.iter(|| {
+            let book = black_box(&end);
+            bids.clear();
+            bids.extend(book.levels(Side::Buy).take(20));
+            asks.clear();
+            asks.extend(book.levels(Side::Sell).take(20));
+            black_box((&bids, &asks));
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, book_benches);
+criterion_main!(benches);
