@@ -5,6 +5,7 @@
 //! Small windows make the dense/far split and recentring happen constantly;
 //! the price mixes cover a market drifting through the window, levels far
 //! from the touch, and extreme prices near the ends of `i64`.
+#![allow(clippy::unwrap_used)]
 
 use kestrel_book::OrderBook;
 use kestrel_book::reference::ReferenceBook;

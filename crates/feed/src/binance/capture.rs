@@ -328,7 +328,7 @@ mod tests {
         assert!(matches!(
             records[3],
             Err(FeedError::Decimal {
-                source: kestrel_model::DecimalError::OffGrid,
+                error: kestrel_model::DecimalError::OffGrid,
                 ..
             })
         ));
