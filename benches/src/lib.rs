@@ -1,6 +1,8 @@
 //! Shared inputs for the benchmarks: real captures turned into the exact
 //! streams the hot paths see, decoded once outside the timed loops.
 
+pub mod dense;
+
 use std::path::{Path, PathBuf};
 
 use kestrel_feed::FeedError;
@@ -23,6 +25,16 @@ pub struct BookStream {
     pub snapshot: BookSnapshot,
     /// Level updates of all applied diffs, flattened.
     pub updates: Vec<LevelUpdate>,
+}
+
+impl BookStream {
+    /// Every price in the snapshot and the updates.
+    pub fn prices(&self) -> impl Iterator<Item = kestrel_model::Price> + Clone + '_ {
+        let snapshot = self.snapshot.bids.iter().chain(&self.snapshot.asks);
+        snapshot
+            .map(|l| l.price)
+            .chain(self.updates.iter().map(|u| u.price))
+    }
 }
 
 /// Replays the bundled capture through the sequencer into a [`BookStream`].

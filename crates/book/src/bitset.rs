@@ -22,15 +22,25 @@ impl Bitset {
         }
     }
 
-    /// Sets bit `i` to `on` without branching: on real feeds whether an
-    /// update adds or removes a level is a coin flip the predictor loses.
+    /// Sets bit `i` to `on` without branching on `on`: on real feeds whether
+    /// an update adds or removes a level is a coin flip the predictor loses.
+    /// The summary is written only when the word's emptiness flips, which is
+    /// rare and predictable; writing it every time would chain every update
+    /// of a side through one memory word.
     #[inline(always)]
     pub(crate) fn assign(&mut self, i: usize, on: bool) {
         let (w, b) = (i >> 6, i & 63);
-        let word = (self.words[w] & !(1 << b)) | (u64::from(on) << b);
+        let old = self.words[w];
+        let word = (old & !(1 << b)) | (u64::from(on) << b);
         self.words[w] = word;
-        let (s, sb) = (w >> 6, w & 63);
-        self.summary[s] = (self.summary[s] & !(1 << sb)) | (u64::from(word != 0) << sb);
+        if (old == 0) != (word == 0) {
+            self.summary[w >> 6] ^= 1 << (w & 63);
+        }
+    }
+
+    /// Number of set bits; O(bits / 64).
+    pub(crate) fn count_ones(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
 
     /// The first set bit at or after `from`.
@@ -118,6 +128,7 @@ mod tests {
         assert_eq!(b.next_set(4097), Some(9000));
         assert_eq!(b.next_set(9001), Some(64 * 64 * 3 - 1));
         assert_eq!(b.next_set(64 * 64 * 3), None);
+        assert_eq!(b.count_ones(), 6);
         b.assign(9000, false);
         assert_eq!(b.next_set(4097), Some(64 * 64 * 3 - 1));
         b.assign(64 * 64 * 3 - 1, false);

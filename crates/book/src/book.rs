@@ -11,6 +11,10 @@ use crate::ladder::{Ladder, LadderIter};
 /// ±3,277 USD around the touch for BTCUSDT's 0.10 tick, 512 KiB per side.
 pub const DEFAULT_WINDOW_TICKS: usize = 1 << 16;
 
+/// Levels per side reserved up front by [`OrderBook::snapshot`]; deeper
+/// snapshots grow as they fill.
+const SNAPSHOT_PREALLOC: usize = 1024;
+
 /// Why a book refused an event or failed its integrity check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BookError {
@@ -124,7 +128,7 @@ impl OrderBook {
     /// The best `depth` levels of each side as a snapshot (allocates).
     pub fn snapshot(&self, depth: usize) -> BookSnapshot {
         let side = |side: Side| {
-            let mut levels = Vec::with_capacity(depth.min(self.level_count(side)));
+            let mut levels = Vec::with_capacity(depth.min(SNAPSHOT_PREALLOC));
             levels.extend(self.levels(side).take(depth));
             levels
         };
@@ -184,7 +188,8 @@ impl OrderBook {
         }
     }
 
-    /// Number of levels on `side`.
+    /// Number of levels on `side`. Counted on demand, O(window / 64):
+    /// keeping a running count would put a read of the old size on every update.
     pub fn level_count(&self, side: Side) -> usize {
         self.sides[side as usize].len()
     }

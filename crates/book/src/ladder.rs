@@ -33,7 +33,6 @@ pub(crate) struct Ladder {
     occupied: Bitset,
     /// Slot of the best level, `NO_BEST` when the side is empty.
     best: usize,
-    dense_levels: usize,
     /// Levels outside the window, sorted by key, all worse than the window.
     far: Vec<(i64, u64)>,
     /// Reused buffer for recentring.
@@ -52,7 +51,6 @@ impl Ladder {
             qty: vec![0; window].into_boxed_slice(),
             occupied: Bitset::new(window),
             best: NO_BEST,
-            dense_levels: 0,
             far: Vec::new(),
             scratch: Vec::new(),
             recenters: 0,
@@ -94,9 +92,9 @@ impl Ladder {
         }
     }
 
-    /// Number of levels on this side.
+    /// Number of levels on this side; O(window / 64), off the update path.
     pub(crate) fn len(&self) -> usize {
-        self.dense_levels + self.far.len()
+        self.occupied.count_ones() + self.far.len()
     }
 
     /// Times the window has moved.
@@ -118,14 +116,15 @@ impl Ladder {
         }
     }
 
-    /// The steady-state update. Whether it adds, changes or removes a level
-    /// is data-dependent and unpredictable, so the bookkeeping is arithmetic
-    /// rather than branches; only updates at or above the best branch.
+    /// The steady-state update: store the size, flip the occupancy bit. It
+    /// never reads the old size, so a cache miss on the slot does not stall
+    /// the next update. Whether it adds, changes or removes a level is
+    /// unpredictable on real feeds, so that is arithmetic, not branches; only
+    /// updates at or above the best branch.
     #[inline(always)]
     fn set_dense(&mut self, slot: usize, qty: u64) {
-        let old = std::mem::replace(&mut self.qty[slot], qty);
+        self.qty[slot] = qty;
         self.occupied.assign(slot, qty != 0);
-        self.dense_levels = self.dense_levels + usize::from(qty != 0) - usize::from(old != 0);
         if slot <= self.best {
             if qty != 0 {
                 // A new best, or a new size at the best.
@@ -191,7 +190,6 @@ impl Ladder {
             slot = self.occupied.next_set(s + 1);
         }
         self.base = new_base;
-        self.dense_levels = 0;
 
         let from = self.far.partition_point(|&(k, _)| k < new_base);
         let inside = self.far[from..].partition_point(|&(k, _)| self.slot_of(k).is_some());
@@ -203,7 +201,6 @@ impl Ladder {
                 Some(s) => {
                     self.qty[s] = qty;
                     self.occupied.assign(s, true);
-                    self.dense_levels += 1;
                 }
                 None => self.far.push((key, qty)),
             }
@@ -229,7 +226,6 @@ impl Ladder {
             slot = self.occupied.next_set(s + 1);
         }
         self.set_best(NO_BEST);
-        self.dense_levels = 0;
         self.far.clear();
     }
 
