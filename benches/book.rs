@@ -10,7 +10,7 @@
 //!   after its snapshot; time per iteration ÷ 443,262 = ns per update.
 //! * `best_bid_ask/*`: one read of best bid and best ask (two reads).
 //! * `top20/*`: the best 20 levels of both sides, as a snapshot (two new
-//!   vectors, like the reference's), and into reused buffers.
+//!   vectors, like the reference's).
 #![allow(clippy::expect_used)] // a bench without its data has nothing to measure
 
 use std::hint::black_box;
@@ -132,18 +132,6 @@ fn book_benches(c: &mut Criterion) {
         b.iter(|| {
             let book = black_box(&end_reference);
             (book.top(Side::Buy, 20), book.top(Side::Sell, 20))
-        });
-    });
-    // What a hot-path reader does: the same 40 levels into buffers it reuses.
-    let (mut bids, mut asks) = (Vec::with_capacity(20), Vec::with_capacity(20));
-    group.bench_function("order_book_reused_buffers", |b| {
-        b.iter(|| {
-            let book = black_box(&end);
-            bids.clear();
-            bids.extend(book.levels(Side::Buy).take(20));
-            asks.clear();
-            asks.extend(book.levels(Side::Sell).take(20));
-            black_box((&bids, &asks));
         });
     });
     group.finish();

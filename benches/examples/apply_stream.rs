@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo build --release -p kestrel-benches --example apply_stream
-//! for book in none order_book btreemap; do
+//! for book in none order_book dense btreemap; do
 //!   valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file=/dev/null \
 //!     target/release/examples/apply_stream $book
 //! done
@@ -16,6 +16,7 @@
 
 use std::hint::black_box;
 
+use kestrel_benches::dense::DenseLadder;
 use kestrel_benches::load_book_stream;
 use kestrel_book::OrderBook;
 use kestrel_book::reference::ReferenceBook;
@@ -40,6 +41,13 @@ fn main() {
             apply(&mut book, black_box(&stream.updates));
             println!("{:?} {:?}", book.best_bid(), book.best_ask());
         }
+        "dense" => {
+            let mut ladder = DenseLadder::from_snapshot(stream.prices(), &stream.snapshot);
+            for u in black_box(&stream.updates) {
+                ladder.update(u);
+            }
+            println!("{:?} {:?}", ladder.best(Side::Buy), ladder.best(Side::Sell));
+        }
         "btreemap" => {
             let mut book = ReferenceBook::new();
             for (side, levels) in [
@@ -56,7 +64,7 @@ fn main() {
             println!("{:?} {:?}", book.best_bid(), book.best_ask());
         }
         other => {
-            eprintln!("usage: apply_stream none|order_book|btreemap (got {other:?})");
+            eprintln!("usage: apply_stream none|order_book|dense|btreemap (got {other:?})");
             std::process::exit(2);
         }
     }
