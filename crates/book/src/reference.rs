@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use kestrel_model::{Level, Price, Qty, Side};
+use kestrel_model::{BookSnapshot, Level, Price, Qty, Side};
 
 /// Two ordered maps from price to size.
 #[derive(Clone, Debug, Default)]
@@ -28,6 +28,17 @@ impl ReferenceBook {
             map.remove(&price);
         } else {
             map.insert(price, qty);
+        }
+    }
+
+    /// Replaces the whole book with a snapshot.
+    pub fn load_snapshot(&mut self, snapshot: &BookSnapshot) {
+        self.bids.clear();
+        self.asks.clear();
+        for (side, levels) in [(Side::Buy, &snapshot.bids), (Side::Sell, &snapshot.asks)] {
+            for level in levels {
+                self.update_level(side, level.price, level.qty);
+            }
         }
     }
 
