@@ -28,14 +28,7 @@ fn book_benches(c: &mut Criterion) {
     let mut fresh = OrderBook::new(&stream.instrument);
     fresh.load_snapshot(&stream.snapshot).expect("snapshot");
     let mut fresh_reference = ReferenceBook::new();
-    for (side, levels) in [
-        (Side::Buy, &stream.snapshot.bids),
-        (Side::Sell, &stream.snapshot.asks),
-    ] {
-        for l in levels {
-            fresh_reference.update_level(side, l.price, l.qty);
-        }
-    }
+    fresh_reference.load_snapshot(&stream.snapshot);
     let fresh_dense = DenseLadder::from_snapshot(stream.prices(), &stream.snapshot);
 
     // Book state at the end of the capture, for the read benchmarks.

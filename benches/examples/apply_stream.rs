@@ -50,14 +50,7 @@ fn main() {
         }
         "btreemap" => {
             let mut book = ReferenceBook::new();
-            for (side, levels) in [
-                (Side::Buy, &stream.snapshot.bids),
-                (Side::Sell, &stream.snapshot.asks),
-            ] {
-                for l in levels {
-                    book.update_level(side, l.price, l.qty);
-                }
-            }
+            book.load_snapshot(&stream.snapshot);
             for u in black_box(&stream.updates) {
                 book.update_level(u.side, u.price, u.qty);
             }
