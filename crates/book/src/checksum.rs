@@ -31,10 +31,9 @@ impl OrderBook {
                     hasher.update(b":");
                 }
                 first = false;
-                let lots = i64::try_from(level.qty.lots()).unwrap_or(i64::MAX);
-                hasher.update(self.tick().display_trimmed(level.price.ticks()).as_bytes());
+                hasher.update(level.price.display_trimmed(self.tick()).as_bytes());
                 hasher.update(b":");
-                hasher.update(self.lot().display_trimmed(lots).as_bytes());
+                hasher.update(level.qty.display_trimmed(self.lot()).as_bytes());
             }
         }
         hasher.finalize() as i32

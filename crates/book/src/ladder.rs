@@ -182,13 +182,7 @@ impl Ladder {
         self.recenters += 1;
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
-        let mut slot = self.occupied.next_set(0);
-        while let Some(s) = slot {
-            scratch.push((self.base + s as i64, self.qty[s]));
-            self.qty[s] = 0;
-            self.occupied.assign(s, false);
-            slot = self.occupied.next_set(s + 1);
-        }
+        self.drain_dense(|key, qty| scratch.push((key, qty)));
         self.base = new_base;
 
         let from = self.far.partition_point(|&(k, _)| k < new_base);
@@ -217,15 +211,22 @@ impl Ladder {
         self.scratch = scratch;
     }
 
-    /// Removes every level; keeps the allocations.
-    pub(crate) fn clear(&mut self) {
+    /// Empties the window, handing each level to `each` in key order, and
+    /// leaves the side without a best; the far store is untouched.
+    fn drain_dense(&mut self, mut each: impl FnMut(i64, u64)) {
         let mut slot = self.occupied.next_set(0);
         while let Some(s) = slot {
+            each(self.base + s as i64, self.qty[s]);
             self.qty[s] = 0;
             self.occupied.assign(s, false);
             slot = self.occupied.next_set(s + 1);
         }
         self.set_best(NO_BEST);
+    }
+
+    /// Removes every level; keeps the allocations.
+    pub(crate) fn clear(&mut self) {
+        self.drain_dense(|_, _| {});
         self.far.clear();
     }
 

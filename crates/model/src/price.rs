@@ -42,6 +42,12 @@ impl Price {
         tick.display(self.0)
     }
 
+    /// Renders the price without trailing fractional zeros (`61659.7`), as
+    /// OKX writes it in checksum strings.
+    pub fn display_trimmed(self, tick: &Increment) -> DecimalText {
+        tick.display_trimmed(self.0)
+    }
+
     /// The price as a float, for signals and analytics only.
     pub fn to_f64(self, tick: &Increment) -> f64 {
         tick.to_f64(self.0)
@@ -113,8 +119,18 @@ impl Qty {
 
     /// Renders the quantity the way the venue writes it.
     pub fn display(self, lot: &Increment) -> DecimalText {
-        // Quantities above i64::MAX lots cannot come from a parse; saturate.
-        lot.display(i64::try_from(self.0).unwrap_or(i64::MAX))
+        lot.display(self.signed_lots())
+    }
+
+    /// Renders the quantity without trailing fractional zeros (`1.25`).
+    pub fn display_trimmed(self, lot: &Increment) -> DecimalText {
+        lot.display_trimmed(self.signed_lots())
+    }
+
+    /// Lots as the signed count `Increment` renders; quantities above
+    /// `i64::MAX` lots cannot come from a parse, so this saturates.
+    fn signed_lots(self) -> i64 {
+        i64::try_from(self.0).unwrap_or(i64::MAX)
     }
 
     /// The quantity as a float, for signals and analytics only.
