@@ -2,6 +2,40 @@
 
 use kestrel_model::DecimalError;
 
+/// Why one frame could not be decoded. `Copy` and allocation-free, so a
+/// flood of garbage frames costs no more than counting them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// Not well-formed JSON (or CSV) where the venue's layout was expected.
+    #[error("syntax error at byte {pos}: expected {expected}")]
+    Syntax {
+        /// Byte offset in the frame.
+        pos: u32,
+        /// What the decoder was looking for.
+        expected: &'static str,
+    },
+    /// A field the message type requires is absent.
+    #[error("missing field {0:?}")]
+    MissingField(&'static str),
+    /// A field has a value the venue does not send.
+    #[error("unexpected value in field {0:?}")]
+    BadValue(&'static str),
+    /// A price or size off the instrument's grid, or not a decimal.
+    #[error("bad decimal in field {field:?}: {error}")]
+    Decimal {
+        /// Which field.
+        field: &'static str,
+        /// Why it was refused.
+        error: DecimalError,
+    },
+    /// The frame exceeds the size limit for its source.
+    #[error("frame longer than {limit} bytes")]
+    TooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+}
+
 /// Why a feed or recorded file could not deliver an event.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
@@ -9,40 +43,24 @@ pub enum FeedError {
     #[error(transparent)]
     Io(#[from] std::io::Error),
     /// A line or frame that is not what the venue sends. Recoverable: skip it.
-    #[error("line {line}: {reason}")]
-    Malformed {
-        /// 1-based line number in the recording.
+    #[error("line {line}: {error}")]
+    Frame {
+        /// 1-based line (or frame) number in the recording or session.
         line: u64,
         /// What was wrong.
-        reason: String,
+        error: FrameError,
     },
-    /// A price or size off the instrument's grid, or not a number.
-    #[error("line {line}: bad decimal {text:?}: {error}")]
-    Decimal {
-        /// 1-based line number in the recording.
-        line: u64,
-        /// The offending string.
-        text: String,
-        /// Why it was refused.
-        error: DecimalError,
-    },
-    /// A sequence gap: the book can no longer be trusted and needs a new snapshot.
-    #[error("sequence gap: expected previous id {expected}, got {got}")]
-    Gap {
-        /// Previous id the sequencer expected.
-        expected: u64,
-        /// Previous id the event carried.
-        got: u64,
-    },
+    /// A file that is not in the format it was opened as.
+    #[error("{0}")]
+    Format(String),
     /// The recording ended without a snapshot that the diffs could sync to.
     #[error("no depth snapshot to sync the diffs to")]
     NoSnapshot,
 }
 
 impl FeedError {
-    /// Whether the stream can go on after skipping the offending input
-    /// (`false`: reinitialise from a fresh snapshot or stop).
+    /// Whether the stream can go on after skipping the offending input.
     pub fn is_recoverable(&self) -> bool {
-        matches!(self, Self::Malformed { .. } | Self::Decimal { .. })
+        matches!(self, Self::Frame { .. })
     }
 }

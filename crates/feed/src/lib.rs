@@ -1,9 +1,27 @@
 //! Kestrel's market-data layer: venue bytes in, trustworthy book events out.
 //!
-//! So far: the Binance futures depth sequencer and a reader for recorded
-//! Binance captures (`<local_ts_ns> <json>` lines, optionally gzipped).
+//! * Decoders per venue ([`binance`], [`okx`], [`bybit`]) parse frames in
+//!   place into the model's events, without allocating.
+//! * Sequencers per venue restate that venue's sync rules next to the code
+//!   that implements them; [`sync::BookSync`] applies them to a book,
+//!   buffers during resync and says when the book is (un)trusted.
+//! * [`pipeline::InstrumentFeed`] joins the two, for live and recorded data alike.
+//! * Recorded data: raw frame captures ([`capture`]).
 
 pub mod binance;
+pub mod bybit;
+pub mod capture;
+pub mod decode;
 mod error;
+pub mod instruments;
+pub mod json;
+pub mod okx;
+pub mod pipeline;
+pub mod sequence;
+pub mod sync;
 
-pub use error::FeedError;
+pub use decode::{Decoded, FrameDecoder, Instruments};
+pub use error::{FeedError, FrameError};
+pub use pipeline::{FeedStats, FeedUpdate, InstrumentFeed};
+pub use sequence::{SequenceState, Sequencer, Verdict};
+pub use sync::{BookSync, SyncStats, SyncStatus, Trust, Untrusted};

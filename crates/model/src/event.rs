@@ -100,6 +100,24 @@ pub struct Trade {
     pub time: EventTime,
 }
 
+/// The venue's best bid and ask (Binance `bookTicker`, OKX `bbo-tbt`).
+///
+/// A quote is the venue's own view of the touch; the feed compares it with
+/// the book it rebuilt when both carry the same update id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Quote {
+    /// The market.
+    pub instrument: InstrumentId,
+    /// Book update id the quote reflects (Binance `u`, OKX `seqId`).
+    pub update_id: u64,
+    /// Best bid.
+    pub bid: Level,
+    /// Best ask.
+    pub ask: Level,
+    /// Venue and local timestamps.
+    pub time: EventTime,
+}
+
 /// An OHLCV bar over `[open_time, close_time)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Bar {
@@ -139,6 +157,8 @@ pub enum MarketEvent {
     Snapshot(BookSnapshot),
     /// A trade print.
     Trade(Trade),
+    /// The venue's best bid and ask.
+    Quote(Quote),
     /// A bar.
     Bar(Bar),
 }

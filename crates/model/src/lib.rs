@@ -15,7 +15,8 @@ pub mod time;
 
 pub use decimal::{Decimal, DecimalError, DecimalText, Increment};
 pub use event::{
-    Bar, BookDelta, BookSnapshot, EventTime, Level, LevelUpdate, MarketEvent, Trade, UpdateIds,
+    Bar, BookDelta, BookSnapshot, EventTime, Level, LevelUpdate, MarketEvent, Quote, Trade,
+    UpdateIds,
 };
 pub use inline_str::{InlineStr, InlineStrError};
 pub use instrument::{Asset, Instrument, InstrumentId, Symbol, SymbolError, Venue};

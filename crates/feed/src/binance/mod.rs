@@ -1,10 +1,7 @@
-//! Binance: recorded captures and the futures depth sequencer.
+//! Binance spot, USDⓈ-M and COIN-M market data.
 
-pub mod capture;
-pub mod instruments;
-pub mod replay;
+pub mod decoder;
 pub mod sequencer;
 
-pub use capture::{CaptureReader, CaptureRecord};
-pub use replay::{CaptureReplay, ReplayStats, SyncedEvent};
-pub use sequencer::{FuturesSequencer, Verdict};
+pub use decoder::BinanceDecoder;
+pub use sequencer::{FuturesSequencer, SpotSequencer};

@@ -1,56 +1,44 @@
-//! Binance futures diff-depth sequencing.
+//! Binance diff-depth sequencing, spot and futures, as Binance documents it
+//! in "How to manage a local order book correctly". The two differ in three
+//! places, marked below.
 
 use kestrel_model::UpdateIds;
 
-/// What to do with a diff-depth event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// No snapshot yet: keep the event, it may be the one that bridges to it.
-    Buffer,
-    /// Older than the snapshot: drop it.
-    Stale,
-    /// In sequence: apply it to the book.
-    Apply,
-    /// Continuity broken: the book is untrustworthy until a new snapshot.
-    Gap {
-        /// The `pu` that continuity required (previous event's `u`).
-        expected: u64,
-        /// The `pu` the event carried (or its `U` if it had none).
-        got: u64,
-    },
-}
+use crate::sequence::{SequenceState, Sequencer, Verdict};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    AwaitingSnapshot,
-    /// Snapshot loaded, waiting for the event that straddles its id.
-    Bridging {
-        last_update_id: u64,
-    },
-    /// In sync; holds the last applied event's `u`.
-    Live {
-        last: u64,
-    },
-}
-
-/// Binance USDⓈ-M and COIN-M futures diff-depth sync, as Binance documents it
-/// in "How to manage a local order book correctly":
+/// Binance USDⓈ-M and COIN-M futures:
 ///
 /// 1. Open the `<symbol>@depth` stream and buffer the events received.
-/// 2. Fetch a depth snapshot (`GET /fapi/v1/depth`).
-/// 3. Drop any event with `u` < the snapshot's `lastUpdateId`.
+/// 2. Fetch a depth snapshot (`GET /fapi/v1/depth`, `/dapi/v1/depth`).
+/// 3. Drop any event with `u` **<** the snapshot's `lastUpdateId`.
 /// 4. The first event applied must have `U` ≤ `lastUpdateId` ≤ `u`.
-/// 5. After that, each event's `pu` must equal the previous event's `u`;
+/// 5. After that, each event's `pu` must equal the previous event's `u`
+///    (update ids are shared across symbols, so `U` ≠ previous `u` + 1);
 ///    otherwise the book is lost: start again from step 2.
 /// 6. A level update with quantity 0 removes the level; removing a level the
 ///    book does not have is normal and ignored (the book does that).
 ///
-/// The step numbers are repeated in the code below. Spot differs (`u` ≤
-/// `lastUpdateId` is dropped, the bridge is `U ≤ lastUpdateId + 1 ≤ u`, and
-/// continuity is `U == previous u + 1`); it gets its own type.
+/// One addition: once live, an event whose `u` is not past the last applied
+/// one is a duplicate and is dropped instead of forcing a resync.
 #[derive(Clone, Debug)]
 pub struct FuturesSequencer {
-    state: State,
+    state: SequenceState,
+}
+
+/// Binance spot:
+///
+/// 1. Open the `<symbol>@depth` stream and buffer the events received.
+/// 2. Fetch a depth snapshot (`GET /api/v3/depth`).
+/// 3. Drop any event with `u` **≤** the snapshot's `lastUpdateId`.
+/// 4. The first event applied must have `U` ≤ `lastUpdateId` **+ 1** ≤ `u`.
+/// 5. After that, each event's `U` must be the previous event's `u` **+ 1**
+///    (spot sends no `pu`); otherwise start again from step 2.
+/// 6. Quantity 0 removes a level; an unknown level's removal is ignored.
+///
+/// The same duplicate rule as [`FuturesSequencer`] applies once live.
+#[derive(Clone, Debug)]
+pub struct SpotSequencer {
+    state: SequenceState,
 }
 
 impl Default for FuturesSequencer {
@@ -63,57 +51,134 @@ impl FuturesSequencer {
     /// A sequencer waiting for its first snapshot (step 1).
     pub fn new() -> Self {
         Self {
-            state: State::AwaitingSnapshot,
+            state: SequenceState::AwaitingSnapshot,
         }
     }
+}
 
-    /// A snapshot was loaded into the book (step 2); buffered events are to
-    /// be offered again, in order.
-    pub fn on_snapshot(&mut self, last_update_id: u64) {
-        self.state = State::Bridging { last_update_id };
+impl Sequencer for FuturesSequencer {
+    fn state(&self) -> SequenceState {
+        self.state
     }
 
-    /// Whether the book has bridged the snapshot and is being kept in sync.
-    pub fn is_live(&self) -> bool {
-        matches!(self.state, State::Live { .. })
+    fn on_snapshot(&mut self, last_update_id: u64) {
+        // Step 2.
+        self.state = SequenceState::Bridging {
+            snapshot: last_update_id,
+        };
     }
 
-    /// Judges one diff-depth event and advances the state when it is applied.
-    pub fn on_delta(&mut self, ids: &UpdateIds) -> Verdict {
-        match self.state {
-            State::AwaitingSnapshot => Verdict::Buffer,
-            State::Bridging { last_update_id } => {
-                // Step 3.
-                if ids.last < last_update_id {
+    fn on_delta(&mut self, ids: &UpdateIds) -> Verdict {
+        let (verdict, next) = match self.state {
+            SequenceState::AwaitingSnapshot => return Verdict::Buffer,
+            SequenceState::Bridging { snapshot } => {
+                if ids.last < snapshot {
+                    // Step 3.
                     return Verdict::Stale;
                 }
-                // Step 4.
-                if ids.first <= last_update_id {
-                    self.state = State::Live { last: ids.last };
-                    Verdict::Apply
+                if ids.first <= snapshot {
+                    // Step 4 (`snapshot` ≤ `u` holds after step 3).
+                    (Verdict::Apply, SequenceState::Live { last: ids.last })
                 } else {
-                    self.state = State::AwaitingSnapshot;
-                    Verdict::Gap {
-                        expected: last_update_id,
+                    let gap = Verdict::Gap {
+                        expected: snapshot,
                         got: ids.first,
-                    }
+                    };
+                    (gap, SequenceState::AwaitingSnapshot)
                 }
             }
-            State::Live { last } => {
+            SequenceState::Live { last } => {
                 // Step 5.
                 let prev = ids.prev.unwrap_or(ids.first);
                 if prev == last {
-                    self.state = State::Live { last: ids.last };
-                    Verdict::Apply
+                    (Verdict::Apply, SequenceState::Live { last: ids.last })
+                } else if ids.last <= last {
+                    return Verdict::Stale;
                 } else {
-                    self.state = State::AwaitingSnapshot;
-                    Verdict::Gap {
+                    let gap = Verdict::Gap {
                         expected: last,
                         got: prev,
-                    }
+                    };
+                    (gap, SequenceState::AwaitingSnapshot)
                 }
             }
+        };
+        self.state = next;
+        verdict
+    }
+
+    fn reset(&mut self) {
+        self.state = SequenceState::AwaitingSnapshot;
+    }
+}
+
+impl Default for SpotSequencer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SpotSequencer {
+    /// A sequencer waiting for its first snapshot (step 1).
+    pub fn new() -> Self {
+        Self {
+            state: SequenceState::AwaitingSnapshot,
         }
+    }
+}
+
+impl Sequencer for SpotSequencer {
+    fn state(&self) -> SequenceState {
+        self.state
+    }
+
+    fn on_snapshot(&mut self, last_update_id: u64) {
+        // Step 2.
+        self.state = SequenceState::Bridging {
+            snapshot: last_update_id,
+        };
+    }
+
+    fn on_delta(&mut self, ids: &UpdateIds) -> Verdict {
+        let (verdict, next) = match self.state {
+            SequenceState::AwaitingSnapshot => return Verdict::Buffer,
+            SequenceState::Bridging { snapshot } => {
+                if ids.last <= snapshot {
+                    // Step 3.
+                    return Verdict::Stale;
+                }
+                if ids.first <= snapshot.saturating_add(1) {
+                    // Step 4 (`snapshot` + 1 ≤ `u` holds after step 3).
+                    (Verdict::Apply, SequenceState::Live { last: ids.last })
+                } else {
+                    let gap = Verdict::Gap {
+                        expected: snapshot.saturating_add(1),
+                        got: ids.first,
+                    };
+                    (gap, SequenceState::AwaitingSnapshot)
+                }
+            }
+            SequenceState::Live { last } => {
+                // Step 5.
+                if ids.first == last.saturating_add(1) {
+                    (Verdict::Apply, SequenceState::Live { last: ids.last })
+                } else if ids.last <= last {
+                    return Verdict::Stale;
+                } else {
+                    let gap = Verdict::Gap {
+                        expected: last.saturating_add(1),
+                        got: ids.first,
+                    };
+                    (gap, SequenceState::AwaitingSnapshot)
+                }
+            }
+        };
+        self.state = next;
+        verdict
+    }
+
+    fn reset(&mut self) {
+        self.state = SequenceState::AwaitingSnapshot;
     }
 }
 
@@ -129,28 +194,30 @@ mod tests {
         }
     }
 
+    fn spot_ids(first: u64, last: u64) -> UpdateIds {
+        UpdateIds {
+            first,
+            last,
+            prev: None,
+        }
+    }
+
     #[test]
-    fn follows_the_documented_steps_on_the_real_capture_ids() {
+    fn futures_follow_the_documented_steps_on_the_real_capture_ids() {
         // Ids from the USD-M BTCUSDT capture: lastUpdateId 5123107852948.
         let mut s = FuturesSequencer::new();
-        assert_eq!(
-            s.on_delta(&ids(5123107832006, 5123107837557, 5123107831937)),
-            Verdict::Buffer
-        );
+        let early = ids(5123107832006, 5123107837557, 5123107831937);
+        assert_eq!(s.on_delta(&early), Verdict::Buffer);
         s.on_snapshot(5123107852948);
-        assert_eq!(
-            s.on_delta(&ids(5123107832006, 5123107837557, 5123107831937)),
-            Verdict::Stale
-        );
+        assert_eq!(s.on_delta(&early), Verdict::Stale);
         assert_eq!(
             s.on_delta(&ids(5123107850310, 5123107853551, 5123107850300)),
             Verdict::Apply
         );
         assert!(s.is_live());
-        assert_eq!(
-            s.on_delta(&ids(5123107853560, 5123107854000, 5123107853551)),
-            Verdict::Apply
-        );
+        let next = ids(5123107853560, 5123107854000, 5123107853551);
+        assert_eq!(s.on_delta(&next), Verdict::Apply);
+        assert_eq!(s.on_delta(&next), Verdict::Stale, "a duplicate is dropped");
         assert_eq!(
             s.on_delta(&ids(5123107854100, 5123107854200, 5123107854050)),
             Verdict::Gap {
@@ -163,7 +230,16 @@ mod tests {
     }
 
     #[test]
-    fn a_snapshot_newer_than_every_buffered_event_is_a_gap() {
+    fn futures_bridge_may_start_or_end_exactly_at_the_snapshot() {
+        for (first, last) in [(100, 100), (100, 120), (90, 100)] {
+            let mut s = FuturesSequencer::new();
+            s.on_snapshot(100);
+            assert_eq!(
+                s.on_delta(&ids(first, last, first - 1)),
+                Verdict::Apply,
+                "{first}..{last}"
+            );
+        }
         let mut s = FuturesSequencer::new();
         s.on_snapshot(100);
         assert_eq!(s.on_delta(&ids(99, 99, 98)), Verdict::Stale);
@@ -177,15 +253,37 @@ mod tests {
     }
 
     #[test]
-    fn the_bridge_may_start_exactly_at_or_end_exactly_at_the_snapshot() {
-        for (first, last) in [(100, 100), (100, 120), (90, 100)] {
-            let mut s = FuturesSequencer::new();
-            s.on_snapshot(100);
-            assert_eq!(
-                s.on_delta(&ids(first, last, first - 1)),
-                Verdict::Apply,
-                "{first}..{last}"
-            );
-        }
+    fn spot_differs_at_the_boundary() {
+        // Spot ETHUSDT edge case from data/FORMATS.md: U == lastUpdateId + 1.
+        let mut s = SpotSequencer::new();
+        s.on_snapshot(35346513512);
+        assert_eq!(s.on_delta(&spot_ids(35346513500, 35346513512)), Verdict::Stale);
+        assert_eq!(s.on_delta(&spot_ids(35346513513, 35346513514)), Verdict::Apply);
+        assert_eq!(s.on_delta(&spot_ids(35346513515, 35346513600)), Verdict::Apply);
+        assert_eq!(
+            s.on_delta(&spot_ids(35346513602, 35346513700)),
+            Verdict::Gap {
+                expected: 35346513601,
+                got: 35346513602
+            }
+        );
+        // The same ids under the futures rule: u == lastUpdateId is applied there.
+        let mut f = FuturesSequencer::new();
+        f.on_snapshot(100);
+        assert_eq!(f.on_delta(&ids(90, 100, 89)), Verdict::Apply);
+        let mut s = SpotSequencer::new();
+        s.on_snapshot(100);
+        assert_eq!(s.on_delta(&spot_ids(90, 100)), Verdict::Stale);
+        assert_eq!(s.on_delta(&spot_ids(95, 101)), Verdict::Apply);
+    }
+
+    #[test]
+    fn spot_real_capture_bridge() {
+        // Spot BTCUSDT: lastUpdateId 50093239218, first applied (U, u) =
+        // (50093239208, 50093239224).
+        let mut s = SpotSequencer::new();
+        s.on_snapshot(50093239218);
+        assert_eq!(s.on_delta(&spot_ids(50093239208, 50093239224)), Verdict::Apply);
+        assert_eq!(s.state(), SequenceState::Live { last: 50093239224 });
     }
 }
