@@ -5,10 +5,11 @@ pub mod dense;
 
 use std::path::{Path, PathBuf};
 
-use kestrel_feed::FeedError;
-use kestrel_feed::binance::instruments::usdm_btcusdt;
-use kestrel_feed::binance::{CaptureReader, CaptureReplay, SyncedEvent};
-use kestrel_model::{BookSnapshot, Instrument, LevelUpdate};
+use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
+use kestrel_feed::capture::CaptureReader;
+use kestrel_feed::instruments::usdm_btcusdt;
+use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments, Sequencer, Verdict};
+use kestrel_model::{BookDelta, BookSnapshot, Instrument, LevelUpdate, UnixNanos};
 
 /// The bundled Binance USD-M BTCUSDT capture.
 pub fn sample_capture() -> PathBuf {
@@ -37,16 +38,44 @@ impl BookStream {
     }
 }
 
-/// Replays the bundled capture through the sequencer into a [`BookStream`].
+/// Every frame of a capture with its receive time, read into memory once so
+/// the timed loops measure decoding, not gunzip.
+pub fn load_frames(path: &Path) -> Result<Vec<(UnixNanos, Vec<u8>)>, FeedError> {
+    let mut reader = CaptureReader::open(path)?;
+    let mut frames = Vec::new();
+    while let Some(frame) = reader.next_frame() {
+        let frame = frame?;
+        frames.push((frame.local.unwrap_or_default(), frame.frame.to_vec()));
+    }
+    Ok(frames)
+}
+
+/// Replays the bundled capture by Binance's futures rules into a [`BookStream`].
 pub fn load_book_stream() -> Result<BookStream, FeedError> {
     let instrument = usdm_btcusdt();
-    let reader = CaptureReader::open(&sample_capture(), instrument.clone())?;
+    let mut decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
+    let mut sequencer = FuturesSequencer::new();
     let mut snapshot = None;
+    let mut pending: Vec<BookDelta> = Vec::new();
     let mut updates = Vec::new();
-    for event in CaptureReplay::new(reader) {
-        match event? {
-            SyncedEvent::Snapshot(s) => snapshot = Some(s),
-            SyncedEvent::Delta(d) => updates.extend_from_slice(&d.updates),
+    for (local, frame) in load_frames(&sample_capture())? {
+        match decoder.decode(&frame, local) {
+            Ok(Decoded::Snapshot { snapshot: s, .. }) => {
+                sequencer.on_snapshot(s.last_update_id);
+                snapshot = Some(s.clone());
+                for delta in pending.drain(..) {
+                    if sequencer.on_delta(&delta.ids) == Verdict::Apply {
+                        updates.extend_from_slice(&delta.updates);
+                    }
+                }
+            }
+            Ok(Decoded::Delta { delta, .. }) => match sequencer.on_delta(&delta.ids) {
+                Verdict::Apply => updates.extend_from_slice(&delta.updates),
+                Verdict::Buffer => pending.push(delta.clone()),
+                Verdict::Stale => {}
+                Verdict::Gap { .. } => return Err(FeedError::Format("gap in the capture".into())),
+            },
+            _ => {}
         }
     }
     Ok(BookStream {

@@ -1,13 +1,19 @@
-//! `kestrel replay`: rebuild a book from a recorded capture and report it.
+//! `kestrel replay`: rebuild a book from a recorded capture through the live
+//! feed pipeline and report it.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use kestrel_book::OrderBook;
-use kestrel_feed::binance::instruments::usdm_btcusdt;
-use kestrel_feed::binance::{CaptureReader, CaptureReplay, SyncedEvent};
-use kestrel_model::{Level, Side};
+use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer, SpotSequencer};
+use kestrel_feed::bybit::{BybitDecoder, BybitSequencer};
+use kestrel_feed::capture::CaptureReader;
+use kestrel_feed::instruments::{
+    bybit_linear_xrpusdt, coinm_btcusd_perp, spot_btcusdt, usdm_btcusdt,
+};
+use kestrel_feed::{FeedStats, FrameDecoder, InstrumentFeed, Instruments, Sequencer, SyncStats};
+use kestrel_model::{Instrument, Level, Side, UnixNanos};
 
 /// The capture shipped in the repository.
 const SAMPLE: &str = "data/sample/binance_usdm_btcusdt_20240808.raw.gz";
@@ -23,10 +29,13 @@ const DEFAULT_DEPTH: usize = 5;
 /// Options of `kestrel replay`.
 #[derive(clap::Args)]
 pub struct ReplayArgs {
-    /// Capture to replay (`<local_ts_ns> <json>` lines, gzip or plain);
+    /// Capture to replay (`<local_ts_ns> <frame>` lines, gzip or plain);
     /// defaults to the bundled Binance USD-M BTCUSDT capture.
     #[arg(long)]
     file: Option<PathBuf>,
+    /// Market the capture holds.
+    #[arg(long, value_enum, default_value_t = Market::BinanceUsdm)]
+    venue: Market,
     /// Levels per side to print.
     #[arg(long, default_value_t = DEFAULT_DEPTH)]
     depth: usize,
@@ -36,6 +45,7 @@ impl Default for ReplayArgs {
     fn default() -> Self {
         Self {
             file: None,
+            venue: Market::BinanceUsdm,
             depth: DEFAULT_DEPTH,
         }
     }
@@ -55,27 +65,110 @@ fn sample_path() -> PathBuf {
 pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
     let bundled = args.file.is_none();
     let path = args.file.clone().unwrap_or_else(sample_path);
-    let instrument = usdm_btcusdt();
-    let reader = CaptureReader::open(&path, instrument.clone())
+    let (instrument, summary) = match args.venue {
+        Market::BinanceUsdm => {
+            let instrument = usdm_btcusdt();
+            let summary = replay_file(&path, binance_feed(&instrument, FuturesSequencer::new()))?;
+            (instrument, summary)
+        }
+        Market::BinanceCoinm => {
+            let instrument = coinm_btcusd_perp();
+            let summary = replay_file(&path, binance_feed(&instrument, FuturesSequencer::new()))?;
+            (instrument, summary)
+        }
+        Market::BinanceSpot => {
+            let instrument = spot_btcusdt();
+            let summary = replay_file(&path, binance_feed(&instrument, SpotSequencer::new()))?;
+            (instrument, summary)
+        }
+        Market::BybitLinear => {
+            let instrument = bybit_linear_xrpusdt();
+            let decoder = BybitDecoder::new(Instruments::new(instrument.clone()));
+            let feed = InstrumentFeed::new(&instrument, decoder, BybitSequencer::new());
+            (instrument, replay_file(&path, feed)?)
+        }
+    };
+    report(&path, &instrument, &summary, args.depth)?;
+    if bundled && args.venue == Market::BinanceUsdm {
+        check_oracle(&summary.book)?;
+    }
+    Ok(())
+}
+
+/// The market a capture holds; it fixes the decoder, the sync rules and
+/// the instrument definition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Market {
+    /// Binance USDⓈ-M BTCUSDT (the bundled capture).
+    BinanceUsdm,
+    /// Binance COIN-M BTCUSD_PERP.
+    BinanceCoinm,
+    /// Binance spot BTCUSDT.
+    BinanceSpot,
+    /// Bybit linear XRPUSDT `orderbook.500`.
+    BybitLinear,
+}
+
+fn binance_feed<S: Sequencer>(
+    instrument: &Instrument,
+    sequencer: S,
+) -> InstrumentFeed<BinanceDecoder, S> {
+    let decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
+    InstrumentFeed::new(instrument, decoder, sequencer)
+}
+
+/// What a replay leaves behind.
+struct Summary {
+    book: OrderBook,
+    trusted: bool,
+    sync: SyncStats,
+    feed: FeedStats,
+    wall: Duration,
+}
+
+fn replay_file<D: FrameDecoder, S: Sequencer>(
+    path: &Path,
+    mut feed: InstrumentFeed<D, S>,
+) -> anyhow::Result<Summary> {
+    let mut reader = CaptureReader::open(path)
         .with_context(|| format!("cannot open capture {}", path.display()))?;
-    let mut replay = CaptureReplay::new(reader);
-    let mut book = OrderBook::new(&instrument);
-    let mut book_time = Duration::ZERO;
     let started = Instant::now();
-    for event in replay.by_ref() {
-        let event = event.with_context(|| format!("replay of {} stopped", path.display()))?;
-        match &event {
-            SyncedEvent::Snapshot(snapshot) => book.load_snapshot(snapshot)?,
-            SyncedEvent::Delta(delta) => {
-                let t = Instant::now();
-                book.apply_delta(delta)?;
-                book_time += t.elapsed();
+    while let Some(frame) = reader.next_frame() {
+        match frame {
+            Ok(frame) => {
+                feed.on_frame(frame.frame, frame.local.unwrap_or_default());
             }
+            // Counted like an undecodable frame; reading goes on.
+            Err(e) if e.is_recoverable() => {
+                feed.on_frame(b"", UnixNanos::default());
+            }
+            Err(e) => return Err(e).context(format!("replay of {} stopped", path.display())),
         }
     }
     let wall = started.elapsed();
-    let stats = replay.stats();
+    Ok(Summary {
+        trusted: feed.sync().trusted_book().is_some(),
+        book: feed.sync().book().clone(),
+        sync: feed.sync().stats().clone(),
+        feed: feed.stats().clone(),
+        wall,
+    })
+}
 
+fn report(
+    path: &Path,
+    instrument: &Instrument,
+    summary: &Summary,
+    depth: usize,
+) -> anyhow::Result<()> {
+    let Summary {
+        book,
+        trusted,
+        sync,
+        feed,
+        wall,
+    } = summary;
+    let wall = *wall;
     let tick = *book.tick();
     let lot = *book.lot();
     let show = |l: Option<Level>| {
@@ -84,19 +177,35 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         })
     };
     println!("Kestrel replay of {}", path.display());
-    println!("  instrument    {}", book.instrument());
+    println!("  instrument    {}", instrument.id);
     println!(
-        "  events        {} snapshot, {} diffs applied ({} level updates), {} stale, {} other-stream lines, {} malformed lines",
-        stats.snapshots,
-        stats.deltas_applied,
-        stats.levels_applied,
-        stats.deltas_stale,
-        stats.other,
-        stats.malformed
+        "  frames        {} ({} book, {} trades, {} quotes, {} other, {} malformed)",
+        feed.frames, feed.book_frames, feed.trades, feed.quotes, feed.other, feed.malformed
     );
-    if let Some(e) = replay.first_malformed() {
-        println!("  first malformed line: {e}");
+    println!(
+        "  book sync     {} snapshot(s), {} diffs applied ({} level updates), {} stale, {} gaps, {} crossed",
+        sync.snapshots,
+        sync.deltas_applied,
+        sync.levels_applied,
+        sync.deltas_stale,
+        sync.gaps,
+        sync.crossed
+    );
+    println!(
+        "  venue quotes  {} checked against the book at the same update id, {} disagreed",
+        sync.quotes_matched, sync.quote_mismatches
+    );
+    if let Some(e) = &feed.first_error {
+        println!("  first malformed frame: {e}");
     }
+    println!(
+        "  state         {}",
+        if *trusted {
+            "trusted"
+        } else {
+            "NOT trusted (rebuilding)"
+        }
+    );
     println!("  last update   {}", book.last_update_id());
     println!("  best bid      {}", show(book.best_bid()));
     println!("  best ask      {}", show(book.best_ask()));
@@ -113,7 +222,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
             spread.display(&tick)
         );
     }
-    println!("  top {} levels (bid | ask):", args.depth);
+    println!("  top {depth} levels (bid | ask):");
     for (bid, ask) in book
         .levels(Side::Buy)
         .map(Some)
@@ -123,7 +232,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
                 .map(Some)
                 .chain(std::iter::repeat(None)),
         )
-        .take(args.depth)
+        .take(depth)
     {
         println!("    {:>24} | {:<24}", show(bid), show(ask));
     }
@@ -133,20 +242,18 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
     );
     let per_sec = |n: u64, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
     println!(
-        "  replay rate   {:.0} diffs/s, {:.2} M level updates/s end to end (read, gunzip, decode, sync, apply) in {:.0} ms",
-        per_sec(stats.deltas_applied, wall),
-        per_sec(stats.levels_applied, wall) / 1e6,
+        "  replay rate   {:.2} M frames/s, {:.1} M level updates/s end to end (read, gunzip, decode, sync, apply) in {:.0} ms",
+        per_sec(feed.frames, wall) / 1e6,
+        per_sec(sync.levels_applied, wall) / 1e6,
         wall.as_secs_f64() * 1e3
     );
-    if stats.levels_applied > 0 {
-        println!(
-            "  book rate     {:.1} M level updates/s in the book alone ({:.1} ns per update, timer included; `cargo bench` isolates it)",
-            per_sec(stats.levels_applied, book_time) / 1e6,
-            book_time.as_nanos() as f64 / stats.levels_applied as f64
-        );
-    }
+    Ok(())
+}
 
-    if bundled {
+/// Checks the bundled capture's end state against the oracle published with it.
+fn check_oracle(book: &OrderBook) -> anyhow::Result<()> {
+    let tick = *book.tick();
+    {
         let (last, bid, ask, bids, asks) = SAMPLE_ORACLE;
         let got = (
             book.last_update_id(),

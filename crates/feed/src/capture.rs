@@ -184,16 +184,27 @@ mod tests {
 
     #[test]
     fn reads_timestamped_and_bare_lines_and_reports_bad_ones() {
-        let text = b"1723161255030314667 {\"a\":1}\r\n\n{\"topic\":\"x\"}\r\nnot-a-number {}\n12345\n";
+        let text =
+            b"1723161255030314667 {\"a\":1}\r\n\n{\"topic\":\"x\"}\r\nnot-a-number {}\n12345\n";
         let mut r = CaptureReader::new(&text[..]);
         let f = r.next_frame().unwrap().unwrap();
         assert_eq!(
             (f.line, f.local, f.frame),
-            (1, Some(UnixNanos::new(1723161255030314667)), &b"{\"a\":1}"[..])
+            (
+                1,
+                Some(UnixNanos::new(1723161255030314667)),
+                &b"{\"a\":1}"[..]
+            )
         );
         let f = r.next_frame().unwrap().unwrap();
-        assert_eq!((f.line, f.local, f.frame), (3, None, &b"{\"topic\":\"x\"}"[..]));
-        assert!(matches!(r.next_frame(), Some(Ok(CapturedFrame { local: None, .. }))));
+        assert_eq!(
+            (f.line, f.local, f.frame),
+            (3, None, &b"{\"topic\":\"x\"}"[..])
+        );
+        assert!(matches!(
+            r.next_frame(),
+            Some(Ok(CapturedFrame { local: None, .. }))
+        ));
         assert!(matches!(
             r.next_frame(),
             Some(Err(FeedError::Frame { line: 5, .. }))
@@ -211,7 +222,10 @@ mod tests {
         let bytes = w.into_inner().unwrap();
         let mut r = CaptureReader::new(&bytes[..]);
         let f = r.next_frame().unwrap().unwrap();
-        assert_eq!((f.local, f.frame), (Some(UnixNanos::new(42)), &b"{\"x\":[1,2]}"[..]));
+        assert_eq!(
+            (f.local, f.frame),
+            (Some(UnixNanos::new(42)), &b"{\"x\":[1,2]}"[..])
+        );
         let f = r.next_frame().unwrap().unwrap();
         assert_eq!(f.frame, b"pong");
     }

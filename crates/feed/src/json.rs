@@ -292,7 +292,8 @@ mod tests {
 
     #[test]
     fn walks_objects_arrays_and_skips_unknown_values() {
-        let text = br#" {"a": [1, "x\"y", {"n": null, "t": true}], "b" : -12.5e3, "c":"7", "d":false} "#;
+        let text =
+            br#" {"a": [1, "x\"y", {"n": null, "t": true}], "b" : -12.5e3, "c":"7", "d":false} "#;
         let mut s = Scanner::new(text);
         s.begin_object().unwrap();
         let mut first = true;
@@ -307,16 +308,25 @@ mod tests {
             }
             seen.push(key.to_vec());
         }
-        assert_eq!(seen, [b"a".to_vec(), b"b".to_vec(), b"c".to_vec(), b"d".to_vec()]);
+        assert_eq!(
+            seen,
+            [b"a".to_vec(), b"b".to_vec(), b"c".to_vec(), b"d".to_vec()]
+        );
         assert!(s.at_end());
     }
 
     #[test]
     fn integers_bare_quoted_and_signed() {
-        assert_eq!(Scanner::new(b"18446744073709551615").u64().unwrap(), u64::MAX);
+        assert_eq!(
+            Scanner::new(b"18446744073709551615").u64().unwrap(),
+            u64::MAX
+        );
         assert!(Scanner::new(b"18446744073709551616").u64().is_err());
         assert_eq!(Scanner::new(b"\"-1\"").i64().unwrap(), -1);
-        assert_eq!(Scanner::new(b"-9223372036854775808").i64().unwrap(), i64::MIN);
+        assert_eq!(
+            Scanner::new(b"-9223372036854775808").i64().unwrap(),
+            i64::MIN
+        );
         assert!(Scanner::new(b"9223372036854775808").i64().is_err());
         assert!(Scanner::new(b"x").u64().is_err());
         assert!(Scanner::new(b"\"\"").u64().is_err());

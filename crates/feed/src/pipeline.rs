@@ -81,7 +81,7 @@ impl<D: FrameDecoder, S: Sequencer> InstrumentFeed<D, S> {
     #[inline]
     pub fn on_frame(&mut self, frame: &[u8], local: UnixNanos) -> FeedUpdate {
         self.stats.frames += 1;
-        let update = match self.decoder.decode(frame, local) {
+        match self.decoder.decode(frame, local) {
             Ok(Decoded::Delta { delta, checksum }) => {
                 self.stats.book_frames += 1;
                 FeedUpdate::Book(self.sync.on_delta(delta, checksum))
@@ -117,8 +117,7 @@ impl<D: FrameDecoder, S: Sequencer> InstrumentFeed<D, S> {
                 self.stats.first_error.get_or_insert(error);
                 FeedUpdate::Malformed(error)
             }
-        };
-        update
+        }
     }
 
     /// The synced book.

@@ -154,8 +154,7 @@ fn spot_btcusdt_matches_the_oracle() {
 /// Level changes in the two spot diffs older than the snapshot, counted from
 /// the file rather than assumed.
 fn levels_of_stale_spot_diffs() -> u64 {
-    let mut reader =
-        CaptureReader::open(&sample("binance_spot_btcusdt_20240808.raw.gz")).unwrap();
+    let mut reader = CaptureReader::open(&sample("binance_spot_btcusdt_20240808.raw.gz")).unwrap();
     let mut decoder = BinanceDecoder::new(Instruments::new(spot_btcusdt()));
     let (mut total, mut found) = (0, 0);
     while let Some(frame) = reader.next_frame() {
@@ -186,6 +185,12 @@ fn bybit_linear_xrpusdt_snapshot_then_deltas() {
     // 1.9537 / 1.9538.
     assert_eq!(book.last_update_id(), 20_254_918);
     let tick = &instrument.tick;
-    assert_eq!(book.best_bid().unwrap().price, Price::parse("1.9537", tick).unwrap());
-    assert_eq!(book.best_ask().unwrap().price, Price::parse("1.9538", tick).unwrap());
+    assert_eq!(
+        book.best_bid().unwrap().price,
+        Price::parse("1.9537", tick).unwrap()
+    );
+    assert_eq!(
+        book.best_ask().unwrap().price,
+        Price::parse("1.9538", tick).unwrap()
+    );
 }

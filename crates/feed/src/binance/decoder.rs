@@ -154,7 +154,10 @@ impl BinanceDecoder {
             return Ok(Decoded::Other);
         }
         let trade_id = if aggregate {
-            fields.a.and_then(parse_u64).ok_or(FrameError::MissingField("a"))?
+            fields
+                .a
+                .and_then(parse_u64)
+                .ok_or(FrameError::MissingField("a"))?
         } else {
             fields.trade_id.ok_or(FrameError::MissingField("t"))?
         };
@@ -162,9 +165,16 @@ impl BinanceDecoder {
         let trade = Trade {
             instrument: instrument.id,
             trade_id,
-            price: decode::price(fields.price.ok_or(FrameError::MissingField("p"))?, instrument)?,
+            price: decode::price(
+                fields.price.ok_or(FrameError::MissingField("p"))?,
+                instrument,
+            )?,
             qty: decode::qty(fields.qty.ok_or(FrameError::MissingField("q"))?, instrument)?,
-            aggressor: Some(if buyer_is_maker { Side::Sell } else { Side::Buy }),
+            aggressor: Some(if buyer_is_maker {
+                Side::Sell
+            } else {
+                Side::Buy
+            }),
             time: EventTime {
                 exchange: UnixNanos::from_millis(
                     fields
@@ -180,12 +190,18 @@ impl BinanceDecoder {
         Ok(Decoded::Trades(&self.buffers.trades))
     }
 
-    fn book_ticker(&self, fields: &Fields<'_>, local: UnixNanos) -> Result<Decoded<'_>, FrameError> {
+    fn book_ticker(
+        &self,
+        fields: &Fields<'_>,
+        local: UnixNanos,
+    ) -> Result<Decoded<'_>, FrameError> {
         let Some(instrument) = fields.symbol.and_then(|s| self.instruments.find(s)) else {
             return Ok(Decoded::Other);
         };
         let level = |px: Option<&[u8]>, sz: Option<&[u8]>, field| -> Result<Level, FrameError> {
-            let px = px.and_then(unquote).ok_or(FrameError::MissingField(field))?;
+            let px = px
+                .and_then(unquote)
+                .ok_or(FrameError::MissingField(field))?;
             let sz = sz.ok_or(FrameError::MissingField(field))?;
             Ok(Level {
                 price: decode::price(px, instrument)?,
@@ -357,8 +373,7 @@ mod tests {
     #[test]
     fn depth_update_in_the_combined_envelope() {
         let mut d = decoder();
-        let Decoded::Delta { delta, checksum } = d.decode(DEPTH, UnixNanos::new(9)).unwrap()
-        else {
+        let Decoded::Delta { delta, checksum } = d.decode(DEPTH, UnixNanos::new(9)).unwrap() else {
             panic!()
         };
         assert_eq!(checksum, None);
@@ -416,7 +431,10 @@ mod tests {
         assert_eq!((t.trade_id, t.aggressor), (5933014, Some(Side::Sell)));
 
         let insurance = br#"{"e":"trade","E":1,"T":1,"s":"BTCUSDT","t":1,"p":"1.0","q":"1.000","X":"INSURANCE_FUND","m":false}"#;
-        assert!(matches!(d.decode(insurance, UnixNanos::new(1)), Ok(Decoded::Other)));
+        assert!(matches!(
+            d.decode(insurance, UnixNanos::new(1)),
+            Ok(Decoded::Other)
+        ));
 
         let ticker = br#"{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":5123107849547,"s":"BTCUSDT","b":"61800.20","B":"2.909","a":"61800.30","A":"1.000","T":1723161256294,"E":1723161256299}}"#;
         let Decoded::Quote(q) = d.decode(ticker, UnixNanos::new(1)).unwrap() else {
@@ -447,8 +465,12 @@ mod tests {
     #[test]
     fn other_symbols_and_control_frames_are_not_errors() {
         let mut d = decoder();
-        let eth = br#"{"e":"depthUpdate","E":1,"s":"ETHUSDT","U":1,"u":2,"b":[["1.00","1.000"]],"a":[]}"#;
-        assert!(matches!(d.decode(eth, UnixNanos::new(1)), Ok(Decoded::Other)));
+        let eth =
+            br#"{"e":"depthUpdate","E":1,"s":"ETHUSDT","U":1,"u":2,"b":[["1.00","1.000"]],"a":[]}"#;
+        assert!(matches!(
+            d.decode(eth, UnixNanos::new(1)),
+            Ok(Decoded::Other)
+        ));
         assert!(matches!(
             d.decode(br#"{"result":null,"id":1}"#, UnixNanos::new(1)),
             Ok(Decoded::Other)
@@ -469,7 +491,11 @@ mod tests {
             br#"{"lastUpdateId":"x"}"#,
             br#"{"e":"depthUpdate"} trailing"#,
         ] {
-            assert!(d.decode(frame, UnixNanos::new(1)).is_err(), "{}", String::from_utf8_lossy(frame));
+            assert!(
+                d.decode(frame, UnixNanos::new(1)).is_err(),
+                "{}",
+                String::from_utf8_lossy(frame)
+            );
         }
     }
 }

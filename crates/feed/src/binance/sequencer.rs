@@ -257,9 +257,18 @@ mod tests {
         // Spot ETHUSDT edge case from data/FORMATS.md: U == lastUpdateId + 1.
         let mut s = SpotSequencer::new();
         s.on_snapshot(35346513512);
-        assert_eq!(s.on_delta(&spot_ids(35346513500, 35346513512)), Verdict::Stale);
-        assert_eq!(s.on_delta(&spot_ids(35346513513, 35346513514)), Verdict::Apply);
-        assert_eq!(s.on_delta(&spot_ids(35346513515, 35346513600)), Verdict::Apply);
+        assert_eq!(
+            s.on_delta(&spot_ids(35346513500, 35346513512)),
+            Verdict::Stale
+        );
+        assert_eq!(
+            s.on_delta(&spot_ids(35346513513, 35346513514)),
+            Verdict::Apply
+        );
+        assert_eq!(
+            s.on_delta(&spot_ids(35346513515, 35346513600)),
+            Verdict::Apply
+        );
         assert_eq!(
             s.on_delta(&spot_ids(35346513602, 35346513700)),
             Verdict::Gap {
@@ -283,7 +292,10 @@ mod tests {
         // (50093239208, 50093239224).
         let mut s = SpotSequencer::new();
         s.on_snapshot(50093239218);
-        assert_eq!(s.on_delta(&spot_ids(50093239208, 50093239224)), Verdict::Apply);
+        assert_eq!(
+            s.on_delta(&spot_ids(50093239208, 50093239224)),
+            Verdict::Apply
+        );
         assert_eq!(s.state(), SequenceState::Live { last: 50093239224 });
     }
 }

@@ -7,7 +7,9 @@
 
 use kestrel_model::{EventTime, Side, UnixNanos, UpdateIds};
 
-use crate::decode::{Decoded, FrameBuffers, FrameDecoder, Instruments, delta_levels, snapshot_levels};
+use crate::decode::{
+    Decoded, FrameBuffers, FrameDecoder, Instruments, delta_levels, snapshot_levels,
+};
 use crate::error::FrameError;
 use crate::json::Scanner;
 
@@ -89,9 +91,7 @@ impl FrameDecoder for BybitDecoder {
         let asks = data.asks.ok_or(FrameError::MissingField("a"))?;
         let time = EventTime {
             // The matching engine's time where given, else the gateway's.
-            exchange: UnixNanos::from_millis(
-                cts.or(ts).ok_or(FrameError::MissingField("ts"))?,
-            ),
+            exchange: UnixNanos::from_millis(cts.or(ts).ok_or(FrameError::MissingField("ts"))?),
             local,
         };
         match kind {
@@ -141,7 +141,10 @@ mod tests {
         };
         assert_eq!(snapshot.last_update_id, 20254869);
         assert_eq!(snapshot.bids[0].price, Price::from_ticks(19531));
-        assert_eq!(snapshot.time.exchange, UnixNanos::from_millis(1733011200690));
+        assert_eq!(
+            snapshot.time.exchange,
+            UnixNanos::from_millis(1733011200690)
+        );
         let delta = br#"{"topic":"orderbook.500.XRPUSDT","type":"delta","ts":1733011200693,"data":{"s":"XRPUSDT","b":[["1.9531","0"]],"a":[],"u":20254870,"seq":2},"cts":1733011200691}"#;
         let Decoded::Delta { delta, .. } = d.decode(delta, UnixNanos::new(1)).unwrap() else {
             panic!()
@@ -152,7 +155,10 @@ mod tests {
             &br#"{"success":true,"ret_msg":"pong","conn_id":"x","op":"ping"}"#[..],
             br#"{"topic":"publicTrade.XRPUSDT","type":"snapshot","ts":1,"data":[]}"#,
         ] {
-            assert!(matches!(d.decode(frame, UnixNanos::new(1)), Ok(Decoded::Other)));
+            assert!(matches!(
+                d.decode(frame, UnixNanos::new(1)),
+                Ok(Decoded::Other)
+            ));
         }
         let odd = br#"{"topic":"orderbook.500.XRPUSDT","type":"partial","ts":1,"data":{"s":"XRPUSDT","b":[],"a":[],"u":1}}"#;
         assert_eq!(

@@ -70,125 +70,125 @@ impl OkxDecoder {
 
 /// Decodes a book-channel message (`books*`, `bbo-tbt`).
 fn book<'b>(
-        buffers: &'b mut FrameBuffers,
-        channel: Channel,
-        snapshot: bool,
-        data: &[u8],
-        instrument: &Instrument,
-        local: UnixNanos,
-    ) -> Result<Decoded<'b>, FrameError> {
-        let f = first_book_element(data)?;
-        let exchange = UnixNanos::from_millis(f.ts.ok_or(FrameError::MissingField("ts"))?);
-        let time = EventTime { exchange, local };
-        let asks = f.asks.ok_or(FrameError::MissingField("asks"))?;
-        let bids = f.bids.ok_or(FrameError::MissingField("bids"))?;
-        let seq = f.seq.unwrap_or(0);
-        let seq = u64::try_from(seq).map_err(|_| FrameError::BadValue("seqId"))?;
-        // 0 means OKX did not compute one (the case since June 2026).
-        let checksum = f
-            .checksum
-            .filter(|&c| c != 0)
-            .map(|c| i32::try_from(c).map_err(|_| FrameError::BadValue("checksum")))
-            .transpose()?;
-        match channel {
-            Channel::Bbo => {
-                let best = |raw| -> Result<Level, FrameError> {
-                    let mut top = None;
-                    decode::levels(raw, instrument, |l| {
-                        top.get_or_insert(l);
-                    })?;
-                    top.ok_or(FrameError::MissingField("bbo level"))
-                };
-                Ok(Decoded::Quote(Quote {
-                    instrument: instrument.id,
-                    update_id: seq,
-                    bid: best(bids)?,
-                    ask: best(asks)?,
-                    time,
-                }))
-            }
-            Channel::Books5 | Channel::Books if snapshot || channel == Channel::Books5 => {
-                let out = buffers.reset_snapshot(instrument.id);
-                out.last_update_id = seq;
-                out.time = time;
-                snapshot_levels(bids, instrument, &mut out.bids)?;
-                snapshot_levels(asks, instrument, &mut out.asks)?;
-                let out = &buffers.snapshot;
-                Ok(if channel == Channel::Books5 {
-                    Decoded::TopLevels(out)
-                } else {
-                    Decoded::Snapshot {
-                        snapshot: out,
-                        checksum,
-                    }
-                })
-            }
-            _ => {
-                let prev = f.prev_seq.ok_or(FrameError::MissingField("prevSeqId"))?;
-                let prev = u64::try_from(prev).map_err(|_| FrameError::BadValue("prevSeqId"))?;
-                let delta = buffers.reset_delta(instrument.id);
-                delta.ids = UpdateIds {
-                    first: seq,
-                    last: seq,
-                    prev: Some(prev),
-                };
-                delta.time = time;
-                delta_levels(bids, Side::Buy, instrument, &mut delta.updates)?;
-                delta_levels(asks, Side::Sell, instrument, &mut delta.updates)?;
-                Ok(Decoded::Delta {
-                    delta: &buffers.delta,
+    buffers: &'b mut FrameBuffers,
+    channel: Channel,
+    snapshot: bool,
+    data: &[u8],
+    instrument: &Instrument,
+    local: UnixNanos,
+) -> Result<Decoded<'b>, FrameError> {
+    let f = first_book_element(data)?;
+    let exchange = UnixNanos::from_millis(f.ts.ok_or(FrameError::MissingField("ts"))?);
+    let time = EventTime { exchange, local };
+    let asks = f.asks.ok_or(FrameError::MissingField("asks"))?;
+    let bids = f.bids.ok_or(FrameError::MissingField("bids"))?;
+    let seq = f.seq.unwrap_or(0);
+    let seq = u64::try_from(seq).map_err(|_| FrameError::BadValue("seqId"))?;
+    // 0 means OKX did not compute one (the case since June 2026).
+    let checksum = f
+        .checksum
+        .filter(|&c| c != 0)
+        .map(|c| i32::try_from(c).map_err(|_| FrameError::BadValue("checksum")))
+        .transpose()?;
+    match channel {
+        Channel::Bbo => {
+            let best = |raw| -> Result<Level, FrameError> {
+                let mut top = None;
+                decode::levels(raw, instrument, |l| {
+                    top.get_or_insert(l);
+                })?;
+                top.ok_or(FrameError::MissingField("bbo level"))
+            };
+            Ok(Decoded::Quote(Quote {
+                instrument: instrument.id,
+                update_id: seq,
+                bid: best(bids)?,
+                ask: best(asks)?,
+                time,
+            }))
+        }
+        Channel::Books5 | Channel::Books if snapshot || channel == Channel::Books5 => {
+            let out = buffers.reset_snapshot(instrument.id);
+            out.last_update_id = seq;
+            out.time = time;
+            snapshot_levels(bids, instrument, &mut out.bids)?;
+            snapshot_levels(asks, instrument, &mut out.asks)?;
+            let out = &buffers.snapshot;
+            Ok(if channel == Channel::Books5 {
+                Decoded::TopLevels(out)
+            } else {
+                Decoded::Snapshot {
+                    snapshot: out,
                     checksum,
-                })
-            }
+                }
+            })
+        }
+        _ => {
+            let prev = f.prev_seq.ok_or(FrameError::MissingField("prevSeqId"))?;
+            let prev = u64::try_from(prev).map_err(|_| FrameError::BadValue("prevSeqId"))?;
+            let delta = buffers.reset_delta(instrument.id);
+            delta.ids = UpdateIds {
+                first: seq,
+                last: seq,
+                prev: Some(prev),
+            };
+            delta.time = time;
+            delta_levels(bids, Side::Buy, instrument, &mut delta.updates)?;
+            delta_levels(asks, Side::Sell, instrument, &mut delta.updates)?;
+            Ok(Decoded::Delta {
+                delta: &buffers.delta,
+                checksum,
+            })
         }
     }
+}
 
 /// Decodes a `trades` message, one [`Trade`] per element of `data`.
 fn trades<'b>(
-        buffers: &'b mut FrameBuffers,
-        data: &[u8],
-        instrument: &Instrument,
-        local: UnixNanos,
-    ) -> Result<Decoded<'b>, FrameError> {
-        buffers.trades.clear();
-        let mut s = Scanner::new(data);
-        s.begin_array()?;
-        let mut first = true;
-        while s.next_element(&mut first)? {
-            s.begin_object()?;
-            let (mut id, mut px, mut sz, mut side, mut ts) = (None, None, None, None, None);
-            let mut first_key = true;
-            while let Some(key) = s.next_key(&mut first_key)? {
-                match key {
-                    b"tradeId" => id = Some(s.u64()?),
-                    b"px" => px = Some(s.string()?),
-                    b"sz" => sz = Some(s.string()?),
-                    b"side" => side = Some(s.string()?),
-                    b"ts" => ts = Some(s.u64()?),
-                    _ => {
-                        s.skip_value()?;
-                    }
+    buffers: &'b mut FrameBuffers,
+    data: &[u8],
+    instrument: &Instrument,
+    local: UnixNanos,
+) -> Result<Decoded<'b>, FrameError> {
+    buffers.trades.clear();
+    let mut s = Scanner::new(data);
+    s.begin_array()?;
+    let mut first = true;
+    while s.next_element(&mut first)? {
+        s.begin_object()?;
+        let (mut id, mut px, mut sz, mut side, mut ts) = (None, None, None, None, None);
+        let mut first_key = true;
+        while let Some(key) = s.next_key(&mut first_key)? {
+            match key {
+                b"tradeId" => id = Some(s.u64()?),
+                b"px" => px = Some(s.string()?),
+                b"sz" => sz = Some(s.string()?),
+                b"side" => side = Some(s.string()?),
+                b"ts" => ts = Some(s.u64()?),
+                _ => {
+                    s.skip_value()?;
                 }
             }
-            let aggressor = match side.ok_or(FrameError::MissingField("side"))? {
-                b"buy" => Side::Buy,
-                b"sell" => Side::Sell,
-                _ => return Err(FrameError::BadValue("side")),
-            };
-            buffers.trades.push(Trade {
-                instrument: instrument.id,
-                trade_id: id.ok_or(FrameError::MissingField("tradeId"))?,
-                price: decode::price(px.ok_or(FrameError::MissingField("px"))?, instrument)?,
-                qty: decode::qty(sz.ok_or(FrameError::MissingField("sz"))?, instrument)?,
-                aggressor: Some(aggressor),
-                time: EventTime {
-                    exchange: UnixNanos::from_millis(ts.ok_or(FrameError::MissingField("ts"))?),
-                    local,
-                },
-            });
         }
-        Ok(Decoded::Trades(&buffers.trades))
+        let aggressor = match side.ok_or(FrameError::MissingField("side"))? {
+            b"buy" => Side::Buy,
+            b"sell" => Side::Sell,
+            _ => return Err(FrameError::BadValue("side")),
+        };
+        buffers.trades.push(Trade {
+            instrument: instrument.id,
+            trade_id: id.ok_or(FrameError::MissingField("tradeId"))?,
+            price: decode::price(px.ok_or(FrameError::MissingField("px"))?, instrument)?,
+            qty: decode::qty(sz.ok_or(FrameError::MissingField("sz"))?, instrument)?,
+            aggressor: Some(aggressor),
+            time: EventTime {
+                exchange: UnixNanos::from_millis(ts.ok_or(FrameError::MissingField("ts"))?),
+                local,
+            },
+        });
     }
+    Ok(Decoded::Trades(&buffers.trades))
+}
 
 impl FrameDecoder for OkxDecoder {
     fn decode(&mut self, frame: &[u8], local: UnixNanos) -> Result<Decoded<'_>, FrameError> {
@@ -252,7 +252,14 @@ impl FrameDecoder for OkxDecoder {
                     None if channel != Channel::Books => false,
                     _ => return Err(FrameError::BadValue("action")),
                 };
-                book(&mut self.buffers, channel, snapshot, data, instrument, local)
+                book(
+                    &mut self.buffers,
+                    channel,
+                    snapshot,
+                    data,
+                    instrument,
+                    local,
+                )
             }
         }
     }
@@ -307,7 +314,10 @@ mod tests {
         assert_eq!(snapshot.last_update_id, 123456);
         assert_eq!(snapshot.bids[0].price, Price::from_ticks(33661));
         assert_eq!(snapshot.asks[1].qty, Qty::from_lots(800_000_000));
-        assert_eq!(snapshot.time.exchange, UnixNanos::from_millis(1597026383085));
+        assert_eq!(
+            snapshot.time.exchange,
+            UnixNanos::from_millis(1597026383085)
+        );
 
         let update = br#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[["3366.8","0","0","0"]],"bids":[],"ts":"1597026383185","checksum":0,"prevSeqId":123456,"seqId":123457}]}"#;
         let Decoded::Delta { delta, checksum } = d.decode(update, UnixNanos::new(2)).unwrap()
