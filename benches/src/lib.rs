@@ -1,7 +1,9 @@
 //! Shared inputs for the benchmarks: real captures turned into the exact
 //! streams the hot paths see, decoded once outside the timed loops.
 
+pub mod baseline;
 pub mod dense;
+pub mod okx;
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +28,8 @@ pub struct BookStream {
     pub snapshot: BookSnapshot,
     /// Level updates of all applied diffs, flattened.
     pub updates: Vec<LevelUpdate>,
+    /// The applied diffs, one entry per venue message.
+    pub diffs: Vec<Vec<LevelUpdate>>,
 }
 
 impl BookStream {
@@ -57,7 +61,7 @@ pub fn load_book_stream() -> Result<BookStream, FeedError> {
     let mut sequencer = FuturesSequencer::new();
     let mut snapshot = None;
     let mut pending: Vec<BookDelta> = Vec::new();
-    let mut updates = Vec::new();
+    let mut diffs: Vec<Vec<LevelUpdate>> = Vec::new();
     for (local, frame) in load_frames(&sample_capture())? {
         match decoder.decode(&frame, local) {
             Ok(Decoded::Snapshot { snapshot: s, .. }) => {
@@ -65,12 +69,12 @@ pub fn load_book_stream() -> Result<BookStream, FeedError> {
                 snapshot = Some(s.clone());
                 for delta in pending.drain(..) {
                     if sequencer.on_delta(&delta.ids) == Verdict::Apply {
-                        updates.extend_from_slice(&delta.updates);
+                        diffs.push(delta.updates);
                     }
                 }
             }
             Ok(Decoded::Delta { delta, .. }) => match sequencer.on_delta(&delta.ids) {
-                Verdict::Apply => updates.extend_from_slice(&delta.updates),
+                Verdict::Apply => diffs.push(delta.updates.clone()),
                 Verdict::Buffer => pending.push(delta.clone()),
                 Verdict::Stale => {}
                 Verdict::Gap { .. } => return Err(FeedError::Format("gap in the capture".into())),
@@ -81,6 +85,7 @@ pub fn load_book_stream() -> Result<BookStream, FeedError> {
     Ok(BookStream {
         instrument,
         snapshot: snapshot.ok_or(FeedError::NoSnapshot)?,
-        updates,
+        updates: diffs.concat(),
+        diffs,
     })
 }

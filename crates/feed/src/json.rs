@@ -28,6 +28,18 @@ impl<'a> Scanner<'a> {
         Self { bytes, pos: 0 }
     }
 
+    /// The bytes from the cursor on.
+    #[inline]
+    pub fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.pos..).unwrap_or_default()
+    }
+
+    /// Moves the cursor `n` bytes on (after a caller scanned [`Self::rest`]).
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.bytes.len());
+    }
+
     /// Byte offset of the cursor.
     pub fn pos(&self) -> usize {
         self.pos
@@ -127,15 +139,16 @@ impl<'a> Scanner<'a> {
     pub fn string(&mut self) -> Result<&'a [u8], FrameError> {
         self.expect(b'"', "a string")?;
         let start = self.pos;
+        let mut at = start;
         loop {
-            match self.bytes.get(self.pos) {
-                Some(b'"') => {
-                    let s = &self.bytes[start..self.pos];
-                    self.pos += 1;
-                    return Ok(s);
+            let rest = self.bytes.get(at..).unwrap_or_default();
+            match rest.iter().position(|&b| b == b'"' || b == b'\\') {
+                Some(i) if rest[i] == b'"' => {
+                    self.pos = at + i + 1;
+                    return Ok(&self.bytes[start..at + i]);
                 }
-                Some(b'\\') => self.pos += 2,
-                Some(_) => self.pos += 1,
+                // An escape: skip the backslash and the byte it escapes.
+                Some(i) => at += i + 2,
                 None => {
                     self.pos = self.bytes.len();
                     return Err(self.error("closing '\"'"));

@@ -192,6 +192,40 @@ impl Increment {
         Ok(if negative { -count } else { count })
     }
 
+    /// Steps of a non-negative decimal given as its digits read as one
+    /// integer (`61659.70` → 6165970) and the number of those digits after
+    /// the point (2). Lets a venue parser convert while it scans, in one
+    /// pass; exactness rules are those of [`Self::steps_unsigned`].
+    #[inline(always)]
+    pub fn steps_from_digits(&self, digits: u64, frac: u8) -> Result<u64, DecimalError> {
+        let magnitude = if frac == self.scale {
+            digits
+        } else if frac < self.scale {
+            digits
+                .checked_mul(POW10[usize::from(self.scale - frac)])
+                .ok_or(DecimalError::Overflow)?
+        } else {
+            // Surplus decimals must be zeros. Constant divisors for the
+            // common cases compile to multiplications.
+            let (quotient, remainder) = match frac - self.scale {
+                1 => (digits / 10, digits % 10),
+                2 => (digits / 100, digits % 100),
+                3 => (digits / 1_000, digits % 1_000),
+                4 => (digits / 10_000, digits % 10_000),
+                k if usize::from(k) < POW10.len() => {
+                    let p = POW10[usize::from(k)];
+                    (digits / p, digits % p)
+                }
+                _ => (0, digits),
+            };
+            if remainder != 0 {
+                return Err(DecimalError::OffGrid);
+            }
+            quotient
+        };
+        self.count(magnitude)
+    }
+
     /// Parses a venue string into a non-negative count of steps.
     #[inline]
     pub fn steps_unsigned(&self, s: &[u8]) -> Result<u64, DecimalError> {

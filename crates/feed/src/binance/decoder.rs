@@ -8,7 +8,8 @@
 use kestrel_model::{EventTime, Instrument, Level, Quote, Side, Trade, UnixNanos, UpdateIds};
 
 use crate::decode::{
-    self, Decoded, FrameBuffers, FrameDecoder, Instruments, delta_levels, snapshot_levels,
+    self, Decoded, FrameBuffers, FrameDecoder, Instruments, delta_levels, scan_delta_levels,
+    snapshot_levels,
 };
 use crate::error::FrameError;
 use crate::json::{Scanner, parse_u64};
@@ -319,8 +320,7 @@ fn collect<'a>(
                 match (direct, buffers.as_deref_mut()) {
                     (Some((instrument, bids_done, asks_done)), Some(buffers)) => {
                         let side = if is_bid { Side::Buy } else { Side::Sell };
-                        let raw = s.skip_value()?;
-                        delta_levels(raw, side, instrument, &mut buffers.delta.updates)?;
+                        scan_delta_levels(s, side, instrument, &mut buffers.delta.updates)?;
                         if is_bid {
                             *bids_done = true;
                         } else {
