@@ -1,18 +1,24 @@
-//! Recorded Binance capture lines: any bytes are read, decoded and sequenced
-//! without panicking; every refusal is a typed error.
+//! Recorded capture files: any bytes are split into frames and replayed
+//! through the Binance pipeline without panicking; every refusal is typed.
 #![no_main]
 
-use kestrel_feed::binance::instruments::usdm_btcusdt;
-use kestrel_feed::binance::{CaptureReader, CaptureReplay};
+use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
+use kestrel_feed::capture::CaptureReader;
+use kestrel_feed::instruments::usdm_btcusdt;
+use kestrel_feed::{InstrumentFeed, Instruments};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for record in CaptureReader::new(data, usdm_btcusdt()) {
-        let _ = record;
+    let instrument = usdm_btcusdt();
+    let decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
+    let mut feed = InstrumentFeed::new(&instrument, decoder, FuturesSequencer::new());
+    let mut reader = CaptureReader::new(data);
+    while let Some(frame) = reader.next_frame() {
+        if let Ok(frame) = frame {
+            feed.on_frame(frame.frame, frame.local.unwrap_or_default());
+        }
     }
-    let mut replay = CaptureReplay::new(CaptureReader::new(data, usdm_btcusdt()));
-    for event in replay.by_ref() {
-        let _ = event;
+    if let Some(book) = feed.sync().trusted_book() {
+        assert!(!book.is_crossed());
     }
-    let _ = replay.stats();
 });
