@@ -90,6 +90,9 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
     };
     report(&path, &instrument, &summary, args.depth)?;
     if bundled && args.venue == Market::BinanceUsdm {
+        if !summary.trusted {
+            bail!("the bundled capture did not end with a trusted book");
+        }
         check_oracle(&summary.book)?;
     }
     Ok(())
