@@ -81,6 +81,15 @@ impl<'a> Scanner<'a> {
         self.peek().is_none()
     }
 
+    /// Checks that only blanks are left after the frame's value.
+    pub fn finish(&mut self) -> Result<(), FrameError> {
+        if self.at_end() {
+            Ok(())
+        } else {
+            Err(self.error("end of frame"))
+        }
+    }
+
     /// Enters an object: consumes `{`.
     #[inline]
     pub fn begin_object(&mut self) -> Result<(), FrameError> {

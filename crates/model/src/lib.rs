@@ -6,6 +6,7 @@
 //! helpers, never in a price, size or balance.
 
 pub mod decimal;
+mod decimal_text;
 pub mod event;
 pub mod inline_str;
 pub mod instrument;

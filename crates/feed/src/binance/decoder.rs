@@ -237,12 +237,7 @@ impl FrameDecoder for BinanceDecoder {
             Some(&mut self.buffers),
             true,
         )?;
-        if !scanner.at_end() {
-            return Err(FrameError::Syntax {
-                pos: u32::try_from(scanner.pos()).unwrap_or(u32::MAX),
-                expected: "end of frame",
-            });
-        }
+        scanner.finish()?;
         match fields.event_type {
             Some(b"depthUpdate") => self.depth(&fields, local),
             Some(b"trade") => self.trade(&fields, false, local),

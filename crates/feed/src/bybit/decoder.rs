@@ -73,12 +73,7 @@ impl FrameDecoder for BybitDecoder {
                 }
             }
         }
-        if !s.at_end() {
-            return Err(FrameError::Syntax {
-                pos: u32::try_from(s.pos()).unwrap_or(u32::MAX),
-                expected: "end of frame",
-            });
-        }
+        s.finish()?;
         if !topic.is_some_and(|t| t.starts_with(b"orderbook.")) {
             return Ok(Decoded::Other);
         }

@@ -226,12 +226,7 @@ impl FrameDecoder for OkxDecoder {
                 }
             }
         }
-        if !s.at_end() {
-            return Err(FrameError::Syntax {
-                pos: u32::try_from(s.pos()).unwrap_or(u32::MAX),
-                expected: "end of frame",
-            });
-        }
+        s.finish()?;
         if event {
             return Ok(Decoded::Other);
         }
