@@ -7,16 +7,15 @@
 //! accepted with an unknown receive time.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 use kestrel_model::UnixNanos;
 
 use crate::error::{FeedError, FrameError};
-
-/// Longest line accepted; a REST snapshot of 1,000 levels a side is ~60 KB.
-pub const MAX_LINE_BYTES: usize = 16 << 20;
+use crate::lines::LineReader;
+pub use crate::lines::MAX_LINE_BYTES;
 
 /// One recorded frame.
 #[derive(Clone, Copy, Debug)]
@@ -32,9 +31,7 @@ pub struct CapturedFrame<'a> {
 /// Streams frames from a recording, one line at a time, so memory stays
 /// bounded whatever the file size.
 pub struct CaptureReader<R> {
-    input: R,
-    line: Vec<u8>,
-    line_no: u64,
+    lines: LineReader<R>,
 }
 
 /// Opens a file for reading, gunzipping it if it starts with the gzip magic.
@@ -59,58 +56,21 @@ impl<R: BufRead> CaptureReader<R> {
     /// Reads a recording from any buffered input.
     pub fn new(input: R) -> Self {
         Self {
-            input,
-            line: Vec::with_capacity(1 << 12),
-            line_no: 0,
+            lines: LineReader::new(input),
         }
     }
 
     /// Lines read so far.
     pub fn lines_read(&self) -> u64 {
-        self.line_no
+        self.lines.lines_read()
     }
 
     /// The next frame; `None` at the end of the input. A malformed line is a
     /// recoverable [`FeedError::Frame`]: reading can go on after it.
     pub fn next_frame(&mut self) -> Option<Result<CapturedFrame<'_>, FeedError>> {
-        if let Err(e) = self.read_nonblank_line()? {
-            return Some(Err(e));
-        }
-        let line = self.line_no;
-        let text = self.line.trim_ascii_end();
-        Some(split_line(text, line).map_err(|error| FeedError::Frame { line, error }))
-    }
-
-    /// Fills `self.line` with the next non-blank line.
-    fn read_nonblank_line(&mut self) -> Option<Result<(), FeedError>> {
-        loop {
-            self.line.clear();
-            match Read::by_ref(&mut self.input)
-                .take(MAX_LINE_BYTES as u64)
-                .read_until(b'\n', &mut self.line)
-            {
-                Ok(0) => return None,
-                Ok(_) => {}
-                Err(e) => return Some(Err(e.into())),
-            }
-            self.line_no += 1;
-            if self.line.len() == MAX_LINE_BYTES && self.line.last() != Some(&b'\n') {
-                // Skip the rest of the oversized line.
-                if let Err(e) = self.input.skip_until(b'\n') {
-                    return Some(Err(e.into()));
-                }
-                let error = FrameError::TooLong {
-                    limit: MAX_LINE_BYTES,
-                };
-                return Some(Err(FeedError::Frame {
-                    line: self.line_no,
-                    error,
-                }));
-            }
-            if !self.line.trim_ascii().is_empty() {
-                return Some(Ok(()));
-            }
-        }
+        Some(self.lines.next_line()?.and_then(|(line, text)| {
+            split_line(text, line).map_err(|error| FeedError::Frame { line, error })
+        }))
     }
 }
 

@@ -6,19 +6,23 @@
 //!   that implements them; [`sync::BookSync`] applies them to a book,
 //!   buffers during resync and says when the book is (un)trusted.
 //! * [`pipeline::InstrumentFeed`] joins the two, for live and recorded data alike.
-//! * Recorded data: raw frame captures ([`capture`]).
+//! * Recorded data: raw frame captures ([`capture`]), Tardis CSV
+//!   ([`tardis`]) and Binance's historical depth CSV ([`binance::history`]).
 
 pub mod binance;
 pub mod bybit;
 pub mod capture;
+mod csv;
 pub mod decode;
 mod error;
 pub mod instruments;
 pub mod json;
+mod lines;
 pub mod okx;
 pub mod pipeline;
 pub mod sequence;
 pub mod sync;
+pub mod tardis;
 
 pub use decode::{Decoded, FrameDecoder, Instruments};
 pub use error::{FeedError, FrameError};

@@ -46,6 +46,35 @@ impl Venue {
     }
 }
 
+/// A venue name that [`Venue::from_str`](std::str::FromStr) does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown venue {0:?}")]
+pub struct UnknownVenue(pub String);
+
+impl Venue {
+    /// Every venue, in declaration order.
+    pub const ALL: [Self; 7] = [
+        Self::BinanceSpot,
+        Self::BinanceUsdm,
+        Self::BinanceCoinm,
+        Self::Okx,
+        Self::BybitSpot,
+        Self::BybitLinear,
+        Self::Bitstamp,
+    ];
+}
+
+impl std::str::FromStr for Venue {
+    type Err = UnknownVenue;
+    /// Reads the name [`Venue::as_str`] writes, ignoring case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownVenue(s.to_owned()))
+    }
+}
+
 impl fmt::Display for Venue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

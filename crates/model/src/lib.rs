@@ -20,7 +20,7 @@ pub use event::{
     UpdateIds,
 };
 pub use inline_str::{InlineStr, InlineStrError};
-pub use instrument::{Asset, Instrument, InstrumentId, Symbol, SymbolError, Venue};
+pub use instrument::{Asset, Instrument, InstrumentId, Symbol, SymbolError, UnknownVenue, Venue};
 pub use order::{ClientOrderId, OrderType, Side, TimeInForce};
 pub use price::{Price, Qty};
 pub use time::UnixNanos;

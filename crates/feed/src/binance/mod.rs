@@ -1,7 +1,9 @@
 //! Binance spot, USDⓈ-M and COIN-M market data.
 
 pub mod decoder;
+pub mod history;
 pub mod sequencer;
 
 pub use decoder::BinanceDecoder;
+pub use history::BinanceDepthCsvReader;
 pub use sequencer::{FuturesSequencer, SpotSequencer};

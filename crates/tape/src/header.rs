@@ -1,0 +1,131 @@
+//! The file header: magic, version and the instrument table.
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 8 | magic `KESTRELT` |
+//! | 8 | 2 | format version (1), little-endian |
+//! | 10 | 2 | record size (64) |
+//! | 12 | 4 | header length in bytes, a multiple of 64: records start there |
+//! | 16 | … | instrument table, UTF-8, one line per instrument, zero padded |
+//!
+//! A table line is `VENUE NATIVE BASE QUOTE tick lot min_qty_lots
+//! min_notional maker_fee taker_fee`, every number as exact decimal text, so
+//! a tape carries the grids its ticks and lots are counted on.
+
+use kestrel_model::{Asset, Increment, Instrument, InstrumentId, Qty, Symbol, Venue};
+
+use crate::error::TapeError;
+use crate::record::RECORD_SIZE;
+
+/// First eight bytes of every tape.
+pub const MAGIC: [u8; 8] = *b"KESTRELT";
+/// The format version this crate writes and reads.
+pub const VERSION: u16 = 1;
+const PREAMBLE: usize = 16;
+/// Largest header a reader accepts, so a hostile length cannot exhaust memory.
+pub const MAX_HEADER: usize = 1 << 20;
+
+/// Encodes the header for `instruments`.
+pub(crate) fn encode(instruments: &[Instrument]) -> Result<Vec<u8>, TapeError> {
+    if instruments.len() > usize::from(u16::MAX) {
+        return Err(TapeError::BadHeader(format!(
+            "{} instruments; at most {}",
+            instruments.len(),
+            u16::MAX
+        )));
+    }
+    let mut table = String::new();
+    for i in instruments {
+        table.push_str(&format!(
+            "{} {} {} {} {} {} {} {} {} {}\n",
+            i.id.venue,
+            i.native_symbol,
+            i.base,
+            i.quote,
+            i.tick,
+            i.lot,
+            i.min_qty.lots(),
+            i.min_notional,
+            i.maker_fee,
+            i.taker_fee
+        ));
+    }
+    let len = (PREAMBLE + table.len()).div_ceil(RECORD_SIZE) * RECORD_SIZE;
+    if len > MAX_HEADER {
+        return Err(TapeError::BadHeader(format!("header of {len} bytes")));
+    }
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&(RECORD_SIZE as u16).to_le_bytes());
+    out.extend_from_slice(&(len as u32).to_le_bytes());
+    out.extend_from_slice(table.as_bytes());
+    out.resize(len, 0);
+    Ok(out)
+}
+
+/// Reads the fixed preamble and returns the whole header's length.
+pub(crate) fn header_len(preamble: &[u8; PREAMBLE]) -> Result<usize, TapeError> {
+    if preamble[..8] != MAGIC {
+        return Err(TapeError::BadMagic);
+    }
+    let version = u16::from_le_bytes([preamble[8], preamble[9]]);
+    let record_size = u16::from_le_bytes([preamble[10], preamble[11]]);
+    if version != VERSION || usize::from(record_size) != RECORD_SIZE {
+        return Err(TapeError::Unsupported {
+            version,
+            record_size,
+        });
+    }
+    let len = u32::from_le_bytes([preamble[12], preamble[13], preamble[14], preamble[15]]);
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    if len < PREAMBLE || len % RECORD_SIZE != 0 || len > MAX_HEADER {
+        return Err(TapeError::BadHeader(format!("header length {len}")));
+    }
+    Ok(len)
+}
+
+/// Size of the preamble that [`header_len`] reads.
+pub(crate) const PREAMBLE_LEN: usize = PREAMBLE;
+
+/// Parses the instrument table of a whole header.
+pub(crate) fn decode(header: &[u8]) -> Result<Vec<Instrument>, TapeError> {
+    let table = header.get(PREAMBLE..).unwrap_or_default();
+    let end = table.iter().position(|&b| b == 0).unwrap_or(table.len());
+    let text = std::str::from_utf8(&table[..end])
+        .map_err(|_| TapeError::BadHeader("instrument table is not UTF-8".into()))?;
+    text.lines().map(parse_line).collect()
+}
+
+fn parse_line(line: &str) -> Result<Instrument, TapeError> {
+    let bad = |what: &str| TapeError::BadHeader(format!("{what} in instrument line {line:?}"));
+    let fields: Vec<&str> = line.split(' ').collect();
+    let &[
+        venue,
+        native,
+        base,
+        quote,
+        tick,
+        lot,
+        min_qty,
+        min_notional,
+        maker,
+        taker,
+    ] = fields.as_slice()
+    else {
+        return Err(bad("wrong field count"));
+    };
+    let venue: Venue = venue.parse().map_err(|_| bad("unknown venue"))?;
+    Ok(Instrument {
+        id: InstrumentId::from_native(venue, native).map_err(|_| bad("bad symbol"))?,
+        native_symbol: Symbol::new(native).map_err(|_| bad("bad symbol"))?,
+        base: Asset::new(base).map_err(|_| bad("bad base asset"))?,
+        quote: Asset::new(quote).map_err(|_| bad("bad quote asset"))?,
+        tick: Increment::parse(tick).map_err(|_| bad("bad tick"))?,
+        lot: Increment::parse(lot).map_err(|_| bad("bad lot"))?,
+        min_qty: Qty::from_lots(min_qty.parse().map_err(|_| bad("bad min qty"))?),
+        min_notional: min_notional.parse().map_err(|_| bad("bad min notional"))?,
+        maker_fee: maker.parse().map_err(|_| bad("bad maker fee"))?,
+        taker_fee: taker.parse().map_err(|_| bad("bad taker fee"))?,
+    })
+}
