@@ -1,6 +1,7 @@
 //! `kestrel`: the command-line entry point. With no arguments it runs the
 //! main job, a replay of the bundled real capture.
 
+mod data;
 mod replay;
 
 use clap::{Parser, Subcommand};
@@ -18,12 +19,16 @@ enum Command {
     /// Rebuild an order book from a recorded Binance futures capture and
     /// report its final state and the update rate (the default command).
     Replay(replay::ReplayArgs),
+    /// Convert recorded market data into Kestrel's binary tape format, and
+    /// inspect tapes.
+    Data(data::DataArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Replay(args)) => replay::run(&args),
+        Some(Command::Data(args)) => data::run(&args),
         None => replay::run(&replay::ReplayArgs::default()),
     }
 }

@@ -65,27 +65,18 @@ fn sample_path() -> PathBuf {
 pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
     let bundled = args.file.is_none();
     let path = args.file.clone().unwrap_or_else(sample_path);
-    let (instrument, summary) = match args.venue {
-        Market::BinanceUsdm => {
-            let instrument = usdm_btcusdt();
-            let summary = replay_file(&path, binance_feed(&instrument, FuturesSequencer::new()))?;
-            (instrument, summary)
+    let instrument = args.venue.instrument();
+    let summary = match args.venue {
+        Market::BinanceUsdm | Market::BinanceCoinm => {
+            replay_file(&path, binance_feed(&instrument, FuturesSequencer::new()))?
         }
-        Market::BinanceCoinm => {
-            let instrument = coinm_btcusd_perp();
-            let summary = replay_file(&path, binance_feed(&instrument, FuturesSequencer::new()))?;
-            (instrument, summary)
-        }
-        Market::BinanceSpot => {
-            let instrument = spot_btcusdt();
-            let summary = replay_file(&path, binance_feed(&instrument, SpotSequencer::new()))?;
-            (instrument, summary)
-        }
+        Market::BinanceSpot => replay_file(&path, binance_feed(&instrument, SpotSequencer::new()))?,
         Market::BybitLinear => {
-            let instrument = bybit_linear_xrpusdt();
             let decoder = BybitDecoder::new(Instruments::new(instrument.clone()));
-            let feed = InstrumentFeed::new(&instrument, decoder, BybitSequencer::new());
-            (instrument, replay_file(&path, feed)?)
+            replay_file(
+                &path,
+                InstrumentFeed::new(&instrument, decoder, BybitSequencer::new()),
+            )?
         }
     };
     report(&path, &instrument, &summary, args.depth)?;
@@ -110,6 +101,18 @@ pub enum Market {
     BinanceSpot,
     /// Bybit linear XRPUSDT `orderbook.500`.
     BybitLinear,
+}
+
+impl Market {
+    /// The instrument definition of this market.
+    pub fn instrument(self) -> Instrument {
+        match self {
+            Self::BinanceUsdm => usdm_btcusdt(),
+            Self::BinanceCoinm => coinm_btcusd_perp(),
+            Self::BinanceSpot => spot_btcusdt(),
+            Self::BybitLinear => bybit_linear_xrpusdt(),
+        }
+    }
 }
 
 fn binance_feed<S: Sequencer>(

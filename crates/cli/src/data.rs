@@ -1,0 +1,277 @@
+//! `kestrel data`: convert recorded market data into Kestrel tapes, and
+//! inspect tapes.
+
+use std::fs::File;
+use std::io::{BufRead, BufWriter, Read};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use kestrel_feed::binance::{BinanceDecoder, BinanceDepthCsvReader};
+use kestrel_feed::bybit::BybitDecoder;
+use kestrel_feed::capture::{CaptureReader, open_maybe_gzip};
+use kestrel_feed::tardis::{TardisBookReader, TardisTradeReader};
+use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments};
+use kestrel_model::{Instrument, UnixNanos};
+use kestrel_tape::{MappedTape, TapeError, TapeEvent, TapeEvents, TapeWriter};
+
+use crate::replay::Market;
+
+/// Options of `kestrel data`.
+#[derive(clap::Args)]
+pub struct DataArgs {
+    #[command(subcommand)]
+    command: DataCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum DataCommand {
+    /// Turn a capture, Tardis CSV or Binance historical depth CSV into a tape.
+    Convert(ConvertArgs),
+    /// Check a tape record by record and summarise what it holds.
+    Info {
+        /// The tape.
+        file: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct ConvertArgs {
+    /// Input file, gzipped or plain.
+    input: PathBuf,
+    /// Tape to write.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Input format; `auto` reads the first line to tell.
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    format: InputFormat,
+    /// Market the input holds: fixes the instrument and the tick and lot grids.
+    #[arg(long, value_enum, default_value_t = Market::BinanceUsdm)]
+    venue: Market,
+}
+
+/// Recorded-data formats `convert` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum InputFormat {
+    /// Tell from the first line.
+    Auto,
+    /// `<local_ts_ns> <frame>` lines (hftbacktest collector, `kestrel record`) or bare frames.
+    Capture,
+    /// Tardis `incremental_book_L2` CSV.
+    TardisBook,
+    /// Tardis `trades` CSV.
+    TardisTrades,
+    /// Binance `T_DEPTH` historical CSV.
+    BinanceDepthCsv,
+}
+
+pub fn run(args: &DataArgs) -> anyhow::Result<()> {
+    match &args.command {
+        DataCommand::Convert(args) => convert(args),
+        DataCommand::Info { file } => info(file),
+    }
+}
+
+fn detect(path: &Path) -> anyhow::Result<InputFormat> {
+    let mut first = Vec::new();
+    let mut input = open_maybe_gzip(path)?;
+    Read::by_ref(&mut input)
+        .take(1 << 16)
+        .read_until(b'\n', &mut first)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(
+        if first.starts_with(b"exchange,symbol,timestamp,local_timestamp,is_snapshot") {
+            InputFormat::TardisBook
+        } else if first.starts_with(b"exchange,symbol,timestamp,local_timestamp,id") {
+            InputFormat::TardisTrades
+        } else if first.starts_with(b"symbol,timestamp,first_update_id") {
+            InputFormat::BinanceDepthCsv
+        } else {
+            InputFormat::Capture
+        },
+    )
+}
+
+/// Counts of what a conversion wrote and skipped.
+#[derive(Default)]
+struct Converted {
+    events: u64,
+    bad_input: u64,
+    first_bad: Option<String>,
+}
+
+impl Converted {
+    /// Writes one decoded message; bad input is counted, not fatal.
+    fn take<W: std::io::Write>(
+        &mut self,
+        tape: &mut TapeWriter<W>,
+        item: Result<Decoded<'_>, FeedError>,
+    ) -> anyhow::Result<()> {
+        match item {
+            Ok(decoded) => self.events += write(tape, &decoded)?,
+            Err(e) if e.is_recoverable() => {
+                self.bad_input += 1;
+                self.first_bad.get_or_insert_with(|| e.to_string());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+}
+
+fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
+    let format = match args.format {
+        InputFormat::Auto => detect(&args.input)?,
+        f => f,
+    };
+    let instrument = args.venue.instrument();
+    let out = File::create(&args.output)
+        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    let mut tape = TapeWriter::new(
+        BufWriter::with_capacity(1 << 16, out),
+        std::slice::from_ref(&instrument),
+    )?;
+    let started = Instant::now();
+    let mut done = Converted::default();
+    let input = &args.input;
+    let opened = |e: FeedError| anyhow::Error::new(e).context(format!("{}", input.display()));
+    match format {
+        InputFormat::Auto | InputFormat::Capture => {
+            let mut decoder = capture_decoder(args.venue, &instrument);
+            let mut reader = CaptureReader::open(input).map_err(opened)?;
+            while let Some(frame) = reader.next_frame() {
+                let item = frame.and_then(|f| {
+                    let local = f.local.unwrap_or(UnixNanos::default());
+                    decoder
+                        .decode(f.frame, local)
+                        .map_err(|error| FeedError::Frame {
+                            line: f.line,
+                            error,
+                        })
+                });
+                done.take(&mut tape, item)?;
+            }
+        }
+        InputFormat::TardisBook => {
+            let mut reader = TardisBookReader::open(input, &instrument).map_err(opened)?;
+            while let Some(item) = reader.next_event() {
+                done.take(&mut tape, item)?;
+            }
+        }
+        InputFormat::TardisTrades => {
+            let mut reader = TardisTradeReader::open(input, &instrument).map_err(opened)?;
+            while let Some(item) = reader.next_event() {
+                done.take(&mut tape, item)?;
+            }
+        }
+        InputFormat::BinanceDepthCsv => {
+            let mut reader = BinanceDepthCsvReader::open(input, &instrument).map_err(opened)?;
+            while let Some(item) = reader.next_event() {
+                done.take(&mut tape, item)?;
+            }
+        }
+    }
+    let records = tape.records();
+    tape.finish()?;
+    let wall = started.elapsed();
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "converted {} ({format:?}) → {}",
+        input.display(),
+        args.output.display()
+    );
+    println!("  instrument  {}", instrument.id);
+    println!("  events      {} in {records} records", done.events);
+    println!(
+        "  bytes       {} in, {} out, in {:.0} ms",
+        size(input),
+        size(&args.output),
+        wall.as_secs_f64() * 1e3
+    );
+    if done.bad_input > 0 {
+        println!(
+            "  skipped     {} bad lines or frames; first: {}",
+            done.bad_input,
+            done.first_bad.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn capture_decoder(market: Market, instrument: &Instrument) -> Box<dyn FrameDecoder> {
+    let instruments = Instruments::new(instrument.clone());
+    match market {
+        Market::BybitLinear => Box::new(BybitDecoder::new(instruments)),
+        Market::BinanceUsdm | Market::BinanceCoinm | Market::BinanceSpot => {
+            Box::new(BinanceDecoder::new(instruments))
+        }
+    }
+}
+
+/// Writes one decoded message; returns how many events it held.
+fn write<W: std::io::Write>(
+    tape: &mut TapeWriter<W>,
+    decoded: &Decoded<'_>,
+) -> Result<u64, TapeError> {
+    match decoded {
+        Decoded::Delta { delta, .. } => tape.write_delta(delta).map(|()| 1),
+        Decoded::Snapshot { snapshot, .. } => tape.write_snapshot(snapshot).map(|()| 1),
+        Decoded::Trades(trades) => {
+            for t in *trades {
+                tape.write_trade(t)?;
+            }
+            Ok(trades.len() as u64)
+        }
+        Decoded::Quote(q) => tape.write_quote(q).map(|()| 1),
+        // A top-of-book view is not a base for replay; nothing to keep.
+        Decoded::TopLevels(_) | Decoded::Other => Ok(0),
+    }
+}
+
+fn info(path: &Path) -> anyhow::Result<()> {
+    let tape =
+        MappedTape::open(path).with_context(|| format!("cannot open tape {}", path.display()))?;
+    println!("tape {}", path.display());
+    for (i, instrument) in tape.instruments().iter().enumerate() {
+        println!(
+            "  instrument {i}: {} (tick {}, lot {})",
+            instrument.id, instrument.tick, instrument.lot
+        );
+    }
+    println!("  records     {}", tape.len());
+    let mut events = TapeEvents::new(tape.records(), tape.instruments());
+    let (mut deltas, mut levels, mut snapshots, mut trades, mut quotes) = (0u64, 0u64, 0, 0, 0);
+    let mut span: Option<(UnixNanos, UnixNanos)> = None;
+    let verdict = loop {
+        match events.next_event() {
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+            Ok(Some(event)) => {
+                let local = event.time().local;
+                span = Some(span.map_or((local, local), |(a, b)| (a.min(local), b.max(local))));
+                match event {
+                    TapeEvent::Delta(d) => {
+                        deltas += 1;
+                        levels += d.updates.len() as u64;
+                    }
+                    TapeEvent::Snapshot(_) => snapshots += 1,
+                    TapeEvent::Trade(_) => trades += 1,
+                    TapeEvent::Quote(_) => quotes += 1,
+                }
+            }
+        }
+    };
+    println!(
+        "  events      {deltas} deltas ({levels} level updates), {snapshots} snapshots, {trades} trades, {quotes} quotes"
+    );
+    if let Some((first, last)) = span {
+        println!("  local time  {first} → {last}");
+    }
+    match verdict {
+        Ok(()) => {
+            println!("  check       every record valid");
+            Ok(())
+        }
+        Err(e) => bail!("tape damaged after {} whole records: {e}", events.records()),
+    }
+}
