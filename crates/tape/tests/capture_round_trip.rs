@@ -172,7 +172,7 @@ fn damaged_records_are_refused_not_misread() {
             side: Side::Buy,
         });
     }
-    let mut tape = TapeWriter::new(Vec::new(), &[instrument.clone()]).unwrap();
+    let mut tape = TapeWriter::new(Vec::new(), std::slice::from_ref(&instrument)).unwrap();
     tape.write_delta(&delta).unwrap();
     let bytes = tape.finish().unwrap();
     let header = bytes.len() - 3 * RECORD_SIZE;

@@ -1,0 +1,25 @@
+//! Kestrel's venue connections: where bytes enter the engine.
+//!
+//! * [`ws`]: the market-data WebSocket client: heartbeats both ways,
+//!   stale-feed detection, reconnect with exponential backoff and jitter
+//!   ([`backoff`]), resubscription, and an explicit event when the stream
+//!   breaks so the feed marks its books untrusted and resyncs.
+//! * [`rest`]: the REST client: timeouts, HTTP 429/418 with `Retry-After`,
+//!   request-weight accounting; [`binance`] its Binance endpoints
+//!   (depth snapshots, `exchangeInfo` → instruments).
+//! * [`record`]: a live session to a replayable recording.
+//!
+//! Decoding and sequencing are not here: frames go to `kestrel-feed`
+//! unchanged, so live and recorded data take one path.
+
+pub mod backoff;
+pub mod binance;
+mod clock;
+pub mod record;
+pub mod rest;
+mod tls;
+pub mod ws;
+
+pub use backoff::{Backoff, BackoffPolicy};
+pub use rest::{RestClient, RestConfig, RestError};
+pub use ws::{Disconnect, WsConfig, WsEvent};
