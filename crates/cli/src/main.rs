@@ -2,6 +2,7 @@
 //! main job, a replay of the bundled real capture.
 
 mod data;
+mod record;
 mod replay;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +23,9 @@ enum Command {
     /// Convert recorded market data into Kestrel's binary tape format, and
     /// inspect tapes.
     Data(data::DataArgs),
+    /// Record a live Binance session (frames with receive times, plus a
+    /// depth snapshot after every connect) for exact replay.
+    Record(record::RecordArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -29,6 +33,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Replay(args)) => replay::run(&args),
         Some(Command::Data(args)) => data::run(&args),
+        Some(Command::Record(args)) => record::run(&args),
         None => replay::run(&replay::ReplayArgs::default()),
     }
 }

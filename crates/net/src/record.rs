@@ -26,8 +26,10 @@ pub struct RecordStats {
     pub snapshot_failures: u64,
     /// Connections opened.
     pub connections: u64,
-    /// Connections lost.
+    /// Connections lost or never made.
     pub disconnects: u64,
+    /// Why the last connection ended, if one did.
+    pub last_disconnect: Option<crate::ws::Disconnect>,
 }
 
 /// Why a recording stopped early.
@@ -72,8 +74,9 @@ where
                     // it arrives, between the frames received around it.
                     pending = Some(Box::pin(snapshot()));
                 }
-                Some(WsEvent::Disconnected { .. }) => {
+                Some(WsEvent::Disconnected { reason, .. }) => {
                     stats.disconnects += 1;
+                    stats.last_disconnect = Some(reason);
                     pending = None;
                 }
                 None => break,
