@@ -21,7 +21,8 @@ use crate::record::RECORD_SIZE;
 pub const MAGIC: [u8; 8] = *b"KESTRELT";
 /// The format version this crate writes and reads.
 pub const VERSION: u16 = 1;
-const PREAMBLE: usize = 16;
+/// Size of the fixed preamble that [`header_len`] reads.
+pub(crate) const PREAMBLE_LEN: usize = 16;
 /// Largest header a reader accepts, so a hostile length cannot exhaust memory.
 pub const MAX_HEADER: usize = 1 << 20;
 
@@ -50,7 +51,7 @@ pub(crate) fn encode(instruments: &[Instrument]) -> Result<Vec<u8>, TapeError> {
             i.taker_fee
         ));
     }
-    let len = (PREAMBLE + table.len()).div_ceil(RECORD_SIZE) * RECORD_SIZE;
+    let len = (PREAMBLE_LEN + table.len()).div_ceil(RECORD_SIZE) * RECORD_SIZE;
     if len > MAX_HEADER {
         return Err(TapeError::BadHeader(format!("header of {len} bytes")));
     }
@@ -65,7 +66,7 @@ pub(crate) fn encode(instruments: &[Instrument]) -> Result<Vec<u8>, TapeError> {
 }
 
 /// Reads the fixed preamble and returns the whole header's length.
-pub(crate) fn header_len(preamble: &[u8; PREAMBLE]) -> Result<usize, TapeError> {
+pub(crate) fn header_len(preamble: &[u8; PREAMBLE_LEN]) -> Result<usize, TapeError> {
     if preamble[..8] != MAGIC {
         return Err(TapeError::BadMagic);
     }
@@ -79,18 +80,15 @@ pub(crate) fn header_len(preamble: &[u8; PREAMBLE]) -> Result<usize, TapeError> 
     }
     let len = u32::from_le_bytes([preamble[12], preamble[13], preamble[14], preamble[15]]);
     let len = usize::try_from(len).unwrap_or(usize::MAX);
-    if len < PREAMBLE || len % RECORD_SIZE != 0 || len > MAX_HEADER {
+    if len < PREAMBLE_LEN || len % RECORD_SIZE != 0 || len > MAX_HEADER {
         return Err(TapeError::BadHeader(format!("header length {len}")));
     }
     Ok(len)
 }
 
-/// Size of the preamble that [`header_len`] reads.
-pub(crate) const PREAMBLE_LEN: usize = PREAMBLE;
-
 /// Parses the instrument table of a whole header.
 pub(crate) fn decode(header: &[u8]) -> Result<Vec<Instrument>, TapeError> {
-    let table = header.get(PREAMBLE..).unwrap_or_default();
+    let table = header.get(PREAMBLE_LEN..).unwrap_or_default();
     let end = table.iter().position(|&b| b == 0).unwrap_or(table.len());
     let text = std::str::from_utf8(&table[..end])
         .map_err(|_| TapeError::BadHeader("instrument table is not UTF-8".into()))?;
