@@ -11,7 +11,9 @@
 //!   borrowed structs, the same sequencer, a `BTreeMap` book. The
 //!   `decode_*` rows are decoding alone, with exact decimal conversion, for
 //!   our scanner, serde_json and the SIMD parser sonic-rs.
-//! * `binance_trade/*`: the 21,313 trade frames, decoded (ns per frame).
+//! * `binance_trade/*`: the 21,313 trade frames, decoded (ns per frame), by
+//!   us and by serde_json; the `_cached` rows cycle over 256 frames that stay
+//!   in cache, as a frame fresh from the socket is.
 //! * `okx_books/*`: the same diffs as OKX `books` frames with real checksums:
 //!   decode + sequence + apply + CRC32 of the top 25 levels per frame.
 #![allow(clippy::expect_used)] // a bench without its data has nothing to measure
@@ -20,7 +22,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use kestrel_benches::baseline::{serde_json_depth, sonic_depth};
+use kestrel_benches::baseline::{serde_json_depth, serde_json_trade, sonic_depth};
 use kestrel_benches::okx::{okx_book_frames, okx_instrument};
 use kestrel_benches::{load_book_stream, load_frames, sample_capture};
 use kestrel_book::reference::ReferenceBook;
@@ -179,6 +181,35 @@ fn feed_benches(c: &mut Criterion) {
                 if let Ok(Decoded::Trades(t)) = decoder.decode(f, UnixNanos::new(0)) {
                     black_box(t[0].price);
                 }
+            }
+        })
+    });
+    g.bench_function("decode_serde_json", |b| {
+        b.iter(|| {
+            for f in &trades {
+                black_box(serde_json_trade(f, &instrument));
+            }
+        })
+    });
+    // A live frame is decoded right after the socket wrote it, so it is in
+    // cache; the whole capture (4 MB of trade frames, each its own
+    // allocation) is not. These rows cycle over 256 frames that stay cached.
+    let hot = &trades[..256.min(trades.len())];
+    g.throughput(Throughput::Elements(hot.len() as u64));
+    g.bench_function("decode_kestrel_cached", |b| {
+        let mut decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
+        b.iter(|| {
+            for f in hot {
+                if let Ok(Decoded::Trades(t)) = decoder.decode(f, UnixNanos::new(0)) {
+                    black_box(t[0].price);
+                }
+            }
+        })
+    });
+    g.bench_function("decode_serde_json_cached", |b| {
+        b.iter(|| {
+            for f in hot {
+                black_box(serde_json_trade(f, &instrument));
             }
         })
     });

@@ -78,3 +78,46 @@ pub fn serde_json_depth(frame: &[u8]) -> Option<Envelope<'_>> {
 pub fn sonic_depth(frame: &[u8]) -> Option<Envelope<'_>> {
     sonic_rs::from_slice(frame).ok()
 }
+
+/// `{"stream": …, "data": {…}}` with a `trade` inside.
+#[derive(Deserialize)]
+pub struct TradeEnvelope<'a> {
+    /// The stream name.
+    #[serde(borrow)]
+    pub stream: &'a str,
+    /// The payload.
+    #[serde(borrow)]
+    pub data: TradeEvent<'a>,
+}
+
+/// A `trade` event with borrowed strings.
+#[derive(Deserialize)]
+pub struct TradeEvent<'a> {
+    /// Trade time, ms.
+    #[serde(rename = "T")]
+    pub trade_ms: u64,
+    /// Symbol.
+    #[serde(rename = "s", borrow)]
+    pub symbol: &'a str,
+    /// Trade id.
+    #[serde(rename = "t")]
+    pub trade_id: u64,
+    /// Price.
+    #[serde(rename = "p", borrow)]
+    pub price: &'a str,
+    /// Quantity.
+    #[serde(rename = "q", borrow)]
+    pub qty: &'a str,
+    /// Whether the buyer was the maker.
+    #[serde(rename = "m")]
+    pub buyer_is_maker: bool,
+}
+
+/// Decodes a trade frame with serde_json and converts its decimals exactly.
+pub fn serde_json_trade(frame: &[u8], instrument: &Instrument) -> Option<(Price, Qty)> {
+    let env: TradeEnvelope<'_> = serde_json::from_slice(frame).ok()?;
+    Some((
+        Price::parse(env.data.price, &instrument.tick).ok()?,
+        Qty::parse(env.data.qty, &instrument.lot).ok()?,
+    ))
+}

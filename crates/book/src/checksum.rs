@@ -17,26 +17,64 @@ impl OrderBook {
     /// zeros (`3366`, `3366.1`). OKX stopped filling the field in June 2026
     /// (it now always sends 0); it remains the check for older recordings.
     pub fn okx_checksum(&self) -> i32 {
-        let mut hasher = Hasher::new();
+        // The text is gathered on the stack and hashed in a few large
+        // pieces: the CRC's cost is per call as much as per byte.
+        let mut text = ChecksumText::default();
         let mut bids = self.levels(Side::Buy).take(OKX_CHECKSUM_DEPTH);
         let mut asks = self.levels(Side::Sell).take(OKX_CHECKSUM_DEPTH);
-        let mut first = true;
         loop {
             let (bid, ask) = (bids.next(), asks.next());
             if bid.is_none() && ask.is_none() {
                 break;
             }
             for level in [bid, ask].into_iter().flatten() {
-                if !first {
-                    hasher.update(b":");
-                }
-                first = false;
-                hasher.update(level.price.display_trimmed(self.tick()).as_bytes());
-                hasher.update(b":");
-                hasher.update(level.qty.display_trimmed(self.lot()).as_bytes());
+                text.field(level.price.display_trimmed(self.tick()).as_bytes());
+                text.field(level.qty.display_trimmed(self.lot()).as_bytes());
             }
         }
-        hasher.finalize() as i32
+        text.finish() as i32
+    }
+}
+
+/// `:`-separated fields, buffered and fed to a CRC32.
+struct ChecksumText {
+    hasher: Hasher,
+    buf: [u8; 1024],
+    len: usize,
+    empty: bool,
+}
+
+impl Default for ChecksumText {
+    fn default() -> Self {
+        Self {
+            hasher: Hasher::new(),
+            buf: [0; 1024],
+            len: 0,
+            empty: true,
+        }
+    }
+}
+
+impl ChecksumText {
+    fn field(&mut self, field: &[u8]) {
+        if self.len + field.len() + 1 > self.buf.len() {
+            self.hasher.update(&self.buf[..self.len]);
+            self.len = 0;
+        }
+        if !self.empty {
+            self.buf[self.len] = b':';
+            self.len += 1;
+        }
+        self.empty = false;
+        // A rendered decimal is at most 48 bytes, far below the buffer.
+        let end = (self.len + field.len()).min(self.buf.len());
+        self.buf[self.len..end].copy_from_slice(&field[..end - self.len]);
+        self.len = end;
+    }
+
+    fn finish(mut self) -> u32 {
+        self.hasher.update(&self.buf[..self.len]);
+        self.hasher.finalize()
     }
 }
 

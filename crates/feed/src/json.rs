@@ -203,7 +203,24 @@ impl<'a> Scanner<'a> {
             return parse_u64(digits).ok_or_else(|| self.error("an unsigned integer"));
         }
         let start = self.pos;
+        // Eight digits at a time while they last (ids and millisecond
+        // timestamps run to 13 digits and more).
         let mut value: u64 = 0;
+        while let Some(word) = self.bytes.get(self.pos..self.pos + 8) {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            let digits = leading_digits(word);
+            if digits == 0 {
+                break;
+            }
+            value = value
+                .checked_mul(POW10[digits as usize])
+                .and_then(|v| v.checked_add(digits_value(word, digits)))
+                .ok_or_else(|| self.error("an integer below 2^64"))?;
+            self.pos += digits as usize;
+            if digits < 8 {
+                break;
+            }
+        }
         while let Some(&b) = self.bytes.get(self.pos) {
             let digit = b.wrapping_sub(b'0');
             if digit > 9 {
@@ -294,6 +311,41 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// Powers of ten up to 10^8.
+pub(crate) const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// How many of the word's bytes, from the first, are ASCII digits (0..=8).
+#[inline(always)]
+pub(crate) fn leading_digits(word: u64) -> u32 {
+    // High bit set in every byte that is not '0'..='9'.
+    let not_digit = (word.wrapping_add(0x4646_4646_4646_4646)
+        | word.wrapping_sub(0x3030_3030_3030_3030))
+        & 0x8080_8080_8080_8080;
+    not_digit.trailing_zeros() / 8
+}
+
+/// The first `n` (1..=8) bytes of `word`, known to be ASCII digits, as an
+/// integer (first byte most significant), in a few multiplications.
+#[inline(always)]
+pub(crate) fn digits_value(word: u64, n: u32) -> u64 {
+    // Move the digits to the high end; the vacated bytes become zeros.
+    let v = (word << (8 * (8 - n))) & 0x0F0F_0F0F_0F0F_0F0F;
+    let v = (v * 10) + (v >> 8);
+    (((v & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32)))
+        .wrapping_add(((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32))))
+        >> 32
+}
+
 /// Digits to `u64`, `None` if empty, not all digits, or too large.
 pub fn parse_u64(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
@@ -351,6 +403,22 @@ mod tests {
         );
         assert!(Scanner::new(b"9223372036854775808").i64().is_err());
         assert!(Scanner::new(b"x").u64().is_err());
+        // Word-at-a-time reading agrees with Rust's parser on the digit prefix.
+        for n in [
+            "0",
+            "7",
+            "12345678",
+            "123456789",
+            "1723075200123",
+            "18446744073709551615",
+        ] {
+            for tail in ["", ",", "}", "\"", "1x", "99"] {
+                let text = format!("{n}{tail}");
+                let prefix: String = text.chars().take_while(char::is_ascii_digit).collect();
+                let got = Scanner::new(text.as_bytes()).u64().ok();
+                assert_eq!(got, prefix.parse::<u64>().ok(), "{text}");
+            }
+        }
         assert!(Scanner::new(b"\"\"").u64().is_err());
     }
 

@@ -17,6 +17,7 @@ pub mod decode;
 mod error;
 pub mod instruments;
 pub mod json;
+mod level_scan;
 mod lines;
 pub mod okx;
 pub mod pipeline;

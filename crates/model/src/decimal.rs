@@ -207,23 +207,9 @@ impl Increment {
                 .checked_mul(POW10[usize::from(self.scale - frac)])
                 .ok_or(DecimalError::Overflow)?
         } else {
-            // Surplus decimals must be zeros. Constant divisors for the
-            // common cases compile to multiplications.
-            let (quotient, remainder) = match frac - self.scale {
-                1 => (digits / 10, digits % 10),
-                2 => (digits / 100, digits % 100),
-                3 => (digits / 1_000, digits % 1_000),
-                4 => (digits / 10_000, digits % 10_000),
-                k if usize::from(k) < POW10.len() => {
-                    let p = POW10[usize::from(k)];
-                    (digits / p, digits % p)
-                }
-                _ => (0, digits),
-            };
-            if remainder != 0 {
-                return Err(DecimalError::OffGrid);
-            }
-            quotient
+            // Surplus decimals must be zeros: an exact division by 10^k,
+            // done without a divide instruction.
+            exact_div_pow10(digits, frac - self.scale).ok_or(DecimalError::OffGrid)?
         };
         self.count(magnitude)
     }
@@ -395,8 +381,63 @@ impl fmt::Display for Decimal {
     }
 }
 
+/// For `k` < 20: the inverse of 5^k modulo 2^64, and the largest `u64`
+/// that is a multiple of 5^k divided by 5^k.
+const INV_POW5: [(u64, u64); 20] = {
+    let mut table = [(0u64, 0u64); 20];
+    let mut k = 0;
+    let mut pow5: u64 = 1;
+    while k < 20 {
+        // Newton's iteration doubles the correct low bits each step; an odd
+        // number is its own inverse modulo 8, so five steps reach 64 bits.
+        let mut inv = pow5;
+        let mut step = 0;
+        while step < 5 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(pow5.wrapping_mul(inv)));
+            step += 1;
+        }
+        table[k] = (inv, u64::MAX / pow5);
+        pow5 = pow5.wrapping_mul(5);
+        k += 1;
+    }
+    table
+};
+
+/// `n / 10^k` if 10^k divides `n`, else `None`, with shifts and one
+/// multiplication (Granlund and Montgomery's divisibility test): `n` must
+/// be a multiple of 2^k, and `n / 2^k` times the inverse of 5^k must land
+/// at or below `u64::MAX / 5^k`.
+#[inline(always)]
+fn exact_div_pow10(n: u64, k: u8) -> Option<u64> {
+    let Some(&(inverse, limit)) = INV_POW5.get(usize::from(k)) else {
+        // 10^k exceeds every u64: only zero divides.
+        return (n == 0).then_some(0);
+    };
+    if n & ((1u64 << k) - 1) != 0 {
+        return None;
+    }
+    let quotient = (n >> k).wrapping_mul(inverse);
+    (quotient <= limit).then_some(quotient)
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn exact_division_by_powers_of_ten_matches_the_divide_instruction(
+            n in prop_oneof![any::<u64>(), (0u64..1_000_000).prop_map(|x| x * 1000), Just(0u64)],
+            k in 0u8..22,
+        ) {
+            let expected = match 10u64.checked_pow(u32::from(k)) {
+                Some(p) => (n % p == 0).then_some(n / p),
+                None => (n == 0).then_some(0),
+            };
+            prop_assert_eq!(exact_div_pow10(n, k), expected);
+        }
+    }
+
     use super::*;
 
     fn inc(s: &str) -> Increment {

@@ -9,7 +9,8 @@
 use kestrel_model::{EventTime, Instrument, Level, Quote, Side, Trade, UnixNanos, UpdateIds};
 
 use crate::decode::{
-    self, Decoded, FrameBuffers, FrameDecoder, Instruments, delta_levels, snapshot_levels,
+    self, Decoded, FrameBuffers, FrameDecoder, Instruments, delta_levels, scan_delta_levels,
+    scan_levels, snapshot_levels,
 };
 use crate::error::FrameError;
 use crate::json::Scanner;
@@ -48,6 +49,18 @@ struct BookFields<'a> {
     checksum: Option<i64>,
     prev_seq: Option<i64>,
     seq: Option<i64>,
+    /// The level lists were decoded into the output buffers while reading.
+    levels_done: bool,
+}
+
+/// Where [`read_book_data`] puts level lists as it meets them: straight into
+/// the output buffers, already reset for this message, when the message's
+/// kind is known before its `data` (OKX sends `arg` and `action` first).
+struct LevelSink<'s> {
+    buffers: &'s mut FrameBuffers,
+    instrument: &'s Instrument,
+    /// Into the snapshot buffer (`books` snapshots, `books5`), else the delta.
+    whole_book: bool,
 }
 
 /// Decodes OKX public frames for a set of instruments.
@@ -73,15 +86,18 @@ fn book<'b>(
     buffers: &'b mut FrameBuffers,
     channel: Channel,
     snapshot: bool,
-    data: &[u8],
+    f: &BookFields<'_>,
     instrument: &Instrument,
     local: UnixNanos,
 ) -> Result<Decoded<'b>, FrameError> {
-    let f = first_book_element(data)?;
     let exchange = UnixNanos::from_millis(f.ts.ok_or(FrameError::MissingField("ts"))?);
     let time = EventTime { exchange, local };
-    let asks = f.asks.ok_or(FrameError::MissingField("asks"))?;
-    let bids = f.bids.ok_or(FrameError::MissingField("bids"))?;
+    let lists = || -> Result<(&[u8], &[u8]), FrameError> {
+        Ok((
+            f.bids.ok_or(FrameError::MissingField("bids"))?,
+            f.asks.ok_or(FrameError::MissingField("asks"))?,
+        ))
+    };
     let seq = f.seq.unwrap_or(0);
     let seq = u64::try_from(seq).map_err(|_| FrameError::BadValue("seqId"))?;
     // 0 means OKX did not compute one (the case since June 2026).
@@ -99,6 +115,7 @@ fn book<'b>(
                 })?;
                 top.ok_or(FrameError::MissingField("bbo level"))
             };
+            let (bids, asks) = lists()?;
             Ok(Decoded::Quote(Quote {
                 instrument: instrument.id,
                 update_id: seq,
@@ -108,11 +125,15 @@ fn book<'b>(
             }))
         }
         Channel::Books5 | Channel::Books if snapshot || channel == Channel::Books5 => {
-            let out = buffers.reset_snapshot(instrument.id);
+            if !f.levels_done {
+                let (bids, asks) = lists()?;
+                let out = buffers.reset_snapshot(instrument.id);
+                snapshot_levels(bids, instrument, &mut out.bids)?;
+                snapshot_levels(asks, instrument, &mut out.asks)?;
+            }
+            let out = &mut buffers.snapshot;
             out.last_update_id = seq;
             out.time = time;
-            snapshot_levels(bids, instrument, &mut out.bids)?;
-            snapshot_levels(asks, instrument, &mut out.asks)?;
             let out = &buffers.snapshot;
             Ok(if channel == Channel::Books5 {
                 Decoded::TopLevels(out)
@@ -126,15 +147,19 @@ fn book<'b>(
         _ => {
             let prev = f.prev_seq.ok_or(FrameError::MissingField("prevSeqId"))?;
             let prev = u64::try_from(prev).map_err(|_| FrameError::BadValue("prevSeqId"))?;
-            let delta = buffers.reset_delta(instrument.id);
+            if !f.levels_done {
+                let (bids, asks) = lists()?;
+                let delta = buffers.reset_delta(instrument.id);
+                delta_levels(bids, Side::Buy, instrument, &mut delta.updates)?;
+                delta_levels(asks, Side::Sell, instrument, &mut delta.updates)?;
+            }
+            let delta = &mut buffers.delta;
             delta.ids = UpdateIds {
                 first: seq,
                 last: seq,
                 prev: Some(prev),
             };
             delta.time = time;
-            delta_levels(bids, Side::Buy, instrument, &mut delta.updates)?;
-            delta_levels(asks, Side::Sell, instrument, &mut delta.updates)?;
             Ok(Decoded::Delta {
                 delta: &buffers.delta,
                 checksum,
@@ -199,6 +224,7 @@ impl FrameDecoder for OkxDecoder {
         s.begin_object()?;
         let (mut channel, mut inst_id, mut action, mut data, mut event) =
             (None, None, None, None, false);
+        let mut fields = None;
         let mut first = true;
         while let Some(key) = s.next_key(&mut first)? {
             match key {
@@ -216,7 +242,10 @@ impl FrameDecoder for OkxDecoder {
                     }
                 }
                 b"action" => action = Some(s.string()?),
-                b"data" => data = Some(s.skip_value()?),
+                b"data" => match self.sink_for(channel, inst_id, action) {
+                    Some(sink) => fields = Some(read_book_data(&mut s, Some(sink))?),
+                    None => data = Some(s.skip_value()?),
+                },
                 b"event" => {
                     event = true;
                     s.skip_value()?;
@@ -237,9 +266,16 @@ impl FrameDecoder for OkxDecoder {
         let Some(instrument) = self.instruments.find(inst_id) else {
             return Ok(Decoded::Other);
         };
-        let data = data.ok_or(FrameError::MissingField("data"))?;
+        if let (Channel::Trades, Some(data)) = (channel, data) {
+            return trades(&mut self.buffers, data, instrument, local);
+        }
+        let fields = match (fields, data) {
+            (Some(fields), _) => fields,
+            (None, Some(data)) => read_book_data(&mut Scanner::new(data), None)?,
+            (None, None) => return Err(FrameError::MissingField("data")),
+        };
         match channel {
-            Channel::Trades => trades(&mut self.buffers, data, instrument, local),
+            Channel::Trades => Err(FrameError::MissingField("data")),
             _ => {
                 let snapshot = match action {
                     Some(b"snapshot") => true,
@@ -251,7 +287,7 @@ impl FrameDecoder for OkxDecoder {
                     &mut self.buffers,
                     channel,
                     snapshot,
-                    data,
+                    &fields,
                     instrument,
                     local,
                 )
@@ -260,31 +296,93 @@ impl FrameDecoder for OkxDecoder {
     }
 }
 
-/// Reads the first (only) element of a book message's `data` array.
-fn first_book_element(data: &[u8]) -> Result<BookFields<'_>, FrameError> {
-    let mut s = Scanner::new(data);
+/// Reads a book message's `data` array, whose first (only) element holds
+/// the book; level lists go to `sink` when there is one.
+fn read_book_data<'a>(
+    s: &mut Scanner<'a>,
+    mut sink: Option<LevelSink<'_>>,
+) -> Result<BookFields<'a>, FrameError> {
     s.begin_array()?;
     let mut first = true;
     if !s.next_element(&mut first)? {
         return Err(FrameError::MissingField("data[0]"));
     }
-    let mut f = BookFields::default();
+    let mut f = BookFields {
+        levels_done: sink.is_some(),
+        ..BookFields::default()
+    };
     s.begin_object()?;
     let mut first_key = true;
     while let Some(key) = s.next_key(&mut first_key)? {
-        match key {
-            b"asks" => f.asks = Some(s.skip_value()?),
-            b"bids" => f.bids = Some(s.skip_value()?),
-            b"ts" => f.ts = Some(s.u64()?),
-            b"checksum" => f.checksum = Some(s.i64()?),
-            b"prevSeqId" => f.prev_seq = Some(s.i64()?),
-            b"seqId" => f.seq = Some(s.i64()?),
+        match (key, sink.as_mut()) {
+            (b"asks" | b"bids", Some(sink)) => {
+                let bid = key == b"bids";
+                let LevelSink {
+                    buffers,
+                    instrument,
+                    whole_book,
+                } = sink;
+                if *whole_book {
+                    let out = &mut buffers.snapshot;
+                    let side = if bid { &mut out.bids } else { &mut out.asks };
+                    scan_levels(s, instrument, side, |level| level)?;
+                } else {
+                    let side = if bid { Side::Buy } else { Side::Sell };
+                    scan_delta_levels(s, side, instrument, &mut buffers.delta.updates)?;
+                }
+                // Mark the list as present for the missing-field checks.
+                if bid {
+                    f.bids = Some(&[]);
+                } else {
+                    f.asks = Some(&[]);
+                }
+            }
+            (b"asks", None) => f.asks = Some(s.skip_value()?),
+            (b"bids", None) => f.bids = Some(s.skip_value()?),
+            (b"ts", _) => f.ts = Some(s.u64()?),
+            (b"checksum", _) => f.checksum = Some(s.i64()?),
+            (b"prevSeqId", _) => f.prev_seq = Some(s.i64()?),
+            (b"seqId", _) => f.seq = Some(s.i64()?),
             _ => {
                 s.skip_value()?;
             }
         }
     }
+    if f.levels_done && (f.bids.is_none() || f.asks.is_none()) {
+        return Err(FrameError::MissingField("bids/asks"));
+    }
+    while s.next_element(&mut first)? {
+        s.skip_value()?;
+    }
     Ok(f)
+}
+
+impl OkxDecoder {
+    /// A sink for a book message's levels, if what the message is (a
+    /// `books` snapshot or update, or `books5`) is known before its `data`.
+    fn sink_for<'s>(
+        &'s mut self,
+        channel: Option<&[u8]>,
+        inst_id: Option<&[u8]>,
+        action: Option<&[u8]>,
+    ) -> Option<LevelSink<'s>> {
+        let whole_book = match (channel.and_then(Channel::parse)?, action) {
+            (Channel::Books5, _) | (Channel::Books, Some(b"snapshot")) => true,
+            (Channel::Books, Some(b"update")) => false,
+            _ => return None,
+        };
+        let instrument = self.instruments.find(inst_id?)?;
+        if whole_book {
+            self.buffers.reset_snapshot(instrument.id);
+        } else {
+            self.buffers.reset_delta(instrument.id);
+        }
+        Some(LevelSink {
+            buffers: &mut self.buffers,
+            instrument,
+            whole_book,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -323,6 +421,26 @@ mod tests {
         assert_eq!(delta.ids.prev, Some(123456));
         assert_eq!(delta.updates[0].qty, Qty::ZERO);
         assert_eq!(delta.updates[0].side, Side::Sell);
+    }
+
+    #[test]
+    fn data_before_its_arg_decodes_the_same() {
+        // In OKX's order the levels go straight to the buffers; with `data`
+        // first they are kept raw and read after. Both give the same book.
+        let in_order = br#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[["3366.8","9","0","3"]],"bids":[["3366.1","7","0","2"],["3366","6","0","1"]],"ts":"1597026383085","checksum":0,"prevSeqId":-1,"seqId":5}]}"#;
+        let data_first = br#"{"data":[{"asks":[["3366.8","9","0","3"]],"bids":[["3366.1","7","0","2"],["3366","6","0","1"]],"ts":"1597026383085","checksum":0,"prevSeqId":-1,"seqId":5}],"action":"snapshot","arg":{"channel":"books","instId":"BTC-USDT"}}"#;
+        let mut d = decoder();
+        let Ok(Decoded::Snapshot { snapshot, .. }) = d.decode(in_order, UnixNanos::new(1)) else {
+            panic!()
+        };
+        let expected = snapshot.clone();
+        let Ok(Decoded::Snapshot { snapshot, .. }) = d.decode(data_first, UnixNanos::new(1)) else {
+            panic!()
+        };
+        assert_eq!(*snapshot, expected);
+        assert_eq!(snapshot.bids.len(), 2);
+        let missing = br#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[],"ts":"1","prevSeqId":4,"seqId":5}]}"#;
+        assert!(d.decode(missing, UnixNanos::new(1)).is_err());
     }
 
     #[test]
