@@ -101,6 +101,10 @@ impl<'a> Scanner<'a> {
     /// first call after [`Self::begin_object`].
     #[inline]
     pub fn next_key(&mut self, first: &mut bool) -> Result<Option<&'a [u8]>, FrameError> {
+        if let Some(key) = self.compact_key(*first) {
+            *first = false;
+            return Ok(Some(key));
+        }
         match self.peek() {
             Some(b'}') => {
                 self.pos += 1;
@@ -114,6 +118,33 @@ impl<'a> Scanner<'a> {
         let key = self.string()?;
         self.expect(b':', "':'")?;
         Ok(Some(key))
+    }
+
+    /// The venues' compact layout, `,"key":` (or `"key":` first), read
+    /// without the general path's blank skipping; `None` for anything else,
+    /// which [`Self::next_key`] then reads the general way.
+    #[inline(always)]
+    fn compact_key(&mut self, first: bool) -> Option<&'a [u8]> {
+        let start = self.pos + usize::from(!first);
+        if !first && self.bytes.get(self.pos) != Some(&b',') {
+            return None;
+        }
+        if self.bytes.get(start) != Some(&b'"') {
+            return None;
+        }
+        let rest = self.bytes.get(start + 1..)?;
+        let mut len = 0;
+        while *rest.get(len)? != b'"' {
+            if rest[len] == b'\\' || len == 32 {
+                return None;
+            }
+            len += 1;
+        }
+        if rest.get(len + 1) != Some(&b':') {
+            return None;
+        }
+        self.pos = start + len + 3;
+        rest.get(..len)
     }
 
     /// Enters an array: consumes `[`.
