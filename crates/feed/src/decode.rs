@@ -256,7 +256,6 @@ pub(crate) fn snapshot_levels(
 ) -> Result<(), FrameError> {
     out.clear();
     let mut s = Scanner::new(raw);
-    let used = append_levels(raw, instrument, out, |level| level)?;
-    s.advance(used);
+    scan_levels(&mut s, instrument, out, |level| level)?;
     s.finish()
 }
