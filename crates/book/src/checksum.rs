@@ -1,7 +1,7 @@
 //! Venue book checksums, computed from our fixed-point book without allocating.
 
 use crc32fast::Hasher;
-use kestrel_model::Side;
+use kestrel_model::{DecimalText, Side};
 
 use crate::book::OrderBook;
 
@@ -28,8 +28,14 @@ impl OrderBook {
                 break;
             }
             for level in [bid, ask].into_iter().flatten() {
-                text.field(level.price.display_trimmed(self.tick()).as_bytes());
-                text.field(level.qty.display_trimmed(self.lot()).as_bytes());
+                text.field(
+                    |out| level.price.write_trimmed(self.tick(), out),
+                    || level.price.display_trimmed(self.tick()),
+                );
+                text.field(
+                    |out| level.qty.write_trimmed(self.lot(), out),
+                    || level.qty.display_trimmed(self.lot()),
+                );
             }
         }
         text.finish() as i32
@@ -56,8 +62,16 @@ impl Default for ChecksumText {
 }
 
 impl ChecksumText {
-    fn field(&mut self, field: &[u8]) {
-        if self.len + field.len() + 1 > self.buf.len() {
+    /// Appends `:` (after the first field) and a value, written in place by
+    /// `write` or, for a value beyond 64 bits, copied from `render`.
+    fn field(
+        &mut self,
+        write: impl FnOnce(&mut [u8]) -> Option<usize>,
+        render: impl FnOnce() -> DecimalText,
+    ) {
+        // A separator and a rendered decimal (at most 48 bytes) always fit
+        // after a flush.
+        if self.len + 49 > self.buf.len() {
             self.hasher.update(&self.buf[..self.len]);
             self.len = 0;
         }
@@ -66,10 +80,16 @@ impl ChecksumText {
             self.len += 1;
         }
         self.empty = false;
-        // A rendered decimal is at most 48 bytes, far below the buffer.
-        let end = (self.len + field.len()).min(self.buf.len());
-        self.buf[self.len..end].copy_from_slice(&field[..end - self.len]);
-        self.len = end;
+        let rest = &mut self.buf[self.len..];
+        self.len += match write(rest) {
+            Some(n) => n,
+            None => {
+                let text = render();
+                let n = text.as_bytes().len().min(rest.len());
+                rest[..n].copy_from_slice(&text.as_bytes()[..n]);
+                n
+            }
+        };
     }
 
     fn finish(mut self) -> u32 {

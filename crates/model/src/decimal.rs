@@ -251,6 +251,14 @@ impl Increment {
     pub fn display_trimmed(&self, steps: i64) -> DecimalText {
         DecimalText::render(steps, self.display_step, self.decimals, true)
     }
+
+    /// Writes what [`Self::display_trimmed`] renders at the start of `out`
+    /// and returns its length, for loops that render many values into one
+    /// buffer; `None` if `out` is too short or the value needs more than 64
+    /// bits, where `display_trimmed` still works.
+    pub fn write_trimmed(&self, steps: i64, out: &mut [u8]) -> Option<usize> {
+        crate::decimal_text::write_into(steps, self.display_step, self.decimals, true, out)
+    }
 }
 
 impl std::str::FromStr for Increment {

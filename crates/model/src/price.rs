@@ -48,6 +48,12 @@ impl Price {
         tick.display_trimmed(self.0)
     }
 
+    /// [`Self::display_trimmed`] written into `out`; see
+    /// [`Increment::write_trimmed`].
+    pub fn write_trimmed(self, tick: &Increment, out: &mut [u8]) -> Option<usize> {
+        tick.write_trimmed(self.0, out)
+    }
+
     /// The price as a float, for signals and analytics only.
     pub fn to_f64(self, tick: &Increment) -> f64 {
         tick.to_f64(self.0)
@@ -125,6 +131,12 @@ impl Qty {
     /// Renders the quantity without trailing fractional zeros (`1.25`).
     pub fn display_trimmed(self, lot: &Increment) -> DecimalText {
         lot.display_trimmed(self.signed_lots())
+    }
+
+    /// [`Self::display_trimmed`] written into `out`; see
+    /// [`Increment::write_trimmed`].
+    pub fn write_trimmed(self, lot: &Increment, out: &mut [u8]) -> Option<usize> {
+        lot.write_trimmed(self.signed_lots(), out)
     }
 
     /// Lots as the signed count `Increment` renders; quantities above
