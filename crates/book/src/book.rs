@@ -99,6 +99,12 @@ impl OrderBook {
         self.sides[side as usize].set(ladder_key(side, price.ticks()), qty.lots());
     }
 
+    /// The size resting at `price` on `side`, zero if there is no level.
+    #[inline]
+    pub fn qty_at(&self, side: Side, price: Price) -> Qty {
+        Qty::from_lots(self.sides[side as usize].get(ladder_key(side, price.ticks())))
+    }
+
     /// Applies a whole delta batch and records its ids and time.
     pub fn apply_delta(&mut self, delta: &BookDelta) -> Result<(), BookError> {
         self.check_instrument(delta.instrument)?;
@@ -313,6 +319,19 @@ mod tests {
         assert_eq!(book.level_count(Side::Buy), 2);
         assert!(!book.is_crossed());
         assert_eq!(book.check(), Ok(()));
+    }
+
+    #[test]
+    fn size_at_a_price_reads_window_and_far_levels() {
+        let mut book = book_with(&[], &[]);
+        book.update_level(Side::Buy, Price::from_ticks(1_000), Qty::from_lots(5));
+        book.update_level(Side::Buy, Price::from_ticks(10), Qty::from_lots(7));
+        book.update_level(Side::Sell, Price::from_ticks(1_001), Qty::from_lots(3));
+        assert_eq!(book.qty_at(Side::Buy, Price::from_ticks(1_000)), Qty::from_lots(5));
+        assert_eq!(book.qty_at(Side::Buy, Price::from_ticks(10)), Qty::from_lots(7));
+        assert_eq!(book.qty_at(Side::Buy, Price::from_ticks(999)), Qty::ZERO);
+        assert_eq!(book.qty_at(Side::Sell, Price::from_ticks(1_001)), Qty::from_lots(3));
+        assert_eq!(book.qty_at(Side::Sell, Price::from_ticks(1_000)), Qty::ZERO);
     }
 
     #[test]

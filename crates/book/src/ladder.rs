@@ -107,6 +107,18 @@ impl Ladder {
         self.far.len()
     }
 
+    /// The size at `key`, 0 if there is no level there.
+    #[inline]
+    pub(crate) fn get(&self, key: i64) -> u64 {
+        match self.slot_of(key) {
+            Some(slot) => self.qty[slot],
+            None => self
+                .far
+                .binary_search_by_key(&key, |&(k, _)| k)
+                .map_or(0, |i| self.far[i].1),
+        }
+    }
+
     /// Sets the size at `key`; zero removes the level (absent levels are ignored).
     #[inline]
     pub(crate) fn set(&mut self, key: i64, qty: u64) {

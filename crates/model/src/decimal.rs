@@ -324,6 +324,21 @@ impl Decimal {
         (scale <= 2 * MAX_SCALE).then(|| Self::normalised(mantissa, scale))
     }
 
+    /// The exact sum, or `None` if it leaves the representable range.
+    pub fn checked_add(self, rhs: Self) -> Option<Self> {
+        let scale = self.scale.max(rhs.scale);
+        let widen = |d: Self| d.mantissa.checked_mul(10i128.checked_pow(u32::from(scale - d.scale))?);
+        Some(Self::normalised(widen(self)?.checked_add(widen(rhs)?)?, scale))
+    }
+
+    /// The exact difference, or `None` if it leaves the representable range.
+    pub fn checked_sub(self, rhs: Self) -> Option<Self> {
+        self.checked_add(Self {
+            mantissa: rhs.mantissa.checked_neg()?,
+            scale: rhs.scale,
+        })
+    }
+
     /// The value as a float, for analytics only.
     pub fn to_f64(self) -> f64 {
         self.mantissa as f64 / 10f64.powi(i32::from(self.scale))
@@ -638,6 +653,15 @@ mod tests {
         assert_eq!(inc("1").display(i64::MIN).as_str(), "-9223372036854775808");
         assert_eq!(tick.to_string(), "0.10");
         assert!((tick.to_f64(616_597) - 61659.7).abs() < 1e-9);
+    }
+
+    #[test]
+    fn decimals_add_and_subtract_exactly() {
+        let d = |s: &str| Decimal::parse(s).unwrap();
+        assert_eq!(d("0.1").checked_add(d("0.02")), Some(d("0.12")));
+        assert_eq!(d("1000").checked_sub(d("61659.7")), Some(d("-60659.7")));
+        assert_eq!(d("0.5").checked_sub(d("0.5")), Some(Decimal::ZERO));
+        assert_eq!(d("0.000000000000000001").checked_add(d("1")), Some(d("1.000000000000000001")));
     }
 
     #[test]
