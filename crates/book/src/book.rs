@@ -327,10 +327,19 @@ mod tests {
         book.update_level(Side::Buy, Price::from_ticks(1_000), Qty::from_lots(5));
         book.update_level(Side::Buy, Price::from_ticks(10), Qty::from_lots(7));
         book.update_level(Side::Sell, Price::from_ticks(1_001), Qty::from_lots(3));
-        assert_eq!(book.qty_at(Side::Buy, Price::from_ticks(1_000)), Qty::from_lots(5));
-        assert_eq!(book.qty_at(Side::Buy, Price::from_ticks(10)), Qty::from_lots(7));
+        assert_eq!(
+            book.qty_at(Side::Buy, Price::from_ticks(1_000)),
+            Qty::from_lots(5)
+        );
+        assert_eq!(
+            book.qty_at(Side::Buy, Price::from_ticks(10)),
+            Qty::from_lots(7)
+        );
         assert_eq!(book.qty_at(Side::Buy, Price::from_ticks(999)), Qty::ZERO);
-        assert_eq!(book.qty_at(Side::Sell, Price::from_ticks(1_001)), Qty::from_lots(3));
+        assert_eq!(
+            book.qty_at(Side::Sell, Price::from_ticks(1_001)),
+            Qty::from_lots(3)
+        );
         assert_eq!(book.qty_at(Side::Sell, Price::from_ticks(1_000)), Qty::ZERO);
     }
 

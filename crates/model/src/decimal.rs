@@ -327,8 +327,14 @@ impl Decimal {
     /// The exact sum, or `None` if it leaves the representable range.
     pub fn checked_add(self, rhs: Self) -> Option<Self> {
         let scale = self.scale.max(rhs.scale);
-        let widen = |d: Self| d.mantissa.checked_mul(10i128.checked_pow(u32::from(scale - d.scale))?);
-        Some(Self::normalised(widen(self)?.checked_add(widen(rhs)?)?, scale))
+        let widen = |d: Self| {
+            d.mantissa
+                .checked_mul(10i128.checked_pow(u32::from(scale - d.scale))?)
+        };
+        Some(Self::normalised(
+            widen(self)?.checked_add(widen(rhs)?)?,
+            scale,
+        ))
     }
 
     /// The exact difference, or `None` if it leaves the representable range.
@@ -661,7 +667,10 @@ mod tests {
         assert_eq!(d("0.1").checked_add(d("0.02")), Some(d("0.12")));
         assert_eq!(d("1000").checked_sub(d("61659.7")), Some(d("-60659.7")));
         assert_eq!(d("0.5").checked_sub(d("0.5")), Some(Decimal::ZERO));
-        assert_eq!(d("0.000000000000000001").checked_add(d("1")), Some(d("1.000000000000000001")));
+        assert_eq!(
+            d("0.000000000000000001").checked_add(d("1")),
+            Some(d("1.000000000000000001"))
+        );
     }
 
     #[test]

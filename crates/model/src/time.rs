@@ -29,6 +29,11 @@ impl UnixNanos {
         self.0
     }
 
+    /// `ns` later, saturating at the end of time.
+    pub const fn saturating_add_nanos(self, ns: u64) -> Self {
+        Self(self.0.saturating_add(ns))
+    }
+
     /// Signed distance `self − earlier` in ns; venue and local clocks may
     /// disagree, so the result can be negative.
     pub const fn nanos_since(self, earlier: Self) -> i64 {

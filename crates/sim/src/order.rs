@@ -1,0 +1,68 @@
+//! What a client asks the venue for, and the ids the venue hands out.
+
+use std::fmt;
+
+use kestrel_model::{ClientOrderId, InstrumentId, OrderType, Price, Qty, Side, TimeInForce};
+
+/// The venue's id for an accepted order: increasing in acceptance order,
+/// like Binance's `orderId`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OrderId(pub u64);
+
+impl fmt::Display for OrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// An account at the simulated venue; in server mode, one per API key.
+/// Self-trade prevention applies within an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct AccountId(pub u32);
+
+/// What happens when an order would trade against one of its own account's
+/// resting orders; Binance's `selfTradePreventionMode` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum SelfTradePrevention {
+    /// The two trade with each other.
+    None,
+    /// The incoming order's remainder expires; the resting order stays.
+    #[default]
+    ExpireTaker,
+    /// The resting order expires; the incoming order goes on matching.
+    ExpireMaker,
+    /// Both expire.
+    ExpireBoth,
+}
+
+/// A new order as it reaches the venue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderRequest {
+    /// Whose order.
+    pub account: AccountId,
+    /// Which market.
+    pub instrument: InstrumentId,
+    /// The client's id, unique among the account's open orders.
+    pub client_id: ClientOrderId,
+    /// Buy or sell.
+    pub side: Side,
+    /// Market, limit, post-only or stop.
+    pub kind: OrderType,
+    /// How long the remainder may rest; `Gtx` makes a limit order post-only.
+    pub time_in_force: TimeInForce,
+    /// Quantity, on the instrument's lot grid.
+    pub qty: Qty,
+    /// Limit price: required by limit, post-only and stop-limit orders.
+    pub price: Option<Price>,
+    /// Trigger price: required by stop orders.
+    pub trigger: Option<Price>,
+    /// Self-trade prevention mode.
+    pub stp: SelfTradePrevention,
+}
+
+impl OrderRequest {
+    /// Whether the order may only add liquidity.
+    pub fn is_post_only(&self) -> bool {
+        self.kind == OrderType::PostOnly || self.time_in_force == TimeInForce::Gtx
+    }
+}

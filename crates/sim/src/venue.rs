@@ -1,0 +1,337 @@
+//! [`SimVenue`]: the matching engines behind order-entry and ack latency.
+//!
+//! Two clocks meet here. Market events carry the venue's time and our
+//! receive time; the venue works in its own time, the strategy in ours.
+//! A command the strategy sends at local time `t` reaches the venue at
+//! `t + entry latency`, and is matched against the market as it stood then;
+//! the venue's answers reach the strategy `ack latency` after they happen.
+//! Each direction keeps its order, as one TCP connection would.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use kestrel_model::{
+    BookDelta, BookSnapshot, EventTime, Instrument, InstrumentId, Trade, UnixNanos,
+};
+
+use crate::latency::{FeedLatency, LatencyModel};
+use crate::matching::{MatchingEngine, OrderRef, rejected_report};
+use crate::order::{AccountId, OrderId, OrderRequest};
+use crate::queue::QueueModel;
+use crate::report::{ExecReport, RejectReason};
+use crate::rng::SplitMix64;
+
+/// The simulator's settings; with the same data they fix every result.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SimConfig {
+    /// How recorded cancellations move our queue position.
+    pub queue_model: QueueModel,
+    /// From our send to the venue's receipt.
+    pub order_entry: LatencyModel,
+    /// From the venue's action to our receipt of its report.
+    pub ack: LatencyModel,
+    /// When market data reaches the strategy.
+    pub feed: FeedLatency,
+    /// Seed of the latency draws.
+    pub seed: u64,
+}
+
+/// What a client sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// A new order.
+    Submit(OrderRequest),
+    /// Cancel an open order.
+    Cancel {
+        /// Whose order.
+        account: AccountId,
+        /// Its market.
+        instrument: InstrumentId,
+        /// Which order.
+        target: OrderRef,
+    },
+}
+
+/// What the venue sends back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VenueEvent {
+    /// A change to an order.
+    Report(ExecReport),
+    /// A cancel that was refused (the order was unknown or already done).
+    CancelRejected {
+        /// Whose cancel.
+        account: AccountId,
+        /// Its market.
+        instrument: InstrumentId,
+        /// The order it named.
+        target: OrderRef,
+        /// Why.
+        reason: RejectReason,
+        /// Venue time of the refusal.
+        time: UnixNanos,
+    },
+}
+
+/// An item in flight, due at `at`; `seq` keeps equal times in send order.
+#[derive(Debug)]
+struct InFlight<T> {
+    at: UnixNanos,
+    seq: u64,
+    item: T,
+}
+
+impl<T> PartialEq for InFlight<T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl<T> Eq for InFlight<T> {}
+impl<T> PartialOrd for InFlight<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for InFlight<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// A FIFO link with a latency model: each item is due at its send time
+/// plus a drawn delay, but never before the item sent ahead of it.
+#[derive(Debug)]
+struct Link<T> {
+    latency: LatencyModel,
+    queue: BinaryHeap<Reverse<InFlight<T>>>,
+    last_due: UnixNanos,
+    seq: u64,
+}
+
+impl<T> Link<T> {
+    fn new(latency: LatencyModel) -> Self {
+        Self {
+            latency,
+            queue: BinaryHeap::new(),
+            last_due: UnixNanos::new(0),
+            seq: 0,
+        }
+    }
+
+    fn send(&mut self, now: UnixNanos, rng: &mut SplitMix64, items: impl IntoIterator<Item = T>) {
+        let at = now
+            .saturating_add_nanos(self.latency.sample(rng))
+            .max(self.last_due);
+        self.last_due = at;
+        for item in items {
+            self.seq += 1;
+            self.queue.push(Reverse(InFlight {
+                at,
+                seq: self.seq,
+                item,
+            }));
+        }
+    }
+
+    fn next_due(&self) -> Option<UnixNanos> {
+        self.queue.peek().map(|Reverse(f)| f.at)
+    }
+
+    fn pop_due(&mut self, now: UnixNanos) -> Option<(UnixNanos, T)> {
+        if self.next_due()? > now {
+            return None;
+        }
+        self.queue.pop().map(|Reverse(f)| (f.at, f.item))
+    }
+}
+
+/// The simulated venue: one [`MatchingEngine`] per instrument, reached
+/// through latency. Feed it the recorded market in venue-time order with
+/// `on_*`, send commands with [`Self::send`], collect answers with
+/// [`Self::next_event`].
+#[derive(Debug)]
+pub struct SimVenue {
+    engines: Vec<MatchingEngine>,
+    inbound: Link<Command>,
+    outbound: Link<VenueEvent>,
+    rng: SplitMix64,
+    feed: FeedLatency,
+    /// Draws of the feed latency, apart from the order path's so that
+    /// trading does not change when data arrives.
+    feed_rng: SplitMix64,
+    next_order_id: u64,
+    /// Venue time of the latest event processed.
+    now: UnixNanos,
+    scratch: Vec<ExecReport>,
+}
+
+impl SimVenue {
+    /// A venue trading `instruments`, empty books, under `config`.
+    pub fn new(instruments: impl IntoIterator<Item = Instrument>, config: SimConfig) -> Self {
+        Self {
+            engines: instruments
+                .into_iter()
+                .map(|i| MatchingEngine::new(i, config.queue_model))
+                .collect(),
+            inbound: Link::new(config.order_entry),
+            outbound: Link::new(config.ack),
+            rng: SplitMix64::new(config.seed),
+            feed: config.feed,
+            feed_rng: SplitMix64::new(config.seed ^ 0x5EED_FEED),
+            next_order_id: 1,
+            now: UnixNanos::new(0),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The engine of one instrument.
+    pub fn engine(&self, instrument: InstrumentId) -> Option<&MatchingEngine> {
+        self.engines
+            .iter()
+            .find(|e| e.instrument().id == instrument)
+    }
+
+    /// When a market event stamped `time` reaches the strategy, by the
+    /// feed latency model. Call once per event, in order.
+    pub fn feed_arrival(&mut self, time: EventTime) -> UnixNanos {
+        self.feed.arrival(time, &mut self.feed_rng)
+    }
+
+    /// Sends a command at local time `now`.
+    pub fn send(&mut self, now: UnixNanos, command: Command) {
+        self.inbound.send(now, &mut self.rng, [command]);
+    }
+
+    /// The next answer that has reached us by local time `now`.
+    pub fn next_event(&mut self, now: UnixNanos) -> Option<VenueEvent> {
+        self.outbound.pop_due(now).map(|(_, e)| e)
+    }
+
+    /// When the next answer reaches us, if one is in flight.
+    pub fn next_event_time(&self) -> Option<UnixNanos> {
+        self.outbound.next_due()
+    }
+
+    /// Processes the commands that have reached the venue by venue time `now`.
+    pub fn advance_to(&mut self, now: UnixNanos) {
+        while let Some((at, command)) = self.inbound.pop_due(now) {
+            self.now = self.now.max(at);
+            self.execute(command);
+        }
+        self.now = self.now.max(now);
+    }
+
+    /// A recorded diff, at its venue time.
+    pub fn on_delta(&mut self, delta: &BookDelta) {
+        self.on_market(delta.instrument, delta.time.exchange, |e, now, out| {
+            e.on_delta(delta, now, out)
+        });
+    }
+
+    /// A recorded snapshot, at its venue time.
+    pub fn on_snapshot(&mut self, snapshot: &BookSnapshot) {
+        self.on_market(
+            snapshot.instrument,
+            snapshot.time.exchange,
+            |e, now, out| e.on_snapshot(snapshot, now, out),
+        );
+    }
+
+    /// A recorded trade, at its venue time.
+    pub fn on_trade(&mut self, trade: &Trade) {
+        self.on_market(trade.instrument, trade.time.exchange, |e, now, out| {
+            e.on_trade(trade, now, out)
+        });
+    }
+
+    fn on_market(
+        &mut self,
+        instrument: InstrumentId,
+        at: UnixNanos,
+        apply: impl FnOnce(&mut MatchingEngine, UnixNanos, &mut Vec<ExecReport>),
+    ) {
+        self.advance_to(at);
+        let now = self.now;
+        let Some(engine) = self
+            .engines
+            .iter_mut()
+            .find(|e| e.instrument().id == instrument)
+        else {
+            return;
+        };
+        let mut out = std::mem::take(&mut self.scratch);
+        apply(engine, now, &mut out);
+        self.publish(&mut out);
+        self.scratch = out;
+    }
+
+    fn execute(&mut self, command: Command) {
+        let now = self.now;
+        let mut out = std::mem::take(&mut self.scratch);
+        match command {
+            Command::Submit(req) => {
+                let id = OrderId(self.next_order_id);
+                self.next_order_id += 1;
+                match self
+                    .engines
+                    .iter_mut()
+                    .find(|e| e.instrument().id == req.instrument)
+                {
+                    Some(engine) if engine.has_open(req.account, req.client_id) => {
+                        out.push(rejected_report(
+                            id,
+                            req,
+                            RejectReason::DuplicateClientId,
+                            now,
+                        ));
+                    }
+                    Some(engine) => engine.submit(id, req, now, &mut out),
+                    None => out.push(rejected_report(
+                        id,
+                        req,
+                        RejectReason::UnknownInstrument,
+                        now,
+                    )),
+                }
+            }
+            Command::Cancel {
+                account,
+                instrument,
+                target,
+            } => {
+                let result = match self
+                    .engines
+                    .iter_mut()
+                    .find(|e| e.instrument().id == instrument)
+                {
+                    Some(engine) => engine.cancel(account, target, now, &mut out),
+                    None => Err(RejectReason::UnknownInstrument),
+                };
+                if let Err(reason) = result {
+                    self.outbound.send(
+                        now,
+                        &mut self.rng,
+                        [VenueEvent::CancelRejected {
+                            account,
+                            instrument,
+                            target,
+                            reason,
+                            time: now,
+                        }],
+                    );
+                }
+            }
+        }
+        self.publish(&mut out);
+        self.scratch = out;
+    }
+
+    fn publish(&mut self, out: &mut Vec<ExecReport>) {
+        if !out.is_empty() {
+            self.outbound.send(
+                self.now,
+                &mut self.rng,
+                out.drain(..).map(VenueEvent::Report),
+            );
+        }
+    }
+}
