@@ -11,7 +11,7 @@ use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_feed::capture::CaptureReader;
 use kestrel_feed::instruments::usdm_btcusdt;
 use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments, Sequencer, Verdict};
-use kestrel_model::{BookDelta, BookSnapshot, Instrument, LevelUpdate, UnixNanos};
+use kestrel_model::{BookDelta, BookSnapshot, Instrument, LevelUpdate, MarketEvent, UnixNanos};
 
 /// The bundled Binance USD-M BTCUSDT capture.
 pub fn sample_capture() -> PathBuf {
@@ -88,4 +88,40 @@ pub fn load_book_stream() -> Result<BookStream, FeedError> {
         updates: diffs.concat(),
         diffs,
     })
+}
+
+/// The bundled capture as the simulator's market: the snapshot, then every
+/// diff Binance's rules apply and every trade, in arrival order.
+pub fn load_market_events() -> Result<(Instrument, Vec<MarketEvent>), FeedError> {
+    let instrument = usdm_btcusdt();
+    let mut decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
+    let mut sequencer = FuturesSequencer::new();
+    let mut events = Vec::new();
+    let mut pending: Vec<BookDelta> = Vec::new();
+    let mut synced = false;
+    for (local, frame) in load_frames(&sample_capture())? {
+        match decoder.decode(&frame, local) {
+            Ok(Decoded::Snapshot { snapshot, .. }) => {
+                sequencer.on_snapshot(snapshot.last_update_id);
+                events.push(MarketEvent::Snapshot(snapshot.clone()));
+                synced = true;
+                for delta in pending.drain(..) {
+                    if sequencer.on_delta(&delta.ids) == Verdict::Apply {
+                        events.push(MarketEvent::Delta(delta));
+                    }
+                }
+            }
+            Ok(Decoded::Delta { delta, .. }) => match sequencer.on_delta(&delta.ids) {
+                Verdict::Apply => events.push(MarketEvent::Delta(delta.clone())),
+                Verdict::Buffer => pending.push(delta.clone()),
+                Verdict::Stale => {}
+                Verdict::Gap { .. } => return Err(FeedError::Format("gap in the capture".into())),
+            },
+            Ok(Decoded::Trades(trades)) if synced => {
+                events.extend(trades.iter().map(|t| MarketEvent::Trade(*t)));
+            }
+            _ => {}
+        }
+    }
+    Ok((instrument, events))
 }
