@@ -277,7 +277,7 @@ impl fmt::Display for Increment {
 /// An exact decimal off any grid: minimum notional, fee rates, notionals.
 ///
 /// Always normalised (no trailing fractional zeros), so `==` compares values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Decimal {
     mantissa: i128,
     scale: u8,

@@ -24,6 +24,7 @@
 //! and seed give the same reports, byte for byte.
 
 pub mod latency;
+pub mod ledger;
 pub mod matching;
 pub mod order;
 pub mod queue;
@@ -32,6 +33,7 @@ mod rng;
 pub mod venue;
 
 pub use latency::{FeedLatency, LatencyModel};
+pub use ledger::{Balance, Ledger, LedgerError};
 pub use matching::{MatchingEngine, OrderRef};
 pub use order::{AccountId, OrderId, OrderRequest, SelfTradePrevention};
 pub use queue::QueueModel;

@@ -11,10 +11,11 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use kestrel_model::{
-    BookDelta, BookSnapshot, EventTime, Instrument, InstrumentId, Trade, UnixNanos,
+    BookDelta, BookSnapshot, Decimal, EventTime, Instrument, InstrumentId, Side, Trade, UnixNanos,
 };
 
 use crate::latency::{FeedLatency, LatencyModel};
+use crate::ledger::Ledger;
 use crate::matching::{MatchingEngine, OrderRef, rejected_report};
 use crate::order::{AccountId, OrderId, OrderRequest};
 use crate::queue::QueueModel;
@@ -34,6 +35,10 @@ pub struct SimConfig {
     pub feed: FeedLatency,
     /// Seed of the latency draws.
     pub seed: u64,
+    /// Refuse orders the account's [`Ledger`] balance cannot pay for, and
+    /// book every fill there (server mode). Backtests that keep positions
+    /// themselves leave it off.
+    pub enforce_balances: bool,
 }
 
 /// What a client sends.
@@ -159,6 +164,7 @@ pub struct SimVenue {
     /// trading does not change when data arrives.
     feed_rng: SplitMix64,
     next_order_id: u64,
+    ledger: Option<Ledger>,
     /// Venue time of the latest event processed.
     now: UnixNanos,
     scratch: Vec<ExecReport>,
@@ -178,6 +184,7 @@ impl SimVenue {
             feed: config.feed,
             feed_rng: SplitMix64::new(config.seed ^ 0x5EED_FEED),
             next_order_id: 1,
+            ledger: config.enforce_balances.then(Ledger::new),
             now: UnixNanos::new(0),
             scratch: Vec::new(),
         }
@@ -188,6 +195,21 @@ impl SimVenue {
         self.engines
             .iter()
             .find(|e| e.instrument().id == instrument)
+    }
+
+    /// The accounts' balances, if the venue enforces them.
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.ledger.as_ref()
+    }
+
+    /// The ledger, to fund accounts.
+    pub fn ledger_mut(&mut self) -> Option<&mut Ledger> {
+        self.ledger.as_mut()
+    }
+
+    /// Venue time of the latest event or command processed.
+    pub fn now(&self) -> UnixNanos {
+        self.now
     }
 
     /// When a market event stamped `time` reaches the strategy, by the
@@ -284,7 +306,13 @@ impl SimVenue {
                             now,
                         ));
                     }
-                    Some(engine) => engine.submit(id, req, now, &mut out),
+                    Some(engine) => {
+                        let held = self.ledger.as_mut().map(|l| hold_for(l, engine, id, &req));
+                        match held {
+                            Some(Err(reason)) => out.push(rejected_report(id, req, reason, now)),
+                            _ => engine.submit(id, req, now, &mut out),
+                        }
+                    }
                     None => out.push(rejected_report(
                         id,
                         req,
@@ -326,6 +354,18 @@ impl SimVenue {
     }
 
     fn publish(&mut self, out: &mut Vec<ExecReport>) {
+        if let Some(ledger) = &mut self.ledger {
+            for r in out.iter() {
+                let engine = self
+                    .engines
+                    .iter()
+                    .find(|e| e.instrument().id == r.instrument);
+                if let Some(engine) = engine {
+                    // Amounts of real orders stay far inside the range.
+                    let _ = ledger.apply(engine.instrument(), r);
+                }
+            }
+        }
         if !out.is_empty() {
             self.outbound.send(
                 self.now,
@@ -334,6 +374,43 @@ impl SimVenue {
             );
         }
     }
+}
+
+/// Holds what `req` may spend: the base quantity of a sell; for a buy,
+/// the notional at its limit (or trigger, or the current walk for a market
+/// order) plus the taker fee on it.
+fn hold_for(
+    ledger: &mut Ledger,
+    engine: &mut MatchingEngine,
+    id: OrderId,
+    req: &OrderRequest,
+) -> Result<(), RejectReason> {
+    let instrument = engine.instrument().clone();
+    let lots = i64::try_from(req.qty.lots()).map_err(|_| RejectReason::QtyTooSmall)?;
+    let (asset, amount) = match req.side {
+        Side::Sell => (
+            instrument.base,
+            Some(Decimal::from_steps(lots, &instrument.lot)),
+        ),
+        Side::Buy => {
+            let at = if req.kind.has_limit_price() {
+                req.price
+            } else {
+                req.trigger
+            };
+            let notional = match at {
+                Some(price) => instrument.notional(price, req.qty),
+                None => engine.market_cost(req),
+            };
+            let with_fee =
+                notional.and_then(|n| n.checked_add(n.checked_mul(instrument.taker_fee)?));
+            (instrument.quote, with_fee)
+        }
+    };
+    let amount = amount.ok_or(RejectReason::InsufficientBalance)?;
+    ledger
+        .hold(req.account, id, asset, amount)
+        .map_err(|_| RejectReason::InsufficientBalance)
 }
 
 #[cfg(test)]
@@ -485,5 +562,42 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn with_balances_enforced_an_order_the_account_cannot_pay_for_is_rejected() {
+        let config = SimConfig {
+            enforce_balances: true,
+            ..SimConfig::default()
+        };
+        let mut venue = SimVenue::new([instrument()], config);
+        let i = instrument();
+        let ledger = venue.ledger_mut().unwrap();
+        ledger
+            .deposit(AccountId(1), i.quote, Decimal::parse("15").unwrap())
+            .unwrap();
+        venue.on_snapshot(&snapshot(1_000, 10));
+        venue.send(at(1_000), buy("a"));
+        venue.send(at(1_000), buy("b"));
+        venue.advance_to(at(1_000));
+        let events: Vec<_> = std::iter::from_fn(|| venue.next_event(at(1_000))).collect();
+        assert_eq!(fill_price(events[1]), Some(10));
+        assert!(matches!(
+            events[2],
+            VenueEvent::Report(ExecReport {
+                kind: ExecKind::Rejected(RejectReason::InsufficientBalance),
+                ..
+            })
+        ));
+        let ledger = venue.ledger().unwrap();
+        assert_eq!(
+            ledger.balance(AccountId(1), i.base).free,
+            Decimal::parse("1").unwrap()
+        );
+        assert_eq!(
+            ledger.balance(AccountId(1), i.quote).free,
+            Decimal::parse("5").unwrap()
+        );
+        assert_eq!(ledger.balance(AccountId(1), i.quote).locked, Decimal::ZERO);
     }
 }

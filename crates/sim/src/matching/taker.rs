@@ -7,11 +7,11 @@
 //! own resting orders at that price in arrival order, since they joined the
 //! back of the queue.
 
-use kestrel_model::{OrderType, Price, Qty, Side, TimeInForce, UnixNanos};
+use kestrel_model::{Decimal, OrderType, Price, Qty, Side, TimeInForce, UnixNanos};
 
 use super::working::{Resting, Working};
 use super::{MatchingEngine, Taken};
-use crate::order::SelfTradePrevention;
+use crate::order::{OrderId, OrderRequest, SelfTradePrevention};
 use crate::queue::QueuePosition;
 use crate::report::{ExecKind, ExecReport, ExpireReason, Liquidity, RejectReason};
 
@@ -74,6 +74,23 @@ impl MatchingEngine {
         } else {
             out.push(order.report(ExecKind::Expired(ExpireReason::Remainder), now));
         }
+    }
+
+    /// What `req` would pay (quote notional) if it arrived now as a market
+    /// order: the walk it would make, without making it. `None` on overflow.
+    pub fn market_cost(&mut self, req: &OrderRequest) -> Option<Decimal> {
+        let order = Working::new(OrderId(0), *req);
+        self.plan_take(&order, None);
+        let mut cost = Decimal::ZERO;
+        for step in &self.plan {
+            let (price, qty) = match *step {
+                Match::Recorded { price, qty } => (price, qty),
+                Match::Resting { maker, qty } => (self.resting[maker].price, qty),
+                Match::ExpireMaker { .. } => continue,
+            };
+            cost = cost.checked_add(self.instrument.notional(price, qty)?)?;
+        }
+        Some(cost)
     }
 
     /// Whether a `side` order at `price` would trade on arrival, against
