@@ -1,0 +1,360 @@
+//! The exchange task: the one owner of the simulated venue, its records and
+//! the market replay. HTTP handlers and the clock talk to it by message, so
+//! every order and every market event is processed one at a time, in
+//! arrival order, with no lock.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use kestrel_model::{Asset, ClientOrderId, Instrument, Level, UnixNanos};
+use kestrel_sim::{
+    AccountId, Balance, Command, ExecReport, OrderId, OrderRef, OrderRequest, RejectReason,
+    SimVenue, VenueEvent,
+};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::{Instant, sleep_until};
+
+use crate::clock::{ClockMode, MarketClock};
+use crate::faults::{FaultLog, MarketFault, SharedFaults};
+use crate::orders::{OrderRecord, OrderRecords, TradeRecord};
+use crate::replay::{MarketFrame, MarketReplay};
+
+/// A report to an account's user-data stream.
+#[derive(Clone, Debug)]
+pub enum AccountEvent {
+    /// An order changed.
+    Report(ExecReport, OrderRecord),
+    /// Balances after a change.
+    Balances(AccountId, Vec<(Asset, Balance)>),
+}
+
+/// Depth as `GET /api/v3/depth` returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DepthView {
+    /// The book's update id.
+    pub last_update_id: u64,
+    /// Best first.
+    pub bids: Vec<Level>,
+    /// Best first.
+    pub asks: Vec<Level>,
+}
+
+/// What the HTTP side asks the exchange task.
+#[derive(Debug)]
+pub enum Request {
+    /// A new order; the reply carries every report it produced at once.
+    Submit(OrderRequest, oneshot::Sender<Vec<ExecReport>>),
+    /// Cancel one order.
+    Cancel(
+        AccountId,
+        OrderRef,
+        oneshot::Sender<Result<OrderRecord, RejectReason>>,
+    ),
+    /// Cancel all of an account's open orders.
+    CancelAll(AccountId, oneshot::Sender<Vec<OrderRecord>>),
+    /// One order.
+    Order(
+        AccountId,
+        Option<OrderId>,
+        Option<ClientOrderId>,
+        oneshot::Sender<Option<OrderRecord>>,
+    ),
+    /// An account's open orders.
+    OpenOrders(AccountId, oneshot::Sender<Vec<OrderRecord>>),
+    /// An account's fills.
+    Trades(AccountId, oneshot::Sender<Vec<TradeRecord>>),
+    /// An account's balances.
+    Balances(AccountId, oneshot::Sender<Vec<(Asset, Balance)>>),
+    /// The book, best `limit` levels per side; `None` before the first sync.
+    Depth(usize, oneshot::Sender<Option<DepthView>>),
+    /// Change the clock's pace.
+    SetClock(ClockMode),
+    /// Release `n` frames of a stepped clock.
+    Step(u64),
+}
+
+/// Channels the exchange task publishes on.
+#[derive(Clone, Debug)]
+pub struct Outlets {
+    /// Market frames, after fault injection.
+    pub market: broadcast::Sender<Arc<MarketFrame>>,
+    /// Order and balance events.
+    pub accounts: broadcast::Sender<Arc<AccountEvent>>,
+}
+
+/// Wall-clock milliseconds, the time base of order and account messages.
+pub fn wall_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The exchange task's state.
+pub struct Exchange {
+    venue: SimVenue,
+    instrument: Instrument,
+    replay: MarketReplay,
+    clock: MarketClock,
+    records: OrderRecords,
+    outlets: Outlets,
+    faults: SharedFaults,
+    log: FaultLog,
+    /// The next frame, read ahead so its due time is known.
+    next: Option<MarketFrame>,
+    /// A frame held back by a reorder fault, sent after the next one.
+    held: Option<MarketFrame>,
+}
+
+impl Exchange {
+    /// An exchange over `replay`; accounts must be funded in `venue` already.
+    pub fn new(
+        venue: SimVenue,
+        instrument: Instrument,
+        replay: MarketReplay,
+        clock: ClockMode,
+        outlets: Outlets,
+        faults: SharedFaults,
+        log: FaultLog,
+    ) -> Self {
+        Self {
+            venue,
+            instrument,
+            replay,
+            clock: MarketClock::new(clock),
+            records: OrderRecords::default(),
+            outlets,
+            faults,
+            log,
+            next: None,
+            held: None,
+        }
+    }
+
+    /// Runs until every request sender is gone.
+    pub async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
+        self.next = self.replay.next_frame(&mut self.venue);
+        self.drain_venue();
+        loop {
+            let due = self.next.as_ref().and_then(|f| self.clock.due(f.recorded));
+            tokio::select! {
+                request = requests.recv() => match request {
+                    Some(request) => self.handle(request),
+                    None => return,
+                },
+                () = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                    self.release_frame();
+                }
+            }
+        }
+    }
+
+    fn release_frame(&mut self) {
+        let Some(frame) = self.next.take() else {
+            return;
+        };
+        self.clock.released();
+        self.publish(frame);
+        self.next = self.replay.next_frame(&mut self.venue);
+        self.drain_venue();
+    }
+
+    /// Sends a market frame through the configured faults.
+    fn publish(&mut self, frame: MarketFrame) {
+        let fault = self.faults.market_fault(&frame, &self.log);
+        let send = |f: MarketFrame| {
+            // No subscriber is not an error.
+            let _ = self.outlets.market.send(Arc::new(f));
+        };
+        match fault {
+            MarketFault::None => {
+                send(frame);
+                if let Some(held) = self.held.take() {
+                    send(held);
+                }
+            }
+            MarketFault::Drop => {}
+            MarketFault::Duplicate => {
+                send(frame.clone());
+                send(frame);
+            }
+            MarketFault::Reorder => {
+                if let Some(earlier) = self.held.replace(frame) {
+                    send(earlier);
+                }
+            }
+            MarketFault::Delay(by) => {
+                let market = self.outlets.market.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(by).await;
+                    let _ = market.send(Arc::new(frame));
+                });
+            }
+        }
+    }
+
+    fn handle(&mut self, request: Request) {
+        match request {
+            Request::Submit(req, reply) => {
+                let reports = self.execute(Command::Submit(req));
+                let _ = reply.send(reports);
+            }
+            Request::Cancel(account, target, reply) => {
+                let command = Command::Cancel {
+                    account,
+                    instrument: self.instrument.id,
+                    target,
+                };
+                let rejected = self.cancel_rejection(command);
+                let result = match rejected {
+                    Some(reason) => Err(reason),
+                    None => {
+                        let (id, client) = match target {
+                            OrderRef::Venue(id) => (Some(id), None),
+                            OrderRef::Client(c) => (None, Some(c)),
+                        };
+                        self.records
+                            .find(account, id, client)
+                            .copied()
+                            .ok_or(RejectReason::UnknownOrder)
+                    }
+                };
+                let _ = reply.send(result);
+            }
+            Request::CancelAll(account, reply) => {
+                let open: Vec<OrderId> = self.records.open(account).iter().map(|r| r.id).collect();
+                let mut done = Vec::new();
+                for id in open {
+                    let command = Command::Cancel {
+                        account,
+                        instrument: self.instrument.id,
+                        target: OrderRef::Venue(id),
+                    };
+                    if self.cancel_rejection(command).is_none() {
+                        done.extend(self.records.find(account, Some(id), None).copied());
+                    }
+                }
+                let _ = reply.send(done);
+            }
+            Request::Order(account, id, client, reply) => {
+                let _ = reply.send(self.records.find(account, id, client).copied());
+            }
+            Request::OpenOrders(account, reply) => {
+                let open = self.records.open(account).into_iter().copied().collect();
+                let _ = reply.send(open);
+            }
+            Request::Trades(account, reply) => {
+                let _ = reply.send(self.records.trades(account).to_vec());
+            }
+            Request::Balances(account, reply) => {
+                let _ = reply.send(self.balances(account));
+            }
+            Request::Depth(limit, reply) => {
+                let view = self
+                    .replay
+                    .last_update_id()
+                    .zip(self.venue.engine(self.instrument.id))
+                    .map(|(last_update_id, engine)| {
+                        let side = |s| engine.book().levels(s).take(limit).collect();
+                        DepthView {
+                            last_update_id,
+                            bids: side(kestrel_model::Side::Buy),
+                            asks: side(kestrel_model::Side::Sell),
+                        }
+                    });
+                let _ = reply.send(view);
+            }
+            Request::SetClock(mode) => self.clock.set_mode(mode),
+            Request::Step(n) => self.clock.step(n),
+        }
+    }
+
+    /// Runs a cancel; the reason if the venue refused it.
+    fn cancel_rejection(&mut self, command: Command) -> Option<RejectReason> {
+        let now = self.venue.now();
+        self.venue.send(now, command);
+        self.venue.advance_to(now);
+        let mut refused = None;
+        for event in self.collect_events(None) {
+            if let VenueEvent::CancelRejected { reason, .. } = event {
+                refused = Some(reason);
+            }
+        }
+        refused
+    }
+
+    /// Runs a command now; returns the reports of the order it names.
+    fn execute(&mut self, command: Command) -> Vec<ExecReport> {
+        let now = self.venue.now();
+        self.venue.send(now, command);
+        self.venue.advance_to(now);
+        let Command::Submit(req) = command else {
+            return Vec::new();
+        };
+        self.collect_events(Some(req))
+            .into_iter()
+            .filter_map(|e| match e {
+                VenueEvent::Report(r)
+                    if r.client_id == req.client_id && r.account == req.account =>
+                {
+                    Some(r)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Books and publishes everything the venue has reported; returns it.
+    /// `submitted` is the request just sent, recorded under the id the
+    /// venue gave it (rejected requests leave no order behind).
+    fn collect_events(&mut self, submitted: Option<OrderRequest>) -> Vec<VenueEvent> {
+        let now_ms = wall_ms();
+        let mut events = Vec::new();
+        let mut touched: Vec<AccountId> = Vec::new();
+        while let Some(event) = self.venue.next_event(UnixNanos::new(u64::MAX)) {
+            if let VenueEvent::Report(r) = event {
+                let is_new = submitted
+                    .filter(|q| q.account == r.account && q.client_id == r.client_id)
+                    .filter(|_| {
+                        self.records
+                            .find(r.account, Some(r.order_id), None)
+                            .is_none()
+                    });
+                match is_new {
+                    Some(_) if r.status == kestrel_sim::OrderStatus::Rejected => {}
+                    Some(req) => self.records.on_request(r.order_id, req, &r, now_ms),
+                    None => {}
+                }
+                self.records.on_report(&self.instrument, &r, now_ms);
+                if let Some(record) = self.records.find(r.account, Some(r.order_id), None) {
+                    let _ = self
+                        .outlets
+                        .accounts
+                        .send(Arc::new(AccountEvent::Report(r, *record)));
+                }
+                if !touched.contains(&r.account) {
+                    touched.push(r.account);
+                }
+            }
+            events.push(event);
+        }
+        for account in touched {
+            let balances = self.balances(account);
+            let _ = self
+                .outlets
+                .accounts
+                .send(Arc::new(AccountEvent::Balances(account, balances)));
+        }
+        events
+    }
+
+    fn drain_venue(&mut self) {
+        self.collect_events(None);
+    }
+
+    fn balances(&self, account: AccountId) -> Vec<(Asset, Balance)> {
+        self.venue
+            .ledger()
+            .map(|l| l.balances(account).collect())
+            .unwrap_or_default()
+    }
+}

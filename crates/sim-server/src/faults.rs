@@ -1,0 +1,280 @@
+//! Fault injection: what the simulator does wrong on purpose, set from
+//! config or `POST /sim/faults`, and a log of every fault it injected, with
+//! its time, for tests to assert on (`GET /sim/faults/log`).
+//!
+//! Random faults are drawn from a seeded generator, so a run with the same
+//! settings and the same traffic injects the same faults.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::exchange::wall_ms;
+use crate::replay::{MarketFrame, StreamKind};
+
+/// The faults to inject; every rate is a probability per frame or request.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultConfig {
+    /// Market frames dropped.
+    pub drop_rate: f64,
+    /// Market frames sent twice.
+    pub duplicate_rate: f64,
+    /// Market frames held back and sent after the next one.
+    pub reorder_rate: f64,
+    /// Market frames sent late, by `delay_ms`.
+    pub delay_rate: f64,
+    /// How late a delayed frame is.
+    pub delay_ms: u64,
+    /// Depth diffs left out, so the `U`/`u` chain skips ids.
+    pub skip_ids_rate: f64,
+    /// REST calls answered with HTTP 503.
+    pub rest_5xx_rate: f64,
+    /// REST calls answered with HTTP 429 and `Retry-After`.
+    pub rest_429_rate: f64,
+    /// The `Retry-After` of those answers, in seconds.
+    pub retry_after_s: u64,
+    /// Delay of every order answer and execution report.
+    pub ack_delay_ms: u64,
+    /// New orders refused with this Binance error code (e.g. -2010).
+    pub reject_code: Option<i32>,
+    /// Seed of the random choices.
+    pub seed: u64,
+}
+
+/// A fault that happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FaultRecord {
+    /// Wall-clock milliseconds.
+    pub time_ms: u64,
+    /// What was done, e.g. `drop`, `rest_429`, `close_connections`.
+    pub kind: &'static str,
+    /// To what, e.g. `depth 1234-1240` or `POST /api/v3/order`.
+    pub detail: String,
+}
+
+/// The shared record of injected faults.
+#[derive(Clone, Debug, Default)]
+pub struct FaultLog(Arc<Mutex<Vec<FaultRecord>>>);
+
+impl FaultLog {
+    /// Adds a record.
+    pub fn push(&self, kind: &'static str, detail: String) {
+        lock(&self.0).push(FaultRecord {
+            time_ms: wall_ms(),
+            kind,
+            detail,
+        });
+    }
+
+    /// Every record so far.
+    pub fn records(&self) -> Vec<FaultRecord> {
+        lock(&self.0).clone()
+    }
+}
+
+/// What to do with one market frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarketFault {
+    /// Send it.
+    None,
+    /// Leave it out.
+    Drop,
+    /// Send it twice.
+    Duplicate,
+    /// Send it after the next one.
+    Reorder,
+    /// Send it this much later.
+    Delay(Duration),
+}
+
+/// What to do with one REST call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestFault {
+    /// Serve it.
+    None,
+    /// Answer 503.
+    ServerError,
+    /// Answer 429 with this `Retry-After`.
+    RateLimited(u64),
+}
+
+#[derive(Debug, Default)]
+struct FaultState {
+    config: FaultConfig,
+    rng: u64,
+}
+
+impl FaultState {
+    /// Uniform in [0, 1) (SplitMix64).
+    fn draw(&mut self) -> f64 {
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn hit(&mut self, rate: f64) -> bool {
+        rate > 0.0 && self.draw() < rate
+    }
+}
+
+/// The current fault settings, shared by the exchange task and the HTTP
+/// handlers.
+#[derive(Clone, Debug, Default)]
+pub struct SharedFaults(Arc<Mutex<FaultState>>);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere while holding the lock leaves plain data behind.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl SharedFaults {
+    /// Settings from `config`.
+    pub fn new(config: FaultConfig) -> Self {
+        let faults = Self::default();
+        faults.set(config);
+        faults
+    }
+
+    /// Replaces the settings.
+    pub fn set(&self, config: FaultConfig) {
+        let mut state = lock(&self.0);
+        state.rng = config.seed;
+        state.config = config;
+    }
+
+    /// The settings.
+    pub fn config(&self) -> FaultConfig {
+        lock(&self.0).config.clone()
+    }
+
+    /// Decides the fate of a market frame, logging any fault.
+    pub fn market_fault(&self, frame: &MarketFrame, log: &FaultLog) -> MarketFault {
+        let mut s = lock(&self.0);
+        let c = s.config.clone();
+        let (fault, kind) = if frame.kind == StreamKind::Depth && s.hit(c.skip_ids_rate) {
+            (MarketFault::Drop, "skip_ids")
+        } else if s.hit(c.drop_rate) {
+            (MarketFault::Drop, "drop")
+        } else if s.hit(c.duplicate_rate) {
+            (MarketFault::Duplicate, "duplicate")
+        } else if s.hit(c.reorder_rate) {
+            (MarketFault::Reorder, "reorder")
+        } else if s.hit(c.delay_rate) {
+            (
+                MarketFault::Delay(Duration::from_millis(c.delay_ms)),
+                "delay",
+            )
+        } else {
+            return MarketFault::None;
+        };
+        drop(s);
+        let detail = match frame.ids {
+            Some((first, last)) => format!("{:?} {first}-{last}", frame.kind),
+            None => format!("{:?} at {}", frame.kind, frame.recorded),
+        };
+        log.push(kind, detail);
+        fault
+    }
+
+    /// Decides the fate of a REST call, logging any fault.
+    pub fn rest_fault(&self, what: &str, log: &FaultLog) -> RestFault {
+        let mut s = lock(&self.0);
+        let c = s.config.clone();
+        let fault = if s.hit(c.rest_5xx_rate) {
+            RestFault::ServerError
+        } else if s.hit(c.rest_429_rate) {
+            RestFault::RateLimited(c.retry_after_s.max(1))
+        } else {
+            return RestFault::None;
+        };
+        drop(s);
+        let kind = match fault {
+            RestFault::ServerError => "rest_5xx",
+            _ => "rest_429",
+        };
+        log.push(kind, what.to_owned());
+        fault
+    }
+
+    /// The delay to put on order answers and execution reports.
+    pub fn ack_delay(&self) -> Duration {
+        Duration::from_millis(lock(&self.0).config.ack_delay_ms)
+    }
+
+    /// The error code to refuse new orders with, if any (logged).
+    pub fn reject_code(&self, log: &FaultLog) -> Option<i32> {
+        let code = lock(&self.0).config.reject_code?;
+        log.push("reject_order", code.to_string());
+        Some(code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kestrel_model::UnixNanos;
+
+    use super::*;
+
+    fn frame(kind: StreamKind) -> MarketFrame {
+        MarketFrame {
+            recorded: UnixNanos::new(5),
+            kind,
+            payload: b"{}".to_vec(),
+            ids: (kind == StreamKind::Depth).then_some((10, 12)),
+        }
+    }
+
+    #[test]
+    fn faults_follow_the_rates_repeat_for_a_seed_and_are_logged() {
+        let config = FaultConfig {
+            drop_rate: 0.5,
+            seed: 9,
+            ..FaultConfig::default()
+        };
+        let run = || {
+            let (faults, log) = (SharedFaults::new(config.clone()), FaultLog::default());
+            let fates: Vec<MarketFault> = (0..1000)
+                .map(|_| faults.market_fault(&frame(StreamKind::Trade), &log))
+                .collect();
+            (fates, log.records().len())
+        };
+        let (fates, logged) = run();
+        let drops = fates.iter().filter(|f| **f == MarketFault::Drop).count();
+        assert!((400..600).contains(&drops), "{drops}");
+        assert_eq!(logged, drops);
+        assert_eq!(run().0, fates);
+
+        let faults = SharedFaults::new(FaultConfig {
+            skip_ids_rate: 1.0,
+            ..FaultConfig::default()
+        });
+        let log = FaultLog::default();
+        assert_eq!(
+            faults.market_fault(&frame(StreamKind::Trade), &log),
+            MarketFault::None
+        );
+        assert_eq!(
+            faults.market_fault(&frame(StreamKind::Depth), &log),
+            MarketFault::Drop
+        );
+        assert_eq!(log.records()[0].kind, "skip_ids");
+        assert_eq!(log.records()[0].detail, "Depth 10-12");
+    }
+
+    #[test]
+    fn config_reads_from_json_and_refuses_unknown_fields() {
+        let c: FaultConfig =
+            serde_json::from_str(r#"{"rest_429_rate":1.0,"retry_after_s":3}"#).unwrap();
+        assert_eq!(c.rest_429_rate, 1.0);
+        assert!(serde_json::from_str::<FaultConfig>(r#"{"dorp_rate":1}"#).is_err());
+        let (faults, log) = (SharedFaults::new(c), FaultLog::default());
+        assert_eq!(
+            faults.rest_fault("GET /api/v3/depth", &log),
+            RestFault::RateLimited(3)
+        );
+    }
+}

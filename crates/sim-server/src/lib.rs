@@ -1,0 +1,25 @@
+//! The exchange simulator served over the Binance spot wire protocol on
+//! 127.0.0.1, so that our own feed and gateway, and any unmodified Binance
+//! client library, can trade against recorded real markets.
+//!
+//! * Market data: the recorded `@depth@100ms`, `@trade` and `@bookTicker`
+//!   frames, verbatim, on `/ws/<stream>`, `/stream?streams=…` and `/ws`
+//!   with `SUBSCRIBE`, paced by a [`ClockMode`].
+//! * REST: public `time`, `exchangeInfo` and `depth` (consistent with the
+//!   stream's `U`/`u`), and HMAC-signed order entry, queries and account.
+//! * User data: listen keys and `executionReport` /
+//!   `outboundAccountPosition` events.
+//! * Faults ([`FaultConfig`]), logged with their time.
+//!
+//! Market frames keep the recorded venue timestamps; order and account
+//! messages use the server's wall clock, the clock clients sign with.
+
+mod clock;
+pub mod exchange;
+pub mod faults;
+pub mod orders;
+pub mod replay;
+
+pub use clock::ClockMode;
+pub use faults::{FaultConfig, FaultLog, FaultRecord, SharedFaults};
+pub use replay::{MarketFrame, MarketReplay, StreamKind};

@@ -1,0 +1,122 @@
+//! The venue's records of orders and trades, for queries: every order ever
+//! accepted (open and done) and every fill, per account.
+
+use std::collections::HashMap;
+
+use kestrel_model::{ClientOrderId, Decimal, Instrument};
+use kestrel_sim::{AccountId, ExecKind, ExecReport, Fill, OrderId, OrderRequest};
+
+/// One order as queries show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderRecord {
+    /// The venue's id.
+    pub id: OrderId,
+    /// What was asked.
+    pub request: OrderRequest,
+    /// Its latest report.
+    pub last: ExecReport,
+    /// Σ price × qty of its fills, in quote units.
+    pub cum_quote: Decimal,
+    /// Wall-clock ms when it was accepted.
+    pub created_ms: u64,
+    /// Wall-clock ms of its latest change.
+    pub updated_ms: u64,
+}
+
+/// One of an account's fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TradeRecord {
+    /// The order it filled.
+    pub order: OrderId,
+    /// Buyer side of the order, etc.
+    pub report: ExecReport,
+    /// The fill.
+    pub fill: Fill,
+    /// Wall-clock ms.
+    pub time_ms: u64,
+}
+
+/// Orders and trades by account.
+#[derive(Debug, Default)]
+pub struct OrderRecords {
+    orders: HashMap<OrderId, OrderRecord>,
+    by_client: HashMap<(AccountId, ClientOrderId), OrderId>,
+    trades: HashMap<AccountId, Vec<TradeRecord>>,
+}
+
+impl OrderRecords {
+    /// Notes a submitted request, before its reports.
+    pub fn on_request(
+        &mut self,
+        id: OrderId,
+        request: OrderRequest,
+        report: &ExecReport,
+        now_ms: u64,
+    ) {
+        self.orders.insert(
+            id,
+            OrderRecord {
+                id,
+                request,
+                last: *report,
+                cum_quote: Decimal::ZERO,
+                created_ms: now_ms,
+                updated_ms: now_ms,
+            },
+        );
+        self.by_client
+            .insert((request.account, request.client_id), id);
+    }
+
+    /// Books a report.
+    pub fn on_report(&mut self, instrument: &Instrument, report: &ExecReport, now_ms: u64) {
+        let Some(record) = self.orders.get_mut(&report.order_id) else {
+            return;
+        };
+        record.last = *report;
+        record.updated_ms = now_ms;
+        if let ExecKind::Trade(fill) = report.kind {
+            if let Some(n) = instrument.notional(fill.price, fill.qty) {
+                record.cum_quote = record.cum_quote.checked_add(n).unwrap_or(record.cum_quote);
+            }
+            self.trades
+                .entry(report.account)
+                .or_default()
+                .push(TradeRecord {
+                    order: report.order_id,
+                    report: *report,
+                    fill,
+                    time_ms: now_ms,
+                });
+        }
+    }
+
+    /// An order of `account` by venue or client id.
+    pub fn find(
+        &self,
+        account: AccountId,
+        id: Option<OrderId>,
+        client: Option<ClientOrderId>,
+    ) -> Option<&OrderRecord> {
+        let id = id.or_else(|| client.and_then(|c| self.by_client.get(&(account, c)).copied()))?;
+        self.orders
+            .get(&id)
+            .filter(|r| r.request.account == account)
+    }
+
+    /// The account's open orders, oldest first.
+    pub fn open(&self, account: AccountId) -> Vec<&OrderRecord> {
+        let mut open: Vec<&OrderRecord> = self
+            .orders
+            .values()
+            .filter(|r| r.request.account == account && r.last.status.is_open())
+            .collect();
+        open.sort_by_key(|r| r.id);
+        open
+    }
+
+    /// The account's fills, oldest first.
+    pub fn trades(&self, account: AccountId) -> &[TradeRecord] {
+        self.trades.get(&account).map_or(&[], Vec::as_slice)
+    }
+}

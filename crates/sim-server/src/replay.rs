@@ -1,0 +1,204 @@
+//! The recorded market, frame by frame: applied to the simulated venue and
+//! handed on for broadcast.
+//!
+//! The capture is read lazily, one line at a time, so memory stays bounded
+//! whatever its length. Its REST snapshot syncs the venue's book by
+//! Binance's spot rules; from then on every diff the rules apply, every
+//! trade and every `bookTicker` is passed on verbatim: the `U`/`u` chain our
+//! clients see is the venue's own.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
+use kestrel_feed::capture::{CaptureReader, open_maybe_gzip};
+use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments, Sequencer, Verdict};
+use kestrel_model::{Instrument, UnixNanos};
+use kestrel_sim::SimVenue;
+
+/// Which public stream a frame belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StreamKind {
+    /// `<symbol>@depth@100ms` diffs.
+    Depth,
+    /// `<symbol>@trade`.
+    Trade,
+    /// `<symbol>@bookTicker`.
+    BookTicker,
+}
+
+impl StreamKind {
+    /// The stream's name for `symbol` (lower case), as clients subscribe to it.
+    pub fn name(self, symbol: &str) -> String {
+        match self {
+            Self::Depth => format!("{symbol}@depth@100ms"),
+            Self::Trade => format!("{symbol}@trade"),
+            Self::BookTicker => format!("{symbol}@bookTicker"),
+        }
+    }
+}
+
+/// A frame ready to broadcast.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarketFrame {
+    /// When the capture received it.
+    pub recorded: UnixNanos,
+    /// Its stream.
+    pub kind: StreamKind,
+    /// The event object, as the venue sent it (without a combined-stream
+    /// envelope).
+    pub payload: Vec<u8>,
+    /// For a depth diff, its first and last update ids.
+    pub ids: Option<(u64, u64)>,
+}
+
+/// Counters of the replay.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplayStats {
+    /// Capture lines read.
+    pub frames: u64,
+    /// Frames passed on.
+    pub published: u64,
+    /// Diffs the sync rules dropped as older than the book.
+    pub stale: u64,
+    /// Gaps in the capture's own chain.
+    pub gaps: u64,
+    /// Lines that did not decode.
+    pub malformed: u64,
+}
+
+/// The capture, its decoder and the venue's book sync.
+pub struct MarketReplay {
+    reader: CaptureReader<Box<dyn BufRead + Send>>,
+    decoder: BinanceDecoder,
+    sequencer: SpotSequencer,
+    symbol: String,
+    /// `lastUpdateId` of the venue's book: the snapshot's, then each
+    /// applied diff's `u`.
+    last_update_id: Option<u64>,
+    stats: ReplayStats,
+}
+
+impl MarketReplay {
+    /// Opens a Binance spot capture (`<local_ns> <json>` lines, maybe gzip)
+    /// of `instrument`.
+    pub fn open(path: &Path, instrument: &Instrument) -> Result<Self, FeedError> {
+        Ok(Self {
+            reader: CaptureReader::new(open_maybe_gzip(path)?),
+            decoder: BinanceDecoder::new(Instruments::new(instrument.clone())),
+            sequencer: SpotSequencer::new(),
+            symbol: instrument.native_symbol.as_str().to_ascii_lowercase(),
+            last_update_id: None,
+            stats: ReplayStats::default(),
+        })
+    }
+
+    /// The lower-case symbol streams are named after.
+    pub fn symbol(&self) -> &str {
+        &self.symbol
+    }
+
+    /// The venue book's update id, once synced.
+    pub fn last_update_id(&self) -> Option<u64> {
+        self.last_update_id
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &ReplayStats {
+        &self.stats
+    }
+
+    /// Reads capture lines until one yields a frame to publish, applying
+    /// each to `venue`. `None` at the end of the capture.
+    pub fn next_frame(&mut self, venue: &mut SimVenue) -> Option<MarketFrame> {
+        loop {
+            let frame = match self.reader.next_frame()? {
+                Ok(frame) => frame,
+                Err(_) => {
+                    self.stats.malformed += 1;
+                    continue;
+                }
+            };
+            self.stats.frames += 1;
+            let recorded = frame.local.unwrap_or_default();
+            let bytes = frame.frame;
+            let (kind, ids) = match self.decoder.decode(bytes, recorded) {
+                Ok(Decoded::Snapshot { snapshot, .. }) => {
+                    self.sequencer.on_snapshot(snapshot.last_update_id);
+                    self.last_update_id = Some(snapshot.last_update_id);
+                    venue.on_snapshot(snapshot);
+                    continue;
+                }
+                Ok(Decoded::Delta { delta, .. }) => match self.sequencer.on_delta(&delta.ids) {
+                    Verdict::Apply => {
+                        venue.on_delta(delta);
+                        self.last_update_id = Some(delta.ids.last);
+                        (StreamKind::Depth, Some((delta.ids.first, delta.ids.last)))
+                    }
+                    Verdict::Buffer => continue,
+                    Verdict::Stale => {
+                        self.stats.stale += 1;
+                        continue;
+                    }
+                    Verdict::Gap { .. } => {
+                        // The recording itself lost a diff: the book goes on
+                        // from what it has, and clients see the same gap.
+                        self.stats.gaps += 1;
+                        self.sequencer.on_snapshot(delta.ids.last);
+                        venue.on_delta(delta);
+                        self.last_update_id = Some(delta.ids.last);
+                        (StreamKind::Depth, Some((delta.ids.first, delta.ids.last)))
+                    }
+                },
+                Ok(Decoded::Trades(trades)) if self.last_update_id.is_some() => {
+                    for trade in trades {
+                        venue.on_trade(trade);
+                    }
+                    (StreamKind::Trade, None)
+                }
+                Ok(Decoded::Quote(_)) if self.last_update_id.is_some() => {
+                    (StreamKind::BookTicker, None)
+                }
+                Ok(_) => continue,
+                Err(_) => {
+                    self.stats.malformed += 1;
+                    continue;
+                }
+            };
+            self.stats.published += 1;
+            return Some(MarketFrame {
+                recorded,
+                kind,
+                payload: unwrap_envelope(bytes).to_vec(),
+                ids,
+            });
+        }
+    }
+}
+
+/// The `data` object of a combined-stream envelope
+/// (`{"stream":"…","data":{…}}`), or the frame itself.
+pub fn unwrap_envelope(frame: &[u8]) -> &[u8] {
+    const KEY: &[u8] = b"\"data\":";
+    let Some(start) = frame.windows(KEY.len()).position(|w| w == KEY) else {
+        return frame;
+    };
+    let body = &frame[start + KEY.len()..];
+    match body.iter().rposition(|&b| b == b'}') {
+        Some(end) if frame.starts_with(b"{\"stream\"") => body[..end].trim_ascii(),
+        _ => frame,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelopes_are_unwrapped_and_bare_frames_kept() {
+        let framed = br#"{"stream":"btcusdt@trade","data":{"e":"trade","p":"1.0"}}"#;
+        assert_eq!(unwrap_envelope(framed), br#"{"e":"trade","p":"1.0"}"#);
+        let bare = br#"{"e":"trade","p":"1.0"}"#;
+        assert_eq!(unwrap_envelope(bare), bare);
+    }
+}
