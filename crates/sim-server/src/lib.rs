@@ -14,12 +14,16 @@
 //! Market frames keep the recorded venue timestamps; order and account
 //! messages use the server's wall clock, the clock clients sign with.
 
+pub mod auth;
 mod clock;
+pub mod error;
 pub mod exchange;
 pub mod faults;
 pub mod orders;
 pub mod replay;
 
+pub use auth::{ApiKey, ApiKeys};
 pub use clock::ClockMode;
+pub use error::ApiError;
 pub use faults::{FaultConfig, FaultLog, FaultRecord, SharedFaults};
 pub use replay::{MarketFrame, MarketReplay, StreamKind};
