@@ -21,6 +21,8 @@ pub mod exchange;
 pub mod faults;
 pub mod orders;
 pub mod replay;
+pub mod weight;
+pub mod wire;
 
 pub use auth::{ApiKey, ApiKeys};
 pub use clock::ClockMode;
