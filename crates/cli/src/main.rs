@@ -4,6 +4,7 @@
 mod data;
 mod record;
 mod replay;
+mod sim;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +27,9 @@ enum Command {
     /// Record a live Binance session (frames with receive times, plus a
     /// depth snapshot after every connect) for exact replay.
     Record(record::RecordArgs),
+    /// The exchange simulator: `kestrel sim serve` speaks the Binance spot
+    /// API over a recorded capture, for paper trading and client tests.
+    Sim(sim::SimArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,6 +38,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Replay(args)) => replay::run(&args),
         Some(Command::Data(args)) => data::run(&args),
         Some(Command::Record(args)) => record::run(&args),
+        Some(Command::Sim(args)) => sim::run(&args),
         None => replay::run(&replay::ReplayArgs::default()),
     }
 }

@@ -37,10 +37,6 @@ impl MarketClock {
         }
     }
 
-    pub(crate) fn mode(&self) -> ClockMode {
-        self.mode
-    }
-
     /// Changes the pace from now on, measured from the next frame.
     pub(crate) fn set_mode(&mut self, mode: ClockMode) {
         self.mode = mode;

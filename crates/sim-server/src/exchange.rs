@@ -42,8 +42,9 @@ pub struct DepthView {
 /// What the HTTP side asks the exchange task.
 #[derive(Debug)]
 pub enum Request {
-    /// A new order; the reply carries every report it produced at once.
-    Submit(OrderRequest, oneshot::Sender<Vec<ExecReport>>),
+    /// A new order; the reply carries every report it produced at once,
+    /// and the order's record unless it was rejected.
+    Submit(OrderRequest, oneshot::Sender<(Vec<ExecReport>, Option<OrderRecord>)>),
     /// Cancel one order.
     Cancel(
         AccountId,
@@ -196,7 +197,11 @@ impl Exchange {
         match request {
             Request::Submit(req, reply) => {
                 let reports = self.execute(Command::Submit(req));
-                let _ = reply.send(reports);
+                let record = reports
+                    .first()
+                    .and_then(|r| self.records.find(r.account, Some(r.order_id), None))
+                    .copied();
+                let _ = reply.send((reports, record));
             }
             Request::Cancel(account, target, reply) => {
                 let command = Command::Cancel {

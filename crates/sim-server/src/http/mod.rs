@@ -1,0 +1,221 @@
+//! The HTTP and WebSocket front of the simulator: routes, shared state, and
+//! the server's start and stop.
+
+mod control;
+mod rest;
+mod ws;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::routing::{get, post};
+use kestrel_model::{Asset, Decimal, Instrument};
+use kestrel_sim::{AccountId, SimConfig, SimVenue};
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::auth::ApiKeys;
+use crate::clock::ClockMode;
+use crate::exchange::{Exchange, Outlets, Request};
+use crate::faults::{FaultConfig, FaultLog, SharedFaults};
+use crate::replay::MarketReplay;
+use crate::weight::WeightMeter;
+
+/// Everything `kestrel sim serve` needs.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// The Binance spot capture to replay.
+    pub data: PathBuf,
+    /// The instrument it records.
+    pub instrument: Instrument,
+    /// Where to listen; keep it on loopback.
+    pub addr: SocketAddr,
+    /// The market clock's pace.
+    pub clock: ClockMode,
+    /// API keys and their accounts.
+    pub keys: ApiKeys,
+    /// Opening balances.
+    pub deposits: Vec<(AccountId, Asset, Decimal)>,
+    /// Faults from the start.
+    pub faults: FaultConfig,
+    /// Matching settings (queue model); latency is the real network's.
+    pub sim: SimConfig,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The capture could not be opened.
+    #[error("market data: {0}")]
+    Data(#[from] kestrel_feed::FeedError),
+    /// The address could not be bound.
+    #[error("listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// An opening balance did not fit.
+    #[error("opening balance: {0}")]
+    Ledger(#[from] kestrel_sim::LedgerError),
+}
+
+/// State every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) exchange: mpsc::Sender<Request>,
+    pub(crate) outlets: Outlets,
+    pub(crate) keys: Arc<ApiKeys>,
+    pub(crate) weight: WeightMeter,
+    pub(crate) faults: SharedFaults,
+    pub(crate) log: FaultLog,
+    pub(crate) instrument: Arc<Instrument>,
+    pub(crate) listen_keys: Arc<Mutex<HashMap<String, AccountId>>>,
+    pub(crate) counter: Arc<AtomicU64>,
+    /// Closes every WebSocket connection when sent to.
+    pub(crate) kick: broadcast::Sender<()>,
+}
+
+/// A running server.
+pub struct RunningServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its fault settings, to change them in process.
+    pub faults: SharedFaults,
+    /// The faults it injected.
+    pub log: FaultLog,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops accepting, closes connections and waits for the server to end.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Waits until the server ends by itself (it does not, unless killed).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Binds, starts the exchange task and serves until shut down.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    let replay = MarketReplay::open(&config.data, &config.instrument)?;
+    let mut sim = config.sim.clone();
+    sim.enforce_balances = true;
+    let mut venue = SimVenue::new([config.instrument.clone()], sim);
+    if let Some(ledger) = venue.ledger_mut() {
+        for (account, asset, amount) in &config.deposits {
+            ledger.deposit(*account, *asset, *amount)?;
+        }
+    }
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.addr,
+        source,
+    })?;
+    let outlets = Outlets {
+        market: broadcast::channel(4096).0,
+        accounts: broadcast::channel(4096).0,
+    };
+    let faults = SharedFaults::new(config.faults.clone());
+    let log = FaultLog::default();
+    let (requests, inbox) = mpsc::channel(1024);
+    let exchange = Exchange::new(
+        venue,
+        config.instrument.clone(),
+        replay,
+        config.clock,
+        outlets.clone(),
+        faults.clone(),
+        log.clone(),
+    );
+    let state = AppState {
+        exchange: requests,
+        outlets,
+        keys: Arc::new(config.keys.clone()),
+        weight: WeightMeter::default(),
+        faults: faults.clone(),
+        log: log.clone(),
+        instrument: Arc::new(config.instrument.clone()),
+        listen_keys: Arc::default(),
+        counter: Arc::default(),
+        kick: broadcast::channel(16).0,
+    };
+    let app = router(state);
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let exchange = tokio::spawn(exchange.run(inbox));
+        let served = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stop.await;
+        });
+        let _ = served.await;
+        exchange.abort();
+    });
+    Ok(RunningServer {
+        addr,
+        faults,
+        log,
+        shutdown: Some(shutdown),
+        task,
+    })
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v3/ping", get(rest::ping))
+        .route("/api/v3/time", get(rest::time))
+        .route("/api/v3/exchangeInfo", get(rest::exchange_info))
+        .route("/api/v3/depth", get(rest::depth))
+        .route(
+            "/api/v3/order",
+            post(rest::new_order).delete(rest::cancel_order).get(rest::query_order),
+        )
+        .route(
+            "/api/v3/openOrders",
+            get(rest::open_orders).delete(rest::cancel_all),
+        )
+        .route("/api/v3/account", get(rest::account))
+        .route("/api/v3/myTrades", get(rest::my_trades))
+        .route(
+            "/api/v3/userDataStream",
+            post(rest::new_listen_key)
+                .put(rest::keep_listen_key)
+                .delete(rest::close_listen_key),
+        )
+        .route("/ws", get(ws::bare))
+        .route("/ws/{streams}", get(ws::raw))
+        .route("/stream", get(ws::combined))
+        .route("/sim/faults", post(control::set_faults).get(control::get_faults))
+        .route("/sim/faults/log", get(control::fault_log))
+        .route("/sim/faults/close-connections", post(control::close_connections))
+        .route("/sim/clock", post(control::set_clock))
+        .route("/sim/clock/step", post(control::step))
+        .with_state(state)
+}
+
+/// Clock modes by name, for the control endpoint and the command line.
+pub fn parse_clock(mode: &str, speed: Option<f64>) -> Option<ClockMode> {
+    match mode {
+        "realtime" => Some(ClockMode::RealTime),
+        "stepped" => Some(ClockMode::Stepped),
+        "speed" => speed.filter(|s| *s > 0.0).map(ClockMode::Speed),
+        _ => None,
+    }
+}

@@ -1,0 +1,436 @@
+//! Binance spot REST endpoints.
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use kestrel_model::{ClientOrderId, OrderType, Price, Qty, Side, TimeInForce};
+use kestrel_sim::{AccountId, ExecKind, OrderId, OrderRef, OrderRequest, RejectReason, SelfTradePrevention};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use super::AppState;
+use crate::error::ApiError;
+use crate::exchange::{Request, wall_ms};
+use crate::faults::RestFault;
+use crate::wire::{self, RespType};
+
+/// Request parameters from the query string and the form body.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn new(query: &str, body: &str) -> Self {
+        Self(
+            form_urlencoded::parse(query.as_bytes())
+                .chain(form_urlencoded::parse(body.as_bytes()))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn require(&self, name: &str) -> Result<&str, ApiError> {
+        self.get(name).ok_or_else(|| ApiError::mandatory(name))
+    }
+}
+
+/// Fault injection and weight, before any endpoint runs; the minute's
+/// weight so far.
+fn admit(state: &AppState, weight: u32, what: &str) -> Result<u32, ApiError> {
+    match state.faults.rest_fault(what, &state.log) {
+        RestFault::None => {}
+        RestFault::ServerError => return Err(ApiError::unavailable()),
+        RestFault::RateLimited(after) => return Err(ApiError::rate_limited(false, after)),
+    }
+    state.weight.charge(weight, wall_ms())
+}
+
+fn respond(used: u32, body: Value) -> Response {
+    let mut response = (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert("x-mbx-used-weight-1m", HeaderValue::from(used));
+    response
+        .headers_mut()
+        .insert("x-mbx-used-weight", HeaderValue::from(used));
+    response
+}
+
+fn api_key(headers: &HeaderMap) -> Option<&str> {
+    headers.get("x-mbx-apikey").and_then(|v| v.to_str().ok())
+}
+
+/// Checks a signed request; its account and parameters.
+fn signed(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &Option<String>,
+    body: &str,
+) -> Result<(AccountId, Params), ApiError> {
+    let query = query.as_deref().unwrap_or("");
+    let account = state.keys.verify(api_key(headers), query, body, wall_ms())?;
+    Ok((account, Params::new(query, body)))
+}
+
+/// Asks the exchange task and waits for its answer.
+async fn ask<T>(state: &AppState, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Result<T, ApiError> {
+    let (tx, rx) = oneshot::channel();
+    state
+        .exchange
+        .send(make(tx))
+        .await
+        .map_err(|_| ApiError::internal("exchange stopped"))?;
+    rx.await.map_err(|_| ApiError::internal("exchange stopped"))
+}
+
+fn check_symbol(state: &AppState, params: &Params) -> Result<(), ApiError> {
+    let symbol = params.require("symbol")?;
+    if symbol.eq_ignore_ascii_case(state.instrument.native_symbol.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_symbol())
+    }
+}
+
+/// Runs an endpoint: admission, then the body; errors become Binance's.
+async fn endpoint<F>(state: &AppState, weight: u32, what: &str, run: F) -> Response
+where
+    F: std::future::Future<Output = Result<Value, ApiError>>,
+{
+    let used = match admit(state, weight, what) {
+        Ok(used) => used,
+        Err(e) => return e.into_response(),
+    };
+    match run.await {
+        Ok(body) => respond(used, body),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(super) async fn ping(State(state): State<AppState>) -> Response {
+    endpoint(&state, 1, "GET /api/v3/ping", async { Ok(json!({})) }).await
+}
+
+pub(super) async fn time(State(state): State<AppState>) -> Response {
+    endpoint(&state, 1, "GET /api/v3/time", async { Ok(json!({ "serverTime": wall_ms() })) }).await
+}
+
+pub(super) async fn exchange_info(State(state): State<AppState>) -> Response {
+    endpoint(&state, 20, "GET /api/v3/exchangeInfo", async {
+        Ok(wire::exchange_info(&state.instrument, wall_ms()))
+    })
+    .await
+}
+
+pub(super) async fn depth(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let params = Params::new(query.as_deref().unwrap_or(""), "");
+    let limit = params.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(100);
+    let weight = match limit {
+        0..=100 => 5,
+        101..=500 => 25,
+        501..=1000 => 50,
+        _ => 250,
+    };
+    endpoint(&state, weight, "GET /api/v3/depth", async {
+        check_symbol(&state, &params)?;
+        if limit == 0 || limit > 5000 {
+            return Err(ApiError::bad_param("limit"));
+        }
+        let view = ask(&state, |tx| Request::Depth(limit, tx)).await?;
+        let view = view.ok_or_else(ApiError::unavailable)?;
+        Ok(wire::depth(&view, &state.instrument))
+    })
+    .await
+}
+
+/// The order `params` describe.
+fn order_request(state: &AppState, account: AccountId, p: &Params) -> Result<(OrderRequest, RespType), ApiError> {
+    check_symbol(state, p)?;
+    let inst = &state.instrument;
+    let side = match p.require("side")? {
+        "BUY" => Side::Buy,
+        "SELL" => Side::Sell,
+        _ => return Err(ApiError::invalid_enum(-1117, "side")),
+    };
+    let kind = match p.require("type")? {
+        "LIMIT" => OrderType::Limit,
+        "MARKET" => OrderType::Market,
+        "LIMIT_MAKER" => OrderType::PostOnly,
+        "STOP_LOSS" => OrderType::StopMarket,
+        "STOP_LOSS_LIMIT" => OrderType::StopLimit,
+        _ => return Err(ApiError::invalid_enum(-1116, "orderType")),
+    };
+    let time_in_force = if matches!(kind, OrderType::Limit | OrderType::StopLimit) {
+        match p.require("timeInForce")? {
+            "GTC" => TimeInForce::Gtc,
+            "IOC" => TimeInForce::Ioc,
+            "FOK" => TimeInForce::Fok,
+            _ => return Err(ApiError::invalid_enum(-1115, "timeInForce")),
+        }
+    } else {
+        TimeInForce::Gtc
+    };
+    let qty = Qty::parse(p.require("quantity")?, &inst.lot).map_err(|e| match e {
+        kestrel_model::DecimalError::OffGrid => ApiError::filter("LOT_SIZE"),
+        _ => ApiError::bad_param("quantity"),
+    })?;
+    let price_param = |name: &str| -> Result<Price, ApiError> {
+        Price::parse(p.require(name)?, &inst.tick).map_err(|e| match e {
+            kestrel_model::DecimalError::OffGrid => ApiError::filter("PRICE_FILTER"),
+            _ => ApiError::bad_param(name),
+        })
+    };
+    let price = kind.has_limit_price().then(|| price_param("price")).transpose()?;
+    let trigger = kind.has_trigger_price().then(|| price_param("stopPrice")).transpose()?;
+    let client_id = match p.get("newClientOrderId") {
+        Some(c) => ClientOrderId::new(c).map_err(|_| ApiError::bad_param("newClientOrderId"))?,
+        None => {
+            let n = state.counter.fetch_add(1, Ordering::Relaxed);
+            ClientOrderId::new(&format!("sim{n:019}")).map_err(|_| ApiError::internal("client id"))?
+        }
+    };
+    let stp = match p.get("selfTradePreventionMode").unwrap_or("EXPIRE_MAKER") {
+        "NONE" => SelfTradePrevention::None,
+        "EXPIRE_TAKER" => SelfTradePrevention::ExpireTaker,
+        "EXPIRE_MAKER" => SelfTradePrevention::ExpireMaker,
+        "EXPIRE_BOTH" => SelfTradePrevention::ExpireBoth,
+        _ => return Err(ApiError::invalid_enum(-1181, "selfTradePreventionMode")),
+    };
+    let resp = match p.get("newOrderRespType") {
+        Some("ACK") => RespType::Ack,
+        Some("RESULT") => RespType::Result,
+        Some("FULL") => RespType::Full,
+        Some(_) => return Err(ApiError::invalid_enum(-1177, "newOrderRespType")),
+        None if matches!(kind, OrderType::Limit | OrderType::Market) => RespType::Full,
+        None => RespType::Ack,
+    };
+    let request = OrderRequest {
+        account,
+        instrument: inst.id,
+        client_id,
+        side,
+        kind,
+        time_in_force,
+        qty,
+        price,
+        trigger,
+        stp,
+    };
+    Ok((request, resp))
+}
+
+fn rejection(reason: RejectReason) -> ApiError {
+    match reason {
+        RejectReason::UnknownInstrument => ApiError::invalid_symbol(),
+        RejectReason::QtyTooSmall => ApiError::filter("LOT_SIZE"),
+        RejectReason::NotionalTooSmall => ApiError::filter("NOTIONAL"),
+        RejectReason::BadPrice => ApiError::filter("PRICE_FILTER"),
+        RejectReason::WouldTake => ApiError::new_order_rejected("Order would immediately match and take."),
+        RejectReason::InsufficientBalance => {
+            ApiError::new_order_rejected("Account has insufficient balance for requested action.")
+        }
+        RejectReason::DuplicateClientId => ApiError::new_order_rejected("Duplicate order sent."),
+        RejectReason::UnknownOrder => ApiError::unknown_order(),
+        RejectReason::Injected(code) => ApiError::with_code(code, "Order rejected by the simulator's fault injection."),
+    }
+}
+
+pub(super) async fn new_order(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: String,
+) -> Response {
+    endpoint(&state, 1, "POST /api/v3/order", async {
+        let (account, params) = signed(&state, &headers, &query, &body)?;
+        let (request, resp) = order_request(&state, account, &params)?;
+        if let Some(code) = state.faults.reject_code(&state.log) {
+            return Err(rejection(RejectReason::Injected(code)));
+        }
+        let (reports, record) = ask(&state, |tx| Request::Submit(request, tx)).await?;
+        tokio::time::sleep(state.faults.ack_delay()).await;
+        if let Some(ExecKind::Rejected(reason)) = reports.first().map(|r| r.kind) {
+            return Err(rejection(reason));
+        }
+        let record = record.ok_or_else(|| ApiError::internal("order not recorded"))?;
+        Ok(wire::new_order(&record, &reports, &state.instrument, resp, wall_ms()))
+    })
+    .await
+}
+
+/// The order a cancel or query names.
+fn target(p: &Params) -> Result<(Option<OrderId>, Option<ClientOrderId>), ApiError> {
+    let id = p
+        .get("orderId")
+        .map(|v| v.parse().map(OrderId).map_err(|_| ApiError::bad_param("orderId")))
+        .transpose()?;
+    let client = p
+        .get("origClientOrderId")
+        .map(|v| ClientOrderId::new(v).map_err(|_| ApiError::bad_param("origClientOrderId")))
+        .transpose()?;
+    if id.is_none() && client.is_none() {
+        return Err(ApiError::mandatory("orderId"));
+    }
+    Ok((id, client))
+}
+
+pub(super) async fn cancel_order(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: String,
+) -> Response {
+    endpoint(&state, 1, "DELETE /api/v3/order", async {
+        let (account, params) = signed(&state, &headers, &query, &body)?;
+        check_symbol(&state, &params)?;
+        let target = match target(&params)? {
+            (Some(id), _) => OrderRef::Venue(id),
+            (None, Some(client)) => OrderRef::Client(client),
+            (None, None) => return Err(ApiError::mandatory("orderId")),
+        };
+        let record = ask(&state, |tx| Request::Cancel(account, target, tx)).await?;
+        tokio::time::sleep(state.faults.ack_delay()).await;
+        let record = record.map_err(|_| ApiError::unknown_order())?;
+        Ok(wire::canceled(&record, &state.instrument, wall_ms()))
+    })
+    .await
+}
+
+pub(super) async fn query_order(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    endpoint(&state, 4, "GET /api/v3/order", async {
+        let (account, params) = signed(&state, &headers, &query, "")?;
+        check_symbol(&state, &params)?;
+        let (id, client) = target(&params)?;
+        let record = ask(&state, |tx| Request::Order(account, id, client, tx)).await?;
+        let record = record.ok_or_else(ApiError::no_such_order)?;
+        Ok(wire::order(&record, &state.instrument))
+    })
+    .await
+}
+
+pub(super) async fn open_orders(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    endpoint(&state, 6, "GET /api/v3/openOrders", async {
+        let (account, params) = signed(&state, &headers, &query, "")?;
+        if params.get("symbol").is_some() {
+            check_symbol(&state, &params)?;
+        }
+        let open = ask(&state, |tx| Request::OpenOrders(account, tx)).await?;
+        Ok(Value::Array(open.iter().map(|r| wire::order(r, &state.instrument)).collect()))
+    })
+    .await
+}
+
+pub(super) async fn cancel_all(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: String,
+) -> Response {
+    endpoint(&state, 1, "DELETE /api/v3/openOrders", async {
+        let (account, params) = signed(&state, &headers, &query, &body)?;
+        check_symbol(&state, &params)?;
+        let done = ask(&state, |tx| Request::CancelAll(account, tx)).await?;
+        if done.is_empty() {
+            return Err(ApiError::unknown_order());
+        }
+        let now = wall_ms();
+        Ok(Value::Array(done.iter().map(|r| wire::canceled(r, &state.instrument, now)).collect()))
+    })
+    .await
+}
+
+pub(super) async fn account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    endpoint(&state, 20, "GET /api/v3/account", async {
+        let (account, _) = signed(&state, &headers, &query, "")?;
+        let balances = ask(&state, |tx| Request::Balances(account, tx)).await?;
+        Ok(wire::account(account, &balances, &state.instrument, wall_ms()))
+    })
+    .await
+}
+
+pub(super) async fn my_trades(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    endpoint(&state, 20, "GET /api/v3/myTrades", async {
+        let (account, params) = signed(&state, &headers, &query, "")?;
+        check_symbol(&state, &params)?;
+        let order = params.get("orderId").and_then(|v| v.parse().ok()).map(OrderId);
+        let trades = ask(&state, |tx| Request::Trades(account, tx)).await?;
+        Ok(Value::Array(
+            trades
+                .iter()
+                .filter(|t| order.is_none_or(|o| t.order == o))
+                .map(|t| wire::my_trade(t, &state.instrument))
+                .collect(),
+        ))
+    })
+    .await
+}
+
+pub(super) async fn new_listen_key(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    endpoint(&state, 2, "POST /api/v3/userDataStream", async {
+        let account = state.keys.account(api_key(&headers))?;
+        let n = state.counter.fetch_add(1, Ordering::Relaxed);
+        let key = format!("simlistenkey{account:0>8}{n:0>44}", account = account.0);
+        state
+            .listen_keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key.clone(), account);
+        Ok(json!({ "listenKey": key }))
+    })
+    .await
+}
+
+pub(super) async fn keep_listen_key(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    endpoint(&state, 2, "PUT /api/v3/userDataStream", async {
+        state.keys.account(api_key(&headers))?;
+        Ok(json!({}))
+    })
+    .await
+}
+
+pub(super) async fn close_listen_key(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    endpoint(&state, 2, "DELETE /api/v3/userDataStream", async {
+        state.keys.account(api_key(&headers))?;
+        let params = Params::new(query.as_deref().unwrap_or(""), "");
+        if let Some(key) = params.get("listenKey") {
+            state
+                .listen_keys
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(key);
+        }
+        Ok(json!({}))
+    })
+    .await
+}

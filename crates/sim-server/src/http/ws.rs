@@ -1,0 +1,231 @@
+//! WebSocket streams: market data on `/ws/<stream>`, `/stream?streams=…`
+//! and `/ws` with `SUBSCRIBE`; a listen key in the same places gives that
+//! account's user-data events.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use kestrel_sim::AccountId;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::AppState;
+use crate::exchange::{AccountEvent, wall_ms};
+use crate::wire;
+
+/// How the server pings idle clients, as Binance does.
+const PING_EVERY: Duration = Duration::from_secs(20);
+
+/// What a connection receives.
+struct Subscriptions {
+    /// Wrap each message as `{"stream":…,"data":…}`.
+    combined: bool,
+    streams: Vec<String>,
+    /// Listen keys subscribed, with their accounts.
+    accounts: Vec<(String, AccountId)>,
+}
+
+impl Subscriptions {
+    fn add(&mut self, state: &AppState, name: &str) -> bool {
+        if name.contains('@') {
+            if !self.streams.iter().any(|s| s == name) {
+                self.streams.push(name.to_owned());
+            }
+            return true;
+        }
+        let account = state
+            .listen_keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            .copied();
+        match account {
+            Some(account) => {
+                self.accounts.push((name.to_owned(), account));
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.streams.retain(|s| s != name);
+        self.accounts.retain(|(k, _)| k != name);
+    }
+
+    fn wrap(&self, stream: &str, payload: &str) -> String {
+        if self.combined {
+            format!("{{\"stream\":\"{stream}\",\"data\":{payload}}}")
+        } else {
+            payload.to_owned()
+        }
+    }
+}
+
+pub(super) async fn bare(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    upgrade(ws, state, false, Vec::new())
+}
+
+pub(super) async fn raw(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Path(streams): Path<String>,
+) -> Response {
+    upgrade(ws, state, false, streams.split('/').map(str::to_owned).collect())
+}
+
+#[derive(Deserialize)]
+pub(super) struct CombinedQuery {
+    streams: Option<String>,
+}
+
+pub(super) async fn combined(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Query(q): Query<CombinedQuery>,
+) -> Response {
+    let names = q
+        .streams
+        .unwrap_or_default()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    upgrade(ws, state, true, names)
+}
+
+fn upgrade(ws: WebSocketUpgrade, state: AppState, combined: bool, names: Vec<String>) -> Response {
+    ws.on_upgrade(move |socket| async move {
+        let mut subs = Subscriptions {
+            combined,
+            streams: Vec::new(),
+            accounts: Vec::new(),
+        };
+        for name in &names {
+            subs.add(&state, name);
+        }
+        serve(socket, state, subs).await;
+    })
+}
+
+#[derive(Deserialize)]
+struct Method {
+    method: String,
+    #[serde(default)]
+    params: Vec<String>,
+    id: Value,
+}
+
+/// Pumps one connection until either side closes it or a fault kicks it.
+async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
+    let (mut tx, mut rx) = socket.split();
+    let mut market = state.outlets.market.subscribe();
+    let mut accounts = state.outlets.accounts.subscribe();
+    let mut kick = state.kick.subscribe();
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    let symbol = state.instrument.native_symbol.as_str().to_ascii_lowercase();
+    let names: HashMap<_, _> = [
+        crate::replay::StreamKind::Depth,
+        crate::replay::StreamKind::Trade,
+        crate::replay::StreamKind::BookTicker,
+    ]
+    .into_iter()
+    .map(|k| (k, k.name(&symbol)))
+    .collect();
+    // `@depth` (1000 ms) is served from the same diffs: the U/u chain is
+    // continuous either way, only the pace differs.
+    let depth_alias = format!("{symbol}@depth");
+    loop {
+        let outgoing = tokio::select! {
+            frame = market.recv() => match frame {
+                Ok(frame) => {
+                    let name = &names[&frame.kind];
+                    let wanted = subs.streams.iter().any(|s| s == name)
+                        || (frame.kind == crate::replay::StreamKind::Depth
+                            && subs.streams.iter().any(|s| *s == depth_alias));
+                    if !wanted {
+                        continue;
+                    }
+                    let payload = String::from_utf8_lossy(&frame.payload);
+                    let stream = if subs.streams.iter().any(|s| s == name) { name } else { &depth_alias };
+                    subs.wrap(stream, &payload)
+                }
+                // A client too slow for the stream is cut off, as Binance does.
+                Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
+            },
+            event = accounts.recv() => match event {
+                Ok(event) => {
+                    let Some(text) = account_message(&state, &subs, &event) else { continue };
+                    tokio::time::sleep(state.faults.ack_delay()).await;
+                    text
+                }
+                Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
+            },
+            message = rx.next() => match message {
+                Some(Ok(Message::Text(text))) => match control_reply(&state, &mut subs, &text) {
+                    Some(reply) => reply,
+                    None => continue,
+                },
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => continue,
+            },
+            _ = kick.recv() => {
+                let _ = tx.send(Message::Close(None)).await;
+                break;
+            }
+            _ = ping.tick() => {
+                if tx.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+        };
+        if tx.send(Message::Text(Utf8Bytes::from(outgoing))).await.is_err() {
+            break;
+        }
+    }
+}
+
+fn account_message(state: &AppState, subs: &Subscriptions, event: &AccountEvent) -> Option<String> {
+    let account = match event {
+        AccountEvent::Report(r, _) => r.account,
+        AccountEvent::Balances(a, _) => *a,
+    };
+    let (key, _) = subs.accounts.iter().find(|(_, a)| *a == account)?;
+    let now = wall_ms();
+    let body = match event {
+        AccountEvent::Report(r, record) => wire::execution_report(r, record, &state.instrument, now),
+        AccountEvent::Balances(_, balances) => wire::account_position(balances, now),
+    };
+    Some(subs.wrap(key, &body.to_string()))
+}
+
+/// Answers `SUBSCRIBE`, `UNSUBSCRIBE` and `LIST_SUBSCRIPTIONS`.
+fn control_reply(state: &AppState, subs: &mut Subscriptions, text: &str) -> Option<String> {
+    let Ok(m) = serde_json::from_str::<Method>(text) else {
+        return Some(json!({ "error": { "code": 2, "msg": "Invalid request" } }).to_string());
+    };
+    let result = match m.method.as_str() {
+        "SUBSCRIBE" => {
+            for name in &m.params {
+                subs.add(state, name);
+            }
+            Value::Null
+        }
+        "UNSUBSCRIBE" => {
+            for name in &m.params {
+                subs.remove(name);
+            }
+            Value::Null
+        }
+        "LIST_SUBSCRIPTIONS" => json!(subs.streams),
+        _ => return Some(json!({ "error": { "code": 1, "msg": "Unknown method" }, "id": m.id }).to_string()),
+    };
+    Some(json!({ "result": result, "id": m.id }).to_string())
+}
