@@ -27,7 +27,10 @@ enum SimCommand {
 #[derive(clap::Args)]
 struct ServeArgs {
     /// Binance spot capture (`<local_ns> <json>` lines, maybe gzipped).
-    #[arg(long, default_value = "data/sample/binance_spot_btcusdt_20240808.raw.gz")]
+    #[arg(
+        long,
+        default_value = "data/sample/binance_spot_btcusdt_20240808.raw.gz"
+    )]
     data: PathBuf,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8765)]
@@ -42,7 +45,11 @@ struct ServeArgs {
     #[arg(long, env = "KESTREL_SIM_API_KEY", default_value = "kestrel-sim-key")]
     api_key: String,
     /// Secret clients sign with.
-    #[arg(long, env = "KESTREL_SIM_API_SECRET", default_value = "kestrel-sim-secret")]
+    #[arg(
+        long,
+        env = "KESTREL_SIM_API_SECRET",
+        default_value = "kestrel-sim-secret"
+    )]
     api_secret: String,
     /// Opening balances as ASSET=AMOUNT, repeatable.
     #[arg(long = "deposit", default_values_t = ["USDT=100000".to_owned(), "BTC=1".to_owned()])]
@@ -62,8 +69,10 @@ pub fn run(args: &SimArgs) -> anyhow::Result<()> {
         .context("--clock is realtime, stepped, or speed with --speed N > 0")?;
     let faults = match &args.faults {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
-            serde_json::from_str::<FaultConfig>(&text).with_context(|| format!("parse {}", path.display()))?
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("read {}", path.display()))?;
+            serde_json::from_str::<FaultConfig>(&text)
+                .with_context(|| format!("parse {}", path.display()))?
         }
         None => FaultConfig::default(),
     };
@@ -77,7 +86,8 @@ pub fn run(args: &SimArgs) -> anyhow::Result<()> {
     for d in &args.deposits {
         let (asset, amount) = d.split_once('=').context("--deposit is ASSET=AMOUNT")?;
         let asset = Asset::new(asset).map_err(|e| anyhow::anyhow!("asset {asset:?}: {e}"))?;
-        let amount = Decimal::parse(amount).map_err(|e| anyhow::anyhow!("amount {amount:?}: {e}"))?;
+        let amount =
+            Decimal::parse(amount).map_err(|e| anyhow::anyhow!("amount {amount:?}: {e}"))?;
         deposits.push((account, asset, amount));
     }
     let config = ServerConfig {

@@ -62,13 +62,14 @@ impl ApiKeys {
         let signature = query_sig
             .or(body_sig)
             .ok_or_else(|| ApiError::mandatory("signature"))?;
-        let payload = format!("{query}{body}");
-        let expected = hex(hmac::sign(
-            &hmac::Key::new(hmac::HMAC_SHA256, secret),
-            payload.as_bytes(),
-        )
-        .as_ref());
-        if !expected.eq_ignore_ascii_case(signature) {
+        // Clients differ on what they sign: the parameters as sent (ccxt), or
+        // their values before form encoding (python-binance). Both match the
+        // bytes when no value needs escaping; otherwise either is accepted.
+        let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
+        let signs = |payload: &str| {
+            hex(hmac::sign(&key, payload.as_bytes()).as_ref()).eq_ignore_ascii_case(signature)
+        };
+        if !signs(&format!("{query}{body}")) && !signs(&decoded(&query, &body)) {
             return Err(ApiError::signature());
         }
         let param = |name: &str| {
@@ -100,6 +101,17 @@ impl ApiKeys {
         }
         Ok(account)
     }
+}
+
+/// The query and body with every key and value form-decoded.
+fn decoded(query: &str, body: &str) -> String {
+    let part = |s: &str| {
+        form_urlencoded::parse(s.as_bytes())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    format!("{}{}", part(query), part(body))
 }
 
 /// `params` without its `signature=…` pair, and that value.
@@ -210,5 +222,12 @@ mod tests {
             code(k.verify(key, &signed("recvWindow=10"), "", now)),
             Some(-1102)
         );
+        // A value with `:` signed before encoding (python-binance) or after (ccxt).
+        let decoded = "newClientOrderId=a:b/c&timestamp=1000000";
+        let encoded = "newClientOrderId=a%3Ab%2Fc&timestamp=1000000";
+        for signed_text in [decoded, encoded] {
+            let body = format!("{encoded}&signature={}", sign(&k.0[0].secret, signed_text));
+            assert_eq!(code(k.verify(key, "", &body, now)), None, "{signed_text}");
+        }
     }
 }

@@ -23,7 +23,7 @@ use crate::replay::{MarketFrame, MarketReplay};
 #[derive(Clone, Debug)]
 pub enum AccountEvent {
     /// An order changed.
-    Report(ExecReport, OrderRecord),
+    Report(ExecReport, Box<OrderRecord>),
     /// Balances after a change.
     Balances(AccountId, Vec<(Asset, Balance)>),
 }
@@ -44,7 +44,10 @@ pub struct DepthView {
 pub enum Request {
     /// A new order; the reply carries every report it produced at once,
     /// and the order's record unless it was rejected.
-    Submit(OrderRequest, oneshot::Sender<(Vec<ExecReport>, Option<OrderRecord>)>),
+    Submit(
+        OrderRequest,
+        oneshot::Sender<(Vec<ExecReport>, Option<OrderRecord>)>,
+    ),
     /// Cancel one order.
     Cancel(
         AccountId,
@@ -334,7 +337,7 @@ impl Exchange {
                     let _ = self
                         .outlets
                         .accounts
-                        .send(Arc::new(AccountEvent::Report(r, *record)));
+                        .send(Arc::new(AccountEvent::Report(r, Box::new(*record))));
                 }
                 if !touched.contains(&r.account) {
                     touched.push(r.account);

@@ -28,6 +28,6 @@ pub mod wire;
 pub use auth::{ApiKey, ApiKeys};
 pub use clock::ClockMode;
 pub use error::ApiError;
-pub use http::{RunningServer, ServerConfig, ServerError, parse_clock, start};
 pub use faults::{FaultConfig, FaultLog, FaultRecord, SharedFaults};
+pub use http::{RunningServer, ServerConfig, ServerError, parse_clock, start};
 pub use replay::{MarketFrame, MarketReplay, StreamKind};

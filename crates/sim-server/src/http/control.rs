@@ -19,7 +19,11 @@ pub(super) async fn set_faults(State(state): State<AppState>, body: String) -> R
             state.faults.set(config);
             Json(json!({ "ok": true })).into_response()
         }
-        Err(e) => (StatusCode::BAD_REQUEST, Json(json!({ "error": e.to_string() }))).into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": e.to_string() })),
+        )
+            .into_response(),
     }
 }
 
@@ -36,7 +40,9 @@ pub(super) async fn fault_log(State(state): State<AppState>) -> Response {
 /// `POST /sim/faults/close-connections`: closes every WebSocket now.
 pub(super) async fn close_connections(State(state): State<AppState>) -> Response {
     let closed = state.kick.send(()).unwrap_or(0);
-    state.log.push("close_connections", format!("{closed} connections"));
+    state
+        .log
+        .push("close_connections", format!("{closed} connections"));
     Json(json!({ "closed": closed })).into_response()
 }
 
@@ -47,9 +53,15 @@ pub(super) struct ClockBody {
 }
 
 /// `POST /sim/clock` with `{"mode":"realtime"|"stepped"|"speed","speed":N}`.
-pub(super) async fn set_clock(State(state): State<AppState>, Json(body): Json<ClockBody>) -> Response {
+pub(super) async fn set_clock(
+    State(state): State<AppState>,
+    Json(body): Json<ClockBody>,
+) -> Response {
     let Some(mode) = parse_clock(&body.mode, body.speed) else {
-        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "mode is realtime, stepped or speed with speed > 0" })))
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "mode is realtime, stepped or speed with speed > 0" })),
+        )
             .into_response();
     };
     match state.exchange.send(Request::SetClock(mode)).await {

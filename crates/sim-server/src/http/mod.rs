@@ -185,7 +185,9 @@ fn router(state: AppState) -> Router {
         .route("/api/v3/depth", get(rest::depth))
         .route(
             "/api/v3/order",
-            post(rest::new_order).delete(rest::cancel_order).get(rest::query_order),
+            post(rest::new_order)
+                .delete(rest::cancel_order)
+                .get(rest::query_order),
         )
         .route(
             "/api/v3/openOrders",
@@ -202,9 +204,16 @@ fn router(state: AppState) -> Router {
         .route("/ws", get(ws::bare))
         .route("/ws/{streams}", get(ws::raw))
         .route("/stream", get(ws::combined))
-        .route("/sim/faults", post(control::set_faults).get(control::get_faults))
+        .route("/ws-api/v3", get(ws::ws_api))
+        .route(
+            "/sim/faults",
+            post(control::set_faults).get(control::get_faults),
+        )
         .route("/sim/faults/log", get(control::fault_log))
-        .route("/sim/faults/close-connections", post(control::close_connections))
+        .route(
+            "/sim/faults/close-connections",
+            post(control::close_connections),
+        )
         .route("/sim/clock", post(control::set_clock))
         .route("/sim/clock/step", post(control::step))
         .with_state(state)

@@ -6,7 +6,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use kestrel_model::{ClientOrderId, OrderType, Price, Qty, Side, TimeInForce};
-use kestrel_sim::{AccountId, ExecKind, OrderId, OrderRef, OrderRequest, RejectReason, SelfTradePrevention};
+use kestrel_sim::{
+    AccountId, ExecKind, OrderId, OrderRef, OrderRequest, RejectReason, SelfTradePrevention,
+};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -79,12 +81,17 @@ fn signed(
     body: &str,
 ) -> Result<(AccountId, Params), ApiError> {
     let query = query.as_deref().unwrap_or("");
-    let account = state.keys.verify(api_key(headers), query, body, wall_ms())?;
+    let account = state
+        .keys
+        .verify(api_key(headers), query, body, wall_ms())?;
     Ok((account, Params::new(query, body)))
 }
 
 /// Asks the exchange task and waits for its answer.
-async fn ask<T>(state: &AppState, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Result<T, ApiError> {
+async fn ask<T>(
+    state: &AppState,
+    make: impl FnOnce(oneshot::Sender<T>) -> Request,
+) -> Result<T, ApiError> {
     let (tx, rx) = oneshot::channel();
     state
         .exchange
@@ -123,7 +130,10 @@ pub(super) async fn ping(State(state): State<AppState>) -> Response {
 }
 
 pub(super) async fn time(State(state): State<AppState>) -> Response {
-    endpoint(&state, 1, "GET /api/v3/time", async { Ok(json!({ "serverTime": wall_ms() })) }).await
+    endpoint(&state, 1, "GET /api/v3/time", async {
+        Ok(json!({ "serverTime": wall_ms() }))
+    })
+    .await
 }
 
 pub(super) async fn exchange_info(State(state): State<AppState>) -> Response {
@@ -135,7 +145,10 @@ pub(super) async fn exchange_info(State(state): State<AppState>) -> Response {
 
 pub(super) async fn depth(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let params = Params::new(query.as_deref().unwrap_or(""), "");
-    let limit = params.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(100);
+    let limit = params
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(100);
     let weight = match limit {
         0..=100 => 5,
         101..=500 => 25,
@@ -155,7 +168,11 @@ pub(super) async fn depth(State(state): State<AppState>, RawQuery(query): RawQue
 }
 
 /// The order `params` describe.
-fn order_request(state: &AppState, account: AccountId, p: &Params) -> Result<(OrderRequest, RespType), ApiError> {
+fn order_request(
+    state: &AppState,
+    account: AccountId,
+    p: &Params,
+) -> Result<(OrderRequest, RespType), ApiError> {
     check_symbol(state, p)?;
     let inst = &state.instrument;
     let side = match p.require("side")? {
@@ -191,13 +208,20 @@ fn order_request(state: &AppState, account: AccountId, p: &Params) -> Result<(Or
             _ => ApiError::bad_param(name),
         })
     };
-    let price = kind.has_limit_price().then(|| price_param("price")).transpose()?;
-    let trigger = kind.has_trigger_price().then(|| price_param("stopPrice")).transpose()?;
+    let price = kind
+        .has_limit_price()
+        .then(|| price_param("price"))
+        .transpose()?;
+    let trigger = kind
+        .has_trigger_price()
+        .then(|| price_param("stopPrice"))
+        .transpose()?;
     let client_id = match p.get("newClientOrderId") {
         Some(c) => ClientOrderId::new(c).map_err(|_| ApiError::bad_param("newClientOrderId"))?,
         None => {
             let n = state.counter.fetch_add(1, Ordering::Relaxed);
-            ClientOrderId::new(&format!("sim{n:019}")).map_err(|_| ApiError::internal("client id"))?
+            ClientOrderId::new(&format!("sim{n:019}"))
+                .map_err(|_| ApiError::internal("client id"))?
         }
     };
     let stp = match p.get("selfTradePreventionMode").unwrap_or("EXPIRE_MAKER") {
@@ -236,13 +260,17 @@ fn rejection(reason: RejectReason) -> ApiError {
         RejectReason::QtyTooSmall => ApiError::filter("LOT_SIZE"),
         RejectReason::NotionalTooSmall => ApiError::filter("NOTIONAL"),
         RejectReason::BadPrice => ApiError::filter("PRICE_FILTER"),
-        RejectReason::WouldTake => ApiError::new_order_rejected("Order would immediately match and take."),
+        RejectReason::WouldTake => {
+            ApiError::new_order_rejected("Order would immediately match and take.")
+        }
         RejectReason::InsufficientBalance => {
             ApiError::new_order_rejected("Account has insufficient balance for requested action.")
         }
         RejectReason::DuplicateClientId => ApiError::new_order_rejected("Duplicate order sent."),
         RejectReason::UnknownOrder => ApiError::unknown_order(),
-        RejectReason::Injected(code) => ApiError::with_code(code, "Order rejected by the simulator's fault injection."),
+        RejectReason::Injected(code) => {
+            ApiError::with_code(code, "Order rejected by the simulator's fault injection.")
+        }
     }
 }
 
@@ -264,7 +292,13 @@ pub(super) async fn new_order(
             return Err(rejection(reason));
         }
         let record = record.ok_or_else(|| ApiError::internal("order not recorded"))?;
-        Ok(wire::new_order(&record, &reports, &state.instrument, resp, wall_ms()))
+        Ok(wire::new_order(
+            &record,
+            &reports,
+            &state.instrument,
+            resp,
+            wall_ms(),
+        ))
     })
     .await
 }
@@ -273,7 +307,11 @@ pub(super) async fn new_order(
 fn target(p: &Params) -> Result<(Option<OrderId>, Option<ClientOrderId>), ApiError> {
     let id = p
         .get("orderId")
-        .map(|v| v.parse().map(OrderId).map_err(|_| ApiError::bad_param("orderId")))
+        .map(|v| {
+            v.parse()
+                .map(OrderId)
+                .map_err(|_| ApiError::bad_param("orderId"))
+        })
         .transpose()?;
     let client = p
         .get("origClientOrderId")
@@ -334,7 +372,11 @@ pub(super) async fn open_orders(
             check_symbol(&state, &params)?;
         }
         let open = ask(&state, |tx| Request::OpenOrders(account, tx)).await?;
-        Ok(Value::Array(open.iter().map(|r| wire::order(r, &state.instrument)).collect()))
+        Ok(Value::Array(
+            open.iter()
+                .map(|r| wire::order(r, &state.instrument))
+                .collect(),
+        ))
     })
     .await
 }
@@ -353,7 +395,11 @@ pub(super) async fn cancel_all(
             return Err(ApiError::unknown_order());
         }
         let now = wall_ms();
-        Ok(Value::Array(done.iter().map(|r| wire::canceled(r, &state.instrument, now)).collect()))
+        Ok(Value::Array(
+            done.iter()
+                .map(|r| wire::canceled(r, &state.instrument, now))
+                .collect(),
+        ))
     })
     .await
 }
@@ -366,7 +412,12 @@ pub(super) async fn account(
     endpoint(&state, 20, "GET /api/v3/account", async {
         let (account, _) = signed(&state, &headers, &query, "")?;
         let balances = ask(&state, |tx| Request::Balances(account, tx)).await?;
-        Ok(wire::account(account, &balances, &state.instrument, wall_ms()))
+        Ok(wire::account(
+            account,
+            &balances,
+            &state.instrument,
+            wall_ms(),
+        ))
     })
     .await
 }
@@ -379,7 +430,10 @@ pub(super) async fn my_trades(
     endpoint(&state, 20, "GET /api/v3/myTrades", async {
         let (account, params) = signed(&state, &headers, &query, "")?;
         check_symbol(&state, &params)?;
-        let order = params.get("orderId").and_then(|v| v.parse().ok()).map(OrderId);
+        let order = params
+            .get("orderId")
+            .and_then(|v| v.parse().ok())
+            .map(OrderId);
         let trades = ask(&state, |tx| Request::Trades(account, tx)).await?;
         Ok(Value::Array(
             trades

@@ -76,7 +76,12 @@ pub(super) async fn raw(
     State(state): State<AppState>,
     Path(streams): Path<String>,
 ) -> Response {
-    upgrade(ws, state, false, streams.split('/').map(str::to_owned).collect())
+    upgrade(
+        ws,
+        state,
+        false,
+        streams.split('/').map(str::to_owned).collect(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -148,7 +153,7 @@ async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
                     let name = &names[&frame.kind];
                     let wanted = subs.streams.iter().any(|s| s == name)
                         || (frame.kind == crate::replay::StreamKind::Depth
-                            && subs.streams.iter().any(|s| *s == depth_alias));
+                            && subs.streams.contains(&depth_alias));
                     if !wanted {
                         continue;
                     }
@@ -186,7 +191,11 @@ async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
                 continue;
             }
         };
-        if tx.send(Message::Text(Utf8Bytes::from(outgoing))).await.is_err() {
+        if tx
+            .send(Message::Text(Utf8Bytes::from(outgoing)))
+            .await
+            .is_err()
+        {
             break;
         }
     }
@@ -200,7 +209,9 @@ fn account_message(state: &AppState, subs: &Subscriptions, event: &AccountEvent)
     let (key, _) = subs.accounts.iter().find(|(_, a)| *a == account)?;
     let now = wall_ms();
     let body = match event {
-        AccountEvent::Report(r, record) => wire::execution_report(r, record, &state.instrument, now),
+        AccountEvent::Report(r, record) => {
+            wire::execution_report(r, record, &state.instrument, now)
+        }
         AccountEvent::Balances(_, balances) => wire::account_position(balances, now),
     };
     Some(subs.wrap(key, &body.to_string()))
@@ -225,7 +236,132 @@ fn control_reply(state: &AppState, subs: &mut Subscriptions, text: &str) -> Opti
             Value::Null
         }
         "LIST_SUBSCRIPTIONS" => json!(subs.streams),
-        _ => return Some(json!({ "error": { "code": 1, "msg": "Unknown method" }, "id": m.id }).to_string()),
+        _ => {
+            return Some(
+                json!({ "error": { "code": 1, "msg": "Unknown method" }, "id": m.id }).to_string(),
+            );
+        }
     };
     Some(json!({ "result": result, "id": m.id }).to_string())
+}
+
+/// `/ws-api/v3`: Binance's WebSocket API, the part clients use for the
+/// user-data stream (`userDataStream.subscribe.signature`), plus `ping`
+/// and `time`. Events arrive as `{"subscriptionId":…,"event":{…}}`.
+pub(super) async fn ws_api(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    ws.on_upgrade(move |socket| serve_ws_api(socket, state))
+}
+
+async fn serve_ws_api(socket: WebSocket, state: AppState) {
+    let (mut tx, mut rx) = socket.split();
+    let mut accounts = state.outlets.accounts.subscribe();
+    let mut kick = state.kick.subscribe();
+    // Subscriptions of this connection: (id, account).
+    let mut subscribed: Vec<(u64, AccountId)> = Vec::new();
+    let mut next_id = 0u64;
+    loop {
+        let outgoing = tokio::select! {
+            event = accounts.recv() => match event {
+                Ok(event) => {
+                    let account = match event.as_ref() {
+                        AccountEvent::Report(r, _) => r.account,
+                        AccountEvent::Balances(a, _) => *a,
+                    };
+                    let Some(&(id, _)) = subscribed.iter().find(|(_, a)| *a == account) else { continue };
+                    let now = wall_ms();
+                    let body = match event.as_ref() {
+                        AccountEvent::Report(r, record) => wire::execution_report(r, record, &state.instrument, now),
+                        AccountEvent::Balances(_, balances) => wire::account_position(balances, now),
+                    };
+                    tokio::time::sleep(state.faults.ack_delay()).await;
+                    json!({ "subscriptionId": id, "event": body }).to_string()
+                }
+                Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
+            },
+            message = rx.next() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    ws_api_reply(&state, &text, &mut subscribed, &mut next_id)
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => continue,
+            },
+            _ = kick.recv() => {
+                let _ = tx.send(Message::Close(None)).await;
+                break;
+            }
+        };
+        if tx
+            .send(Message::Text(Utf8Bytes::from(outgoing)))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ApiCall {
+    id: Value,
+    method: String,
+    #[serde(default)]
+    params: serde_json::Map<String, Value>,
+}
+
+fn ws_api_reply(
+    state: &AppState,
+    text: &str,
+    subscribed: &mut Vec<(u64, AccountId)>,
+    next_id: &mut u64,
+) -> String {
+    let Ok(call) = serde_json::from_str::<ApiCall>(text) else {
+        return json!({ "id": null, "status": 400, "error": { "code": -1100, "msg": "Malformed request." } }).to_string();
+    };
+    let ok = |result: Value| {
+        json!({ "id": call.id, "status": 200, "result": result, "rateLimits": [] }).to_string()
+    };
+    let err = |e: crate::error::ApiError| {
+        json!({ "id": call.id, "status": e.status.as_u16(), "error": { "code": e.code, "msg": e.msg } }).to_string()
+    };
+    match call.method.as_str() {
+        "ping" => ok(json!({})),
+        "time" => ok(json!({ "serverTime": wall_ms() })),
+        "userDataStream.subscribe.signature" => {
+            // The signed payload is the other parameters, sorted, as a query string.
+            let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            let mut pairs: Vec<(String, String)> = call
+                .params
+                .iter()
+                .filter(|(k, _)| *k != "signature")
+                .map(|(k, v)| (k.clone(), text(v)))
+                .collect();
+            pairs.sort();
+            let mut query: String = pairs
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&");
+            if let Some(sig) = call.params.get("signature") {
+                query.push_str(&format!("&signature={}", text(sig)));
+            }
+            let key = call.params.get("apiKey").map(text);
+            match state.keys.verify(key.as_deref(), &query, "", wall_ms()) {
+                Ok(account) => {
+                    let id = *next_id;
+                    *next_id += 1;
+                    subscribed.push((id, account));
+                    ok(json!({ "subscriptionId": id }))
+                }
+                Err(e) => err(e),
+            }
+        }
+        "userDataStream.unsubscribe" => {
+            match call.params.get("subscriptionId").and_then(Value::as_u64) {
+                Some(id) => subscribed.retain(|(s, _)| *s != id),
+                None => subscribed.clear(),
+            }
+            ok(json!({}))
+        }
+        _ => err(crate::error::ApiError::with_code(-1100, "Unknown method.")),
+    }
 }
