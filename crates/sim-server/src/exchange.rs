@@ -157,6 +157,7 @@ impl Exchange {
             return;
         };
         self.clock.released();
+        self.replay.apply_staged(&mut self.venue);
         self.publish(frame);
         self.next = self.replay.next_frame(&mut self.venue);
         self.drain_venue();

@@ -13,7 +13,7 @@ use std::path::Path;
 use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
 use kestrel_feed::capture::{CaptureReader, open_maybe_gzip};
 use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments, Sequencer, Verdict};
-use kestrel_model::{Instrument, UnixNanos};
+use kestrel_model::{BookDelta, Instrument, Trade, UnixNanos};
 use kestrel_sim::SimVenue;
 
 /// Which public stream a frame belongs to.
@@ -67,7 +67,18 @@ pub struct ReplayStats {
     pub malformed: u64,
 }
 
+/// A frame's market events, read but not yet applied to the venue.
+#[derive(Debug, Default)]
+struct Staged {
+    delta: Option<BookDelta>,
+    trades: Vec<Trade>,
+}
+
 /// The capture, its decoder and the venue's book sync.
+///
+/// A frame is read ahead (its due time must be known), but its events
+/// reach the venue only when it is released: orders never match against a
+/// market their senders could not yet have seen.
 pub struct MarketReplay {
     reader: CaptureReader<Box<dyn BufRead + Send>>,
     decoder: BinanceDecoder,
@@ -76,6 +87,9 @@ pub struct MarketReplay {
     /// `lastUpdateId` of the venue's book: the snapshot's, then each
     /// applied diff's `u`.
     last_update_id: Option<u64>,
+    /// Events of the frame read ahead; buffers are reused.
+    staged: Staged,
+    spare_delta: Option<BookDelta>,
     stats: ReplayStats,
 }
 
@@ -89,6 +103,8 @@ impl MarketReplay {
             sequencer: SpotSequencer::new(),
             symbol: instrument.native_symbol.as_str().to_ascii_lowercase(),
             last_update_id: None,
+            staged: Staged::default(),
+            spare_delta: None,
             stats: ReplayStats::default(),
         })
     }
@@ -108,8 +124,22 @@ impl MarketReplay {
         &self.stats
     }
 
-    /// Reads capture lines until one yields a frame to publish, applying
-    /// each to `venue`. `None` at the end of the capture.
+    /// Applies the events of the frame last returned by
+    /// [`Self::next_frame`]: call when that frame is released.
+    pub fn apply_staged(&mut self, venue: &mut SimVenue) {
+        if let Some(delta) = self.staged.delta.take() {
+            venue.on_delta(&delta);
+            self.last_update_id = Some(delta.ids.last);
+            self.spare_delta = Some(delta);
+        }
+        for trade in self.staged.trades.drain(..) {
+            venue.on_trade(&trade);
+        }
+    }
+
+    /// Reads capture lines until one yields a frame to publish, and stages
+    /// its events. The capture's snapshot syncs `venue` at once. `None` at
+    /// the end of the capture.
     pub fn next_frame(&mut self, venue: &mut SimVenue) -> Option<MarketFrame> {
         loop {
             let frame = match self.reader.next_frame()? {
@@ -131,8 +161,7 @@ impl MarketReplay {
                 }
                 Ok(Decoded::Delta { delta, .. }) => match self.sequencer.on_delta(&delta.ids) {
                     Verdict::Apply => {
-                        venue.on_delta(delta);
-                        self.last_update_id = Some(delta.ids.last);
+                        stage(&mut self.staged, &mut self.spare_delta, delta);
                         (StreamKind::Depth, Some((delta.ids.first, delta.ids.last)))
                     }
                     Verdict::Buffer => continue,
@@ -145,15 +174,12 @@ impl MarketReplay {
                         // from what it has, and clients see the same gap.
                         self.stats.gaps += 1;
                         self.sequencer.on_snapshot(delta.ids.last);
-                        venue.on_delta(delta);
-                        self.last_update_id = Some(delta.ids.last);
+                        stage(&mut self.staged, &mut self.spare_delta, delta);
                         (StreamKind::Depth, Some((delta.ids.first, delta.ids.last)))
                     }
                 },
                 Ok(Decoded::Trades(trades)) if self.last_update_id.is_some() => {
-                    for trade in trades {
-                        venue.on_trade(trade);
-                    }
+                    self.staged.trades.extend_from_slice(trades);
                     (StreamKind::Trade, None)
                 }
                 Ok(Decoded::Quote(_)) if self.last_update_id.is_some() => {
@@ -174,6 +200,13 @@ impl MarketReplay {
             });
         }
     }
+}
+
+/// Copies `delta` into the staging slot, reusing the spare's buffers.
+fn stage(staged: &mut Staged, spare: &mut Option<BookDelta>, delta: &BookDelta) {
+    let mut copy = spare.take().unwrap_or_else(|| delta.clone());
+    copy.clone_from(delta);
+    staged.delta = Some(copy);
 }
 
 /// The `data` object of a combined-stream envelope

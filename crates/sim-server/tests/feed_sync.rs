@@ -1,0 +1,213 @@
+//! Our own market-data stack (WebSocket client, Binance spot decoder and
+//! sync rules, REST snapshots) against the simulator while it injects
+//! faults: it must notice every fault, resync, and end on the venue's book.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
+use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_feed::{FeedUpdate, InstrumentFeed, Instruments, SyncStatus, Untrusted};
+use kestrel_model::{Side, UnixNanos};
+use kestrel_net::binance::{BinanceMarket, BinanceRest};
+use kestrel_net::{BackoffPolicy, RestClient, RestConfig, WsConfig, WsEvent};
+use kestrel_sim::SimConfig;
+use kestrel_sim_server::{ApiKeys, ClockMode, FaultConfig, ServerConfig};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, timeout};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+type SpotFeed = InstrumentFeed<BinanceDecoder, SpotSequencer>;
+
+/// Runs the feed on `rx` until `until`, fetching a snapshot whenever the
+/// book is lost; returns the snapshots fetched.
+async fn pump(
+    feed: &mut SpotFeed,
+    rx: &mut mpsc::Receiver<WsEvent>,
+    rest: &BinanceRest,
+    until: Instant,
+) -> u64 {
+    let mut snapshots = 0;
+    let mut need_snapshot = feed.sync().trusted_book().is_none();
+    while Instant::now() < until {
+        if need_snapshot {
+            // A failed snapshot is retried on the next round.
+            if let Ok(body) = rest.depth_snapshot("BTCUSDT", 1000).await {
+                feed.on_frame(&body, UnixNanos::new(0));
+                snapshots += 1;
+                need_snapshot = false;
+            }
+        }
+        let Ok(Some(event)) = timeout(Duration::from_millis(50), rx.recv()).await else {
+            continue;
+        };
+        match event {
+            WsEvent::Frame { data, local } => {
+                if let FeedUpdate::Book(SyncStatus::Lost(_)) = feed.on_frame(&data, local) {
+                    need_snapshot = true;
+                }
+            }
+            WsEvent::Disconnected { .. } => {
+                feed.sync_mut().on_disconnect(Untrusted::Disconnected);
+                need_snapshot = true;
+            }
+            WsEvent::Connected(_) => {}
+        }
+    }
+    snapshots
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_feed_stays_in_sync_through_injected_faults() {
+    let instrument = spot_btcusdt();
+    let faults = FaultConfig {
+        drop_rate: 0.01,
+        duplicate_rate: 0.02,
+        reorder_rate: 0.01,
+        skip_ids_rate: 0.02,
+        seed: 7,
+        ..FaultConfig::default()
+    };
+    let server = kestrel_sim_server::start(ServerConfig {
+        data: root().join("data/sample/binance_spot_btcusdt_20240808.raw.gz"),
+        instrument: instrument.clone(),
+        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        clock: ClockMode::Speed(20.0),
+        keys: ApiKeys::default(),
+        deposits: Vec::new(),
+        faults,
+        sim: SimConfig::default(),
+    })
+    .await
+    .unwrap();
+    let addr = server.addr;
+    let mut ws = WsConfig::new(format!("ws://{addr}/stream?streams=btcusdt@depth@100ms"));
+    ws.backoff = BackoffPolicy {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(200),
+        factor: 2,
+    };
+    let (tx, mut rx) = mpsc::channel(1 << 14);
+    let client = tokio::spawn(kestrel_net::ws::run(ws, tx));
+    let rest = BinanceRest::new(
+        RestClient::new(RestConfig::new(format!("http://{addr}"))).unwrap(),
+        BinanceMarket::Spot,
+    );
+    let mut feed = InstrumentFeed::new(
+        &instrument,
+        BinanceDecoder::new(Instruments::new(instrument.clone())),
+        SpotSequencer::new(),
+    );
+
+    // Faults for 3 s of wall time (a minute of market), with every
+    // connection closed halfway.
+    let mut snapshots = pump(
+        &mut feed,
+        &mut rx,
+        &rest,
+        Instant::now() + Duration::from_millis(1500),
+    )
+    .await;
+    let http = reqwest::Client::new();
+    http.post(format!("http://{addr}/sim/faults/close-connections"))
+        .send()
+        .await
+        .unwrap();
+    snapshots += pump(
+        &mut feed,
+        &mut rx,
+        &rest,
+        Instant::now() + Duration::from_millis(1500),
+    )
+    .await;
+
+    // Faults off, a clean second, then the clock stops and the feed drains.
+    server.faults.set(FaultConfig::default());
+    snapshots += pump(
+        &mut feed,
+        &mut rx,
+        &rest,
+        Instant::now() + Duration::from_secs(1),
+    )
+    .await;
+    http.post(format!("http://{addr}/sim/clock"))
+        .json(&serde_json::json!({ "mode": "stepped" }))
+        .send()
+        .await
+        .unwrap();
+    // Drained when the feed is trusted at the venue's update id (bounded,
+    // for a slow machine).
+    let depth_url = format!("http://{addr}/api/v3/depth?symbol=BTCUSDT&limit=100");
+    let mut depth = serde_json::Value::Null;
+    for _ in 0..30 {
+        let until = Instant::now() + Duration::from_millis(300);
+        snapshots += pump(&mut feed, &mut rx, &rest, until).await;
+        depth = http
+            .get(&depth_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let synced = feed.sync().trusted_book().map(|b| b.last_update_id());
+        if synced.is_some() && synced == depth["lastUpdateId"].as_u64() {
+            break;
+        }
+    }
+
+    let log = server.log.records();
+    let kinds = |k: &str| log.iter().filter(|r| r.kind == k).count();
+    println!(
+        "faults: {} skip_ids, {} drop, {} duplicate, {} reorder, {} close; {snapshots} snapshots; sync {:?}",
+        kinds("skip_ids"),
+        kinds("drop"),
+        kinds("duplicate"),
+        kinds("reorder"),
+        kinds("close_connections"),
+        feed.sync().stats()
+    );
+    assert!(kinds("skip_ids") > 0 && kinds("duplicate") > 0 && kinds("close_connections") == 1);
+    assert!(
+        snapshots > 2,
+        "every lost book was rebuilt from a fresh snapshot"
+    );
+    assert!(
+        feed.sync().stats().gaps > 0,
+        "the skipped ids were seen as gaps"
+    );
+
+    // The feed's book is the venue's, at the same update id.
+    let book = feed.sync().trusted_book().expect("the feed ends trusted");
+    assert_eq!(depth["lastUpdateId"].as_u64(), Some(book.last_update_id()));
+    for (side, key) in [(Side::Buy, "bids"), (Side::Sell, "asks")] {
+        let venue: Vec<(String, String)> = depth[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l[0].as_str().unwrap().to_owned(),
+                    l[1].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let ours: Vec<(String, String)> = book
+            .levels(side)
+            .take(venue.len())
+            .map(|l| {
+                (
+                    l.price.display(&instrument.tick).to_string(),
+                    l.qty.display(&instrument.lot).to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(ours, venue, "{key}");
+    }
+    client.abort();
+    server.shutdown().await;
+}
