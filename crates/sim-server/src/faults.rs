@@ -222,6 +222,7 @@ mod tests {
     fn frame(kind: StreamKind) -> MarketFrame {
         MarketFrame {
             recorded: UnixNanos::new(5),
+            exchange: UnixNanos::new(4),
             kind,
             payload: b"{}".to_vec(),
             ids: (kind == StreamKind::Depth).then_some((10, 12)),

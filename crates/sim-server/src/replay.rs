@@ -43,6 +43,9 @@ impl StreamKind {
 pub struct MarketFrame {
     /// When the capture received it.
     pub recorded: UnixNanos,
+    /// The venue's time of its event (`E`, or the trade time; a
+    /// `bookTicker` carries none and gets the receive time).
+    pub exchange: UnixNanos,
     /// Its stream.
     pub kind: StreamKind,
     /// The event object, as the venue sent it (without a combined-stream
@@ -152,7 +155,7 @@ impl MarketReplay {
             self.stats.frames += 1;
             let recorded = frame.local.unwrap_or_default();
             let bytes = frame.frame;
-            let (kind, ids) = match self.decoder.decode(bytes, recorded) {
+            let (kind, ids, exchange) = match self.decoder.decode(bytes, recorded) {
                 Ok(Decoded::Snapshot { snapshot, .. }) => {
                     self.sequencer.on_snapshot(snapshot.last_update_id);
                     self.last_update_id = Some(snapshot.last_update_id);
@@ -162,7 +165,8 @@ impl MarketReplay {
                 Ok(Decoded::Delta { delta, .. }) => match self.sequencer.on_delta(&delta.ids) {
                     Verdict::Apply => {
                         stage(&mut self.staged, &mut self.spare_delta, delta);
-                        (StreamKind::Depth, Some((delta.ids.first, delta.ids.last)))
+                        let ids = (delta.ids.first, delta.ids.last);
+                        (StreamKind::Depth, Some(ids), delta.time.exchange)
                     }
                     Verdict::Buffer => continue,
                     Verdict::Stale => {
@@ -175,15 +179,17 @@ impl MarketReplay {
                         self.stats.gaps += 1;
                         self.sequencer.on_snapshot(delta.ids.last);
                         stage(&mut self.staged, &mut self.spare_delta, delta);
-                        (StreamKind::Depth, Some((delta.ids.first, delta.ids.last)))
+                        let ids = (delta.ids.first, delta.ids.last);
+                        (StreamKind::Depth, Some(ids), delta.time.exchange)
                     }
                 },
                 Ok(Decoded::Trades(trades)) if self.last_update_id.is_some() => {
                     self.staged.trades.extend_from_slice(trades);
-                    (StreamKind::Trade, None)
+                    let exchange = trades.first().map_or(recorded, |t| t.time.exchange);
+                    (StreamKind::Trade, None, exchange)
                 }
-                Ok(Decoded::Quote(_)) if self.last_update_id.is_some() => {
-                    (StreamKind::BookTicker, None)
+                Ok(Decoded::Quote(q)) if self.last_update_id.is_some() => {
+                    (StreamKind::BookTicker, None, q.time.exchange)
                 }
                 Ok(_) => continue,
                 Err(_) => {
@@ -194,6 +200,7 @@ impl MarketReplay {
             self.stats.published += 1;
             return Some(MarketFrame {
                 recorded,
+                exchange,
                 kind,
                 payload: unwrap_envelope(bytes).to_vec(),
                 ids,

@@ -38,4 +38,4 @@ pub use matching::{MatchingEngine, OrderRef};
 pub use order::{AccountId, OrderId, OrderRequest, SelfTradePrevention};
 pub use queue::QueueModel;
 pub use report::{ExecKind, ExecReport, ExpireReason, Fill, Liquidity, OrderStatus, RejectReason};
-pub use venue::{Command, SimConfig, SimVenue, VenueEvent};
+pub use venue::{Command, SimConfig, SimVenue, VenueEvent, local_clock_offset};

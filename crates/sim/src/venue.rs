@@ -33,6 +33,12 @@ pub struct SimConfig {
     pub ack: LatencyModel,
     /// When market data reaches the strategy.
     pub feed: FeedLatency,
+    /// The strategy's (local) clock minus the venue's, in ns. Recording
+    /// hosts are rarely synced to the venue; [`local_clock_offset`] estimates
+    /// it from recorded data. Commands sent at local `t` reach the venue at
+    /// venue time `t − offset + entry latency`; reports made at venue time
+    /// `v` reach the strategy at local `v + offset + ack latency`.
+    pub local_offset_ns: i64,
     /// Seed of the latency draws.
     pub seed: u64,
     /// Refuse orders the account's [`Ledger`] balance cannot pay for, and
@@ -160,6 +166,7 @@ pub struct SimVenue {
     outbound: Link<VenueEvent>,
     rng: SplitMix64,
     feed: FeedLatency,
+    local_offset_ns: i64,
     /// Draws of the feed latency, apart from the order path's so that
     /// trading does not change when data arrives.
     feed_rng: SplitMix64,
@@ -182,6 +189,7 @@ impl SimVenue {
             outbound: Link::new(config.ack),
             rng: SplitMix64::new(config.seed),
             feed: config.feed,
+            local_offset_ns: config.local_offset_ns,
             feed_rng: SplitMix64::new(config.seed ^ 0x5EED_FEED),
             next_order_id: 1,
             ledger: config.enforce_balances.then(Ledger::new),
@@ -220,7 +228,8 @@ impl SimVenue {
 
     /// Sends a command at local time `now`.
     pub fn send(&mut self, now: UnixNanos, command: Command) {
-        self.inbound.send(now, &mut self.rng, [command]);
+        let at_venue = shift(now, -self.local_offset_ns);
+        self.inbound.send(at_venue, &mut self.rng, [command]);
     }
 
     /// The next answer that has reached us by local time `now`.
@@ -336,7 +345,7 @@ impl SimVenue {
                 };
                 if let Err(reason) = result {
                     self.outbound.send(
-                        now,
+                        shift(now, self.local_offset_ns),
                         &mut self.rng,
                         [VenueEvent::CancelRejected {
                             account,
@@ -368,12 +377,28 @@ impl SimVenue {
         }
         if !out.is_empty() {
             self.outbound.send(
-                self.now,
+                shift(self.now, self.local_offset_ns),
                 &mut self.rng,
                 out.drain(..).map(VenueEvent::Report),
             );
         }
     }
+}
+
+/// `t` moved by `by` ns, saturating at the ends of time.
+fn shift(t: UnixNanos, by: i64) -> UnixNanos {
+    UnixNanos::new(t.as_nanos().saturating_add_signed(by))
+}
+
+/// The local clock's offset from the venue's, estimated from recorded
+/// events as the smallest `local − venue` gap: the fastest message is taken
+/// to have crossed in no time (an NTP-style lower bound). `None` without
+/// events.
+pub fn local_clock_offset(times: impl IntoIterator<Item = EventTime>) -> Option<i64> {
+    times
+        .into_iter()
+        .map(|t| t.local.nanos_since(t.exchange))
+        .min()
 }
 
 /// Holds what `req` may spend: the base quantity of a sell; for a buy,
@@ -525,6 +550,34 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_local_clock_behind_the_venue_is_corrected_for() {
+        // Our clock runs 1_000 ns behind the venue's.
+        let offset = local_clock_offset([EventTime {
+            exchange: at(2_000),
+            local: at(1_000),
+        }])
+        .unwrap();
+        assert_eq!(offset, -1_000);
+        let config = SimConfig {
+            order_entry: LatencyModel::Constant(100),
+            ack: LatencyModel::Constant(50),
+            local_offset_ns: offset,
+            ..SimConfig::default()
+        };
+        let mut venue = SimVenue::new([instrument()], config);
+        venue.on_snapshot(&snapshot(1_000, 10));
+        // Sent at local 1_050 = venue 2_050, it arrives at venue 2_150:
+        // after the ask moved to 11 (2_100), before 12 (2_200).
+        venue.send(at(1_050), buy("a"));
+        venue.on_snapshot(&snapshot(2_100, 11));
+        venue.on_snapshot(&snapshot(2_200, 12));
+        // Made at venue 2_150, seen at local 2_150 − 1_000 + 50.
+        assert_eq!(venue.next_event_time(), Some(at(1_200)));
+        let events: Vec<_> = std::iter::from_fn(|| venue.next_event(at(1_200))).collect();
+        assert_eq!(fill_price(events[1]), Some(11));
     }
 
     /// Runs 200 orders through random latencies; returns every event with
