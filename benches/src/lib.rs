@@ -42,6 +42,12 @@ impl BookStream {
     }
 }
 
+/// The bundled Binance spot BTCUSDT capture, the simulator's default market.
+pub fn spot_capture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data/sample/binance_spot_btcusdt_20240808.raw.gz")
+}
+
 /// Every frame of a capture with its receive time, read into memory once so
 /// the timed loops measure decoding, not gunzip.
 pub fn load_frames(path: &Path) -> Result<Vec<(UnixNanos, Vec<u8>)>, FeedError> {

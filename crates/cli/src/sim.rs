@@ -218,6 +218,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             queue_model,
             ..SimConfig::default()
         },
+        weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -200,9 +200,14 @@ impl SharedFaults {
         fault
     }
 
-    /// The delay to put on order answers and execution reports.
-    pub fn ack_delay(&self) -> Duration {
-        Duration::from_millis(lock(&self.0).config.ack_delay_ms)
+    /// Waits out the delay set for order answers and execution reports.
+    /// Without one it returns at once: even a zero-length tokio sleep waits
+    /// for the timer's next millisecond tick.
+    pub async fn delay_ack(&self) {
+        let delay = Duration::from_millis(lock(&self.0).config.ack_delay_ms);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
     }
 
     /// The error code to refuse new orders with, if any (logged).

@@ -81,6 +81,7 @@ async fn our_feed_stays_in_sync_through_injected_faults() {
         deposits: Vec::new(),
         faults,
         sim: SimConfig::default(),
+        weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
     })
     .await
     .unwrap();

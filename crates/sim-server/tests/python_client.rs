@@ -46,6 +46,7 @@ async fn python_binance_places_queries_cancels_and_gets_a_fill() {
         ],
         faults: FaultConfig::default(),
         sim: SimConfig::default(),
+        weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
     };
     let server = kestrel_sim_server::start(config).await.unwrap();
     let port = server.addr.port();

@@ -45,6 +45,8 @@ pub struct ServerConfig {
     pub faults: FaultConfig,
     /// Matching settings (queue model); latency is the real network's.
     pub sim: SimConfig,
+    /// Request weight allowed per minute (Binance: 6,000); benchmarks raise it.
+    pub weight_per_minute: u32,
 }
 
 /// Why the server could not start.
@@ -150,7 +152,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         exchange: requests,
         outlets,
         keys: Arc::new(config.keys.clone()),
-        weight: WeightMeter::default(),
+        weight: WeightMeter::new(config.weight_per_minute),
         faults: faults.clone(),
         log: log.clone(),
         instrument: Arc::new(config.instrument.clone()),

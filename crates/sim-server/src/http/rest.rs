@@ -287,7 +287,7 @@ pub(super) async fn new_order(
             return Err(rejection(RejectReason::Injected(code)));
         }
         let (reports, record) = ask(&state, |tx| Request::Submit(request, tx)).await?;
-        tokio::time::sleep(state.faults.ack_delay()).await;
+        state.faults.delay_ack().await;
         if let Some(ExecKind::Rejected(reason)) = reports.first().map(|r| r.kind) {
             return Err(rejection(reason));
         }
@@ -338,7 +338,7 @@ pub(super) async fn cancel_order(
             (None, None) => return Err(ApiError::mandatory("orderId")),
         };
         let record = ask(&state, |tx| Request::Cancel(account, target, tx)).await?;
-        tokio::time::sleep(state.faults.ack_delay()).await;
+        state.faults.delay_ack().await;
         let record = record.map_err(|_| ApiError::unknown_order())?;
         Ok(wire::canceled(&record, &state.instrument, wall_ms()))
     })

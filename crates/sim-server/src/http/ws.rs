@@ -167,7 +167,7 @@ async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
             event = accounts.recv() => match event {
                 Ok(event) => {
                     let Some(text) = account_message(&state, &subs, &event) else { continue };
-                    tokio::time::sleep(state.faults.ack_delay()).await;
+                    state.faults.delay_ack().await;
                     text
                 }
                 Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
@@ -273,7 +273,7 @@ async fn serve_ws_api(socket: WebSocket, state: AppState) {
                         AccountEvent::Report(r, record) => wire::execution_report(r, record, &state.instrument, now),
                         AccountEvent::Balances(_, balances) => wire::account_position(balances, now),
                     };
-                    tokio::time::sleep(state.faults.ack_delay()).await;
+                    state.faults.delay_ack().await;
                     json!({ "subscriptionId": id, "event": body }).to_string()
                 }
                 Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,

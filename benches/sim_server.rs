@@ -1,0 +1,146 @@
+//! Order round trips through `kestrel sim serve` on loopback
+//! (`cargo bench -p kestrel-benches --bench sim_server`).
+//!
+//! The server runs in process on 127.0.0.1 with the market clock stopped, so
+//! every order meets the same book. A client signs and sends, on one
+//! keep-alive connection, a LIMIT buy far from the market (it rests) and
+//! then its cancel; each call is timed from send to parsed answer. A second
+//! run spreads the same calls over 8 concurrent clients for throughput.
+//! Percentiles are of individual calls.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use kestrel_benches::spot_capture;
+use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_model::{Asset, Decimal};
+use kestrel_sim::{AccountId, SimConfig};
+use kestrel_sim_server::auth::sign;
+use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, ServerConfig};
+
+const KEY: &str = "bench-key";
+const SECRET: &str = "bench-secret";
+const CALLS: usize = 4_000;
+
+fn now_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+}
+
+/// One signed call; returns its latency.
+async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    method: reqwest::Method,
+    params: &str,
+) -> Duration {
+    let payload = format!("{params}&timestamp={}", now_ms());
+    let body = format!("{payload}&signature={}", sign(SECRET, &payload));
+    let started = Instant::now();
+    let response = http
+        .request(method, format!("{base}/api/v3/order"))
+        .header("X-MBX-APIKEY", KEY)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(response.status().is_success(), "{}", response.status());
+    let _ = response.bytes().await;
+    started.elapsed()
+}
+
+/// `clients` tasks each place and cancel `CALLS / clients` orders; returns
+/// every call's latency and the wall time.
+async fn run(
+    base: Arc<String>,
+    clients: usize,
+    tag: &str,
+) -> (Vec<Duration>, Vec<Duration>, Duration) {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let base = Arc::clone(&base);
+        let tag = format!("{tag}{c}");
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let (mut place, mut cancel) = (Vec::new(), Vec::new());
+            for k in 0..CALLS / clients {
+                let id = format!("{tag}x{k}");
+                place.push(
+                    call(&http, &base, reqwest::Method::POST,
+                        &format!("symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=30000&newClientOrderId={id}"))
+                    .await,
+                );
+                cancel.push(
+                    call(&http, &base, reqwest::Method::DELETE, &format!("symbol=BTCUSDT&origClientOrderId={id}")).await,
+                );
+            }
+            (place, cancel)
+        }));
+    }
+    let (mut place, mut cancel) = (Vec::new(), Vec::new());
+    for t in tasks {
+        let (p, c) = t.await.unwrap_or_else(|e| panic!("{e}"));
+        place.extend(p);
+        cancel.extend(c);
+    }
+    (place, cancel, started.elapsed())
+}
+
+fn percentiles(name: &str, mut v: Vec<Duration>) {
+    v.sort();
+    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e6;
+    println!(
+        "  {name:<8} n={:<5} p50 {:>6.1} µs  p90 {:>6.1} µs  p99 {:>6.1} µs  max {:>7.1} µs",
+        v.len(),
+        q(0.5),
+        q(0.9),
+        q(0.99),
+        q(1.0)
+    );
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    runtime.block_on(async {
+        let account = AccountId(1);
+        let usdt = Asset::new("USDT").unwrap_or_else(|e| panic!("{e}"));
+        let server = kestrel_sim_server::start(ServerConfig {
+            data: spot_capture(),
+            instrument: spot_btcusdt(),
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            clock: ClockMode::Stepped,
+            keys: ApiKeys(vec![ApiKey { key: KEY.into(), secret: SECRET.into(), account }]),
+            deposits: vec![(account, usdt, Decimal::parse("1000000000").unwrap_or_else(|e| panic!("{e}")))],
+            faults: FaultConfig::default(),
+            sim: SimConfig::default(),
+            // The weight meter would stop the run at 6,000 calls a minute.
+            weight_per_minute: u32::MAX / 2,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let base = Arc::new(format!("http://{}", server.addr));
+        // Warm-up: connections, allocator, caches.
+        run(Arc::clone(&base), 1, "w").await;
+        for clients in [1, 8] {
+            let (place, cancel, wall) = run(Arc::clone(&base), clients, &format!("c{clients}_")).await;
+            let calls = place.len() + cancel.len();
+            println!(
+                "sim_server/{clients} client(s): {calls} calls in {:.2} s = {:.0} calls/s ({:.0} orders placed+cancelled/s)",
+                wall.as_secs_f64(),
+                calls as f64 / wall.as_secs_f64(),
+                place.len() as f64 / wall.as_secs_f64()
+            );
+            percentiles("place", place);
+            percentiles("cancel", cancel);
+        }
+        server.shutdown().await;
+    });
+}
