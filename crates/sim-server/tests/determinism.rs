@@ -1,5 +1,6 @@
 //! The same recorded data, configuration and seed give the same fills,
 //! byte for byte; another seed (other latency draws) gives other ones.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 

@@ -1,6 +1,7 @@
 //! Our own market-data stack (WebSocket client, Binance spot decoder and
 //! sync rules, REST snapshots) against the simulator while it injects
 //! faults: it must notice every fault, resync, and end on the venue's book.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;

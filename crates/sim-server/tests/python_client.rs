@@ -1,6 +1,7 @@
 //! The simulator driven by an unmodified third-party client, python-binance,
 //! from the test-only virtualenv `.ci/run` installs. Without
 //! `KESTREL_PYTHON` (that venv's interpreter) the test says it was skipped.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
