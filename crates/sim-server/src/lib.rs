@@ -22,6 +22,7 @@ pub mod faults;
 mod http;
 pub mod orders;
 pub mod replay;
+pub mod request;
 pub mod weight;
 pub mod wire;
 

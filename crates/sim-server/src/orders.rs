@@ -28,7 +28,7 @@ pub struct OrderRecord {
 pub struct TradeRecord {
     /// The order it filled.
     pub order: OrderId,
-    /// Buyer side of the order, etc.
+    /// The report that carried the fill (side, account, ids).
     pub report: ExecReport,
     /// The fill.
     pub fill: Fill,

@@ -213,7 +213,7 @@ impl Ledger {
 
 #[cfg(test)]
 mod tests {
-    use kestrel_model::{ClientOrderId, InstrumentId, Price, Qty, Symbol, UnixNanos, Venue};
+    use kestrel_model::{ClientOrderId, Price, Qty, UnixNanos};
 
     use super::*;
     use crate::report::{Fill, Liquidity, OrderStatus};
@@ -223,18 +223,7 @@ mod tests {
     }
 
     fn instrument() -> Instrument {
-        Instrument {
-            id: InstrumentId::from_native(Venue::BinanceSpot, "BTCUSDT").unwrap(),
-            native_symbol: Symbol::new("BTCUSDT").unwrap(),
-            base: "BTC".parse().unwrap(),
-            quote: "USDT".parse().unwrap(),
-            tick: "0.01".parse().unwrap(),
-            lot: "0.001".parse().unwrap(),
-            min_qty: Qty::from_lots(1),
-            min_notional: Decimal::ZERO,
-            maker_fee: d("0.001"),
-            taker_fee: d("0.001"),
-        }
+        crate::test_support::instrument("0.01", "0.001", "0.001", "0.001")
     }
 
     fn fill(side: Side, price: i64, lots: u64, fee: &str, status: OrderStatus) -> ExecReport {

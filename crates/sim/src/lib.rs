@@ -30,6 +30,8 @@ pub mod order;
 pub mod queue;
 pub mod report;
 mod rng;
+#[cfg(test)]
+mod test_support;
 pub mod venue;
 
 pub use latency::{FeedLatency, LatencyModel};

@@ -441,8 +441,7 @@ fn hold_for(
 #[cfg(test)]
 mod tests {
     use kestrel_model::{
-        ClientOrderId, Decimal, EventTime, Increment, Level, OrderType, Price, Qty, Side, Symbol,
-        TimeInForce, Venue,
+        ClientOrderId, Decimal, EventTime, Level, OrderType, Price, Qty, Side, TimeInForce,
     };
 
     use super::*;
@@ -450,18 +449,7 @@ mod tests {
     use crate::report::ExecKind;
 
     fn instrument() -> Instrument {
-        Instrument {
-            id: InstrumentId::from_native(Venue::BinanceSpot, "BTCUSDT").unwrap(),
-            native_symbol: Symbol::new("BTCUSDT").unwrap(),
-            base: "BTC".parse().unwrap(),
-            quote: "USDT".parse().unwrap(),
-            tick: Increment::parse("1").unwrap(),
-            lot: Increment::parse("1").unwrap(),
-            min_qty: Qty::from_lots(1),
-            min_notional: Decimal::ZERO,
-            maker_fee: Decimal::ZERO,
-            taker_fee: Decimal::ZERO,
-        }
+        crate::test_support::instrument("1", "1", "0", "0")
     }
 
     fn at(ns: u64) -> UnixNanos {

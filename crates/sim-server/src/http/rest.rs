@@ -5,10 +5,8 @@ use std::sync::atomic::Ordering;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use kestrel_model::{ClientOrderId, OrderType, Price, Qty, Side, TimeInForce};
-use kestrel_sim::{
-    AccountId, ExecKind, OrderId, OrderRef, OrderRequest, RejectReason, SelfTradePrevention,
-};
+use kestrel_model::ClientOrderId;
+use kestrel_sim::{AccountId, ExecKind, OrderId, OrderRef, RejectReason};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -16,32 +14,8 @@ use super::AppState;
 use crate::error::ApiError;
 use crate::exchange::{Request, wall_ms};
 use crate::faults::RestFault;
-use crate::wire::{self, RespType};
-
-/// Request parameters from the query string and the form body.
-struct Params(Vec<(String, String)>);
-
-impl Params {
-    fn new(query: &str, body: &str) -> Self {
-        Self(
-            form_urlencoded::parse(query.as_bytes())
-                .chain(form_urlencoded::parse(body.as_bytes()))
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn require(&self, name: &str) -> Result<&str, ApiError> {
-        self.get(name).ok_or_else(|| ApiError::mandatory(name))
-    }
-}
+use crate::request::{Params, order_request};
+use crate::wire;
 
 /// Fault injection and weight, before any endpoint runs; the minute's
 /// weight so far.
@@ -102,12 +76,7 @@ async fn ask<T>(
 }
 
 fn check_symbol(state: &AppState, params: &Params) -> Result<(), ApiError> {
-    let symbol = params.require("symbol")?;
-    if symbol.eq_ignore_ascii_case(state.instrument.native_symbol.as_str()) {
-        Ok(())
-    } else {
-        Err(ApiError::invalid_symbol())
-    }
+    crate::request::check_symbol(&state.instrument, params)
 }
 
 /// Runs an endpoint: admission, then the body; errors become Binance's.
@@ -167,93 +136,6 @@ pub(super) async fn depth(State(state): State<AppState>, RawQuery(query): RawQue
     .await
 }
 
-/// The order `params` describe.
-fn order_request(
-    state: &AppState,
-    account: AccountId,
-    p: &Params,
-) -> Result<(OrderRequest, RespType), ApiError> {
-    check_symbol(state, p)?;
-    let inst = &state.instrument;
-    let side = match p.require("side")? {
-        "BUY" => Side::Buy,
-        "SELL" => Side::Sell,
-        _ => return Err(ApiError::invalid_enum(-1117, "side")),
-    };
-    let kind = match p.require("type")? {
-        "LIMIT" => OrderType::Limit,
-        "MARKET" => OrderType::Market,
-        "LIMIT_MAKER" => OrderType::PostOnly,
-        "STOP_LOSS" => OrderType::StopMarket,
-        "STOP_LOSS_LIMIT" => OrderType::StopLimit,
-        _ => return Err(ApiError::invalid_enum(-1116, "orderType")),
-    };
-    let time_in_force = if matches!(kind, OrderType::Limit | OrderType::StopLimit) {
-        match p.require("timeInForce")? {
-            "GTC" => TimeInForce::Gtc,
-            "IOC" => TimeInForce::Ioc,
-            "FOK" => TimeInForce::Fok,
-            _ => return Err(ApiError::invalid_enum(-1115, "timeInForce")),
-        }
-    } else {
-        TimeInForce::Gtc
-    };
-    let qty = Qty::parse(p.require("quantity")?, &inst.lot).map_err(|e| match e {
-        kestrel_model::DecimalError::OffGrid => ApiError::filter("LOT_SIZE"),
-        _ => ApiError::bad_param("quantity"),
-    })?;
-    let price_param = |name: &str| -> Result<Price, ApiError> {
-        Price::parse(p.require(name)?, &inst.tick).map_err(|e| match e {
-            kestrel_model::DecimalError::OffGrid => ApiError::filter("PRICE_FILTER"),
-            _ => ApiError::bad_param(name),
-        })
-    };
-    let price = kind
-        .has_limit_price()
-        .then(|| price_param("price"))
-        .transpose()?;
-    let trigger = kind
-        .has_trigger_price()
-        .then(|| price_param("stopPrice"))
-        .transpose()?;
-    let client_id = match p.get("newClientOrderId") {
-        Some(c) => ClientOrderId::new(c).map_err(|_| ApiError::bad_param("newClientOrderId"))?,
-        None => {
-            let n = state.counter.fetch_add(1, Ordering::Relaxed);
-            ClientOrderId::new(&format!("sim{n:019}"))
-                .map_err(|_| ApiError::internal("client id"))?
-        }
-    };
-    let stp = match p.get("selfTradePreventionMode").unwrap_or("EXPIRE_MAKER") {
-        "NONE" => SelfTradePrevention::None,
-        "EXPIRE_TAKER" => SelfTradePrevention::ExpireTaker,
-        "EXPIRE_MAKER" => SelfTradePrevention::ExpireMaker,
-        "EXPIRE_BOTH" => SelfTradePrevention::ExpireBoth,
-        _ => return Err(ApiError::invalid_enum(-1181, "selfTradePreventionMode")),
-    };
-    let resp = match p.get("newOrderRespType") {
-        Some("ACK") => RespType::Ack,
-        Some("RESULT") => RespType::Result,
-        Some("FULL") => RespType::Full,
-        Some(_) => return Err(ApiError::invalid_enum(-1177, "newOrderRespType")),
-        None if matches!(kind, OrderType::Limit | OrderType::Market) => RespType::Full,
-        None => RespType::Ack,
-    };
-    let request = OrderRequest {
-        account,
-        instrument: inst.id,
-        client_id,
-        side,
-        kind,
-        time_in_force,
-        qty,
-        price,
-        trigger,
-        stp,
-    };
-    Ok((request, resp))
-}
-
 fn rejection(reason: RejectReason) -> ApiError {
     match reason {
         RejectReason::UnknownInstrument => ApiError::invalid_symbol(),
@@ -282,7 +164,10 @@ pub(super) async fn new_order(
 ) -> Response {
     endpoint(&state, 1, "POST /api/v3/order", async {
         let (account, params) = signed(&state, &headers, &query, &body)?;
-        let (request, resp) = order_request(&state, account, &params)?;
+        let (request, resp) = order_request(&state.instrument, account, &params, || {
+            let n = state.counter.fetch_add(1, Ordering::Relaxed);
+            format!("sim{n:019}")
+        })?;
         if let Some(code) = state.faults.reject_code(&state.log) {
             return Err(rejection(RejectReason::Injected(code)));
         }

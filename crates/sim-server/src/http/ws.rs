@@ -201,19 +201,21 @@ async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
     }
 }
 
-fn account_message(state: &AppState, subs: &Subscriptions, event: &AccountEvent) -> Option<String> {
-    let account = match event {
-        AccountEvent::Report(r, _) => r.account,
-        AccountEvent::Balances(a, _) => *a,
-    };
-    let (key, _) = subs.accounts.iter().find(|(_, a)| *a == account)?;
+/// An account event as Binance's JSON, with the account it belongs to.
+fn account_event(state: &AppState, event: &AccountEvent) -> (AccountId, Value) {
     let now = wall_ms();
-    let body = match event {
-        AccountEvent::Report(r, record) => {
-            wire::execution_report(r, record, &state.instrument, now)
-        }
-        AccountEvent::Balances(_, balances) => wire::account_position(balances, now),
-    };
+    match event {
+        AccountEvent::Report(r, record) => (
+            r.account,
+            wire::execution_report(r, record, &state.instrument, now),
+        ),
+        AccountEvent::Balances(a, balances) => (*a, wire::account_position(balances, now)),
+    }
+}
+
+fn account_message(state: &AppState, subs: &Subscriptions, event: &AccountEvent) -> Option<String> {
+    let (account, body) = account_event(state, event);
+    let (key, _) = subs.accounts.iter().find(|(_, a)| *a == account)?;
     Some(subs.wrap(key, &body.to_string()))
 }
 
@@ -263,15 +265,9 @@ async fn serve_ws_api(socket: WebSocket, state: AppState) {
         let outgoing = tokio::select! {
             event = accounts.recv() => match event {
                 Ok(event) => {
-                    let account = match event.as_ref() {
-                        AccountEvent::Report(r, _) => r.account,
-                        AccountEvent::Balances(a, _) => *a,
-                    };
-                    let Some(&(id, _)) = subscribed.iter().find(|(_, a)| *a == account) else { continue };
-                    let now = wall_ms();
-                    let body = match event.as_ref() {
-                        AccountEvent::Report(r, record) => wire::execution_report(r, record, &state.instrument, now),
-                        AccountEvent::Balances(_, balances) => wire::account_position(balances, now),
+                    let (account, body) = account_event(&state, &event);
+                    let Some(&(id, _)) = subscribed.iter().find(|(_, a)| *a == account) else {
+                        continue;
                     };
                     state.faults.delay_ack().await;
                     json!({ "subscriptionId": id, "event": body }).to_string()

@@ -1,9 +1,8 @@
 //! Hand-built scenarios, one per fill rule, each with its exact fills.
 
 use kestrel_model::{
-    BookDelta, BookSnapshot, ClientOrderId, Decimal, EventTime, Increment, Instrument,
-    InstrumentId, Level, LevelUpdate, OrderType, Price, Qty, Side, Symbol, TimeInForce, Trade,
-    UnixNanos, UpdateIds, Venue,
+    BookDelta, BookSnapshot, ClientOrderId, Decimal, EventTime, Instrument, Level, LevelUpdate,
+    OrderType, Price, Qty, Side, TimeInForce, Trade, UnixNanos, UpdateIds,
 };
 
 use super::*;
@@ -13,18 +12,7 @@ use crate::report::{ExpireReason, OrderStatus};
 const T: UnixNanos = UnixNanos::new(1);
 
 fn instrument() -> Instrument {
-    Instrument {
-        id: InstrumentId::from_native(Venue::BinanceSpot, "BTCUSDT").unwrap(),
-        native_symbol: Symbol::new("BTCUSDT").unwrap(),
-        base: "BTC".parse().unwrap(),
-        quote: "USDT".parse().unwrap(),
-        tick: Increment::parse("0.1").unwrap(),
-        lot: Increment::parse("1").unwrap(),
-        min_qty: Qty::from_lots(1),
-        min_notional: Decimal::ZERO,
-        maker_fee: Decimal::parse("0.0002").unwrap(),
-        taker_fee: Decimal::parse("0.0005").unwrap(),
-    }
+    crate::test_support::instrument("0.1", "1", "0.0002", "0.0005")
 }
 
 fn px(p: f64) -> Price {

@@ -1,0 +1,131 @@
+//! Reading Binance request parameters into the simulator's types: pure
+//! functions of the request text, so they can be fuzzed apart from the
+//! server.
+
+use kestrel_model::{ClientOrderId, Instrument, OrderType, Price, Qty, Side, TimeInForce};
+use kestrel_sim::{AccountId, OrderRequest, SelfTradePrevention};
+
+use crate::error::ApiError;
+use crate::wire::RespType;
+
+/// Request parameters from the query string and the form body.
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// Both parts' `key=value` pairs, form-decoded.
+    pub fn new(query: &str, body: &str) -> Self {
+        Self(
+            form_urlencoded::parse(query.as_bytes())
+                .chain(form_urlencoded::parse(body.as_bytes()))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// A non-empty parameter.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A parameter that must be there (-1102 otherwise).
+    pub fn require(&self, name: &str) -> Result<&str, ApiError> {
+        self.get(name).ok_or_else(|| ApiError::mandatory(name))
+    }
+}
+
+/// The request must name this server's symbol (-1121 otherwise).
+pub fn check_symbol(inst: &Instrument, params: &Params) -> Result<(), ApiError> {
+    let symbol = params.require("symbol")?;
+    if symbol.eq_ignore_ascii_case(inst.native_symbol.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_symbol())
+    }
+}
+
+/// The order `params` describe, and the answer it asks for;
+/// `generated_id` names it if the client did not.
+pub fn order_request(
+    inst: &Instrument,
+    account: AccountId,
+    p: &Params,
+    generated_id: impl FnOnce() -> String,
+) -> Result<(OrderRequest, RespType), ApiError> {
+    check_symbol(inst, p)?;
+    let side = match p.require("side")? {
+        "BUY" => Side::Buy,
+        "SELL" => Side::Sell,
+        _ => return Err(ApiError::invalid_enum(-1117, "side")),
+    };
+    let kind = match p.require("type")? {
+        "LIMIT" => OrderType::Limit,
+        "MARKET" => OrderType::Market,
+        "LIMIT_MAKER" => OrderType::PostOnly,
+        "STOP_LOSS" => OrderType::StopMarket,
+        "STOP_LOSS_LIMIT" => OrderType::StopLimit,
+        _ => return Err(ApiError::invalid_enum(-1116, "orderType")),
+    };
+    let time_in_force = if matches!(kind, OrderType::Limit | OrderType::StopLimit) {
+        match p.require("timeInForce")? {
+            "GTC" => TimeInForce::Gtc,
+            "IOC" => TimeInForce::Ioc,
+            "FOK" => TimeInForce::Fok,
+            _ => return Err(ApiError::invalid_enum(-1115, "timeInForce")),
+        }
+    } else {
+        TimeInForce::Gtc
+    };
+    let qty = Qty::parse(p.require("quantity")?, &inst.lot).map_err(|e| match e {
+        kestrel_model::DecimalError::OffGrid => ApiError::filter("LOT_SIZE"),
+        _ => ApiError::bad_param("quantity"),
+    })?;
+    let price_param = |name: &str| -> Result<Price, ApiError> {
+        Price::parse(p.require(name)?, &inst.tick).map_err(|e| match e {
+            kestrel_model::DecimalError::OffGrid => ApiError::filter("PRICE_FILTER"),
+            _ => ApiError::bad_param(name),
+        })
+    };
+    let price = kind
+        .has_limit_price()
+        .then(|| price_param("price"))
+        .transpose()?;
+    let trigger = kind
+        .has_trigger_price()
+        .then(|| price_param("stopPrice"))
+        .transpose()?;
+    let client_id = match p.get("newClientOrderId") {
+        Some(c) => ClientOrderId::new(c).map_err(|_| ApiError::bad_param("newClientOrderId"))?,
+        None => ClientOrderId::new(&generated_id()).map_err(|_| ApiError::internal("client id"))?,
+    };
+    let stp = match p.get("selfTradePreventionMode").unwrap_or("EXPIRE_MAKER") {
+        "NONE" => SelfTradePrevention::None,
+        "EXPIRE_TAKER" => SelfTradePrevention::ExpireTaker,
+        "EXPIRE_MAKER" => SelfTradePrevention::ExpireMaker,
+        "EXPIRE_BOTH" => SelfTradePrevention::ExpireBoth,
+        _ => return Err(ApiError::invalid_enum(-1181, "selfTradePreventionMode")),
+    };
+    let resp = match p.get("newOrderRespType") {
+        Some("ACK") => RespType::Ack,
+        Some("RESULT") => RespType::Result,
+        Some("FULL") => RespType::Full,
+        Some(_) => return Err(ApiError::invalid_enum(-1177, "newOrderRespType")),
+        None if matches!(kind, OrderType::Limit | OrderType::Market) => RespType::Full,
+        None => RespType::Ack,
+    };
+    let request = OrderRequest {
+        account,
+        instrument: inst.id,
+        client_id,
+        side,
+        kind,
+        time_in_force,
+        qty,
+        price,
+        trigger,
+        stp,
+    };
+    Ok((request, resp))
+}

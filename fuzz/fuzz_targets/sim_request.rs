@@ -1,0 +1,66 @@
+//! Requests to the simulator: any query string, form body and control JSON
+//! give a typed answer, and an order they describe, however odd, goes
+//! through the venue (balances enforced) without a panic.
+#![no_main]
+
+use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_model::{
+    Asset, BookSnapshot, Decimal, EventTime, Level, Price, Qty, UnixNanos,
+};
+use kestrel_sim::{AccountId, Command, SimConfig, SimVenue};
+use kestrel_sim_server::request::{Params, order_request};
+use kestrel_sim_server::{ApiKey, ApiKeys, FaultConfig};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.splitn(3, '\n');
+    let (query, body, control) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
+    let keys = ApiKeys(vec![ApiKey {
+        key: "k".into(),
+        secret: "s".into(),
+        account: AccountId(1),
+    }]);
+    let _ = keys.verify(Some("k"), query, body, 1_700_000_000_000);
+    let _ = serde_json::from_str::<FaultConfig>(control);
+
+    let instrument = spot_btcusdt();
+    let params = Params::new(query, body);
+    let Ok((request, _)) = order_request(&instrument, AccountId(1), &params, || "gen".into()) else {
+        return;
+    };
+    let mut venue = SimVenue::new(
+        [instrument.clone()],
+        SimConfig {
+            enforce_balances: true,
+            ..SimConfig::default()
+        },
+    );
+    if let (Some(ledger), Ok(usdt), Ok(btc)) =
+        (venue.ledger_mut(), Asset::new("USDT"), Asset::new("BTC"))
+    {
+        let _ = ledger.deposit(AccountId(1), usdt, Decimal::parse("1000000").unwrap_or_default());
+        let _ = ledger.deposit(AccountId(1), btc, Decimal::parse("10").unwrap_or_default());
+    }
+    let level = |ticks, lots| Level {
+        price: Price::from_ticks(ticks),
+        qty: Qty::from_lots(lots),
+    };
+    venue.on_snapshot(&BookSnapshot {
+        instrument: instrument.id,
+        last_update_id: 1,
+        time: EventTime::default(),
+        bids: vec![level(6_000_000, 100_000), level(5_999_000, 500_000)],
+        asks: vec![level(6_000_100, 100_000), level(6_001_000, 500_000)],
+    });
+    venue.send(UnixNanos::new(0), Command::Submit(request));
+    venue.advance_to(UnixNanos::new(1));
+    while venue.next_event(UnixNanos::new(u64::MAX)).is_some() {}
+    if let Some(engine) = venue.engine(instrument.id) {
+        assert!(!engine.book().is_crossed());
+    }
+});
