@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::exchange::wall_ms;
-use crate::replay::{MarketFrame, StreamKind};
+use crate::replay::MarketFrame;
 
 /// The faults to inject; every rate is a probability per frame or request.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
@@ -155,7 +155,7 @@ impl SharedFaults {
     pub fn market_fault(&self, frame: &MarketFrame, log: &FaultLog) -> MarketFault {
         let mut s = lock(&self.0);
         let c = s.config.clone();
-        let (fault, kind) = if frame.kind == StreamKind::Depth && s.hit(c.skip_ids_rate) {
+        let (fault, kind) = if frame.kind.is_depth() && s.hit(c.skip_ids_rate) {
             (MarketFault::Drop, "skip_ids")
         } else if s.hit(c.drop_rate) {
             (MarketFault::Drop, "drop")
@@ -223,6 +223,7 @@ mod tests {
     use kestrel_model::UnixNanos;
 
     use super::*;
+    use crate::replay::StreamKind;
 
     fn frame(kind: StreamKind) -> MarketFrame {
         MarketFrame {

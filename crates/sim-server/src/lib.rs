@@ -3,7 +3,7 @@
 //! client library, can trade against recorded real markets.
 //!
 //! * Market data: the recorded `@depth@100ms`, `@trade` and `@bookTicker`
-//!   frames, verbatim, on `/ws/<stream>`, `/stream?streams=…` and `/ws`
+//!   frames, verbatim, and `@depth` (each second's diffs merged), on `/ws/<stream>`, `/stream?streams=…` and `/ws`
 //!   with `SUBSCRIBE`, paced by a [`ClockMode`].
 //! * REST: public `time`, `exchangeInfo` and `depth` (consistent with the
 //!   stream's `U`/`u`), and HMAC-signed order entry, queries and account.
@@ -16,6 +16,7 @@
 
 pub mod auth;
 mod clock;
+mod depth_window;
 pub mod error;
 pub mod exchange;
 pub mod faults;

@@ -16,11 +16,15 @@ use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments, Sequencer, Ver
 use kestrel_model::{BookDelta, Instrument, Trade, UnixNanos};
 use kestrel_sim::SimVenue;
 
+use crate::depth_window::{ClosedWindow, DepthWindow};
+
 /// Which public stream a frame belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum StreamKind {
     /// `<symbol>@depth@100ms` diffs.
     Depth,
+    /// `<symbol>@depth`: each second's diffs merged.
+    DepthSecond,
     /// `<symbol>@trade`.
     Trade,
     /// `<symbol>@bookTicker`.
@@ -28,10 +32,24 @@ pub enum StreamKind {
 }
 
 impl StreamKind {
+    /// Every stream the server serves.
+    pub const ALL: [Self; 4] = [
+        Self::Depth,
+        Self::DepthSecond,
+        Self::Trade,
+        Self::BookTicker,
+    ];
+
+    /// Whether it carries depth diffs (with update ids).
+    pub fn is_depth(self) -> bool {
+        matches!(self, Self::Depth | Self::DepthSecond)
+    }
+
     /// The stream's name for `symbol` (lower case), as clients subscribe to it.
     pub fn name(self, symbol: &str) -> String {
         match self {
             Self::Depth => format!("{symbol}@depth@100ms"),
+            Self::DepthSecond => format!("{symbol}@depth"),
             Self::Trade => format!("{symbol}@trade"),
             Self::BookTicker => format!("{symbol}@bookTicker"),
         }
@@ -92,6 +110,11 @@ pub struct MarketReplay {
     last_update_id: Option<u64>,
     /// Events of the frame read ahead; buffers are reused.
     staged: Staged,
+    /// The current second of diffs, for `@depth`.
+    window: DepthWindow,
+    /// A merged second waiting to be handed out.
+    ready: Option<MarketFrame>,
+    instrument: Instrument,
     spare_delta: Option<BookDelta>,
     stats: ReplayStats,
 }
@@ -107,6 +130,9 @@ impl MarketReplay {
             symbol: instrument.native_symbol.as_str().to_ascii_lowercase(),
             last_update_id: None,
             staged: Staged::default(),
+            window: DepthWindow::default(),
+            ready: None,
+            instrument: instrument.clone(),
             spare_delta: None,
             stats: ReplayStats::default(),
         })
@@ -144,6 +170,11 @@ impl MarketReplay {
     /// its events. The capture's snapshot syncs `venue` at once. `None` at
     /// the end of the capture.
     pub fn next_frame(&mut self, venue: &mut SimVenue) -> Option<MarketFrame> {
+        // A merged second carries no events of its own: its diffs reached
+        // the venue with their 100 ms frames.
+        if let Some(merged) = self.ready.take() {
+            return Some(merged);
+        }
         loop {
             let frame = match self.reader.next_frame()? {
                 Ok(frame) => frame,
@@ -165,6 +196,9 @@ impl MarketReplay {
                 Ok(Decoded::Delta { delta, .. }) => match self.sequencer.on_delta(&delta.ids) {
                     Verdict::Apply => {
                         stage(&mut self.staged, &mut self.spare_delta, delta);
+                        if let Some(closed) = self.window.add(delta, &self.instrument) {
+                            self.ready = Some(merged_frame(closed, recorded));
+                        }
                         let ids = (delta.ids.first, delta.ids.last);
                         (StreamKind::Depth, Some(ids), delta.time.exchange)
                     }
@@ -179,6 +213,9 @@ impl MarketReplay {
                         self.stats.gaps += 1;
                         self.sequencer.on_snapshot(delta.ids.last);
                         stage(&mut self.staged, &mut self.spare_delta, delta);
+                        if let Some(closed) = self.window.add(delta, &self.instrument) {
+                            self.ready = Some(merged_frame(closed, recorded));
+                        }
                         let ids = (delta.ids.first, delta.ids.last);
                         (StreamKind::Depth, Some(ids), delta.time.exchange)
                     }
@@ -206,6 +243,16 @@ impl MarketReplay {
                 ids,
             });
         }
+    }
+}
+
+fn merged_frame(closed: ClosedWindow, recorded: UnixNanos) -> MarketFrame {
+    MarketFrame {
+        recorded,
+        exchange: closed.event,
+        kind: StreamKind::DepthSecond,
+        payload: closed.payload,
+        ids: Some((closed.first_id, closed.last_id)),
     }
 }
 

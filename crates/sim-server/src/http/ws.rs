@@ -135,31 +135,19 @@ async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let symbol = state.instrument.native_symbol.as_str().to_ascii_lowercase();
-    let names: HashMap<_, _> = [
-        crate::replay::StreamKind::Depth,
-        crate::replay::StreamKind::Trade,
-        crate::replay::StreamKind::BookTicker,
-    ]
-    .into_iter()
-    .map(|k| (k, k.name(&symbol)))
-    .collect();
-    // `@depth` (1000 ms) is served from the same diffs: the U/u chain is
-    // continuous either way, only the pace differs.
-    let depth_alias = format!("{symbol}@depth");
+    let names: HashMap<_, _> = crate::replay::StreamKind::ALL
+        .into_iter()
+        .map(|k| (k, k.name(&symbol)))
+        .collect();
     loop {
         let outgoing = tokio::select! {
             frame = market.recv() => match frame {
                 Ok(frame) => {
                     let name = &names[&frame.kind];
-                    let wanted = subs.streams.iter().any(|s| s == name)
-                        || (frame.kind == crate::replay::StreamKind::Depth
-                            && subs.streams.contains(&depth_alias));
-                    if !wanted {
+                    if !subs.streams.contains(name) {
                         continue;
                     }
-                    let payload = String::from_utf8_lossy(&frame.payload);
-                    let stream = if subs.streams.iter().any(|s| s == name) { name } else { &depth_alias };
-                    subs.wrap(stream, &payload)
+                    subs.wrap(name, &String::from_utf8_lossy(&frame.payload))
                 }
                 // A client too slow for the stream is cut off, as Binance does.
                 Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
