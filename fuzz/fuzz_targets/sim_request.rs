@@ -30,9 +30,10 @@ fuzz_target!(|data: &[u8]| {
 
     let instrument = spot_btcusdt();
     let params = Params::new(query, body);
-    let Ok((request, _)) = order_request(&instrument, AccountId(1), &params, || "gen".into()) else {
+    let Ok(parsed) = order_request(&instrument, AccountId(1), &params, || "gen".into()) else {
         return;
     };
+    let mut request = parsed.request;
     let mut venue = SimVenue::new(
         [instrument.clone()],
         SimConfig {
@@ -57,6 +58,11 @@ fuzz_target!(|data: &[u8]| {
         bids: vec![level(6_000_000, 100_000), level(5_999_000, 500_000)],
         asks: vec![level(6_000_100, 100_000), level(6_001_000, 500_000)],
     });
+    if let Some(quote) = parsed.quote_qty {
+        request.qty = venue
+            .qty_for_quote(instrument.id, request.side, quote)
+            .unwrap_or(Qty::ZERO);
+    }
     venue.send(UnixNanos::new(0), Command::Submit(request));
     venue.advance_to(UnixNanos::new(1));
     while venue.next_event(UnixNanos::new(u64::MAX)).is_some() {}

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use kestrel_model::{Asset, ClientOrderId, Instrument, Level, UnixNanos};
+use kestrel_model::{Asset, ClientOrderId, Decimal, Instrument, Level, Qty, UnixNanos};
 use kestrel_sim::{
     AccountId, Balance, Command, ExecReport, OrderId, OrderRef, OrderRequest, RejectReason,
     SimVenue, VenueEvent,
@@ -42,10 +42,12 @@ pub struct DepthView {
 /// What the HTTP side asks the exchange task.
 #[derive(Debug)]
 pub enum Request {
-    /// A new order; the reply carries every report it produced at once,
-    /// and the order's record unless it was rejected.
+    /// A new order, with the quote amount a market order spends if it
+    /// names one instead of a quantity; the reply carries every report it
+    /// produced at once, and the order's record unless it was rejected.
     Submit(
         OrderRequest,
+        Option<Decimal>,
         oneshot::Sender<(Vec<ExecReport>, Option<OrderRecord>)>,
     ),
     /// Cancel one order.
@@ -199,7 +201,13 @@ impl Exchange {
 
     fn handle(&mut self, request: Request) {
         match request {
-            Request::Submit(req, reply) => {
+            Request::Submit(mut req, quote, reply) => {
+                if let Some(quote) = quote {
+                    req.qty = self
+                        .venue
+                        .qty_for_quote(req.instrument, req.side, quote)
+                        .unwrap_or(Qty::ZERO);
+                }
                 let reports = self.execute(Command::Submit(req));
                 let record = reports
                     .first()

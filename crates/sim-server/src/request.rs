@@ -2,7 +2,7 @@
 //! functions of the request text, so they can be fuzzed apart from the
 //! server.
 
-use kestrel_model::{ClientOrderId, Instrument, OrderType, Price, Qty, Side, TimeInForce};
+use kestrel_model::{ClientOrderId, Decimal, Instrument, OrderType, Price, Qty, Side, TimeInForce};
 use kestrel_sim::{AccountId, OrderRequest, SelfTradePrevention};
 
 use crate::error::ApiError;
@@ -46,6 +46,17 @@ pub fn check_symbol(inst: &Instrument, params: &Params) -> Result<(), ApiError> 
     }
 }
 
+/// A new-order request as parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParsedOrder {
+    /// The order; with `quote_qty`, its quantity is 0 until the venue sets it.
+    pub request: OrderRequest,
+    /// The answer asked for.
+    pub resp: RespType,
+    /// `quoteOrderQty` of a market order: what to spend (or receive).
+    pub quote_qty: Option<Decimal>,
+}
+
 /// The order `params` describe, and the answer it asks for;
 /// `generated_id` names it if the client did not.
 pub fn order_request(
@@ -53,7 +64,7 @@ pub fn order_request(
     account: AccountId,
     p: &Params,
     generated_id: impl FnOnce() -> String,
-) -> Result<(OrderRequest, RespType), ApiError> {
+) -> Result<ParsedOrder, ApiError> {
     check_symbol(inst, p)?;
     let side = match p.require("side")? {
         "BUY" => Side::Buy,
@@ -78,10 +89,23 @@ pub fn order_request(
     } else {
         TimeInForce::Gtc
     };
-    let qty = Qty::parse(p.require("quantity")?, &inst.lot).map_err(|e| match e {
-        kestrel_model::DecimalError::OffGrid => ApiError::filter("LOT_SIZE"),
-        _ => ApiError::bad_param("quantity"),
-    })?;
+    // A market order may name what to spend instead of what to trade.
+    let quote_qty = match (kind, p.get("quantity"), p.get("quoteOrderQty")) {
+        (OrderType::Market, None, Some(q)) => Some(
+            Decimal::parse(q)
+                .ok()
+                .filter(|d| !d.is_negative() && *d != Decimal::ZERO)
+                .ok_or_else(|| ApiError::bad_param("quoteOrderQty"))?,
+        ),
+        _ => None,
+    };
+    let qty = match quote_qty {
+        Some(_) => Qty::ZERO,
+        None => Qty::parse(p.require("quantity")?, &inst.lot).map_err(|e| match e {
+            kestrel_model::DecimalError::OffGrid => ApiError::filter("LOT_SIZE"),
+            _ => ApiError::bad_param("quantity"),
+        })?,
+    };
     let price_param = |name: &str| -> Result<Price, ApiError> {
         Price::parse(p.require(name)?, &inst.tick).map_err(|e| match e {
             kestrel_model::DecimalError::OffGrid => ApiError::filter("PRICE_FILTER"),
@@ -127,5 +151,9 @@ pub fn order_request(
         trigger,
         stp,
     };
-    Ok((request, resp))
+    Ok(ParsedOrder {
+        request,
+        resp,
+        quote_qty,
+    })
 }

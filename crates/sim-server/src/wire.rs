@@ -339,7 +339,7 @@ pub fn exchange_info(i: &Instrument, now_ms: u64) -> Value {
             "icebergAllowed": false,
             "ocoAllowed": false,
             "otoAllowed": false,
-            "quoteOrderQtyMarketAllowed": false,
+            "quoteOrderQtyMarketAllowed": true,
             "allowTrailingStop": false,
             "cancelReplaceAllowed": false,
             "isSpotTradingAllowed": true,

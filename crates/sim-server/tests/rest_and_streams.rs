@@ -215,6 +215,25 @@ async fn faults_refusals_and_the_clock_as_clients_see_them() {
         .collect();
     assert_eq!(exec, ["NEW", "TRADE"]);
 
+    // A market buy that names what to spend (ccxt sends this).
+    let spend = "symbol=BTCUSDT&side=BUY&type=MARKET&quoteOrderQty=100";
+    let (status, order) = signed(
+        &base,
+        reqwest::Method::POST,
+        "/api/v3/order",
+        spend,
+        now_ms(),
+    )
+    .await;
+    assert_eq!((status, order["status"].as_str()), (200, Some("FILLED")));
+    let spent: f64 = order["cummulativeQuoteQty"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let bought: f64 = order["executedQty"].as_str().unwrap().parse().unwrap();
+    assert!(spent <= 100.0 && spent > 99.0 && bought > 0.0, "{order}");
+
     // Cancel-all answers every open order, then -2011 when none is left.
     signed(
         &base,

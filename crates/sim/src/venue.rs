@@ -11,7 +11,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use kestrel_model::{
-    BookDelta, BookSnapshot, Decimal, EventTime, Instrument, InstrumentId, Side, Trade, UnixNanos,
+    BookDelta, BookSnapshot, Decimal, EventTime, Instrument, InstrumentId, Qty, Side, Trade,
+    UnixNanos,
 };
 
 use crate::latency::{FeedLatency, LatencyModel};
@@ -196,6 +197,18 @@ impl SimVenue {
             now: UnixNanos::new(0),
             scratch: Vec::new(),
         }
+    }
+
+    /// What a market order spending `quote` would trade now on
+    /// `instrument` (see [`MatchingEngine::qty_for_quote`]).
+    pub fn qty_for_quote(
+        &self,
+        instrument: InstrumentId,
+        side: Side,
+        quote: Decimal,
+    ) -> Option<Qty> {
+        self.engine(instrument)
+            .map(|e| e.qty_for_quote(side, quote))
     }
 
     /// The engine of one instrument.

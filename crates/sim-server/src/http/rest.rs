@@ -164,14 +164,17 @@ pub(super) async fn new_order(
 ) -> Response {
     endpoint(&state, 1, "POST /api/v3/order", async {
         let (account, params) = signed(&state, &headers, &query, &body)?;
-        let (request, resp) = order_request(&state.instrument, account, &params, || {
+        let parsed = order_request(&state.instrument, account, &params, || {
             let n = state.counter.fetch_add(1, Ordering::Relaxed);
             format!("sim{n:019}")
         })?;
         if let Some(code) = state.faults.reject_code(&state.log) {
             return Err(rejection(RejectReason::Injected(code)));
         }
-        let (reports, record) = ask(&state, |tx| Request::Submit(request, tx)).await?;
+        let (reports, record) = ask(&state, |tx| {
+            Request::Submit(parsed.request, parsed.quote_qty, tx)
+        })
+        .await?;
         state.faults.delay_ack().await;
         if let Some(ExecKind::Rejected(reason)) = reports.first().map(|r| r.kind) {
             return Err(rejection(reason));
@@ -181,7 +184,7 @@ pub(super) async fn new_order(
             &record,
             &reports,
             &state.instrument,
-            resp,
+            parsed.resp,
             wall_ms(),
         ))
     })

@@ -93,6 +93,45 @@ impl MatchingEngine {
         Some(cost)
     }
 
+    /// How much a `side` market order spending `quote` (Binance's
+    /// `quoteOrderQty`) would buy or sell if it arrived now: the recorded
+    /// book walked until the notional would pass `quote`, whole lots only.
+    pub fn qty_for_quote(&self, side: Side, quote: Decimal) -> Qty {
+        let opposite = side.opposite();
+        let mut spent = Decimal::ZERO;
+        let mut lots = 0u64;
+        for level in self.book.levels(opposite) {
+            let available = level
+                .qty
+                .saturating_sub(self.taken_at(opposite, level.price));
+            let Some(left) = quote.checked_sub(spent).filter(|l| !l.is_negative()) else {
+                break;
+            };
+            let notional = |q: u64| self.instrument.notional(level.price, Qty::from_lots(q));
+            let fits = |q: u64| notional(q).is_some_and(|n| n <= left);
+            if fits(available.lots()) {
+                lots += available.lots();
+                spent = notional(available.lots())
+                    .and_then(|n| spent.checked_add(n))
+                    .unwrap_or(quote);
+                continue;
+            }
+            // The last level, partly: estimate in floats, then settle on the
+            // largest whole number of lots that fits, exactly.
+            let per_lot = notional(1).map_or(f64::INFINITY, Decimal::to_f64);
+            let mut q = ((left.to_f64() / per_lot) as u64).min(available.lots());
+            while q > 0 && !fits(q) {
+                q -= 1;
+            }
+            while q < available.lots() && fits(q + 1) {
+                q += 1;
+            }
+            lots += q;
+            break;
+        }
+        Qty::from_lots(lots)
+    }
+
     /// Whether a `side` order at `price` would trade on arrival, against
     /// the recorded book or our own resting orders.
     fn would_take(&self, side: Side, price: Option<Price>) -> bool {

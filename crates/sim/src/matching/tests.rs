@@ -424,3 +424,23 @@ fn cancels_and_refusals() {
         ExecKind::Rejected(RejectReason::BadPrice)
     );
 }
+
+#[test]
+fn a_quote_amount_converts_to_the_whole_lots_it_buys_now() {
+    let e = engine(QueueModel::Conservative);
+    let quote = |s: &str| {
+        e.qty_for_quote(Side::Buy, Decimal::parse(s).unwrap())
+            .lots()
+    };
+    // Asks 100.1×5 (500.5), 100.2×15 (1503), 100.3×30.
+    assert_eq!(quote("500.5"), 5);
+    assert_eq!(quote("500.4"), 4);
+    assert_eq!(quote("1000"), 5 + 4, "499.5 left buys 4 at 100.2");
+    assert_eq!(quote("100000"), 50, "the whole book");
+    assert_eq!(
+        e.qty_for_quote(Side::Sell, Decimal::parse("250").unwrap())
+            .lots(),
+        2,
+        "bids at 100.0"
+    );
+}
