@@ -3,12 +3,14 @@
 //! client library, can trade against recorded real markets.
 //!
 //! * Market data: the recorded `@depth@100ms`, `@trade` and `@bookTicker`
-//!   frames, verbatim, and `@depth` (each second's diffs merged), on `/ws/<stream>`, `/stream?streams=…` and `/ws`
-//!   with `SUBSCRIBE`, paced by a [`ClockMode`].
+//!   frames, verbatim, and `@depth` (each second's diffs merged), on
+//!   `/ws/<stream>`, `/stream?streams=…` and `/ws` with `SUBSCRIBE`, paced by
+//!   a [`ClockMode`].
 //! * REST: public `time`, `exchangeInfo` and `depth` (consistent with the
 //!   stream's `U`/`u`), and HMAC-signed order entry, queries and account.
-//! * User data: listen keys and `executionReport` /
-//!   `outboundAccountPosition` events.
+//! * User data: `executionReport` and `outboundAccountPosition` events, on a
+//!   listen key's stream or through the WebSocket API
+//!   (`/ws-api/v3`, `userDataStream.subscribe.signature`).
 //! * Faults ([`FaultConfig`]), logged with their time.
 //!
 //! Market frames keep the recorded venue timestamps; order and account

@@ -25,6 +25,7 @@
 
 pub mod latency;
 pub mod ledger;
+mod link;
 pub mod matching;
 pub mod order;
 pub mod queue;

@@ -7,9 +7,6 @@
 //! the venue's answers reach the strategy `ack latency` after they happen.
 //! Each direction keeps its order, as one TCP connection would.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use kestrel_model::{
     BookDelta, BookSnapshot, Decimal, EventTime, Instrument, InstrumentId, Qty, Side, Trade,
     UnixNanos,
@@ -17,6 +14,7 @@ use kestrel_model::{
 
 use crate::latency::{FeedLatency, LatencyModel};
 use crate::ledger::Ledger;
+use crate::link::Link;
 use crate::matching::{MatchingEngine, OrderRef, rejected_report};
 use crate::order::{AccountId, OrderId, OrderRequest};
 use crate::queue::QueueModel;
@@ -82,78 +80,6 @@ pub enum VenueEvent {
         /// Venue time of the refusal.
         time: UnixNanos,
     },
-}
-
-/// An item in flight, due at `at`; `seq` keeps equal times in send order.
-#[derive(Debug)]
-struct InFlight<T> {
-    at: UnixNanos,
-    seq: u64,
-    item: T,
-}
-
-impl<T> PartialEq for InFlight<T> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl<T> Eq for InFlight<T> {}
-impl<T> PartialOrd for InFlight<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<T> Ord for InFlight<T> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
-}
-
-/// A FIFO link with a latency model: each item is due at its send time
-/// plus a drawn delay, but never before the item sent ahead of it.
-#[derive(Debug)]
-struct Link<T> {
-    latency: LatencyModel,
-    queue: BinaryHeap<Reverse<InFlight<T>>>,
-    last_due: UnixNanos,
-    seq: u64,
-}
-
-impl<T> Link<T> {
-    fn new(latency: LatencyModel) -> Self {
-        Self {
-            latency,
-            queue: BinaryHeap::new(),
-            last_due: UnixNanos::new(0),
-            seq: 0,
-        }
-    }
-
-    fn send(&mut self, now: UnixNanos, rng: &mut SplitMix64, items: impl IntoIterator<Item = T>) {
-        let at = now
-            .saturating_add_nanos(self.latency.sample(rng))
-            .max(self.last_due);
-        self.last_due = at;
-        for item in items {
-            self.seq += 1;
-            self.queue.push(Reverse(InFlight {
-                at,
-                seq: self.seq,
-                item,
-            }));
-        }
-    }
-
-    fn next_due(&self) -> Option<UnixNanos> {
-        self.queue.peek().map(|Reverse(f)| f.at)
-    }
-
-    fn pop_due(&mut self, now: UnixNanos) -> Option<(UnixNanos, T)> {
-        if self.next_due()? > now {
-            return None;
-        }
-        self.queue.pop().map(|Reverse(f)| (f.at, f.item))
-    }
 }
 
 /// The simulated venue: one [`MatchingEngine`] per instrument, reached
