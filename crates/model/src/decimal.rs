@@ -345,6 +345,29 @@ impl Decimal {
         })
     }
 
+    /// `self × num / den`, rounded half to even at 18 decimals (the most a
+    /// `Decimal` carries): the share of a cost basis that a partial exit
+    /// closes, for example. `None` if `den` is 0 or the range is left.
+    pub fn checked_mul_ratio(self, num: u64, den: u64) -> Option<Self> {
+        if den == 0 {
+            return None;
+        }
+        let extra = MAX_SCALE.saturating_sub(self.scale);
+        let widened = self
+            .mantissa
+            .checked_mul(10i128.checked_pow(u32::from(extra))?)?;
+        let product = widened.checked_mul(i128::from(num))?;
+        let den = i128::from(den);
+        let (q, r) = (product / den, product % den);
+        let twice = r.abs() * 2;
+        let rounded = if twice > den || (twice == den && q % 2 != 0) {
+            q + product.signum()
+        } else {
+            q
+        };
+        Some(Self::normalised(rounded, self.scale + extra))
+    }
+
     /// The value as a float, for analytics only.
     pub fn to_f64(self) -> f64 {
         self.mantissa as f64 / 10f64.powi(i32::from(self.scale))
@@ -659,6 +682,34 @@ mod tests {
         assert_eq!(inc("1").display(i64::MIN).as_str(), "-9223372036854775808");
         assert_eq!(tick.to_string(), "0.10");
         assert!((tick.to_f64(616_597) - 61659.7).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ratios_are_exact_or_rounded_half_to_even_at_18_decimals() {
+        let d = |s: &str| Decimal::parse(s).unwrap();
+        assert_eq!(d("530").checked_mul_ratio(4, 5), Some(d("424")));
+        assert_eq!(
+            d("1").checked_mul_ratio(1, 3),
+            Some(d("0.333333333333333333"))
+        );
+        assert_eq!(
+            d("2").checked_mul_ratio(1, 3),
+            Some(d("0.666666666666666667"))
+        );
+        assert_eq!(
+            d("-2").checked_mul_ratio(1, 3),
+            Some(d("-0.666666666666666667"))
+        );
+        // Exactly half at the 18th decimal rounds to even.
+        assert_eq!(
+            d("0.000000000000000001").checked_mul_ratio(1, 2),
+            Some(Decimal::ZERO)
+        );
+        assert_eq!(
+            d("0.000000000000000003").checked_mul_ratio(1, 2),
+            Some(d("0.000000000000000002"))
+        );
+        assert_eq!(d("1").checked_mul_ratio(1, 0), None);
     }
 
     #[test]
