@@ -11,11 +11,13 @@ mod book;
 mod checksum;
 mod depth;
 mod ladder;
+pub mod queue;
 pub mod reference;
 
 pub use book::{BookError, DEFAULT_WINDOW_TICKS, Levels, OrderBook};
 pub use checksum::OKX_CHECKSUM_DEPTH;
 pub use depth::Sweep;
+pub use queue::{QueueModel, QueuePosition};
 
 #[cfg(test)]
 mod test_support;

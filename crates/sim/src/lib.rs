@@ -7,7 +7,8 @@
 //!
 //! * a resting limit order joins the back of its level's queue, and the
 //!   queue ahead of it shrinks with trades at that price and, by a
-//!   [`QueueModel`], with recorded size decreases ([`queue`]);
+//!   [`QueueModel`] (from `kestrel-book`, shared with the strategy side's
+//!   estimate), with recorded size decreases;
 //! * a trade that prints through its price, or a recorded book that moves
 //!   through it, fills it;
 //! * an aggressive order walks the recorded book, paying the slippage of the
@@ -28,17 +29,16 @@ pub mod ledger;
 mod link;
 pub mod matching;
 pub mod order;
-pub mod queue;
 pub mod report;
 mod rng;
 #[cfg(test)]
 mod test_support;
 pub mod venue;
 
+pub use kestrel_book::queue::QueueModel;
 pub use latency::{FeedLatency, LatencyModel};
 pub use ledger::{Balance, Ledger, LedgerError};
 pub use matching::{MatchingEngine, OrderRef};
 pub use order::{AccountId, OrderId, OrderRequest, SelfTradePrevention};
-pub use queue::QueueModel;
 pub use report::{ExecKind, ExecReport, ExpireReason, Fill, Liquidity, OrderStatus, RejectReason};
 pub use venue::{Command, SimConfig, SimVenue, VenueEvent, local_clock_offset};

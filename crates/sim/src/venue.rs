@@ -17,9 +17,9 @@ use crate::ledger::Ledger;
 use crate::link::Link;
 use crate::matching::{MatchingEngine, OrderRef, rejected_report};
 use crate::order::{AccountId, OrderId, OrderRequest};
-use crate::queue::QueueModel;
 use crate::report::{ExecReport, RejectReason};
 use crate::rng::SplitMix64;
+use kestrel_book::queue::QueueModel;
 
 /// The simulator's settings; with the same data they fix every result.
 #[derive(Clone, Debug, PartialEq, Default)]

@@ -27,8 +27,8 @@ use kestrel_model::{
 };
 
 use crate::order::{AccountId, OrderId, OrderRequest};
-use crate::queue::QueueModel;
 use crate::report::{ExecKind, ExecReport, Fill, Liquidity, RejectReason};
+use kestrel_book::queue::QueueModel;
 use working::{Resting, Working};
 
 /// Recorded liquidity we took at one level, not yet refreshed by the feed.

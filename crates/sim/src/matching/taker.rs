@@ -12,8 +12,8 @@ use kestrel_model::{Decimal, OrderType, Price, Qty, Side, TimeInForce, UnixNanos
 use super::working::{Resting, Working};
 use super::{MatchingEngine, Taken};
 use crate::order::{OrderId, OrderRequest, SelfTradePrevention};
-use crate::queue::QueuePosition;
 use crate::report::{ExecKind, ExecReport, ExpireReason, Liquidity, RejectReason};
+use kestrel_book::queue::QueuePosition;
 
 /// One planned step of an aggressive order.
 #[derive(Clone, Copy, Debug)]

@@ -3,8 +3,8 @@
 use kestrel_model::{Price, Qty, UnixNanos};
 
 use crate::order::{OrderId, OrderRequest};
-use crate::queue::QueuePosition;
 use crate::report::{ExecKind, ExecReport, OrderStatus};
+use kestrel_book::queue::QueuePosition;
 
 /// An order the venue accepted, with what is filled and what is left.
 #[derive(Clone, Copy, Debug)]

@@ -1,5 +1,8 @@
 //! Where a resting order stands in its level's queue, estimated from L2 data.
 //!
+//! The simulator fills our orders by it, and the execution layer estimates
+//! our live orders' places by it: one model, so backtest and live agree.
+//!
 //! L2 data shows only each level's total size, so when that size drops and
 //! no trade printed there, someone cancelled, ahead of us or behind us. A
 //! [`QueueModel`] decides how much of the drop was ahead. Trades at the level
