@@ -1,0 +1,122 @@
+//! The [`Strategy`] trait and the [`Context`] it acts through.
+
+use kestrel_book::OrderBook;
+use kestrel_exec::OrderState;
+use kestrel_model::{
+    Bar, ClientOrderId, Instrument, OrderType, Price, Qty, Side, TimeInForce, Trade, UnixNanos,
+};
+use kestrel_signals::SignalValues;
+
+/// How much an order is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Size {
+    /// This quantity.
+    Qty(Qty),
+    /// As much as the account can pay for when the order fills (bar
+    /// backtests' "all-in" orders).
+    AllIn,
+}
+
+/// An order a strategy asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewOrder {
+    /// Buy or sell.
+    pub side: Side,
+    /// Market, limit, post-only or stop.
+    pub kind: OrderType,
+    /// How long it may rest.
+    pub time_in_force: TimeInForce,
+    /// How much.
+    pub size: Size,
+    /// Limit price, for the types that have one.
+    pub price: Option<Price>,
+}
+
+impl NewOrder {
+    /// A market order.
+    pub fn market(side: Side, size: Size) -> Self {
+        Self {
+            side,
+            kind: OrderType::Market,
+            time_in_force: TimeInForce::Gtc,
+            size,
+            price: None,
+        }
+    }
+
+    /// A post-only limit order: it rests or is refused, never takes.
+    pub fn post_only(side: Side, price: Price, qty: Qty) -> Self {
+        Self {
+            side,
+            kind: OrderType::PostOnly,
+            time_in_force: TimeInForce::Gtx,
+            size: Size::Qty(qty),
+            price: Some(price),
+        }
+    }
+}
+
+/// A change to one of the strategy's orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderUpdate {
+    /// The order.
+    pub id: ClientOrderId,
+    /// Its state now.
+    pub state: OrderState,
+    /// Filled so far.
+    pub filled: Qty,
+    /// The fill this update reports, if it is one: price and quantity.
+    pub fill: Option<(Price, Qty)>,
+}
+
+/// A timer the strategy set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TimerId(pub u64);
+
+/// What a strategy can see and do. The kernel implements it; every action
+/// goes through risk before anything leaves.
+pub trait Context {
+    /// The clock: venue time in a backtest, the wall clock live.
+    fn now(&self) -> UnixNanos;
+    /// The instrument traded.
+    fn instrument(&self) -> &Instrument;
+    /// Whether the book is in sync with the venue.
+    fn book_trusted(&self) -> bool;
+    /// The position, in signed lots.
+    fn position_lots(&self) -> i64;
+    /// The strategy's open orders.
+    fn open_orders(&self) -> &[OrderUpdate];
+    /// Sends an order; its id, or `None` if risk refused it (the refusal
+    /// is journaled with its reason).
+    fn place(&mut self, order: NewOrder) -> Option<ClientOrderId>;
+    /// Cancels an order.
+    fn cancel(&mut self, id: ClientOrderId);
+    /// Moves an order to a new price and quantity.
+    fn replace(&mut self, id: ClientOrderId, price: Price, qty: Qty);
+    /// Cancels every open order.
+    fn cancel_all(&mut self);
+    /// Closes the whole position with a market order.
+    fn close_position(&mut self);
+    /// Calls [`Strategy::on_timer`] at `at`.
+    fn set_timer(&mut self, at: UnixNanos) -> TimerId;
+}
+
+/// A trading strategy. Every method has a do-nothing default, so a
+/// strategy implements only what it reacts to.
+#[allow(unused_variables)]
+pub trait Strategy {
+    /// Before the first event.
+    fn on_start(&mut self, ctx: &mut dyn Context) {}
+    /// After a book update, with the signals as of it.
+    fn on_book(&mut self, ctx: &mut dyn Context, book: &OrderBook, signals: &SignalValues) {}
+    /// A trade print in the market.
+    fn on_trade(&mut self, ctx: &mut dyn Context, trade: &Trade) {}
+    /// A closed bar.
+    fn on_bar(&mut self, ctx: &mut dyn Context, bar: &Bar) {}
+    /// A change to one of our orders.
+    fn on_order(&mut self, ctx: &mut dyn Context, update: &OrderUpdate) {}
+    /// A timer set with [`Context::set_timer`] fired.
+    fn on_timer(&mut self, ctx: &mut dyn Context, timer: TimerId) {}
+    /// After the last event.
+    fn on_stop(&mut self, ctx: &mut dyn Context) {}
+}

@@ -1,0 +1,10 @@
+//! The strategy API: a [`Strategy`] reacts to market data and order
+//! updates and acts only through its [`Context`]. It never sees a socket, a
+//! file or a database, so the same strategy runs in a backtest, on paper
+//! and live, and a recorded session replays into the same decisions.
+
+pub mod api;
+pub mod sma_cross;
+
+pub use api::{Context, NewOrder, OrderUpdate, Size, Strategy, TimerId};
+pub use sma_cross::SmaCross;
