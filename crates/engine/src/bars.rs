@@ -1,0 +1,1 @@
+//! OHLCV bars: reading them, and a bar-by-bar backtest.
