@@ -3,3 +3,5 @@
 //! results can be checked against that library's.
 
 pub mod bars;
+
+pub use bars::{BarError, BarReport, BarTrade, backtest_bars, read_daily_csv};

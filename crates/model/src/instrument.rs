@@ -29,6 +29,9 @@ pub enum Venue {
     BybitLinear,
     /// Bitstamp.
     Bitstamp,
+    /// Nasdaq (US equities, quoted in USD): OHLCV bar data such as the
+    /// bundled GOOG sample. Native symbols are tickers (`GOOG`).
+    Nasdaq,
 }
 
 impl Venue {
@@ -42,6 +45,7 @@ impl Venue {
             Self::BybitSpot => "BYBIT_SPOT",
             Self::BybitLinear => "BYBIT_LINEAR",
             Self::Bitstamp => "BITSTAMP",
+            Self::Nasdaq => "NASDAQ",
         }
     }
 }
@@ -53,7 +57,7 @@ pub struct UnknownVenue(pub String);
 
 impl Venue {
     /// Every venue, in declaration order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::BinanceSpot,
         Self::BinanceUsdm,
         Self::BinanceCoinm,
@@ -61,6 +65,7 @@ impl Venue {
         Self::BybitSpot,
         Self::BybitLinear,
         Self::Bitstamp,
+        Self::Nasdaq,
     ];
 }
 
@@ -181,6 +186,7 @@ fn build(
 pub fn canonical_symbol(venue: Venue, native: &str) -> Result<Symbol, SymbolError> {
     let upper = native.to_ascii_uppercase();
     match venue {
+        Venue::Nasdaq => build(&upper, "USD", None, None),
         Venue::BinanceSpot | Venue::BybitSpot | Venue::Bitstamp => {
             let (base, quote) = split_concatenated(venue, &upper)?;
             build(base, quote, None, None)
