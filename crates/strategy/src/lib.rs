@@ -4,7 +4,9 @@
 //! and live, and a recorded session replays into the same decisions.
 
 pub mod api;
+pub mod imbalance_mm;
 pub mod sma_cross;
 
 pub use api::{Context, NewOrder, OrderUpdate, Size, Strategy, TimerId};
+pub use imbalance_mm::{ImbalanceMm, ImbalanceMmConfig};
 pub use sma_cross::SmaCross;

@@ -1,0 +1,147 @@
+//! `imbalance_mm`: a market maker quoting post-only around the microprice.
+//!
+//! * Fair value is the microprice, skewed toward the book imbalance and away
+//!   from inventory: `fair = microprice + imbalance × imbalance_skew −
+//!   (position / max_position) × inventory_skew` (skews in ticks).
+//! * It quotes a bid and an ask `half_spread` ticks around fair, never
+//!   through the opposite best (post-only), and stops quoting the side that
+//!   would grow inventory past `max_position`.
+//! * A quote moves only when its price is `reprice.min_move_ticks` off, and
+//!   no more often than `reprice.min_interval_ns`: it does not churn away
+//!   its queue position.
+//! * It pulls every quote while the book is untrusted or volatility is
+//!   above `max_volatility`.
+
+use kestrel_book::OrderBook;
+use kestrel_exec::{RepriceDecision, RepricePolicy};
+use kestrel_model::{ClientOrderId, Price, Qty, Side, UnixNanos};
+use kestrel_signals::SignalValues;
+
+use crate::api::{Context, NewOrder, OrderUpdate, Strategy};
+
+/// Settings of `imbalance_mm`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ImbalanceMmConfig {
+    /// Size of each quote.
+    pub qty: Qty,
+    /// Distance of each quote from fair, in ticks.
+    pub half_spread_ticks: f64,
+    /// Fair-value shift at full imbalance (±1), in ticks.
+    pub imbalance_skew_ticks: f64,
+    /// Fair-value shift at full inventory, in ticks.
+    pub inventory_skew_ticks: f64,
+    /// Largest position either way, in lots.
+    pub max_position_lots: i64,
+    /// When to move a resting quote.
+    pub reprice: RepricePolicy,
+    /// Volatility (per √s) above which quotes are pulled.
+    pub max_volatility: f64,
+}
+
+/// One side's working quote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Quote {
+    id: ClientOrderId,
+    price: Price,
+    changed: UnixNanos,
+}
+
+/// The market maker.
+#[derive(Clone, Debug)]
+pub struct ImbalanceMm {
+    config: ImbalanceMmConfig,
+    /// Bid then ask.
+    quotes: [Option<Quote>; 2],
+}
+
+impl ImbalanceMm {
+    /// A market maker with `config`.
+    pub fn new(config: ImbalanceMmConfig) -> Self {
+        Self {
+            config,
+            quotes: [None, None],
+        }
+    }
+
+    /// Where each side should quote now, in ticks; `None` for a side not to quote.
+    fn targets(
+        &self,
+        book: &OrderBook,
+        signals: &SignalValues,
+        position: i64,
+    ) -> Option<[Option<Price>; 2]> {
+        let c = &self.config;
+        let tick = book.tick().to_f64(1);
+        let (bid, ask) = (book.best_bid()?, book.best_ask()?);
+        let micro = signals.microprice? / tick;
+        let inventory = position as f64 / c.max_position_lots.max(1) as f64;
+        let fair = micro + signals.imbalance.unwrap_or(0.0) * c.imbalance_skew_ticks
+            - inventory * c.inventory_skew_ticks;
+        let bid_px = ((fair - c.half_spread_ticks).floor() as i64).min(ask.price.ticks() - 1);
+        let ask_px = ((fair + c.half_spread_ticks).ceil() as i64).max(bid.price.ticks() + 1);
+        Some([
+            (position < c.max_position_lots).then_some(Price::from_ticks(bid_px)),
+            (position > -c.max_position_lots).then_some(Price::from_ticks(ask_px)),
+        ])
+    }
+
+    fn pull_all(&mut self, ctx: &mut dyn Context) {
+        if self.quotes.iter().any(Option::is_some) {
+            ctx.cancel_all();
+        }
+    }
+}
+
+impl Strategy for ImbalanceMm {
+    fn on_book(&mut self, ctx: &mut dyn Context, book: &OrderBook, signals: &SignalValues) {
+        let c = self.config;
+        if !ctx.book_trusted() || signals.volatility.is_some_and(|v| v > c.max_volatility) {
+            self.pull_all(ctx);
+            return;
+        }
+        let Some(targets) = self.targets(book, signals, ctx.position_lots()) else {
+            return;
+        };
+        let now = ctx.now();
+        for (i, side) in [Side::Buy, Side::Sell].into_iter().enumerate() {
+            match (self.quotes[i], targets[i]) {
+                (None, Some(price)) => {
+                    if let Some(id) = ctx.place(NewOrder::post_only(side, price, c.qty)) {
+                        self.quotes[i] = Some(Quote {
+                            id,
+                            price,
+                            changed: now,
+                        });
+                    }
+                }
+                (Some(q), None) => ctx.cancel(q.id),
+                (Some(q), Some(price)) => {
+                    if let RepriceDecision::Move(to) =
+                        c.reprice.decide(q.price, price, false, q.changed, now)
+                    {
+                        ctx.replace(q.id, to, c.qty);
+                        self.quotes[i] = Some(Quote {
+                            price: to,
+                            changed: now,
+                            ..q
+                        });
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+    }
+
+    fn on_order(&mut self, _ctx: &mut dyn Context, update: &OrderUpdate) {
+        if update.state.is_done() {
+            for q in &mut self.quotes {
+                if q.is_some_and(|q| q.id == update.id) {
+                    *q = None;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
