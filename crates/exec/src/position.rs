@@ -230,8 +230,6 @@ impl Position {
 
 #[cfg(test)]
 mod tests {
-    use kestrel_model::{InstrumentId, Symbol, Venue};
-
     use super::*;
 
     fn d(s: &str) -> Decimal {
@@ -239,18 +237,7 @@ mod tests {
     }
 
     fn position(method: CostMethod) -> Position {
-        let instrument = Instrument {
-            id: InstrumentId::from_native(Venue::BinanceSpot, "BTCUSDT").unwrap(),
-            native_symbol: Symbol::new("BTCUSDT").unwrap(),
-            base: "BTC".parse().unwrap(),
-            quote: "USDT".parse().unwrap(),
-            tick: "1".parse().unwrap(),
-            lot: "1".parse().unwrap(),
-            min_qty: Qty::from_lots(1),
-            min_notional: Decimal::ZERO,
-            maker_fee: Decimal::ZERO,
-            taker_fee: Decimal::ZERO,
-        };
+        let instrument = kestrel_model::testing::instrument("1", "1");
         Position::new(&instrument, method)
     }
 

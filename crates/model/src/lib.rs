@@ -12,6 +12,8 @@ pub mod inline_str;
 pub mod instrument;
 pub mod order;
 pub mod price;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 
 pub use decimal::{Decimal, DecimalError, DecimalText, Increment};

@@ -75,23 +75,12 @@ pub fn size_concentration(book: &OrderBook, side: Side, depth: usize) -> Option<
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use kestrel_model::{Decimal, Instrument, InstrumentId, Symbol, Venue};
+    use kestrel_model::Instrument;
 
     use super::*;
 
     pub(crate) fn instrument() -> Instrument {
-        Instrument {
-            id: InstrumentId::from_native(Venue::BinanceSpot, "BTCUSDT").unwrap(),
-            native_symbol: Symbol::new("BTCUSDT").unwrap(),
-            base: "BTC".parse().unwrap(),
-            quote: "USDT".parse().unwrap(),
-            tick: "1".parse().unwrap(),
-            lot: "1".parse().unwrap(),
-            min_qty: Qty::from_lots(1),
-            min_notional: Decimal::ZERO,
-            maker_fee: Decimal::ZERO,
-            taker_fee: Decimal::ZERO,
-        }
+        kestrel_model::testing::instrument("1", "1")
     }
 
     /// Bids and asks as (price, size), best first.

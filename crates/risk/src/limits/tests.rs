@@ -1,8 +1,6 @@
 //! One refusal per reason code, each from an order that passes everything
 //! else.
 
-use kestrel_model::{InstrumentId, Symbol, Venue};
-
 use super::*;
 
 fn d(s: &str) -> Decimal {
@@ -11,16 +9,8 @@ fn d(s: &str) -> Decimal {
 
 fn instrument() -> Instrument {
     Instrument {
-        id: InstrumentId::from_native(Venue::BinanceSpot, "BTCUSDT").unwrap(),
-        native_symbol: Symbol::new("BTCUSDT").unwrap(),
-        base: "BTC".parse().unwrap(),
-        quote: "USDT".parse().unwrap(),
-        tick: "1".parse().unwrap(),
-        lot: "1".parse().unwrap(),
-        min_qty: Qty::from_lots(1),
         min_notional: d("50"),
-        maker_fee: Decimal::ZERO,
-        taker_fee: Decimal::ZERO,
+        ..kestrel_model::testing::instrument("1", "1")
     }
 }
 

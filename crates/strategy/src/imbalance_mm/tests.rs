@@ -1,7 +1,7 @@
 //! The market maker against a recording `Context`.
 
 use kestrel_exec::OrderState;
-use kestrel_model::{Decimal, Instrument, InstrumentId, OrderType, Symbol, TimeInForce, Venue};
+use kestrel_model::{Instrument, OrderType, TimeInForce};
 use kestrel_signals::{SignalConfig, Signals};
 
 use super::*;
@@ -66,18 +66,7 @@ impl Context for Recorder {
 }
 
 fn instrument() -> Instrument {
-    Instrument {
-        id: InstrumentId::from_native(Venue::BinanceSpot, "BTCUSDT").unwrap(),
-        native_symbol: Symbol::new("BTCUSDT").unwrap(),
-        base: "BTC".parse().unwrap(),
-        quote: "USDT".parse().unwrap(),
-        tick: "1".parse().unwrap(),
-        lot: "1".parse().unwrap(),
-        min_qty: Qty::from_lots(1),
-        min_notional: Decimal::ZERO,
-        maker_fee: Decimal::ZERO,
-        taker_fee: Decimal::ZERO,
-    }
+    kestrel_model::testing::instrument("1", "1")
 }
 
 fn config() -> ImbalanceMmConfig {
