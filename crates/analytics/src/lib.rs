@@ -9,9 +9,13 @@
 //! (geometric) return over the largest drawdown.
 
 pub mod activity;
+pub mod html;
+pub mod report;
 pub mod returns;
 pub mod trades;
 
 pub use activity::Activity;
+pub use html::to_html;
+pub use report::{FillMark, Point, Report, RunSeries, Summary};
 pub use returns::{annual_return, calmar, drawdown_series, max_drawdown, returns, sharpe, sortino};
 pub use trades::TradeStats;
