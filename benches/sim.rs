@@ -17,27 +17,20 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kestrel_benches::load_market_events;
 use kestrel_book::OrderBook;
-use kestrel_model::{
-    ClientOrderId, Instrument, MarketEvent, OrderType, Price, Qty, Side, TimeInForce,
-};
+use kestrel_model::{ClientOrderId, Instrument, MarketEvent, Price, Qty, Side};
 use kestrel_sim::{
-    AccountId, Command, ExecKind, OrderRef, OrderRequest, SelfTradePrevention, SimConfig, SimVenue,
-    VenueEvent,
+    AccountId, Command, ExecKind, OrderRef, OrderRequest, SimConfig, SimVenue, VenueEvent,
 };
 
 fn order(instrument: &Instrument, client_id: ClientOrderId, side: Side, price: Price) -> Command {
-    Command::Submit(OrderRequest {
-        account: AccountId(1),
-        instrument: instrument.id,
+    Command::Submit(OrderRequest::limit(
+        AccountId(1),
+        instrument.id,
         client_id,
         side,
-        kind: OrderType::Limit,
-        time_in_force: TimeInForce::Gtc,
-        qty: Qty::from_lots(5),
-        price: Some(price),
-        trigger: None,
-        stp: SelfTradePrevention::None,
-    })
+        price,
+        Qty::from_lots(5),
+    ))
 }
 
 /// Replays `events` with ten orders resting 0–4 ticks from the touch,

@@ -10,10 +10,9 @@ use anyhow::Context;
 use kestrel_feed::instruments::spot_btcusdt;
 use std::time::Instant;
 
-use kestrel_model::{Asset, ClientOrderId, Decimal, OrderType, Qty, Side, TimeInForce, UnixNanos};
+use kestrel_model::{Asset, ClientOrderId, Decimal, Qty, Side, UnixNanos};
 use kestrel_sim::{
-    AccountId, Command, ExecKind, OrderRequest, QueueModel, SelfTradePrevention, SimConfig,
-    SimVenue, VenueEvent,
+    AccountId, Command, ExecKind, OrderRequest, QueueModel, SimConfig, SimVenue, VenueEvent,
 };
 use kestrel_sim_server::{ApiKey, ApiKeys, FaultConfig, MarketReplay, ServerConfig, parse_clock};
 
@@ -127,18 +126,14 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
                 ClientOrderId::new(&format!("r{placed}")).map_err(|e| anyhow::anyhow!("{e}"))?;
             venue.send(
                 now,
-                Command::Submit(OrderRequest {
-                    account: AccountId(1),
-                    instrument: instrument.id,
+                Command::Submit(OrderRequest::limit(
+                    AccountId(1),
+                    instrument.id,
                     client_id,
                     side,
-                    kind: OrderType::Limit,
-                    time_in_force: TimeInForce::Gtc,
-                    qty: Qty::from_lots(100_000),
-                    price: Some(price),
-                    trigger: None,
-                    stp: SelfTradePrevention::None,
-                }),
+                    price,
+                    Qty::from_lots(100_000),
+                )),
             );
             working.push(client_id);
         }

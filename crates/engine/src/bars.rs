@@ -166,13 +166,9 @@ impl BarBroker {
         Decimal::from_steps(p.ticks(), &self.instrument.tick)
     }
 
-    fn units(size: i64) -> Decimal {
-        Decimal::from_steps(size, &"1".parse().unwrap_or_else(|_| unreachable!()))
-    }
-
     fn commission_on(&self, size: i64, price: Price) -> Decimal {
         self.price(price)
-            .checked_mul(Self::units(size.abs()))
+            .checked_mul(Decimal::from(size.abs()))
             .and_then(|n| n.checked_mul(self.commission))
             .unwrap_or(Decimal::ZERO)
     }
@@ -186,7 +182,7 @@ impl BarBroker {
             .price(price)
             .checked_sub(self.price(t.entry_price))
             .unwrap_or(Decimal::ZERO);
-        diff.checked_mul(Self::units(t.size))
+        diff.checked_mul(Decimal::from(t.size))
             .and_then(|g| g.checked_sub(t.entry_commission))
             .unwrap_or(Decimal::ZERO)
     }
@@ -207,7 +203,7 @@ impl BarBroker {
             .checked_sub(self.price(t.entry_price))
             .unwrap_or(Decimal::ZERO);
         let pnl = diff
-            .checked_mul(Self::units(t.size))
+            .checked_mul(Decimal::from(t.size))
             .and_then(|g| g.checked_sub(t.entry_commission))
             .and_then(|g| g.checked_sub(exit_commission))
             .unwrap_or(Decimal::ZERO);
@@ -219,13 +215,12 @@ impl BarBroker {
 
     /// The most whole units `margin` pays for at `price` with commission.
     fn all_in_units(&self, margin: Decimal, price: Price) -> i64 {
-        let one_plus_c = Decimal::parse("1")
-            .unwrap_or_default()
+        let one_plus_c = Decimal::from(1)
             .checked_add(self.commission)
             .unwrap_or_default();
         let cost = |n: i64| {
             self.price(price)
-                .checked_mul(Self::units(n))
+                .checked_mul(Decimal::from(n))
                 .and_then(|x| x.checked_mul(one_plus_c))
         };
         let fits = |n: i64| cost(n).is_some_and(|c| c <= margin);
@@ -261,7 +256,7 @@ impl BarBroker {
                         Size::AllIn => {
                             let used = self.open.map_or(Decimal::ZERO, |t| {
                                 self.price(open)
-                                    .checked_mul(Self::units(t.size.abs()))
+                                    .checked_mul(Decimal::from(t.size.abs()))
                                     .unwrap_or_default()
                             });
                             let margin = self.equity_at(open).checked_sub(used).unwrap_or_default();

@@ -28,6 +28,16 @@ pub enum AccountEvent {
     Balances(AccountId, Vec<(Asset, Balance)>),
 }
 
+impl AccountEvent {
+    /// The account it belongs to.
+    pub fn account(&self) -> AccountId {
+        match self {
+            Self::Report(r, _) => r.account,
+            Self::Balances(a, _) => *a,
+        }
+    }
+}
+
 /// Depth as `GET /api/v3/depth` returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DepthView {

@@ -193,33 +193,28 @@ impl MarketReplay {
                     venue.on_snapshot(snapshot);
                     continue;
                 }
-                Ok(Decoded::Delta { delta, .. }) => match self.sequencer.on_delta(&delta.ids) {
-                    Verdict::Apply => {
-                        stage(&mut self.staged, &mut self.spare_delta, delta);
-                        if let Some(closed) = self.window.add(delta, &self.instrument) {
-                            self.ready = Some(merged_frame(closed, recorded));
+                Ok(Decoded::Delta { delta, .. }) => {
+                    match self.sequencer.on_delta(&delta.ids) {
+                        Verdict::Apply => {}
+                        Verdict::Buffer => continue,
+                        Verdict::Stale => {
+                            self.stats.stale += 1;
+                            continue;
                         }
-                        let ids = (delta.ids.first, delta.ids.last);
-                        (StreamKind::Depth, Some(ids), delta.time.exchange)
-                    }
-                    Verdict::Buffer => continue,
-                    Verdict::Stale => {
-                        self.stats.stale += 1;
-                        continue;
-                    }
-                    Verdict::Gap { .. } => {
-                        // The recording itself lost a diff: the book goes on
-                        // from what it has, and clients see the same gap.
-                        self.stats.gaps += 1;
-                        self.sequencer.on_snapshot(delta.ids.last);
-                        stage(&mut self.staged, &mut self.spare_delta, delta);
-                        if let Some(closed) = self.window.add(delta, &self.instrument) {
-                            self.ready = Some(merged_frame(closed, recorded));
+                        Verdict::Gap { .. } => {
+                            // The recording itself lost a diff: the book goes
+                            // on from what it has, and clients see the same gap.
+                            self.stats.gaps += 1;
+                            self.sequencer.on_snapshot(delta.ids.last);
                         }
-                        let ids = (delta.ids.first, delta.ids.last);
-                        (StreamKind::Depth, Some(ids), delta.time.exchange)
                     }
-                },
+                    stage(&mut self.staged, &mut self.spare_delta, delta);
+                    if let Some(closed) = self.window.add(delta, &self.instrument) {
+                        self.ready = Some(merged_frame(closed, recorded));
+                    }
+                    let ids = (delta.ids.first, delta.ids.last);
+                    (StreamKind::Depth, Some(ids), delta.time.exchange)
+                }
                 Ok(Decoded::Trades(trades)) if self.last_update_id.is_some() => {
                     self.staged.trades.extend_from_slice(trades);
                     let exchange = trades.first().map_or(recorded, |t| t.time.exchange);

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use kestrel_feed::instruments::spot_btcusdt;
-use kestrel_model::{ClientOrderId, EventTime, OrderType, Qty, Side, TimeInForce, UnixNanos};
+use kestrel_model::{ClientOrderId, EventTime, Price, Qty, Side, UnixNanos};
 use kestrel_sim::{
     AccountId, Command, LatencyModel, OrderRequest, QueueModel, SelfTradePrevention, SimConfig,
     SimVenue, local_clock_offset,
@@ -66,33 +66,29 @@ fn session(seed: u64) -> (Vec<String>, usize) {
         let (Some(bid), Some(ask)) = (engine.book().best_bid(), engine.book().best_ask()) else {
             continue;
         };
-        let order = |k: u64, side: Side, kind: OrderType, price| {
+        let order = |k: u64, side: Side, price: Option<Price>| {
+            let (id, qty) = (
+                ClientOrderId::new(&format!("d{k}")).unwrap(),
+                Qty::from_lots(100_000),
+            );
+            let request = match price {
+                Some(price) => {
+                    OrderRequest::limit(AccountId(1), instrument.id, id, side, price, qty)
+                }
+                None => OrderRequest::market(AccountId(1), instrument.id, id, side, qty),
+            };
             Command::Submit(OrderRequest {
-                account: AccountId(1),
-                instrument: instrument.id,
-                client_id: ClientOrderId::new(&format!("d{k}")).unwrap(),
-                side,
-                kind,
-                time_in_force: TimeInForce::Gtc,
-                qty: Qty::from_lots(100_000),
-                price,
-                trigger: None,
                 stp: SelfTradePrevention::ExpireMaker,
+                ..request
             })
         };
         if n % 50 == 0 {
-            venue.send(
-                now,
-                order(2 * n, Side::Buy, OrderType::Limit, Some(bid.price)),
-            );
-            venue.send(
-                now,
-                order(2 * n + 1, Side::Sell, OrderType::Limit, Some(ask.price)),
-            );
+            venue.send(now, order(2 * n, Side::Buy, Some(bid.price)));
+            venue.send(now, order(2 * n + 1, Side::Sell, Some(ask.price)));
         }
         if n % 500 == 0 {
             let side = if n % 1000 == 0 { Side::Buy } else { Side::Sell };
-            venue.send(now, order(3 * n + 7, side, OrderType::Market, None));
+            venue.send(now, order(3 * n + 7, side, None));
         }
     }
     (reports, fills)

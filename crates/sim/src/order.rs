@@ -61,6 +61,45 @@ pub struct OrderRequest {
 }
 
 impl OrderRequest {
+    /// A GTC limit order without self-trade prevention; other fields by
+    /// struct update.
+    pub fn limit(
+        account: AccountId,
+        instrument: InstrumentId,
+        client_id: ClientOrderId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+    ) -> Self {
+        Self {
+            account,
+            instrument,
+            client_id,
+            side,
+            kind: OrderType::Limit,
+            time_in_force: TimeInForce::Gtc,
+            qty,
+            price: Some(price),
+            trigger: None,
+            stp: SelfTradePrevention::None,
+        }
+    }
+
+    /// A market order without self-trade prevention.
+    pub fn market(
+        account: AccountId,
+        instrument: InstrumentId,
+        client_id: ClientOrderId,
+        side: Side,
+        qty: Qty,
+    ) -> Self {
+        Self {
+            kind: OrderType::Market,
+            price: None,
+            ..Self::limit(account, instrument, client_id, side, Price::ZERO, qty)
+        }
+    }
+
     /// Whether the order may only add liquidity.
     pub fn is_post_only(&self) -> bool {
         self.kind == OrderType::PostOnly || self.time_in_force == TimeInForce::Gtx

@@ -349,13 +349,11 @@ fn hold_for(
     id: OrderId,
     req: &OrderRequest,
 ) -> Result<(), RejectReason> {
-    let instrument = engine.instrument().clone();
+    let i = engine.instrument();
+    let (base, quote, lot, taker_fee) = (i.base, i.quote, i.lot, i.taker_fee);
     let lots = i64::try_from(req.qty.lots()).map_err(|_| RejectReason::QtyTooSmall)?;
     let (asset, amount) = match req.side {
-        Side::Sell => (
-            instrument.base,
-            Some(Decimal::from_steps(lots, &instrument.lot)),
-        ),
+        Side::Sell => (base, Some(Decimal::from_steps(lots, &lot))),
         Side::Buy => {
             let at = if req.kind.has_limit_price() {
                 req.price
@@ -363,12 +361,11 @@ fn hold_for(
                 req.trigger
             };
             let notional = match at {
-                Some(price) => instrument.notional(price, req.qty),
+                Some(price) => i.notional(price, req.qty),
                 None => engine.market_cost(req),
             };
-            let with_fee =
-                notional.and_then(|n| n.checked_add(n.checked_mul(instrument.taker_fee)?));
-            (instrument.quote, with_fee)
+            let with_fee = notional.and_then(|n| n.checked_add(n.checked_mul(taker_fee)?));
+            (quote, with_fee)
         }
     };
     let amount = amount.ok_or(RejectReason::InsufficientBalance)?;
@@ -379,12 +376,9 @@ fn hold_for(
 
 #[cfg(test)]
 mod tests {
-    use kestrel_model::{
-        ClientOrderId, Decimal, EventTime, Level, OrderType, Price, Qty, Side, TimeInForce,
-    };
+    use kestrel_model::{ClientOrderId, Decimal, EventTime, Level, Price, Qty, Side};
 
     use super::*;
-    use crate::order::SelfTradePrevention;
     use crate::report::ExecKind;
 
     fn instrument() -> Instrument {
@@ -412,18 +406,13 @@ mod tests {
     }
 
     fn buy(cid: &str) -> Command {
-        Command::Submit(OrderRequest {
-            account: AccountId(1),
-            instrument: instrument().id,
-            client_id: ClientOrderId::new(cid).unwrap(),
-            side: Side::Buy,
-            kind: OrderType::Market,
-            time_in_force: TimeInForce::Gtc,
-            qty: Qty::from_lots(1),
-            price: None,
-            trigger: None,
-            stp: SelfTradePrevention::None,
-        })
+        Command::Submit(OrderRequest::market(
+            AccountId(1),
+            instrument().id,
+            ClientOrderId::new(cid).unwrap(),
+            Side::Buy,
+            Qty::from_lots(1),
+        ))
     }
 
     fn fill_price(e: VenueEvent) -> Option<i64> {

@@ -189,22 +189,22 @@ async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
     }
 }
 
-/// An account event as Binance's JSON, with the account it belongs to.
-fn account_event(state: &AppState, event: &AccountEvent) -> (AccountId, Value) {
+/// An account event as Binance's JSON.
+fn account_json(state: &AppState, event: &AccountEvent) -> Value {
     let now = wall_ms();
     match event {
-        AccountEvent::Report(r, record) => (
-            r.account,
-            wire::execution_report(r, record, &state.instrument, now),
-        ),
-        AccountEvent::Balances(a, balances) => (*a, wire::account_position(balances, now)),
+        AccountEvent::Report(r, record) => {
+            wire::execution_report(r, record, &state.instrument, now)
+        }
+        AccountEvent::Balances(_, balances) => wire::account_position(balances, now),
     }
 }
 
+/// The event for a listen key this connection holds, rendered; other
+/// accounts' events are not rendered at all.
 fn account_message(state: &AppState, subs: &Subscriptions, event: &AccountEvent) -> Option<String> {
-    let (account, body) = account_event(state, event);
-    let (key, _) = subs.accounts.iter().find(|(_, a)| *a == account)?;
-    Some(subs.wrap(key, &body.to_string()))
+    let (key, _) = subs.accounts.iter().find(|(_, a)| *a == event.account())?;
+    Some(subs.wrap(key, &account_json(state, event).to_string()))
 }
 
 /// Answers `SUBSCRIBE`, `UNSUBSCRIBE` and `LIST_SUBSCRIPTIONS`.
@@ -253,12 +253,11 @@ async fn serve_ws_api(socket: WebSocket, state: AppState) {
         let outgoing = tokio::select! {
             event = accounts.recv() => match event {
                 Ok(event) => {
-                    let (account, body) = account_event(&state, &event);
-                    let Some(&(id, _)) = subscribed.iter().find(|(_, a)| *a == account) else {
+                    let Some(&(id, _)) = subscribed.iter().find(|(_, a)| *a == event.account()) else {
                         continue;
                     };
                     state.faults.delay_ack().await;
-                    json!({ "subscriptionId": id, "event": body }).to_string()
+                    json!({ "subscriptionId": id, "event": account_json(&state, &event) }).to_string()
                 }
                 Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
             },

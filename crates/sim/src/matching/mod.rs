@@ -65,6 +65,8 @@ pub struct MatchingEngine {
     next_trade_id: u64,
     /// Scratch for planning an aggressive order's matches.
     plan: Vec<taker::Match>,
+    /// Scratch: our resting orders an aggressive order may meet.
+    makers: Vec<usize>,
 }
 
 impl MatchingEngine {
@@ -80,6 +82,7 @@ impl MatchingEngine {
             spans: [None, None],
             next_trade_id: 1,
             plan: Vec::new(),
+            makers: Vec::new(),
         }
     }
 

@@ -177,20 +177,20 @@ impl MatchingEngine {
             Side::Buy => a > b,
             Side::Sell => a < b,
         };
-        // Our resting orders on the other side, best price first, then by arrival.
-        let mut makers: Vec<usize> = (0..self.resting.len())
-            .filter(|&i| self.resting[i].order.req.side == opposite)
-            .collect();
-        makers.sort_by(|&a, &b| {
-            let (ra, rb) = (&self.resting[a], &self.resting[b]);
-            let price = if better(ra.price, rb.price) {
-                std::cmp::Ordering::Less
-            } else if better(rb.price, ra.price) {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
+        // Our resting orders on the other side, best price first, then by
+        // arrival (ids grow with arrival); the buffer is reused.
+        let mut makers = std::mem::take(&mut self.makers);
+        makers.clear();
+        makers.extend(
+            (0..self.resting.len()).filter(|&i| self.resting[i].order.req.side == opposite),
+        );
+        makers.sort_by_key(|&i| {
+            let r = &self.resting[i];
+            let priority = match opposite {
+                Side::Buy => -r.price.ticks(),
+                Side::Sell => r.price.ticks(),
             };
-            price.then(ra.order.id.cmp(&rb.order.id))
+            (priority, r.order.id)
         });
 
         let mut plan = std::mem::take(&mut self.plan);
@@ -261,6 +261,7 @@ impl MatchingEngine {
             }
         }
         self.plan = plan;
+        self.makers = makers;
         (order.leaves.saturating_sub(left), end)
     }
 
