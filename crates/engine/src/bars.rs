@@ -334,7 +334,12 @@ impl Context for BarContext<'_> {
 
     fn cancel(&mut self, _id: ClientOrderId) {}
 
-    fn replace(&mut self, _id: ClientOrderId, _price: Price, _qty: Qty) {}
+    fn replace(&mut self, _id: ClientOrderId, _price: Price, _qty: Qty) -> Option<ClientOrderId> {
+        None
+    }
+    fn queue_ahead(&self, _id: ClientOrderId) -> Option<u64> {
+        None
+    }
 
     fn cancel_all(&mut self) {
         self.broker.pending.clear();

@@ -1,7 +1,15 @@
-//! The kernel and its runners. So far: the OHLCV bar backtest
+//! The kernel and its runners: the single-threaded trading [`kernel`], the
+//! L2 [`backtest`] runner that merges recorded market data with the
+//! simulated venue's answers by time, and the OHLCV bar backtest
 //! ([`bars`]), whose fills follow backtesting.py's semantics so that its
 //! results can be checked against that library's.
 
+pub mod backtest;
 pub mod bars;
+pub mod clock;
+pub mod kernel;
 
+pub use backtest::{Backtest, BacktestConfig, ClockOffset, RunStats, run_backtest};
 pub use bars::{BarError, BarReport, BarTrade, backtest_bars, read_daily_csv};
+pub use clock::{Clock, SimClock, WallClock};
+pub use kernel::{Kernel, KernelConfig, KernelCounters, OrderIntent, RiskEvent};

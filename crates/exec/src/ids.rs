@@ -17,18 +17,20 @@ pub struct ClientOrderIds {
     next: u64,
 }
 
-fn base36(mut n: u64) -> String {
+/// Appends `n` in base 36 to `out` at `len`, returning the new length.
+fn push_base36(out: &mut [u8; 48], mut len: usize, mut n: u64) -> usize {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = Vec::new();
+    let start = len;
     loop {
-        out.push(DIGITS[(n % 36) as usize]);
+        out[len] = DIGITS[(n % 36) as usize];
+        len += 1;
         n /= 36;
         if n == 0 {
             break;
         }
     }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
+    out[start..len].reverse();
+    len
 }
 
 impl ClientOrderIds {
@@ -63,15 +65,19 @@ impl ClientOrderIds {
     /// The next id. At most 8 + 1 + 9 + 1 + 13 = 32 characters, within
     /// Binance's 36.
     pub fn next_id(&mut self) -> ClientOrderId {
-        let text = format!(
-            "{}-{}-{}",
-            self.prefix,
-            base36(self.session),
-            base36(self.next)
-        );
+        // 8 prefix bytes, two dashes and two u64s in base 36 (13 digits
+        // each) fit in 36 bytes, with no allocation per order.
+        let mut text = [0u8; 48];
+        let mut len = self.prefix.len();
+        text[..len].copy_from_slice(self.prefix.as_bytes());
+        text[len] = b'-';
+        len = push_base36(&mut text, len + 1, self.session);
+        text[len] = b'-';
+        len = push_base36(&mut text, len + 1, self.next);
         self.next += 1;
-        // Only [a-z0-9-] and at most 32 characters: always a valid id.
-        ClientOrderId::new(&text).unwrap_or_else(|_| unreachable!("client id {text:?}"))
+        // Only [a-z0-9-]: always valid text and a valid id.
+        let text = std::str::from_utf8(&text[..len]).unwrap_or_default();
+        ClientOrderId::new(text).unwrap_or_else(|_| unreachable!("client id {text:?}"))
     }
 }
 

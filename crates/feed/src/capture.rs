@@ -7,8 +7,10 @@
 //! accepted with an unknown receive time.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::read::MultiGzDecoder;
 use kestrel_model::UnixNanos;
@@ -36,7 +38,13 @@ pub struct CaptureReader<R> {
 
 /// Opens a file for reading, gunzipping it if it starts with the gzip magic.
 pub fn open_maybe_gzip(path: &Path) -> Result<Box<dyn BufRead + Send>, FeedError> {
-    let mut file = BufReader::with_capacity(1 << 16, File::open(path)?);
+    maybe_gunzip(BufReader::with_capacity(1 << 16, File::open(path)?))
+}
+
+/// `file`, gunzipped if it starts with gzip's magic bytes.
+fn maybe_gunzip<R: Read + Send + 'static>(
+    mut file: BufReader<R>,
+) -> Result<Box<dyn BufRead + Send>, FeedError> {
     let gzipped = file.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     Ok(if gzipped {
         Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(file)))
@@ -45,7 +53,53 @@ pub fn open_maybe_gzip(path: &Path) -> Result<Box<dyn BufRead + Send>, FeedError
     })
 }
 
+/// How far through its file a reader is, for progress bars: bytes of the
+/// file (compressed, if it is) consumed so far, readable from any thread.
+#[derive(Clone, Debug)]
+pub struct ReadProgress {
+    read: Arc<AtomicU64>,
+    total: u64,
+}
+
+impl ReadProgress {
+    /// The fraction of the file read, 0 to 1.
+    pub fn fraction(&self) -> f64 {
+        if self.total == 0 {
+            return 1.0;
+        }
+        (self.read.load(Ordering::Relaxed) as f64 / self.total as f64).min(1.0)
+    }
+}
+
+/// A reader that counts the bytes passing through it.
+struct Counted<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 impl CaptureReader<Box<dyn BufRead + Send>> {
+    /// Opens a capture, gzipped or not, with a handle on how much of the
+    /// file has been read.
+    pub fn open_with_progress(path: &Path) -> Result<(Self, ReadProgress), FeedError> {
+        let file = File::open(path)?;
+        let total = file.metadata()?.len();
+        let read = Arc::new(AtomicU64::new(0));
+        let counted = Counted {
+            inner: file,
+            read: Arc::clone(&read),
+        };
+        let input = maybe_gunzip(BufReader::with_capacity(1 << 16, counted))?;
+        Ok((Self::new(input), ReadProgress { read, total }))
+    }
+
     /// Opens a recording, gzipped or plain.
     pub fn open(path: &Path) -> Result<Self, FeedError> {
         Ok(Self::new(open_maybe_gzip(path)?))

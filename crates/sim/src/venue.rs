@@ -181,6 +181,18 @@ impl SimVenue {
         self.outbound.next_due()
     }
 
+    /// Venue time at which the next command in flight reaches the venue.
+    /// A runner that merges clocks advances the venue to it, so the
+    /// command's answer is made on time even when no market event follows.
+    pub fn next_command_time(&self) -> Option<UnixNanos> {
+        self.inbound.next_due()
+    }
+
+    /// The strategy's clock minus the venue's, in ns.
+    pub fn local_offset_ns(&self) -> i64 {
+        self.local_offset_ns
+    }
+
     /// Processes the commands that have reached the venue by venue time `now`.
     pub fn advance_to(&mut self, now: UnixNanos) {
         while let Some((at, command)) = self.inbound.pop_due(now) {

@@ -91,8 +91,14 @@ pub trait Context {
     fn place(&mut self, order: NewOrder) -> Option<ClientOrderId>;
     /// Cancels an order.
     fn cancel(&mut self, id: ClientOrderId);
-    /// Moves an order to a new price and quantity.
-    fn replace(&mut self, id: ClientOrderId, price: Price, qty: Qty);
+    /// Moves an order to a new price and quantity, as Binance's
+    /// cancel-replace does: the old order is cancelled and a new one sent.
+    /// Returns the new order's id, or `None` if risk refused it (the old
+    /// order is cancelled either way).
+    fn replace(&mut self, id: ClientOrderId, price: Price, qty: Qty) -> Option<ClientOrderId>;
+    /// Lots resting ahead of one of our orders in its level's queue, by the
+    /// kernel's estimate; `None` until the venue has acknowledged it.
+    fn queue_ahead(&self, id: ClientOrderId) -> Option<u64>;
     /// Cancels every open order.
     fn cancel_all(&mut self);
     /// Closes the whole position with a market order.

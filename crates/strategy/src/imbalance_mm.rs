@@ -6,9 +6,10 @@
 //! * It quotes a bid and an ask `half_spread` ticks around fair, never
 //!   through the opposite best (post-only), and stops quoting the side that
 //!   would grow inventory past `max_position`.
-//! * A quote moves only when its price is `reprice.min_move_ticks` off, and
-//!   no more often than `reprice.min_interval_ns`: it does not churn away
-//!   its queue position.
+//! * A quote moves only when its price is `reprice.min_move_ticks` off, or
+//!   any amount off while more than `hopeless_queue_lots` rest ahead of it
+//!   (it would not fill before the market moves on), and no more often than
+//!   `reprice.min_interval_ns`: it does not churn away its queue position.
 //! * It pulls every quote while the book is untrusted or volatility is
 //!   above `max_volatility`.
 
@@ -34,6 +35,9 @@ pub struct ImbalanceMmConfig {
     pub max_position_lots: i64,
     /// When to move a resting quote.
     pub reprice: RepricePolicy,
+    /// Queue ahead of a quote, in lots, past which its place is worth
+    /// giving up for any price improvement.
+    pub hopeless_queue_lots: u64,
     /// Volatility (per √s) above which quotes are pulled.
     pub max_volatility: f64,
 }
@@ -116,14 +120,16 @@ impl Strategy for ImbalanceMm {
                 }
                 (Some(q), None) => ctx.cancel(q.id),
                 (Some(q), Some(price)) => {
+                    let hopeless = ctx
+                        .queue_ahead(q.id)
+                        .is_some_and(|ahead| ahead > c.hopeless_queue_lots);
                     if let RepriceDecision::Move(to) =
-                        c.reprice.decide(q.price, price, false, q.changed, now)
+                        c.reprice.decide(q.price, price, hopeless, q.changed, now)
                     {
-                        ctx.replace(q.id, to, c.qty);
-                        self.quotes[i] = Some(Quote {
+                        self.quotes[i] = ctx.replace(q.id, to, c.qty).map(|id| Quote {
+                            id,
                             price: to,
                             changed: now,
-                            ..q
                         });
                     }
                 }

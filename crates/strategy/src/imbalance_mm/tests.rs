@@ -21,6 +21,7 @@ struct Recorder {
     position: i64,
     actions: Vec<Action>,
     next: u64,
+    queue_ahead: u64,
 }
 
 impl Context for Recorder {
@@ -52,9 +53,14 @@ impl Context for Recorder {
     fn cancel(&mut self, id: ClientOrderId) {
         self.actions.push(Action::Cancel(id.to_string()));
     }
-    fn replace(&mut self, id: ClientOrderId, price: Price, _qty: Qty) {
+    fn replace(&mut self, id: ClientOrderId, price: Price, _qty: Qty) -> Option<ClientOrderId> {
         self.actions
             .push(Action::Replace(id.to_string(), price.ticks()));
+        self.next += 1;
+        ClientOrderId::new(&format!("q{}", self.next)).ok()
+    }
+    fn queue_ahead(&self, _id: ClientOrderId) -> Option<u64> {
+        Some(self.queue_ahead)
     }
     fn cancel_all(&mut self) {
         self.actions.push(Action::CancelAll);
@@ -80,6 +86,7 @@ fn config() -> ImbalanceMmConfig {
             min_move_ticks: 2,
             min_interval_ns: 1_000,
         },
+        hopeless_queue_lots: 100,
         max_volatility: 0.01,
     }
 }
@@ -106,6 +113,7 @@ fn recorder() -> Recorder {
         position: 0,
         actions: Vec::new(),
         next: 0,
+        queue_ahead: 0,
     }
 }
 
@@ -164,10 +172,11 @@ fn reprices_only_on_a_real_move_and_pulls_on_untrusted_books() {
         run(&mut mm, &mut ctx, &book(1010, 1020)),
         [Action::CancelAll]
     );
-    // A cancelled quote is forgotten and placed again.
+    // A cancelled quote is forgotten and placed again (the replacements
+    // are q3 and q4: a replace is a new order).
     ctx.trusted = true;
     ctx.now = UnixNanos::new(30_000);
-    for id in ["q1", "q2"] {
+    for id in ["q3", "q4"] {
         mm.on_order(
             &mut ctx,
             &OrderUpdate {
@@ -183,6 +192,22 @@ fn reprices_only_on_a_real_move_and_pulls_on_untrusted_books() {
         [
             Action::Place(Side::Buy, 1013),
             Action::Place(Side::Sell, 1017)
+        ]
+    );
+}
+
+#[test]
+fn a_hopeless_queue_place_is_given_up_for_a_one_tick_move() {
+    let mut mm = ImbalanceMm::new(config());
+    let mut ctx = recorder();
+    run(&mut mm, &mut ctx, &book(1000, 1010));
+    ctx.now = UnixNanos::new(20_000);
+    ctx.queue_ahead = 101;
+    assert_eq!(
+        run(&mut mm, &mut ctx, &book(1001, 1011)),
+        [
+            Action::Replace("q1".into(), 1004),
+            Action::Replace("q2".into(), 1008)
         ]
     );
 }
