@@ -1,6 +1,8 @@
 //! The backtest report: figures and series, as JSON and as one
 //! self-contained HTML page.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::activity::Activity;
@@ -80,6 +82,10 @@ pub struct Report {
     pub title: String,
     /// The figures.
     pub summary: Summary,
+    /// Counters of the run beside the figures (events, risk refusals by
+    /// reason, ...), named by the runner; sorted by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub counters: BTreeMap<String, u64>,
     /// The series.
     pub series: RunSeries,
 }
@@ -118,6 +124,7 @@ impl Report {
         Self {
             title: title.into(),
             summary,
+            counters: BTreeMap::new(),
             series,
         }
     }

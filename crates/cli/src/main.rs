@@ -1,6 +1,8 @@
 //! `kestrel`: the command-line entry point. With no arguments it runs the
-//! main job, a replay of the bundled real capture.
+//! main job: the `imbalance_mm` market maker backtested over the bundled
+//! real capture on the simulated venue, with its report.
 
+mod backtest;
 mod data;
 mod record;
 mod replay;
@@ -18,8 +20,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Rebuild an order book from a recorded Binance futures capture and
-    /// report its final state and the update rate (the default command).
+    /// Backtest a strategy over recorded data on the simulated venue and
+    /// write HTML and JSON reports (the default command, on the built-in
+    /// configuration); `--sweep` runs a parameter grid across all cores.
+    Backtest(backtest::BacktestArgs),
+    /// Rebuild an order book from a recorded capture and report its final
+    /// state and the update rate.
     Replay(replay::ReplayArgs),
     /// Convert recorded market data into Kestrel's binary tape format, and
     /// inspect tapes.
@@ -35,10 +41,11 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Some(Command::Backtest(args)) => backtest::run(&args),
         Some(Command::Replay(args)) => replay::run(&args),
         Some(Command::Data(args)) => data::run(&args),
         Some(Command::Record(args)) => record::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
-        None => replay::run(&replay::ReplayArgs::default()),
+        None => backtest::run(&backtest::BacktestArgs::default()),
     }
 }

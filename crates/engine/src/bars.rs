@@ -18,6 +18,7 @@
 
 use std::path::Path;
 
+use kestrel_analytics::{Activity, FillMark, Report, RunSeries, TradeStats};
 use kestrel_model::{
     Bar, ClientOrderId, Decimal, Instrument, OrderType, Price, Qty, Side, UnixNanos,
 };
@@ -141,6 +142,74 @@ pub struct BarReport {
     pub open: Option<BarTrade>,
     /// Equity at each bar's close.
     pub equity: Vec<Decimal>,
+}
+
+impl BarReport {
+    /// The analytics report of this run over `bars`: equity at each close,
+    /// fills at entry and exit opens, `commission` (a fraction) on each.
+    pub fn to_report(
+        &self,
+        title: &str,
+        instrument: &Instrument,
+        bars: &[Bar],
+        commission: f64,
+    ) -> Report {
+        let ms = |i: usize| {
+            bars.get(i)
+                .map_or(0, |b| b.open_time.as_nanos() / 1_000_000)
+        };
+        let px = |p: Price| p.to_f64(&instrument.tick);
+        let mut trades = TradeStats::default();
+        let mut fills = Vec::new();
+        let mut inventory = vec![(ms(0), 0.0)];
+        for t in self.closed.iter().chain(self.open.iter()) {
+            fills.push(FillMark {
+                time_ms: ms(t.entry_bar),
+                price: px(t.entry_price),
+                qty: t.size.unsigned_abs() as f64,
+                buy: t.size > 0,
+            });
+            inventory.push((ms(t.entry_bar), t.size as f64));
+            if let (Some((bar, price)), Some(pnl)) = (t.exit, t.pnl) {
+                fills.push(FillMark {
+                    time_ms: ms(bar),
+                    price: px(price),
+                    qty: t.size.unsigned_abs() as f64,
+                    buy: t.size < 0,
+                });
+                trades.add(pnl.to_f64());
+            }
+        }
+        inventory.push((
+            ms(bars.len().saturating_sub(1)),
+            self.open.map_or(0.0, |t| t.size as f64),
+        ));
+        let traded: f64 = fills.iter().map(|f| f.price * f.qty).sum();
+        let fill_count = fills.len() as u64;
+        let series = RunSeries {
+            equity: self
+                .equity
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (ms(i), e.to_f64()))
+                .collect(),
+            inventory,
+            price: bars
+                .iter()
+                .map(|b| (b.open_time.as_nanos() / 1_000_000, px(b.close)))
+                .collect(),
+            fills,
+        };
+        let activity = Activity {
+            orders: fill_count,
+            filled_orders: fill_count,
+            fills: fill_count,
+            traded,
+            fees: traded * commission,
+            ..Activity::default()
+        };
+        Report::new(title, series, trades, activity, 252.0)
+    }
 }
 
 /// An order waiting for the next open.

@@ -1,0 +1,359 @@
+//! Backtest configuration files (TOML).
+//!
+//! Amounts are decimal strings, parsed exactly onto the instrument's tick
+//! and lot grids; rates and signal weights are numbers. Every section but
+//! `[data]` and `[strategy]` has defaults, so a file names only what it
+//! changes. `configs/imbalance_mm.toml` is the main job's file and shows
+//! every key.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use kestrel_engine::{BacktestConfig, ClockOffset, KernelConfig};
+use kestrel_exec::{CostMethod, RepricePolicy};
+use kestrel_model::{Decimal, Instrument, Qty};
+use kestrel_risk::{RiskLimits, TokenBucket};
+use kestrel_signals::SignalConfig;
+use kestrel_sim::{LatencyModel, QueueModel, SimConfig};
+use kestrel_strategy::ImbalanceMmConfig;
+use serde::Deserialize;
+
+use crate::replay::Market;
+
+/// A whole backtest file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunFile {
+    /// Report title.
+    pub title: Option<String>,
+    /// What to replay.
+    pub data: DataSection,
+    /// The strategy and its settings.
+    pub strategy: StrategySection,
+    /// Starting cash.
+    #[serde(default)]
+    pub account: AccountSection,
+    /// The simulated venue.
+    #[serde(default)]
+    pub sim: SimSection,
+    /// Risk limits.
+    #[serde(default)]
+    pub risk: RiskSection,
+    /// Where the reports go.
+    #[serde(default)]
+    pub report: ReportSection,
+    /// Parameter grid for `--sweep`: dotted keys to lists of values.
+    #[serde(default)]
+    pub sweep: toml::Table,
+}
+
+/// `[data]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// Capture (or CSV of daily bars), relative to the working directory.
+    pub file: PathBuf,
+    /// What the file holds.
+    pub market: DataMarket,
+}
+
+/// The kinds of data a backtest can run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataMarket {
+    /// Binance USDⓈ-M BTCUSDT capture.
+    BinanceUsdm,
+    /// Binance COIN-M BTCUSD_PERP capture.
+    BinanceCoinm,
+    /// Binance spot BTCUSDT capture.
+    BinanceSpot,
+    /// Bybit linear XRPUSDT capture.
+    BybitLinear,
+    /// Daily OHLCV bars (Date,Open,High,Low,Close,Volume CSV).
+    OhlcvDaily,
+}
+
+impl DataMarket {
+    /// The order-book market, for captures.
+    pub fn l2(self) -> Option<Market> {
+        match self {
+            Self::BinanceUsdm => Some(Market::BinanceUsdm),
+            Self::BinanceCoinm => Some(Market::BinanceCoinm),
+            Self::BinanceSpot => Some(Market::BinanceSpot),
+            Self::BybitLinear => Some(Market::BybitLinear),
+            Self::OhlcvDaily => None,
+        }
+    }
+}
+
+/// `[strategy]`: `kind` picks the strategy, the other keys are its own.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StrategySection {
+    /// The market maker.
+    ImbalanceMm {
+        /// Quote size (base asset).
+        qty: String,
+        /// Distance of each quote from fair, ticks.
+        half_spread_ticks: f64,
+        /// Fair shift at full imbalance, ticks.
+        imbalance_skew_ticks: f64,
+        /// Fair shift at full inventory, ticks.
+        inventory_skew_ticks: f64,
+        /// Largest position either way (base asset).
+        max_position: String,
+        /// Smallest move worth a reprice, ticks.
+        reprice_min_move_ticks: i64,
+        /// Shortest time between reprices of one quote, ms.
+        reprice_min_interval_ms: u64,
+        /// Queue ahead (base asset) past which any improvement is taken.
+        hopeless_queue: String,
+        /// Volatility per √s above which quotes are pulled.
+        max_volatility: f64,
+    },
+    /// Moving-average crossover on bars.
+    SmaCross {
+        /// Fast window, bars.
+        fast: usize,
+        /// Slow window, bars.
+        slow: usize,
+    },
+}
+
+/// `[account]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountSection {
+    /// Starting cash, quote asset.
+    pub cash: String,
+    /// Commission per fill as a fraction, for bar backtests (L2 runs pay
+    /// the instrument's maker and taker fees).
+    pub commission: f64,
+}
+
+impl Default for AccountSection {
+    fn default() -> Self {
+        Self {
+            cash: "100000".into(),
+            commission: 0.0,
+        }
+    }
+}
+
+/// `[sim]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimSection {
+    /// `conservative` or `probabilistic`.
+    pub queue_model: String,
+    /// Power of the probabilistic queue model.
+    pub queue_power: f64,
+    /// Order entry latency, µs.
+    pub order_entry_us: u64,
+    /// Ack latency, µs.
+    pub ack_us: u64,
+    /// Seed of the latency draws.
+    pub seed: u64,
+    /// Maker fee override (fraction), e.g. for a VIP tier.
+    pub maker_fee: Option<String>,
+    /// Taker fee override (fraction).
+    pub taker_fee: Option<String>,
+}
+
+impl Default for SimSection {
+    fn default() -> Self {
+        Self {
+            queue_model: "probabilistic".into(),
+            queue_power: 2.0,
+            order_entry_us: 1_000,
+            ack_us: 1_000,
+            seed: 7,
+            maker_fee: None,
+            taker_fee: None,
+        }
+    }
+}
+
+/// `[risk]`; amounts in the quote asset, quantities in the base asset.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RiskSection {
+    /// Largest order.
+    pub max_order_qty: String,
+    /// Largest order notional.
+    pub max_order_notional: String,
+    /// Largest position either way.
+    pub max_position: String,
+    /// Largest total exposure.
+    pub max_exposure: String,
+    /// Largest distance of a limit price from mid, bps.
+    pub price_band_bps: u32,
+    /// Order-rate bucket size.
+    pub orders_burst: u32,
+    /// Order-rate refill per second.
+    pub orders_per_second: f64,
+    /// Oldest book orders may be based on, ms.
+    pub max_book_age_ms: u64,
+    /// Volatility per √s above which new orders are refused.
+    pub max_volatility: Option<f64>,
+    /// Largest loss on one closing fill.
+    pub max_trade_loss: String,
+    /// Largest loss in a day.
+    pub max_daily_loss: String,
+    /// Largest fall from peak equity.
+    pub max_drawdown: String,
+    /// Largest tick-to-ack p99, ms.
+    pub max_ack_p99_ms: u64,
+}
+
+impl Default for RiskSection {
+    fn default() -> Self {
+        Self {
+            max_order_qty: "1".into(),
+            max_order_notional: "100000".into(),
+            max_position: "1".into(),
+            max_exposure: "100000".into(),
+            price_band_bps: 50,
+            orders_burst: 20,
+            orders_per_second: 10.0,
+            max_book_age_ms: 5_000,
+            max_volatility: None,
+            max_trade_loss: "1000".into(),
+            max_daily_loss: "5000".into(),
+            max_drawdown: "5000".into(),
+            max_ack_p99_ms: 1_000,
+        }
+    }
+}
+
+/// `[report]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportSection {
+    /// HTML report path.
+    pub html: PathBuf,
+    /// JSON report path.
+    pub json: PathBuf,
+    /// Interval of the equity samples, ms.
+    pub sample_interval_ms: u64,
+}
+
+impl Default for ReportSection {
+    fn default() -> Self {
+        Self {
+            html: "report.html".into(),
+            json: "report.json".into(),
+            sample_interval_ms: 1_000,
+        }
+    }
+}
+
+fn decimal(text: &str, what: &str) -> anyhow::Result<Decimal> {
+    Decimal::parse(text).with_context(|| format!("{what}: {text:?} is not a decimal"))
+}
+
+fn qty(text: &str, instrument: &Instrument, what: &str) -> anyhow::Result<Qty> {
+    Qty::parse(text, &instrument.lot)
+        .with_context(|| format!("{what}: {text:?} is not a quantity on the lot grid"))
+}
+
+impl RunFile {
+    /// Parses a file's text.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        Ok(toml::from_str(text)?)
+    }
+
+    /// The instrument, with the fee overrides applied.
+    pub fn instrument(&self, base: Instrument) -> anyhow::Result<Instrument> {
+        let mut instrument = base;
+        if let Some(fee) = &self.sim.maker_fee {
+            instrument.maker_fee = decimal(fee, "sim.maker_fee")?;
+        }
+        if let Some(fee) = &self.sim.taker_fee {
+            instrument.taker_fee = decimal(fee, "sim.taker_fee")?;
+        }
+        Ok(instrument)
+    }
+
+    /// The runner's settings for `instrument`.
+    pub fn backtest_config(&self, instrument: &Instrument) -> anyhow::Result<BacktestConfig> {
+        let r = &self.risk;
+        let queue_model = match self.sim.queue_model.as_str() {
+            "conservative" => QueueModel::Conservative,
+            "probabilistic" => QueueModel::Probabilistic {
+                power: self.sim.queue_power,
+            },
+            other => bail!("sim.queue_model: {other:?} is neither conservative nor probabilistic"),
+        };
+        let risk = RiskLimits {
+            max_order_qty: qty(&r.max_order_qty, instrument, "risk.max_order_qty")?,
+            max_order_notional: decimal(&r.max_order_notional, "risk.max_order_notional")?,
+            max_position: qty(&r.max_position, instrument, "risk.max_position")?,
+            max_exposure: decimal(&r.max_exposure, "risk.max_exposure")?,
+            price_band_bps: r.price_band_bps,
+            orders: TokenBucket::new(r.orders_burst, r.orders_per_second),
+            max_book_age_ns: r.max_book_age_ms * 1_000_000,
+            max_volatility: r.max_volatility,
+            max_trade_loss: decimal(&r.max_trade_loss, "risk.max_trade_loss")?,
+            max_daily_loss: decimal(&r.max_daily_loss, "risk.max_daily_loss")?,
+            max_drawdown: decimal(&r.max_drawdown, "risk.max_drawdown")?,
+            max_ack_p99_ns: r.max_ack_p99_ms * 1_000_000,
+        };
+        Ok(BacktestConfig {
+            kernel: KernelConfig {
+                risk,
+                signals: SignalConfig::default(),
+                queue_model,
+                cost_method: CostMethod::Fifo,
+                cash: decimal(&self.account.cash, "account.cash")?,
+                id_prefix: "kst".into(),
+                // A backtest's session is its seed: ids repeat run to run.
+                session_ms: self.sim.seed,
+                sample_interval_ns: self.report.sample_interval_ms.max(1) * 1_000_000,
+            },
+            sim: SimConfig {
+                queue_model,
+                order_entry: LatencyModel::Constant(self.sim.order_entry_us * 1_000),
+                ack: LatencyModel::Constant(self.sim.ack_us * 1_000),
+                seed: self.sim.seed,
+                ..SimConfig::default()
+            },
+            offset: ClockOffset::Estimate,
+        })
+    }
+}
+
+impl StrategySection {
+    /// The market maker's settings, for `instrument`.
+    pub fn imbalance_mm(&self, instrument: &Instrument) -> anyhow::Result<ImbalanceMmConfig> {
+        let Self::ImbalanceMm {
+            qty: size,
+            half_spread_ticks,
+            imbalance_skew_ticks,
+            inventory_skew_ticks,
+            max_position,
+            reprice_min_move_ticks,
+            reprice_min_interval_ms,
+            hopeless_queue,
+            max_volatility,
+        } = self
+        else {
+            bail!("not an imbalance_mm strategy");
+        };
+        Ok(ImbalanceMmConfig {
+            qty: qty(size, instrument, "strategy.qty")?,
+            half_spread_ticks: *half_spread_ticks,
+            imbalance_skew_ticks: *imbalance_skew_ticks,
+            inventory_skew_ticks: *inventory_skew_ticks,
+            max_position_lots: i64::try_from(
+                qty(max_position, instrument, "strategy.max_position")?.lots(),
+            )?,
+            reprice: RepricePolicy {
+                min_move_ticks: *reprice_min_move_ticks,
+                min_interval_ns: reprice_min_interval_ms * 1_000_000,
+            },
+            hopeless_queue_lots: qty(hopeless_queue, instrument, "strategy.hopeless_queue")?.lots(),
+            max_volatility: *max_volatility,
+        })
+    }
+}

@@ -1,0 +1,260 @@
+//! `kestrel backtest` and the main job: a strategy over recorded data on
+//! the simulated venue, a summary table, and the HTML and JSON reports.
+
+mod config;
+mod summary;
+mod sweep;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use kestrel_analytics::{Report, to_html};
+use kestrel_engine::backtest::CaptureSource;
+use kestrel_engine::{Backtest, backtest_bars, read_daily_csv, run_backtest};
+use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer, SpotSequencer};
+use kestrel_feed::bybit::{BybitDecoder, BybitSequencer};
+use kestrel_feed::{FrameDecoder, Instruments, Sequencer};
+use kestrel_model::{Decimal, Instrument, InstrumentId, Symbol, Venue};
+use kestrel_strategy::{ImbalanceMm, SmaCross};
+
+use crate::replay::Market;
+pub use config::{RunFile, StrategySection};
+
+/// The main job's configuration, built into the binary.
+const DEFAULT_CONFIG: &str = include_str!("../../../../configs/imbalance_mm.toml");
+
+/// Options of `kestrel backtest`.
+#[derive(clap::Args, Default)]
+pub struct BacktestArgs {
+    /// Configuration file (TOML); defaults to the main job's,
+    /// `configs/imbalance_mm.toml`.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Run the grid in the file's `[sweep]` section, one backtest per
+    /// combination across all cores, and print one line for each.
+    #[arg(long)]
+    sweep: bool,
+}
+
+/// What one backtest produced, for the table and the files.
+pub struct Outcome {
+    /// The analytics report, with the run's counters.
+    pub report: Report,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// Market events processed (level updates and trades, or bars).
+    pub events: u64,
+}
+
+pub fn run(args: &BacktestArgs) -> anyhow::Result<()> {
+    let (text, origin) = match &args.config {
+        Some(path) => (
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => (
+            DEFAULT_CONFIG.to_owned(),
+            "configs/imbalance_mm.toml (built in)".to_owned(),
+        ),
+    };
+    let file = RunFile::parse(&text).with_context(|| format!("in {origin}"))?;
+    if args.sweep {
+        return sweep::run(&text, &file);
+    }
+    let outcome = run_file(&file, std::io::stderr().is_terminal())?;
+    summary::print(&file, &outcome);
+    let json = outcome.report.to_json();
+    std::fs::write(&file.report.json, json + "\n")
+        .with_context(|| format!("writing {}", file.report.json.display()))?;
+    std::fs::write(&file.report.html, to_html(&outcome.report))
+        .with_context(|| format!("writing {}", file.report.html.display()))?;
+    println!(
+        "  wrote         {} and {}",
+        file.report.html.display(),
+        file.report.json.display()
+    );
+    Ok(())
+}
+
+/// A data path as given, or else from the repository root (so the main
+/// job finds its data when run from anywhere inside the source tree).
+pub fn data_path(path: &Path) -> PathBuf {
+    if path.exists() || path.is_absolute() {
+        return path.to_path_buf();
+    }
+    let from_root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path);
+    if from_root.exists() {
+        from_root
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// Runs the backtest a file describes; `show_progress` draws a bar on stderr.
+pub fn run_file(file: &RunFile, show_progress: bool) -> anyhow::Result<Outcome> {
+    let path = data_path(&file.data.file);
+    let title = file.title.clone();
+    match (file.data.market.l2(), &file.strategy) {
+        (Some(market), StrategySection::ImbalanceMm { .. }) => {
+            let instrument = file.instrument(market.instrument())?;
+            let title = title.unwrap_or_else(|| format!("imbalance_mm on {}", instrument.id));
+            match market {
+                Market::BinanceUsdm | Market::BinanceCoinm => {
+                    let decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
+                    run_l2(
+                        file,
+                        &instrument,
+                        &path,
+                        decoder,
+                        FuturesSequencer::new(),
+                        &title,
+                        show_progress,
+                    )
+                }
+                Market::BinanceSpot => {
+                    let decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
+                    run_l2(
+                        file,
+                        &instrument,
+                        &path,
+                        decoder,
+                        SpotSequencer::new(),
+                        &title,
+                        show_progress,
+                    )
+                }
+                Market::BybitLinear => {
+                    let decoder = BybitDecoder::new(Instruments::new(instrument.clone()));
+                    run_l2(
+                        file,
+                        &instrument,
+                        &path,
+                        decoder,
+                        BybitSequencer::new(),
+                        &title,
+                        show_progress,
+                    )
+                }
+            }
+        }
+        (None, StrategySection::SmaCross { fast, slow }) => {
+            run_bars(file, &path, *fast, *slow, title)
+        }
+        (Some(_), StrategySection::SmaCross { .. }) => {
+            bail!("sma_cross trades bars: set data.market = \"ohlcv-daily\"")
+        }
+        (None, StrategySection::ImbalanceMm { .. }) => {
+            bail!("imbalance_mm trades an order book: give it an L2 capture")
+        }
+    }
+}
+
+fn run_l2<D: FrameDecoder, S: Sequencer>(
+    file: &RunFile,
+    instrument: &Instrument,
+    path: &Path,
+    decoder: D,
+    sequencer: S,
+    title: &str,
+    show_progress: bool,
+) -> anyhow::Result<Outcome> {
+    let strategy = ImbalanceMm::new(file.strategy.imbalance_mm(instrument)?);
+    let config = file.backtest_config(instrument)?;
+    let source = CaptureSource::open(path, decoder, sequencer)
+        .with_context(|| format!("opening {}", path.display()))?;
+    let started = Instant::now();
+    let mut bar = summary::ProgressBar::new(show_progress);
+    let run = run_backtest(instrument, source, strategy, &config, |f| bar.show(f))?;
+    bar.finish();
+    let elapsed = started.elapsed();
+    Ok(l2_outcome(run, title, elapsed))
+}
+
+/// The report of an L2 run, with the kernel's and the runner's counters.
+fn l2_outcome(run: Backtest<ImbalanceMm>, title: &str, elapsed: Duration) -> Outcome {
+    let k = *run.kernel.counters();
+    let refusals: Vec<_> = run.kernel.refusals().to_vec();
+    let stats = run.stats;
+    let mut report = run.kernel.into_report(title);
+    let counters = [
+        ("book_updates", k.book_updates),
+        ("level_updates", k.level_updates),
+        ("market_trades", k.trades),
+        ("venue_reports", k.reports),
+        ("odd_reports", k.odd_reports),
+        ("risk_decisions", stats.decisions),
+        ("risk_refused", k.refused),
+        ("kill_switch_trips", k.kills),
+        ("feed_gaps", k.gaps),
+        ("malformed_frames", stats.malformed),
+    ];
+    for (name, n) in counters {
+        report.counters.insert(name.into(), n);
+    }
+    for (reason, n) in refusals {
+        report.counters.insert(format!("refused: {reason}"), n);
+    }
+    Outcome {
+        report,
+        elapsed,
+        events: k.level_updates + k.trades,
+    }
+}
+
+fn run_bars(
+    file: &RunFile,
+    path: &Path,
+    fast: usize,
+    slow: usize,
+    title: Option<String>,
+) -> anyhow::Result<Outcome> {
+    let symbol = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| s.split('_').next())
+        .unwrap_or("BARS")
+        .to_ascii_uppercase();
+    let instrument = daily_instrument(&symbol)?;
+    let bars =
+        read_daily_csv(path, &instrument).with_context(|| format!("reading {}", path.display()))?;
+    let cash = Decimal::parse(&file.account.cash).context("account.cash")?;
+    let commission = file.account.commission;
+    let commission_decimal =
+        Decimal::parse(&format!("{commission}")).context("account.commission")?;
+    let started = Instant::now();
+    let result = backtest_bars(
+        &instrument,
+        &bars,
+        &mut SmaCross::new(fast, slow),
+        cash,
+        commission_decimal,
+    );
+    let title = title.unwrap_or_else(|| format!("sma_cross({fast}, {slow}) on {symbol} daily"));
+    let mut report = result.to_report(&title, &instrument, &bars, commission);
+    report.counters.insert("bars".into(), bars.len() as u64);
+    Ok(Outcome {
+        report,
+        elapsed: started.elapsed(),
+        events: bars.len() as u64,
+    })
+}
+
+/// A cash equity traded in whole shares at cent prices, for daily bars.
+fn daily_instrument(symbol: &str) -> anyhow::Result<Instrument> {
+    Ok(Instrument {
+        id: InstrumentId::from_native(Venue::Nasdaq, symbol)?,
+        native_symbol: Symbol::new(symbol)?,
+        base: symbol.parse()?,
+        quote: "USD".parse()?,
+        tick: "0.01".parse()?,
+        lot: "1".parse()?,
+        min_qty: kestrel_model::Qty::from_lots(1),
+        min_notional: Decimal::ZERO,
+        maker_fee: Decimal::ZERO,
+        taker_fee: Decimal::ZERO,
+    })
+}

@@ -1,0 +1,116 @@
+//! The summary table printed after a backtest, and the progress bar drawn
+//! while it runs.
+
+use std::io::Write;
+
+use kestrel_analytics::Summary;
+
+use super::{Outcome, RunFile};
+
+/// A one-line bar on stderr, redrawn when the percentage changes; silent
+/// when stderr is not a terminal (logs, CI).
+pub struct ProgressBar {
+    enabled: bool,
+    shown: Option<u32>,
+}
+
+impl ProgressBar {
+    /// A bar, drawn only if `enabled`.
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            shown: None,
+        }
+    }
+
+    /// Shows `fraction` (0 to 1) done.
+    pub fn show(&mut self, fraction: f64) {
+        let percent = (fraction.clamp(0.0, 1.0) * 100.0) as u32;
+        if !self.enabled || self.shown == Some(percent) {
+            return;
+        }
+        self.shown = Some(percent);
+        const WIDTH: usize = 40;
+        let full = percent as usize * WIDTH / 100;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r  backtest      [{}{}] {percent:>3}%",
+            "█".repeat(full),
+            "·".repeat(WIDTH - full)
+        );
+        let _ = err.flush();
+    }
+
+    /// Clears the bar's line.
+    pub fn finish(&mut self) {
+        if self.enabled && self.shown.is_some() {
+            let _ = write!(std::io::stderr().lock(), "\r{:70}\r", "");
+        }
+    }
+}
+
+fn opt(v: Option<f64>, decimals: usize) -> String {
+    v.map_or_else(|| "–".into(), |v| format!("{v:.decimals$}"))
+}
+
+/// Prints the run's table to stdout.
+pub fn print(file: &RunFile, outcome: &Outcome) {
+    let r = &outcome.report;
+    let s: &Summary = &r.summary;
+    let a = &s.activity;
+    let secs = outcome.elapsed.as_secs_f64();
+    println!("Kestrel backtest: {}", r.title);
+    println!("  data          {}", file.data.file.display());
+    println!(
+        "  run           {} market events in {:.2} s ({:.1} M events/s)",
+        outcome.events,
+        secs,
+        outcome.events as f64 / secs.max(1e-9) / 1e6
+    );
+    println!(
+        "  equity        {:.2} → {:.2}  ({:+.4} %)",
+        s.start_equity,
+        s.end_equity,
+        s.total_return * 100.0
+    );
+    println!(
+        "  risk-adjusted Sharpe {}  Sortino {}  max drawdown {:.4} %  Calmar {}",
+        opt(s.sharpe, 2),
+        opt(s.sortino, 2),
+        s.max_drawdown * 100.0,
+        opt(s.calmar, 2)
+    );
+    println!(
+        "  trades        {} closed, win rate {}, profit factor {}",
+        s.trades.trades,
+        opt(s.win_rate.map(|w| w * 100.0), 1) + " %",
+        opt(s.profit_factor, 2)
+    );
+    println!(
+        "  orders        {} sent, {} cancels, {} replaces, {} fills ({} filled whole)",
+        a.orders, a.cancels, a.replaces, a.fills, a.filled_orders
+    );
+    println!(
+        "  activity      traded {:.2}, fees {:.2}, fill ratio {}, orders per fill {}, turnover {}",
+        a.traded,
+        a.fees,
+        opt(s.fill_ratio, 3),
+        opt(s.order_to_trade, 2),
+        opt(s.turnover, 2)
+    );
+    let refusals: Vec<String> = r
+        .counters
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("refused: ").map(|k| format!("{k} {v}")))
+        .collect();
+    if let Some(&decisions) = r.counters.get("risk_decisions") {
+        println!(
+            "  risk          {decisions} decisions, {} refused{}{}, kill switch tripped {} times",
+            r.counters.get("risk_refused").copied().unwrap_or(0),
+            if refusals.is_empty() { "" } else { ": " },
+            refusals.join(", "),
+            r.counters.get("kill_switch_trips").copied().unwrap_or(0)
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! `kestrel backtest --sweep`: every combination of the `[sweep]` grid,
+//! one kernel per combination, run across all cores with rayon. Each run
+//! streams its own data from disk, so memory grows with the number of
+//! cores, not of combinations.
+
+use anyhow::{Context, bail};
+use rayon::prelude::*;
+use serde::Serialize;
+use toml::{Table, Value};
+
+use super::{RunFile, run_file};
+
+/// One combination's result, as `sweep.json` holds it.
+#[derive(Serialize)]
+struct SweepRow {
+    params: Vec<(String, Value)>,
+    end_equity: f64,
+    total_return: f64,
+    sharpe: Option<f64>,
+    max_drawdown: f64,
+    trades: u64,
+    fills: u64,
+    orders: u64,
+    fees: f64,
+}
+
+/// Every combination of the grid's values, keys in name order.
+fn combinations(grid: &Table) -> anyhow::Result<Vec<Vec<(String, Value)>>> {
+    let mut combos: Vec<Vec<(String, Value)>> = vec![Vec::new()];
+    for (key, values) in grid {
+        let Value::Array(values) = values else {
+            bail!("sweep.{key:?} must be a list of values");
+        };
+        combos = combos
+            .into_iter()
+            .flat_map(|combo| {
+                values.iter().map(move |v| {
+                    let mut c = combo.clone();
+                    c.push((key.clone(), v.clone()));
+                    c
+                })
+            })
+            .collect();
+    }
+    Ok(combos)
+}
+
+/// The file's text with `params` set at their dotted keys, parsed.
+fn with_params(text: &str, params: &[(String, Value)]) -> anyhow::Result<RunFile> {
+    let mut doc: Table = toml::from_str(text)?;
+    doc.remove("sweep");
+    for (key, value) in params {
+        let mut table = &mut doc;
+        let mut parts = key.split('.').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                table.insert(part.to_owned(), value.clone());
+            } else {
+                table = table
+                    .entry(part.to_owned())
+                    .or_insert_with(|| Value::Table(Table::new()))
+                    .as_table_mut()
+                    .with_context(|| format!("sweep key {key:?}: {part:?} is not a section"))?;
+            }
+        }
+    }
+    RunFile::parse(&toml::to_string(&doc)?).with_context(|| format!("sweep point {params:?}"))
+}
+
+pub fn run(text: &str, file: &RunFile) -> anyhow::Result<()> {
+    if file.sweep.is_empty() {
+        bail!("the configuration has no [sweep] section to run");
+    }
+    let combos = combinations(&file.sweep)?;
+    println!(
+        "Kestrel sweep: {} combinations on {} threads",
+        combos.len(),
+        rayon::current_num_threads()
+    );
+    let started = std::time::Instant::now();
+    let rows: Vec<SweepRow> = combos
+        .into_par_iter()
+        .map(|params| {
+            let run = with_params(text, &params)?;
+            let outcome = run_file(&run, false)?;
+            let s = &outcome.report.summary;
+            Ok(SweepRow {
+                params,
+                end_equity: s.end_equity,
+                total_return: s.total_return,
+                sharpe: s.sharpe,
+                max_drawdown: s.max_drawdown,
+                trades: s.trades.trades,
+                fills: s.activity.fills,
+                orders: s.activity.orders,
+                fees: s.activity.fees,
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    for row in &rows {
+        let params: Vec<String> = row.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!(
+            "  {:<60} equity {:>12.2} ({:+.4} %)  Sharpe {:>7}  max dd {:.4} %  fills {:>5}  orders {:>5}",
+            params.join(" "),
+            row.end_equity,
+            row.total_return * 100.0,
+            row.sharpe.map_or("–".into(), |s| format!("{s:.2}")),
+            row.max_drawdown * 100.0,
+            row.fills,
+            row.orders
+        );
+    }
+    let out = file.report.json.with_file_name("sweep.json");
+    std::fs::write(&out, serde_json::to_string_pretty(&rows)? + "\n")
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "  {} runs in {:.2} s; wrote {}",
+        rows.len(),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_is_the_cartesian_product_and_keys_land_in_their_sections() {
+        let grid: Table =
+            toml::from_str("'a.x' = [1, 2]\n'b.y' = ['p', 'q', 'r']").unwrap_or_default();
+        let combos = combinations(&grid).unwrap_or_default();
+        assert_eq!(combos.len(), 6);
+        assert_eq!(combos[5][0], ("a.x".into(), Value::Integer(2)));
+        assert_eq!(combos[5][1], ("b.y".into(), Value::String("r".into())));
+    }
+}
