@@ -1,1 +1,186 @@
+//! The runner's timeline: when each answer reaches the strategy.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use kestrel_book::OrderBook;
+use kestrel_exec::{CostMethod, OrderState};
+use kestrel_model::{
+    BookSnapshot, Decimal, EventTime, Level, MarketEvent, Price, Qty, Side, Trade,
+};
+use kestrel_risk::{RiskLimits, TokenBucket};
+use kestrel_signals::{SignalConfig, SignalValues};
+use kestrel_sim::{LatencyModel, QueueModel};
+use kestrel_strategy::{Context, NewOrder, OrderUpdate};
+
+use super::*;
+
+/// Bids 2 lots at 99 on the first book; records what it hears, and when.
+#[derive(Default)]
+struct Recorder {
+    placed: bool,
+    heard: Vec<(u64, &'static str)>,
+}
+
+impl Strategy for Recorder {
+    fn on_book(&mut self, ctx: &mut dyn Context, _book: &OrderBook, _signals: &SignalValues) {
+        self.heard.push((ctx.now().as_nanos(), "book"));
+        if !self.placed {
+            self.placed = true;
+            ctx.place(NewOrder::post_only(
+                Side::Buy,
+                Price::from_ticks(99),
+                Qty::from_lots(2),
+            ));
+        }
+    }
+    fn on_trade(&mut self, ctx: &mut dyn Context, _trade: &Trade) {
+        self.heard.push((ctx.now().as_nanos(), "trade"));
+    }
+    fn on_order(&mut self, ctx: &mut dyn Context, update: &OrderUpdate) {
+        let what = match update.state {
+            OrderState::New => "ack",
+            OrderState::Filled => "filled",
+            _ => "other",
+        };
+        self.heard.push((ctx.now().as_nanos(), what));
+    }
+}
+
+fn t(exchange: u64, local: u64) -> EventTime {
+    EventTime {
+        exchange: UnixNanos::new(exchange),
+        local: UnixNanos::new(local),
+    }
+}
+
+fn config() -> BacktestConfig {
+    let d = |s: &str| Decimal::parse(s).unwrap();
+    BacktestConfig {
+        kernel: KernelConfig {
+            risk: RiskLimits {
+                max_order_qty: Qty::from_lots(10),
+                max_order_notional: d("100000"),
+                max_position: Qty::from_lots(10),
+                max_exposure: d("100000"),
+                price_band_bps: 500,
+                orders: TokenBucket::new(10, 1.0),
+                max_book_age_ns: u64::MAX,
+                max_volatility: None,
+                max_trade_loss: d("1000"),
+                max_daily_loss: d("1000"),
+                max_drawdown: d("1000"),
+                max_ack_p99_ns: u64::MAX,
+            },
+            signals: SignalConfig::default(),
+            queue_model: QueueModel::Conservative,
+            cost_method: CostMethod::Fifo,
+            cash: d("1000"),
+            id_prefix: "t".into(),
+            session_ms: 0,
+            sample_interval_ns: 1_000,
+        },
+        sim: SimConfig {
+            queue_model: QueueModel::Conservative,
+            order_entry: LatencyModel::Constant(1_000),
+            ack: LatencyModel::Constant(1_000),
+            ..SimConfig::default()
+        },
+        offset: ClockOffset::Fixed(100),
+    }
+}
+
+fn snapshot(instrument: &Instrument) -> MarketEvent {
+    let level = |p, q| Level {
+        price: Price::from_ticks(p),
+        qty: Qty::from_lots(q),
+    };
+    MarketEvent::Snapshot(BookSnapshot {
+        instrument: instrument.id,
+        last_update_id: 1,
+        time: t(0, 100),
+        bids: vec![level(99, 1)],
+        asks: vec![level(101, 1)],
+    })
+}
+
+#[test]
+fn answers_arrive_after_both_latencies_and_trades_fill_only_orders_already_there() {
+    let instrument = kestrel_model::testing::instrument("1", "1");
+    let events = [
+        snapshot(&instrument),
+        // Prints at venue time 1,500, after our order arrived (100 local
+        // − 100 offset + 1,000 entry = 1,000), through the 1 lot ahead.
+        MarketEvent::Trade(Trade {
+            instrument: instrument.id,
+            trade_id: 1,
+            price: Price::from_ticks(99),
+            qty: Qty::from_lots(5),
+            aggressor: Some(Side::Sell),
+            time: t(1_500, 1_600),
+        }),
+    ];
+    let run = run_backtest(
+        &instrument,
+        MemorySource::new(&events),
+        Recorder::default(),
+        &config(),
+        |_| {},
+    )
+    .unwrap();
+    // The ack is made at venue 1,000 and seen at 1,000 + 100 + 1,000; the
+    // fill at venue 1,500, seen at 2,600. The trade itself reached us at
+    // 1,600, before our ack.
+    assert_eq!(
+        run.kernel.strategy().heard,
+        [
+            (100, "book"),
+            (1_600, "trade"),
+            (2_100, "ack"),
+            (2_600, "filled")
+        ]
+    );
+    assert_eq!(run.kernel.position().net_lots(), 2);
+}
+
+#[test]
+fn an_order_is_answered_even_when_no_market_event_follows_it() {
+    let instrument = kestrel_model::testing::instrument("1", "1");
+    let events = [snapshot(&instrument)];
+    let run = run_backtest(
+        &instrument,
+        MemorySource::new(&events),
+        Recorder::default(),
+        &config(),
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(run.kernel.strategy().heard, [(100, "book"), (2_100, "ack")]);
+}
+
+#[test]
+fn a_trade_before_our_order_arrives_does_not_fill_it() {
+    let instrument = kestrel_model::testing::instrument("1", "1");
+    let events = [
+        snapshot(&instrument),
+        // Venue time 900: our order (arriving at 1,000) is not there yet,
+        // though the strategy had sent it at 100.
+        MarketEvent::Trade(Trade {
+            instrument: instrument.id,
+            trade_id: 1,
+            price: Price::from_ticks(99),
+            qty: Qty::from_lots(5),
+            aggressor: Some(Side::Sell),
+            time: t(900, 1_000),
+        }),
+    ];
+    let run = run_backtest(
+        &instrument,
+        MemorySource::new(&events),
+        Recorder::default(),
+        &config(),
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(run.kernel.position().net_lots(), 0);
+    assert!(run.kernel.strategy().heard.contains(&(2_100, "ack")));
+}

@@ -1,1 +1,321 @@
+//! The kernel with a scripted strategy and hand-made venue reports.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use kestrel_model::{EventTime, InstrumentId, LevelUpdate, UpdateIds};
+use kestrel_risk::TokenBucket;
+use kestrel_sim::{AccountId, Fill, Liquidity, OrderId, OrderStatus};
+use kestrel_strategy::{Context, NewOrder, OrderUpdate};
+
+use super::*;
+
+/// Places one post-only bid at `price` on the first book it sees, and
+/// records the updates it is told about.
+#[derive(Default)]
+struct OneBid {
+    price: i64,
+    placed: Option<Option<ClientOrderId>>,
+    updates: Vec<OrderUpdate>,
+}
+
+impl Strategy for OneBid {
+    fn on_book(
+        &mut self,
+        ctx: &mut dyn Context,
+        _book: &OrderBook,
+        _signals: &kestrel_signals::SignalValues,
+    ) {
+        if self.placed.is_none() {
+            self.placed = Some(ctx.place(NewOrder::post_only(
+                Side::Buy,
+                Price::from_ticks(self.price),
+                Qty::from_lots(2),
+            )));
+        }
+    }
+    fn on_order(&mut self, _ctx: &mut dyn Context, update: &OrderUpdate) {
+        self.updates.push(*update);
+    }
+}
+
+fn instrument() -> Instrument {
+    kestrel_model::testing::instrument("1", "1")
+}
+
+fn config() -> KernelConfig {
+    let d = |s: &str| Decimal::parse(s).unwrap();
+    KernelConfig {
+        risk: RiskLimits {
+            max_order_qty: Qty::from_lots(10),
+            max_order_notional: d("100000"),
+            max_position: Qty::from_lots(10),
+            max_exposure: d("100000"),
+            price_band_bps: 500,
+            orders: TokenBucket::new(10, 1.0),
+            max_book_age_ns: 1_000_000_000,
+            max_volatility: None,
+            max_trade_loss: d("5"),
+            max_daily_loss: d("1000"),
+            max_drawdown: d("1000"),
+            max_ack_p99_ns: 1_000_000_000,
+        },
+        signals: SignalConfig::default(),
+        queue_model: QueueModel::Conservative,
+        cost_method: CostMethod::Fifo,
+        cash: d("1000"),
+        id_prefix: "t".into(),
+        session_ms: 0,
+        sample_interval_ns: 1_000,
+    }
+}
+
+fn delta(id: InstrumentId, updates: &[(Side, i64, u64)]) -> BookDelta {
+    BookDelta {
+        instrument: id,
+        ids: UpdateIds::default(),
+        time: EventTime::default(),
+        updates: updates
+            .iter()
+            .map(|&(side, p, q)| LevelUpdate {
+                side,
+                price: Price::from_ticks(p),
+                qty: Qty::from_lots(q),
+            })
+            .collect(),
+    }
+}
+
+fn report(id: ClientOrderId, kind: ExecKind, status: OrderStatus, side: Side) -> ExecReport {
+    ExecReport {
+        order_id: OrderId(1),
+        client_id: id,
+        account: AccountId(1),
+        instrument: instrument().id,
+        side,
+        kind,
+        status,
+        filled: Qty::ZERO,
+        leaves: Qty::ZERO,
+        time: UnixNanos::new(0),
+    }
+}
+
+fn fill(price: i64, lots: u64) -> ExecKind {
+    ExecKind::Trade(Fill {
+        trade_id: 1,
+        price: Price::from_ticks(price),
+        qty: Qty::from_lots(lots),
+        liquidity: Liquidity::Maker,
+        fee: Decimal::ZERO,
+    })
+}
+
+#[test]
+fn an_order_passes_risk_goes_out_and_follows_its_reports() {
+    let i = instrument();
+    let mut k = Kernel::new(
+        &i,
+        OneBid {
+            price: 99,
+            ..OneBid::default()
+        },
+        &config(),
+    );
+    k.on_snapshot(
+        &BookSnapshot {
+            instrument: i.id,
+            last_update_id: 1,
+            time: EventTime::default(),
+            bids: vec![kestrel_model::Level {
+                price: Price::from_ticks(99),
+                qty: Qty::from_lots(5),
+            }],
+            asks: vec![kestrel_model::Level {
+                price: Price::from_ticks(101),
+                qty: Qty::from_lots(5),
+            }],
+        },
+        UnixNanos::new(10),
+    );
+    let id = k.strategy().placed.unwrap().unwrap();
+    let intents: Vec<_> = k.drain_intents().collect();
+    assert!(matches!(intents[..], [OrderIntent::Submit { id: sent, .. }] if sent == id));
+    let decisions: Vec<_> = k.drain_decisions().collect();
+    assert!(matches!(
+        decisions[..],
+        [RiskEvent::Order {
+            decision: Decision::Approved,
+            ..
+        }]
+    ));
+
+    k.on_report(
+        &report(id, ExecKind::New, OrderStatus::New, Side::Buy),
+        UnixNanos::new(20),
+    );
+    // It joined behind the 5 lots resting at 99; 3 of them cancel, the
+    // conservative model keeps us behind the other 2 until trades say more.
+    assert_eq!(k.core.orders.get(0).queue.map(|q| q.ahead), Some(5));
+    k.on_delta(&delta(i.id, &[(Side::Buy, 99, 2)]), UnixNanos::new(30));
+    assert!(k.core.orders.get(0).queue.map(|q| q.ahead) <= Some(5));
+
+    k.on_report(
+        &report(id, fill(99, 2), OrderStatus::Filled, Side::Buy),
+        UnixNanos::new(40),
+    );
+    assert_eq!(k.position().net_lots(), 2);
+    let states: Vec<_> = k.strategy().updates.iter().map(|u| u.state).collect();
+    assert_eq!(
+        states,
+        [
+            kestrel_exec::OrderState::New,
+            kestrel_exec::OrderState::Filled
+        ]
+    );
+    assert!(k.core.orders.is_empty(), "a filled order is forgotten");
+}
+
+#[test]
+fn refusals_carry_their_reason_and_a_losing_fill_trips_the_kill_switch() {
+    let i = instrument();
+    // A bid 30 % from mid is outside the 5 % band.
+    let mut k = Kernel::new(
+        &i,
+        OneBid {
+            price: 70,
+            ..OneBid::default()
+        },
+        &config(),
+    );
+    k.on_delta(
+        &delta(i.id, &[(Side::Buy, 99, 5), (Side::Sell, 101, 5)]),
+        UnixNanos::new(10),
+    );
+    // Not synced yet: no snapshot.
+    assert_eq!(k.strategy().placed, Some(None));
+    assert_eq!(k.refusals(), [(Reason::BookUntrusted, 1)]);
+
+    let mut k = Kernel::new(
+        &i,
+        OneBid {
+            price: 70,
+            ..OneBid::default()
+        },
+        &config(),
+    );
+    k.core.synced = true;
+    k.on_delta(
+        &delta(i.id, &[(Side::Buy, 99, 5), (Side::Sell, 101, 5)]),
+        UnixNanos::new(10),
+    );
+    assert_eq!(k.refusals(), [(Reason::PriceBand, 1)]);
+    assert_eq!(k.drain_intents().count(), 0);
+
+    // A position bought at 100 and sold at 90 loses 10 > the 5 allowed.
+    let mut k = Kernel::new(
+        &i,
+        OneBid {
+            price: 99,
+            ..OneBid::default()
+        },
+        &config(),
+    );
+    k.core.synced = true;
+    k.on_delta(
+        &delta(i.id, &[(Side::Buy, 99, 5), (Side::Sell, 101, 5)]),
+        UnixNanos::new(10),
+    );
+    let resting = k.strategy().placed.unwrap().unwrap();
+    k.on_report(
+        &report(resting, ExecKind::New, OrderStatus::New, Side::Buy),
+        UnixNanos::new(11),
+    );
+    k.drain_intents().for_each(drop);
+    k.core
+        .position
+        .on_fill(
+            Side::Buy,
+            Price::from_ticks(100),
+            Qty::from_lots(1),
+            Decimal::ZERO,
+        )
+        .unwrap();
+    k.core.on_fill(
+        Side::Sell,
+        Price::from_ticks(90),
+        Qty::from_lots(1),
+        Decimal::ZERO,
+        &k.book,
+        UnixNanos::new(12),
+    );
+    assert_eq!(k.counters().kills, 1);
+    let intents: Vec<_> = k.drain_intents().collect();
+    assert_eq!(intents, [OrderIntent::Cancel(resting)], "kill cancels all");
+    assert!(k.drain_decisions().any(|d| matches!(
+        d,
+        RiskEvent::Kill {
+            reason: Reason::TradeLoss,
+            ..
+        }
+    )));
+    // Every new order is refused until an explicit reset.
+    let mut ctx = KernelContext::new(&mut k.core, &k.book);
+    assert_eq!(
+        ctx.place(NewOrder::post_only(
+            Side::Buy,
+            Price::from_ticks(98),
+            Qty::from_lots(1)
+        )),
+        None
+    );
+    assert_eq!(k.refusals().last(), Some(&(Reason::KillSwitch, 1)));
+    k.reset_kill_switch();
+    let mut ctx = KernelContext::new(&mut k.core, &k.book);
+    assert!(
+        ctx.place(NewOrder::post_only(
+            Side::Buy,
+            Price::from_ticks(98),
+            Qty::from_lots(1)
+        ))
+        .is_some()
+    );
+}
+
+#[test]
+fn a_cancel_before_the_ack_waits_for_it() {
+    let i = instrument();
+    let mut k = Kernel::new(
+        &i,
+        OneBid {
+            price: 99,
+            ..OneBid::default()
+        },
+        &config(),
+    );
+    k.core.synced = true;
+    k.on_delta(
+        &delta(i.id, &[(Side::Buy, 99, 5), (Side::Sell, 101, 5)]),
+        UnixNanos::new(10),
+    );
+    let id = k.strategy().placed.unwrap().unwrap();
+    k.drain_intents().for_each(drop);
+    KernelContext::new(&mut k.core, &k.book).cancel(id);
+    assert_eq!(
+        k.drain_intents().count(),
+        0,
+        "nothing to cancel at the venue yet"
+    );
+    k.on_report(
+        &report(id, ExecKind::New, OrderStatus::New, Side::Buy),
+        UnixNanos::new(20),
+    );
+    assert_eq!(
+        k.drain_intents().collect::<Vec<_>>(),
+        [OrderIntent::Cancel(id)]
+    );
+    k.on_report(
+        &report(id, ExecKind::Canceled, OrderStatus::Canceled, Side::Buy),
+        UnixNanos::new(30),
+    );
+    assert!(k.core.orders.is_empty());
+}
