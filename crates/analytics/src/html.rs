@@ -205,6 +205,17 @@ pub fn to_html(report: &Report) -> String {
         );
     }
     table.push_str("</table>");
+    if !report.counters.is_empty() {
+        table.push_str("<h2>Run</h2><table>");
+        for (k, v) in &report.counters {
+            let _ = write!(
+                table,
+                "<tr><th>{}</th><td>{v}</td></tr>",
+                escape(&k.replace('_', " "))
+            );
+        }
+        table.push_str("</table>");
+    }
 
     let price_frame = Frame::of(&[price]);
     let mut marks = String::new();

@@ -9,7 +9,10 @@ pub mod bars;
 pub mod clock;
 pub mod kernel;
 
-pub use backtest::{Backtest, BacktestConfig, ClockOffset, RunStats, run_backtest};
+pub use backtest::{
+    Backtest, BacktestConfig, ClockOffset, DeliveryProbe, RunStats, run_backtest,
+    run_backtest_probed,
+};
 pub use bars::{BarError, BarReport, BarTrade, backtest_bars, read_daily_csv};
 pub use clock::{Clock, SimClock, WallClock};
 pub use kernel::{Kernel, KernelConfig, KernelCounters, OrderIntent, RiskEvent};

@@ -83,9 +83,13 @@ impl ImbalanceMm {
             - inventory * c.inventory_skew_ticks;
         let bid_px = ((fair - c.half_spread_ticks).floor() as i64).min(ask.price.ticks() - 1);
         let ask_px = ((fair + c.half_spread_ticks).ceil() as i64).max(bid.price.ticks() + 1);
+        // A side quotes only if a whole fill keeps the position within the cap.
+        let lots = i64::try_from(c.qty.lots()).unwrap_or(i64::MAX);
         Some([
-            (position < c.max_position_lots).then_some(Price::from_ticks(bid_px)),
-            (position > -c.max_position_lots).then_some(Price::from_ticks(ask_px)),
+            (position.saturating_add(lots) <= c.max_position_lots)
+                .then_some(Price::from_ticks(bid_px)),
+            (position.saturating_sub(lots) >= -c.max_position_lots)
+                .then_some(Price::from_ticks(ask_px)),
         ])
     }
 

@@ -86,7 +86,7 @@ pub struct Backtest<S> {
 }
 
 /// Events read before the clock offset is estimated.
-const OFFSET_PREFIX: usize = 4096;
+const OFFSET_PREFIX: usize = 1024;
 /// Delivered events between progress calls.
 const PROGRESS_EVERY: u64 = 1 << 16;
 /// The account our orders trade for.
@@ -102,14 +102,39 @@ enum Step {
     Deliver,
 }
 
+/// Watches each recorded event's trip through the kernel, for latency
+/// measurements; the runner's default, `()`, compiles to nothing.
+pub trait DeliveryProbe {
+    /// The kernel is about to take an event.
+    fn before(&mut self) {}
+    /// It has: an event of `kind` left `intents` order actions to send.
+    fn after(&mut self, kind: FeedKind, intents: usize) {
+        let _ = (kind, intents);
+    }
+}
+
+impl DeliveryProbe for () {}
+
 /// Runs `strategy` on `instrument` over `source` against the simulated
 /// venue. `progress` is called now and then with the fraction read.
 pub fn run_backtest<S: Strategy, M: MarketSource>(
+    instrument: &Instrument,
+    source: M,
+    strategy: S,
+    config: &BacktestConfig,
+    progress: impl FnMut(f64),
+) -> Result<Backtest<S>, kestrel_feed::FeedError> {
+    run_backtest_probed(instrument, source, strategy, config, progress, &mut ())
+}
+
+/// [`run_backtest`] with a probe around each delivery to the kernel.
+pub fn run_backtest_probed<S: Strategy, M: MarketSource>(
     instrument: &Instrument,
     mut source: M,
     strategy: S,
     config: &BacktestConfig,
     mut progress: impl FnMut(f64),
+    probe: &mut impl DeliveryProbe,
 ) -> Result<Backtest<S>, kestrel_feed::FeedError> {
     let mut ring = Ring::new(instrument.id);
     let mut eof = false;
@@ -209,7 +234,9 @@ pub fn run_backtest<S: Strategy, M: MarketSource>(
                 clock.advance_to(at);
                 let now = clock.now();
                 if let Some(slot) = ring.front() {
+                    probe.before();
                     deliver(&mut kernel, &slot.event, now);
+                    probe.after(slot.event.kind, kernel.pending_intents());
                 }
                 ring.pop_front();
                 fed -= 1;

@@ -2,11 +2,16 @@
 //!
 //! A ring of reusable slots: popping keeps a slot's buffers for the next
 //! event written into it, so the steady state allocates nothing. It grows
-//! only when more events are in flight than ever before.
+//! only when more events are in flight than ever before. After a burst (the
+//! clock-offset prefix, a latency spike) it cycles through fewer slots
+//! again, keeping the others, so a few warm slots carry the steady state.
 
 use kestrel_model::{InstrumentId, UnixNanos};
 
 use super::source::{FeedEvent, MarketSource};
+
+/// Slots kept however empty the ring gets.
+const MIN_SLOTS: usize = 64;
 
 /// An event and when it reaches the kernel.
 #[derive(Clone, Debug)]
@@ -20,6 +25,8 @@ pub(super) struct Slot {
 pub(super) struct Ring {
     instrument: InstrumentId,
     slots: Vec<Slot>,
+    /// Slots in the cycle: `slots[..active]`; the rest wait for a burst.
+    active: usize,
     head: usize,
     len: usize,
 }
@@ -30,6 +37,7 @@ impl Ring {
         Self {
             instrument,
             slots: Vec::new(),
+            active: 0,
             head: 0,
             len: 0,
         }
@@ -45,16 +53,19 @@ impl Ring {
         &mut self,
         source: &mut impl MarketSource,
     ) -> Result<bool, kestrel_feed::FeedError> {
-        if self.len == self.slots.len() {
-            // Full: straighten, then add a slot at the end.
-            self.slots.rotate_left(self.head);
+        if self.len == self.active {
+            // Full: straighten, then take a spare slot or make one.
+            self.slots[..self.active].rotate_left(self.head);
             self.head = 0;
-            self.slots.push(Slot {
-                event: FeedEvent::new(self.instrument),
-                arrival: UnixNanos::new(0),
-            });
+            if self.active == self.slots.len() {
+                self.slots.push(Slot {
+                    event: FeedEvent::new(self.instrument),
+                    arrival: UnixNanos::new(0),
+                });
+            }
+            self.active += 1;
         }
-        let i = (self.head + self.len) % self.slots.len();
+        let i = (self.head + self.len) % self.active;
         let added = source.next_into(&mut self.slots[i].event)?;
         if added {
             self.len += 1;
@@ -63,7 +74,7 @@ impl Ring {
     }
 
     pub fn get(&self, n: usize) -> Option<&Slot> {
-        (n < self.len).then(|| &self.slots[(self.head + n) % self.slots.len()])
+        (n < self.len).then(|| &self.slots[(self.head + n) % self.active])
     }
 
     pub fn front(&self) -> Option<&Slot> {
@@ -72,14 +83,19 @@ impl Ring {
 
     /// The newest slot; only after a successful [`Self::read`].
     pub fn back_mut(&mut self) -> &mut Slot {
-        let i = (self.head + self.len.saturating_sub(1)) % self.slots.len().max(1);
+        let i = (self.head + self.len.saturating_sub(1)) % self.active.max(1);
         &mut self.slots[i]
     }
 
     pub fn pop_front(&mut self) {
         if self.len > 0 {
-            self.head = (self.head + 1) % self.slots.len();
+            self.head = (self.head + 1) % self.active;
             self.len -= 1;
+        }
+        if self.active > MIN_SLOTS && self.len * 4 <= self.active {
+            self.slots[..self.active].rotate_left(self.head);
+            self.head = 0;
+            self.active = (self.len * 2).max(MIN_SLOTS);
         }
     }
 
@@ -88,9 +104,9 @@ impl Ring {
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
-        let (head, len, cap) = (self.head, self.len, self.slots.len());
-        let (tail, start) = self.slots.split_at_mut(head);
-        start.iter_mut().chain(tail.iter_mut()).take(len.min(cap))
+        let (head, len) = (self.head, self.len);
+        let (tail, start) = self.slots[..self.active].split_at_mut(head);
+        start.iter_mut().chain(tail.iter_mut()).take(len)
     }
 }
 
@@ -120,7 +136,7 @@ mod tests {
     #[test]
     fn keeps_fifo_order_across_wraps_and_growth() {
         let mut ring = Ring::new(kestrel_model::testing::instrument("1", "1").id);
-        let mut source = Counter { next: 0, end: 100 };
+        let mut source = Counter { next: 0, end: 1000 };
         let mut expected = 0;
         for round in 0..30 {
             for _ in 0..(round % 4 + 1) {
@@ -136,5 +152,13 @@ mod tests {
             }
         }
         assert!(ring.slots.len() < 20, "grew to {}", ring.slots.len());
+        // A burst past the minimum, then back to the minimum cycle.
+        for _ in 0..200 {
+            assert!(ring.read(&mut source).unwrap_or(false) || source.next == source.end);
+        }
+        while ring.len() > 0 {
+            ring.pop_front();
+        }
+        assert_eq!(ring.active, MIN_SLOTS);
     }
 }

@@ -75,13 +75,24 @@ impl FeedEvent {
     fn set_delta(&mut self, delta: &BookDelta) {
         self.kind = FeedKind::Delta;
         self.time = delta.time;
-        self.delta.clone_from(delta);
+        // Field by field: a derived `clone_from` would clone the whole
+        // delta, allocating a new vector every time.
+        let d = &mut self.delta;
+        d.instrument = delta.instrument;
+        d.ids = delta.ids;
+        d.time = delta.time;
+        d.updates.clone_from(&delta.updates);
     }
 
     fn set_snapshot(&mut self, snapshot: &BookSnapshot) {
         self.kind = FeedKind::Snapshot;
         self.time = snapshot.time;
-        self.snapshot.clone_from(snapshot);
+        let s = &mut self.snapshot;
+        s.instrument = snapshot.instrument;
+        s.last_update_id = snapshot.last_update_id;
+        s.time = snapshot.time;
+        s.bids.clone_from(&snapshot.bids);
+        s.asks.clone_from(&snapshot.asks);
     }
 
     fn set_trade(&mut self, trade: Trade) {

@@ -168,7 +168,7 @@ impl<S: Strategy> Kernel<S> {
                 volatility: None,
                 risk: RiskEngine::new(config.risk),
                 ids: ClientOrderIds::new(&config.id_prefix, config.session_ms),
-                orders: WorkingOrders::default(),
+                orders: WorkingOrders::with_capacity(16),
                 position: Position::new(instrument, config.cost_method),
                 cash: config.cash,
                 queue_model: config.queue_model,
@@ -176,7 +176,8 @@ impl<S: Strategy> Kernel<S> {
                 decisions: Vec::with_capacity(16),
                 timers: BinaryHeap::new(),
                 next_timer: 0,
-                refusals: Vec::new(),
+                // Room for every reason code: a first refusal allocates nothing.
+                refusals: Vec::with_capacity(32),
                 counters: KernelCounters::default(),
                 recorder: RunRecorder::new(config.sample_interval_ns),
             },
@@ -359,6 +360,11 @@ impl<S: Strategy> Kernel<S> {
     /// Resets the kill switch (an operator's explicit decision).
     pub fn reset_kill_switch(&mut self) {
         self.core.risk.reset();
+    }
+
+    /// How many order actions wait to be drained.
+    pub fn pending_intents(&self) -> usize {
+        self.core.outbox.len()
     }
 
     /// The order actions that passed risk since the last drain.

@@ -36,6 +36,14 @@ pub struct WorkingOrders {
 }
 
 impl WorkingOrders {
+    /// Room for `n` orders before the table grows.
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            orders: Vec::with_capacity(n),
+            views: Vec::with_capacity(n),
+        }
+    }
+
     /// Starts tracking an order just sent.
     pub fn insert(&mut self, id: ClientOrderId, order: WorkingOrder) {
         self.views.push(OrderUpdate {

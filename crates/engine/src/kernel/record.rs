@@ -3,11 +3,15 @@
 //! order activity.
 //!
 //! Sampling on an interval keeps the series small and independent of the
-//! event rate; the vectors grow by amortised doubling, so recording costs
-//! no allocation per event.
+//! event rate. Each series starts with room for [`RESERVED_POINTS`] points
+//! (over an hour of one-second samples) and then doubles, so recording
+//! costs no allocation per event.
 
 use kestrel_analytics::{Activity, FillMark, RunSeries, TradeStats};
 use kestrel_model::UnixNanos;
+
+/// Points each series has room for before it first grows.
+pub const RESERVED_POINTS: usize = 4096;
 
 /// The run's series and counters, filled in as the kernel goes.
 #[derive(Debug, Default)]
@@ -24,6 +28,12 @@ impl RunRecorder {
     pub fn new(interval_ns: u64) -> Self {
         Self {
             interval_ns: interval_ns.max(1),
+            series: RunSeries {
+                equity: Vec::with_capacity(RESERVED_POINTS),
+                inventory: Vec::with_capacity(RESERVED_POINTS),
+                price: Vec::with_capacity(RESERVED_POINTS),
+                fills: Vec::with_capacity(RESERVED_POINTS),
+            },
             ..Self::default()
         }
     }
