@@ -8,6 +8,9 @@
 //! * `backtest/from_disk`: the same from the gzipped capture, gunzip and
 //!   JSON decoding and sequencing included: what `cargo run --release` does.
 //!
+//! * `backtest/book_only`: the same events into a bare `OrderBook`, the
+//!   floor the pipeline is measured against in the same run.
+//!
 //! Throughput counts market events: level updates plus trades. Before the
 //! timed runs, tick-to-decision latency (a recorded delta handed to the
 //! kernel → its book, signals, strategy and risk done, order actions in
@@ -21,6 +24,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hdrhistogram::Histogram;
 use kestrel_benches::backtest::{backtest_config, imbalance_mm};
 use kestrel_benches::{load_market_events, sample_capture};
+use kestrel_book::OrderBook;
 use kestrel_engine::backtest::{CaptureSource, FeedKind, MemorySource};
 use kestrel_engine::{DeliveryProbe, run_backtest, run_backtest_probed};
 use kestrel_feed::Instruments;
@@ -122,6 +126,25 @@ fn backtest_benches(c: &mut Criterion) {
             let run = run_backtest(&instrument, source, imbalance_mm(), &config, |_| {})
                 .unwrap_or_else(|e| panic!("{e}"));
             black_box(run.stats.events)
+        })
+    });
+    g.bench_function("book_only", |b| {
+        b.iter(|| {
+            let mut book = OrderBook::new(&instrument);
+            for event in &events {
+                match event {
+                    MarketEvent::Delta(d) => {
+                        for u in &d.updates {
+                            book.update_level(u.side, u.price, u.qty);
+                        }
+                    }
+                    MarketEvent::Snapshot(s) => {
+                        let _ = book.load_snapshot(s);
+                    }
+                    _ => {}
+                }
+            }
+            black_box(book.best_bid())
         })
     });
     g.finish();
