@@ -57,6 +57,7 @@ pub fn backtest_config() -> BacktestConfig {
             id_prefix: "kst".into(),
             session_ms: 7,
             sample_interval_ns: 1_000_000_000,
+            bracket: Default::default(),
         },
         sim: SimConfig {
             queue_model,

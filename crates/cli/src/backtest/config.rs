@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use kestrel_engine::{BacktestConfig, ClockOffset, KernelConfig};
+use kestrel_engine::{BacktestConfig, BracketTicks, ClockOffset, KernelConfig};
 use kestrel_exec::{CostMethod, RepricePolicy};
 use kestrel_model::{Decimal, Instrument, Qty};
 use kestrel_risk::{RiskLimits, TokenBucket};
@@ -204,6 +204,10 @@ pub struct RiskSection {
     pub max_drawdown: String,
     /// Largest tick-to-ack p99, ms.
     pub max_ack_p99_ms: u64,
+    /// Bracket stop-loss on every position, ticks from its average price.
+    pub stop_loss_ticks: Option<i64>,
+    /// Bracket take-profit on every position, ticks from its average price.
+    pub take_profit_ticks: Option<i64>,
 }
 
 impl Default for RiskSection {
@@ -222,6 +226,8 @@ impl Default for RiskSection {
             max_daily_loss: "5000".into(),
             max_drawdown: "5000".into(),
             max_ack_p99_ms: 1_000,
+            stop_loss_ticks: None,
+            take_profit_ticks: None,
         }
     }
 }
@@ -310,6 +316,10 @@ impl RunFile {
                 // A backtest's session is its seed: ids repeat run to run.
                 session_ms: self.sim.seed,
                 sample_interval_ns: self.report.sample_interval_ms.max(1) * 1_000_000,
+                bracket: BracketTicks {
+                    stop_loss: r.stop_loss_ticks,
+                    take_profit: r.take_profit_ticks,
+                },
             },
             sim: SimConfig {
                 queue_model,

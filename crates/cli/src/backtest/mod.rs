@@ -189,6 +189,7 @@ fn l2_outcome(run: Backtest<ImbalanceMm>, title: &str, elapsed: Duration) -> Out
         ("risk_decisions", stats.decisions),
         ("risk_refused", k.refused),
         ("kill_switch_trips", k.kills),
+        ("bracket_exits", k.bracket_exits),
         ("feed_gaps", k.gaps),
         ("malformed_frames", stats.malformed),
     ];

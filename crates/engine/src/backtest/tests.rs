@@ -78,6 +78,7 @@ fn config() -> BacktestConfig {
             id_prefix: "t".into(),
             session_ms: 0,
             sample_interval_ns: 1_000,
+            bracket: Default::default(),
         },
         sim: SimConfig {
             queue_model: QueueModel::Conservative,

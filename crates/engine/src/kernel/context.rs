@@ -119,6 +119,7 @@ impl Context for KernelContext<'_> {
                 order: ManagedOrder::new(qty, order.price),
                 queue: None,
                 cancel_on_ack: false,
+                sent_at: self.core.now,
             },
         );
         self.core.outbox.push(OrderIntent::Submit {

@@ -22,10 +22,10 @@ use kestrel_model::{
     BookDelta, BookSnapshot, ClientOrderId, Decimal, Instrument, OrderType, Price, Qty, Side,
     TimeInForce, Trade, UnixNanos,
 };
-use kestrel_risk::{Decision, Reason, RiskEngine, RiskLimits};
+use kestrel_risk::{Bracket, BracketExit, Decision, Reason, RiskEngine, RiskLimits};
 use kestrel_signals::{SignalConfig, Signals};
 use kestrel_sim::{ExecKind, ExecReport};
-use kestrel_strategy::{Strategy, TimerId};
+use kestrel_strategy::{Context, Strategy, TimerId};
 
 use context::KernelContext;
 pub use orders::{WorkingOrder, WorkingOrders};
@@ -69,6 +69,13 @@ pub enum RiskEvent {
         /// Approved, or refused with a reason.
         decision: Decision,
     },
+    /// The position's bracket fired: it is closed at market.
+    Bracket {
+        /// When.
+        time: UnixNanos,
+        /// Which leg.
+        exit: BracketExit,
+    },
     /// A post-fill limit or a monitor tripped the kill switch: every order
     /// is cancelled and new ones are refused until a reset.
     Kill {
@@ -99,6 +106,19 @@ pub struct KernelConfig {
     pub session_ms: u64,
     /// Interval of the report's equity, inventory and price samples.
     pub sample_interval_ns: u64,
+    /// Stop-loss and take-profit distances from the position's average
+    /// price, in ticks, attached to every open position.
+    pub bracket: BracketTicks,
+}
+
+/// A bracket's legs, in ticks from the average entry price; `None` for
+/// no such leg.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BracketTicks {
+    /// Close at a loss this far against the entry.
+    pub stop_loss: Option<i64>,
+    /// Close at a profit this far in favour.
+    pub take_profit: Option<i64>,
 }
 
 /// Counters the report and the summary table show beside the analytics.
@@ -119,6 +139,8 @@ pub struct KernelCounters {
     pub refused: u64,
     /// Times the kill switch tripped.
     pub kills: u64,
+    /// Positions closed by their bracket.
+    pub bracket_exits: u64,
     /// Sequence gaps seen (book untrusted until the next snapshot).
     pub gaps: u64,
 }
@@ -145,6 +167,10 @@ struct Core {
     refusals: Vec<(Reason, u64)>,
     counters: KernelCounters,
     recorder: RunRecorder,
+    bracket_ticks: BracketTicks,
+    /// The open position's bracket.
+    bracket: Option<Bracket>,
+    acks: AckLatencies,
 }
 
 /// The kernel for one instrument and one strategy.
@@ -180,6 +206,9 @@ impl<S: Strategy> Kernel<S> {
                 refusals: Vec::with_capacity(32),
                 counters: KernelCounters::default(),
                 recorder: RunRecorder::new(config.sample_interval_ns),
+                bracket_ticks: config.bracket,
+                bracket: None,
+                acks: AckLatencies::default(),
             },
             strategy,
         }
@@ -248,7 +277,24 @@ impl<S: Strategy> Kernel<S> {
             &self.book,
             &values,
         );
+        self.check_bracket(now);
         self.core.maybe_sample(&self.book, now);
+    }
+
+    /// Closes the position at market if the mark reached its bracket.
+    fn check_bracket(&mut self, now: UnixNanos) {
+        let (Some(bracket), Some(mark)) = (self.core.bracket, mark_price(&self.book)) else {
+            return;
+        };
+        if let Some(exit) = bracket.check(mark) {
+            // One exit per position: the next fill sets a new bracket.
+            self.core.bracket = None;
+            self.core.counters.bracket_exits += 1;
+            self.core
+                .decisions
+                .push(RiskEvent::Bracket { time: now, exit });
+            KernelContext::new(&mut self.core, &self.book).close_position();
+        }
     }
 
     /// A trade print in the market.
@@ -292,12 +338,14 @@ impl<S: Strategy> Kernel<S> {
         if let Some(f) = fill {
             core.on_fill(report.side, f.price, f.qty, f.fee, &self.book, now);
         }
-        let update = core.orders.refresh(i, fill.map(|f| (f.price, f.qty)));
+        let mut update = core.orders.refresh(i, fill.map(|f| (f.price, f.qty)));
         if update.state == kestrel_exec::OrderState::Filled {
             core.recorder.activity_mut().filled_orders += 1;
         }
         if applied.is_err() {
-            // The venue ended an order our life cycle did not expect to end.
+            // The venue ended an order our life cycle did not expect to
+            // end: its word stands, and the strategy hears that it ended.
+            update.state = terminal_state(report.status);
             core.orders.remove(i);
         }
         self.strategy
@@ -450,6 +498,13 @@ impl Core {
     /// The venue acknowledged the order at `i`: it joins the back of its
     /// level's queue, and a cancel asked for meanwhile goes out.
     fn on_accepted(&mut self, i: usize, book: &OrderBook) {
+        let sent = self.orders.get(i).sent_at;
+        let ack_ns = self.now.nanos_since(sent).max(0) as u64;
+        if let Some(p99) = self.acks.record(ack_ns) {
+            if let Some(reason) = self.risk.on_latency(p99) {
+                self.trip(reason);
+            }
+        }
         let o = self.orders.get_mut(i);
         if let Some(price) = o.order.price() {
             o.queue = Some(QueuePosition::back_of(book.qty_at(o.side, price).lots()));
@@ -494,10 +549,29 @@ impl Core {
         };
         let inventory = self.inventory();
         self.recorder.fill(now, mark, inventory);
+        self.bracket = self.new_bracket();
         let equity = self.equity(book);
         if let Some(reason) = self.risk.on_fill(pnl, equity, now) {
             self.trip(reason);
         }
+    }
+
+    /// The bracket of the position as it is now.
+    fn new_bracket(&self) -> Option<Bracket> {
+        let b = self.bracket_ticks;
+        if b.stop_loss.is_none() && b.take_profit.is_none() {
+            return None;
+        }
+        let side = self.position.side()?;
+        let tick = self.instrument.tick.to_f64(1);
+        let entry = (self.position.average_price()? / tick).round() as i64;
+        let sign = side.sign();
+        let at = |ticks: i64| Price::from_ticks(entry.saturating_add(ticks.saturating_mul(sign)));
+        Some(Bracket {
+            side,
+            stop_loss: b.stop_loss.map(|t| at(-t)),
+            take_profit: b.take_profit.map(at),
+        })
     }
 
     /// The kill switch: cancel everything and say why.
@@ -544,6 +618,53 @@ fn mark_price(book: &OrderBook) -> Option<Price> {
     Some(Price::from_ticks(
         (bid.price.ticks() + ask.price.ticks()).div_euclid(2),
     ))
+}
+
+/// The life-cycle state a venue status leaves an order in.
+fn terminal_state(status: kestrel_sim::OrderStatus) -> kestrel_exec::OrderState {
+    use kestrel_exec::OrderState;
+    use kestrel_sim::OrderStatus;
+    match status {
+        OrderStatus::Filled => OrderState::Filled,
+        OrderStatus::Canceled => OrderState::Cancelled,
+        OrderStatus::Rejected => OrderState::Rejected,
+        OrderStatus::Expired => OrderState::Expired,
+        OrderStatus::New => OrderState::New,
+        OrderStatus::PartiallyFilled => OrderState::PartiallyFilled,
+    }
+}
+
+/// The latest order-to-ack latencies, for the latency kill switch.
+#[derive(Debug)]
+struct AckLatencies {
+    samples: [u64; ACK_WINDOW],
+    count: usize,
+}
+
+/// Acks the p99 is taken over.
+const ACK_WINDOW: usize = 128;
+
+impl Default for AckLatencies {
+    fn default() -> Self {
+        Self {
+            samples: [0; ACK_WINDOW],
+            count: 0,
+        }
+    }
+}
+
+impl AckLatencies {
+    /// Records one ack; the p99 of the window once it is full.
+    fn record(&mut self, ns: u64) -> Option<u64> {
+        self.samples[self.count % ACK_WINDOW] = ns;
+        self.count += 1;
+        if self.count < ACK_WINDOW {
+            return None;
+        }
+        let mut sorted = self.samples;
+        let rank = ACK_WINDOW * 99 / 100;
+        Some(*sorted.select_nth_unstable(rank).1)
+    }
 }
 
 #[cfg(test)]

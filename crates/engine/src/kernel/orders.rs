@@ -6,7 +6,7 @@
 //! it has grown to the most orders ever open at once.
 
 use kestrel_exec::{ManagedOrder, QueueModel, QueuePosition};
-use kestrel_model::{ClientOrderId, OrderType, Price, Qty, Side, TimeInForce};
+use kestrel_model::{ClientOrderId, OrderType, Price, Qty, Side, TimeInForce, UnixNanos};
 use kestrel_strategy::OrderUpdate;
 
 /// One order the kernel tracks.
@@ -25,6 +25,8 @@ pub struct WorkingOrder {
     /// A cancel asked for before the venue acknowledged the order; it is
     /// sent with the acknowledgement.
     pub cancel_on_ack: bool,
+    /// When it was sent, for the order-to-ack latency.
+    pub sent_at: UnixNanos,
 }
 
 /// The open orders, with the view handed to the strategy kept beside them

@@ -66,6 +66,7 @@ fn config() -> KernelConfig {
         id_prefix: "t".into(),
         session_ms: 0,
         sample_interval_ns: 1_000,
+        bracket: Default::default(),
     }
 }
 
@@ -318,4 +319,123 @@ fn a_cancel_before_the_ack_waits_for_it() {
         UnixNanos::new(30),
     );
     assert!(k.core.orders.is_empty());
+}
+
+#[test]
+fn a_position_is_closed_when_the_mark_reaches_its_bracket() {
+    let i = instrument();
+    let mut cfg = config();
+    cfg.bracket = BracketTicks {
+        stop_loss: Some(3),
+        take_profit: Some(5),
+    };
+    let mut k = Kernel::new(
+        &i,
+        OneBid {
+            price: 99,
+            ..OneBid::default()
+        },
+        &cfg,
+    );
+    k.core.synced = true;
+    k.on_delta(
+        &delta(i.id, &[(Side::Buy, 99, 5), (Side::Sell, 101, 5)]),
+        UnixNanos::new(10),
+    );
+    let id = k.strategy().placed.unwrap().unwrap();
+    k.on_report(
+        &report(id, ExecKind::New, OrderStatus::New, Side::Buy),
+        UnixNanos::new(11),
+    );
+    k.on_report(
+        &report(id, fill(99, 2), OrderStatus::Filled, Side::Buy),
+        UnixNanos::new(12),
+    );
+    k.drain_intents().for_each(drop);
+    // Long 2 from 99: stop at 96. Mark (97 + 99) / 2 = 98: nothing yet.
+    k.on_delta(
+        &delta(
+            i.id,
+            &[
+                (Side::Buy, 97, 5),
+                (Side::Sell, 99, 5),
+                (Side::Sell, 101, 0),
+                (Side::Buy, 99, 0),
+            ],
+        ),
+        UnixNanos::new(20),
+    );
+    assert_eq!(k.drain_intents().count(), 0);
+    // Mark (95 + 97) / 2 = 96: the stop fires, a market sell of 2 goes out.
+    k.on_delta(
+        &delta(
+            i.id,
+            &[
+                (Side::Buy, 95, 5),
+                (Side::Sell, 97, 5),
+                (Side::Sell, 99, 0),
+                (Side::Buy, 97, 0),
+            ],
+        ),
+        UnixNanos::new(30),
+    );
+    let intents: Vec<_> = k.drain_intents().collect();
+    assert!(
+        matches!(
+            intents[..],
+            [OrderIntent::Submit {
+                side: Side::Sell,
+                kind: OrderType::Market,
+                qty,
+                ..
+            }] if qty == Qty::from_lots(2)
+        ),
+        "{intents:?}"
+    );
+    assert!(k.drain_decisions().any(|d| matches!(
+        d,
+        RiskEvent::Bracket {
+            exit: BracketExit::StopLoss,
+            ..
+        }
+    )));
+    assert_eq!(k.counters().bracket_exits, 1);
+}
+
+#[test]
+fn slow_acks_trip_the_latency_kill_switch() {
+    let i = instrument();
+    let mut cfg = config();
+    cfg.risk.max_ack_p99_ns = 1_000;
+    cfg.risk.orders = TokenBucket::new(1_000, 1e9);
+    let mut k = Kernel::new(&i, OneBid::default(), &cfg);
+    k.core.synced = true;
+    k.on_delta(
+        &delta(i.id, &[(Side::Buy, 99, 5), (Side::Sell, 101, 5)]),
+        UnixNanos::new(10),
+    );
+    for n in 0..ACK_WINDOW as u64 {
+        let sent = UnixNanos::new(1_000_000 * (n + 1));
+        k.core.now = sent;
+        let id = KernelContext::new(&mut k.core, &k.book)
+            .place(NewOrder::post_only(
+                Side::Buy,
+                Price::from_ticks(98),
+                Qty::from_lots(1),
+            ))
+            .unwrap();
+        // Every ack takes 5 µs, five times the limit.
+        k.on_report(
+            &report(id, ExecKind::New, OrderStatus::New, Side::Buy),
+            sent.saturating_add_nanos(5_000),
+        );
+    }
+    assert_eq!(k.counters().kills, 1, "tripped once the window filled");
+    assert!(k.drain_decisions().any(|d| matches!(
+        d,
+        RiskEvent::Kill {
+            reason: Reason::Latency,
+            ..
+        }
+    )));
 }
