@@ -5,7 +5,8 @@ mod config;
 mod summary;
 mod sweep;
 
-use std::io::IsTerminal;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -64,17 +65,20 @@ pub fn run(args: &BacktestArgs) -> anyhow::Result<()> {
         return sweep::run(&text, &file);
     }
     let outcome = run_file(&file, std::io::stderr().is_terminal())?;
-    summary::print(&file, &outcome);
+    let mut table = summary::table(&file, &outcome);
     let json = outcome.report.to_json();
     std::fs::write(&file.report.json, json + "\n")
         .with_context(|| format!("writing {}", file.report.json.display()))?;
     std::fs::write(&file.report.html, to_html(&outcome.report))
         .with_context(|| format!("writing {}", file.report.html.display()))?;
-    println!(
+    let _ = writeln!(
+        table,
         "  wrote         {} and {}",
         file.report.html.display(),
         file.report.json.display()
     );
+    // A closed stdout (`kestrel | head`) is the reader's choice, not an error.
+    let _ = std::io::stdout().lock().write_all(table.as_bytes());
     Ok(())
 }
 

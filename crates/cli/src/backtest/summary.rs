@@ -1,6 +1,7 @@
 //! The summary table printed after a backtest, and the progress bar drawn
 //! while it runs.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use kestrel_analytics::Summary;
@@ -54,44 +55,51 @@ fn opt(v: Option<f64>, decimals: usize) -> String {
     v.map_or_else(|| "–".into(), |v| format!("{v:.decimals$}"))
 }
 
-/// Prints the run's table to stdout.
-pub fn print(file: &RunFile, outcome: &Outcome) {
+/// The run's table, as printed after the run.
+pub fn table(file: &RunFile, outcome: &Outcome) -> String {
+    let mut out = String::new();
     let r = &outcome.report;
     let s: &Summary = &r.summary;
     let a = &s.activity;
     let secs = outcome.elapsed.as_secs_f64();
-    println!("Kestrel backtest: {}", r.title);
-    println!("  data          {}", file.data.file.display());
-    println!(
+    let _ = writeln!(out, "Kestrel backtest: {}", r.title);
+    let _ = writeln!(out, "  data          {}", file.data.file.display());
+    let _ = writeln!(
+        out,
         "  run           {} market events in {:.2} s ({:.1} M events/s)",
         outcome.events,
         secs,
         outcome.events as f64 / secs.max(1e-9) / 1e6
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  equity        {:.2} → {:.2}  ({:+.4} %)",
         s.start_equity,
         s.end_equity,
         s.total_return * 100.0
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  risk-adjusted Sharpe {}  Sortino {}  max drawdown {:.4} %  Calmar {}",
         opt(s.sharpe, 2),
         opt(s.sortino, 2),
         s.max_drawdown * 100.0,
         opt(s.calmar, 2)
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  trades        {} closed, win rate {}, profit factor {}",
         s.trades.trades,
         opt(s.win_rate.map(|w| w * 100.0), 1) + " %",
         opt(s.profit_factor, 2)
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  orders        {} sent, {} cancels, {} replaces, {} fills ({} filled whole)",
         a.orders, a.cancels, a.replaces, a.fills, a.filled_orders
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  activity      traded {:.2}, fees {:.2}, fill ratio {}, orders per fill {}, turnover {}",
         a.traded,
         a.fees,
@@ -105,7 +113,8 @@ pub fn print(file: &RunFile, outcome: &Outcome) {
         .filter_map(|(k, v)| k.strip_prefix("refused: ").map(|k| format!("{k} {v}")))
         .collect();
     if let Some(&decisions) = r.counters.get("risk_decisions") {
-        println!(
+        let _ = writeln!(
+            out,
             "  risk          {decisions} decisions, {} refused{}{}, kill switch tripped {} times",
             r.counters.get("risk_refused").copied().unwrap_or(0),
             if refusals.is_empty() { "" } else { ": " },
@@ -113,4 +122,5 @@ pub fn print(file: &RunFile, outcome: &Outcome) {
             r.counters.get("kill_switch_trips").copied().unwrap_or(0)
         );
     }
+    out
 }

@@ -249,6 +249,8 @@ pub fn run_backtest_probed<S: Strategy, M: MarketSource>(
         }
     }
     kernel.stop(clock.now());
+    // The data is over, so is the session: what the strategy asks for as
+    // it stops has no market left to reach.
     kernel.drain_intents().for_each(drop);
     stats.decisions += kernel.drain_decisions().count() as u64;
     stats.malformed = source.malformed();
