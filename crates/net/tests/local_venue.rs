@@ -382,9 +382,14 @@ async fn a_recorded_session_with_a_reconnect_replays_to_the_live_book() {
         _ => (rest.clone(), Ending::Stay),
     })
     .await;
-    let rest_url = http_venue(move |n| match n {
-        0 => (200, vec![], snapshot.clone()),
-        _ => (503, vec![], "maintenance".into()),
+    let snapshot_requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let requests = Arc::clone(&snapshot_requests);
+    let rest_url = http_venue(move |n| {
+        requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match n {
+            0 => (200, vec![], snapshot.clone()),
+            _ => (503, vec![], "maintenance".into()),
+        }
     })
     .await;
     let binance = Arc::new(BinanceRest::new(
@@ -405,6 +410,14 @@ async fn a_recorded_session_with_a_reconnect_replays_to_the_live_book() {
         Some(Duration::from_secs(30)),
         async {
             let _ = done_rx.await;
+            // Every frame is in; the reconnect's snapshot request may still
+            // be on its way. Stop once it has been answered with its 503 and
+            // the recorder has had time to count it (on a loaded machine
+            // the frames can win that race).
+            while snapshot_requests.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         },
         |local, bytes| {
             recording.write_frame(local, bytes)?;
@@ -421,14 +434,11 @@ async fn a_recorded_session_with_a_reconnect_replays_to_the_live_book() {
     .unwrap();
     assert_eq!(stats.frames, expected);
     assert_eq!(
-        (
-            stats.connections,
-            stats.disconnects,
-            stats.snapshots,
-            stats.snapshot_failures
-        ),
-        (2, 1, 1, 1)
+        (stats.connections, stats.disconnects, stats.snapshots),
+        (2, 1, 1)
     );
+    // The failed request is counted (and maybe its retries).
+    assert!(stats.snapshot_failures >= 1, "{stats:?}");
 
     // Replaying the recording gives the book the venue's frames give.
     let instrument = usdm_btcusdt();

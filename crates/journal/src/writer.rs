@@ -1,0 +1,316 @@
+//! The journal writer: a thread that owns the files, fed through a bounded
+//! queue, committing records in groups.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::frame::{self, RecordType};
+use crate::reader::JournalReader;
+use crate::segment::{SEGMENT_MAGIC, segment_path};
+
+/// When written records are forced to the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    /// After every group that holds a record: nothing acknowledged is lost.
+    EveryRecord,
+    /// At most this long after a record is written.
+    Interval(Duration),
+    /// Never by us; the OS writes back when it likes.
+    Never,
+}
+
+/// Settings of a [`JournalWriter`].
+#[derive(Clone, Debug)]
+pub struct WriterConfig {
+    /// The journal's directory (created if missing).
+    pub dir: PathBuf,
+    /// The fsync policy.
+    pub fsync: FsyncPolicy,
+    /// Size past which a segment is closed and the next one opened.
+    pub segment_bytes: u64,
+    /// Records the queue holds before `append` waits for the writer.
+    pub queue: usize,
+}
+
+/// What can go wrong writing.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The file system refused.
+    #[error("journal I/O: {0}")]
+    Io(#[from] io::Error),
+    /// The writer thread has stopped (after an I/O error or `close`).
+    #[error("the journal writer has stopped")]
+    Stopped,
+    /// The queue is full (only from [`JournalWriter::try_append`]).
+    #[error("the journal queue is full")]
+    Full,
+}
+
+enum Message {
+    Record {
+        kind: RecordType,
+        seq: u64,
+        payload: Vec<u8>,
+    },
+    /// Write and fsync everything queued, then answer.
+    Sync(SyncSender<Result<(), String>>),
+}
+
+/// The kernel's side of the journal: appends are queued, numbered here,
+/// and written by the writer thread.
+pub struct JournalWriter {
+    tx: Option<SyncSender<Message>>,
+    next_seq: u64,
+    durable: Arc<AtomicU64>,
+    thread: Option<JoinHandle<Result<(), io::Error>>>,
+}
+
+impl JournalWriter {
+    /// Opens the journal in `config.dir` for appending: the existing
+    /// records are checked, a torn tail is cut off (its length returned),
+    /// and numbering continues after the last good record.
+    pub fn open(config: WriterConfig) -> Result<(Self, u64), JournalError> {
+        std::fs::create_dir_all(&config.dir)?;
+        let (next_seq, cut) = repair(&config.dir)?;
+        let durable = Arc::new(AtomicU64::new(next_seq));
+        let (tx, rx) = mpsc::sync_channel(config.queue.max(1));
+        let mut files = Files::start(&config, next_seq)?;
+        let published = Arc::clone(&durable);
+        let thread = std::thread::Builder::new()
+            .name("kestrel-journal".into())
+            .spawn(move || files.run(&rx, &published))?;
+        Ok((
+            Self {
+                tx: Some(tx),
+                next_seq,
+                durable,
+                thread: Some(thread),
+            },
+            cut,
+        ))
+    }
+
+    /// Queues a record, waiting only if the queue is full; its sequence number.
+    pub fn append(&mut self, kind: RecordType, payload: Vec<u8>) -> Result<u64, JournalError> {
+        let seq = self.next_seq;
+        let tx = self.tx.as_ref().ok_or(JournalError::Stopped)?;
+        tx.send(Message::Record { kind, seq, payload })
+            .map_err(|_| JournalError::Stopped)?;
+        self.next_seq += 1;
+        Ok(seq)
+    }
+
+    /// Queues a record if there is room, without waiting.
+    pub fn try_append(&mut self, kind: RecordType, payload: Vec<u8>) -> Result<u64, JournalError> {
+        let seq = self.next_seq;
+        let tx = self.tx.as_ref().ok_or(JournalError::Stopped)?;
+        match tx.try_send(Message::Record { kind, seq, payload }) {
+            Ok(()) => {
+                self.next_seq += 1;
+                Ok(seq)
+            }
+            Err(TrySendError::Full(_)) => Err(JournalError::Full),
+            Err(TrySendError::Disconnected(_)) => Err(JournalError::Stopped),
+        }
+    }
+
+    /// Records below this sequence number are on disk (fsynced).
+    pub fn durable(&self) -> u64 {
+        self.durable.load(Ordering::Acquire)
+    }
+
+    /// The sequence number the next record gets.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Writes and fsyncs everything queued, whatever the policy.
+    pub fn sync(&mut self) -> Result<(), JournalError> {
+        let tx = self.tx.as_ref().ok_or(JournalError::Stopped)?;
+        let (answer, done) = mpsc::sync_channel(1);
+        tx.send(Message::Sync(answer))
+            .map_err(|_| JournalError::Stopped)?;
+        match done.recv() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(JournalError::Io(io::Error::other(e))),
+            Err(_) => Err(JournalError::Stopped),
+        }
+    }
+
+    /// Flushes, fsyncs and stops the writer thread.
+    pub fn close(mut self) -> Result<(), JournalError> {
+        self.sync()?;
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<(), JournalError> {
+        drop(self.tx.take());
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => Ok(result?),
+            Some(Err(_)) => Err(JournalError::Stopped),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for JournalWriter {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+/// Checks the journal, cuts a torn or corrupt tail, and returns the next
+/// sequence number and the bytes cut.
+fn repair(dir: &Path) -> io::Result<(u64, u64)> {
+    let mut reader = JournalReader::open(dir, 0)?;
+    while reader.next_record()?.is_some() {}
+    let next = reader.next_seq().unwrap_or(0);
+    let Some(tail) = reader.tail().cloned() else {
+        return Ok((next, 0));
+    };
+    // Keep the good records of the bad segment; later segments cannot be
+    // trusted after a gap and are set aside, never deleted.
+    for (_, path) in crate::segment::segment_files(dir)? {
+        if path > tail.segment {
+            std::fs::rename(&path, path.with_extension("kjl.cut"))?;
+        }
+    }
+    if tail.offset <= SEGMENT_MAGIC.len() {
+        // Nothing good in it (bad magic, or the wrong first record).
+        std::fs::rename(&tail.segment, tail.segment.with_extension("kjl.cut"))?;
+    } else {
+        OpenOptions::new()
+            .write(true)
+            .open(&tail.segment)?
+            .set_len(tail.offset as u64)?;
+    }
+    Ok((next, tail.bytes_cut))
+}
+
+/// The writer thread's state.
+struct Files {
+    dir: PathBuf,
+    fsync: FsyncPolicy,
+    segment_bytes: u64,
+    file: File,
+    written: u64,
+    buf: Vec<u8>,
+    /// Sequence after the last record written / fsynced.
+    next: u64,
+    synced_next: u64,
+    last_sync: Instant,
+}
+
+impl Files {
+    fn start(config: &WriterConfig, next_seq: u64) -> io::Result<Self> {
+        Ok(Self {
+            dir: config.dir.clone(),
+            fsync: config.fsync,
+            segment_bytes: config.segment_bytes.max(1 << 16),
+            file: new_segment(&config.dir, next_seq)?,
+            written: SEGMENT_MAGIC.len() as u64,
+            buf: Vec::with_capacity(1 << 16),
+            next: next_seq,
+            synced_next: next_seq,
+            last_sync: Instant::now(),
+        })
+    }
+
+    fn run(&mut self, rx: &Receiver<Message>, durable: &AtomicU64) -> io::Result<()> {
+        let tick = match self.fsync {
+            FsyncPolicy::Interval(d) => d,
+            _ => Duration::from_millis(100),
+        };
+        loop {
+            let first = match rx.recv_timeout(tick) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.commit(true, durable)?;
+                    return Ok(());
+                }
+            };
+            // Group commit: everything already queued goes in one write.
+            let mut syncs = Vec::new();
+            for message in first
+                .into_iter()
+                .chain(std::iter::from_fn(|| rx.try_recv().ok()))
+            {
+                match message {
+                    Message::Record { kind, seq, payload } => {
+                        frame::encode(&mut self.buf, kind, seq, &payload);
+                        self.next = seq + 1;
+                        if self.buf.len() >= 1 << 20 {
+                            self.write_out()?;
+                        }
+                    }
+                    Message::Sync(answer) => syncs.push(answer),
+                }
+            }
+            let force = !syncs.is_empty();
+            let result = self.commit(force, durable);
+            for answer in syncs {
+                let _ = answer.send(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+            }
+            result?;
+        }
+    }
+
+    fn write_out(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(&self.buf)?;
+        self.written += self.buf.len() as u64;
+        self.buf.clear();
+        if self.written >= self.segment_bytes {
+            self.file.sync_data()?;
+            self.synced_next = self.next;
+            self.file = new_segment(&self.dir, self.next)?;
+            self.written = SEGMENT_MAGIC.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Writes what is buffered and fsyncs as the policy (or `force`) says.
+    fn commit(&mut self, force: bool, durable: &AtomicU64) -> io::Result<()> {
+        self.write_out()?;
+        let due = match self.fsync {
+            FsyncPolicy::EveryRecord => true,
+            FsyncPolicy::Interval(d) => self.last_sync.elapsed() >= d,
+            FsyncPolicy::Never => false,
+        };
+        if (force || due) && self.synced_next < self.next {
+            self.file.sync_data()?;
+            self.synced_next = self.next;
+            self.last_sync = Instant::now();
+        }
+        durable.store(self.synced_next, Ordering::Release);
+        Ok(())
+    }
+}
+
+/// Creates the segment starting at `first_seq`, with its magic, synced.
+fn new_segment(dir: &Path, first_seq: u64) -> io::Result<File> {
+    let path = segment_path(dir, first_seq);
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(&path)?;
+    file.write_all(&SEGMENT_MAGIC)?;
+    file.sync_data()?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests;
