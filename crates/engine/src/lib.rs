@@ -7,6 +7,7 @@
 pub mod backtest;
 pub mod bars;
 pub mod clock;
+pub mod entry;
 pub mod kernel;
 
 pub use backtest::{

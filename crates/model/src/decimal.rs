@@ -309,6 +309,18 @@ impl Decimal {
         ))
     }
 
+    /// The mantissa and scale: the value is `mantissa` × 10^-`scale`. For
+    /// compact binary encodings such as the journal's.
+    pub const fn to_parts(self) -> (i128, u8) {
+        (self.mantissa, self.scale)
+    }
+
+    /// `mantissa` × 10^-`scale`, normalised; `None` past the scale
+    /// arithmetic keeps (2 × [`MAX_SCALE`]).
+    pub fn from_parts(mantissa: i128, scale: u8) -> Option<Self> {
+        (scale <= 2 * MAX_SCALE).then(|| Self::normalised(mantissa, scale))
+    }
+
     /// `steps` of `increment`, exactly.
     pub fn from_steps(steps: i64, increment: &Increment) -> Self {
         Self::normalised(

@@ -12,6 +12,7 @@ pub mod inline_str;
 pub mod instrument;
 pub mod order;
 pub mod price;
+pub mod report;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
@@ -25,4 +26,7 @@ pub use inline_str::{InlineStr, InlineStrError};
 pub use instrument::{Asset, Instrument, InstrumentId, Symbol, SymbolError, UnknownVenue, Venue};
 pub use order::{ClientOrderId, OrderType, Side, TimeInForce};
 pub use price::{Price, Qty};
+pub use report::{
+    AccountId, ExecKind, ExecReport, ExpireReason, Fill, Liquidity, OrderId, OrderStatus, RejectReason,
+};
 pub use time::UnixNanos;

@@ -70,6 +70,31 @@ pub enum Reason {
     Latency,
 }
 
+impl Reason {
+    /// Every reason, in declaration order; an index here is the reason's
+    /// stable code in the journal.
+    pub const ALL: [Self; 18] = [
+        Self::MaxOrderQty,
+        Self::MaxOrderNotional,
+        Self::MaxPosition,
+        Self::MaxExposure,
+        Self::PriceBand,
+        Self::RateLimited,
+        Self::SelfTrade,
+        Self::TickSize,
+        Self::LotSize,
+        Self::MinNotional,
+        Self::BookUntrusted,
+        Self::BookStale,
+        Self::Volatility,
+        Self::KillSwitch,
+        Self::TradeLoss,
+        Self::DailyLoss,
+        Self::Drawdown,
+        Self::Latency,
+    ];
+}
+
 /// Risk's answer to an order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {

@@ -1,24 +1,7 @@
-//! What a client asks the venue for, and the ids the venue hands out.
+//! What a client asks the venue for.
 
-use std::fmt;
-
+pub use kestrel_model::report::{AccountId, OrderId};
 use kestrel_model::{ClientOrderId, InstrumentId, OrderType, Price, Qty, Side, TimeInForce};
-
-/// The venue's id for an accepted order: increasing in acceptance order,
-/// like Binance's `orderId`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct OrderId(pub u64);
-
-impl fmt::Display for OrderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// An account at the simulated venue; in server mode, one per API key.
-/// Self-trade prevention applies within an account.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct AccountId(pub u32);
 
 /// What happens when an order would trade against one of its own account's
 /// resting orders; Binance's `selfTradePreventionMode` values.

@@ -1,0 +1,486 @@
+//! Entries to payload bytes and back.
+
+use kestrel_journal::RecordType;
+use kestrel_model::{
+    AccountId, Asset, BookDelta, BookSnapshot, ExecKind, ExecReport, ExpireReason, Fill,
+    Increment, Instrument, InstrumentId, Level, LevelUpdate, Liquidity, OrderId, OrderStatus,
+    RejectReason, Symbol, Trade, UnixNanos, UpdateIds, Venue,
+};
+use kestrel_risk::{BracketExit, Decision, Reason};
+
+use super::wire::{In, Out, codes, order_type_code, order_type_from, tif_code, tif_from};
+use super::{Entry, EntryError, SessionHeader, kind, kind_of};
+use crate::kernel::{OrderIntent, RiskEvent};
+
+/// Appends `entry`'s payload to `out`; its record type.
+pub fn encode(entry: &Entry, out: &mut Vec<u8>) -> RecordType {
+    let mut w = Out(out);
+    match entry {
+        Entry::Session(header) => session(&mut w, header),
+        Entry::Start { now }
+        | Entry::Gap { now }
+        | Entry::Timers { now }
+        | Entry::ResetKillSwitch { now }
+        | Entry::Stop { now } => w.time(*now),
+        Entry::Snapshot { now, book } => {
+            encode_snapshot(*now, book, w.0);
+        }
+        Entry::Delta { now, delta } => {
+            encode_delta(*now, delta, w.0);
+        }
+        Entry::Trade { now, trade } => {
+            w.time(*now);
+            w.u64(trade.trade_id);
+            w.price(trade.price);
+            w.qty(trade.qty);
+            match trade.aggressor {
+                Some(side) => w.side(side),
+                None => w.u8(2),
+            }
+            w.event_time(trade.time);
+        }
+        Entry::Report { now, report } => {
+            w.time(*now);
+            exec_report(&mut w, report);
+        }
+        Entry::CancelRejected { now, id } => {
+            w.time(*now);
+            w.client_id(id);
+        }
+        Entry::Intent { now, intent } => {
+            w.time(*now);
+            order_intent(&mut w, intent);
+        }
+        Entry::Risk(event) => risk_event(&mut w, event),
+    }
+    kind_of(entry)
+}
+
+/// Appends a delta's payload without owning it (the live path, where the
+/// feed reuses its `BookDelta`); its record type.
+pub fn encode_delta(now: UnixNanos, delta: &BookDelta, out: &mut Vec<u8>) -> RecordType {
+    let mut w = Out(out);
+    w.time(now);
+    w.u64(delta.ids.first);
+    w.u64(delta.ids.last);
+    match delta.ids.prev {
+        Some(p) => {
+            w.u8(1);
+            w.u64(p);
+        }
+        None => w.u8(0),
+    }
+    w.event_time(delta.time);
+    w.u32(u32::try_from(delta.updates.len()).unwrap_or(u32::MAX));
+    for u in &delta.updates {
+        w.price(u.price);
+        w.qty(u.qty);
+        w.side(u.side);
+    }
+    kind::DELTA
+}
+
+/// Appends a snapshot's payload without owning it; its record type.
+pub fn encode_snapshot(now: UnixNanos, book: &BookSnapshot, out: &mut Vec<u8>) -> RecordType {
+    let mut w = Out(out);
+    w.time(now);
+    w.u64(book.last_update_id);
+    w.event_time(book.time);
+    for levels in [&book.bids, &book.asks] {
+        w.u32(u32::try_from(levels.len()).unwrap_or(u32::MAX));
+        for l in levels.iter() {
+            w.price(l.price);
+            w.qty(l.qty);
+        }
+    }
+    kind::SNAPSHOT
+}
+
+/// Reads an entry of type `kind`. Market events and reports get
+/// `instrument` (the session's), which the payload does not repeat.
+pub fn decode(
+    kind: RecordType,
+    payload: &[u8],
+    instrument: InstrumentId,
+) -> Result<Entry, EntryError> {
+    let mut r = In::new(payload);
+    let entry = match kind {
+        kind::SESSION => Entry::Session(Box::new(read_session(&mut r)?)),
+        kind::START => Entry::Start { now: r.time()? },
+        kind::GAP => Entry::Gap { now: r.time()? },
+        kind::TIMERS => Entry::Timers { now: r.time()? },
+        kind::RESET_KILL_SWITCH => Entry::ResetKillSwitch { now: r.time()? },
+        kind::STOP => Entry::Stop { now: r.time()? },
+        kind::SNAPSHOT => read_snapshot(&mut r, instrument)?,
+        kind::DELTA => read_delta(&mut r, instrument)?,
+        kind::TRADE => Entry::Trade {
+            now: r.time()?,
+            trade: Trade {
+                instrument,
+                trade_id: r.u64()?,
+                price: r.price()?,
+                qty: r.qty()?,
+                aggressor: match r.u8()? {
+                    2 => None,
+                    b => Some(side_from_byte(b)?),
+                },
+                time: r.event_time()?,
+            },
+        },
+        kind::REPORT => Entry::Report {
+            now: r.time()?,
+            report: read_exec_report(&mut r, instrument)?,
+        },
+        kind::CANCEL_REJECTED => Entry::CancelRejected {
+            now: r.time()?,
+            id: r.client_id()?,
+        },
+        kind::INTENT => Entry::Intent {
+            now: r.time()?,
+            intent: read_order_intent(&mut r)?,
+        },
+        kind::RISK => Entry::Risk(read_risk_event(&mut r)?),
+        RecordType(other) => return Err(EntryError::UnknownType(other)),
+    };
+    r.finish()?;
+    Ok(entry)
+}
+
+fn side_from_byte(b: u8) -> Result<kestrel_model::Side, EntryError> {
+    In::new(&[b]).side()
+}
+
+fn session(w: &mut Out<'_>, h: &SessionHeader) {
+    let i = &h.instrument;
+    w.str(i.id.venue.as_str());
+    w.str(i.id.symbol.as_str());
+    w.str(i.native_symbol.as_str());
+    w.str(i.base.as_str());
+    w.str(i.quote.as_str());
+    w.str(&i.tick.to_string());
+    w.str(&i.lot.to_string());
+    w.qty(i.min_qty);
+    w.decimal(i.min_notional);
+    w.decimal(i.maker_fee);
+    w.decimal(i.taker_fee);
+    w.u64(h.session_ms);
+    w.long_str(&h.config);
+}
+
+fn read_session(r: &mut In<'_>) -> Result<SessionHeader, EntryError> {
+    let bad = EntryError::Invalid;
+    let venue: Venue = r.str()?.parse().map_err(|_| bad("venue"))?;
+    let symbol = Symbol::new(r.str()?).map_err(|_| bad("symbol"))?;
+    let native_symbol = Symbol::new(r.str()?).map_err(|_| bad("native symbol"))?;
+    let base = Asset::new(r.str()?).map_err(|_| bad("base asset"))?;
+    let quote = Asset::new(r.str()?).map_err(|_| bad("quote asset"))?;
+    let tick = Increment::parse(r.str()?).map_err(|_| bad("tick"))?;
+    let lot = Increment::parse(r.str()?).map_err(|_| bad("lot"))?;
+    let instrument = Instrument {
+        id: InstrumentId { venue, symbol },
+        native_symbol,
+        base,
+        quote,
+        tick,
+        lot,
+        min_qty: r.qty()?,
+        min_notional: r.decimal()?,
+        maker_fee: r.decimal()?,
+        taker_fee: r.decimal()?,
+    };
+    Ok(SessionHeader {
+        instrument,
+        session_ms: r.u64()?,
+        config: r.long_str()?.to_owned(),
+    })
+}
+
+/// A count of fixed-size items, refused if the payload cannot hold them,
+/// so a corrupt count never reserves gigabytes.
+fn count(r: &mut In<'_>, item_bytes: usize, left: usize) -> Result<usize, EntryError> {
+    let n = usize::try_from(r.u32()?).map_err(|_| EntryError::Truncated)?;
+    if n.saturating_mul(item_bytes) > left {
+        return Err(EntryError::Truncated);
+    }
+    Ok(n)
+}
+
+fn read_delta(r: &mut In<'_>, instrument: InstrumentId) -> Result<Entry, EntryError> {
+    let now = r.time()?;
+    let first = r.u64()?;
+    let last = r.u64()?;
+    let prev = match r.u8()? {
+        0 => None,
+        1 => Some(r.u64()?),
+        _ => return Err(EntryError::Invalid("option tag")),
+    };
+    let time = r.event_time()?;
+    let n = count(r, 17, r.remaining())?;
+    let mut updates = Vec::with_capacity(n);
+    for _ in 0..n {
+        updates.push(LevelUpdate {
+            price: r.price()?,
+            qty: r.qty()?,
+            side: r.side()?,
+        });
+    }
+    Ok(Entry::Delta {
+        now,
+        delta: BookDelta {
+            instrument,
+            ids: UpdateIds { first, last, prev },
+            time,
+            updates,
+        },
+    })
+}
+
+fn read_snapshot(r: &mut In<'_>, instrument: InstrumentId) -> Result<Entry, EntryError> {
+    let now = r.time()?;
+    let last_update_id = r.u64()?;
+    let time = r.event_time()?;
+    let mut sides = [Vec::new(), Vec::new()];
+    for levels in &mut sides {
+        let n = count(r, 16, r.remaining())?;
+        levels.reserve_exact(n);
+        for _ in 0..n {
+            levels.push(Level {
+                price: r.price()?,
+                qty: r.qty()?,
+            });
+        }
+    }
+    let [bids, asks] = sides;
+    Ok(Entry::Snapshot {
+        now,
+        book: BookSnapshot {
+            instrument,
+            last_update_id,
+            time,
+            bids,
+            asks,
+        },
+    })
+}
+
+codes!(status_code, status_from, OrderStatus, [
+    OrderStatus::New,
+    OrderStatus::PartiallyFilled,
+    OrderStatus::Filled,
+    OrderStatus::Canceled,
+    OrderStatus::Rejected,
+    OrderStatus::Expired,
+]);
+
+codes!(expire_code, expire_from, ExpireReason, [
+    ExpireReason::Remainder,
+    ExpireReason::FillOrKill,
+    ExpireReason::SelfTrade,
+]);
+
+codes!(liquidity_code, liquidity_from, Liquidity, [
+    Liquidity::Maker,
+    Liquidity::Taker,
+]);
+
+codes!(exit_code, exit_from, BracketExit, [
+    BracketExit::StopLoss,
+    BracketExit::TakeProfit,
+]);
+
+// Every reject reason but `Injected`, which carries a code of its own.
+codes!(reject_code, reject_from, RejectReason, [
+    RejectReason::UnknownInstrument,
+    RejectReason::QtyTooSmall,
+    RejectReason::NotionalTooSmall,
+    RejectReason::BadPrice,
+    RejectReason::WouldTake,
+    RejectReason::InsufficientBalance,
+    RejectReason::DuplicateClientId,
+    RejectReason::UnknownOrder,
+]);
+
+fn reason_code(reason: Reason) -> u8 {
+    Reason::ALL.iter().position(|r| *r == reason).unwrap_or(0) as u8
+}
+
+fn reason_from(b: u8) -> Result<Reason, EntryError> {
+    Reason::ALL
+        .get(usize::from(b))
+        .copied()
+        .ok_or(EntryError::Invalid("risk reason"))
+}
+
+fn exec_report(w: &mut Out<'_>, report: &ExecReport) {
+    w.u64(report.order_id.0);
+    w.client_id(&report.client_id);
+    w.u32(report.account.0);
+    w.side(report.side);
+    match report.kind {
+        ExecKind::New => w.u8(0),
+        ExecKind::Triggered => w.u8(1),
+        ExecKind::Trade(fill) => {
+            w.u8(2);
+            w.u64(fill.trade_id);
+            w.price(fill.price);
+            w.qty(fill.qty);
+            w.u8(liquidity_code(fill.liquidity));
+            w.decimal(fill.fee);
+        }
+        ExecKind::Canceled => w.u8(3),
+        ExecKind::Rejected(RejectReason::Injected(code)) => {
+            w.u8(4);
+            w.u8(u8::MAX);
+            w.0.extend_from_slice(&code.to_le_bytes());
+        }
+        ExecKind::Rejected(reason) => {
+            w.u8(4);
+            w.u8(reject_code(reason));
+        }
+        ExecKind::Expired(reason) => {
+            w.u8(5);
+            w.u8(expire_code(reason));
+        }
+    }
+    w.u8(status_code(report.status));
+    w.qty(report.filled);
+    w.qty(report.leaves);
+    w.time(report.time);
+}
+
+fn read_exec_report(r: &mut In<'_>, instrument: InstrumentId) -> Result<ExecReport, EntryError> {
+    let order_id = OrderId(r.u64()?);
+    let client_id = r.client_id()?;
+    let account = AccountId(r.u32()?);
+    let side = r.side()?;
+    let kind = match r.u8()? {
+        0 => ExecKind::New,
+        1 => ExecKind::Triggered,
+        2 => ExecKind::Trade(Fill {
+            trade_id: r.u64()?,
+            price: r.price()?,
+            qty: r.qty()?,
+            liquidity: liquidity_from(r.u8()?)?,
+            fee: r.decimal()?,
+        }),
+        3 => ExecKind::Canceled,
+        4 => ExecKind::Rejected(match r.u8()? {
+            u8::MAX => {
+                let mut code = [0u8; 4];
+                code.copy_from_slice(r.take(4)?);
+                RejectReason::Injected(i32::from_le_bytes(code))
+            }
+            b => reject_from(b)?,
+        }),
+        5 => ExecKind::Expired(expire_from(r.u8()?)?),
+        _ => return Err(EntryError::Invalid("report kind")),
+    };
+    Ok(ExecReport {
+        order_id,
+        client_id,
+        account,
+        instrument,
+        side,
+        kind,
+        status: status_from(r.u8()?)?,
+        filled: r.qty()?,
+        leaves: r.qty()?,
+        time: r.time()?,
+    })
+}
+
+fn order_intent(w: &mut Out<'_>, intent: &OrderIntent) {
+    match intent {
+        OrderIntent::Submit {
+            id,
+            side,
+            kind,
+            time_in_force,
+            price,
+            qty,
+        } => {
+            w.u8(0);
+            w.client_id(id);
+            w.side(*side);
+            w.u8(order_type_code(*kind));
+            w.u8(tif_code(*time_in_force));
+            w.opt_price(*price);
+            w.qty(*qty);
+        }
+        OrderIntent::Cancel(id) => {
+            w.u8(1);
+            w.client_id(id);
+        }
+    }
+}
+
+fn read_order_intent(r: &mut In<'_>) -> Result<OrderIntent, EntryError> {
+    match r.u8()? {
+        0 => Ok(OrderIntent::Submit {
+            id: r.client_id()?,
+            side: r.side()?,
+            kind: order_type_from(r.u8()?)?,
+            time_in_force: tif_from(r.u8()?)?,
+            price: r.opt_price()?,
+            qty: r.qty()?,
+        }),
+        1 => Ok(OrderIntent::Cancel(r.client_id()?)),
+        _ => Err(EntryError::Invalid("intent kind")),
+    }
+}
+
+fn risk_event(w: &mut Out<'_>, event: &RiskEvent) {
+    match *event {
+        RiskEvent::Order {
+            time,
+            side,
+            price,
+            qty,
+            decision,
+        } => {
+            w.u8(0);
+            w.time(time);
+            w.side(side);
+            w.opt_price(price);
+            w.qty(qty);
+            match decision {
+                Decision::Approved => w.u8(u8::MAX),
+                Decision::Refused(reason) => w.u8(reason_code(reason)),
+            }
+        }
+        RiskEvent::Bracket { time, exit } => {
+            w.u8(1);
+            w.time(time);
+            w.u8(exit_code(exit));
+        }
+        RiskEvent::Kill { time, reason } => {
+            w.u8(2);
+            w.time(time);
+            w.u8(reason_code(reason));
+        }
+    }
+}
+
+fn read_risk_event(r: &mut In<'_>) -> Result<RiskEvent, EntryError> {
+    match r.u8()? {
+        0 => Ok(RiskEvent::Order {
+            time: r.time()?,
+            side: r.side()?,
+            price: r.opt_price()?,
+            qty: r.qty()?,
+            decision: match r.u8()? {
+                u8::MAX => Decision::Approved,
+                b => Decision::Refused(reason_from(b)?),
+            },
+        }),
+        1 => Ok(RiskEvent::Bracket {
+            time: r.time()?,
+            exit: exit_from(r.u8()?)?,
+        }),
+        2 => Ok(RiskEvent::Kill {
+            time: r.time()?,
+            reason: reason_from(r.u8()?)?,
+        }),
+        _ => Err(EntryError::Invalid("risk event kind")),
+    }
+}

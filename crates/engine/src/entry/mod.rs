@@ -1,0 +1,207 @@
+//! What the journal holds: every input to the kernel, with the time the
+//! kernel saw it, and what the kernel decided.
+//!
+//! An [`Entry`] is one journal record's meaning; its [`RecordType`] says
+//! which variant the payload holds. Inputs are applied with [`apply`], in
+//! live trading and in replay alike, so a journal folded through a fresh
+//! kernel rebuilds the state the live kernel had. Outputs (intents and
+//! risk decisions) are journaled too: replay compares its own against
+//! them, and recovery learns which client order ids were already sent.
+//!
+//! Payloads are compact little-endian fields. The instrument is written
+//! once, in the session header, and not repeated in each market event.
+
+mod codec;
+mod wire;
+
+use kestrel_journal::RecordType;
+use kestrel_model::{
+    BookDelta, BookSnapshot, ClientOrderId, ExecReport, Instrument, Trade, UnixNanos,
+};
+use kestrel_strategy::Strategy;
+
+use crate::kernel::{Kernel, OrderIntent, RiskEvent};
+
+pub use codec::{decode, encode, encode_delta, encode_snapshot};
+
+/// Record types of the entries, stable on disk.
+pub mod kind {
+    use kestrel_journal::RecordType;
+
+    /// [`Entry::Session`](super::Entry::Session).
+    pub const SESSION: RecordType = RecordType(1);
+    /// [`Entry::Start`](super::Entry::Start).
+    pub const START: RecordType = RecordType(2);
+    /// [`Entry::Snapshot`](super::Entry::Snapshot).
+    pub const SNAPSHOT: RecordType = RecordType(3);
+    /// [`Entry::Delta`](super::Entry::Delta).
+    pub const DELTA: RecordType = RecordType(4);
+    /// [`Entry::Gap`](super::Entry::Gap).
+    pub const GAP: RecordType = RecordType(5);
+    /// [`Entry::Trade`](super::Entry::Trade).
+    pub const TRADE: RecordType = RecordType(6);
+    /// [`Entry::Report`](super::Entry::Report).
+    pub const REPORT: RecordType = RecordType(7);
+    /// [`Entry::CancelRejected`](super::Entry::CancelRejected).
+    pub const CANCEL_REJECTED: RecordType = RecordType(8);
+    /// [`Entry::Timers`](super::Entry::Timers).
+    pub const TIMERS: RecordType = RecordType(9);
+    /// [`Entry::ResetKillSwitch`](super::Entry::ResetKillSwitch).
+    pub const RESET_KILL_SWITCH: RecordType = RecordType(10);
+    /// [`Entry::Stop`](super::Entry::Stop).
+    pub const STOP: RecordType = RecordType(11);
+    /// [`Entry::Intent`](super::Entry::Intent).
+    pub const INTENT: RecordType = RecordType(32);
+    /// [`Entry::Risk`](super::Entry::Risk).
+    pub const RISK: RecordType = RecordType(33);
+}
+
+/// What a session needs to be rebuilt: the first record of a journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionHeader {
+    /// The traded market, as the session resolved it (from the venue's
+    /// `exchangeInfo` in live trading), so replay needs no venue.
+    pub instrument: Instrument,
+    /// The client-order-id session (ms), so ids stay unique across
+    /// restarts and replay issues the same ones.
+    pub session_ms: u64,
+    /// The configuration file the session ran with, verbatim.
+    pub config: String,
+}
+
+/// One journal record's meaning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// The session's header.
+    Session(Box<SessionHeader>),
+    /// The kernel started.
+    Start {
+        /// Kernel time.
+        now: UnixNanos,
+    },
+    /// A whole book (after a resync).
+    Snapshot {
+        /// Kernel time.
+        now: UnixNanos,
+        /// The book.
+        book: BookSnapshot,
+    },
+    /// Incremental book changes.
+    Delta {
+        /// Kernel time.
+        now: UnixNanos,
+        /// The changes.
+        delta: BookDelta,
+    },
+    /// The feed lost sync: the book is untrusted until the next snapshot.
+    Gap {
+        /// Kernel time.
+        now: UnixNanos,
+    },
+    /// A print on the tape.
+    Trade {
+        /// Kernel time.
+        now: UnixNanos,
+        /// The trade.
+        trade: Trade,
+    },
+    /// An execution report from the venue.
+    Report {
+        /// Kernel time.
+        now: UnixNanos,
+        /// The report.
+        report: ExecReport,
+    },
+    /// The venue refused a cancel.
+    CancelRejected {
+        /// Kernel time.
+        now: UnixNanos,
+        /// The order.
+        id: ClientOrderId,
+    },
+    /// Due timers fired.
+    Timers {
+        /// Kernel time.
+        now: UnixNanos,
+    },
+    /// An operator reset the kill switch.
+    ResetKillSwitch {
+        /// Kernel time.
+        now: UnixNanos,
+    },
+    /// The kernel stopped.
+    Stop {
+        /// Kernel time.
+        now: UnixNanos,
+    },
+    /// An order intent the kernel emitted (an output).
+    Intent {
+        /// Kernel time.
+        now: UnixNanos,
+        /// The intent.
+        intent: OrderIntent,
+    },
+    /// A risk decision (an output).
+    Risk(RiskEvent),
+}
+
+impl Entry {
+    /// Whether this is an input to the kernel (outputs are only compared).
+    pub fn is_input(&self) -> bool {
+        !matches!(self, Self::Session(_) | Self::Intent { .. } | Self::Risk(_))
+    }
+}
+
+/// Why a payload is not an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    /// The payload ended inside a field.
+    #[error("entry payload truncated")]
+    Truncated,
+    /// A field holds a value no encoder writes.
+    #[error("invalid entry field: {0}")]
+    Invalid(&'static str),
+    /// The record type is not an entry's.
+    #[error("unknown entry type {0}")]
+    UnknownType(u16),
+}
+
+/// Feeds an input entry to the kernel, as live trading did; outputs and
+/// the header are ignored.
+pub fn apply<S: Strategy>(kernel: &mut Kernel<S>, entry: &Entry) {
+    match entry {
+        Entry::Start { now } => kernel.start(*now),
+        Entry::Snapshot { now, book } => kernel.on_snapshot(book, *now),
+        Entry::Delta { now, delta } => kernel.on_delta(delta, *now),
+        Entry::Gap { now } => kernel.on_gap(*now),
+        Entry::Trade { now, trade } => kernel.on_trade(trade, *now),
+        Entry::Report { now, report } => kernel.on_report(report, *now),
+        Entry::CancelRejected { now, id } => kernel.on_cancel_rejected(*id, *now),
+        Entry::Timers { now } => kernel.fire_timers(*now),
+        Entry::ResetKillSwitch { .. } => kernel.reset_kill_switch(),
+        Entry::Stop { now } => kernel.stop(*now),
+        Entry::Session(_) | Entry::Intent { .. } | Entry::Risk(_) => {}
+    }
+}
+
+/// The record type of an entry.
+pub fn kind_of(entry: &Entry) -> RecordType {
+    match entry {
+        Entry::Session(_) => kind::SESSION,
+        Entry::Start { .. } => kind::START,
+        Entry::Snapshot { .. } => kind::SNAPSHOT,
+        Entry::Delta { .. } => kind::DELTA,
+        Entry::Gap { .. } => kind::GAP,
+        Entry::Trade { .. } => kind::TRADE,
+        Entry::Report { .. } => kind::REPORT,
+        Entry::CancelRejected { .. } => kind::CANCEL_REJECTED,
+        Entry::Timers { .. } => kind::TIMERS,
+        Entry::ResetKillSwitch { .. } => kind::RESET_KILL_SWITCH,
+        Entry::Stop { .. } => kind::STOP,
+        Entry::Intent { .. } => kind::INTENT,
+        Entry::Risk(_) => kind::RISK,
+    }
+}
+
+#[cfg(test)]
+mod tests;

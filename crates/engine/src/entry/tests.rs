@@ -1,0 +1,293 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use kestrel_model::{
+    AccountId, BookDelta, BookSnapshot, ClientOrderId, Decimal, EventTime, ExecKind, ExecReport,
+    ExpireReason, Fill, Level, LevelUpdate, Liquidity, OrderId, OrderStatus, OrderType, Price,
+    Qty, RejectReason, Side, TimeInForce, Trade, UnixNanos, UpdateIds,
+};
+use kestrel_risk::{BracketExit, Decision, Reason};
+use proptest::prelude::*;
+
+use super::*;
+use crate::kernel::{OrderIntent, RiskEvent};
+
+fn instrument() -> Instrument {
+    kestrel_model::testing::instrument("0.10", "0.001")
+}
+
+fn t(ns: u64) -> UnixNanos {
+    UnixNanos::new(ns)
+}
+
+fn id(s: &str) -> ClientOrderId {
+    ClientOrderId::new(s).unwrap()
+}
+
+fn roundtrip(entry: &Entry) -> Entry {
+    let mut buf = Vec::new();
+    let kind = encode(entry, &mut buf);
+    decode(kind, &buf, instrument().id).unwrap()
+}
+
+fn report(kind: ExecKind, status: OrderStatus) -> ExecReport {
+    ExecReport {
+        order_id: OrderId(77),
+        client_id: id("km-abc-1"),
+        account: AccountId(3),
+        instrument: instrument().id,
+        side: Side::Sell,
+        kind,
+        status,
+        filled: Qty::from_lots(5),
+        leaves: Qty::from_lots(0),
+        time: t(9),
+    }
+}
+
+fn every_entry() -> Vec<Entry> {
+    let i = instrument();
+    let time = EventTime {
+        exchange: t(1),
+        local: t(2),
+    };
+    let fill = Fill {
+        trade_id: 12,
+        price: Price::from_ticks(-3),
+        qty: Qty::from_lots(5),
+        liquidity: Liquidity::Maker,
+        fee: Decimal::parse("-0.00012").unwrap(),
+    };
+    let mut entries = vec![
+        Entry::Session(Box::new(SessionHeader {
+            instrument: i.clone(),
+            session_ms: 1_700_000_000_000,
+            config: "[strategy]\nname = \"imbalance_mm\" # é\n".into(),
+        })),
+        Entry::Start { now: t(5) },
+        Entry::Snapshot {
+            now: t(6),
+            book: BookSnapshot {
+                instrument: i.id,
+                last_update_id: 99,
+                time,
+                bids: vec![Level {
+                    price: Price::from_ticks(10),
+                    qty: Qty::from_lots(1),
+                }],
+                asks: vec![],
+            },
+        },
+        Entry::Delta {
+            now: t(7),
+            delta: BookDelta {
+                instrument: i.id,
+                ids: UpdateIds {
+                    first: 100,
+                    last: 102,
+                    prev: Some(99),
+                },
+                time,
+                updates: vec![
+                    LevelUpdate {
+                        price: Price::from_ticks(11),
+                        qty: Qty::ZERO,
+                        side: Side::Sell,
+                    },
+                    LevelUpdate {
+                        price: Price::from_ticks(9),
+                        qty: Qty::from_lots(4),
+                        side: Side::Buy,
+                    },
+                ],
+            },
+        },
+        Entry::Gap { now: t(8) },
+        Entry::CancelRejected {
+            now: t(10),
+            id: id("x-1"),
+        },
+        Entry::Timers { now: t(11) },
+        Entry::ResetKillSwitch { now: t(12) },
+        Entry::Stop { now: t(13) },
+        Entry::Intent {
+            now: t(14),
+            intent: OrderIntent::Submit {
+                id: id("km-abc-2"),
+                side: Side::Buy,
+                kind: OrderType::PostOnly,
+                time_in_force: TimeInForce::Gtx,
+                price: Some(Price::from_ticks(9)),
+                qty: Qty::from_lots(2),
+            },
+        },
+        Entry::Intent {
+            now: t(15),
+            intent: OrderIntent::Cancel(id("km-abc-2")),
+        },
+        Entry::Risk(RiskEvent::Bracket {
+            time: t(16),
+            exit: BracketExit::TakeProfit,
+        }),
+        Entry::Risk(RiskEvent::Kill {
+            time: t(17),
+            reason: Reason::Latency,
+        }),
+        Entry::Risk(RiskEvent::Order {
+            time: t(18),
+            side: Side::Sell,
+            price: None,
+            qty: Qty::from_lots(1),
+            decision: Decision::Approved,
+        }),
+    ];
+    for aggressor in [None, Some(Side::Buy), Some(Side::Sell)] {
+        entries.push(Entry::Trade {
+            now: t(9),
+            trade: Trade {
+                instrument: i.id,
+                trade_id: 5,
+                price: Price::from_ticks(10),
+                qty: Qty::from_lots(2),
+                aggressor,
+                time,
+            },
+        });
+    }
+    let kinds = [
+        (ExecKind::New, OrderStatus::New),
+        (ExecKind::Triggered, OrderStatus::New),
+        (ExecKind::Trade(fill), OrderStatus::PartiallyFilled),
+        (ExecKind::Canceled, OrderStatus::Canceled),
+        (
+            ExecKind::Rejected(RejectReason::WouldTake),
+            OrderStatus::Rejected,
+        ),
+        (
+            ExecKind::Rejected(RejectReason::Injected(-1015)),
+            OrderStatus::Rejected,
+        ),
+        (
+            ExecKind::Expired(ExpireReason::SelfTrade),
+            OrderStatus::Expired,
+        ),
+    ];
+    for (kind, status) in kinds {
+        entries.push(Entry::Report {
+            now: t(19),
+            report: report(kind, status),
+        });
+    }
+    for reason in Reason::ALL {
+        entries.push(Entry::Risk(RiskEvent::Order {
+            time: t(20),
+            side: Side::Buy,
+            price: Some(Price::from_ticks(1)),
+            qty: Qty::from_lots(1),
+            decision: Decision::Refused(reason),
+        }));
+    }
+    entries
+}
+
+#[test]
+fn every_entry_round_trips() {
+    for entry in every_entry() {
+        assert_eq!(roundtrip(&entry), entry);
+    }
+}
+
+#[test]
+fn borrowed_encoders_match_owned_ones() {
+    for entry in every_entry() {
+        let mut owned = Vec::new();
+        encode(&entry, &mut owned);
+        let mut borrowed = Vec::new();
+        match &entry {
+            Entry::Delta { now, delta } => encode_delta(*now, delta, &mut borrowed),
+            Entry::Snapshot { now, book } => encode_snapshot(*now, book, &mut borrowed),
+            _ => continue,
+        };
+        assert_eq!(owned, borrowed);
+    }
+}
+
+#[test]
+fn every_cut_of_a_payload_is_an_error() {
+    for entry in every_entry() {
+        let mut buf = Vec::new();
+        let kind = encode(&entry, &mut buf);
+        for len in 0..buf.len() {
+            assert!(
+                decode(kind, &buf[..len], instrument().id).is_err(),
+                "{entry:?} cut at {len}"
+            );
+        }
+        buf.push(0);
+        assert_eq!(
+            decode(kind, &buf, instrument().id),
+            Err(EntryError::Invalid("trailing bytes"))
+        );
+    }
+}
+
+#[test]
+fn a_count_larger_than_the_payload_is_refused_before_allocating() {
+    let mut buf = Vec::new();
+    encode_delta(
+        t(1),
+        &BookDelta {
+            instrument: instrument().id,
+            ids: UpdateIds::default(),
+            time: EventTime::default(),
+            updates: vec![],
+        },
+        &mut buf,
+    );
+    let n = buf.len();
+    buf[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert_eq!(
+        decode(kind::DELTA, &buf, instrument().id),
+        Err(EntryError::Truncated)
+    );
+}
+
+#[test]
+fn unknown_types_are_named() {
+    assert_eq!(
+        decode(RecordType(999), &[], instrument().id),
+        Err(EntryError::UnknownType(999))
+    );
+}
+
+proptest! {
+    #[test]
+    fn any_delta_round_trips(
+        now in any::<u64>(),
+        first in any::<u64>(),
+        prev in any::<Option<u64>>(),
+        updates in prop::collection::vec((any::<i64>(), any::<u64>(), any::<bool>()), 0..64),
+    ) {
+        let entry = Entry::Delta {
+            now: t(now),
+            delta: BookDelta {
+                instrument: instrument().id,
+                ids: UpdateIds { first, last: first.wrapping_add(1), prev },
+                time: EventTime { exchange: t(now / 2), local: t(now) },
+                updates: updates
+                    .into_iter()
+                    .map(|(p, q, buy)| LevelUpdate {
+                        price: Price::from_ticks(p),
+                        qty: Qty::from_lots(q),
+                        side: if buy { Side::Buy } else { Side::Sell },
+                    })
+                    .collect(),
+            },
+        };
+        prop_assert_eq!(roundtrip(&entry), entry);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(kind in 0u16..40, bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        let _ = decode(RecordType(kind), &bytes, instrument().id);
+    }
+}
