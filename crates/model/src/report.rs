@@ -21,7 +21,6 @@ impl fmt::Display for OrderId {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct AccountId(pub u32);
 
-
 /// Which side of a fill supplied the liquidity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Liquidity {

@@ -21,5 +21,6 @@ mod tls;
 pub mod ws;
 
 pub use backoff::{Backoff, BackoffPolicy};
-pub use rest::{RestClient, RestConfig, RestError};
+pub use rest::{Method, RestClient, RestConfig, RestError, RestRequest};
+pub use tls::install_crypto_provider;
 pub use ws::{Disconnect, WsConfig, WsEvent};

@@ -86,6 +86,34 @@ pub enum RestError {
     Decode(String),
 }
 
+/// An HTTP method a venue API uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// GET.
+    Get,
+    /// POST.
+    Post,
+    /// PUT.
+    Put,
+    /// DELETE.
+    Delete,
+}
+
+/// One request for [`RestClient::send`].
+#[derive(Clone, Copy, Debug)]
+pub struct RestRequest<'a> {
+    /// The method.
+    pub method: Method,
+    /// Path and query, e.g. `/api/v3/order?symbol=BTCUSDT&…&signature=…`.
+    pub path_and_query: &'a str,
+    /// A form-encoded body, if any.
+    pub body: Option<&'a str>,
+    /// Sent as `X-MBX-APIKEY`.
+    pub api_key: Option<&'a str>,
+    /// The venue's weight of the request.
+    pub weight: u32,
+}
+
 #[derive(Debug, Default)]
 struct Budget {
     /// Minute since the epoch that `used` counts.
@@ -127,9 +155,36 @@ impl RestClient {
 
     /// `GET base_url + path_and_query`, charging `weight` to the budget.
     pub async fn get(&self, path_and_query: &str, weight: u32) -> Result<Bytes, RestError> {
-        self.reserve(weight)?;
-        let url = format!("{}{}", self.config.base_url, path_and_query);
-        let response = self.http.get(&url).send().await.map_err(transport)?;
+        self.send(RestRequest {
+            method: Method::Get,
+            path_and_query,
+            body: None,
+            api_key: None,
+            weight,
+        })
+        .await
+    }
+
+    /// Sends any request, charging its weight to the budget. A signed
+    /// venue call passes its key here and its signature in the query.
+    pub async fn send(&self, request: RestRequest<'_>) -> Result<Bytes, RestError> {
+        self.reserve(request.weight)?;
+        let url = format!("{}{}", self.config.base_url, request.path_and_query);
+        let mut builder = match request.method {
+            Method::Get => self.http.get(&url),
+            Method::Post => self.http.post(&url),
+            Method::Put => self.http.put(&url),
+            Method::Delete => self.http.delete(&url),
+        };
+        if let Some(key) = request.api_key {
+            builder = builder.header("X-MBX-APIKEY", key);
+        }
+        if let Some(body) = request.body {
+            builder = builder
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body.to_owned());
+        }
+        let response = builder.send().await.map_err(transport)?;
         let status = response.status();
         let headers = response.headers();
         if let Some(used) = header_u64(headers, "x-mbx-used-weight-1m") {

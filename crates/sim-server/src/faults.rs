@@ -35,6 +35,10 @@ pub struct FaultConfig {
     pub rest_429_rate: f64,
     /// The `Retry-After` of those answers, in seconds.
     pub retry_after_s: u64,
+    /// Order entry calls (submit, cancel) carried out but answered with
+    /// HTTP 503, as when the answer is lost on the way back: the client
+    /// cannot tell whether the call took effect.
+    pub lost_answer_rate: f64,
     /// Delay of every order answer and execution report.
     pub ack_delay_ms: u64,
     /// New orders refused with this Binance error code (e.g. -2010).
@@ -198,6 +202,19 @@ impl SharedFaults {
         };
         log.push(kind, what.to_owned());
         fault
+    }
+
+    /// Whether to lose the answer of an order entry call that was carried
+    /// out (logged as `lost_answer`).
+    pub fn lose_answer(&self, what: &str, log: &FaultLog) -> bool {
+        let mut s = lock(&self.0);
+        let rate = s.config.lost_answer_rate;
+        let lost = s.hit(rate);
+        drop(s);
+        if lost {
+            log.push("lost_answer", what.to_owned());
+        }
+        lost
     }
 
     /// Waits out the delay set for order answers and execution reports.

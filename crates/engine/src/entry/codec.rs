@@ -2,9 +2,9 @@
 
 use kestrel_journal::RecordType;
 use kestrel_model::{
-    AccountId, Asset, BookDelta, BookSnapshot, ExecKind, ExecReport, ExpireReason, Fill,
-    Increment, Instrument, InstrumentId, Level, LevelUpdate, Liquidity, OrderId, OrderStatus,
-    RejectReason, Symbol, Trade, UnixNanos, UpdateIds, Venue,
+    AccountId, Asset, BookDelta, BookSnapshot, ExecKind, ExecReport, ExpireReason, Fill, Increment,
+    Instrument, InstrumentId, Level, LevelUpdate, Liquidity, OrderId, OrderStatus, RejectReason,
+    Symbol, Trade, UnixNanos, UpdateIds, Venue,
 };
 use kestrel_risk::{BracketExit, Decision, Reason};
 
@@ -263,42 +263,61 @@ fn read_snapshot(r: &mut In<'_>, instrument: InstrumentId) -> Result<Entry, Entr
     })
 }
 
-codes!(status_code, status_from, OrderStatus, [
-    OrderStatus::New,
-    OrderStatus::PartiallyFilled,
-    OrderStatus::Filled,
-    OrderStatus::Canceled,
-    OrderStatus::Rejected,
-    OrderStatus::Expired,
-]);
+codes!(
+    status_code,
+    status_from,
+    OrderStatus,
+    [
+        OrderStatus::New,
+        OrderStatus::PartiallyFilled,
+        OrderStatus::Filled,
+        OrderStatus::Canceled,
+        OrderStatus::Rejected,
+        OrderStatus::Expired,
+    ]
+);
 
-codes!(expire_code, expire_from, ExpireReason, [
-    ExpireReason::Remainder,
-    ExpireReason::FillOrKill,
-    ExpireReason::SelfTrade,
-]);
+codes!(
+    expire_code,
+    expire_from,
+    ExpireReason,
+    [
+        ExpireReason::Remainder,
+        ExpireReason::FillOrKill,
+        ExpireReason::SelfTrade,
+    ]
+);
 
-codes!(liquidity_code, liquidity_from, Liquidity, [
-    Liquidity::Maker,
-    Liquidity::Taker,
-]);
+codes!(
+    liquidity_code,
+    liquidity_from,
+    Liquidity,
+    [Liquidity::Maker, Liquidity::Taker,]
+);
 
-codes!(exit_code, exit_from, BracketExit, [
-    BracketExit::StopLoss,
-    BracketExit::TakeProfit,
-]);
+codes!(
+    exit_code,
+    exit_from,
+    BracketExit,
+    [BracketExit::StopLoss, BracketExit::TakeProfit,]
+);
 
 // Every reject reason but `Injected`, which carries a code of its own.
-codes!(reject_code, reject_from, RejectReason, [
-    RejectReason::UnknownInstrument,
-    RejectReason::QtyTooSmall,
-    RejectReason::NotionalTooSmall,
-    RejectReason::BadPrice,
-    RejectReason::WouldTake,
-    RejectReason::InsufficientBalance,
-    RejectReason::DuplicateClientId,
-    RejectReason::UnknownOrder,
-]);
+codes!(
+    reject_code,
+    reject_from,
+    RejectReason,
+    [
+        RejectReason::UnknownInstrument,
+        RejectReason::QtyTooSmall,
+        RejectReason::NotionalTooSmall,
+        RejectReason::BadPrice,
+        RejectReason::WouldTake,
+        RejectReason::InsufficientBalance,
+        RejectReason::DuplicateClientId,
+        RejectReason::UnknownOrder,
+    ]
+);
 
 fn reason_code(reason: Reason) -> u8 {
     Reason::ALL.iter().position(|r| *r == reason).unwrap_or(0) as u8

@@ -2,8 +2,8 @@
 
 use kestrel_model::{
     AccountId, BookDelta, BookSnapshot, ClientOrderId, Decimal, EventTime, ExecKind, ExecReport,
-    ExpireReason, Fill, Level, LevelUpdate, Liquidity, OrderId, OrderStatus, OrderType, Price,
-    Qty, RejectReason, Side, TimeInForce, Trade, UnixNanos, UpdateIds,
+    ExpireReason, Fill, Level, LevelUpdate, Liquidity, OrderId, OrderStatus, OrderType, Price, Qty,
+    RejectReason, Side, TimeInForce, Trade, UnixNanos, UpdateIds,
 };
 use kestrel_risk::{BracketExit, Decision, Reason};
 use proptest::prelude::*;

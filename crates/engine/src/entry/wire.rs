@@ -203,19 +203,29 @@ macro_rules! codes {
     };
 }
 
-codes!(order_type_code, order_type_from, OrderType, [
-    OrderType::Market,
-    OrderType::Limit,
-    OrderType::PostOnly,
-    OrderType::StopMarket,
-    OrderType::StopLimit,
-]);
+codes!(
+    order_type_code,
+    order_type_from,
+    OrderType,
+    [
+        OrderType::Market,
+        OrderType::Limit,
+        OrderType::PostOnly,
+        OrderType::StopMarket,
+        OrderType::StopLimit,
+    ]
+);
 
-codes!(tif_code, tif_from, TimeInForce, [
-    TimeInForce::Gtc,
-    TimeInForce::Ioc,
-    TimeInForce::Fok,
-    TimeInForce::Gtx,
-]);
+codes!(
+    tif_code,
+    tif_from,
+    TimeInForce,
+    [
+        TimeInForce::Gtc,
+        TimeInForce::Ioc,
+        TimeInForce::Fok,
+        TimeInForce::Gtx,
+    ]
+);
 
 pub(super) use codes;

@@ -92,11 +92,21 @@ pub struct RunningServer {
     pub faults: SharedFaults,
     /// The faults it injected.
     pub log: FaultLog,
+    kick: broadcast::Sender<()>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
 
 impl RunningServer {
+    /// Closes every WebSocket connection now (logged), as
+    /// `POST /sim/faults/close-connections` does; how many were open.
+    pub fn close_connections(&self) -> usize {
+        let closed = self.kick.send(()).unwrap_or(0);
+        self.log
+            .push("close_connections", format!("{closed} connections"));
+        closed
+    }
+
     /// Stops accepting, closes connections and waits for the server to end.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -160,6 +170,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         counter: Arc::default(),
         kick: broadcast::channel(16).0,
     };
+    let kick = state.kick.clone();
     let app = router(state);
     let (shutdown, stop) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -174,6 +185,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         addr,
         faults,
         log,
+        kick,
         shutdown: Some(shutdown),
         task,
     })

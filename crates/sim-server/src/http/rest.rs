@@ -88,7 +88,12 @@ where
         Ok(used) => used,
         Err(e) => return e.into_response(),
     };
-    match run.await {
+    let answer = run.await;
+    let entry = what.starts_with("POST /api/v3/order") || what.starts_with("DELETE");
+    if entry && answer.is_ok() && state.faults.lose_answer(what, &state.log) {
+        return ApiError::unavailable().into_response();
+    }
+    match answer {
         Ok(body) => respond(used, body),
         Err(e) => e.into_response(),
     }
@@ -322,11 +327,25 @@ pub(super) async fn my_trades(
             .get("orderId")
             .and_then(|v| v.parse().ok())
             .map(OrderId);
+        // Binance: trades with id >= fromId, oldest first, at most `limit`
+        // (default 500, at most 1000).
+        let from_id: u64 = match params.get("fromId") {
+            Some(v) => v.parse().map_err(|_| ApiError::bad_param("fromId"))?,
+            None => 0,
+        };
+        let limit: usize = match params.get("limit") {
+            Some(v) => v
+                .parse::<usize>()
+                .map_err(|_| ApiError::bad_param("limit"))?
+                .clamp(1, 1000),
+            None => 500,
+        };
         let trades = ask(&state, |tx| Request::Trades(account, tx)).await?;
         Ok(Value::Array(
             trades
                 .iter()
-                .filter(|t| order.is_none_or(|o| t.order == o))
+                .filter(|t| order.is_none_or(|o| t.order == o) && t.fill.trade_id >= from_id)
+                .take(limit)
                 .map(|t| wire::my_trade(t, &state.instrument))
                 .collect(),
         ))

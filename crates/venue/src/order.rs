@@ -1,0 +1,78 @@
+//! What a gateway sends and what venues answer, in venue-neutral types.
+
+use kestrel_model::{
+    Asset, ClientOrderId, Decimal, Liquidity, OrderId, OrderStatus, OrderType, Price, Qty, Side,
+    TimeInForce, UnixNanos,
+};
+
+/// A new order as the gateway sends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderSpec {
+    /// Our id: a retried submit with the same id is recognised by the venue.
+    pub id: ClientOrderId,
+    /// Buy or sell.
+    pub side: Side,
+    /// Order type.
+    pub kind: OrderType,
+    /// Time in force (ignored for market and post-only orders).
+    pub time_in_force: TimeInForce,
+    /// Limit price, for the types that have one.
+    pub price: Option<Price>,
+    /// Quantity.
+    pub qty: Qty,
+}
+
+/// An order as the venue knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VenueOrder {
+    /// The venue's id.
+    pub order_id: OrderId,
+    /// Our id.
+    pub client_id: ClientOrderId,
+    /// Buy or sell.
+    pub side: Side,
+    /// Order type.
+    pub kind: OrderType,
+    /// Limit price, for the types that have one.
+    pub price: Option<Price>,
+    /// Original quantity.
+    pub qty: Qty,
+    /// Filled so far.
+    pub filled: Qty,
+    /// Status.
+    pub status: OrderStatus,
+    /// The venue's time of its last change.
+    pub time: UnixNanos,
+}
+
+/// One of our fills, as the venue's trade history has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VenueFill {
+    /// The venue's trade id, increasing.
+    pub trade_id: u64,
+    /// The venue's id of our order.
+    pub order_id: OrderId,
+    /// Our side.
+    pub side: Side,
+    /// Price.
+    pub price: Price,
+    /// Quantity.
+    pub qty: Qty,
+    /// Fee charged (in the quote asset on our simulator).
+    pub fee: Decimal,
+    /// Maker or taker.
+    pub liquidity: Liquidity,
+    /// When.
+    pub time: UnixNanos,
+}
+
+/// One asset's balance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VenueBalance {
+    /// The asset.
+    pub asset: Asset,
+    /// Available.
+    pub free: Decimal,
+    /// Held by open orders.
+    pub locked: Decimal,
+}
