@@ -4,6 +4,7 @@
 
 mod backtest;
 mod data;
+mod live;
 mod record;
 mod replay;
 mod sim;
@@ -33,6 +34,12 @@ enum Command {
     /// Record a live Binance session (frames with receive times, plus a
     /// depth snapshot after every connect) for exact replay.
     Record(record::RecordArgs),
+    /// Trade a Binance-compatible venue live over real sockets, with the
+    /// journal; resumes a journaled session after a crash.
+    Live(live::LiveArgs),
+    /// Paper trading in one command: the simulator on the bundled capture,
+    /// and a live session trading it over real sockets.
+    Paper(live::PaperArgs),
     /// The exchange simulator: `kestrel sim serve` speaks the Binance spot
     /// API over a recorded capture, for paper trading and client tests.
     Sim(sim::SimArgs),
@@ -46,6 +53,8 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Data(args)) => data::run(&args),
         Some(Command::Record(args)) => record::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
+        Some(Command::Live(args)) => live::run_live(&args),
+        Some(Command::Paper(args)) => live::run_paper(&args),
         None => backtest::run(&backtest::BacktestArgs::default()),
     }
 }

@@ -9,6 +9,8 @@ pub mod bars;
 pub mod clock;
 pub mod entry;
 pub mod kernel;
+pub mod live;
+pub mod market;
 
 pub use backtest::{
     Backtest, BacktestConfig, ClockOffset, DeliveryProbe, RunStats, run_backtest,

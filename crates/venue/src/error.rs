@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use kestrel_model::RejectReason;
 use kestrel_net::RestError;
 
 /// Why a venue call failed.
@@ -95,6 +96,35 @@ impl VenueError {
     /// or the path to it is unwell, not our request.
     pub fn trips_breaker(&self) -> bool {
         self.outcome_unknown()
+    }
+
+    /// The refusal of an order that certainly did not reach the book, as
+    /// the kernel's reject reason; codes we do not map keep their number.
+    pub fn reject_reason(&self) -> RejectReason {
+        match self {
+            Self::Rejected { code: -1013, msg } if msg.contains("NOTIONAL") => {
+                RejectReason::NotionalTooSmall
+            }
+            Self::Rejected { code: -1013, msg } if msg.contains("PRICE") => RejectReason::BadPrice,
+            Self::Rejected { code: -1013, .. } => RejectReason::QtyTooSmall,
+            Self::Rejected { code: -1121, .. } => RejectReason::UnknownInstrument,
+            Self::Rejected { msg, .. } if msg.contains("immediately match") => {
+                RejectReason::WouldTake
+            }
+            Self::Rejected { msg, .. } if msg.contains("insufficient balance") => {
+                RejectReason::InsufficientBalance
+            }
+            Self::Duplicate => RejectReason::DuplicateClientId,
+            Self::UnknownOrder => RejectReason::UnknownOrder,
+            Self::Rejected { code, .. } | Self::Auth { code, .. } => RejectReason::Injected(*code),
+            Self::RateLimited { .. } | Self::Throttled(..) => RejectReason::Injected(-1015),
+            Self::ClockSkew(_) => RejectReason::Injected(-1021),
+            Self::CircuitOpen(_)
+            | Self::Timeout
+            | Self::Transport(_)
+            | Self::Unavailable { .. }
+            | Self::Decode(_) => RejectReason::Injected(-1001),
+        }
     }
 
     /// Normalises a Binance error: HTTP status and `{"code":…,"msg":…}`.
@@ -193,6 +223,11 @@ mod tests {
             VenueError::from_binance(400, -2010, "Order would immediately match and take.");
         assert!(matches!(rejected, VenueError::Rejected { code: -2010, .. }));
         assert!(!rejected.is_transient() && !rejected.outcome_unknown());
+        assert_eq!(rejected.reject_reason(), RejectReason::WouldTake);
+        assert_eq!(
+            VenueError::from_binance(400, -1013, "Filter failure: NOTIONAL").reject_reason(),
+            RejectReason::NotionalTooSmall
+        );
         let down = VenueError::from(RestError::Status {
             status: 503,
             body: "<html>bad gateway</html>".into(),

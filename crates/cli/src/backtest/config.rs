@@ -254,7 +254,7 @@ impl Default for ReportSection {
     }
 }
 
-fn decimal(text: &str, what: &str) -> anyhow::Result<Decimal> {
+pub fn decimal(text: &str, what: &str) -> anyhow::Result<Decimal> {
     Decimal::parse(text).with_context(|| format!("{what}: {text:?} is not a decimal"))
 }
 
@@ -291,7 +291,37 @@ impl RunFile {
             },
             other => bail!("sim.queue_model: {other:?} is neither conservative nor probabilistic"),
         };
-        let risk = RiskLimits {
+        let risk = r.limits(instrument)?;
+        Ok(BacktestConfig {
+            kernel: KernelConfig {
+                risk,
+                signals: SignalConfig::default(),
+                queue_model,
+                cost_method: CostMethod::Fifo,
+                cash: decimal(&self.account.cash, "account.cash")?,
+                id_prefix: "kst".into(),
+                // A backtest's session is its seed: ids repeat run to run.
+                session_ms: self.sim.seed,
+                sample_interval_ns: self.report.sample_interval_ms.max(1) * 1_000_000,
+                bracket: r.bracket(),
+            },
+            sim: SimConfig {
+                queue_model,
+                order_entry: LatencyModel::Constant(self.sim.order_entry_us * 1_000),
+                ack: LatencyModel::Constant(self.sim.ack_us * 1_000),
+                seed: self.sim.seed,
+                ..SimConfig::default()
+            },
+            offset: ClockOffset::Estimate,
+        })
+    }
+}
+
+impl RiskSection {
+    /// The limits, on `instrument`'s grids.
+    pub fn limits(&self, instrument: &Instrument) -> anyhow::Result<RiskLimits> {
+        let r = self;
+        Ok(RiskLimits {
             max_order_qty: qty(&r.max_order_qty, instrument, "risk.max_order_qty")?,
             max_order_notional: decimal(&r.max_order_notional, "risk.max_order_notional")?,
             max_position: qty(&r.max_position, instrument, "risk.max_position")?,
@@ -304,32 +334,15 @@ impl RunFile {
             max_daily_loss: decimal(&r.max_daily_loss, "risk.max_daily_loss")?,
             max_drawdown: decimal(&r.max_drawdown, "risk.max_drawdown")?,
             max_ack_p99_ns: r.max_ack_p99_ms * 1_000_000,
-        };
-        Ok(BacktestConfig {
-            kernel: KernelConfig {
-                risk,
-                signals: SignalConfig::default(),
-                queue_model,
-                cost_method: CostMethod::Fifo,
-                cash: decimal(&self.account.cash, "account.cash")?,
-                id_prefix: "kst".into(),
-                // A backtest's session is its seed: ids repeat run to run.
-                session_ms: self.sim.seed,
-                sample_interval_ns: self.report.sample_interval_ms.max(1) * 1_000_000,
-                bracket: BracketTicks {
-                    stop_loss: r.stop_loss_ticks,
-                    take_profit: r.take_profit_ticks,
-                },
-            },
-            sim: SimConfig {
-                queue_model,
-                order_entry: LatencyModel::Constant(self.sim.order_entry_us * 1_000),
-                ack: LatencyModel::Constant(self.sim.ack_us * 1_000),
-                seed: self.sim.seed,
-                ..SimConfig::default()
-            },
-            offset: ClockOffset::Estimate,
         })
+    }
+
+    /// The bracket attached to every position.
+    pub fn bracket(&self) -> BracketTicks {
+        BracketTicks {
+            stop_loss: self.stop_loss_ticks,
+            take_profit: self.take_profit_ticks,
+        }
     }
 }
 

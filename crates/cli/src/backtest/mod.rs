@@ -1,7 +1,7 @@
 //! `kestrel backtest` and the main job: a strategy over recorded data on
 //! the simulated venue, a summary table, and the HTML and JSON reports.
 
-mod config;
+pub mod config;
 mod summary;
 mod sweep;
 

@@ -227,6 +227,29 @@ pub(crate) fn balances(body: &[u8]) -> Result<Vec<VenueBalance>, VenueError> {
         .collect()
 }
 
+#[derive(Deserialize)]
+struct RatesJson<'a> {
+    #[serde(borrow)]
+    maker: &'a str,
+    #[serde(borrow)]
+    taker: &'a str,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountRatesJson<'a> {
+    #[serde(borrow)]
+    commission_rates: RatesJson<'a>,
+}
+
+/// `GET /api/v3/account`'s maker and taker fee rates.
+pub(crate) fn fee_rates(body: &[u8]) -> Result<(Decimal, Decimal), VenueError> {
+    let rates = serde_json::from_slice::<AccountRatesJson<'_>>(body)
+        .map_err(|e| VenueError::Decode(e.to_string()))?
+        .commission_rates;
+    Ok((decimal(rates.maker)?, decimal(rates.taker)?))
+}
+
 /// `GET /api/v3/time`.
 pub(crate) fn server_time(body: &[u8]) -> Result<i64, VenueError> {
     #[derive(Deserialize)]

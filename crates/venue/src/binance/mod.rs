@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use kestrel_model::{ClientOrderId, Instrument, OrderType, TimeInForce};
+use kestrel_model::{ClientOrderId, Decimal, Instrument, OrderType, TimeInForce};
 use kestrel_net::{Method, RestClient, RestConfig, RestRequest};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Bytes;
@@ -198,6 +198,11 @@ impl BinanceExecution {
         Ok(())
     }
 
+    /// The account's maker and taker fee rates (`GET /api/v3/account`).
+    pub async fn fee_rates(&self) -> Result<(Decimal, Decimal), VenueError> {
+        json::fee_rates(&self.idempotent(&account_call()).await?)
+    }
+
     fn guards(&self) -> std::sync::MutexGuard<'_, Guards> {
         // The guards are counters; a panic elsewhere leaves them usable.
         self.guards
@@ -342,6 +347,16 @@ impl BinanceExecution {
     }
 }
 
+fn account_call() -> Call<'static> {
+    Call {
+        method: Method::Get,
+        path: "/api/v3/account",
+        params: "omitZeroBalances=false".into(),
+        weight: 20,
+        is_order: false,
+    }
+}
+
 fn order_type(t: OrderType) -> &'static str {
     match t {
         OrderType::Market => "MARKET",
@@ -469,13 +484,6 @@ impl ExecutionClient for BinanceExecution {
     }
 
     async fn balances(&self) -> Result<Vec<VenueBalance>, VenueError> {
-        let call = Call {
-            method: Method::Get,
-            path: "/api/v3/account",
-            params: "omitZeroBalances=false".into(),
-            weight: 20,
-            is_order: false,
-        };
-        json::balances(&self.idempotent(&call).await?)
+        json::balances(&self.idempotent(&account_call()).await?)
     }
 }

@@ -1,0 +1,160 @@
+//! Live session files (TOML): where the venue is, where the journal goes,
+//! and the same `[strategy]`, `[account]` and `[risk]` sections as a
+//! backtest file. `configs/paper.toml` shows every key.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use kestrel_engine::KernelConfig;
+use kestrel_engine::live::ShutdownPolicy;
+use kestrel_exec::CostMethod;
+use kestrel_journal::FsyncPolicy;
+use kestrel_model::Instrument;
+use kestrel_signals::SignalConfig;
+use kestrel_sim::QueueModel;
+use serde::Deserialize;
+
+use crate::backtest::config::{AccountSection, RiskSection, StrategySection, decimal};
+
+/// A whole live session file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveFile {
+    /// Shown in the summary.
+    pub title: Option<String>,
+    /// The venue.
+    pub venue: VenueSection,
+    /// Journal and shutdown.
+    #[serde(default)]
+    pub session: SessionSection,
+    /// The strategy and its settings.
+    pub strategy: StrategySection,
+    /// Starting cash, for equity accounting.
+    #[serde(default)]
+    pub account: AccountSection,
+    /// Risk limits.
+    #[serde(default)]
+    pub risk: RiskSection,
+}
+
+/// `[venue]`: a Binance-compatible spot venue.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenueSection {
+    /// Only `binance-spot` for now.
+    pub kind: String,
+    /// REST base.
+    pub rest_url: String,
+    /// WebSocket API (user-data stream).
+    pub ws_api_url: String,
+    /// Combined-stream URL prefix; the stream names follow.
+    pub stream_url: String,
+    /// The venue's symbol, e.g. `BTCUSDT`.
+    pub symbol: String,
+    /// Environment variable holding the API key.
+    pub api_key_env: String,
+    /// Environment variable holding the API secret.
+    pub api_secret_env: String,
+    /// Levels in each REST depth snapshot.
+    #[serde(default = "default_depth")]
+    pub depth_limit: u32,
+}
+
+fn default_depth() -> u32 {
+    1000
+}
+
+/// `[session]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSection {
+    /// The journal's directory; a session resumes from what it holds.
+    pub journal: PathBuf,
+    /// `every`, `interval` or `never`.
+    pub fsync: String,
+    /// Group-commit interval for `interval`, ms.
+    pub fsync_interval_ms: u64,
+    /// `cancel-all` or `leave-open`.
+    pub shutdown: String,
+    /// Prefix of our client order ids.
+    pub id_prefix: String,
+    /// Equity sample interval, ms.
+    pub sample_interval_ms: u64,
+}
+
+impl Default for SessionSection {
+    fn default() -> Self {
+        Self {
+            journal: "journal/live".into(),
+            fsync: "interval".into(),
+            fsync_interval_ms: 1,
+            shutdown: "cancel-all".into(),
+            id_prefix: "kl".into(),
+            sample_interval_ms: 1_000,
+        }
+    }
+}
+
+impl LiveFile {
+    /// Parses a file's text.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let file: Self = toml::from_str(text)?;
+        if file.venue.kind != "binance-spot" {
+            bail!("venue.kind: {:?} is not binance-spot", file.venue.kind);
+        }
+        Ok(file)
+    }
+
+    /// The journal's fsync policy.
+    pub fn fsync(&self) -> anyhow::Result<FsyncPolicy> {
+        Ok(match self.session.fsync.as_str() {
+            "every" => FsyncPolicy::EveryRecord,
+            "interval" => {
+                FsyncPolicy::Interval(Duration::from_millis(self.session.fsync_interval_ms.max(1)))
+            }
+            "never" => FsyncPolicy::Never,
+            other => bail!("session.fsync: {other:?} is not every, interval or never"),
+        })
+    }
+
+    /// What happens to open orders at the end.
+    pub fn shutdown(&self) -> anyhow::Result<ShutdownPolicy> {
+        Ok(match self.session.shutdown.as_str() {
+            "cancel-all" => ShutdownPolicy::CancelAll,
+            "leave-open" => ShutdownPolicy::LeaveOpen,
+            other => bail!("session.shutdown: {other:?} is not cancel-all or leave-open"),
+        })
+    }
+
+    /// The kernel's settings; ids carry `session_ms` so they never repeat
+    /// across restarts.
+    pub fn kernel_config(
+        &self,
+        instrument: &Instrument,
+        session_ms: u64,
+    ) -> anyhow::Result<KernelConfig> {
+        Ok(KernelConfig {
+            risk: self.risk.limits(instrument)?,
+            signals: SignalConfig::default(),
+            queue_model: QueueModel::default(),
+            cost_method: CostMethod::Fifo,
+            cash: decimal(&self.account.cash, "account.cash")?,
+            id_prefix: self.session.id_prefix.clone(),
+            session_ms,
+            sample_interval_ns: self.session.sample_interval_ms.max(1) * 1_000_000,
+            bracket: self.risk.bracket(),
+        })
+    }
+
+    /// The API key and secret from the environment variables the file names.
+    pub fn credentials(&self) -> anyhow::Result<kestrel_venue::Credentials> {
+        let v = &self.venue;
+        kestrel_venue::Credentials::from_env(&v.api_key_env, &v.api_secret_env).with_context(|| {
+            format!(
+                "set {} and {} to the API key and secret (keys are never read from files)",
+                v.api_key_env, v.api_secret_env
+            )
+        })
+    }
+}

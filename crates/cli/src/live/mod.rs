@@ -1,0 +1,332 @@
+//! `kestrel live --config FILE` trades a Binance-compatible venue over
+//! real sockets; `kestrel paper` starts the simulator on the bundled
+//! capture and a live session against it, in one command.
+
+pub mod config;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use kestrel_engine::Clock;
+use kestrel_engine::entry::SessionHeader;
+use kestrel_engine::live::{self, Channels, LiveSession, MarketFeed, SnapshotRequest, Wiring};
+use kestrel_engine::market::FrameSync;
+use kestrel_engine::{Kernel, WallClock};
+use kestrel_feed::Instruments;
+use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
+use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_journal::{JournalWriter, WriterConfig};
+use kestrel_model::{Asset, Decimal};
+use kestrel_net::binance::{BinanceMarket, BinanceRest};
+use kestrel_net::{RestClient, RestConfig, WsConfig};
+use kestrel_sim::{AccountId, SimConfig};
+use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, ServerConfig};
+use kestrel_strategy::ImbalanceMm;
+use kestrel_venue::Credentials;
+use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
+
+use crate::backtest::config::StrategySection;
+use config::LiveFile;
+
+/// The built-in paper-trading session.
+const PAPER_CONFIG: &str = include_str!("../../../../configs/paper.toml");
+
+/// Options of `kestrel live`.
+#[derive(clap::Args)]
+pub struct LiveArgs {
+    /// Session file (see configs/paper.toml).
+    #[arg(long)]
+    config: PathBuf,
+    /// Stop after this many seconds (default: at Ctrl-C or SIGTERM).
+    #[arg(long)]
+    seconds: Option<u64>,
+}
+
+/// Options of `kestrel paper`.
+#[derive(clap::Args)]
+pub struct PaperArgs {
+    /// Stop after this many seconds (Ctrl-C or SIGTERM stop earlier).
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+    /// Replay speed of the simulator's market (1 = as recorded).
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// The journal's directory (a session resumes from what it holds).
+    #[arg(long, default_value = "journal/paper")]
+    journal: PathBuf,
+    /// Simulator faults, a JSON file of `FaultConfig`.
+    #[arg(long)]
+    faults: Option<PathBuf>,
+}
+
+pub fn run_live(args: &LiveArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.config)
+        .with_context(|| format!("read {}", args.config.display()))?;
+    let file =
+        LiveFile::parse(&text).with_context(|| format!("parse {}", args.config.display()))?;
+    let credentials = file.credentials()?;
+    let runtime = runtime()?;
+    session(
+        &runtime,
+        &file,
+        &text,
+        credentials,
+        args.seconds.map(Duration::from_secs),
+    )
+}
+
+pub fn run_paper(args: &PaperArgs) -> anyhow::Result<()> {
+    let runtime = runtime()?;
+    let faults = match &args.faults {
+        Some(path) => serde_json::from_str::<FaultConfig>(
+            &std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?,
+        )
+        .with_context(|| format!("parse {}", path.display()))?,
+        None => FaultConfig::default(),
+    };
+    let clock = if args.speed == 1.0 {
+        ClockMode::RealTime
+    } else if args.speed > 0.0 {
+        ClockMode::Speed(args.speed)
+    } else {
+        bail!("--speed must be above 0");
+    };
+    let (key, secret) = ("kestrel-paper-key", "kestrel-paper-secret");
+    let account = AccountId(1);
+    let asset = |a: &str| Asset::new(a).map_err(|e| anyhow::anyhow!("{e}"));
+    let server = runtime.block_on(kestrel_sim_server::start(ServerConfig {
+        data: crate::backtest::data_path(Path::new(
+            "data/sample/binance_spot_btcusdt_20240808.raw.gz",
+        )),
+        instrument: spot_btcusdt(),
+        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        clock,
+        keys: ApiKeys(vec![ApiKey {
+            key: key.into(),
+            secret: secret.into(),
+            account,
+        }]),
+        deposits: vec![
+            (account, asset("USDT")?, Decimal::from(100_000)),
+            (account, asset("BTC")?, Decimal::from(1)),
+        ],
+        faults,
+        sim: SimConfig::default(),
+        weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
+    }))?;
+    let port = server.addr.port();
+    println!(
+        "kestrel paper: simulator on http://{} replaying the bundled Binance spot capture",
+        server.addr
+    );
+    let text = PAPER_CONFIG.replace("127.0.0.1:8765", &format!("127.0.0.1:{port}"));
+    let mut file = LiveFile::parse(&text).context("the built-in paper config")?;
+    file.session.journal.clone_from(&args.journal);
+    let result = session(
+        &runtime,
+        &file,
+        &text,
+        Credentials::new(key, secret),
+        Some(Duration::from_secs(args.seconds)),
+    );
+    runtime.block_on(server.shutdown());
+    result
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// Resolves when the session should stop: Ctrl-C, SIGTERM, or time up.
+async fn stop_signal(after: Option<Duration>) {
+    let time_up = async {
+        match after {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    let terminate = async {
+        #[cfg(unix)]
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+        () = time_up => {}
+    }
+}
+
+fn session(
+    runtime: &tokio::runtime::Runtime,
+    file: &LiveFile,
+    text: &str,
+    credentials: Credentials,
+    duration: Option<Duration>,
+) -> anyhow::Result<()> {
+    let v = &file.venue;
+    let StrategySection::ImbalanceMm { .. } = file.strategy else {
+        bail!("live sessions run imbalance_mm (sma_cross trades daily bars)");
+    };
+    let market = BinanceMarket::Spot;
+    let rest = Arc::new(BinanceRest::new(
+        RestClient::new(RestConfig::new(v.rest_url.clone()))?,
+        market,
+    ));
+    let mut instrument = runtime
+        .block_on(rest.instruments())
+        .context("exchangeInfo")?
+        .into_iter()
+        .find(|i| i.native_symbol.as_str() == v.symbol)
+        .with_context(|| format!("the venue does not list {}", v.symbol))?;
+    let venue = BinanceExecution::new(
+        BinanceConfig::new(v.rest_url.clone(), v.ws_api_url.clone()),
+        credentials,
+        instrument.clone(),
+    )?;
+    runtime
+        .block_on(venue.sync_clock())
+        .context("the venue's clock")?;
+    (instrument.maker_fee, instrument.taker_fee) = runtime
+        .block_on(venue.fee_rates())
+        .context("the account's fee rates")?;
+    let venue = Arc::new(venue);
+
+    let (journal, cut) = JournalWriter::open(WriterConfig {
+        dir: file.session.journal.clone(),
+        fsync: file.fsync()?,
+        segment_bytes: 64 << 20,
+        queue: 1 << 16,
+    })
+    .with_context(|| format!("open the journal in {}", file.session.journal.display()))?;
+    if cut > 0 {
+        println!("  journal: cut a torn tail of {cut} bytes");
+    }
+    if journal.next_seq() > 0 {
+        bail!(
+            "{} already holds a session; resuming one is not built yet — move it away to start afresh",
+            file.session.journal.display()
+        );
+    }
+    let session_ms = WallClock.now().as_nanos() / 1_000_000;
+    let header = SessionHeader {
+        instrument: instrument.clone(),
+        session_ms,
+        config: text.to_owned(),
+    };
+    let strategy = ImbalanceMm::new(file.strategy.imbalance_mm(&instrument)?);
+    let kernel = Kernel::new(
+        &instrument,
+        strategy,
+        &file.kernel_config(&instrument, session_ms)?,
+    );
+    let frames = FrameSync::new(
+        BinanceDecoder::new(Instruments::new(instrument.clone())),
+        SpotSequencer::new(),
+    );
+    let channels = Channels::new();
+    let (gateway_tx, resync_tx) = channels.session_ends();
+    let live_session = LiveSession::new(
+        kernel,
+        frames,
+        &header,
+        Some(journal),
+        gateway_tx,
+        resync_tx,
+    );
+
+    let ws = WsConfig::new(format!(
+        "{}{}",
+        v.stream_url,
+        market.book_streams(&v.symbol)
+    ));
+    let (symbol, depth) = (v.symbol.clone(), v.depth_limit);
+    let snapshot = move || -> SnapshotRequest {
+        let (rest, symbol) = (Arc::clone(&rest), symbol.clone());
+        Box::pin(async move { rest.depth_snapshot(&symbol, depth).await })
+    };
+    let title = file
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("imbalance_mm on {}", instrument.id));
+    println!("kestrel live: {title}");
+    println!("  journal {}", file.session.journal.display());
+    let outcome = live::run(
+        runtime.handle(),
+        live_session,
+        channels,
+        Wiring {
+            venue: Arc::clone(&venue),
+            market: MarketFeed { ws, snapshot },
+            policy: file.shutdown()?,
+        },
+        stop_signal(duration),
+    )?;
+    summary::print(&outcome, &venue);
+    if let Some(e) = &outcome.session.journal_error {
+        bail!("the journal failed: {e}");
+    }
+    Ok(())
+}
+
+mod summary {
+    use std::sync::atomic::Ordering;
+
+    use kestrel_engine::live::LiveOutcome;
+    use kestrel_venue::binance::BinanceExecution;
+
+    /// The table printed at shutdown.
+    pub fn print<S: kestrel_strategy::Strategy>(o: &LiveOutcome<S>, venue: &BinanceExecution) {
+        let k = o.kernel.counters();
+        let s = &o.session;
+        let g = &o.gateway;
+        let c = venue.counters();
+        let position = o.kernel.position();
+        println!(
+            "  inputs        {} ({} market events, {} gaps)",
+            s.inputs, s.market_events, s.gaps
+        );
+        println!(
+            "  book          {} updates, {} trades seen",
+            k.book_updates, k.trades
+        );
+        println!(
+            "  orders        {} sent, {} rejected, {} unknown; {} cancels ({} refused)",
+            g.submitted.load(Ordering::Relaxed),
+            g.rejected.load(Ordering::Relaxed),
+            g.unknown.load(Ordering::Relaxed),
+            g.cancelled.load(Ordering::Relaxed),
+            g.cancel_rejected.load(Ordering::Relaxed)
+        );
+        println!(
+            "  reports       {} applied, {} repeats dropped, {} odd",
+            s.reports, s.duplicate_reports, k.odd_reports
+        );
+        println!(
+            "  gateway       {} retries, {} look-ups, {} refused locally, {} clock re-syncs, {} user-stream reconnects",
+            c.retries.load(Ordering::Relaxed),
+            c.lookups.load(Ordering::Relaxed),
+            c.refused.load(Ordering::Relaxed),
+            c.resyncs.load(Ordering::Relaxed),
+            o.user_stream_reconnects
+        );
+        println!(
+            "  position      {} lots, realised {}, fees {}, equity {}",
+            position.net_lots(),
+            position.realised(),
+            position.fees(),
+            o.kernel.equity()
+        );
+        println!("  journal       {} records", s.journaled);
+    }
+}

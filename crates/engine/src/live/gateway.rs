@@ -1,0 +1,96 @@
+//! The gateway task: the kernel's commands to venue calls, and the venue's
+//! refusals back to the kernel as inputs. Execution reports themselves
+//! come from the venue's push stream, not from here.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+use kestrel_venue::{ExecutionClient, OrderSpec, VenueError};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::session::{GatewayCommand, LiveInput};
+
+/// What the gateway did.
+#[derive(Debug, Default)]
+pub struct GatewayStats {
+    /// Orders the venue took.
+    pub submitted: AtomicU64,
+    /// Orders the venue refused.
+    pub rejected: AtomicU64,
+    /// Orders whose fate stayed unknown after every retry and look-up;
+    /// reconciliation resolves them.
+    pub unknown: AtomicU64,
+    /// Cancels the venue took.
+    pub cancelled: AtomicU64,
+    /// Cancels the venue refused.
+    pub cancel_rejected: AtomicU64,
+}
+
+/// Runs until the command channel closes. Each command runs as its own
+/// task, so one slow call does not hold up the rest.
+pub async fn run<C: ExecutionClient + 'static>(
+    client: Arc<C>,
+    mut commands: UnboundedReceiver<GatewayCommand>,
+    inputs: Sender<LiveInput>,
+    stats: Arc<GatewayStats>,
+) {
+    while let Some(command) = commands.recv().await {
+        let (client, inputs, stats) = (Arc::clone(&client), inputs.clone(), Arc::clone(&stats));
+        tokio::spawn(async move {
+            match command {
+                GatewayCommand::Submit(order) => submit(&*client, order, &inputs, &stats).await,
+                GatewayCommand::Cancel(id) => match client.cancel(id).await {
+                    Ok(_) => {
+                        stats.cancelled.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(_) => {
+                        stats.cancel_rejected.fetch_add(1, Ordering::Relaxed);
+                        let _ = inputs.send(LiveInput::CancelFailed(id));
+                    }
+                },
+                GatewayCommand::CancelAll => {
+                    let _ = client.cancel_all().await;
+                }
+            }
+        });
+    }
+}
+
+async fn submit<C: ExecutionClient>(
+    client: &C,
+    order: OrderSpec,
+    inputs: &Sender<LiveInput>,
+    stats: &GatewayStats,
+) {
+    let mut result = client.submit(&order).await;
+    if result.as_ref().is_err_and(VenueError::outcome_unknown) {
+        // One more look after the venue has had time to settle.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        result = match client.order(order.id).await {
+            Err(VenueError::UnknownOrder) => Err(VenueError::Rejected {
+                code: 0,
+                msg: "never reached the venue".into(),
+            }),
+            other => other,
+        };
+    }
+    match result {
+        Ok(_) => {
+            stats.submitted.fetch_add(1, Ordering::Relaxed);
+        }
+        // An answer we could not read still means the venue took it.
+        Err(e) if e.outcome_unknown() || matches!(e, VenueError::Decode(_)) => {
+            stats.unknown.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(e) => {
+            stats.rejected.fetch_add(1, Ordering::Relaxed);
+            let _ = inputs.send(LiveInput::SubmitFailed {
+                id: order.id,
+                side: order.side,
+                reason: e.reject_reason(),
+            });
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! The live runner: the same kernel as the backtest, fed by real sockets.
+//!
+//! ```text
+//!  market WS + REST depth ─► market task ─┐
+//!  user-data stream ───────► report pump ─┼─► kernel thread ─► gateway task ─► venue REST
+//!  stop signal ────────────► stop task ───┘        │
+//!                                                  └─► journal writer thread
+//! ```
+//!
+//! The kernel thread ([`session`]) is the only owner of trading state; the
+//! tasks around it talk to it by channel, so it never waits on I/O.
+
+pub mod gateway;
+pub mod market;
+pub mod session;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use kestrel_feed::{FrameDecoder, Sequencer};
+use kestrel_net::WsConfig;
+use kestrel_strategy::Strategy;
+use kestrel_venue::ExecutionClient;
+use kestrel_venue::binance::BinanceExecution;
+use kestrel_venue::binance::user_stream::{self, UserEvent};
+use tokio::runtime::Handle;
+
+pub use gateway::GatewayStats;
+pub use market::SnapshotRequest;
+pub use session::{GatewayCommand, LiveInput, LiveSession, SessionStats};
+
+use crate::kernel::Kernel;
+
+/// How a session ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShutdownPolicy {
+    /// Cancel every open order, wait for the venue's reports, then stop.
+    CancelAll,
+    /// Leave orders working (a restart adopts or cancels them).
+    LeaveOpen,
+}
+
+/// The market connection of a session.
+pub struct MarketFeed<F> {
+    /// The WebSocket streams.
+    pub ws: WsConfig,
+    /// Makes one REST depth request.
+    pub snapshot: F,
+}
+
+/// A finished session.
+pub struct LiveOutcome<S> {
+    /// The kernel as it stopped.
+    pub kernel: Kernel<S>,
+    /// What the kernel thread did.
+    pub session: SessionStats,
+    /// What the gateway did.
+    pub gateway: Arc<GatewayStats>,
+    /// User-stream reconnects.
+    pub user_stream_reconnects: u64,
+}
+
+/// Why a session could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// The user-data stream did not subscribe in time: trading blind to
+    /// our own fills is not allowed.
+    #[error("the user-data stream did not connect: {0}")]
+    UserStream(String),
+    /// The kernel thread could not be started or panicked.
+    #[error("kernel thread: {0}")]
+    Kernel(String),
+}
+
+/// What a session connects to, and how it ends.
+pub struct Wiring<F> {
+    /// The order gateway (its user-data stream included).
+    pub venue: Arc<BinanceExecution>,
+    /// The market connection.
+    pub market: MarketFeed<F>,
+    /// What happens to open orders at the end.
+    pub policy: ShutdownPolicy,
+}
+
+/// Runs a session until `stop` resolves: wires the tasks on `runtime`,
+/// runs the kernel on its own thread, and shuts down by the policy.
+pub fn run<S, D, Q, F>(
+    runtime: &Handle,
+    session: LiveSession<S, D, Q>,
+    channels: Channels,
+    wiring: Wiring<F>,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<LiveOutcome<S>, LiveError>
+where
+    S: Strategy + Send + 'static,
+    D: FrameDecoder + Send + 'static,
+    Q: Sequencer + Send + 'static,
+    F: FnMut() -> SnapshotRequest + Send + 'static,
+{
+    let Channels {
+        input_tx,
+        input_rx,
+        gateway_tx,
+        gateway_rx,
+        resync_tx: _,
+        resync_rx,
+    } = channels;
+    let Wiring {
+        venue,
+        market,
+        policy,
+    } = wiring;
+
+    // The user stream first: no order goes out before our fills can come in.
+    let (user_tx, mut user_rx) = tokio::sync::mpsc::channel(1024);
+    runtime.spawn(user_stream::run(Arc::clone(&venue), user_tx));
+    let first = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match user_rx.recv().await {
+                    Some(UserEvent::Connected) => return Ok(()),
+                    Some(UserEvent::Disconnected(why)) => return Err(why),
+                    Some(_) => {}
+                    None => return Err("stream ended".to_owned()),
+                }
+            }
+        })
+        .await
+    });
+    match first {
+        Ok(Ok(())) => {}
+        Ok(Err(why)) => return Err(LiveError::UserStream(why)),
+        Err(_) => return Err(LiveError::UserStream("timed out".into())),
+    }
+    let reconnects = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    {
+        let (inputs, reconnects) = (input_tx.clone(), Arc::clone(&reconnects));
+        runtime.spawn(async move {
+            while let Some(event) = user_rx.recv().await {
+                let input = match event {
+                    UserEvent::Report(report) => LiveInput::Report(report),
+                    UserEvent::Connected => {
+                        reconnects.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        continue;
+                    }
+                    UserEvent::Disconnected(_) | UserEvent::Malformed(_) => continue,
+                };
+                if inputs.send(input).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    let gateway_stats = Arc::new(GatewayStats::default());
+    runtime.spawn(gateway::run(
+        Arc::clone(&venue),
+        gateway_rx,
+        input_tx.clone(),
+        Arc::clone(&gateway_stats),
+    ));
+    runtime.spawn(market::run(
+        market.ws,
+        market.snapshot,
+        input_tx.clone(),
+        resync_rx,
+    ));
+    {
+        let (inputs, gateway, venue) = (input_tx.clone(), gateway_tx, Arc::clone(&venue));
+        runtime.spawn(async move {
+            stop.await;
+            if policy == ShutdownPolicy::CancelAll {
+                let _ = gateway.send(GatewayCommand::CancelAll);
+                // Let the cancels land and their reports reach the kernel.
+                for _ in 0..40 {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    if venue.open_orders().await.is_ok_and(|o| o.is_empty()) {
+                        break;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let _ = inputs.send(LiveInput::Shutdown);
+        });
+    }
+    drop(input_tx);
+
+    let kernel_thread = std::thread::Builder::new()
+        .name("kestrel-kernel".into())
+        .spawn(move || session::run(session, &input_rx))
+        .map_err(|e| LiveError::Kernel(e.to_string()))?;
+    let (kernel, stats) = kernel_thread
+        .join()
+        .map_err(|_| LiveError::Kernel("panicked".into()))?;
+    Ok(LiveOutcome {
+        kernel,
+        session: stats,
+        gateway: gateway_stats,
+        user_stream_reconnects: reconnects.load(std::sync::atomic::Ordering::Relaxed),
+    })
+}
+
+/// The channels between the kernel thread and the tasks around it.
+pub struct Channels {
+    input_tx: mpsc::Sender<LiveInput>,
+    input_rx: mpsc::Receiver<LiveInput>,
+    gateway_tx: tokio::sync::mpsc::UnboundedSender<GatewayCommand>,
+    gateway_rx: tokio::sync::mpsc::UnboundedReceiver<GatewayCommand>,
+    resync_tx: tokio::sync::mpsc::UnboundedSender<()>,
+    resync_rx: tokio::sync::mpsc::UnboundedReceiver<()>,
+}
+
+impl Channels {
+    /// Fresh channels.
+    pub fn new() -> Self {
+        let (input_tx, input_rx) = mpsc::channel();
+        let (gateway_tx, gateway_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (resync_tx, resync_rx) = tokio::sync::mpsc::unbounded_channel();
+        Self {
+            input_tx,
+            input_rx,
+            gateway_tx,
+            gateway_rx,
+            resync_tx,
+            resync_rx,
+        }
+    }
+
+    /// The ends a [`LiveSession`] sends on: gateway commands and resync
+    /// requests.
+    pub fn session_ends(
+        &self,
+    ) -> (
+        tokio::sync::mpsc::UnboundedSender<GatewayCommand>,
+        tokio::sync::mpsc::UnboundedSender<()>,
+    ) {
+        (self.gateway_tx.clone(), self.resync_tx.clone())
+    }
+
+    /// A sender of kernel inputs (operator commands, tests).
+    pub fn inputs(&self) -> mpsc::Sender<LiveInput> {
+        self.input_tx.clone()
+    }
+}
+
+impl Default for Channels {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,368 @@
+//! The kernel thread of a live session: every input is journaled, then
+//! applied to the kernel, and the kernel's intents go to the gateway.
+//!
+//! Nothing here waits on the network or the disk: inputs arrive on a
+//! channel, the journal writer and the gateway run elsewhere.
+
+use std::collections::HashMap;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use kestrel_feed::{FrameDecoder, Sequencer};
+use kestrel_journal::{JournalWriter, RecordType};
+use kestrel_model::{
+    AccountId, ClientOrderId, ExecKind, ExecReport, OrderId, OrderStatus, Qty, RejectReason, Side,
+    UnixNanos,
+};
+use kestrel_strategy::Strategy;
+use kestrel_venue::OrderSpec;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_tungstenite::tungstenite::Bytes;
+
+use crate::clock::{Clock, WallClock};
+use crate::entry::{self, Entry, SessionHeader};
+use crate::kernel::{Kernel, OrderIntent};
+use crate::market::{FeedEvent, FeedKind, FrameSync};
+
+/// An input to the kernel thread.
+#[derive(Debug)]
+pub enum LiveInput {
+    /// A market frame, or a REST depth snapshot's body, as received.
+    Frame {
+        /// Our receive time.
+        local: UnixNanos,
+        /// The bytes.
+        bytes: Bytes,
+    },
+    /// The market connection dropped: the book is untrusted until the
+    /// snapshot that follows the reconnect.
+    MarketDown,
+    /// An execution report from the venue.
+    Report(ExecReport),
+    /// The venue certainly did not take an order.
+    SubmitFailed {
+        /// The order.
+        id: ClientOrderId,
+        /// Its side.
+        side: Side,
+        /// Why.
+        reason: RejectReason,
+    },
+    /// The venue refused a cancel.
+    CancelFailed(ClientOrderId),
+    /// An operator reset the kill switch.
+    ResetKillSwitch,
+    /// Stop: the strategy stops, and the session ends.
+    Shutdown,
+}
+
+/// What the kernel thread asks of the gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GatewayCommand {
+    /// Place an order.
+    Submit(OrderSpec),
+    /// Cancel an order.
+    Cancel(ClientOrderId),
+    /// Cancel every open order (shutdown policy, kill switch).
+    CancelAll,
+}
+
+/// What a session did, for the summary printed at shutdown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    /// Inputs processed.
+    pub inputs: u64,
+    /// Market events applied (deltas, snapshots, trades, gaps).
+    pub market_events: u64,
+    /// Gaps, each followed by a resync request.
+    pub gaps: u64,
+    /// Execution reports applied.
+    pub reports: u64,
+    /// Reports dropped as repeats of what was already applied.
+    pub duplicate_reports: u64,
+    /// Orders and cancels sent to the gateway.
+    pub commands: u64,
+    /// Records journaled.
+    pub journaled: u64,
+    /// The first journal error, after which the session stops trading.
+    pub journal_error: Option<String>,
+}
+
+/// The kernel, its market sync and its journal, driven by [`LiveInput`]s.
+pub struct LiveSession<S, D, Q> {
+    kernel: Kernel<S>,
+    frames: FrameSync<D, Q>,
+    slot: FeedEvent,
+    journal: Option<JournalWriter>,
+    buf: Vec<u8>,
+    gateway: UnboundedSender<GatewayCommand>,
+    resync: UnboundedSender<()>,
+    /// Last (status, filled) applied per order, to drop repeated reports
+    /// (the user stream and reconciliation may both deliver one).
+    seen: HashMap<ClientOrderId, (OrderStatus, Qty)>,
+    instrument: kestrel_model::InstrumentId,
+    stats: SessionStats,
+    /// Reused buffers for the kernel's outputs.
+    intents: Vec<OrderIntent>,
+    decisions: Vec<crate::kernel::RiskEvent>,
+}
+
+impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
+    /// A session around `kernel`; with a journal, `header` is its first record.
+    pub fn new(
+        kernel: Kernel<S>,
+        frames: FrameSync<D, Q>,
+        header: &SessionHeader,
+        journal: Option<JournalWriter>,
+        gateway: UnboundedSender<GatewayCommand>,
+        resync: UnboundedSender<()>,
+    ) -> Self {
+        let instrument = header.instrument.id;
+        let mut session = Self {
+            kernel,
+            frames,
+            slot: FeedEvent::new(instrument),
+            journal,
+            buf: Vec::with_capacity(4096),
+            gateway,
+            resync,
+            seen: HashMap::new(),
+            instrument,
+            stats: SessionStats::default(),
+            intents: Vec::with_capacity(16),
+            decisions: Vec::with_capacity(16),
+        };
+        if session.journal.as_ref().is_some_and(|j| j.next_seq() == 0) {
+            session.record(&Entry::Session(Box::new(header.clone())));
+        }
+        session
+    }
+
+    /// The kernel.
+    pub fn kernel(&self) -> &Kernel<S> {
+        &self.kernel
+    }
+
+    /// What the session did so far.
+    pub fn stats(&self) -> &SessionStats {
+        &self.stats
+    }
+
+    /// Starts the strategy.
+    pub fn start(&mut self, now: UnixNanos) {
+        self.apply(&Entry::Start { now }, now);
+    }
+
+    /// Handles one input at `now`; `false` once the session has stopped.
+    pub fn on_input(&mut self, input: LiveInput, now: UnixNanos) -> bool {
+        self.stats.inputs += 1;
+        match input {
+            LiveInput::Frame { local, bytes } => {
+                let mut made = self.frames.on_frame(&bytes, local, &mut self.slot);
+                while made {
+                    self.on_market_event(now);
+                    made = self.frames.next_held(&mut self.slot);
+                }
+            }
+            LiveInput::MarketDown => {
+                self.frames.lose_sync();
+                self.apply(&Entry::Gap { now }, now);
+            }
+            LiveInput::Report(report) => self.on_report(report, now),
+            LiveInput::SubmitFailed { id, side, reason } => {
+                let report = ExecReport {
+                    order_id: OrderId(0),
+                    client_id: id,
+                    account: AccountId::default(),
+                    instrument: self.instrument,
+                    side,
+                    kind: ExecKind::Rejected(reason),
+                    status: OrderStatus::Rejected,
+                    filled: Qty::ZERO,
+                    leaves: Qty::ZERO,
+                    time: now,
+                };
+                self.on_report(report, now);
+            }
+            LiveInput::CancelFailed(id) => self.apply(&Entry::CancelRejected { now, id }, now),
+            LiveInput::ResetKillSwitch => self.apply(&Entry::ResetKillSwitch { now }, now),
+            LiveInput::Shutdown => {
+                self.apply(&Entry::Stop { now }, now);
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Fires the timers due by `now`.
+    pub fn on_timers(&mut self, now: UnixNanos) {
+        if self.kernel.next_timer().is_some_and(|t| t <= now) {
+            self.apply(&Entry::Timers { now }, now);
+        }
+    }
+
+    /// Flushes the journal and hands back the kernel and the stats.
+    pub fn finish(self) -> (Kernel<S>, SessionStats) {
+        let mut stats = self.stats;
+        if let Some(journal) = self.journal {
+            if let Err(e) = journal.close() {
+                stats.journal_error.get_or_insert(e.to_string());
+            }
+        }
+        (self.kernel, stats)
+    }
+
+    fn on_market_event(&mut self, now: UnixNanos) {
+        self.stats.market_events += 1;
+        match self.slot.kind {
+            // Deltas and snapshots are journaled from the slot, without a copy.
+            FeedKind::Delta => {
+                if let Some(j) = self.journal.as_mut() {
+                    self.buf.clear();
+                    let kind = entry::encode_delta(now, &self.slot.delta, &mut self.buf);
+                    append(j, kind, &self.buf, &mut self.stats);
+                }
+                self.kernel.on_delta(&self.slot.delta, now);
+                self.after_input(now);
+            }
+            FeedKind::Snapshot => {
+                if let Some(j) = self.journal.as_mut() {
+                    self.buf.clear();
+                    let kind = entry::encode_snapshot(now, &self.slot.snapshot, &mut self.buf);
+                    append(j, kind, &self.buf, &mut self.stats);
+                }
+                self.kernel.on_snapshot(&self.slot.snapshot, now);
+                self.after_input(now);
+            }
+            FeedKind::Trade => {
+                let trade = self.slot.trade;
+                self.apply(&Entry::Trade { now, trade }, now);
+            }
+            FeedKind::Gap => {
+                self.stats.gaps += 1;
+                let _ = self.resync.send(());
+                self.apply(&Entry::Gap { now }, now);
+            }
+        }
+    }
+
+    fn on_report(&mut self, report: ExecReport, now: UnixNanos) {
+        let last = self.seen.get(&report.client_id).copied();
+        let repeat = last.is_some_and(|(status, filled)| {
+            report.filled < filled || (report.filled == filled && report.status == status)
+        });
+        if repeat {
+            self.stats.duplicate_reports += 1;
+            return;
+        }
+        if report.status.is_open() {
+            self.seen
+                .insert(report.client_id, (report.status, report.filled));
+        } else {
+            self.seen.remove(&report.client_id);
+        }
+        self.stats.reports += 1;
+        self.apply(&Entry::Report { now, report }, now);
+    }
+
+    /// Journals an input, applies it, and sends what the kernel decided.
+    fn apply(&mut self, input: &Entry, now: UnixNanos) {
+        self.record(input);
+        entry::apply(&mut self.kernel, input);
+        self.after_input(now);
+    }
+
+    fn after_input(&mut self, now: UnixNanos) {
+        let mut decisions = std::mem::take(&mut self.decisions);
+        decisions.extend(self.kernel.drain_decisions());
+        for event in decisions.drain(..) {
+            self.record(&Entry::Risk(event));
+        }
+        self.decisions = decisions;
+        let mut intents = std::mem::take(&mut self.intents);
+        intents.extend(self.kernel.drain_intents());
+        {
+            for intent in intents.drain(..) {
+                self.record(&Entry::Intent { now, intent });
+                let command = match intent {
+                    OrderIntent::Submit {
+                        id,
+                        side,
+                        kind,
+                        time_in_force,
+                        price,
+                        qty,
+                    } => GatewayCommand::Submit(OrderSpec {
+                        id,
+                        side,
+                        kind,
+                        time_in_force,
+                        price,
+                        qty,
+                    }),
+                    OrderIntent::Cancel(id) => GatewayCommand::Cancel(id),
+                };
+                self.stats.commands += 1;
+                let _ = self.gateway.send(command);
+            }
+        }
+        self.intents = intents;
+    }
+
+    fn record(&mut self, e: &Entry) {
+        if let Some(j) = self.journal.as_mut() {
+            self.buf.clear();
+            let kind = entry::encode(e, &mut self.buf);
+            append(j, kind, &self.buf, &mut self.stats);
+        }
+    }
+}
+
+fn append(journal: &mut JournalWriter, kind: RecordType, payload: &[u8], stats: &mut SessionStats) {
+    match journal.append(kind, payload.to_vec()) {
+        Ok(_) => stats.journaled += 1,
+        Err(e) => {
+            stats.journal_error.get_or_insert_with(|| e.to_string());
+        }
+    }
+}
+
+/// Runs the kernel thread: inputs as they come, timers when due, until a
+/// [`LiveInput::Shutdown`] or every sender is gone.
+pub fn run<S: Strategy, D: FrameDecoder, Q: Sequencer>(
+    mut session: LiveSession<S, D, Q>,
+    inputs: &Receiver<LiveInput>,
+) -> (Kernel<S>, SessionStats) {
+    let clock = WallClock;
+    session.start(clock.now());
+    loop {
+        let now = clock.now();
+        session.on_timers(now);
+        let wait = session
+            .kernel
+            .next_timer()
+            .map_or(Duration::from_millis(100), |t| {
+                Duration::from_nanos(t.as_nanos().saturating_sub(now.as_nanos()))
+            });
+        match inputs.recv_timeout(wait) {
+            Ok(input) => {
+                if !session.on_input(input, clock.now()) {
+                    break;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                session.on_input(LiveInput::Shutdown, clock.now());
+                break;
+            }
+        }
+        if session.stats.journal_error.is_some() {
+            // Without a journal the session cannot be recovered: stop
+            // trading now rather than trade unrecorded.
+            let _ = session.gateway.send(GatewayCommand::CancelAll);
+            session.on_input(LiveInput::Shutdown, clock.now());
+            break;
+        }
+    }
+    session.finish()
+}
