@@ -4,6 +4,7 @@
 
 mod backtest;
 mod data;
+mod journal;
 mod live;
 mod record;
 mod replay;
@@ -40,6 +41,9 @@ enum Command {
     /// Paper trading in one command: the simulator on the bundled capture,
     /// and a live session trading it over real sockets.
     Paper(live::PaperArgs),
+    /// Check (`verify`: records and a replay of every decision) or print
+    /// (`dump`) a session's journal.
+    Journal(journal::JournalArgs),
     /// The exchange simulator: `kestrel sim serve` speaks the Binance spot
     /// API over a recorded capture, for paper trading and client tests.
     Sim(sim::SimArgs),
@@ -54,6 +58,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Record(args)) => record::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
         Some(Command::Live(args)) => live::run_live(&args),
+        Some(Command::Journal(args)) => journal::run(&args),
         Some(Command::Paper(args)) => live::run_paper(&args),
         None => backtest::run(&backtest::BacktestArgs::default()),
     }

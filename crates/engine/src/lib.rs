@@ -11,6 +11,7 @@ pub mod entry;
 pub mod kernel;
 pub mod live;
 pub mod market;
+pub mod replay;
 
 pub use backtest::{
     Backtest, BacktestConfig, ClockOffset, DeliveryProbe, RunStats, run_backtest,

@@ -57,6 +57,17 @@ impl ClientOrderIds {
         }
     }
 
+    /// A generator with the same prefix for a new session: after a
+    /// restart, ids never collide with any the previous process may have
+    /// sent without journaling.
+    pub fn with_session(&self, session_ms: u64) -> Self {
+        Self {
+            prefix: self.prefix.clone(),
+            session: session_ms,
+            next: 0,
+        }
+    }
+
     /// How many ids this session has issued.
     pub fn issued(&self) -> u64 {
         self.next

@@ -27,7 +27,7 @@ pub mod throttle;
 
 use std::future::Future;
 
-use kestrel_model::ClientOrderId;
+use kestrel_model::{ClientOrderId, OrderId};
 
 pub use breaker::{BreakerState, CircuitBreaker};
 pub use credentials::Credentials;
@@ -61,6 +61,12 @@ pub trait ExecutionClient: Send + Sync {
     fn order(
         &self,
         id: ClientOrderId,
+    ) -> impl Future<Output = Result<VenueOrder, VenueError>> + Send;
+
+    /// One order by the venue's id (trade history names orders this way).
+    fn order_by_venue_id(
+        &self,
+        id: OrderId,
     ) -> impl Future<Output = Result<VenueOrder, VenueError>> + Send;
 
     /// Every open order.

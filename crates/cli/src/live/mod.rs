@@ -12,8 +12,12 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use kestrel_engine::Clock;
 use kestrel_engine::entry::SessionHeader;
-use kestrel_engine::live::{self, Channels, LiveSession, MarketFeed, SnapshotRequest, Wiring};
+use kestrel_engine::live::{
+    self, Channels, LiveSession, MarketFeed, RecoveryPlan, SnapshotRequest, UnknownOrderPolicy,
+    Wiring,
+};
 use kestrel_engine::market::FrameSync;
+use kestrel_engine::replay;
 use kestrel_engine::{Kernel, WallClock};
 use kestrel_feed::Instruments;
 use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
@@ -212,24 +216,57 @@ fn session(
     if cut > 0 {
         println!("  journal: cut a torn tail of {cut} bytes");
     }
-    if journal.next_seq() > 0 {
-        bail!(
-            "{} already holds a session; resuming one is not built yet — move it away to start afresh",
-            file.session.journal.display()
+    let now_ms = WallClock.now().as_nanos() / 1_000_000;
+    let (header, kernel, recovery) = if journal.next_seq() == 0 {
+        let header = SessionHeader {
+            instrument: instrument.clone(),
+            session_ms: now_ms,
+            config: text.to_owned(),
+        };
+        let kernel = kernel_for(file, &instrument, now_ms)?;
+        (header, kernel, None)
+    } else {
+        let dir = &file.session.journal;
+        let header = replay::read_header(dir)?;
+        if header.instrument.id != instrument.id {
+            bail!(
+                "{} holds a session on {}, not {}",
+                dir.display(),
+                header.instrument.id,
+                instrument.id
+            );
+        }
+        if header.config != text {
+            println!("  note: the session keeps the configuration it was started with");
+        }
+        let mut kernel = kernel_from_header(&header)?;
+        let started = std::time::Instant::now();
+        let replayed = replay::replay(dir, &mut kernel)?;
+        if let Some(m) = &replayed.mismatch {
+            bail!(
+                "replaying {} does not reproduce record {}: journaled {:?}, replayed {:?}",
+                dir.display(),
+                m.seq,
+                m.journaled,
+                m.replayed
+            );
+        }
+        println!(
+            "  resumed: {} records replayed in {:.0?} (position {} lots, {} orders open, {} intents unconfirmed)",
+            replayed.records,
+            started.elapsed(),
+            kernel.position().net_lots(),
+            kernel.open_orders().count(),
+            replayed.unconfirmed.len()
         );
-    }
-    let session_ms = WallClock.now().as_nanos() / 1_000_000;
-    let header = SessionHeader {
-        instrument: instrument.clone(),
-        session_ms,
-        config: text.to_owned(),
+        let plan = RecoveryPlan {
+            last_trade_id: replayed.last_trade_id,
+            start_base: replayed.start_balances.map(|(base, _)| base),
+            unknown_orders: UnknownOrderPolicy::Cancel,
+            session_ms: now_ms,
+        };
+        (header, kernel, Some(plan))
     };
-    let strategy = ImbalanceMm::new(file.strategy.imbalance_mm(&instrument)?);
-    let kernel = Kernel::new(
-        &instrument,
-        strategy,
-        &file.kernel_config(&instrument, session_ms)?,
-    );
     let frames = FrameSync::new(
         BinanceDecoder::new(Instruments::new(instrument.clone())),
         SpotSequencer::new(),
@@ -269,14 +306,47 @@ fn session(
             venue: Arc::clone(&venue),
             market: MarketFeed { ws, snapshot },
             policy: file.shutdown()?,
+            recovery,
         },
         stop_signal(duration),
     )?;
+    if let Some(r) = &outcome.reconciled {
+        println!(
+            "  reconciled    {} agreed, {} resolved, {} never arrived, {} adopted ({} cancelled), {} fills recovered",
+            r.agreed,
+            r.resolved,
+            r.never_arrived,
+            r.adopted,
+            r.to_cancel.len(),
+            r.missed_fills
+        );
+    }
     summary::print(&outcome, &venue);
     if let Some(e) = &outcome.session.journal_error {
         bail!("the journal failed: {e}");
     }
     Ok(())
+}
+
+/// The kernel a session file describes.
+fn kernel_for(
+    file: &LiveFile,
+    instrument: &kestrel_model::Instrument,
+    session_ms: u64,
+) -> anyhow::Result<Kernel<ImbalanceMm>> {
+    let strategy = ImbalanceMm::new(file.strategy.imbalance_mm(instrument)?);
+    Ok(Kernel::new(
+        instrument,
+        strategy,
+        &file.kernel_config(instrument, session_ms)?,
+    ))
+}
+
+/// A fresh kernel as the journaled session began: its configuration, its
+/// instrument and its id session all come from the header.
+pub fn kernel_from_header(header: &SessionHeader) -> anyhow::Result<Kernel<ImbalanceMm>> {
+    let file = LiveFile::parse(&header.config).context("the journaled session's config")?;
+    kernel_for(&file, &header.instrument, header.session_ms)
 }
 
 mod summary {

@@ -10,7 +10,7 @@ use kestrel_risk::{BracketExit, Decision, Reason};
 
 use super::wire::{In, Out, codes, order_type_code, order_type_from, tif_code, tif_from};
 use super::{Entry, EntryError, SessionHeader, kind, kind_of};
-use crate::kernel::{OrderIntent, RiskEvent};
+use crate::kernel::{AdoptedOrder, OrderIntent, RiskEvent};
 
 /// Appends `entry`'s payload to `out`; its record type.
 pub fn encode(entry: &Entry, out: &mut Vec<u8>) -> RecordType {
@@ -21,6 +21,7 @@ pub fn encode(entry: &Entry, out: &mut Vec<u8>) -> RecordType {
         | Entry::Gap { now }
         | Entry::Timers { now }
         | Entry::ResetKillSwitch { now }
+        | Entry::CancelAll { now }
         | Entry::Stop { now } => w.time(*now),
         Entry::Snapshot { now, book } => {
             encode_snapshot(*now, book, w.0);
@@ -50,6 +51,23 @@ pub fn encode(entry: &Entry, out: &mut Vec<u8>) -> RecordType {
         Entry::Intent { now, intent } => {
             w.time(*now);
             order_intent(&mut w, intent);
+        }
+        Entry::Adopt { now, order } => {
+            w.time(*now);
+            w.client_id(&order.id);
+            w.side(order.side);
+            w.u8(order_type_code(order.kind));
+            w.opt_price(order.price);
+            w.qty(order.qty);
+        }
+        Entry::Resume { now, session_ms } => {
+            w.time(*now);
+            w.u64(*session_ms);
+        }
+        Entry::Balances { now, base, quote } => {
+            w.time(*now);
+            w.decimal(*base);
+            w.decimal(*quote);
         }
         Entry::Risk(event) => risk_event(&mut w, event),
     }
@@ -111,6 +129,7 @@ pub fn decode(
         kind::TIMERS => Entry::Timers { now: r.time()? },
         kind::RESET_KILL_SWITCH => Entry::ResetKillSwitch { now: r.time()? },
         kind::STOP => Entry::Stop { now: r.time()? },
+        kind::CANCEL_ALL => Entry::CancelAll { now: r.time()? },
         kind::SNAPSHOT => read_snapshot(&mut r, instrument)?,
         kind::DELTA => read_delta(&mut r, instrument)?,
         kind::TRADE => Entry::Trade {
@@ -140,10 +159,37 @@ pub fn decode(
             intent: read_order_intent(&mut r)?,
         },
         kind::RISK => Entry::Risk(read_risk_event(&mut r)?),
+        kind::ADOPT => Entry::Adopt {
+            now: r.time()?,
+            order: AdoptedOrder {
+                id: r.client_id()?,
+                side: r.side()?,
+                kind: order_type_from(r.u8()?)?,
+                price: r.opt_price()?,
+                qty: r.qty()?,
+            },
+        },
+        kind::RESUME => Entry::Resume {
+            now: r.time()?,
+            session_ms: r.u64()?,
+        },
+        kind::BALANCES => Entry::Balances {
+            now: r.time()?,
+            base: r.decimal()?,
+            quote: r.decimal()?,
+        },
         RecordType(other) => return Err(EntryError::UnknownType(other)),
     };
     r.finish()?;
     Ok(entry)
+}
+
+/// Reads a session header's payload (it names its own instrument).
+pub fn decode_header(payload: &[u8]) -> Result<SessionHeader, EntryError> {
+    let mut r = In::new(payload);
+    let header = read_session(&mut r)?;
+    r.finish()?;
+    Ok(header)
 }
 
 fn side_from_byte(b: u8) -> Result<kestrel_model::Side, EntryError> {

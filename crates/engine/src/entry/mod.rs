@@ -16,13 +16,13 @@ mod wire;
 
 use kestrel_journal::RecordType;
 use kestrel_model::{
-    BookDelta, BookSnapshot, ClientOrderId, ExecReport, Instrument, Trade, UnixNanos,
+    BookDelta, BookSnapshot, ClientOrderId, Decimal, ExecReport, Instrument, Trade, UnixNanos,
 };
 use kestrel_strategy::Strategy;
 
-use crate::kernel::{Kernel, OrderIntent, RiskEvent};
+use crate::kernel::{AdoptedOrder, Kernel, OrderIntent, RiskEvent};
 
-pub use codec::{decode, encode, encode_delta, encode_snapshot};
+pub use codec::{decode, decode_header, encode, encode_delta, encode_snapshot};
 
 /// Record types of the entries, stable on disk.
 pub mod kind {
@@ -50,6 +50,14 @@ pub mod kind {
     pub const RESET_KILL_SWITCH: RecordType = RecordType(10);
     /// [`Entry::Stop`](super::Entry::Stop).
     pub const STOP: RecordType = RecordType(11);
+    /// [`Entry::Adopt`](super::Entry::Adopt).
+    pub const ADOPT: RecordType = RecordType(12);
+    /// [`Entry::Resume`](super::Entry::Resume).
+    pub const RESUME: RecordType = RecordType(13);
+    /// [`Entry::Balances`](super::Entry::Balances).
+    pub const BALANCES: RecordType = RecordType(14);
+    /// [`Entry::CancelAll`](super::Entry::CancelAll).
+    pub const CANCEL_ALL: RecordType = RecordType(15);
     /// [`Entry::Intent`](super::Entry::Intent).
     pub const INTENT: RecordType = RecordType(32);
     /// [`Entry::Risk`](super::Entry::Risk).
@@ -129,10 +137,39 @@ pub enum Entry {
         /// Kernel time.
         now: UnixNanos,
     },
+    /// Every open order is to be cancelled (shutdown, operator).
+    CancelAll {
+        /// Kernel time.
+        now: UnixNanos,
+    },
     /// The kernel stopped.
     Stop {
         /// Kernel time.
         now: UnixNanos,
+    },
+    /// Recovery found an order at the venue that the journal lacks.
+    Adopt {
+        /// Kernel time.
+        now: UnixNanos,
+        /// The order.
+        order: AdoptedOrder,
+    },
+    /// A restarted session resumed: ids come from a new session from here.
+    Resume {
+        /// Kernel time.
+        now: UnixNanos,
+        /// The new id session (ms).
+        session_ms: u64,
+    },
+    /// The venue's balances of the instrument's two assets when the
+    /// session began (a note for reconciliation; the kernel ignores it).
+    Balances {
+        /// Kernel time.
+        now: UnixNanos,
+        /// Base asset, free plus locked.
+        base: Decimal,
+        /// Quote asset, free plus locked.
+        quote: Decimal,
     },
     /// An order intent the kernel emitted (an output).
     Intent {
@@ -179,8 +216,11 @@ pub fn apply<S: Strategy>(kernel: &mut Kernel<S>, entry: &Entry) {
         Entry::CancelRejected { now, id } => kernel.on_cancel_rejected(*id, *now),
         Entry::Timers { now } => kernel.fire_timers(*now),
         Entry::ResetKillSwitch { .. } => kernel.reset_kill_switch(),
+        Entry::CancelAll { now } => kernel.cancel_all(*now),
         Entry::Stop { now } => kernel.stop(*now),
-        Entry::Session(_) | Entry::Intent { .. } | Entry::Risk(_) => {}
+        Entry::Adopt { now, order } => kernel.adopt(order, *now),
+        Entry::Resume { session_ms, .. } => kernel.resume_ids(*session_ms),
+        Entry::Session(_) | Entry::Balances { .. } | Entry::Intent { .. } | Entry::Risk(_) => {}
     }
 }
 
@@ -198,6 +238,10 @@ pub fn kind_of(entry: &Entry) -> RecordType {
         Entry::Timers { .. } => kind::TIMERS,
         Entry::ResetKillSwitch { .. } => kind::RESET_KILL_SWITCH,
         Entry::Stop { .. } => kind::STOP,
+        Entry::CancelAll { .. } => kind::CANCEL_ALL,
+        Entry::Adopt { .. } => kind::ADOPT,
+        Entry::Resume { .. } => kind::RESUME,
+        Entry::Balances { .. } => kind::BALANCES,
         Entry::Intent { .. } => kind::INTENT,
         Entry::Risk(_) => kind::RISK,
     }

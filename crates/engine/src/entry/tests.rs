@@ -109,6 +109,7 @@ fn every_entry() -> Vec<Entry> {
         Entry::Timers { now: t(11) },
         Entry::ResetKillSwitch { now: t(12) },
         Entry::Stop { now: t(13) },
+        Entry::CancelAll { now: t(24) },
         Entry::Intent {
             now: t(14),
             intent: OrderIntent::Submit {
@@ -123,6 +124,25 @@ fn every_entry() -> Vec<Entry> {
         Entry::Intent {
             now: t(15),
             intent: OrderIntent::Cancel(id("km-abc-2")),
+        },
+        Entry::Adopt {
+            now: t(21),
+            order: crate::kernel::AdoptedOrder {
+                id: id("kp-1-9"),
+                side: Side::Sell,
+                kind: OrderType::Limit,
+                price: Some(Price::from_ticks(12)),
+                qty: Qty::from_lots(3),
+            },
+        },
+        Entry::Resume {
+            now: t(22),
+            session_ms: 1_800_000_000_000,
+        },
+        Entry::Balances {
+            now: t(23),
+            base: Decimal::parse("1.5").unwrap(),
+            quote: Decimal::parse("-2.25").unwrap(),
         },
         Entry::Risk(RiskEvent::Bracket {
             time: t(16),

@@ -11,6 +11,7 @@
 mod context;
 mod orders;
 mod record;
+mod recover;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -30,6 +31,7 @@ use kestrel_strategy::{Context, Strategy, TimerId};
 use context::KernelContext;
 pub use orders::{WorkingOrder, WorkingOrders};
 pub use record::RunRecorder;
+pub use recover::AdoptedOrder;
 
 /// An order action that passed risk, for the runner to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -403,6 +405,15 @@ impl<S: Strategy> Kernel<S> {
         self.strategy
             .on_stop(&mut KernelContext::new(&mut self.core, &self.book));
         self.core.sample(&self.book, now);
+    }
+
+    /// Cancels every open order (shutdown, or an operator's command); the
+    /// strategy goes on unless it is also stopped.
+    pub fn cancel_all(&mut self, now: UnixNanos) {
+        self.core.now = now;
+        for i in 0..self.core.orders.len() {
+            self.core.cancel_at(i);
+        }
     }
 
     /// Resets the kill switch (an operator's explicit decision).

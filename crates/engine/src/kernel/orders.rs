@@ -88,6 +88,11 @@ impl WorkingOrders {
         self.views.swap_remove(i);
     }
 
+    /// Every tracked order with its client id.
+    pub fn iter(&self) -> impl Iterator<Item = (ClientOrderId, &WorkingOrder)> {
+        self.views.iter().map(|v| v.id).zip(&self.orders)
+    }
+
     /// What the strategy sees.
     pub fn views(&self) -> &[OrderUpdate] {
         &self.views

@@ -12,6 +12,7 @@
 
 pub mod gateway;
 pub mod market;
+pub mod reconcile;
 pub mod session;
 
 use std::future::Future;
@@ -20,17 +21,20 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use kestrel_feed::{FrameDecoder, Sequencer};
+use kestrel_model::Decimal;
 use kestrel_net::WsConfig;
 use kestrel_strategy::Strategy;
-use kestrel_venue::ExecutionClient;
 use kestrel_venue::binance::BinanceExecution;
 use kestrel_venue::binance::user_stream::{self, UserEvent};
+use kestrel_venue::{ExecutionClient, VenueError};
 use tokio::runtime::Handle;
 
 pub use gateway::GatewayStats;
 pub use market::SnapshotRequest;
+pub use reconcile::{Reconciled, UnknownOrderPolicy};
 pub use session::{GatewayCommand, LiveInput, LiveSession, SessionStats};
 
+use crate::clock::{Clock, WallClock};
 use crate::kernel::Kernel;
 
 /// How a session ends.
@@ -60,6 +64,8 @@ pub struct LiveOutcome<S> {
     pub gateway: Arc<GatewayStats>,
     /// User-stream reconnects.
     pub user_stream_reconnects: u64,
+    /// What reconciliation did, for a resumed session.
+    pub reconciled: Option<Reconciled>,
 }
 
 /// Why a session could not start.
@@ -69,6 +75,12 @@ pub enum LiveError {
     /// our own fills is not allowed.
     #[error("the user-data stream did not connect: {0}")]
     UserStream(String),
+    /// A venue call needed to start failed.
+    #[error("venue: {0}")]
+    Venue(String),
+    /// The journal and the venue disagree: trading does not resume.
+    #[error("not reconciled: {0}")]
+    Unreconciled(String),
     /// The kernel thread could not be started or panicked.
     #[error("kernel thread: {0}")]
     Kernel(String),
@@ -82,6 +94,21 @@ pub struct Wiring<F> {
     pub market: MarketFeed<F>,
     /// What happens to open orders at the end.
     pub policy: ShutdownPolicy,
+    /// Set when the session resumes from its journal.
+    pub recovery: Option<RecoveryPlan>,
+}
+
+/// How a resumed session catches up with the venue before it trades.
+#[derive(Clone, Copy, Debug)]
+pub struct RecoveryPlan {
+    /// The journal's fill high-watermark.
+    pub last_trade_id: Option<u64>,
+    /// The base asset's balance when the session began, as journaled.
+    pub start_base: Option<Decimal>,
+    /// What to do with orders the journal lacks.
+    pub unknown_orders: UnknownOrderPolicy,
+    /// The new id session.
+    pub session_ms: u64,
 }
 
 /// Runs a session until `stop` resolves: wires the tasks on `runtime`,
@@ -111,7 +138,9 @@ where
         venue,
         market,
         policy,
+        recovery,
     } = wiring;
+    let mut session = session;
 
     // The user stream first: no order goes out before our fills can come in.
     let (user_tx, mut user_rx) = tokio::sync::mpsc::channel(1024);
@@ -134,6 +163,19 @@ where
         Ok(Err(why)) => return Err(LiveError::UserStream(why)),
         Err(_) => return Err(LiveError::UserStream("timed out".into())),
     }
+    // Reports that arrive while we reconcile wait in the channel; the
+    // session drops the ones reconciliation already applied.
+    let reconciled = match recovery {
+        Some(plan) => Some(runtime.block_on(recover(&mut session, &venue, plan))?),
+        None => {
+            let now = WallClock.now();
+            let (base, quote) = runtime
+                .block_on(balances(&venue))
+                .map_err(|e| LiveError::Venue(e.to_string()))?;
+            session.note_balances(base, quote, now);
+            None
+        }
+    };
     let reconnects = Arc::new(std::sync::atomic::AtomicU64::new(0));
     {
         let (inputs, reconnects) = (input_tx.clone(), Arc::clone(&reconnects));
@@ -154,6 +196,11 @@ where
         });
     }
 
+    if let Some(r) = &reconciled {
+        for id in &r.to_cancel {
+            let _ = gateway_tx.send(GatewayCommand::Cancel(*id));
+        }
+    }
     let gateway_stats = Arc::new(GatewayStats::default());
     runtime.spawn(gateway::run(
         Arc::clone(&venue),
@@ -168,19 +215,16 @@ where
         resync_rx,
     ));
     {
-        let (inputs, gateway, venue) = (input_tx.clone(), gateway_tx, Arc::clone(&venue));
+        let inputs = input_tx.clone();
         runtime.spawn(async move {
             stop.await;
             if policy == ShutdownPolicy::CancelAll {
-                let _ = gateway.send(GatewayCommand::CancelAll);
-                // Let the cancels land and their reports reach the kernel.
-                for _ in 0..40 {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    if venue.open_orders().await.is_ok_and(|o| o.is_empty()) {
-                        break;
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                // The kernel cancels its orders and stops once their
+                // reports have come in.
+                let until = WallClock.now().saturating_add_nanos(3_000_000_000);
+                let _ = inputs.send(LiveInput::Drain { until });
+                // Wake it at the deadline even if nothing else arrives.
+                tokio::time::sleep(Duration::from_secs(3)).await;
             }
             let _ = inputs.send(LiveInput::Shutdown);
         });
@@ -199,7 +243,56 @@ where
         session: stats,
         gateway: gateway_stats,
         user_stream_reconnects: reconnects.load(std::sync::atomic::Ordering::Relaxed),
+        reconciled,
     })
+}
+
+/// The venue's totals (free + locked) of the instrument's base and quote.
+async fn balances(venue: &BinanceExecution) -> Result<(Decimal, Decimal), VenueError> {
+    let i = venue.instrument();
+    let all = venue.balances().await?;
+    let total = |asset: &kestrel_model::Asset| {
+        all.iter()
+            .find(|b| b.asset == *asset)
+            .and_then(|b| b.free.checked_add(b.locked))
+            .unwrap_or(Decimal::ZERO)
+    };
+    Ok((total(&i.base), total(&i.quote)))
+}
+
+/// Catches a resumed session up with the venue: reconciles its orders and
+/// fills, checks the position, and starts a new id session.
+async fn recover<S: Strategy, D: FrameDecoder, Q: Sequencer>(
+    session: &mut LiveSession<S, D, Q>,
+    venue: &BinanceExecution,
+    plan: RecoveryPlan,
+) -> Result<Reconciled, LiveError> {
+    let known = session.known_orders();
+    let reconciled = reconcile::reconcile(
+        venue,
+        venue.instrument(),
+        &known,
+        plan.last_trade_id,
+        plan.unknown_orders,
+    )
+    .await
+    .map_err(|e| LiveError::Venue(e.to_string()))?;
+    let now = WallClock.now();
+    session.correct(&reconciled.corrections, now);
+    if let Some(start_base) = plan.start_base {
+        let (base, _) = balances(venue)
+            .await
+            .map_err(|e| LiveError::Venue(e.to_string()))?;
+        reconcile::position_agrees(
+            venue.instrument(),
+            session.kernel().position().net_lots(),
+            start_base,
+            base,
+        )
+        .map_err(LiveError::Unreconciled)?;
+    }
+    session.resume(plan.session_ms, now);
+    Ok(reconciled)
 }
 
 /// The channels between the kernel thread and the tasks around it.

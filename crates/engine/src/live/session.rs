@@ -11,8 +11,8 @@ use std::time::Duration;
 use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_journal::{JournalWriter, RecordType};
 use kestrel_model::{
-    AccountId, ClientOrderId, ExecKind, ExecReport, OrderId, OrderStatus, Qty, RejectReason, Side,
-    UnixNanos,
+    AccountId, ClientOrderId, Decimal, ExecKind, ExecReport, OrderId, OrderStatus, Qty,
+    RejectReason, Side, UnixNanos,
 };
 use kestrel_strategy::Strategy;
 use kestrel_venue::OrderSpec;
@@ -23,6 +23,8 @@ use crate::clock::{Clock, WallClock};
 use crate::entry::{self, Entry, SessionHeader};
 use crate::kernel::{Kernel, OrderIntent};
 use crate::market::{FeedEvent, FeedKind, FrameSync};
+
+use super::reconcile::{Correction, KnownOrder};
 
 /// An input to the kernel thread.
 #[derive(Debug)]
@@ -52,6 +54,13 @@ pub enum LiveInput {
     CancelFailed(ClientOrderId),
     /// An operator reset the kill switch.
     ResetKillSwitch,
+    /// Wind down: every open order is cancelled; market data and timers
+    /// no longer reach the strategy; reports still do, until no order is
+    /// open or `until` passes, then the session stops.
+    Drain {
+        /// The latest time to stop.
+        until: UnixNanos,
+    },
     /// Stop: the strategy stops, and the session ends.
     Shutdown,
 }
@@ -105,6 +114,9 @@ pub struct LiveSession<S, D, Q> {
     /// Reused buffers for the kernel's outputs.
     intents: Vec<OrderIntent>,
     decisions: Vec<crate::kernel::RiskEvent>,
+    resumed: bool,
+    /// Set by [`LiveInput::Drain`]: stop once idle or at this time.
+    draining: Option<UnixNanos>,
 }
 
 impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
@@ -131,6 +143,8 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             stats: SessionStats::default(),
             intents: Vec::with_capacity(16),
             decisions: Vec::with_capacity(16),
+            resumed: false,
+            draining: None,
         };
         if session.journal.as_ref().is_some_and(|j| j.next_seq() == 0) {
             session.record(&Entry::Session(Box::new(header.clone())));
@@ -148,15 +162,71 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         &self.stats
     }
 
-    /// Starts the strategy.
+    /// Starts the strategy (a resumed session's strategy started before
+    /// the crash, and the journal says so).
     pub fn start(&mut self, now: UnixNanos) {
-        self.apply(&Entry::Start { now }, now);
+        if !self.resumed {
+            self.apply(&Entry::Start { now }, now);
+        }
+    }
+
+    /// Marks the session as resumed from its journal: from here, ids come
+    /// from the new id session `session_ms`.
+    pub fn resume(&mut self, session_ms: u64, now: UnixNanos) {
+        self.resumed = true;
+        self.apply(&Entry::Resume { now, session_ms }, now);
+    }
+
+    /// Journals the venue's balances at the session's start.
+    pub fn note_balances(&mut self, base: Decimal, quote: Decimal, now: UnixNanos) {
+        self.record(&Entry::Balances { now, base, quote });
+    }
+
+    /// The orders the kernel believes open, for reconciliation.
+    pub fn known_orders(&self) -> Vec<KnownOrder> {
+        self.kernel
+            .open_orders()
+            .map(|(id, o)| KnownOrder {
+                id,
+                side: o.side,
+                state: o.order.state(),
+                filled: o.order.filled(),
+            })
+            .collect()
+    }
+
+    /// Applies what reconciliation found, journaled like any input.
+    pub fn correct(&mut self, corrections: &[Correction], now: UnixNanos) {
+        for c in corrections {
+            match *c {
+                Correction::Adopt(order) => self.apply(&Entry::Adopt { now, order }, now),
+                Correction::Report(report) => self.on_report(report, now),
+            }
+        }
     }
 
     /// Handles one input at `now`; `false` once the session has stopped.
     pub fn on_input(&mut self, input: LiveInput, now: UnixNanos) -> bool {
         self.stats.inputs += 1;
+        if let Some(until) = self.draining {
+            let idle = self.kernel.open_orders().next().is_none();
+            if idle || now >= until || matches!(input, LiveInput::Shutdown) {
+                self.apply(&Entry::Stop { now }, now);
+                return false;
+            }
+            if matches!(input, LiveInput::Frame { .. } | LiveInput::MarketDown) {
+                return true;
+            }
+        }
         match input {
+            LiveInput::Drain { until } => {
+                self.draining = Some(until);
+                self.apply(&Entry::CancelAll { now }, now);
+                if self.kernel.open_orders().next().is_none() {
+                    self.apply(&Entry::Stop { now }, now);
+                    return false;
+                }
+            }
             LiveInput::Frame { local, bytes } => {
                 let mut made = self.frames.on_frame(&bytes, local, &mut self.slot);
                 while made {
@@ -194,9 +264,9 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         true
     }
 
-    /// Fires the timers due by `now`.
+    /// Fires the timers due by `now` (none while draining).
     pub fn on_timers(&mut self, now: UnixNanos) {
-        if self.kernel.next_timer().is_some_and(|t| t <= now) {
+        if self.draining.is_none() && self.kernel.next_timer().is_some_and(|t| t <= now) {
             self.apply(&Entry::Timers { now }, now);
         }
     }

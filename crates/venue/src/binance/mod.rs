@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use kestrel_model::{ClientOrderId, Decimal, Instrument, OrderType, TimeInForce};
+use kestrel_model::{ClientOrderId, Decimal, Instrument, OrderId, OrderType, TimeInForce};
 use kestrel_net::{Method, RestClient, RestConfig, RestRequest};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Bytes;
@@ -446,6 +446,17 @@ impl ExecutionClient for BinanceExecution {
             .idempotent(&self.order_call(Method::Get, id, 4))
             .await?;
         json::order(&body, &self.instrument)
+    }
+
+    async fn order_by_venue_id(&self, id: OrderId) -> Result<VenueOrder, VenueError> {
+        let call = Call {
+            method: Method::Get,
+            path: "/api/v3/order",
+            params: format!("symbol={}&orderId={}", self.symbol(), id.0),
+            weight: 4,
+            is_order: false,
+        };
+        json::order(&self.idempotent(&call).await?, &self.instrument)
     }
 
     async fn open_orders(&self) -> Result<Vec<VenueOrder>, VenueError> {

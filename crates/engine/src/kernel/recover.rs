@@ -1,0 +1,59 @@
+//! What recovery needs of the kernel beyond replay: its open orders to
+//! reconcile, orders the journal never heard of, and a fresh id session.
+
+use kestrel_exec::ManagedOrder;
+use kestrel_model::{ClientOrderId, OrderType, Price, Qty, Side, TimeInForce, UnixNanos};
+use kestrel_strategy::Strategy;
+
+use super::{Kernel, WorkingOrder};
+
+/// An order the venue has that the journal does not: sent just before a
+/// crash cut the journal. It is tracked from here like any other order,
+/// so its fills count in the position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdoptedOrder {
+    /// Its client id.
+    pub id: ClientOrderId,
+    /// Buy or sell.
+    pub side: Side,
+    /// Order type.
+    pub kind: OrderType,
+    /// Limit price, for the types that have one.
+    pub price: Option<Price>,
+    /// Original quantity.
+    pub qty: Qty,
+}
+
+impl<S: Strategy> Kernel<S> {
+    /// The orders the kernel believes open (pending ones included).
+    pub fn open_orders(&self) -> impl Iterator<Item = (ClientOrderId, &WorkingOrder)> {
+        self.core.orders.iter()
+    }
+
+    /// Starts tracking `order` as just sent; the venue's reports on it
+    /// follow.
+    pub fn adopt(&mut self, order: &AdoptedOrder, now: UnixNanos) {
+        self.core.now = now;
+        if self.core.orders.index(order.id).is_some() {
+            return;
+        }
+        self.core.orders.insert(
+            order.id,
+            WorkingOrder {
+                side: order.side,
+                kind: order.kind,
+                time_in_force: TimeInForce::Gtc,
+                order: ManagedOrder::new(order.qty, order.price),
+                queue: None,
+                cancel_on_ack: false,
+                sent_at: now,
+            },
+        );
+    }
+
+    /// Issues ids of a new session from here: after a restart, an id never
+    /// repeats one the previous process may have sent unjournaled.
+    pub fn resume_ids(&mut self, session_ms: u64) {
+        self.core.ids = self.core.ids.with_session(session_ms);
+    }
+}

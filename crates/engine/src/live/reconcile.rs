@@ -1,0 +1,253 @@
+//! Reconciliation after a restart: the journal's view of our orders
+//! against the venue's, turned into kernel inputs that close the gap.
+//!
+//! * An order the kernel thinks open is looked up: the fills it missed
+//!   (trade ids above the journal's high-watermark) and its end become
+//!   reports; an order the venue never saw becomes a rejection.
+//! * An order the venue has that the journal lacks (sent just before a
+//!   crash cut the journal) is adopted, so its fills count, and then
+//!   cancelled or left to trade by policy.
+//! * The position rebuilt from the journal's fills is checked against the
+//!   venue's balance of the base asset; trading resumes only if they agree.
+
+use std::collections::{BTreeMap, HashSet};
+
+use kestrel_exec::OrderState;
+use kestrel_model::{
+    AccountId, ClientOrderId, Decimal, ExecKind, ExecReport, ExpireReason, Fill, Instrument,
+    OrderId, OrderStatus, Qty, RejectReason,
+};
+use kestrel_venue::{ExecutionClient, VenueError, VenueFill, VenueOrder};
+
+use crate::kernel::AdoptedOrder;
+
+/// What to do with open orders the journal did not know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnknownOrderPolicy {
+    /// Adopt them, then cancel them.
+    Cancel,
+    /// Adopt them and leave them working.
+    Adopt,
+}
+
+/// One order as the kernel sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KnownOrder {
+    /// Its id.
+    pub id: ClientOrderId,
+    /// Buy or sell.
+    pub side: kestrel_model::Side,
+    /// Its life-cycle state.
+    pub state: OrderState,
+    /// Filled so far.
+    pub filled: Qty,
+}
+
+/// A kernel input reconciliation makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Correction {
+    /// Track an order the journal lacks.
+    Adopt(AdoptedOrder),
+    /// A report the session missed.
+    Report(ExecReport),
+}
+
+/// What reconciliation found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Inputs for the kernel, in order.
+    pub corrections: Vec<Correction>,
+    /// Adopted orders to cancel now (by policy).
+    pub to_cancel: Vec<ClientOrderId>,
+    /// Open orders the venue and the kernel agree on.
+    pub agreed: u64,
+    /// Orders whose missed reports were recovered.
+    pub resolved: u64,
+    /// Orders the venue never saw.
+    pub never_arrived: u64,
+    /// Orders adopted.
+    pub adopted: u64,
+    /// Fills recovered from the venue's trade history.
+    pub missed_fills: u64,
+}
+
+/// Compares the kernel's open orders with the venue's, and the venue's
+/// fills since `last_trade_id`.
+pub async fn reconcile<C: ExecutionClient>(
+    client: &C,
+    instrument: &Instrument,
+    open: &[KnownOrder],
+    last_trade_id: Option<u64>,
+    policy: UnknownOrderPolicy,
+) -> Result<Reconciled, VenueError> {
+    let venue_open = client.open_orders().await?;
+    let mut fills: BTreeMap<OrderId, Vec<VenueFill>> = BTreeMap::new();
+    for f in client.fills(last_trade_id.map_or(0, |t| t + 1)).await? {
+        fills.entry(f.order_id).or_default().push(f);
+    }
+    let mut out = Reconciled::default();
+    let mut seen: HashSet<OrderId> = HashSet::new();
+    for known in open {
+        let venue = match venue_open.iter().find(|v| v.client_id == known.id) {
+            Some(v) => Some(*v),
+            None => match client.order(known.id).await {
+                Ok(v) => Some(v),
+                Err(VenueError::UnknownOrder) => None,
+                Err(e) => return Err(e),
+            },
+        };
+        let Some(v) = venue else {
+            out.never_arrived += 1;
+            out.corrections
+                .push(Correction::Report(rejected(instrument, known)));
+            continue;
+        };
+        seen.insert(v.order_id);
+        let missed = fills.remove(&v.order_id).unwrap_or_default();
+        let before = out.corrections.len();
+        catch_up(instrument, &v, known.state, known.filled, &missed, &mut out);
+        if out.corrections.len() == before {
+            out.agreed += 1;
+        } else {
+            out.resolved += 1;
+        }
+    }
+    // Orders the journal lacks: open at the venue, or with fills we missed.
+    let mut unknown: Vec<VenueOrder> = venue_open
+        .iter()
+        .filter(|v| !seen.contains(&v.order_id))
+        .copied()
+        .collect();
+    for order_id in fills.keys() {
+        if !unknown.iter().any(|v| v.order_id == *order_id) && !seen.contains(order_id) {
+            unknown.push(client.order_by_venue_id(*order_id).await?);
+        }
+    }
+    for v in unknown {
+        out.adopted += 1;
+        out.corrections.push(Correction::Adopt(AdoptedOrder {
+            id: v.client_id,
+            side: v.side,
+            kind: v.kind,
+            price: v.price,
+            qty: v.qty,
+        }));
+        let missed = fills.remove(&v.order_id).unwrap_or_default();
+        catch_up(
+            instrument,
+            &v,
+            OrderState::PendingNew,
+            Qty::ZERO,
+            &missed,
+            &mut out,
+        );
+        if v.status.is_open() && policy == UnknownOrderPolicy::Cancel {
+            out.to_cancel.push(v.client_id);
+        }
+    }
+    Ok(out)
+}
+
+/// The reports that take an order from what the kernel knows (`state`,
+/// `filled`) to what the venue says.
+fn catch_up(
+    instrument: &Instrument,
+    v: &VenueOrder,
+    state: OrderState,
+    filled: Qty,
+    missed: &[VenueFill],
+    out: &mut Reconciled,
+) {
+    let report = |kind, status, filled: Qty, time| ExecReport {
+        order_id: v.order_id,
+        client_id: v.client_id,
+        account: AccountId::default(),
+        instrument: instrument.id,
+        side: v.side,
+        kind,
+        status,
+        filled,
+        leaves: if status.is_open() {
+            v.qty.saturating_sub(filled)
+        } else {
+            Qty::ZERO
+        },
+        time,
+    };
+    if state == OrderState::PendingNew {
+        out.corrections.push(Correction::Report(report(
+            ExecKind::New,
+            OrderStatus::New,
+            filled,
+            v.time,
+        )));
+    }
+    let mut cum = filled;
+    for f in missed {
+        cum = cum.checked_add(f.qty).unwrap_or(cum);
+        out.missed_fills += 1;
+        let status = if cum >= v.qty {
+            OrderStatus::Filled
+        } else {
+            OrderStatus::PartiallyFilled
+        };
+        let fill = Fill {
+            trade_id: f.trade_id,
+            price: f.price,
+            qty: f.qty,
+            liquidity: f.liquidity,
+            fee: f.fee,
+        };
+        out.corrections.push(Correction::Report(report(
+            ExecKind::Trade(fill),
+            status,
+            cum,
+            f.time,
+        )));
+    }
+    let kind = match v.status {
+        OrderStatus::Canceled => ExecKind::Canceled,
+        OrderStatus::Expired => ExecKind::Expired(ExpireReason::Remainder),
+        OrderStatus::Rejected => ExecKind::Rejected(RejectReason::Injected(0)),
+        OrderStatus::New | OrderStatus::PartiallyFilled | OrderStatus::Filled => return,
+    };
+    if !state.is_done() {
+        out.corrections
+            .push(Correction::Report(report(kind, v.status, cum, v.time)));
+    }
+}
+
+fn rejected(instrument: &Instrument, known: &KnownOrder) -> ExecReport {
+    ExecReport {
+        order_id: OrderId(0),
+        client_id: known.id,
+        account: AccountId::default(),
+        instrument: instrument.id,
+        side: known.side,
+        kind: ExecKind::Rejected(RejectReason::UnknownOrder),
+        status: OrderStatus::Rejected,
+        filled: Qty::ZERO,
+        leaves: Qty::ZERO,
+        time: kestrel_model::UnixNanos::new(0),
+    }
+}
+
+/// Whether the position the journal rebuilt (`net_lots`) agrees with the
+/// venue's base balance moved since the session began.
+pub fn position_agrees(
+    instrument: &Instrument,
+    net_lots: i64,
+    start_base: Decimal,
+    venue_base: Decimal,
+) -> Result<(), String> {
+    let position = Decimal::from_steps(net_lots, &instrument.lot);
+    let moved = venue_base.checked_sub(start_base).unwrap_or(Decimal::ZERO);
+    if moved == position {
+        Ok(())
+    } else {
+        Err(format!(
+            "the journal's position is {position} {} but the venue's balance moved by {moved} since the session began",
+            instrument.base
+        ))
+    }
+}

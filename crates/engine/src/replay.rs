@@ -1,0 +1,179 @@
+//! A journal folded through a fresh kernel: the state the live kernel had,
+//! rebuilt, and every decision it made checked order for order.
+//!
+//! The journal holds each input followed by the outputs the kernel made
+//! from it. Replay applies the inputs and compares the outputs it makes
+//! with the journaled ones; the first difference is reported. Outputs made
+//! after the last journaled one (the journal was cut by a crash between
+//! an input and its outputs) are handed back as *unconfirmed*: they may or
+//! may not have reached the venue, and recovery asks the venue.
+
+use std::collections::VecDeque;
+use std::path::Path;
+
+use kestrel_journal::{JournalReader, TailReport};
+use kestrel_model::{Decimal, ExecKind, UnixNanos};
+use kestrel_strategy::Strategy;
+
+use crate::entry::{self, Entry, EntryError, SessionHeader};
+use crate::kernel::{Kernel, OrderIntent};
+
+/// Why a journal could not be replayed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The files could not be read.
+    #[error("journal I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// The journal is empty or does not open with a session header.
+    #[error("the journal holds no session header")]
+    NoHeader,
+    /// A record passed its checksum but is not a valid entry: written by
+    /// another version, or a bug. Replay stops rather than guess.
+    #[error("record {seq}: {error}")]
+    Entry {
+        /// Its sequence number.
+        seq: u64,
+        /// What is wrong with it.
+        error: EntryError,
+    },
+}
+
+/// The first output that replay did not make the same way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The journaled output's sequence number.
+    pub seq: u64,
+    /// What the journal says the kernel decided.
+    pub journaled: Entry,
+    /// What replay decided instead (`None`: nothing).
+    pub replayed: Option<Entry>,
+}
+
+/// What a replay found.
+#[derive(Clone, Debug, Default)]
+pub struct Replayed {
+    /// Records read (header included).
+    pub records: u64,
+    /// Inputs applied.
+    pub inputs: u64,
+    /// Journaled outputs that replay made identically.
+    pub outputs_matched: u64,
+    /// The first difference, if any.
+    pub mismatch: Option<Mismatch>,
+    /// Outputs replay made that the journal does not hold (cut by a crash).
+    pub unconfirmed: Vec<OrderIntent>,
+    /// The highest venue trade id among journaled fills: fills above it
+    /// are new to the session.
+    pub last_trade_id: Option<u64>,
+    /// The venue's balances (base, quote) when the session began.
+    pub start_balances: Option<(Decimal, Decimal)>,
+    /// Kernel time of the last input.
+    pub last_time: Option<UnixNanos>,
+    /// Where the journal stopped early, if it did.
+    pub tail: Option<TailReport>,
+    /// The sequence number the next record gets.
+    pub next_seq: u64,
+}
+
+/// The session header: the journal's first record.
+pub fn read_header(dir: &Path) -> Result<SessionHeader, ReplayError> {
+    let mut reader = JournalReader::open(dir, 0)?;
+    let Some(record) = reader.next_record()? else {
+        return Err(ReplayError::NoHeader);
+    };
+    if record.kind != entry::kind::SESSION {
+        return Err(ReplayError::NoHeader);
+    }
+    entry::decode_header(record.payload).map_err(|error| ReplayError::Entry {
+        seq: record.seq,
+        error,
+    })
+}
+
+/// Folds the journal in `dir` through `kernel` (new, built from the
+/// header's configuration), checking each journaled output.
+pub fn replay<S: Strategy>(dir: &Path, kernel: &mut Kernel<S>) -> Result<Replayed, ReplayError> {
+    let header = read_header(dir)?;
+    let instrument = header.instrument.id;
+    let mut reader = JournalReader::open(dir, 0)?;
+    let mut out = Replayed::default();
+    let mut made: VecDeque<Entry> = VecDeque::new();
+    while let Some(record) = reader.next_record()? {
+        out.records += 1;
+        let seq = record.seq;
+        let entry = entry::decode(record.kind, record.payload, instrument)
+            .map_err(|error| ReplayError::Entry { seq, error })?;
+        if entry.is_input() {
+            if let Some(now) = input_time(&entry) {
+                out.last_time = Some(now);
+            }
+            if let Entry::Balances { base, quote, .. } = &entry {
+                out.start_balances.get_or_insert((*base, *quote));
+            }
+            if let Entry::Report { report, .. } = &entry {
+                if let ExecKind::Trade(fill) = report.kind {
+                    out.last_trade_id = out.last_trade_id.max(Some(fill.trade_id));
+                }
+            }
+            // The previous input's outputs should all have been journaled
+            // before this input: records are written in order.
+            if let (Some(replayed), None) = (made.pop_front(), &out.mismatch) {
+                out.mismatch = Some(Mismatch {
+                    seq,
+                    journaled: entry.clone(),
+                    replayed: Some(replayed),
+                });
+            }
+            made.clear();
+            entry::apply(kernel, &entry);
+            out.inputs += 1;
+            let now = out.last_time.unwrap_or_default();
+            made.extend(kernel.drain_decisions().map(Entry::Risk));
+            made.extend(
+                kernel
+                    .drain_intents()
+                    .map(|intent| Entry::Intent { now, intent }),
+            );
+        } else if !matches!(entry, Entry::Session(_)) {
+            let replayed = made.pop_front();
+            if replayed.as_ref() == Some(&entry) {
+                out.outputs_matched += 1;
+            } else if out.mismatch.is_none() {
+                out.mismatch = Some(Mismatch {
+                    seq,
+                    journaled: entry,
+                    replayed,
+                });
+            }
+        }
+    }
+    // Outputs of the last input that the journal never got.
+    for e in made.drain(..) {
+        if let Entry::Intent { intent, .. } = e {
+            out.unconfirmed.push(intent);
+        }
+    }
+    out.tail = reader.tail().cloned();
+    out.next_seq = reader.next_seq().unwrap_or(0);
+    Ok(out)
+}
+
+fn input_time(e: &Entry) -> Option<UnixNanos> {
+    match e {
+        Entry::Start { now }
+        | Entry::Snapshot { now, .. }
+        | Entry::Delta { now, .. }
+        | Entry::Gap { now }
+        | Entry::Trade { now, .. }
+        | Entry::Report { now, .. }
+        | Entry::CancelRejected { now, .. }
+        | Entry::Timers { now }
+        | Entry::ResetKillSwitch { now }
+        | Entry::Stop { now }
+        | Entry::CancelAll { now }
+        | Entry::Adopt { now, .. }
+        | Entry::Resume { now, .. }
+        | Entry::Balances { now, .. } => Some(*now),
+        Entry::Session(_) | Entry::Intent { .. } | Entry::Risk(_) => None,
+    }
+}
