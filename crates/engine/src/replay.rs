@@ -65,6 +65,8 @@ pub struct Replayed {
     /// The highest venue trade id among journaled fills: fills above it
     /// are new to the session.
     pub last_trade_id: Option<u64>,
+    /// Every journaled fill's trade id.
+    pub trade_ids: std::collections::HashSet<u64>,
     /// The venue's balances (base, quote) when the session began.
     pub start_balances: Option<(Decimal, Decimal)>,
     /// Kernel time of the last input.
@@ -113,6 +115,7 @@ pub fn replay<S: Strategy>(dir: &Path, kernel: &mut Kernel<S>) -> Result<Replaye
             if let Entry::Report { report, .. } = &entry {
                 if let ExecKind::Trade(fill) = report.kind {
                     out.last_trade_id = out.last_trade_id.max(Some(fill.trade_id));
+                    out.trade_ids.insert(fill.trade_id);
                 }
             }
             // The previous input's outputs should all have been journaled

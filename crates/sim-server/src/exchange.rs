@@ -77,6 +77,8 @@ pub enum Request {
     ),
     /// An account's open orders.
     OpenOrders(AccountId, oneshot::Sender<Vec<OrderRecord>>),
+    /// Every order of the account (`GET /api/v3/allOrders`).
+    AllOrders(AccountId, oneshot::Sender<Vec<OrderRecord>>),
     /// An account's fills.
     Trades(AccountId, oneshot::Sender<Vec<TradeRecord>>),
     /// An account's balances.
@@ -264,6 +266,10 @@ impl Exchange {
             }
             Request::Order(account, id, client, reply) => {
                 let _ = reply.send(self.records.find(account, id, client).copied());
+            }
+            Request::AllOrders(account, reply) => {
+                let all = self.records.all(account).into_iter().copied().collect();
+                let _ = reply.send(all);
             }
             Request::OpenOrders(account, reply) => {
                 let open = self.records.open(account).into_iter().copied().collect();

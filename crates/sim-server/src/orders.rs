@@ -115,6 +115,17 @@ impl OrderRecords {
         open
     }
 
+    /// Every order of the account, open or done, oldest first.
+    pub fn all(&self, account: AccountId) -> Vec<&OrderRecord> {
+        let mut all: Vec<&OrderRecord> = self
+            .orders
+            .values()
+            .filter(|r| r.request.account == account)
+            .collect();
+        all.sort_by_key(|r| r.id);
+        all
+    }
+
     /// The account's fills, oldest first.
     pub fn trades(&self, account: AccountId) -> &[TradeRecord] {
         self.trades.get(&account).map_or(&[], Vec::as_slice)

@@ -78,6 +78,12 @@ pub trait ExecutionClient: Send + Sync {
         from_trade_id: u64,
     ) -> impl Future<Output = Result<Vec<VenueFill>, VenueError>> + Send;
 
+    /// Every fill of one order (by the venue's id), oldest first.
+    fn order_fills(
+        &self,
+        id: OrderId,
+    ) -> impl Future<Output = Result<Vec<VenueFill>, VenueError>> + Send;
+
     /// Every asset's balance.
     fn balances(&self) -> impl Future<Output = Result<Vec<VenueBalance>, VenueError>> + Send;
 }

@@ -29,8 +29,8 @@ use kestrel_net::{RestClient, RestConfig, WsConfig};
 use kestrel_sim::{AccountId, SimConfig};
 use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, ServerConfig};
 use kestrel_strategy::ImbalanceMm;
-use kestrel_venue::Credentials;
 use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
+use kestrel_venue::{Credentials, VenueError};
 
 use crate::backtest::config::StrategySection;
 use config::LiveFile;
@@ -188,7 +188,9 @@ fn session(
         market,
     ));
     let mut instrument = runtime
-        .block_on(rest.instruments())
+        .block_on(live::patiently(|| async {
+            rest.instruments().await.map_err(VenueError::from)
+        }))
         .context("exchangeInfo")?
         .into_iter()
         .find(|i| i.native_symbol.as_str() == v.symbol)
@@ -261,6 +263,7 @@ fn session(
         );
         let plan = RecoveryPlan {
             last_trade_id: replayed.last_trade_id,
+            applied: replayed.trade_ids,
             start_base: replayed.start_balances.map(|(base, _)| base),
             unknown_orders: UnknownOrderPolicy::Cancel,
             session_ms: now_ms,
@@ -381,6 +384,10 @@ mod summary {
         println!(
             "  reports       {} applied, {} repeats dropped, {} odd",
             s.reports, s.duplicate_reports, k.odd_reports
+        );
+        println!(
+            "  recovered     {} fill gaps ({} fills fetched, {} unresolved), {} reconciliations",
+            s.fill_gaps, s.recovered_fills, s.unresolved_gaps, s.reconciliations
         );
         println!(
             "  gateway       {} retries, {} look-ups, {} refused locally, {} clock re-syncs, {} user-stream reconnects",

@@ -30,6 +30,11 @@ impl<S: Strategy> Kernel<S> {
         self.core.orders.iter()
     }
 
+    /// One tracked order.
+    pub fn order(&self, id: ClientOrderId) -> Option<&WorkingOrder> {
+        self.core.orders.index(id).map(|i| self.core.orders.get(i))
+    }
+
     /// Starts tracking `order` as just sent; the venue's reports on it
     /// follow.
     pub fn adopt(&mut self, order: &AdoptedOrder, now: UnixNanos) {

@@ -7,9 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
+use kestrel_model::Instrument;
 use kestrel_venue::{ExecutionClient, OrderSpec, VenueError};
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::patiently;
+use super::reconcile::{ReconcileMode, reconcile};
 use super::session::{GatewayCommand, LiveInput};
 
 /// What the gateway did.
@@ -32,12 +35,15 @@ pub struct GatewayStats {
 /// task, so one slow call does not hold up the rest.
 pub async fn run<C: ExecutionClient + 'static>(
     client: Arc<C>,
+    instrument: Instrument,
     mut commands: UnboundedReceiver<GatewayCommand>,
     inputs: Sender<LiveInput>,
     stats: Arc<GatewayStats>,
 ) {
+    let instrument = Arc::new(instrument);
     while let Some(command) = commands.recv().await {
         let (client, inputs, stats) = (Arc::clone(&client), inputs.clone(), Arc::clone(&stats));
+        let instrument = Arc::clone(&instrument);
         tokio::spawn(async move {
             match command {
                 GatewayCommand::Submit(order) => submit(&*client, order, &inputs, &stats).await,
@@ -52,6 +58,29 @@ pub async fn run<C: ExecutionClient + 'static>(
                 },
                 GatewayCommand::CancelAll => {
                     let _ = client.cancel_all().await;
+                }
+                GatewayCommand::FetchFills { id, order_id } => {
+                    let fills = patiently(|| client.order_fills(order_id))
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = inputs.send(LiveInput::OrderFills { id, fills });
+                }
+                GatewayCommand::Reconcile {
+                    known,
+                    last_trade_id,
+                } => {
+                    let found = patiently(|| {
+                        reconcile(
+                            &*client,
+                            &instrument,
+                            &known,
+                            last_trade_id,
+                            ReconcileMode::Live,
+                        )
+                    })
+                    .await
+                    .map_err(|e| e.to_string());
+                    let _ = inputs.send(LiveInput::Reconciled(found));
                 }
             }
         });

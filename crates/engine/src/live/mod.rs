@@ -31,7 +31,7 @@ use tokio::runtime::Handle;
 
 pub use gateway::GatewayStats;
 pub use market::SnapshotRequest;
-pub use reconcile::{Reconciled, UnknownOrderPolicy};
+pub use reconcile::{ReconcileMode, Reconciled, UnknownOrderPolicy};
 pub use session::{GatewayCommand, LiveInput, LiveSession, SessionStats};
 
 use crate::clock::{Clock, WallClock};
@@ -99,10 +99,12 @@ pub struct Wiring<F> {
 }
 
 /// How a resumed session catches up with the venue before it trades.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct RecoveryPlan {
     /// The journal's fill high-watermark.
     pub last_trade_id: Option<u64>,
+    /// Every fill the journal holds, by trade id.
+    pub applied: std::collections::HashSet<u64>,
     /// The base asset's balance when the session began, as journaled.
     pub start_base: Option<Decimal>,
     /// What to do with orders the journal lacks.
@@ -170,7 +172,7 @@ where
         None => {
             let now = WallClock.now();
             let (base, quote) = runtime
-                .block_on(balances(&venue))
+                .block_on(patiently(|| balances(&venue)))
                 .map_err(|e| LiveError::Venue(e.to_string()))?;
             session.note_balances(base, quote, now);
             None
@@ -185,7 +187,7 @@ where
                     UserEvent::Report(report) => LiveInput::Report(report),
                     UserEvent::Connected => {
                         reconnects.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        continue;
+                        LiveInput::UserStreamReconnected
                     }
                     UserEvent::Disconnected(_) | UserEvent::Malformed(_) => continue,
                 };
@@ -204,6 +206,7 @@ where
     let gateway_stats = Arc::new(GatewayStats::default());
     runtime.spawn(gateway::run(
         Arc::clone(&venue),
+        venue.instrument().clone(),
         gateway_rx,
         input_tx.clone(),
         Arc::clone(&gateway_stats),
@@ -247,6 +250,32 @@ where
     })
 }
 
+/// Runs a venue call that must succeed before trading starts, again and
+/// again while it fails transiently (a venue in trouble, rate limits),
+/// for up to about a minute.
+pub async fn patiently<T, F, Fut>(mut call: F) -> Result<T, VenueError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, VenueError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if e.is_transient() && attempt < 120 => {
+                attempt += 1;
+                let wait = match e {
+                    VenueError::RateLimited { retry_after }
+                    | VenueError::Throttled(_, retry_after)
+                    | VenueError::CircuitOpen(retry_after) => retry_after,
+                    _ => Duration::from_millis(250),
+                };
+                tokio::time::sleep(wait.min(Duration::from_secs(5))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The venue's totals (free + locked) of the instrument's base and quote.
 async fn balances(venue: &BinanceExecution) -> Result<(Decimal, Decimal), VenueError> {
     let i = venue.instrument();
@@ -267,20 +296,23 @@ async fn recover<S: Strategy, D: FrameDecoder, Q: Sequencer>(
     venue: &BinanceExecution,
     plan: RecoveryPlan,
 ) -> Result<Reconciled, LiveError> {
+    session.set_applied(plan.applied.iter().copied());
     let known = session.known_orders();
-    let reconciled = reconcile::reconcile(
-        venue,
-        venue.instrument(),
-        &known,
-        plan.last_trade_id,
-        plan.unknown_orders,
-    )
+    let reconciled = patiently(|| {
+        reconcile::reconcile(
+            venue,
+            venue.instrument(),
+            &known,
+            plan.last_trade_id,
+            ReconcileMode::Restart(plan.unknown_orders),
+        )
+    })
     .await
     .map_err(|e| LiveError::Venue(e.to_string()))?;
     let now = WallClock.now();
     session.correct(&reconciled.corrections, now);
     if let Some(start_base) = plan.start_base {
-        let (base, _) = balances(venue)
+        let (base, _) = patiently(|| balances(venue))
             .await
             .map_err(|e| LiveError::Venue(e.to_string()))?;
         reconcile::position_agrees(

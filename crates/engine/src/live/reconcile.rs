@@ -10,7 +10,7 @@
 //! * The position rebuilt from the journal's fills is checked against the
 //!   venue's balance of the base asset; trading resumes only if they agree.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use kestrel_exec::OrderState;
 use kestrel_model::{
@@ -28,6 +28,19 @@ pub enum UnknownOrderPolicy {
     Cancel,
     /// Adopt them and leave them working.
     Adopt,
+}
+
+/// When reconciliation runs, which decides what an order the venue has
+/// never heard of means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReconcileMode {
+    /// After a restart: no request is in flight, so an order the venue
+    /// never saw never arrived; unknown venue orders are handled by policy.
+    Restart(UnknownOrderPolicy),
+    /// During a session (the user stream reconnected): a submit may still
+    /// be on its way, so such an order is left to the gateway, which
+    /// resolves every submit itself.
+    Live,
 }
 
 /// One order as the kernel sees it.
@@ -71,20 +84,21 @@ pub struct Reconciled {
     pub missed_fills: u64,
 }
 
-/// Compares the kernel's open orders with the venue's, and the venue's
-/// fills since `last_trade_id`.
+/// Compares the kernel's open orders with the venue's, and looks for
+/// orders of ours the kernel does not know among the venue's open orders
+/// and its fills above `last_trade_id`.
+///
+/// Fill reports carry the venue's cumulative quantity counted over all of
+/// the order's fills, so the session can drop fills it already applied
+/// (by trade id) and still apply the rest with the right totals.
 pub async fn reconcile<C: ExecutionClient>(
     client: &C,
     instrument: &Instrument,
     open: &[KnownOrder],
     last_trade_id: Option<u64>,
-    policy: UnknownOrderPolicy,
+    mode: ReconcileMode,
 ) -> Result<Reconciled, VenueError> {
     let venue_open = client.open_orders().await?;
-    let mut fills: BTreeMap<OrderId, Vec<VenueFill>> = BTreeMap::new();
-    for f in client.fills(last_trade_id.map_or(0, |t| t + 1)).await? {
-        fills.entry(f.order_id).or_default().push(f);
-    }
     let mut out = Reconciled::default();
     let mut seen: HashSet<OrderId> = HashSet::new();
     for known in open {
@@ -97,15 +111,22 @@ pub async fn reconcile<C: ExecutionClient>(
             },
         };
         let Some(v) = venue else {
+            if mode == ReconcileMode::Live {
+                continue;
+            }
             out.never_arrived += 1;
             out.corrections
                 .push(Correction::Report(rejected(instrument, known)));
             continue;
         };
         seen.insert(v.order_id);
-        let missed = fills.remove(&v.order_id).unwrap_or_default();
+        let fills = if v.filled > known.filled {
+            client.order_fills(v.order_id).await?
+        } else {
+            Vec::new()
+        };
         let before = out.corrections.len();
-        catch_up(instrument, &v, known.state, known.filled, &missed, &mut out);
+        catch_up(instrument, &v, known.state, &fills, &mut out);
         if out.corrections.len() == before {
             out.agreed += 1;
         } else {
@@ -118,9 +139,14 @@ pub async fn reconcile<C: ExecutionClient>(
         .filter(|v| !seen.contains(&v.order_id))
         .copied()
         .collect();
-    for order_id in fills.keys() {
-        if !unknown.iter().any(|v| v.order_id == *order_id) && !seen.contains(order_id) {
-            unknown.push(client.order_by_venue_id(*order_id).await?);
+    let recent = client.fills(last_trade_id.map_or(0, |t| t + 1)).await?;
+    let mut recent_orders: Vec<OrderId> = recent.iter().map(|f| f.order_id).collect();
+    recent_orders.sort_unstable();
+    recent_orders.dedup();
+    for order_id in recent_orders {
+        let known = seen.contains(&order_id) || unknown.iter().any(|v| v.order_id == order_id);
+        if !known {
+            unknown.push(client.order_by_venue_id(order_id).await?);
         }
     }
     for v in unknown {
@@ -132,30 +158,28 @@ pub async fn reconcile<C: ExecutionClient>(
             price: v.price,
             qty: v.qty,
         }));
-        let missed = fills.remove(&v.order_id).unwrap_or_default();
-        catch_up(
-            instrument,
-            &v,
-            OrderState::PendingNew,
-            Qty::ZERO,
-            &missed,
-            &mut out,
-        );
-        if v.status.is_open() && policy == UnknownOrderPolicy::Cancel {
+        let fills = if v.filled > Qty::ZERO {
+            client.order_fills(v.order_id).await?
+        } else {
+            Vec::new()
+        };
+        catch_up(instrument, &v, OrderState::PendingNew, &fills, &mut out);
+        if v.status.is_open() && mode == ReconcileMode::Restart(UnknownOrderPolicy::Cancel) {
             out.to_cancel.push(v.client_id);
         }
     }
     Ok(out)
 }
 
-/// The reports that take an order from what the kernel knows (`state`,
-/// `filled`) to what the venue says.
+/// The reports that take an order from what the kernel knows (`state`) to
+/// what the venue says. `fills` is every fill of the order (empty when
+/// none is missing); reports count them from the first, and the session
+/// drops the ones it has applied, by trade id.
 fn catch_up(
     instrument: &Instrument,
     v: &VenueOrder,
     state: OrderState,
-    filled: Qty,
-    missed: &[VenueFill],
+    fills: &[VenueFill],
     out: &mut Reconciled,
 ) {
     let report = |kind, status, filled: Qty, time| ExecReport {
@@ -178,12 +202,12 @@ fn catch_up(
         out.corrections.push(Correction::Report(report(
             ExecKind::New,
             OrderStatus::New,
-            filled,
+            Qty::ZERO,
             v.time,
         )));
     }
-    let mut cum = filled;
-    for f in missed {
+    let mut cum = Qty::ZERO;
+    for f in fills {
         cum = cum.checked_add(f.qty).unwrap_or(cum);
         out.missed_fills += 1;
         let status = if cum >= v.qty {
@@ -213,7 +237,7 @@ fn catch_up(
     };
     if !state.is_done() {
         out.corrections
-            .push(Correction::Report(report(kind, v.status, cum, v.time)));
+            .push(Correction::Report(report(kind, v.status, v.filled, v.time)));
     }
 }
 

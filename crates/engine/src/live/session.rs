@@ -4,10 +4,11 @@
 //! Nothing here waits on the network or the disk: inputs arrive on a
 //! channel, the journal writer and the gateway run elsewhere.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
+use kestrel_exec::OrderState;
 use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_journal::{JournalWriter, RecordType};
 use kestrel_model::{
@@ -15,7 +16,7 @@ use kestrel_model::{
     RejectReason, Side, UnixNanos,
 };
 use kestrel_strategy::Strategy;
-use kestrel_venue::OrderSpec;
+use kestrel_venue::{OrderSpec, VenueFill};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_tungstenite::tungstenite::Bytes;
 
@@ -24,7 +25,7 @@ use crate::entry::{self, Entry, SessionHeader};
 use crate::kernel::{Kernel, OrderIntent};
 use crate::market::{FeedEvent, FeedKind, FrameSync};
 
-use super::reconcile::{Correction, KnownOrder};
+use super::reconcile::{Correction, KnownOrder, Reconciled};
 
 /// An input to the kernel thread.
 #[derive(Debug)]
@@ -52,6 +53,19 @@ pub enum LiveInput {
     },
     /// The venue refused a cancel.
     CancelFailed(ClientOrderId),
+    /// Every fill of an order, fetched because a report showed fills the
+    /// session never received (or why the fetch failed).
+    OrderFills {
+        /// The order.
+        id: ClientOrderId,
+        /// Its fills, oldest first.
+        fills: Result<Vec<VenueFill>, String>,
+    },
+    /// The user-data stream reconnected: reports sent meanwhile are lost
+    /// to it, and the venue is asked.
+    UserStreamReconnected,
+    /// What asking the venue found (or why it failed).
+    Reconciled(Result<Reconciled, String>),
     /// An operator reset the kill switch.
     ResetKillSwitch,
     /// Wind down: every open order is cancelled; market data and timers
@@ -66,7 +80,7 @@ pub enum LiveInput {
 }
 
 /// What the kernel thread asks of the gateway.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GatewayCommand {
     /// Place an order.
     Submit(OrderSpec),
@@ -74,6 +88,20 @@ pub enum GatewayCommand {
     Cancel(ClientOrderId),
     /// Cancel every open order (shutdown policy, kill switch).
     CancelAll,
+    /// Fetch every fill of an order.
+    FetchFills {
+        /// Our id.
+        id: ClientOrderId,
+        /// The venue's id.
+        order_id: OrderId,
+    },
+    /// Compare these open orders with the venue's.
+    Reconcile {
+        /// The kernel's open orders.
+        known: Vec<KnownOrder>,
+        /// The highest trade id applied.
+        last_trade_id: Option<u64>,
+    },
 }
 
 /// What a session did, for the summary printed at shutdown.
@@ -89,6 +117,15 @@ pub struct SessionStats {
     pub reports: u64,
     /// Reports dropped as repeats of what was already applied.
     pub duplicate_reports: u64,
+    /// Reports that showed missed fills, which were then fetched.
+    pub fill_gaps: u64,
+    /// Fills recovered from the venue during the session.
+    pub recovered_fills: u64,
+    /// Gaps whose fills could not be fetched (the reports were applied
+    /// as they came).
+    pub unresolved_gaps: u64,
+    /// Reconciliations after the user stream reconnected.
+    pub reconciliations: u64,
     /// Orders and cancels sent to the gateway.
     pub commands: u64,
     /// Records journaled.
@@ -106,9 +143,11 @@ pub struct LiveSession<S, D, Q> {
     buf: Vec<u8>,
     gateway: UnboundedSender<GatewayCommand>,
     resync: UnboundedSender<()>,
-    /// Last (status, filled) applied per order, to drop repeated reports
-    /// (the user stream and reconciliation may both deliver one).
-    seen: HashMap<ClientOrderId, (OrderStatus, Qty)>,
+    /// Trade ids applied: a fill the stream and the venue's history both
+    /// deliver is applied once.
+    applied: HashSet<u64>,
+    /// Reports held for orders whose missed fills are being fetched.
+    held: HashMap<ClientOrderId, Vec<ExecReport>>,
     instrument: kestrel_model::InstrumentId,
     stats: SessionStats,
     /// Reused buffers for the kernel's outputs.
@@ -138,7 +177,8 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             buf: Vec::with_capacity(4096),
             gateway,
             resync,
-            seen: HashMap::new(),
+            applied: HashSet::new(),
+            held: HashMap::new(),
             instrument,
             stats: SessionStats::default(),
             intents: Vec::with_capacity(16),
@@ -180,6 +220,11 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     /// Journals the venue's balances at the session's start.
     pub fn note_balances(&mut self, base: Decimal, quote: Decimal, now: UnixNanos) {
         self.record(&Entry::Balances { now, base, quote });
+    }
+
+    /// Marks fills as applied (those the journal holds, on resuming).
+    pub fn set_applied(&mut self, trade_ids: impl IntoIterator<Item = u64>) {
+        self.applied.extend(trade_ids);
     }
 
     /// The orders the kernel believes open, for reconciliation.
@@ -255,6 +300,21 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
                 self.on_report(report, now);
             }
             LiveInput::CancelFailed(id) => self.apply(&Entry::CancelRejected { now, id }, now),
+            LiveInput::OrderFills { id, fills } => self.on_order_fills(id, fills, now),
+            LiveInput::UserStreamReconnected => {
+                self.stats.reconciliations += 1;
+                let _ = self.gateway.send(GatewayCommand::Reconcile {
+                    known: self.known_orders(),
+                    last_trade_id: self.applied.iter().max().copied(),
+                });
+            }
+            LiveInput::Reconciled(Ok(r)) => {
+                self.correct(&r.corrections, now);
+                for id in r.to_cancel {
+                    let _ = self.gateway.send(GatewayCommand::Cancel(id));
+                }
+            }
+            LiveInput::Reconciled(Err(_)) => self.stats.unresolved_gaps += 1,
             LiveInput::ResetKillSwitch => self.apply(&Entry::ResetKillSwitch { now }, now),
             LiveInput::Shutdown => {
                 self.apply(&Entry::Stop { now }, now);
@@ -316,23 +376,115 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         }
     }
 
+    /// Applies a report once: repeats are dropped (fills by trade id, an
+    /// acknowledgement of an order already acknowledged, anything about an
+    /// order already ended), and a report whose cumulative quantity shows
+    /// fills the session never received is held while they are fetched.
     fn on_report(&mut self, report: ExecReport, now: UnixNanos) {
-        let last = self.seen.get(&report.client_id).copied();
-        let repeat = last.is_some_and(|(status, filled)| {
-            report.filled < filled || (report.filled == filled && report.status == status)
-        });
-        if repeat {
+        self.on_report_checked(report, now, true);
+    }
+
+    fn on_report_checked(&mut self, report: ExecReport, now: UnixNanos, check_gap: bool) {
+        if let Some(held) = self.held.get_mut(&report.client_id) {
+            held.push(report);
+            return;
+        }
+        let fill = match report.kind {
+            ExecKind::Trade(f) => Some(f),
+            _ => None,
+        };
+        if fill.is_some_and(|f| self.applied.contains(&f.trade_id)) {
             self.stats.duplicate_reports += 1;
             return;
         }
-        if report.status.is_open() {
-            self.seen
-                .insert(report.client_id, (report.status, report.filled));
-        } else {
-            self.seen.remove(&report.client_id);
+        let tracked = self
+            .kernel
+            .order(report.client_id)
+            .map(|o| (o.order.state(), o.order.filled()));
+        let Some((state, filled)) = tracked else {
+            if fill.is_none() {
+                // The order already ended here: a late or repeated word.
+                self.stats.duplicate_reports += 1;
+                return;
+            }
+            // A fill of an order we do not track: the kernel counts it.
+            self.apply_report(report, now);
+            return;
+        };
+        let expected = filled
+            .checked_add(fill.map_or(Qty::ZERO, |f| f.qty))
+            .unwrap_or(filled);
+        if check_gap && report.filled > expected && report.order_id != OrderId(0) {
+            self.stats.fill_gaps += 1;
+            self.held.insert(report.client_id, vec![report]);
+            let _ = self.gateway.send(GatewayCommand::FetchFills {
+                id: report.client_id,
+                order_id: report.order_id,
+            });
+            return;
+        }
+        let acked_again = report.kind == ExecKind::New && state != OrderState::PendingNew;
+        if acked_again {
+            self.stats.duplicate_reports += 1;
+            return;
+        }
+        self.apply_report(report, now);
+    }
+
+    fn apply_report(&mut self, report: ExecReport, now: UnixNanos) {
+        if let ExecKind::Trade(f) = report.kind {
+            self.applied.insert(f.trade_id);
         }
         self.stats.reports += 1;
         self.apply(&Entry::Report { now, report }, now);
+    }
+
+    /// Applies the fetched fills the session lacked, then the held reports.
+    fn on_order_fills(
+        &mut self,
+        id: ClientOrderId,
+        fills: Result<Vec<VenueFill>, String>,
+        now: UnixNanos,
+    ) {
+        let held = self.held.remove(&id).unwrap_or_default();
+        match (fills, held.first()) {
+            (Ok(fills), Some(first)) => {
+                let qty = self.kernel.order(id).map_or(Qty::ZERO, |o| o.order.qty());
+                let mut cum = Qty::ZERO;
+                for f in fills {
+                    cum = cum.checked_add(f.qty).unwrap_or(cum);
+                    if self.applied.contains(&f.trade_id) {
+                        continue;
+                    }
+                    self.stats.recovered_fills += 1;
+                    let status = if cum >= qty {
+                        OrderStatus::Filled
+                    } else {
+                        OrderStatus::PartiallyFilled
+                    };
+                    let report = ExecReport {
+                        kind: ExecKind::Trade(kestrel_model::Fill {
+                            trade_id: f.trade_id,
+                            price: f.price,
+                            qty: f.qty,
+                            liquidity: f.liquidity,
+                            fee: f.fee,
+                        }),
+                        status,
+                        filled: cum,
+                        leaves: qty.saturating_sub(cum),
+                        time: f.time,
+                        ..*first
+                    };
+                    self.on_report_checked(report, now, false);
+                }
+            }
+            (Err(_), _) => self.stats.unresolved_gaps += 1,
+            (Ok(_), None) => {}
+        }
+        for report in held {
+            self.on_report_checked(report, now, false);
+        }
     }
 
     /// Journals an input, applies it, and sends what the kernel decided.

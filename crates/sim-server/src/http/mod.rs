@@ -207,6 +207,7 @@ fn router(state: AppState) -> Router {
             "/api/v3/openOrders",
             get(rest::open_orders).delete(rest::cancel_all),
         )
+        .route("/api/v3/allOrders", get(rest::all_orders))
         .route("/api/v3/account", get(rest::account))
         .route("/api/v3/myTrades", get(rest::my_trades))
         .route(

@@ -254,6 +254,25 @@ pub(super) async fn query_order(
     .await
 }
 
+/// `GET /api/v3/allOrders`: every order of the account, oldest first.
+pub(super) async fn all_orders(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    endpoint(&state, 20, "GET /api/v3/allOrders", async {
+        let (account, params) = signed(&state, &headers, &query, "")?;
+        check_symbol(&state, &params)?;
+        let all = ask(&state, |tx| Request::AllOrders(account, tx)).await?;
+        Ok(Value::Array(
+            all.iter()
+                .map(|r| wire::order(r, &state.instrument))
+                .collect(),
+        ))
+    })
+    .await
+}
+
 pub(super) async fn open_orders(
     State(state): State<AppState>,
     headers: HeaderMap,

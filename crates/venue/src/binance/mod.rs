@@ -198,6 +198,19 @@ impl BinanceExecution {
         Ok(())
     }
 
+    /// Every order of the account on this symbol, open or done
+    /// (`GET /api/v3/allOrders`, the latest 1000): for audits.
+    pub async fn all_orders(&self) -> Result<Vec<VenueOrder>, VenueError> {
+        let call = Call {
+            method: Method::Get,
+            path: "/api/v3/allOrders",
+            params: format!("symbol={}&limit=1000", self.symbol()),
+            weight: 20,
+            is_order: false,
+        };
+        json::orders(&self.idempotent(&call).await?, &self.instrument)
+    }
+
     /// The account's maker and taker fee rates (`GET /api/v3/account`).
     pub async fn fee_rates(&self) -> Result<(Decimal, Decimal), VenueError> {
         json::fee_rates(&self.idempotent(&account_call()).await?)
@@ -492,6 +505,19 @@ impl ExecutionClient for BinanceExecution {
                 return Ok(out);
             }
         }
+    }
+
+    async fn order_fills(&self, id: OrderId) -> Result<Vec<VenueFill>, VenueError> {
+        let call = Call {
+            method: Method::Get,
+            path: "/api/v3/myTrades",
+            params: format!("symbol={}&orderId={}", self.symbol(), id.0),
+            weight: 5,
+            is_order: false,
+        };
+        let mut fills = json::fills(&self.idempotent(&call).await?, &self.instrument)?;
+        fills.retain(|f| f.order_id == id);
+        Ok(fills)
     }
 
     async fn balances(&self) -> Result<Vec<VenueBalance>, VenueError> {
