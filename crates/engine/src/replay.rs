@@ -60,7 +60,9 @@ pub struct Replayed {
     pub outputs_matched: u64,
     /// The first difference, if any.
     pub mismatch: Option<Mismatch>,
-    /// Outputs replay made that the journal does not hold (cut by a crash).
+    /// Intents replay made that the journal does not hold: cut by a crash
+    /// (at the end, or before a restart's `Resume`). The venue knows
+    /// whether they were sent; recovery asks it.
     pub unconfirmed: Vec<OrderIntent>,
     /// The highest venue trade id among journaled fills: fills above it
     /// are new to the session.
@@ -118,7 +120,12 @@ pub fn replay<S: Strategy>(dir: &Path, kernel: &mut Kernel<S>) -> Result<Replaye
                     out.trade_ids.insert(fill.trade_id);
                 }
             }
-            // The previous input's outputs should all have been journaled
+            if matches!(entry, Entry::Resume { .. }) {
+                // A restart: the crashed process may have journaled an
+                // input and not its outputs. They are unconfirmed, not wrong.
+                unconfirmed(&mut made, &mut out);
+            }
+            // Otherwise the previous input's outputs were all journaled
             // before this input: records are written in order.
             if let (Some(replayed), None) = (made.pop_front(), &out.mismatch) {
                 out.mismatch = Some(Mismatch {
@@ -151,14 +158,18 @@ pub fn replay<S: Strategy>(dir: &Path, kernel: &mut Kernel<S>) -> Result<Replaye
         }
     }
     // Outputs of the last input that the journal never got.
+    unconfirmed(&mut made, &mut out);
+    out.tail = reader.tail().cloned();
+    out.next_seq = reader.next_seq().unwrap_or(0);
+    Ok(out)
+}
+
+fn unconfirmed(made: &mut VecDeque<Entry>, out: &mut Replayed) {
     for e in made.drain(..) {
         if let Entry::Intent { intent, .. } = e {
             out.unconfirmed.push(intent);
         }
     }
-    out.tail = reader.tail().cloned();
-    out.next_seq = reader.next_seq().unwrap_or(0);
-    Ok(out)
 }
 
 fn input_time(e: &Entry) -> Option<UnixNanos> {

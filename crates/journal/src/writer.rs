@@ -1,12 +1,18 @@
 //! The journal writer: a thread that owns the files, fed through a bounded
 //! queue, committing records in groups.
+//!
+//! The kernel frames each record (header and CRC32C) straight into a batch
+//! buffer, and hands whole batches to the writer thread: when one fills,
+//! and whenever the kernel is about to wait for input ([`JournalWriter::flush`]).
+//! An append is then a copy into memory, with no allocation and no
+//! channel operation per record; emptied batches come back for reuse.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -34,7 +40,7 @@ pub struct WriterConfig {
     pub fsync: FsyncPolicy,
     /// Size past which a segment is closed and the next one opened.
     pub segment_bytes: u64,
-    /// Records the queue holds before `append` waits for the writer.
+    /// Batches the queue holds before a flush waits for the writer.
     pub queue: usize,
 }
 
@@ -47,25 +53,24 @@ pub enum JournalError {
     /// The writer thread has stopped (after an I/O error or `close`).
     #[error("the journal writer has stopped")]
     Stopped,
-    /// The queue is full (only from [`JournalWriter::try_append`]).
-    #[error("the journal queue is full")]
-    Full,
 }
 
+/// A batch is handed to the writer once it holds this many bytes.
+const BATCH_BYTES: usize = 32 << 10;
+
 enum Message {
-    Record {
-        kind: RecordType,
-        seq: u64,
-        payload: Vec<u8>,
-    },
+    /// Framed records; `next` is the sequence number after the last.
+    Batch { bytes: Vec<u8>, next: u64 },
     /// Write and fsync everything queued, then answer.
     Sync(SyncSender<Result<(), String>>),
 }
 
-/// The kernel's side of the journal: appends are queued, numbered here,
-/// and written by the writer thread.
+/// The kernel's side of the journal: records are numbered and framed
+/// here, and written by the writer thread.
 pub struct JournalWriter {
     tx: Option<SyncSender<Message>>,
+    batch: Vec<u8>,
+    spare: Receiver<Vec<u8>>,
     next_seq: u64,
     durable: Arc<AtomicU64>,
     thread: Option<JoinHandle<Result<(), io::Error>>>,
@@ -80,14 +85,17 @@ impl JournalWriter {
         let (next_seq, cut) = repair(&config.dir)?;
         let durable = Arc::new(AtomicU64::new(next_seq));
         let (tx, rx) = mpsc::sync_channel(config.queue.max(1));
+        let (spare_tx, spare) = mpsc::sync_channel(config.queue.max(1));
         let mut files = Files::start(&config, next_seq)?;
         let published = Arc::clone(&durable);
         let thread = std::thread::Builder::new()
             .name("kestrel-journal".into())
-            .spawn(move || files.run(&rx, &published))?;
+            .spawn(move || files.run(&rx, &spare_tx, &published))?;
         Ok((
             Self {
                 tx: Some(tx),
+                batch: Vec::with_capacity(2 * BATCH_BYTES),
+                spare,
                 next_seq,
                 durable,
                 thread: Some(thread),
@@ -96,28 +104,39 @@ impl JournalWriter {
         ))
     }
 
-    /// Queues a record, waiting only if the queue is full; its sequence number.
-    pub fn append(&mut self, kind: RecordType, payload: Vec<u8>) -> Result<u64, JournalError> {
+    /// Frames a record into the current batch; its sequence number. The
+    /// batch goes to the writer when it fills or at [`Self::flush`].
+    pub fn append(&mut self, kind: RecordType, payload: &[u8]) -> Result<u64, JournalError> {
+        if self.tx.is_none() {
+            return Err(JournalError::Stopped);
+        }
         let seq = self.next_seq;
-        let tx = self.tx.as_ref().ok_or(JournalError::Stopped)?;
-        tx.send(Message::Record { kind, seq, payload })
-            .map_err(|_| JournalError::Stopped)?;
+        frame::encode(&mut self.batch, kind, seq, payload);
         self.next_seq += 1;
+        if self.batch.len() >= BATCH_BYTES {
+            self.flush()?;
+        }
         Ok(seq)
     }
 
-    /// Queues a record if there is room, without waiting.
-    pub fn try_append(&mut self, kind: RecordType, payload: Vec<u8>) -> Result<u64, JournalError> {
-        let seq = self.next_seq;
-        let tx = self.tx.as_ref().ok_or(JournalError::Stopped)?;
-        match tx.try_send(Message::Record { kind, seq, payload }) {
-            Ok(()) => {
-                self.next_seq += 1;
-                Ok(seq)
-            }
-            Err(TrySendError::Full(_)) => Err(JournalError::Full),
-            Err(TrySendError::Disconnected(_)) => Err(JournalError::Stopped),
+    /// Hands the records appended so far to the writer thread, waiting only
+    /// if its queue is full. Call it before waiting for input, so records
+    /// reach the disk within the fsync interval.
+    pub fn flush(&mut self) -> Result<(), JournalError> {
+        if self.batch.is_empty() {
+            return Ok(());
         }
+        let tx = self.tx.as_ref().ok_or(JournalError::Stopped)?;
+        let fresh = self
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(2 * BATCH_BYTES));
+        let bytes = std::mem::replace(&mut self.batch, fresh);
+        tx.send(Message::Batch {
+            bytes,
+            next: self.next_seq,
+        })
+        .map_err(|_| JournalError::Stopped)
     }
 
     /// Records below this sequence number are on disk (fsynced).
@@ -130,8 +149,9 @@ impl JournalWriter {
         self.next_seq
     }
 
-    /// Writes and fsyncs everything queued, whatever the policy.
+    /// Writes and fsyncs everything appended, whatever the policy.
     pub fn sync(&mut self) -> Result<(), JournalError> {
+        self.flush()?;
         let tx = self.tx.as_ref().ok_or(JournalError::Stopped)?;
         let (answer, done) = mpsc::sync_channel(1);
         tx.send(Message::Sync(answer))
@@ -150,6 +170,7 @@ impl JournalWriter {
     }
 
     fn shutdown(&mut self) -> Result<(), JournalError> {
+        let _ = self.flush();
         drop(self.tx.take());
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(result)) => Ok(result?),
@@ -200,7 +221,6 @@ struct Files {
     segment_bytes: u64,
     file: File,
     written: u64,
-    buf: Vec<u8>,
     /// Sequence after the last record written / fsynced.
     next: u64,
     synced_next: u64,
@@ -215,14 +235,18 @@ impl Files {
             segment_bytes: config.segment_bytes.max(1 << 16),
             file: new_segment(&config.dir, next_seq)?,
             written: SEGMENT_MAGIC.len() as u64,
-            buf: Vec::with_capacity(1 << 16),
             next: next_seq,
             synced_next: next_seq,
             last_sync: Instant::now(),
         })
     }
 
-    fn run(&mut self, rx: &Receiver<Message>, durable: &AtomicU64) -> io::Result<()> {
+    fn run(
+        &mut self,
+        rx: &Receiver<Message>,
+        spare: &SyncSender<Vec<u8>>,
+        durable: &AtomicU64,
+    ) -> io::Result<()> {
         let tick = match self.fsync {
             FsyncPolicy::Interval(d) => d,
             _ => Duration::from_millis(100),
@@ -236,19 +260,17 @@ impl Files {
                     return Ok(());
                 }
             };
-            // Group commit: everything already queued goes in one write.
+            // Group commit: everything already queued, then one fsync.
             let mut syncs = Vec::new();
             for message in first
                 .into_iter()
                 .chain(std::iter::from_fn(|| rx.try_recv().ok()))
             {
                 match message {
-                    Message::Record { kind, seq, payload } => {
-                        frame::encode(&mut self.buf, kind, seq, &payload);
-                        self.next = seq + 1;
-                        if self.buf.len() >= 1 << 20 {
-                            self.write_out()?;
-                        }
+                    Message::Batch { mut bytes, next } => {
+                        self.write_batch(&bytes, next)?;
+                        bytes.clear();
+                        let _ = spare.try_send(bytes);
                     }
                     Message::Sync(answer) => syncs.push(answer),
                 }
@@ -262,13 +284,12 @@ impl Files {
         }
     }
 
-    fn write_out(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        self.file.write_all(&self.buf)?;
-        self.written += self.buf.len() as u64;
-        self.buf.clear();
+    /// Writes a batch of whole records, then starts the next segment if
+    /// this one is full.
+    fn write_batch(&mut self, bytes: &[u8], next: u64) -> io::Result<()> {
+        self.file.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        self.next = next;
         if self.written >= self.segment_bytes {
             self.file.sync_data()?;
             self.synced_next = self.next;
@@ -278,9 +299,8 @@ impl Files {
         Ok(())
     }
 
-    /// Writes what is buffered and fsyncs as the policy (or `force`) says.
+    /// Fsyncs what is written as the policy (or `force`) says.
     fn commit(&mut self, force: bool, durable: &AtomicU64) -> io::Result<()> {
-        self.write_out()?;
         let due = match self.fsync {
             FsyncPolicy::EveryRecord => true,
             FsyncPolicy::Interval(d) => self.last_sync.elapsed() >= d,

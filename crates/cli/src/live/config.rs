@@ -81,6 +81,8 @@ pub struct SessionSection {
     pub id_prefix: String,
     /// Equity sample interval, ms.
     pub sample_interval_ms: u64,
+    /// Where to serve Prometheus `GET /metrics` (e.g. `127.0.0.1:9184`).
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 impl Default for SessionSection {
@@ -92,6 +94,7 @@ impl Default for SessionSection {
             shutdown: "cancel-all".into(),
             id_prefix: "kl".into(),
             sample_interval_ms: 1_000,
+            metrics: None,
         }
     }
 }

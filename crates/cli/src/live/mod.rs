@@ -58,12 +58,17 @@ pub struct PaperArgs {
     /// Replay speed of the simulator's market (1 = as recorded).
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
-    /// The journal's directory (a session resumes from what it holds).
-    #[arg(long, default_value = "journal/paper")]
-    journal: PathBuf,
+    /// The journal's directory. Each paper session trades a fresh
+    /// simulator, so by default it gets a fresh journal,
+    /// `journal/paper-<start ms>`.
+    #[arg(long)]
+    journal: Option<PathBuf>,
     /// Simulator faults, a JSON file of `FaultConfig`.
     #[arg(long)]
     faults: Option<PathBuf>,
+    /// Serve Prometheus `GET /metrics` here, e.g. 127.0.0.1:9184.
+    #[arg(long)]
+    metrics: Option<std::net::SocketAddr>,
 }
 
 pub fn run_live(args: &LiveArgs) -> anyhow::Result<()> {
@@ -128,7 +133,13 @@ pub fn run_paper(args: &PaperArgs) -> anyhow::Result<()> {
     );
     let text = PAPER_CONFIG.replace("127.0.0.1:8765", &format!("127.0.0.1:{port}"));
     let mut file = LiveFile::parse(&text).context("the built-in paper config")?;
-    file.session.journal.clone_from(&args.journal);
+    file.session.metrics = args.metrics;
+    file.session.journal = args.journal.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "journal/paper-{}",
+            WallClock.now().as_nanos() / 1_000_000
+        ))
+    });
     let result = session(
         &runtime,
         &file,
@@ -201,10 +212,10 @@ fn session(
         instrument.clone(),
     )?;
     runtime
-        .block_on(venue.sync_clock())
+        .block_on(live::patiently(|| venue.sync_clock()))
         .context("the venue's clock")?;
     (instrument.maker_fee, instrument.taker_fee) = runtime
-        .block_on(venue.fee_rates())
+        .block_on(live::patiently(|| venue.fee_rates()))
         .context("the account's fee rates")?;
     let venue = Arc::new(venue);
 
@@ -301,6 +312,9 @@ fn session(
         .unwrap_or_else(|| format!("imbalance_mm on {}", instrument.id));
     println!("kestrel live: {title}");
     println!("  journal {}", file.session.journal.display());
+    if let Some(addr) = file.session.metrics {
+        println!("  metrics http://{addr}/metrics");
+    }
     let outcome = live::run(
         runtime.handle(),
         live_session,
@@ -310,6 +324,7 @@ fn session(
             market: MarketFeed { ws, snapshot },
             policy: file.shutdown()?,
             recovery,
+            metrics: file.session.metrics,
         },
         stop_signal(duration),
     )?;
@@ -325,6 +340,8 @@ fn session(
         );
     }
     summary::print(&outcome, &venue);
+    println!("  latency (stages of the live pipeline)");
+    print!("{}", outcome.latency.table());
     if let Some(e) = &outcome.session.journal_error {
         bail!("the journal failed: {e}");
     }

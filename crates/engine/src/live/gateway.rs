@@ -2,15 +2,17 @@
 //! refusals back to the kernel as inputs. Execution reports themselves
 //! come from the venue's push stream, not from here.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use std::time::Instant;
 
 use kestrel_model::Instrument;
 use kestrel_venue::{ExecutionClient, OrderSpec, VenueError};
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::latency::{Latencies, Stage};
 use super::patiently;
 use super::reconcile::{ReconcileMode, reconcile};
 use super::session::{GatewayCommand, LiveInput};
@@ -29,6 +31,8 @@ pub struct GatewayStats {
     pub cancelled: AtomicU64,
     /// Cancels the venue refused.
     pub cancel_rejected: AtomicU64,
+    /// From an order's hand-over to the venue's answer.
+    pub latency: Mutex<Latencies>,
 }
 
 /// Runs until the command channel closes. Each command runs as its own
@@ -46,7 +50,14 @@ pub async fn run<C: ExecutionClient + 'static>(
         let instrument = Arc::clone(&instrument);
         tokio::spawn(async move {
             match command {
-                GatewayCommand::Submit(order) => submit(&*client, order, &inputs, &stats).await,
+                GatewayCommand::Submit(order) => {
+                    let handed_over = Instant::now();
+                    submit(&*client, order, &inputs, &stats).await;
+                    let ns = u64::try_from(handed_over.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                    if let Ok(mut l) = stats.latency.lock() {
+                        l.record(Stage::DispatchToSent, ns);
+                    }
+                }
                 GatewayCommand::Cancel(id) => match client.cancel(id).await {
                     Ok(_) => {
                         stats.cancelled.fetch_add(1, Ordering::Relaxed);

@@ -11,7 +11,9 @@
 //! tasks around it talk to it by channel, so it never waits on I/O.
 
 pub mod gateway;
+pub mod latency;
 pub mod market;
+pub mod metrics;
 pub mod reconcile;
 pub mod session;
 
@@ -30,6 +32,7 @@ use kestrel_venue::{ExecutionClient, VenueError};
 use tokio::runtime::Handle;
 
 pub use gateway::GatewayStats;
+pub use latency::{Latencies, Stage};
 pub use market::SnapshotRequest;
 pub use reconcile::{ReconcileMode, Reconciled, UnknownOrderPolicy};
 pub use session::{GatewayCommand, LiveInput, LiveSession, SessionStats};
@@ -60,6 +63,8 @@ pub struct LiveOutcome<S> {
     pub kernel: Kernel<S>,
     /// What the kernel thread did.
     pub session: SessionStats,
+    /// Stage latencies, the gateway's included.
+    pub latency: Latencies,
     /// What the gateway did.
     pub gateway: Arc<GatewayStats>,
     /// User-stream reconnects.
@@ -81,6 +86,9 @@ pub enum LiveError {
     /// The journal and the venue disagree: trading does not resume.
     #[error("not reconciled: {0}")]
     Unreconciled(String),
+    /// The metrics endpoint could not listen.
+    #[error("metrics endpoint: {0}")]
+    Metrics(String),
     /// The kernel thread could not be started or panicked.
     #[error("kernel thread: {0}")]
     Kernel(String),
@@ -96,6 +104,8 @@ pub struct Wiring<F> {
     pub policy: ShutdownPolicy,
     /// Set when the session resumes from its journal.
     pub recovery: Option<RecoveryPlan>,
+    /// Where to serve `GET /metrics`, if anywhere.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// How a resumed session catches up with the venue before it trades.
@@ -141,6 +151,7 @@ where
         market,
         policy,
         recovery,
+        metrics,
     } = wiring;
     let mut session = session;
 
@@ -234,16 +245,32 @@ where
     }
     drop(input_tx);
 
+    let rendered = Arc::new(std::sync::Mutex::new(String::new()));
+    if let Some(addr) = metrics {
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(addr))
+            .map_err(|e| LiveError::Metrics(format!("{addr}: {e}")))?;
+        runtime.spawn(metrics::serve(
+            listener,
+            Arc::clone(&rendered),
+            Arc::clone(&gateway_stats),
+        ));
+    }
+    let publish = metrics.map(|_| Arc::clone(&rendered));
     let kernel_thread = std::thread::Builder::new()
         .name("kestrel-kernel".into())
-        .spawn(move || session::run(session, &input_rx))
+        .spawn(move || session::run(session, &input_rx, publish.as_deref()))
         .map_err(|e| LiveError::Kernel(e.to_string()))?;
-    let (kernel, stats) = kernel_thread
+    let (kernel, stats, mut latency) = kernel_thread
         .join()
         .map_err(|_| LiveError::Kernel("panicked".into()))?;
+    if let Ok(l) = gateway_stats.latency.lock() {
+        latency.merge(&l);
+    }
     Ok(LiveOutcome {
         kernel,
         session: stats,
+        latency,
         gateway: gateway_stats,
         user_stream_reconnects: reconnects.load(std::sync::atomic::Ordering::Relaxed),
         reconciled,
@@ -310,6 +337,10 @@ async fn recover<S: Strategy, D: FrameDecoder, Q: Sequencer>(
     .await
     .map_err(|e| LiveError::Venue(e.to_string()))?;
     let now = WallClock.now();
+    // The restart's boundary in the journal, before anything it applies:
+    // ids from here are the new session's, whatever the strategy does in
+    // answer to the corrections.
+    session.resume(plan.session_ms, now);
     session.correct(&reconciled.corrections, now);
     if let Some(start_base) = plan.start_base {
         let (base, _) = patiently(|| balances(venue))
@@ -323,7 +354,6 @@ async fn recover<S: Strategy, D: FrameDecoder, Q: Sequencer>(
         )
         .map_err(LiveError::Unreconciled)?;
     }
-    session.resume(plan.session_ms, now);
     Ok(reconciled)
 }
 

@@ -5,6 +5,7 @@
 //! channel, the journal writer and the gateway run elsewhere.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
@@ -25,7 +26,13 @@ use crate::entry::{self, Entry, SessionHeader};
 use crate::kernel::{Kernel, OrderIntent};
 use crate::market::{FeedEvent, FeedKind, FrameSync};
 
+use super::latency::{Latencies, Stage};
 use super::reconcile::{Correction, KnownOrder, Reconciled};
+
+/// Nanoseconds from `from` to `to`, zero if the clock stepped back.
+fn elapsed(from: UnixNanos, to: UnixNanos) -> u64 {
+    to.as_nanos().saturating_sub(from.as_nanos())
+}
 
 /// An input to the kernel thread.
 #[derive(Debug)]
@@ -154,6 +161,11 @@ pub struct LiveSession<S, D, Q> {
     intents: Vec<OrderIntent>,
     decisions: Vec<crate::kernel::RiskEvent>,
     resumed: bool,
+    /// Stage latencies.
+    latency: Latencies,
+    /// While a frame's events are processed: when it was received, and
+    /// when the current stage began.
+    tick: Option<(UnixNanos, UnixNanos)>,
     /// Set by [`LiveInput::Drain`]: stop once idle or at this time.
     draining: Option<UnixNanos>,
 }
@@ -184,6 +196,8 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             intents: Vec::with_capacity(16),
             decisions: Vec::with_capacity(16),
             resumed: false,
+            latency: Latencies::default(),
+            tick: None,
             draining: None,
         };
         if session.journal.as_ref().is_some_and(|j| j.next_seq() == 0) {
@@ -200,6 +214,78 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     /// What the session did so far.
     pub fn stats(&self) -> &SessionStats {
         &self.stats
+    }
+
+    /// Hands the records journaled so far to the journal's writer thread.
+    pub fn flush_journal(&mut self) {
+        if let Some(j) = self.journal.as_mut() {
+            if let Err(e) = j.flush() {
+                self.stats
+                    .journal_error
+                    .get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+
+    /// The session's counters, position and latencies as Prometheus text.
+    pub fn prometheus(&self) -> String {
+        let s = &self.stats;
+        let k = self.kernel.counters();
+        let mut out = String::with_capacity(4096);
+        let mut counter = |name: &str, help: &str, v: u64| {
+            out.push_str(&format!(
+                "# HELP kestrel_{name} {help}\n# TYPE kestrel_{name} counter\nkestrel_{name} {v}\n"
+            ));
+        };
+        counter(
+            "inputs_total",
+            "Inputs the kernel thread processed.",
+            s.inputs,
+        );
+        counter(
+            "market_events_total",
+            "Market events applied.",
+            s.market_events,
+        );
+        counter("gaps_total", "Feed gaps (each resynced).", s.gaps);
+        counter("reports_total", "Execution reports applied.", s.reports);
+        counter(
+            "duplicate_reports_total",
+            "Repeated reports dropped.",
+            s.duplicate_reports,
+        );
+        counter(
+            "fill_gaps_total",
+            "Reports that showed missed fills.",
+            s.fill_gaps,
+        );
+        counter(
+            "recovered_fills_total",
+            "Fills fetched from the venue.",
+            s.recovered_fills,
+        );
+        counter(
+            "commands_total",
+            "Orders and cancels sent to the gateway.",
+            s.commands,
+        );
+        counter("journaled_total", "Records journaled.", s.journaled);
+        counter(
+            "odd_reports_total",
+            "Reports the order life cycle did not expect.",
+            k.odd_reports,
+        );
+        out.push_str(&format!(
+            "# HELP kestrel_position_lots Net position in lots.\n# TYPE kestrel_position_lots gauge\nkestrel_position_lots {}\n",
+            self.kernel.position().net_lots()
+        ));
+        self.latency.prometheus(&mut out);
+        out
+    }
+
+    /// Stage latencies so far.
+    pub fn latency(&self) -> &Latencies {
+        &self.latency
     }
 
     /// Starts the strategy (a resumed session's strategy started before
@@ -274,10 +360,15 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             }
             LiveInput::Frame { local, bytes } => {
                 let mut made = self.frames.on_frame(&bytes, local, &mut self.slot);
+                let decoded = WallClock.now();
+                self.latency
+                    .record(Stage::ReceiveToDecode, elapsed(local, decoded));
+                self.tick = Some((local, decoded));
                 while made {
                     self.on_market_event(now);
                     made = self.frames.next_held(&mut self.slot);
                 }
+                self.tick = None;
             }
             LiveInput::MarketDown => {
                 self.frames.lose_sync();
@@ -331,15 +422,16 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         }
     }
 
-    /// Flushes the journal and hands back the kernel and the stats.
-    pub fn finish(self) -> (Kernel<S>, SessionStats) {
+    /// Flushes the journal and hands back the kernel, the stats and the
+    /// latencies.
+    pub fn finish(self) -> (Kernel<S>, SessionStats, Latencies) {
         let mut stats = self.stats;
         if let Some(journal) = self.journal {
             if let Err(e) = journal.close() {
                 stats.journal_error.get_or_insert(e.to_string());
             }
         }
-        (self.kernel, stats)
+        (self.kernel, stats, self.latency)
     }
 
     fn on_market_event(&mut self, now: UnixNanos) {
@@ -435,6 +527,18 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         if let ExecKind::Trade(f) = report.kind {
             self.applied.insert(f.trade_id);
         }
+        if let Some(o) = self.kernel.order(report.client_id) {
+            let since = elapsed(o.sent_at, WallClock.now());
+            match report.kind {
+                ExecKind::New if o.order.state() == OrderState::PendingNew => {
+                    self.latency.record(Stage::OrderToAck, since);
+                }
+                ExecKind::Trade(_) if o.order.filled().is_zero() => {
+                    self.latency.record(Stage::OrderToFill, since);
+                }
+                _ => {}
+            }
+        }
         self.stats.reports += 1;
         self.apply(&Entry::Report { now, report }, now);
     }
@@ -495,6 +599,12 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     }
 
     fn after_input(&mut self, now: UnixNanos) {
+        let decided = self.tick.map(|(_, decoded)| {
+            let t = WallClock.now();
+            self.latency
+                .record(Stage::DecodeToDecision, elapsed(decoded, t));
+            t
+        });
         let mut decisions = std::mem::take(&mut self.decisions);
         decisions.extend(self.kernel.drain_decisions());
         for event in decisions.drain(..) {
@@ -525,10 +635,21 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
                     OrderIntent::Cancel(id) => GatewayCommand::Cancel(id),
                 };
                 self.stats.commands += 1;
+                if let (GatewayCommand::Submit(_), Some((local, _))) = (&command, self.tick) {
+                    self.latency
+                        .record(Stage::TickToDispatch, elapsed(local, WallClock.now()));
+                }
                 let _ = self.gateway.send(command);
             }
         }
         self.intents = intents;
+        if let (Some(decided), Some((local, _))) = (decided, self.tick) {
+            let t = WallClock.now();
+            self.latency
+                .record(Stage::DecisionToJournal, elapsed(decided, t));
+            // The next event of the same frame is timed from here.
+            self.tick = Some((local, t));
+        }
     }
 
     fn record(&mut self, e: &Entry) {
@@ -541,7 +662,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
 }
 
 fn append(journal: &mut JournalWriter, kind: RecordType, payload: &[u8], stats: &mut SessionStats) {
-    match journal.append(kind, payload.to_vec()) {
+    match journal.append(kind, payload) {
         Ok(_) => stats.journaled += 1,
         Err(e) => {
             stats.journal_error.get_or_insert_with(|| e.to_string());
@@ -550,13 +671,16 @@ fn append(journal: &mut JournalWriter, kind: RecordType, payload: &[u8], stats: 
 }
 
 /// Runs the kernel thread: inputs as they come, timers when due, until a
-/// [`LiveInput::Shutdown`] or every sender is gone.
+/// [`LiveInput::Shutdown`] or every sender is gone. With `metrics`, the
+/// session's counters and latencies are rendered into it once a second.
 pub fn run<S: Strategy, D: FrameDecoder, Q: Sequencer>(
     mut session: LiveSession<S, D, Q>,
     inputs: &Receiver<LiveInput>,
-) -> (Kernel<S>, SessionStats) {
+    metrics: Option<&Mutex<String>>,
+) -> (Kernel<S>, SessionStats, Latencies) {
     let clock = WallClock;
     session.start(clock.now());
+    let mut published = clock.now();
     loop {
         let now = clock.now();
         session.on_timers(now);
@@ -565,8 +689,18 @@ pub fn run<S: Strategy, D: FrameDecoder, Q: Sequencer>(
             .next_timer()
             .map_or(Duration::from_millis(100), |t| {
                 Duration::from_nanos(t.as_nanos().saturating_sub(now.as_nanos()))
-            });
-        match inputs.recv_timeout(wait) {
+            })
+            .min(Duration::from_secs(1));
+        let next = match inputs.try_recv() {
+            Ok(input) => Ok(input),
+            Err(_) => {
+                // Idle: hand the journaled records to the writer before
+                // waiting, so they reach the disk within its interval.
+                session.flush_journal();
+                inputs.recv_timeout(wait)
+            }
+        };
+        match next {
             Ok(input) => {
                 if !session.on_input(input, clock.now()) {
                     break;
@@ -584,6 +718,16 @@ pub fn run<S: Strategy, D: FrameDecoder, Q: Sequencer>(
             let _ = session.gateway.send(GatewayCommand::CancelAll);
             session.on_input(LiveInput::Shutdown, clock.now());
             break;
+        }
+        if let Some(target) = metrics {
+            let now = clock.now();
+            if elapsed(published, now) >= 1_000_000_000 {
+                published = now;
+                let text = session.prometheus();
+                if let Ok(mut m) = target.lock() {
+                    *m = text;
+                }
+            }
         }
     }
     session.finish()

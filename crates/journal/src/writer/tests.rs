@@ -30,7 +30,7 @@ fn write(dir: &Path, n: u64) -> u64 {
     assert_eq!(cut, 0);
     for _ in 0..n {
         let seq = w.next_seq();
-        w.append(RecordType(1), payload(seq)).unwrap();
+        w.append(RecordType(1), &payload(seq)).unwrap();
     }
     w.sync().unwrap();
     let durable = w.durable();

@@ -1,0 +1,415 @@
+//! The live path's costs, on the bundled real captures:
+//!
+//! * journal appends with 1 ms group commit: records per second until
+//!   durable, and the latency of each `append` as the kernel sees it;
+//! * recovery: a journal of ≥ 1 M records (the USD-M capture's events as a
+//!   live session journals them, inputs and decisions) replayed through a
+//!   fresh kernel, every decision checked;
+//! * tick-to-order: a spot frame's bytes through decode, sync, book,
+//!   signals, strategy and risk to the signed bytes of the order request.
+//!
+//! `cargo bench -p kestrel-benches --bench live`; figures in BENCHMARKS.md.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use kestrel_benches::backtest::{backtest_config, imbalance_mm};
+use kestrel_benches::{load_frames, load_market_events, spot_capture};
+use kestrel_engine::entry::{self, Entry, SessionHeader};
+use kestrel_engine::market::{FeedEvent, FeedKind, FrameSync};
+use kestrel_engine::{Kernel, OrderIntent, replay};
+use kestrel_feed::Instruments;
+use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
+use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_journal::{FsyncPolicy, JournalWriter, WriterConfig};
+use kestrel_model::{MarketEvent, UnixNanos};
+use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
+use kestrel_venue::{Credentials, OrderSpec};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kestrel-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// 1 ns to 10 s at 3 significant digits.
+fn hist() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 10_000_000_000, 3).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn print(name: &str, h: &Histogram<u64>) {
+    println!(
+        "  {name:<34} n={:>8}  p50 {:>6} ns  p99 {:>7} ns  p99.9 {:>8} ns  max {:>9} ns",
+        h.len(),
+        h.value_at_quantile(0.5),
+        h.value_at_quantile(0.99),
+        h.value_at_quantile(0.999),
+        h.max()
+    );
+}
+
+fn writer(dir: &Path, fsync: FsyncPolicy) -> JournalWriter {
+    JournalWriter::open(WriterConfig {
+        dir: dir.to_path_buf(),
+        fsync,
+        segment_bytes: 256 << 20,
+        queue: 1 << 16,
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+    .0
+}
+
+/// The payloads a live session journals for the USD-M capture's deltas.
+fn delta_payloads(events: &[MarketEvent]) -> Vec<(kestrel_journal::RecordType, Vec<u8>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            MarketEvent::Delta(d) => {
+                let mut buf = Vec::new();
+                let kind = entry::encode_delta(d.time.local, d, &mut buf);
+                Some((kind, buf))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn journal_figures(events: &[MarketEvent]) {
+    journal_run(
+        "the records a live session writes (inputs, decisions, acks)",
+        &live_like_records(events, 200_000),
+    );
+    journal_run("USD-M depth deltas only", &delta_payloads(events));
+}
+
+fn journal_run(what: &str, payloads: &[(kestrel_journal::RecordType, Vec<u8>)]) {
+    let mean = payloads.iter().map(|(_, p)| p.len()).sum::<usize>() / payloads.len().max(1);
+    const N: usize = 2_000_000;
+    println!("journal: {N} appends of {what} (mean payload {mean} B), 1 ms group commit");
+    for round in 0..3 {
+        let dir = scratch(&format!("journal-{round}"));
+        let mut j = writer(&dir, FsyncPolicy::Interval(Duration::from_millis(1)));
+        let mut enqueue = hist();
+        let started = Instant::now();
+        for i in 0..N {
+            let (kind, payload) = &payloads[i % payloads.len()];
+            let t = Instant::now();
+            j.append(*kind, payload).unwrap_or_else(|e| panic!("{e}"));
+            enqueue.saturating_record(t.elapsed().as_nanos() as u64);
+        }
+        let queued = started.elapsed();
+        j.close().unwrap_or_else(|e| panic!("{e}"));
+        let durable = started.elapsed();
+        let bytes: u64 = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0);
+        println!(
+            "  round {round}: {:.2} M records/s to durable ({:.0} MB/s); queued in {:.0} ms, durable after {:.0} ms",
+            N as f64 / durable.as_secs_f64() / 1e6,
+            bytes as f64 / durable.as_secs_f64() / 1e6,
+            queued.as_secs_f64() * 1e3,
+            durable.as_secs_f64() * 1e3
+        );
+        print("append (enqueue, as the kernel sees it)", &enqueue);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The records a live session journals for the capture's events (each
+/// input, the kernel's decisions, and the venue's acknowledgement of each
+/// order or cancel right after), looping over the capture until there are
+/// `records`.
+fn live_like_records(
+    events: &[MarketEvent],
+    records: usize,
+) -> Vec<(kestrel_journal::RecordType, Vec<u8>)> {
+    let (instrument, _) = load_market_events().unwrap_or_else(|e| panic!("{e}"));
+    let config = backtest_config();
+    let header = SessionHeader {
+        instrument: instrument.clone(),
+        session_ms: config.kernel.session_ms,
+        config: String::new(),
+    };
+    let mut kernel = Kernel::new(&instrument, imbalance_mm(), &config.kernel);
+    let mut out = Vec::with_capacity(records);
+    let record = |out: &mut Vec<_>, e: &Entry| {
+        let mut buf = Vec::new();
+        let kind = entry::encode(e, &mut buf);
+        out.push((kind, buf));
+    };
+    record(&mut out, &Entry::Session(Box::new(header)));
+    let span = events
+        .last()
+        .map_or(0, |e| time(e).as_nanos())
+        .saturating_sub(events.first().map_or(0, |e| time(e).as_nanos()))
+        + 1_000_000_000;
+    let mut lap = 0u64;
+    let mut order_id = 0u64;
+    while out.len() < records {
+        for e in events {
+            let now = UnixNanos::new(time(e).as_nanos() + lap * span);
+            let input = match e {
+                MarketEvent::Delta(d) => Entry::Delta {
+                    now,
+                    delta: d.clone(),
+                },
+                MarketEvent::Snapshot(s) => Entry::Snapshot {
+                    now,
+                    book: s.clone(),
+                },
+                MarketEvent::Trade(t) => Entry::Trade { now, trade: *t },
+                _ => continue,
+            };
+            let mut inputs = vec![input];
+            while let Some(input) = inputs.pop() {
+                record(&mut out, &input);
+                entry::apply(&mut kernel, &input);
+                let decisions: Vec<_> = kernel.drain_decisions().collect();
+                for d in decisions {
+                    record(&mut out, &Entry::Risk(d));
+                }
+                let intents: Vec<_> = kernel.drain_intents().collect();
+                for intent in intents {
+                    record(&mut out, &Entry::Intent { now, intent });
+                    order_id += 1;
+                    inputs.push(Entry::Report {
+                        now,
+                        report: venue_answer(&kernel, intent, order_id, now),
+                    });
+                }
+            }
+            if out.len() >= records {
+                break;
+            }
+        }
+        lap += 1;
+    }
+    out
+}
+
+/// The venue's answer to an intent: accepted, or cancelled.
+fn venue_answer(
+    kernel: &Kernel<kestrel_strategy::ImbalanceMm>,
+    intent: OrderIntent,
+    order_id: u64,
+    now: UnixNanos,
+) -> kestrel_model::ExecReport {
+    use kestrel_model::{ExecKind, OrderStatus, Qty};
+    let (id, kind, status) = match intent {
+        OrderIntent::Submit { id, .. } => (id, ExecKind::New, OrderStatus::New),
+        OrderIntent::Cancel(id) => (id, ExecKind::Canceled, OrderStatus::Canceled),
+    };
+    let order = kernel.order(id);
+    kestrel_model::ExecReport {
+        order_id: kestrel_model::OrderId(order_id),
+        client_id: id,
+        account: kestrel_model::AccountId::default(),
+        instrument: kestrel_benches_instrument(),
+        side: order.map_or(kestrel_model::Side::Buy, |o| o.side),
+        kind,
+        status,
+        filled: Qty::ZERO,
+        leaves: if status.is_open() {
+            order.map_or(Qty::ZERO, |o| o.order.qty())
+        } else {
+            Qty::ZERO
+        },
+        time: now,
+    }
+}
+
+fn kestrel_benches_instrument() -> kestrel_model::InstrumentId {
+    kestrel_feed::instruments::usdm_btcusdt().id
+}
+
+fn time(e: &MarketEvent) -> UnixNanos {
+    match e {
+        MarketEvent::Delta(d) => d.time.local,
+        MarketEvent::Snapshot(s) => s.time.local,
+        MarketEvent::Trade(t) => t.time.local,
+        _ => UnixNanos::new(0),
+    }
+}
+
+fn recovery_figures(events: &[MarketEvent]) {
+    let dir = scratch("recovery");
+    let records = live_like_records(events, 1_000_000);
+    let mut j = writer(&dir, FsyncPolicy::Never);
+    for (kind, payload) in &records {
+        j.append(*kind, payload).unwrap_or_else(|e| panic!("{e}"));
+    }
+    j.close().unwrap_or_else(|e| panic!("{e}"));
+    let written = records.len();
+    drop(records);
+    let bytes: u64 = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    println!(
+        "recovery: a journal of {written} records ({:.0} MB) replayed through a fresh kernel",
+        bytes as f64 / 1e6
+    );
+    let (instrument, _) = load_market_events().unwrap_or_else(|e| panic!("{e}"));
+    for round in 0..3 {
+        let started = Instant::now();
+        let mut kernel = Kernel::new(&instrument, imbalance_mm(), &backtest_config().kernel);
+        let replayed = replay::replay(&dir, &mut kernel).unwrap_or_else(|e| panic!("{e}"));
+        let took = started.elapsed();
+        assert!(replayed.mismatch.is_none(), "{:?}", replayed.mismatch);
+        println!(
+            "  round {round}: {} records ({} inputs, {} decisions checked) in {:.0} ms = {:.2} M records/s",
+            replayed.records,
+            replayed.inputs,
+            replayed.outputs_matched,
+            took.as_secs_f64() * 1e3,
+            replayed.records as f64 / took.as_secs_f64() / 1e6
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tick_to_order_figures() {
+    let frames = load_frames(&spot_capture()).unwrap_or_else(|e| panic!("{e}"));
+    let instrument = spot_btcusdt();
+    let venue = BinanceExecution::new(
+        BinanceConfig::simulator(1),
+        Credentials::new("bench-key", "bench-secret"),
+        instrument.clone(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "tick-to-order: {} spot frames; frame bytes → decode, sync, book, signals, strategy, risk → signed order bytes",
+        frames.len()
+    );
+    for round in 0..3 {
+        let mut kernel = Kernel::new(&instrument, spot_strategy(), &spot_kernel_config());
+        let mut sync = FrameSync::new(
+            BinanceDecoder::new(Instruments::new(instrument.clone())),
+            SpotSequencer::new(),
+        );
+        let mut slot = FeedEvent::new(instrument.id);
+        let mut ordered = hist();
+        let mut quiet = hist();
+        let mut orders = 0u64;
+        let mut bytes = 0usize;
+        for (local, frame) in &frames {
+            let now = *local;
+            let t = Instant::now();
+            let mut made = sync.on_frame(frame, now, &mut slot);
+            let mut submitted = 0;
+            while made {
+                match slot.kind {
+                    FeedKind::Delta => kernel.on_delta(&slot.delta, now),
+                    FeedKind::Snapshot => kernel.on_snapshot(&slot.snapshot, now),
+                    FeedKind::Trade => kernel.on_trade(&slot.trade, now),
+                    FeedKind::Gap => kernel.on_gap(now),
+                }
+                kernel.drain_decisions().for_each(drop);
+                for intent in kernel.drain_intents() {
+                    if let OrderIntent::Submit {
+                        id,
+                        side,
+                        kind,
+                        time_in_force,
+                        price,
+                        qty,
+                    } = intent
+                    {
+                        let request = venue.order_request(&OrderSpec {
+                            id,
+                            side,
+                            kind,
+                            time_in_force,
+                            price,
+                            qty,
+                        });
+                        bytes += request.len();
+                        submitted += 1;
+                    }
+                }
+                made = sync.next_held(&mut slot);
+            }
+            let ns = t.elapsed().as_nanos() as u64;
+            if submitted > 0 {
+                orders += submitted;
+                ordered.saturating_record(ns);
+            } else {
+                quiet.saturating_record(ns);
+            }
+            // The venue acknowledges at once, so quotes keep being made.
+            acknowledge_all(&mut kernel, now);
+        }
+        println!("  round {round}: {orders} orders ({} request bytes)", bytes);
+        print("frames that made an order", &ordered);
+        print("frames that did not", &quiet);
+    }
+}
+
+/// Acks every pending order (as the venue would, a moment later).
+fn acknowledge_all(kernel: &mut Kernel<kestrel_strategy::ImbalanceMm>, now: UnixNanos) {
+    let pending: Vec<_> = kernel
+        .open_orders()
+        .filter(|(_, o)| o.order.state() == kestrel_exec::OrderState::PendingNew)
+        .map(|(id, o)| (id, o.side, o.order.qty()))
+        .collect();
+    for (n, (id, side, qty)) in pending.into_iter().enumerate() {
+        kernel.on_report(
+            &kestrel_model::ExecReport {
+                order_id: kestrel_model::OrderId(n as u64 + 1),
+                client_id: id,
+                account: kestrel_model::AccountId::default(),
+                instrument: spot_btcusdt().id,
+                side,
+                kind: kestrel_model::ExecKind::New,
+                status: kestrel_model::OrderStatus::New,
+                filled: kestrel_model::Qty::ZERO,
+                leaves: qty,
+                time: now,
+            },
+            now,
+        );
+        kernel.drain_decisions().for_each(drop);
+        kernel.drain_intents().for_each(drop);
+    }
+}
+
+/// `configs/paper.toml`'s strategy, on spot BTCUSDT (lots of 1e-8).
+fn spot_strategy() -> kestrel_strategy::ImbalanceMm {
+    use kestrel_exec::RepricePolicy;
+    use kestrel_strategy::{ImbalanceMm, ImbalanceMmConfig};
+    ImbalanceMm::new(ImbalanceMmConfig {
+        qty: kestrel_model::Qty::from_lots(100_000),
+        half_spread_ticks: 2.0,
+        imbalance_skew_ticks: 3.0,
+        inventory_skew_ticks: 4.0,
+        max_position_lots: 500_000,
+        reprice: RepricePolicy {
+            min_move_ticks: 3,
+            min_interval_ns: 100_000_000,
+        },
+        hopeless_queue_lots: 50_000_000,
+        max_volatility: 1e-3,
+    })
+}
+
+fn spot_kernel_config() -> kestrel_engine::KernelConfig {
+    let mut config = backtest_config().kernel;
+    config.risk.max_order_qty = kestrel_model::Qty::from_lots(1_000_000);
+    config.risk.max_position = kestrel_model::Qty::from_lots(1_000_000);
+    config
+}
+
+fn main() {
+    let (_, events) = load_market_events().unwrap_or_else(|e| panic!("{e}"));
+    tick_to_order_figures();
+    journal_figures(&events);
+    recovery_figures(&events);
+}
