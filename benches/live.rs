@@ -300,6 +300,7 @@ fn tick_to_order_figures() {
         let mut quiet = hist();
         let mut orders = 0u64;
         let mut bytes = 0usize;
+        let mut signing = hist();
         for (local, frame) in &frames {
             let now = *local;
             let t = Instant::now();
@@ -323,6 +324,7 @@ fn tick_to_order_figures() {
                         qty,
                     } = intent
                     {
+                        let ts = Instant::now();
                         let request = venue.order_request(&OrderSpec {
                             id,
                             side,
@@ -332,6 +334,7 @@ fn tick_to_order_figures() {
                             qty,
                         });
                         bytes += request.len();
+                        signing.saturating_record(ts.elapsed().as_nanos() as u64);
                         submitted += 1;
                     }
                 }
@@ -347,20 +350,39 @@ fn tick_to_order_figures() {
             // The venue acknowledges at once, so quotes keep being made.
             acknowledge_all(&mut kernel, now);
         }
-        println!("  round {round}: {orders} orders ({} request bytes)", bytes);
+        println!(
+            "  round {round}: {orders} orders ({} request bytes); book recentred {} + {} times",
+            bytes,
+            kernel.book().recenter_count(kestrel_model::Side::Buy),
+            kernel.book().recenter_count(kestrel_model::Side::Sell)
+        );
         print("frames that made an order", &ordered);
         print("frames that did not", &quiet);
+        print("of which: order bytes (format + sign)", &signing);
     }
 }
 
-/// Acks every pending order (as the venue would, a moment later).
+/// Answers every pending order and cancel, as the venue would a moment
+/// later: orders are accepted, cancels done.
 fn acknowledge_all(kernel: &mut Kernel<kestrel_strategy::ImbalanceMm>, now: UnixNanos) {
+    use kestrel_exec::OrderState;
+    use kestrel_model::{ExecKind, OrderStatus, Qty};
     let pending: Vec<_> = kernel
         .open_orders()
-        .filter(|(_, o)| o.order.state() == kestrel_exec::OrderState::PendingNew)
-        .map(|(id, o)| (id, o.side, o.order.qty()))
+        .filter_map(|(id, o)| match o.order.state() {
+            OrderState::PendingNew => Some((id, o.side, o.order.qty(), ExecKind::New)),
+            OrderState::PendingCancel { .. } => {
+                Some((id, o.side, o.order.qty(), ExecKind::Canceled))
+            }
+            _ => None,
+        })
         .collect();
-    for (n, (id, side, qty)) in pending.into_iter().enumerate() {
+    for (n, (id, side, qty, kind)) in pending.into_iter().enumerate() {
+        let status = if kind == ExecKind::New {
+            OrderStatus::New
+        } else {
+            OrderStatus::Canceled
+        };
         kernel.on_report(
             &kestrel_model::ExecReport {
                 order_id: kestrel_model::OrderId(n as u64 + 1),
@@ -368,10 +390,10 @@ fn acknowledge_all(kernel: &mut Kernel<kestrel_strategy::ImbalanceMm>, now: Unix
                 account: kestrel_model::AccountId::default(),
                 instrument: spot_btcusdt().id,
                 side,
-                kind: kestrel_model::ExecKind::New,
-                status: kestrel_model::OrderStatus::New,
-                filled: kestrel_model::Qty::ZERO,
-                leaves: qty,
+                kind,
+                status,
+                filled: Qty::ZERO,
+                leaves: if status.is_open() { qty } else { Qty::ZERO },
                 time: now,
             },
             now,
@@ -410,6 +432,9 @@ fn spot_kernel_config() -> kestrel_engine::KernelConfig {
 fn main() {
     let (_, events) = load_market_events().unwrap_or_else(|e| panic!("{e}"));
     tick_to_order_figures();
+    if std::env::var("KESTREL_BENCH_ONLY").is_ok_and(|v| v == "tick") {
+        return;
+    }
     journal_figures(&events);
     recovery_figures(&events);
 }
