@@ -53,7 +53,7 @@ fn writer(dir: &Path, fsync: FsyncPolicy) -> JournalWriter {
     JournalWriter::open(WriterConfig {
         dir: dir.to_path_buf(),
         fsync,
-        segment_bytes: 256 << 20,
+        segment_bytes: 64 << 20,
         queue: 1 << 16,
     })
     .unwrap_or_else(|e| panic!("{e}"))
@@ -78,7 +78,7 @@ fn delta_payloads(events: &[MarketEvent]) -> Vec<(kestrel_journal::RecordType, V
 fn journal_figures(events: &[MarketEvent]) {
     journal_run(
         "the records a live session writes (inputs, decisions, acks)",
-        &live_like_records(events, 200_000),
+        &live_like_records(events, 200_000, 0).0,
     );
     journal_run("USD-M depth deltas only", &delta_payloads(events));
 }
@@ -124,10 +124,15 @@ fn journal_run(what: &str, payloads: &[(kestrel_journal::RecordType, Vec<u8>)]) 
 /// input, the kernel's decisions, and the venue's acknowledgement of each
 /// order or cancel right after), looping over the capture until there are
 /// `records`.
+type Records = Vec<(kestrel_journal::RecordType, Vec<u8>)>;
+
+/// Records, and the session snapshots a live session would have taken
+/// every `snapshot_every` records (at that record index).
 fn live_like_records(
     events: &[MarketEvent],
     records: usize,
-) -> Vec<(kestrel_journal::RecordType, Vec<u8>)> {
+    snapshot_every: usize,
+) -> (Records, Vec<(usize, Vec<u8>)>) {
     let (instrument, _) = load_market_events().unwrap_or_else(|e| panic!("{e}"));
     let config = backtest_config();
     let header = SessionHeader {
@@ -137,6 +142,7 @@ fn live_like_records(
     };
     let mut kernel = Kernel::new(&instrument, imbalance_mm(), &config.kernel);
     let mut out = Vec::with_capacity(records);
+    let mut snapshots = Vec::new();
     let record = |out: &mut Vec<_>, e: &Entry| {
         let mut buf = Vec::new();
         let kind = entry::encode(e, &mut buf);
@@ -183,13 +189,22 @@ fn live_like_records(
                     });
                 }
             }
+            if snapshot_every > 0 && out.len() / snapshot_every > snapshots.len() {
+                let state = kestrel_engine::replay::SessionState {
+                    kernel: kernel.save_state().unwrap_or_else(|e| panic!("{e}")),
+                    trade_ids: Vec::new(),
+                    start_balances: None,
+                    last_time: Some(now),
+                };
+                snapshots.push((out.len(), state.encode().unwrap_or_else(|e| panic!("{e}"))));
+            }
             if out.len() >= records {
                 break;
             }
         }
         lap += 1;
     }
-    out
+    (out, snapshots)
 }
 
 /// The venue's answer to an intent: accepted, or cancelled.
@@ -238,12 +253,17 @@ fn time(e: &MarketEvent) -> UnixNanos {
 
 fn recovery_figures(events: &[MarketEvent]) {
     let dir = scratch("recovery");
-    let records = live_like_records(events, 1_000_000);
+    let (records, snapshots) = live_like_records(events, 1_000_000, 100_000);
     let mut j = writer(&dir, FsyncPolicy::Never);
-    for (kind, payload) in &records {
+    let mut next_snapshot = snapshots.iter().peekable();
+    for (i, (kind, payload)) in records.iter().enumerate() {
+        if let Some((_, bytes)) = next_snapshot.next_if(|(at, _)| *at == i) {
+            j.snapshot(bytes.clone()).unwrap_or_else(|e| panic!("{e}"));
+        }
         j.append(*kind, payload).unwrap_or_else(|e| panic!("{e}"));
     }
     j.close().unwrap_or_else(|e| panic!("{e}"));
+    let snapshot_bytes = snapshots.last().map_or(0, |(_, b)| b.len());
     let written = records.len();
     drop(records);
     let bytes: u64 = std::fs::read_dir(&dir)
@@ -254,18 +274,36 @@ fn recovery_figures(events: &[MarketEvent]) {
         })
         .unwrap_or(0);
     println!(
-        "recovery: a journal of {written} records ({:.0} MB) replayed through a fresh kernel",
-        bytes as f64 / 1e6
+        "recovery: a journal of {written} records ({:.0} MB), a snapshot every 100,000 ({} kB each)",
+        bytes as f64 / 1e6,
+        snapshot_bytes / 1000
     );
     let (instrument, _) = load_market_events().unwrap_or_else(|e| panic!("{e}"));
     for round in 0..3 {
+        let started = Instant::now();
+        let (_, replayed) = replay::recover(&dir, written as u64, |_| {
+            Ok::<_, std::convert::Infallible>(Kernel::new(
+                &instrument,
+                imbalance_mm(),
+                &backtest_config().kernel,
+            ))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let took = started.elapsed();
+        assert!(replayed.mismatch.is_none(), "{:?}", replayed.mismatch);
+        println!(
+            "  round {round}: from the snapshot at {:?}, {} records replayed, in {:.0} ms",
+            replayed.snapshot_seq,
+            replayed.records,
+            took.as_secs_f64() * 1e3
+        );
         let started = Instant::now();
         let mut kernel = Kernel::new(&instrument, imbalance_mm(), &backtest_config().kernel);
         let replayed = replay::replay(&dir, &mut kernel).unwrap_or_else(|e| panic!("{e}"));
         let took = started.elapsed();
         assert!(replayed.mismatch.is_none(), "{:?}", replayed.mismatch);
         println!(
-            "  round {round}: {} records ({} inputs, {} decisions checked) in {:.0} ms = {:.2} M records/s",
+            "  round {round}: all {} records from the start ({} inputs, {} decisions checked) in {:.0} ms = {:.2} M records/s",
             replayed.records,
             replayed.inputs,
             replayed.outputs_matched,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// Counters of order activity.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Activity {
     /// New orders sent.
     pub orders: u64,

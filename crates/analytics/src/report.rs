@@ -15,7 +15,7 @@ use crate::trades::TradeStats;
 pub type Point = (u64, f64);
 
 /// One of our fills, for the price chart.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct FillMark {
     /// Time, ms.
     pub time_ms: u64,
@@ -28,7 +28,7 @@ pub struct FillMark {
 }
 
 /// What a run produced, as series.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct RunSeries {
     /// Equity sampled at a fixed period.
     pub equity: Vec<Point>,

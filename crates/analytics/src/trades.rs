@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// Win rate and profit factor of a set of closed trades' net PnLs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct TradeStats {
     /// Closed trades.
     pub trades: u64,

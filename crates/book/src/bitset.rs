@@ -5,7 +5,7 @@
 //! that search reads at most a few words even across an empty window.
 
 /// Fixed-size bitset with a summary word per 64 words.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Bitset {
     words: Box<[u64]>,
     /// Bit `i` set ⇔ `words[i]` is non-zero.

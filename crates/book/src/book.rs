@@ -56,7 +56,7 @@ const fn ladder_key(side: Side, ticks: i64) -> i64 {
 ///
 /// The book applies what it is given; the feed's sequencer decides what is
 /// valid to give it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct OrderBook {
     instrument: InstrumentId,
     tick: Increment,

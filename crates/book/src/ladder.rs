@@ -19,7 +19,7 @@ use crate::bitset::{Bitset, Ones};
 const NO_BEST: usize = usize::MAX;
 
 /// One side of an L2 book keyed by "lower is better" ticks.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Ladder {
     /// Key of the best level, valid when `best_qty` != 0.
     best_key: i64,

@@ -16,7 +16,7 @@
 
 /// How a recorded size decrease at our level is split between the queue
 /// ahead of us and the queue behind us.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum QueueModel {
     /// Cancellations are all behind us: the queue ahead shrinks only by
     /// trades, or when the level becomes smaller than the queue ahead. Fills
@@ -40,7 +40,7 @@ impl Default for QueueModel {
 }
 
 /// A resting order's place in its level's queue.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct QueuePosition {
     /// Recorded size ahead of us, in lots.
     pub ahead: u64,

@@ -87,6 +87,32 @@ fn verify(dir: &Path) -> anyhow::Result<()> {
         );
     }
     let mut bad = false;
+    // The newest snapshot must be exactly the state replay reaches there.
+    let end = replayed.next_seq;
+    if let Some(snap) = kestrel_journal::snapshot::latest(dir, end)? {
+        let mut at_snapshot = kernel_from_header(&header)?;
+        replay::replay_range(
+            dir,
+            0,
+            snap.seq,
+            &mut at_snapshot,
+            replay::Replayed::default(),
+        )?;
+        let replayed_state = at_snapshot.save_state()?;
+        let stored = replay::SessionState::decode(&snap.bytes)?;
+        if stored.kernel == replayed_state {
+            println!(
+                "  snapshot     at record {}: the replayed state, byte for byte",
+                snap.seq
+            );
+        } else {
+            println!(
+                "  SNAPSHOT     at record {} differs from the replayed state",
+                snap.seq
+            );
+            bad = true;
+        }
+    }
     if let Some(tail) = &replayed.tail {
         println!(
             "  TAIL         {} bytes cut at offset {} of {}: {:?}",

@@ -110,7 +110,9 @@ fn live_config(dir: &Path, port: u16) -> PathBuf {
         .replace(
             "journal = \"journal/paper\"",
             &format!("journal = {:?}", dir.join("journal")),
-        );
+        )
+        // Snapshots often, so restarts recover from them.
+        .replace("snapshot_every = 50000", "snapshot_every = 300");
     let path = dir.join("live.toml");
     std::fs::write(&path, text).unwrap();
     path

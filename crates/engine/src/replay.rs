@@ -16,7 +16,7 @@ use kestrel_model::{Decimal, ExecKind, UnixNanos};
 use kestrel_strategy::Strategy;
 
 use crate::entry::{self, Entry, EntryError, SessionHeader};
-use crate::kernel::{Kernel, OrderIntent};
+use crate::kernel::{Kernel, OrderIntent, StateError};
 
 /// Why a journal could not be replayed.
 #[derive(Debug, thiserror::Error)]
@@ -71,12 +71,93 @@ pub struct Replayed {
     pub trade_ids: std::collections::HashSet<u64>,
     /// The venue's balances (base, quote) when the session began.
     pub start_balances: Option<(Decimal, Decimal)>,
+    /// The snapshot replay started from, if any.
+    pub snapshot_seq: Option<u64>,
     /// Kernel time of the last input.
     pub last_time: Option<UnixNanos>,
     /// Where the journal stopped early, if it did.
     pub tail: Option<TailReport>,
     /// The sequence number the next record gets.
     pub next_seq: u64,
+}
+
+/// What a snapshot holds besides the kernel: what recovery needs to know of
+/// the records before it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionState {
+    /// [`Kernel::save_state`]'s bytes.
+    pub kernel: Vec<u8>,
+    /// Every fill applied, by trade id.
+    pub trade_ids: Vec<u64>,
+    /// The venue's balances (base, quote) when the session began.
+    pub start_balances: Option<(Decimal, Decimal)>,
+    /// Kernel time of the last input.
+    pub last_time: Option<UnixNanos>,
+}
+
+impl SessionState {
+    /// The encoded bytes, as a journal snapshot holds them.
+    pub fn encode(&self) -> Result<Vec<u8>, StateError> {
+        postcard::to_allocvec(self).map_err(|e| StateError::from_text(e.to_string()))
+    }
+
+    /// From a journal snapshot's bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, StateError> {
+        postcard::from_bytes(bytes).map_err(|e| StateError::from_text(e.to_string()))
+    }
+}
+
+/// Rebuilds a session's kernel from its journal: from the newest snapshot
+/// at or below `end_seq` (the journal's end) when there is one, else from
+/// `fresh` (a kernel as the session began), then the records after it.
+pub fn recover<S, E>(
+    dir: &Path,
+    end_seq: u64,
+    fresh: impl FnOnce(&SessionHeader) -> Result<Kernel<S>, E>,
+) -> Result<(Kernel<S>, Replayed), RecoverError<E>>
+where
+    S: Strategy + serde::Serialize + serde::de::DeserializeOwned,
+{
+    let snapshot = kestrel_journal::snapshot::latest(dir, end_seq).map_err(ReplayError::Io)?;
+    let (mut kernel, from, out) = match snapshot {
+        Some(snap) => {
+            let state = SessionState::decode(&snap.bytes).map_err(RecoverError::State)?;
+            let kernel = Kernel::load_state(&state.kernel).map_err(RecoverError::State)?;
+            let out = Replayed {
+                last_trade_id: state.trade_ids.iter().max().copied(),
+                trade_ids: state.trade_ids.into_iter().collect(),
+                start_balances: state.start_balances,
+                last_time: state.last_time,
+                snapshot_seq: Some(snap.seq),
+                ..Replayed::default()
+            };
+            (kernel, snap.seq, out)
+        }
+        None => {
+            let header = read_header(dir)?;
+            (
+                fresh(&header).map_err(RecoverError::Fresh)?,
+                0,
+                Replayed::default(),
+            )
+        }
+    };
+    let replayed = replay_range(dir, from, u64::MAX, &mut kernel, out)?;
+    Ok((kernel, replayed))
+}
+
+/// Why [`recover`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RecoverError<E> {
+    /// Reading the journal failed.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    /// The snapshot could not be read.
+    #[error(transparent)]
+    State(StateError),
+    /// The fresh kernel could not be built.
+    #[error("building the session's kernel: {0}")]
+    Fresh(E),
 }
 
 /// The session header: the journal's first record.
@@ -97,12 +178,26 @@ pub fn read_header(dir: &Path) -> Result<SessionHeader, ReplayError> {
 /// Folds the journal in `dir` through `kernel` (new, built from the
 /// header's configuration), checking each journaled output.
 pub fn replay<S: Strategy>(dir: &Path, kernel: &mut Kernel<S>) -> Result<Replayed, ReplayError> {
+    replay_range(dir, 0, u64::MAX, kernel, Replayed::default())
+}
+
+/// Folds the records in `from_seq..until_seq` through `kernel`, which holds
+/// the state before `from_seq`; `out` carries what is known of that state.
+pub fn replay_range<S: Strategy>(
+    dir: &Path,
+    from_seq: u64,
+    until_seq: u64,
+    kernel: &mut Kernel<S>,
+    mut out: Replayed,
+) -> Result<Replayed, ReplayError> {
     let header = read_header(dir)?;
     let instrument = header.instrument.id;
-    let mut reader = JournalReader::open(dir, 0)?;
-    let mut out = Replayed::default();
+    let mut reader = JournalReader::open(dir, from_seq)?;
     let mut made: VecDeque<Entry> = VecDeque::new();
     while let Some(record) = reader.next_record()? {
+        if record.seq >= until_seq {
+            break;
+        }
         out.records += 1;
         let seq = record.seq;
         let entry = entry::decode(record.kind, record.payload, instrument)

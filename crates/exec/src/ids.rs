@@ -10,7 +10,7 @@
 use kestrel_model::ClientOrderId;
 
 /// Hands out client order ids.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClientOrderIds {
     prefix: String,
     session: u64,

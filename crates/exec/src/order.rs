@@ -20,7 +20,7 @@
 use kestrel_model::{Price, Qty};
 
 /// Where an order stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum OrderState {
     /// Sent, not yet acknowledged.
     PendingNew,
@@ -49,7 +49,7 @@ pub enum OrderState {
 }
 
 /// The two states an order works in, which pending requests return to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Working {
     /// Nothing filled.
     New,
@@ -132,7 +132,7 @@ pub struct IllegalTransition {
 }
 
 /// One of our orders as the execution layer tracks it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ManagedOrder {
     state: OrderState,
     qty: Qty,

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use kestrel_model::{Decimal, Increment, Instrument, Price, Qty, Side};
 
 /// How exits are costed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CostMethod {
     /// First in, first out, lot by lot.
     #[default]
@@ -31,14 +31,14 @@ pub enum PositionError {
 }
 
 /// An open lot: a quantity and the price it was entered at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Lot {
     qty: u64,
     price: Price,
 }
 
 /// One instrument's position.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Position {
     tick: Increment,
     lot: Increment,

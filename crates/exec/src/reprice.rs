@@ -9,7 +9,7 @@
 use kestrel_model::{Price, UnixNanos};
 
 /// The repricing rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RepricePolicy {
     /// Smallest price change worth losing queue priority for.
     pub min_move_ticks: i64,

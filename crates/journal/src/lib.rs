@@ -12,14 +12,19 @@
 //! * [`JournalReader`]: replays from a sequence number and stops at the
 //!   first torn or corrupt record, saying how many bytes it cut.
 //!
+//! * [`snapshot`]: the folded state at a sequence number, written by the
+//!   writer thread once the records before it are durable.
+//!
 //! Payloads are opaque here: the engine encodes kernel events into them.
 
 pub mod frame;
 pub mod reader;
 pub mod segment;
+pub mod snapshot;
 pub mod writer;
 
 pub use frame::{FrameError, HEADER_LEN, RecordHeader, RecordType};
 pub use reader::{JournalReader, Record, TailReport};
 pub use segment::{SEGMENT_MAGIC, segment_files};
+pub use snapshot::Snapshot;
 pub use writer::{FsyncPolicy, JournalError, JournalWriter, WriterConfig};

@@ -63,6 +63,9 @@ enum Message {
     Batch { bytes: Vec<u8>, next: u64 },
     /// Write and fsync everything queued, then answer.
     Sync(SyncSender<Result<(), String>>),
+    /// The state after every record below `seq`: written once they are
+    /// durable.
+    Snapshot { seq: u64, bytes: Vec<u8> },
 }
 
 /// The kernel's side of the journal: records are numbered and framed
@@ -147,6 +150,18 @@ impl JournalWriter {
     /// The sequence number the next record gets.
     pub fn next_seq(&self) -> u64 {
         self.next_seq
+    }
+
+    /// Queues a snapshot of the state after every record appended so far;
+    /// the writer thread writes it once those records are durable. Its
+    /// sequence number.
+    pub fn snapshot(&mut self, bytes: Vec<u8>) -> Result<u64, JournalError> {
+        self.flush()?;
+        let seq = self.next_seq;
+        let tx = self.tx.as_ref().ok_or(JournalError::Stopped)?;
+        tx.send(Message::Snapshot { seq, bytes })
+            .map_err(|_| JournalError::Stopped)?;
+        Ok(seq)
     }
 
     /// Writes and fsyncs everything appended, whatever the policy.
@@ -273,6 +288,10 @@ impl Files {
                         let _ = spare.try_send(bytes);
                     }
                     Message::Sync(answer) => syncs.push(answer),
+                    Message::Snapshot { seq, bytes } => {
+                        self.commit(true, durable)?;
+                        crate::snapshot::write(&self.dir, seq, &bytes)?;
+                    }
                 }
             }
             let force = !syncs.is_empty();

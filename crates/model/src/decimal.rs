@@ -138,7 +138,7 @@ fn fraction_digits(s: &[u8]) -> Result<u8, DecimalError> {
 /// between those counts and the venue's decimal strings. It keeps the number
 /// of decimals it was written with, so `"0.10"` renders prices as `61659.70`,
 /// the way the venue prints them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Increment {
     /// The step in units of 10^-`scale`, with trailing zeros removed (`0.10` → 1).
     step: u64,
@@ -277,7 +277,9 @@ impl fmt::Display for Increment {
 /// An exact decimal off any grid: minimum notional, fee rates, notionals.
 ///
 /// Always normalised (no trailing fractional zeros), so `==` compares values.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Decimal {
     mantissa: i128,
     scale: u8,

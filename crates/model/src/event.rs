@@ -9,7 +9,9 @@ use crate::price::{Price, Qty};
 use crate::time::UnixNanos;
 
 /// The venue's clock and ours for one event.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct EventTime {
     /// When the venue says the event happened (matching engine or gateway).
     pub exchange: UnixNanos,
@@ -18,7 +20,7 @@ pub struct EventTime {
 }
 
 /// One price level: a price and the total size resting there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Level {
     /// Price of the level.
     pub price: Price,

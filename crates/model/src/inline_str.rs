@@ -33,6 +33,21 @@ pub struct InlineStr<const N: usize> {
     bytes: [u8; N],
 }
 
+/// As its text (kernel snapshots).
+impl<const N: usize> serde::Serialize for InlineStr<N> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// From its text, checked as [`InlineStr::new`] checks it.
+impl<'de, const N: usize> serde::Deserialize<'de> for InlineStr<N> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <&str>::deserialize(d)?;
+        Self::new(text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl<const N: usize> InlineStr<N> {
     /// Copies `s`, accepting only bytes for which `allowed` holds.
     pub fn new_with(s: &str, allowed: impl Fn(u8) -> bool) -> Result<Self, InlineStrError> {

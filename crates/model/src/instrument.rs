@@ -13,7 +13,9 @@ use crate::price::{Price, Qty};
 
 /// A trading venue. Segments of one exchange that run separate matching
 /// engines and APIs (Binance spot vs USD-M futures) are separate venues.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Venue {
     /// Binance spot.
     BinanceSpot,
@@ -110,7 +112,9 @@ pub type Asset = InlineStr<16>;
 pub type Symbol = InlineStr<40>;
 
 /// A market on a venue, named the same way on every venue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct InstrumentId {
     /// Where it trades.
     pub venue: Venue,
@@ -240,7 +244,7 @@ pub fn canonical_symbol(venue: Venue, native: &str) -> Result<Symbol, SymbolErro
 
 /// Everything needed to trade a market and check an order against the
 /// venue's filters before sending it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Instrument {
     /// Venue and canonical symbol.
     pub id: InstrumentId,

@@ -6,7 +6,9 @@ use crate::inline_str::{InlineStr, InlineStrError};
 
 /// Buy or sell. In a book, `Buy` is the bid side and `Sell` the ask side; on
 /// a trade it is the aggressor's side.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[repr(u8)]
 pub enum Side {
     /// Buy; the bid side of a book.
@@ -43,7 +45,7 @@ impl fmt::Display for Side {
 }
 
 /// How an order asks to trade.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum OrderType {
     /// Take liquidity at any price.
     Market,
@@ -70,7 +72,7 @@ impl OrderType {
 }
 
 /// How long an order stays working.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TimeInForce {
     /// Good till cancelled.
     Gtc,
@@ -90,7 +92,9 @@ fn is_client_order_id_byte(b: u8) -> bool {
 /// Our id for an order, chosen before it is sent so that a retried submit is
 /// idempotent. At most 36 bytes of `[.A-Za-z0-9:/_-]`, the strictest of the
 /// venues we speak (Binance).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct ClientOrderId(InlineStr<36>);
 
 impl ClientOrderId {

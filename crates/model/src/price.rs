@@ -7,7 +7,19 @@
 use crate::decimal::{DecimalError, DecimalText, Increment};
 
 /// A price as a whole number of ticks. Signed: some markets trade below zero.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[repr(transparent)]
 pub struct Price(i64);
 
@@ -87,7 +99,19 @@ impl Price {
 /// A non-negative quantity as a whole number of lots.
 ///
 /// Zero is a valid quantity; in a book update it means "remove the level".
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[repr(transparent)]
 pub struct Qty(u64);
 

@@ -4,7 +4,19 @@ use std::fmt;
 
 /// Nanoseconds since 1970-01-01 UTC. Venues stamp in ms or µs; everything is
 /// widened to ns on the way in so timestamps compare without unit mistakes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[repr(transparent)]
 pub struct UnixNanos(u64);
 

@@ -3,7 +3,7 @@
 use kestrel_model::{Price, Side};
 
 /// Exit prices for a position held on `side`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Bracket {
     /// The position's side: long (`Buy`) or short (`Sell`).
     pub side: Side,
@@ -14,7 +14,7 @@ pub struct Bracket {
 }
 
 /// Which leg fired.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BracketExit {
     /// The stop-loss.
     StopLoss,

@@ -12,7 +12,9 @@ pub use limits::{OrderCheck, RiskEngine, RiskLimits};
 pub use rate::TokenBucket;
 
 /// Why risk refused an order or stopped trading.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error, serde::Serialize, serde::Deserialize,
+)]
 pub enum Reason {
     /// Quantity above the per-order maximum.
     #[error("order quantity above the limit")]
@@ -96,7 +98,7 @@ impl Reason {
 }
 
 /// Risk's answer to an order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Decision {
     /// It may go.
     Approved,

@@ -6,7 +6,7 @@ use crate::rate::TokenBucket;
 use crate::{Decision, Reason};
 
 /// Every limit; amounts are in the quote asset, losses as positive numbers.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RiskLimits {
     /// Largest quantity of one order.
     pub max_order_qty: Qty,
@@ -66,7 +66,7 @@ pub struct OrderCheck<'a> {
 }
 
 /// The risk engine's state: limits, order bucket, equity marks, kill switch.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RiskEngine {
     limits: RiskLimits,
     bucket: TokenBucket,

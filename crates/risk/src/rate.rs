@@ -3,7 +3,7 @@
 use kestrel_model::UnixNanos;
 
 /// `capacity` tokens, refilled at `per_second`; each order takes one.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TokenBucket {
     capacity: f64,
     per_second: f64,

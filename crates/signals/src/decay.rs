@@ -15,7 +15,7 @@ fn factor(dt_ns: u64, half_life_ns: u64) -> f64 {
 }
 
 /// A sum whose past contributions halve every `half_life_ns`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DecayedSum {
     half_life_ns: u64,
     sum: f64,
@@ -73,7 +73,7 @@ impl DecayedSum {
 }
 
 /// A time-decayed mean and variance of a series.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DecayedStats {
     weight: DecayedSum,
     sum: DecayedSum,

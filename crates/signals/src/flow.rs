@@ -12,7 +12,7 @@ use crate::decay::{DecayedStats, DecayedSum};
 /// `e = 1{Pb ≥ Pb'}·qb − 1{Pb ≤ Pb'}·qb' − 1{Pa ≤ Pa'}·qa + 1{Pa ≥ Pa'}·qa'`
 /// (primes are the previous best), summed with time decay. Positive means
 /// buying pressure.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct OrderFlowImbalance {
     last: Option<(Level, Level)>,
     sum: DecayedSum,
@@ -56,7 +56,7 @@ impl OrderFlowImbalance {
 }
 
 /// `(buy − sell) / (buy + sell)` of aggressor volume, time-decayed.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TradeFlow {
     buys: DecayedSum,
     sells: DecayedSum,
@@ -98,7 +98,7 @@ impl TradeFlow {
 /// Size pulled from and added to the levels within `near_ticks` of the
 /// touch, per side, time-decayed: liquidity withdrawing ahead of a move, or
 /// refilling behind one.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct DepthChange {
     near_ticks: i64,
     withdrawn: [DecayedSum; 2],
@@ -153,7 +153,7 @@ impl DepthChange {
 /// side, what traded at the current best price since it became best. Large
 /// absorption against a level that still stands shows hidden or refilling
 /// liquidity.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Absorption {
     /// Per side: the best price being tracked and the volume absorbed there.
     at: [Option<(Price, u64)>; 2],
@@ -191,7 +191,7 @@ impl Absorption {
 
 /// How unusual a trade's size is: its z-score against the decayed history
 /// of trade sizes.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TradeSizeZ {
     stats: DecayedStats,
     last: Option<f64>,

@@ -32,7 +32,7 @@ use crate::regime::{RealisedVol, SpreadRegime, SpreadTracker};
 use crate::shape::Cluster;
 
 /// Settings of every signal.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SignalConfig {
     /// Levels per side the shape signals read.
     pub depth: usize,
@@ -94,7 +94,7 @@ pub struct SignalValues {
 }
 
 /// Every signal of one instrument.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Signals {
     config: SignalConfig,
     ofi: OrderFlowImbalance,

@@ -7,7 +7,7 @@ use crate::decay::{DecayedStats, DecayedSum};
 
 /// Realised volatility of the mid: time-decayed `Σ r² / Σ dt` with
 /// `r = ln(mid / previous mid)`, as a standard deviation per √second.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RealisedVol {
     last: Option<(f64, UnixNanos)>,
     squared: DecayedSum,
@@ -48,7 +48,7 @@ impl RealisedVol {
 }
 
 /// Where the spread stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum SpreadRegime {
     /// One tick: the book is as tight as it gets.
     Tight,
@@ -59,7 +59,7 @@ pub enum SpreadRegime {
 }
 
 /// The spread in ticks against its decayed history.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SpreadTracker {
     stats: DecayedStats,
     wide_z: f64,

@@ -57,7 +57,7 @@ impl NewOrder {
 }
 
 /// A change to one of the strategy's orders.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OrderUpdate {
     /// The order.
     pub id: ClientOrderId,
@@ -70,7 +70,9 @@ pub struct OrderUpdate {
 }
 
 /// A timer the strategy set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct TimerId(pub u64);
 
 /// What a strategy can see and do. The kernel implements it; every action

@@ -21,7 +21,7 @@ use kestrel_signals::SignalValues;
 use crate::api::{Context, NewOrder, OrderUpdate, Strategy};
 
 /// Settings of `imbalance_mm`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImbalanceMmConfig {
     /// Size of each quote.
     pub qty: Qty,
@@ -43,7 +43,7 @@ pub struct ImbalanceMmConfig {
 }
 
 /// One side's working quote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Quote {
     id: ClientOrderId,
     price: Price,
@@ -51,7 +51,7 @@ struct Quote {
 }
 
 /// The market maker.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ImbalanceMm {
     config: ImbalanceMmConfig,
     /// Bid then ask.

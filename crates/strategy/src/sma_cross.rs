@@ -16,7 +16,7 @@ use crate::api::{Context, NewOrder, Size, Strategy};
 /// A simple moving average of the last `n` values, summed afresh over the
 /// window each time (n is small) so it agrees with a straightforward
 /// rolling mean to the last bit.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Sma {
     n: usize,
     window: VecDeque<f64>,
@@ -40,7 +40,7 @@ impl Sma {
 }
 
 /// The crossover strategy.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SmaCross {
     fast: Sma,
     slow: Sma,
@@ -49,7 +49,7 @@ pub struct SmaCross {
 }
 
 /// What a bar's averages call for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Cross {
     /// Fast crossed above slow.
     Up,

@@ -83,6 +83,8 @@ pub struct SessionSection {
     pub sample_interval_ms: u64,
     /// Where to serve Prometheus `GET /metrics` (e.g. `127.0.0.1:9184`).
     pub metrics: Option<std::net::SocketAddr>,
+    /// Inputs between state snapshots in the journal (0: none).
+    pub snapshot_every: u64,
 }
 
 impl Default for SessionSection {
@@ -95,6 +97,7 @@ impl Default for SessionSection {
             id_prefix: "kl".into(),
             sample_interval_ms: 1_000,
             metrics: None,
+            snapshot_every: 50_000,
         }
     }
 }

@@ -252,9 +252,8 @@ fn session(
         if header.config != text {
             println!("  note: the session keeps the configuration it was started with");
         }
-        let mut kernel = kernel_from_header(&header)?;
         let started = std::time::Instant::now();
-        let replayed = replay::replay(dir, &mut kernel)?;
+        let (kernel, replayed) = replay::recover(dir, journal.next_seq(), kernel_from_header)?;
         if let Some(m) = &replayed.mismatch {
             bail!(
                 "replaying {} does not reproduce record {}: journaled {:?}, replayed {:?}",
@@ -265,7 +264,12 @@ fn session(
             );
         }
         println!(
-            "  resumed: {} records replayed in {:.0?} (position {} lots, {} orders open, {} intents unconfirmed)",
+            "  resumed: {} from {}, {} records replayed in {:.0?} (position {} lots, {} orders open, {} intents unconfirmed)",
+            dir.display(),
+            replayed.snapshot_seq.map_or_else(
+                || "the start".to_owned(),
+                |s| format!("the snapshot at record {s}")
+            ),
             replayed.records,
             started.elapsed(),
             kernel.position().net_lots(),
@@ -275,7 +279,7 @@ fn session(
         let plan = RecoveryPlan {
             last_trade_id: replayed.last_trade_id,
             applied: replayed.trade_ids,
-            start_base: replayed.start_balances.map(|(base, _)| base),
+            start_base_quote: replayed.start_balances,
             unknown_orders: UnknownOrderPolicy::Cancel,
             session_ms: now_ms,
         };

@@ -31,10 +31,10 @@ use kestrel_strategy::{Context, Strategy, TimerId};
 use context::KernelContext;
 pub use orders::{WorkingOrder, WorkingOrders};
 pub use record::RunRecorder;
-pub use recover::AdoptedOrder;
+pub use recover::{AdoptedOrder, StateError};
 
 /// An order action that passed risk, for the runner to send.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OrderIntent {
     /// A new order.
     Submit {
@@ -56,7 +56,7 @@ pub enum OrderIntent {
 }
 
 /// A risk decision, as the kernel emits it to be journaled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RiskEvent {
     /// An order was checked.
     Order {
@@ -115,7 +115,7 @@ pub struct KernelConfig {
 
 /// A bracket's legs, in ticks from the average entry price; `None` for
 /// no such leg.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BracketTicks {
     /// Close at a loss this far against the entry.
     pub stop_loss: Option<i64>,
@@ -124,7 +124,7 @@ pub struct BracketTicks {
 }
 
 /// Counters the report and the summary table show beside the analytics.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KernelCounters {
     /// Book updates (deltas and snapshots) processed.
     pub book_updates: u64,
@@ -149,6 +149,7 @@ pub struct KernelCounters {
 
 /// Everything but the book and the strategy: what [`KernelContext`] lends
 /// the strategy while the kernel holds the book for it to read.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Core {
     instrument: Instrument,
     synced: bool,
@@ -176,6 +177,7 @@ struct Core {
 }
 
 /// The kernel for one instrument and one strategy.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Kernel<S> {
     book: OrderBook,
     core: Core,
@@ -646,9 +648,11 @@ fn terminal_state(status: kestrel_sim::OrderStatus) -> kestrel_exec::OrderState 
 }
 
 /// The latest order-to-ack latencies, for the latency kill switch.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct AckLatencies {
-    samples: [u64; ACK_WINDOW],
+    /// A ring of [`ACK_WINDOW`] samples, in rows of 32 (the longest array
+    /// serde reads).
+    samples: [[u64; 32]; ACK_WINDOW / 32],
     count: usize,
 }
 
@@ -658,7 +662,7 @@ const ACK_WINDOW: usize = 128;
 impl Default for AckLatencies {
     fn default() -> Self {
         Self {
-            samples: [0; ACK_WINDOW],
+            samples: [[0; 32]; ACK_WINDOW / 32],
             count: 0,
         }
     }
@@ -667,12 +671,14 @@ impl Default for AckLatencies {
 impl AckLatencies {
     /// Records one ack; the p99 of the window once it is full.
     fn record(&mut self, ns: u64) -> Option<u64> {
-        self.samples[self.count % ACK_WINDOW] = ns;
+        let slot = self.count % ACK_WINDOW;
+        self.samples[slot / 32][slot % 32] = ns;
         self.count += 1;
         if self.count < ACK_WINDOW {
             return None;
         }
-        let mut sorted = self.samples;
+        let mut sorted = [0u64; ACK_WINDOW];
+        sorted.copy_from_slice(self.samples.as_flattened());
         let rank = ACK_WINDOW * 99 / 100;
         Some(*sorted.select_nth_unstable(rank).1)
     }

@@ -10,7 +10,7 @@ use kestrel_model::{ClientOrderId, OrderType, Price, Qty, Side, TimeInForce, Uni
 use kestrel_strategy::OrderUpdate;
 
 /// One order the kernel tracks.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct WorkingOrder {
     /// Buy or sell.
     pub side: Side,
@@ -31,7 +31,7 @@ pub struct WorkingOrder {
 
 /// The open orders, with the view handed to the strategy kept beside them
 /// (same index) so `Context::open_orders` is a slice, not a copy.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct WorkingOrders {
     orders: Vec<WorkingOrder>,
     views: Vec<OrderUpdate>,

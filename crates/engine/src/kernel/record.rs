@@ -14,7 +14,7 @@ use kestrel_model::UnixNanos;
 pub const RESERVED_POINTS: usize = 4096;
 
 /// The run's series and counters, filled in as the kernel goes.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct RunRecorder {
     interval_ns: u64,
     next_sample: u64,

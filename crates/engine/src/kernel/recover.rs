@@ -62,3 +62,28 @@ impl<S: Strategy> Kernel<S> {
         self.core.ids = self.core.ids.with_session(session_ms);
     }
 }
+
+/// Why a kernel's state could not be saved or restored.
+#[derive(Debug, thiserror::Error)]
+#[error("kernel state: {0}")]
+pub struct StateError(String);
+
+impl StateError {
+    pub(crate) fn from_text(text: String) -> Self {
+        Self(text)
+    }
+}
+
+impl<S: Strategy + serde::Serialize + serde::de::DeserializeOwned> Kernel<S> {
+    /// The kernel's whole state (book, signals, strategy, orders, risk,
+    /// position, ids, timers, the report's series), compact and exact: a
+    /// kernel restored from it makes the same decisions as this one.
+    pub fn save_state(&self) -> Result<Vec<u8>, StateError> {
+        postcard::to_allocvec(self).map_err(|e| StateError::from_text(e.to_string()))
+    }
+
+    /// A kernel from [`Self::save_state`]'s bytes.
+    pub fn load_state(bytes: &[u8]) -> Result<Self, StateError> {
+        postcard::from_bytes(bytes).map_err(|e| StateError::from_text(e.to_string()))
+    }
+}

@@ -115,8 +115,9 @@ pub struct RecoveryPlan {
     pub last_trade_id: Option<u64>,
     /// Every fill the journal holds, by trade id.
     pub applied: std::collections::HashSet<u64>,
-    /// The base asset's balance when the session began, as journaled.
-    pub start_base: Option<Decimal>,
+    /// The venue's balances (base, quote) when the session began, as
+    /// journaled.
+    pub start_base_quote: Option<(Decimal, Decimal)>,
     /// What to do with orders the journal lacks.
     pub unknown_orders: UnknownOrderPolicy,
     /// The new id session.
@@ -133,7 +134,7 @@ pub fn run<S, D, Q, F>(
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<LiveOutcome<S>, LiveError>
 where
-    S: Strategy + Send + 'static,
+    S: Strategy + serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
     D: FrameDecoder + Send + 'static,
     Q: Sequencer + Send + 'static,
     F: FnMut() -> SnapshotRequest + Send + 'static,
@@ -323,7 +324,7 @@ async fn recover<S: Strategy, D: FrameDecoder, Q: Sequencer>(
     venue: &BinanceExecution,
     plan: RecoveryPlan,
 ) -> Result<Reconciled, LiveError> {
-    session.set_applied(plan.applied.iter().copied());
+    session.set_history(plan.applied.iter().copied(), plan.start_base_quote);
     let known = session.known_orders();
     let reconciled = patiently(|| {
         reconcile::reconcile(
@@ -342,7 +343,7 @@ async fn recover<S: Strategy, D: FrameDecoder, Q: Sequencer>(
     // answer to the corrections.
     session.resume(plan.session_ms, now);
     session.correct(&reconciled.corrections, now);
-    if let Some(start_base) = plan.start_base {
+    if let Some((start_base, _)) = plan.start_base_quote {
         let (base, _) = patiently(|| balances(venue))
             .await
             .map_err(|e| LiveError::Venue(e.to_string()))?;

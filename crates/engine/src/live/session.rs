@@ -25,6 +25,7 @@ use crate::clock::{Clock, WallClock};
 use crate::entry::{self, Entry, SessionHeader};
 use crate::kernel::{Kernel, OrderIntent};
 use crate::market::{FeedEvent, FeedKind, FrameSync};
+use crate::replay::SessionState;
 
 use super::latency::{Latencies, Stage};
 use super::reconcile::{Correction, KnownOrder, Reconciled};
@@ -137,6 +138,10 @@ pub struct SessionStats {
     pub commands: u64,
     /// Records journaled.
     pub journaled: u64,
+    /// Snapshots handed to the journal.
+    pub snapshots: u64,
+    /// Snapshots that could not be encoded.
+    pub snapshot_failures: u64,
     /// The first journal error, after which the session stops trading.
     pub journal_error: Option<String>,
 }
@@ -168,6 +173,11 @@ pub struct LiveSession<S, D, Q> {
     tick: Option<(UnixNanos, UnixNanos)>,
     /// Set by [`LiveInput::Drain`]: stop once idle or at this time.
     draining: Option<UnixNanos>,
+    /// Inputs between snapshots (0: none), and inputs since the last.
+    snapshot_every: u64,
+    since_snapshot: u64,
+    /// The venue's balances when the session began.
+    start_balances: Option<(Decimal, Decimal)>,
 }
 
 impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
@@ -199,6 +209,9 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             latency: Latencies::default(),
             tick: None,
             draining: None,
+            snapshot_every: 0,
+            since_snapshot: 0,
+            start_balances: None,
         };
         if session.journal.as_ref().is_some_and(|j| j.next_seq() == 0) {
             session.record(&Entry::Session(Box::new(header.clone())));
@@ -305,12 +318,25 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
 
     /// Journals the venue's balances at the session's start.
     pub fn note_balances(&mut self, base: Decimal, quote: Decimal, now: UnixNanos) {
+        self.start_balances = Some((base, quote));
         self.record(&Entry::Balances { now, base, quote });
     }
 
-    /// Marks fills as applied (those the journal holds, on resuming).
-    pub fn set_applied(&mut self, trade_ids: impl IntoIterator<Item = u64>) {
+    /// Snapshots the session's state into the journal every `inputs`
+    /// inputs (0: never), so a restart replays only what follows.
+    pub fn snapshot_every(&mut self, inputs: u64) {
+        self.snapshot_every = inputs;
+    }
+
+    /// What a resumed session knows of its journal: the fills it holds
+    /// (by trade id) and the balances the session began with.
+    pub fn set_history(
+        &mut self,
+        trade_ids: impl IntoIterator<Item = u64>,
+        start_balances: Option<(Decimal, Decimal)>,
+    ) {
         self.applied.extend(trade_ids);
+        self.start_balances = start_balances;
     }
 
     /// The orders the kernel believes open, for reconciliation.
@@ -661,6 +687,49 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     }
 }
 
+impl<S, D, Q> LiveSession<S, D, Q>
+where
+    S: Strategy + serde::Serialize + serde::de::DeserializeOwned,
+    D: FrameDecoder,
+    Q: Sequencer,
+{
+    /// Takes a snapshot if one is due (after the input just applied, whose
+    /// records are all journaled); the writer thread stores it once they
+    /// are durable.
+    pub fn maybe_snapshot(&mut self, now: UnixNanos) {
+        self.since_snapshot += 1;
+        if self.snapshot_every == 0 || self.since_snapshot < self.snapshot_every {
+            return;
+        }
+        self.since_snapshot = 0;
+        let Some(journal) = self.journal.as_mut() else {
+            return;
+        };
+        let state = self.kernel.save_state().and_then(|kernel| {
+            SessionState {
+                kernel,
+                trade_ids: self.applied.iter().copied().collect(),
+                start_balances: self.start_balances,
+                last_time: Some(now),
+            }
+            .encode()
+        });
+        match state {
+            Ok(bytes) => match journal.snapshot(bytes) {
+                Ok(_) => self.stats.snapshots += 1,
+                Err(e) => {
+                    self.stats
+                        .journal_error
+                        .get_or_insert_with(|| e.to_string());
+                }
+            },
+            // A state that cannot be encoded is a bug; the journal still
+            // holds everything, so the session goes on without it.
+            Err(_) => self.stats.snapshot_failures += 1,
+        }
+    }
+}
+
 fn append(journal: &mut JournalWriter, kind: RecordType, payload: &[u8], stats: &mut SessionStats) {
     match journal.append(kind, payload) {
         Ok(_) => stats.journaled += 1,
@@ -673,11 +742,16 @@ fn append(journal: &mut JournalWriter, kind: RecordType, payload: &[u8], stats: 
 /// Runs the kernel thread: inputs as they come, timers when due, until a
 /// [`LiveInput::Shutdown`] or every sender is gone. With `metrics`, the
 /// session's counters and latencies are rendered into it once a second.
-pub fn run<S: Strategy, D: FrameDecoder, Q: Sequencer>(
+pub fn run<S, D, Q>(
     mut session: LiveSession<S, D, Q>,
     inputs: &Receiver<LiveInput>,
     metrics: Option<&Mutex<String>>,
-) -> (Kernel<S>, SessionStats, Latencies) {
+) -> (Kernel<S>, SessionStats, Latencies)
+where
+    S: Strategy + serde::Serialize + serde::de::DeserializeOwned,
+    D: FrameDecoder,
+    Q: Sequencer,
+{
     let clock = WallClock;
     session.start(clock.now());
     let mut published = clock.now();
@@ -702,9 +776,11 @@ pub fn run<S: Strategy, D: FrameDecoder, Q: Sequencer>(
         };
         match next {
             Ok(input) => {
-                if !session.on_input(input, clock.now()) {
+                let now = clock.now();
+                if !session.on_input(input, now) {
                     break;
                 }
+                session.maybe_snapshot(now);
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
