@@ -401,8 +401,13 @@ async fn a_recorded_session_with_a_reconnect_replays_to_the_live_book() {
     let expected = frames.len() as u64;
     let mut written = 0u64;
     let mut done_tx = Some(done_tx);
+    // This test is about the reconnect the venue causes, not staleness: a
+    // loaded machine must not make the quiet second connection look stale
+    // and reconnect a third time (which would record its frames twice).
+    let mut config = fast_config(&ws_url);
+    config.stale_after = Duration::from_secs(10);
     let stats = kestrel_net::record::record(
-        fast_config(&ws_url),
+        config,
         || {
             let binance = Arc::clone(&binance);
             async move { binance.depth_snapshot("BTCUSDT", 1000).await }

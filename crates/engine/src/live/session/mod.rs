@@ -5,11 +5,7 @@
 //! channel, the journal writer and the gateway run elsewhere.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::Duration;
 
-use kestrel_exec::OrderState;
 use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_journal::{JournalWriter, RecordType};
 use kestrel_model::{
@@ -25,7 +21,6 @@ use crate::clock::{Clock, WallClock};
 use crate::entry::{self, Entry, SessionHeader};
 use crate::kernel::{Kernel, OrderIntent};
 use crate::market::{FeedEvent, FeedKind, FrameSync};
-use crate::replay::SessionState;
 
 use super::latency::{Latencies, Stage};
 use super::reconcile::{Correction, KnownOrder, Reconciled};
@@ -240,62 +235,6 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         }
     }
 
-    /// The session's counters, position and latencies as Prometheus text.
-    pub fn prometheus(&self) -> String {
-        let s = &self.stats;
-        let k = self.kernel.counters();
-        let mut out = String::with_capacity(4096);
-        let mut counter = |name: &str, help: &str, v: u64| {
-            out.push_str(&format!(
-                "# HELP kestrel_{name} {help}\n# TYPE kestrel_{name} counter\nkestrel_{name} {v}\n"
-            ));
-        };
-        counter(
-            "inputs_total",
-            "Inputs the kernel thread processed.",
-            s.inputs,
-        );
-        counter(
-            "market_events_total",
-            "Market events applied.",
-            s.market_events,
-        );
-        counter("gaps_total", "Feed gaps (each resynced).", s.gaps);
-        counter("reports_total", "Execution reports applied.", s.reports);
-        counter(
-            "duplicate_reports_total",
-            "Repeated reports dropped.",
-            s.duplicate_reports,
-        );
-        counter(
-            "fill_gaps_total",
-            "Reports that showed missed fills.",
-            s.fill_gaps,
-        );
-        counter(
-            "recovered_fills_total",
-            "Fills fetched from the venue.",
-            s.recovered_fills,
-        );
-        counter(
-            "commands_total",
-            "Orders and cancels sent to the gateway.",
-            s.commands,
-        );
-        counter("journaled_total", "Records journaled.", s.journaled);
-        counter(
-            "odd_reports_total",
-            "Reports the order life cycle did not expect.",
-            k.odd_reports,
-        );
-        out.push_str(&format!(
-            "# HELP kestrel_position_lots Net position in lots.\n# TYPE kestrel_position_lots gauge\nkestrel_position_lots {}\n",
-            self.kernel.position().net_lots()
-        ));
-        self.latency.prometheus(&mut out);
-        out
-    }
-
     /// Stage latencies so far.
     pub fn latency(&self) -> &Latencies {
         &self.latency
@@ -494,129 +433,6 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         }
     }
 
-    /// Applies a report once: repeats are dropped (fills by trade id, an
-    /// acknowledgement of an order already acknowledged, anything about an
-    /// order already ended), and a report whose cumulative quantity shows
-    /// fills the session never received is held while they are fetched.
-    fn on_report(&mut self, report: ExecReport, now: UnixNanos) {
-        self.on_report_checked(report, now, true);
-    }
-
-    fn on_report_checked(&mut self, report: ExecReport, now: UnixNanos, check_gap: bool) {
-        if let Some(held) = self.held.get_mut(&report.client_id) {
-            held.push(report);
-            return;
-        }
-        let fill = match report.kind {
-            ExecKind::Trade(f) => Some(f),
-            _ => None,
-        };
-        if fill.is_some_and(|f| self.applied.contains(&f.trade_id)) {
-            self.stats.duplicate_reports += 1;
-            return;
-        }
-        let tracked = self
-            .kernel
-            .order(report.client_id)
-            .map(|o| (o.order.state(), o.order.filled()));
-        let Some((state, filled)) = tracked else {
-            if fill.is_none() {
-                // The order already ended here: a late or repeated word.
-                self.stats.duplicate_reports += 1;
-                return;
-            }
-            // A fill of an order we do not track: the kernel counts it.
-            self.apply_report(report, now);
-            return;
-        };
-        let expected = filled
-            .checked_add(fill.map_or(Qty::ZERO, |f| f.qty))
-            .unwrap_or(filled);
-        if check_gap && report.filled > expected && report.order_id != OrderId(0) {
-            self.stats.fill_gaps += 1;
-            self.held.insert(report.client_id, vec![report]);
-            let _ = self.gateway.send(GatewayCommand::FetchFills {
-                id: report.client_id,
-                order_id: report.order_id,
-            });
-            return;
-        }
-        let acked_again = report.kind == ExecKind::New && state != OrderState::PendingNew;
-        if acked_again {
-            self.stats.duplicate_reports += 1;
-            return;
-        }
-        self.apply_report(report, now);
-    }
-
-    fn apply_report(&mut self, report: ExecReport, now: UnixNanos) {
-        if let ExecKind::Trade(f) = report.kind {
-            self.applied.insert(f.trade_id);
-        }
-        if let Some(o) = self.kernel.order(report.client_id) {
-            let since = elapsed(o.sent_at, WallClock.now());
-            match report.kind {
-                ExecKind::New if o.order.state() == OrderState::PendingNew => {
-                    self.latency.record(Stage::OrderToAck, since);
-                }
-                ExecKind::Trade(_) if o.order.filled().is_zero() => {
-                    self.latency.record(Stage::OrderToFill, since);
-                }
-                _ => {}
-            }
-        }
-        self.stats.reports += 1;
-        self.apply(&Entry::Report { now, report }, now);
-    }
-
-    /// Applies the fetched fills the session lacked, then the held reports.
-    fn on_order_fills(
-        &mut self,
-        id: ClientOrderId,
-        fills: Result<Vec<VenueFill>, String>,
-        now: UnixNanos,
-    ) {
-        let held = self.held.remove(&id).unwrap_or_default();
-        match (fills, held.first()) {
-            (Ok(fills), Some(first)) => {
-                let qty = self.kernel.order(id).map_or(Qty::ZERO, |o| o.order.qty());
-                let mut cum = Qty::ZERO;
-                for f in fills {
-                    cum = cum.checked_add(f.qty).unwrap_or(cum);
-                    if self.applied.contains(&f.trade_id) {
-                        continue;
-                    }
-                    self.stats.recovered_fills += 1;
-                    let status = if cum >= qty {
-                        OrderStatus::Filled
-                    } else {
-                        OrderStatus::PartiallyFilled
-                    };
-                    let report = ExecReport {
-                        kind: ExecKind::Trade(kestrel_model::Fill {
-                            trade_id: f.trade_id,
-                            price: f.price,
-                            qty: f.qty,
-                            liquidity: f.liquidity,
-                            fee: f.fee,
-                        }),
-                        status,
-                        filled: cum,
-                        leaves: qty.saturating_sub(cum),
-                        time: f.time,
-                        ..*first
-                    };
-                    self.on_report_checked(report, now, false);
-                }
-            }
-            (Err(_), _) => self.stats.unresolved_gaps += 1,
-            (Ok(_), None) => {}
-        }
-        for report in held {
-            self.on_report_checked(report, now, false);
-        }
-    }
-
     /// Journals an input, applies it, and sends what the kernel decided.
     fn apply(&mut self, input: &Entry, now: UnixNanos) {
         self.record(input);
@@ -687,49 +503,6 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     }
 }
 
-impl<S, D, Q> LiveSession<S, D, Q>
-where
-    S: Strategy + serde::Serialize + serde::de::DeserializeOwned,
-    D: FrameDecoder,
-    Q: Sequencer,
-{
-    /// Takes a snapshot if one is due (after the input just applied, whose
-    /// records are all journaled); the writer thread stores it once they
-    /// are durable.
-    pub fn maybe_snapshot(&mut self, now: UnixNanos) {
-        self.since_snapshot += 1;
-        if self.snapshot_every == 0 || self.since_snapshot < self.snapshot_every {
-            return;
-        }
-        self.since_snapshot = 0;
-        let Some(journal) = self.journal.as_mut() else {
-            return;
-        };
-        let state = self.kernel.save_state().and_then(|kernel| {
-            SessionState {
-                kernel,
-                trade_ids: self.applied.iter().copied().collect(),
-                start_balances: self.start_balances,
-                last_time: Some(now),
-            }
-            .encode()
-        });
-        match state {
-            Ok(bytes) => match journal.snapshot(bytes) {
-                Ok(_) => self.stats.snapshots += 1,
-                Err(e) => {
-                    self.stats
-                        .journal_error
-                        .get_or_insert_with(|| e.to_string());
-                }
-            },
-            // A state that cannot be encoded is a bug; the journal still
-            // holds everything, so the session goes on without it.
-            Err(_) => self.stats.snapshot_failures += 1,
-        }
-    }
-}
-
 fn append(journal: &mut JournalWriter, kind: RecordType, payload: &[u8], stats: &mut SessionStats) {
     match journal.append(kind, payload) {
         Ok(_) => stats.journaled += 1,
@@ -739,72 +512,7 @@ fn append(journal: &mut JournalWriter, kind: RecordType, payload: &[u8], stats: 
     }
 }
 
-/// Runs the kernel thread: inputs as they come, timers when due, until a
-/// [`LiveInput::Shutdown`] or every sender is gone. With `metrics`, the
-/// session's counters and latencies are rendered into it once a second.
-pub fn run<S, D, Q>(
-    mut session: LiveSession<S, D, Q>,
-    inputs: &Receiver<LiveInput>,
-    metrics: Option<&Mutex<String>>,
-) -> (Kernel<S>, SessionStats, Latencies)
-where
-    S: Strategy + serde::Serialize + serde::de::DeserializeOwned,
-    D: FrameDecoder,
-    Q: Sequencer,
-{
-    let clock = WallClock;
-    session.start(clock.now());
-    let mut published = clock.now();
-    loop {
-        let now = clock.now();
-        session.on_timers(now);
-        let wait = session
-            .kernel
-            .next_timer()
-            .map_or(Duration::from_millis(100), |t| {
-                Duration::from_nanos(t.as_nanos().saturating_sub(now.as_nanos()))
-            })
-            .min(Duration::from_secs(1));
-        let next = match inputs.try_recv() {
-            Ok(input) => Ok(input),
-            Err(_) => {
-                // Idle: hand the journaled records to the writer before
-                // waiting, so they reach the disk within its interval.
-                session.flush_journal();
-                inputs.recv_timeout(wait)
-            }
-        };
-        match next {
-            Ok(input) => {
-                let now = clock.now();
-                if !session.on_input(input, now) {
-                    break;
-                }
-                session.maybe_snapshot(now);
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => {
-                session.on_input(LiveInput::Shutdown, clock.now());
-                break;
-            }
-        }
-        if session.stats.journal_error.is_some() {
-            // Without a journal the session cannot be recovered: stop
-            // trading now rather than trade unrecorded.
-            let _ = session.gateway.send(GatewayCommand::CancelAll);
-            session.on_input(LiveInput::Shutdown, clock.now());
-            break;
-        }
-        if let Some(target) = metrics {
-            let now = clock.now();
-            if elapsed(published, now) >= 1_000_000_000 {
-                published = now;
-                let text = session.prometheus();
-                if let Ok(mut m) = target.lock() {
-                    *m = text;
-                }
-            }
-        }
-    }
-    session.finish()
-}
+mod reports;
+mod thread;
+
+pub use thread::run;
