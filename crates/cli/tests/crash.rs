@@ -229,6 +229,10 @@ fn kill_run(name: &str, faults: Option<serde_json::Value>, kills: u64, seed: u64
     assert!(status.success(), "the final run failed:\n{}", show(&log));
     let out = show(&log);
     assert!(kills == 0 || out.contains("reconciled"), "{out}");
+    assert!(
+        kills < 3 || out.contains("from the snapshot at record"),
+        "the restart did not use a snapshot:\n{out}"
+    );
     println!(
         "{name}: {kills} kills in {:.1} s; final run:\n{out}",
         started.elapsed().as_secs_f64()

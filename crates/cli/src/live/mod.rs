@@ -291,7 +291,7 @@ fn session(
     );
     let channels = Channels::new();
     let (gateway_tx, resync_tx) = channels.session_ends();
-    let live_session = LiveSession::new(
+    let mut live_session = LiveSession::new(
         kernel,
         frames,
         &header,
@@ -299,6 +299,7 @@ fn session(
         gateway_tx,
         resync_tx,
     );
+    live_session.snapshot_every(file.session.snapshot_every);
 
     let ws = WsConfig::new(format!(
         "{}{}",
