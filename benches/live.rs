@@ -314,9 +314,16 @@ fn recovery_figures(events: &[MarketEvent]) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn tick_to_order_figures() {
-    let frames = load_frames(&spot_capture()).unwrap_or_else(|e| panic!("{e}"));
-    let instrument = spot_btcusdt();
+/// One capture's frames through the live path, three rounds.
+fn tick_to_order_figures<Q: kestrel_feed::Sequencer>(
+    name: &str,
+    path: &Path,
+    instrument: kestrel_model::Instrument,
+    sequencer: impl Fn() -> Q,
+    strategy: impl Fn() -> kestrel_strategy::ImbalanceMm,
+    config: &kestrel_engine::KernelConfig,
+) {
+    let frames = load_frames(path).unwrap_or_else(|e| panic!("{e}"));
     let venue = BinanceExecution::new(
         BinanceConfig::simulator(1),
         Credentials::new("bench-key", "bench-secret"),
@@ -324,14 +331,14 @@ fn tick_to_order_figures() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     println!(
-        "tick-to-order: {} spot frames; frame bytes → decode, sync, book, signals, strategy, risk → signed order bytes",
+        "tick-to-order, {name}: {} frames; frame bytes → decode, sync, book, signals, strategy, risk → signed order bytes",
         frames.len()
     );
     for round in 0..3 {
-        let mut kernel = Kernel::new(&instrument, spot_strategy(), &spot_kernel_config());
+        let mut kernel = Kernel::new(&instrument, strategy(), config);
         let mut sync = FrameSync::new(
             BinanceDecoder::new(Instruments::new(instrument.clone())),
-            SpotSequencer::new(),
+            sequencer(),
         );
         let mut slot = FeedEvent::new(instrument.id);
         let mut ordered = hist();
@@ -339,12 +346,17 @@ fn tick_to_order_figures() {
         let mut orders = 0u64;
         let mut bytes = 0usize;
         let mut signing = hist();
+        let (mut ordered_levels, mut quiet_levels) = (0usize, 0usize);
         for (local, frame) in &frames {
             let now = *local;
             let t = Instant::now();
             let mut made = sync.on_frame(frame, now, &mut slot);
             let mut submitted = 0;
+            let mut levels = 0usize;
             while made {
+                if slot.kind == FeedKind::Delta {
+                    levels += slot.delta.updates.len();
+                }
                 match slot.kind {
                     FeedKind::Delta => kernel.on_delta(&slot.delta, now),
                     FeedKind::Snapshot => kernel.on_snapshot(&slot.snapshot, now),
@@ -382,11 +394,13 @@ fn tick_to_order_figures() {
             if submitted > 0 {
                 orders += submitted;
                 ordered.saturating_record(ns);
+                ordered_levels += levels;
             } else {
                 quiet.saturating_record(ns);
+                quiet_levels += levels;
             }
             // The venue acknowledges at once, so quotes keep being made.
-            acknowledge_all(&mut kernel, now);
+            acknowledge_all(&mut kernel, instrument.id, now);
         }
         println!(
             "  round {round}: {orders} orders ({} request bytes); book recentred {} + {} times",
@@ -396,13 +410,22 @@ fn tick_to_order_figures() {
         );
         print("frames that made an order", &ordered);
         print("frames that did not", &quiet);
+        println!(
+            "  level updates per frame: {:.1} in frames that made an order, {:.1} in the others",
+            ordered_levels as f64 / ordered.len().max(1) as f64,
+            quiet_levels as f64 / quiet.len().max(1) as f64
+        );
         print("of which: order bytes (format + sign)", &signing);
     }
 }
 
 /// Answers every pending order and cancel, as the venue would a moment
 /// later: orders are accepted, cancels done.
-fn acknowledge_all(kernel: &mut Kernel<kestrel_strategy::ImbalanceMm>, now: UnixNanos) {
+fn acknowledge_all(
+    kernel: &mut Kernel<kestrel_strategy::ImbalanceMm>,
+    instrument: kestrel_model::InstrumentId,
+    now: UnixNanos,
+) {
     use kestrel_exec::OrderState;
     use kestrel_model::{ExecKind, OrderStatus, Qty};
     let pending: Vec<_> = kernel
@@ -426,7 +449,7 @@ fn acknowledge_all(kernel: &mut Kernel<kestrel_strategy::ImbalanceMm>, now: Unix
                 order_id: kestrel_model::OrderId(n as u64 + 1),
                 client_id: id,
                 account: kestrel_model::AccountId::default(),
-                instrument: spot_btcusdt().id,
+                instrument,
                 side,
                 kind,
                 status,
@@ -469,7 +492,22 @@ fn spot_kernel_config() -> kestrel_engine::KernelConfig {
 
 fn main() {
     let (_, events) = load_market_events().unwrap_or_else(|e| panic!("{e}"));
-    tick_to_order_figures();
+    tick_to_order_figures(
+        "Binance spot (depth@100ms batches)",
+        &spot_capture(),
+        spot_btcusdt(),
+        SpotSequencer::new,
+        spot_strategy,
+        &spot_kernel_config(),
+    );
+    tick_to_order_figures(
+        "Binance USD-M (depth@0ms)",
+        &kestrel_benches::sample_capture(),
+        kestrel_feed::instruments::usdm_btcusdt(),
+        kestrel_feed::binance::FuturesSequencer::new,
+        imbalance_mm,
+        &backtest_config().kernel,
+    );
     if std::env::var("KESTREL_BENCH_ONLY").is_ok_and(|v| v == "tick") {
         return;
     }
