@@ -148,7 +148,7 @@ struct Journaled {
     /// Trade id → (side, price ticks, lots, fee).
     fills: BTreeMap<u64, (Side, i64, u64, Decimal)>,
     duplicate_fills: Vec<u64>,
-    /// Client ids the kernel submitted or adopted.
+    /// Client ids the session submitted, adopted or had reports on.
     orders: BTreeSet<String>,
 }
 
@@ -159,6 +159,10 @@ fn read_journal(dir: &Path) -> Journaled {
     while let Some(record) = reader.next_record().unwrap() {
         match entry::decode(record.kind, record.payload, header.instrument.id).unwrap() {
             Entry::Report { report, .. } => {
+                // An order a crash cut from the journal before its intent
+                // was written is rebuilt by replay and reconciled at the
+                // restart; its reports are journaled from there.
+                out.orders.insert(report.client_id.as_str().to_owned());
                 if let ExecKind::Trade(f) = report.kind {
                     let fill = (report.side, f.price.ticks(), f.qty.lots(), f.fee);
                     if out.fills.insert(f.trade_id, fill).is_some() {
