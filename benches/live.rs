@@ -24,8 +24,8 @@ use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
 use kestrel_feed::instruments::spot_btcusdt;
 use kestrel_journal::{FsyncPolicy, JournalWriter, WriterConfig};
 use kestrel_model::{MarketEvent, UnixNanos};
+use kestrel_venue::Credentials;
 use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
-use kestrel_venue::{Credentials, OrderSpec};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kestrel-bench-{name}-{}", std::process::id()));
@@ -47,6 +47,17 @@ fn print(name: &str, h: &Histogram<u64>) {
         h.value_at_quantile(0.999),
         h.max()
     );
+}
+
+/// Bytes of the files in `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 fn writer(dir: &Path, fsync: FsyncPolicy) -> JournalWriter {
@@ -101,13 +112,7 @@ fn journal_run(what: &str, payloads: &[(kestrel_journal::RecordType, Vec<u8>)]) 
         let queued = started.elapsed();
         j.close().unwrap_or_else(|e| panic!("{e}"));
         let durable = started.elapsed();
-        let bytes: u64 = std::fs::read_dir(&dir)
-            .map(|d| {
-                d.filter_map(|e| e.ok()?.metadata().ok())
-                    .map(|m| m.len())
-                    .sum()
-            })
-            .unwrap_or(0);
+        let bytes = dir_bytes(&dir);
         println!(
             "  round {round}: {:.2} M records/s to durable ({:.0} MB/s); queued in {:.0} ms, durable after {:.0} ms",
             N as f64 / durable.as_secs_f64() / 1e6,
@@ -266,13 +271,7 @@ fn recovery_figures(events: &[MarketEvent]) {
     let snapshot_bytes = snapshots.last().map_or(0, |(_, b)| b.len());
     let written = records.len();
     drop(records);
-    let bytes: u64 = std::fs::read_dir(&dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok()?.metadata().ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0);
+    let bytes = dir_bytes(&dir);
     println!(
         "recovery: a journal of {written} records ({:.0} MB), a snapshot every 100,000 ({} kB each)",
         bytes as f64 / 1e6,
@@ -365,24 +364,9 @@ fn tick_to_order_figures<Q: kestrel_feed::Sequencer>(
                 }
                 kernel.drain_decisions().for_each(drop);
                 for intent in kernel.drain_intents() {
-                    if let OrderIntent::Submit {
-                        id,
-                        side,
-                        kind,
-                        time_in_force,
-                        price,
-                        qty,
-                    } = intent
-                    {
+                    if let Some(order) = intent.order() {
                         let ts = Instant::now();
-                        let request = venue.order_request(&OrderSpec {
-                            id,
-                            side,
-                            kind,
-                            time_in_force,
-                            price,
-                            qty,
-                        });
+                        let request = venue.order_request(&order);
                         bytes += request.len();
                         signing.saturating_record(ts.elapsed().as_nanos() as u64);
                         submitted += 1;

@@ -64,9 +64,6 @@ pub struct Replayed {
     /// (at the end, or before a restart's `Resume`). The venue knows
     /// whether they were sent; recovery asks it.
     pub unconfirmed: Vec<OrderIntent>,
-    /// The highest venue trade id among journaled fills: fills above it
-    /// are new to the session.
-    pub last_trade_id: Option<u64>,
     /// Every journaled fill's trade id.
     pub trade_ids: std::collections::HashSet<u64>,
     /// The venue's balances (base, quote) when the session began.
@@ -124,7 +121,6 @@ where
             let state = SessionState::decode(&snap.bytes).map_err(RecoverError::State)?;
             let kernel = Kernel::load_state(&state.kernel).map_err(RecoverError::State)?;
             let out = Replayed {
-                last_trade_id: state.trade_ids.iter().max().copied(),
                 trade_ids: state.trade_ids.into_iter().collect(),
                 start_balances: state.start_balances,
                 last_time: state.last_time,
@@ -211,7 +207,6 @@ pub fn replay_range<S: Strategy>(
             }
             if let Entry::Report { report, .. } = &entry {
                 if let ExecKind::Trade(fill) = report.kind {
-                    out.last_trade_id = out.last_trade_id.max(Some(fill.trade_id));
                     out.trade_ids.insert(fill.trade_id);
                 }
             }

@@ -277,7 +277,6 @@ fn session(
             replayed.unconfirmed.len()
         );
         let plan = RecoveryPlan {
-            last_trade_id: replayed.last_trade_id,
             applied: replayed.trade_ids,
             start_base_quote: replayed.start_balances,
             unknown_orders: UnknownOrderPolicy::Cancel,

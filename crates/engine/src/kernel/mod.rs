@@ -55,6 +55,37 @@ pub enum OrderIntent {
     Cancel(ClientOrderId),
 }
 
+impl OrderIntent {
+    /// The order it is about.
+    pub fn id(&self) -> ClientOrderId {
+        match *self {
+            Self::Submit { id, .. } | Self::Cancel(id) => id,
+        }
+    }
+
+    /// A submit as the gateway sends it; `None` for a cancel.
+    pub fn order(&self) -> Option<kestrel_venue::OrderSpec> {
+        match *self {
+            Self::Submit {
+                id,
+                side,
+                kind,
+                time_in_force,
+                price,
+                qty,
+            } => Some(kestrel_venue::OrderSpec {
+                id,
+                side,
+                kind,
+                time_in_force,
+                price,
+                qty,
+            }),
+            Self::Cancel(_) => None,
+        }
+    }
+}
+
 /// A risk decision, as the kernel emits it to be journaled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RiskEvent {

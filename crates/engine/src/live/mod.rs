@@ -111,8 +111,6 @@ pub struct Wiring<F> {
 /// How a resumed session catches up with the venue before it trades.
 #[derive(Clone, Debug)]
 pub struct RecoveryPlan {
-    /// The journal's fill high-watermark.
-    pub last_trade_id: Option<u64>,
     /// Every fill the journal holds, by trade id.
     pub applied: std::collections::HashSet<u64>,
     /// The venue's balances (base, quote) when the session began, as
@@ -331,7 +329,7 @@ async fn recover<S: Strategy, D: FrameDecoder, Q: Sequencer>(
             venue,
             venue.instrument(),
             &known,
-            plan.last_trade_id,
+            plan.applied.iter().max().copied(),
             ReconcileMode::Restart(plan.unknown_orders),
         )
     })

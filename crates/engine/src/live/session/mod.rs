@@ -404,21 +404,19 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         match self.slot.kind {
             // Deltas and snapshots are journaled from the slot, without a copy.
             FeedKind::Delta => {
-                if let Some(j) = self.journal.as_mut() {
-                    self.buf.clear();
-                    let kind = entry::encode_delta(now, &self.slot.delta, &mut self.buf);
-                    append(j, kind, &self.buf, &mut self.stats);
-                }
-                self.kernel.on_delta(&self.slot.delta, now);
+                let delta = &self.slot.delta;
+                record_with(&mut self.journal, &mut self.buf, &mut self.stats, |buf| {
+                    entry::encode_delta(now, delta, buf)
+                });
+                self.kernel.on_delta(delta, now);
                 self.after_input(now);
             }
             FeedKind::Snapshot => {
-                if let Some(j) = self.journal.as_mut() {
-                    self.buf.clear();
-                    let kind = entry::encode_snapshot(now, &self.slot.snapshot, &mut self.buf);
-                    append(j, kind, &self.buf, &mut self.stats);
-                }
-                self.kernel.on_snapshot(&self.slot.snapshot, now);
+                let book = &self.slot.snapshot;
+                record_with(&mut self.journal, &mut self.buf, &mut self.stats, |buf| {
+                    entry::encode_snapshot(now, book, buf)
+                });
+                self.kernel.on_snapshot(book, now);
                 self.after_input(now);
             }
             FeedKind::Trade => {
@@ -455,34 +453,20 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         self.decisions = decisions;
         let mut intents = std::mem::take(&mut self.intents);
         intents.extend(self.kernel.drain_intents());
-        {
-            for intent in intents.drain(..) {
-                self.record(&Entry::Intent { now, intent });
-                let command = match intent {
-                    OrderIntent::Submit {
-                        id,
-                        side,
-                        kind,
-                        time_in_force,
-                        price,
-                        qty,
-                    } => GatewayCommand::Submit(OrderSpec {
-                        id,
-                        side,
-                        kind,
-                        time_in_force,
-                        price,
-                        qty,
-                    }),
-                    OrderIntent::Cancel(id) => GatewayCommand::Cancel(id),
-                };
-                self.stats.commands += 1;
-                if let (GatewayCommand::Submit(_), Some((local, _))) = (&command, self.tick) {
-                    self.latency
-                        .record(Stage::TickToDispatch, elapsed(local, WallClock.now()));
+        for intent in intents.drain(..) {
+            self.record(&Entry::Intent { now, intent });
+            let command = match intent.order() {
+                Some(order) => {
+                    if let Some((local, _)) = self.tick {
+                        self.latency
+                            .record(Stage::TickToDispatch, elapsed(local, WallClock.now()));
+                    }
+                    GatewayCommand::Submit(order)
                 }
-                let _ = self.gateway.send(command);
-            }
+                None => GatewayCommand::Cancel(intent.id()),
+            };
+            self.stats.commands += 1;
+            let _ = self.gateway.send(command);
         }
         self.intents = intents;
         if let (Some(decided), Some((local, _))) = (decided, self.tick) {
@@ -495,16 +479,27 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     }
 
     fn record(&mut self, e: &Entry) {
-        if let Some(j) = self.journal.as_mut() {
-            self.buf.clear();
-            let kind = entry::encode(e, &mut self.buf);
-            append(j, kind, &self.buf, &mut self.stats);
-        }
+        record_with(&mut self.journal, &mut self.buf, &mut self.stats, |buf| {
+            entry::encode(e, buf)
+        });
     }
 }
 
-fn append(journal: &mut JournalWriter, kind: RecordType, payload: &[u8], stats: &mut SessionStats) {
-    match journal.append(kind, payload) {
+/// Encodes a record into `buf` and appends it, when there is a journal.
+/// Fields rather than `&mut self`, so market events journal straight from
+/// the slot without a copy.
+fn record_with(
+    journal: &mut Option<JournalWriter>,
+    buf: &mut Vec<u8>,
+    stats: &mut SessionStats,
+    encode: impl FnOnce(&mut Vec<u8>) -> RecordType,
+) {
+    let Some(journal) = journal.as_mut() else {
+        return;
+    };
+    buf.clear();
+    let kind = encode(buf);
+    match journal.append(kind, buf) {
         Ok(_) => stats.journaled += 1,
         Err(e) => {
             stats.journal_error.get_or_insert_with(|| e.to_string());
