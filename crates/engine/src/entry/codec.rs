@@ -3,8 +3,8 @@
 use kestrel_journal::RecordType;
 use kestrel_model::{
     AccountId, Asset, BookDelta, BookSnapshot, ExecKind, ExecReport, ExpireReason, Fill, Increment,
-    Instrument, InstrumentId, Level, LevelUpdate, Liquidity, OrderId, OrderStatus, RejectReason,
-    Symbol, Trade, UnixNanos, UpdateIds, Venue,
+    Instrument, InstrumentId, Level, LevelUpdate, Liquidity, OrderId, OrderStatus, Price, Qty,
+    RejectReason, Symbol, Trade, UnixNanos, UpdateIds, Venue,
 };
 use kestrel_risk::{BracketExit, Decision, Reason};
 
@@ -31,14 +31,14 @@ pub fn encode(entry: &Entry, out: &mut Vec<u8>) -> RecordType {
         }
         Entry::Trade { now, trade } => {
             w.time(*now);
-            w.u64(trade.trade_id);
-            w.price(trade.price);
-            w.qty(trade.qty);
+            w.varint(trade.trade_id);
+            w.zigzag(trade.price.ticks());
+            w.varint(trade.qty.lots());
             match trade.aggressor {
                 Some(side) => w.side(side),
                 None => w.u8(2),
             }
-            w.event_time(trade.time);
+            w.event_time_from(*now, trade.time);
         }
         Entry::Report { now, report } => {
             w.time(*now);
@@ -80,21 +80,16 @@ pub fn encode_delta(now: UnixNanos, delta: &BookDelta, out: &mut Vec<u8>) -> Rec
     let mut w = Out(out);
     w.time(now);
     w.u64(delta.ids.first);
-    w.u64(delta.ids.last);
+    w.varint(delta.ids.last.wrapping_sub(delta.ids.first));
     match delta.ids.prev {
         Some(p) => {
             w.u8(1);
-            w.u64(p);
+            w.varint(delta.ids.first.wrapping_sub(p));
         }
         None => w.u8(0),
     }
-    w.event_time(delta.time);
-    w.u32(u32::try_from(delta.updates.len()).unwrap_or(u32::MAX));
-    for u in &delta.updates {
-        w.price(u.price);
-        w.qty(u.qty);
-        w.side(u.side);
-    }
+    w.event_time_from(now, delta.time);
+    level_updates(&mut w, &delta.updates);
     kind::DELTA
 }
 
@@ -103,15 +98,58 @@ pub fn encode_snapshot(now: UnixNanos, book: &BookSnapshot, out: &mut Vec<u8>) -
     let mut w = Out(out);
     w.time(now);
     w.u64(book.last_update_id);
-    w.event_time(book.time);
+    w.event_time_from(now, book.time);
+    let mut prev = Price::from_ticks(0);
     for levels in [&book.bids, &book.asks] {
-        w.u32(u32::try_from(levels.len()).unwrap_or(u32::MAX));
+        w.len(levels.len());
         for l in levels.iter() {
-            w.price(l.price);
-            w.qty(l.qty);
+            w.price_from(prev, l.price);
+            prev = l.price;
+            w.varint(l.qty.lots());
         }
     }
     kind::SNAPSHOT
+}
+
+/// Level updates as runs on one side, `runs (side len (price lots)*)*`,
+/// each price a difference from the one before: a venue's diff lists each
+/// side in price order, so most differences fit in a byte or two.
+fn level_updates(w: &mut Out<'_>, updates: &[LevelUpdate]) {
+    let runs = updates.chunk_by(|a, b| a.side == b.side);
+    w.len(runs.clone().count());
+    let mut prev = Price::from_ticks(0);
+    for run in runs {
+        let Some(first) = run.first() else { continue };
+        w.side(first.side);
+        w.len(run.len());
+        for u in run {
+            w.price_from(prev, u.price);
+            prev = u.price;
+            w.varint(u.qty.lots());
+        }
+    }
+}
+
+fn read_level_updates(r: &mut In<'_>) -> Result<Vec<LevelUpdate>, EntryError> {
+    // A run takes at least two bytes (side, length), a level two (price, lots).
+    let runs = r.len(2)?;
+    let mut updates = Vec::new();
+    let mut prev = Price::from_ticks(0);
+    for _ in 0..runs {
+        let side = r.side()?;
+        let n = r.len(2)?;
+        updates.reserve(n);
+        for _ in 0..n {
+            let price = r.price_from(prev)?;
+            prev = price;
+            updates.push(LevelUpdate {
+                price,
+                qty: Qty::from_lots(r.varint()?),
+                side,
+            });
+        }
+    }
+    Ok(updates)
 }
 
 /// Reads an entry of type `kind`. Market events and reports get
@@ -132,20 +170,23 @@ pub fn decode(
         kind::CANCEL_ALL => Entry::CancelAll { now: r.time()? },
         kind::SNAPSHOT => read_snapshot(&mut r, instrument)?,
         kind::DELTA => read_delta(&mut r, instrument)?,
-        kind::TRADE => Entry::Trade {
-            now: r.time()?,
-            trade: Trade {
-                instrument,
-                trade_id: r.u64()?,
-                price: r.price()?,
-                qty: r.qty()?,
-                aggressor: match r.u8()? {
-                    2 => None,
-                    b => Some(side_from_byte(b)?),
+        kind::TRADE => {
+            let now = r.time()?;
+            Entry::Trade {
+                now,
+                trade: Trade {
+                    instrument,
+                    trade_id: r.varint()?,
+                    price: Price::from_ticks(r.zigzag()?),
+                    qty: Qty::from_lots(r.varint()?),
+                    aggressor: match r.u8()? {
+                        2 => None,
+                        b => Some(side_from_byte(b)?),
+                    },
+                    time: r.event_time_from(now)?,
                 },
-                time: r.event_time()?,
-            },
-        },
+            }
+        }
         kind::REPORT => Entry::Report {
             now: r.time()?,
             report: read_exec_report(&mut r, instrument)?,
@@ -241,35 +282,17 @@ fn read_session(r: &mut In<'_>) -> Result<SessionHeader, EntryError> {
     })
 }
 
-/// A count of fixed-size items, refused if the payload cannot hold them,
-/// so a corrupt count never reserves gigabytes.
-fn count(r: &mut In<'_>, item_bytes: usize, left: usize) -> Result<usize, EntryError> {
-    let n = usize::try_from(r.u32()?).map_err(|_| EntryError::Truncated)?;
-    if n.saturating_mul(item_bytes) > left {
-        return Err(EntryError::Truncated);
-    }
-    Ok(n)
-}
-
 fn read_delta(r: &mut In<'_>, instrument: InstrumentId) -> Result<Entry, EntryError> {
     let now = r.time()?;
     let first = r.u64()?;
-    let last = r.u64()?;
+    let last = first.wrapping_add(r.varint()?);
     let prev = match r.u8()? {
         0 => None,
-        1 => Some(r.u64()?),
+        1 => Some(first.wrapping_sub(r.varint()?)),
         _ => return Err(EntryError::Invalid("option tag")),
     };
-    let time = r.event_time()?;
-    let n = count(r, 17, r.remaining())?;
-    let mut updates = Vec::with_capacity(n);
-    for _ in 0..n {
-        updates.push(LevelUpdate {
-            price: r.price()?,
-            qty: r.qty()?,
-            side: r.side()?,
-        });
-    }
+    let time = r.event_time_from(now)?;
+    let updates = read_level_updates(r)?;
     Ok(Entry::Delta {
         now,
         delta: BookDelta {
@@ -284,15 +307,18 @@ fn read_delta(r: &mut In<'_>, instrument: InstrumentId) -> Result<Entry, EntryEr
 fn read_snapshot(r: &mut In<'_>, instrument: InstrumentId) -> Result<Entry, EntryError> {
     let now = r.time()?;
     let last_update_id = r.u64()?;
-    let time = r.event_time()?;
+    let time = r.event_time_from(now)?;
     let mut sides = [Vec::new(), Vec::new()];
+    let mut prev = Price::from_ticks(0);
     for levels in &mut sides {
-        let n = count(r, 16, r.remaining())?;
+        let n = r.len(2)?;
         levels.reserve_exact(n);
         for _ in 0..n {
+            let price = r.price_from(prev)?;
+            prev = price;
             levels.push(Level {
-                price: r.price()?,
-                qty: r.qty()?,
+                price,
+                qty: Qty::from_lots(r.varint()?),
             });
         }
     }

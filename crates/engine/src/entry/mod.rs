@@ -32,14 +32,17 @@ pub mod kind {
     pub const SESSION: RecordType = RecordType(1);
     /// [`Entry::Start`](super::Entry::Start).
     pub const START: RecordType = RecordType(2);
-    /// [`Entry::Snapshot`](super::Entry::Snapshot).
-    pub const SNAPSHOT: RecordType = RecordType(3);
-    /// [`Entry::Delta`](super::Entry::Delta).
-    pub const DELTA: RecordType = RecordType(4);
+    /// [`Entry::Snapshot`](super::Entry::Snapshot), levels in varints (3
+    /// was the fixed-width form, no longer read).
+    pub const SNAPSHOT: RecordType = RecordType(16);
+    /// [`Entry::Delta`](super::Entry::Delta), levels in varints (4 was the
+    /// fixed-width form, no longer read).
+    pub const DELTA: RecordType = RecordType(17);
     /// [`Entry::Gap`](super::Entry::Gap).
     pub const GAP: RecordType = RecordType(5);
-    /// [`Entry::Trade`](super::Entry::Trade).
-    pub const TRADE: RecordType = RecordType(6);
+    /// [`Entry::Trade`](super::Entry::Trade), in varints (6 was the
+    /// fixed-width form, no longer read).
+    pub const TRADE: RecordType = RecordType(18);
     /// [`Entry::Report`](super::Entry::Report).
     pub const REPORT: RecordType = RecordType(7);
     /// [`Entry::CancelRejected`](super::Entry::CancelRejected).

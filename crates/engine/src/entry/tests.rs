@@ -263,11 +263,20 @@ fn a_count_larger_than_the_payload_is_refused_before_allocating() {
         },
         &mut buf,
     );
-    let n = buf.len();
-    buf[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+    // The last byte is the run count, 0: claim 2^63 runs instead.
+    buf.pop();
+    buf.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
     assert_eq!(
         decode(kind::DELTA, &buf, instrument().id),
         Err(EntryError::Truncated)
+    );
+    // A varint running past 64 bits is refused, not wrapped.
+    buf.truncate(buf.len() - 9);
+    buf.extend_from_slice(&[0xff; 10]);
+    buf.push(0x01);
+    assert_eq!(
+        decode(kind::DELTA, &buf, instrument().id),
+        Err(EntryError::Invalid("varint overflow"))
     );
 }
 
@@ -301,6 +310,29 @@ proptest! {
                         side: if buy { Side::Buy } else { Side::Sell },
                     })
                     .collect(),
+            },
+        };
+        prop_assert_eq!(roundtrip(&entry), entry);
+    }
+
+    #[test]
+    fn any_trade_round_trips(
+        now in any::<u64>(),
+        trade_id in any::<u64>(),
+        price in any::<i64>(),
+        lots in any::<u64>(),
+        aggressor in prop::option::of(any::<bool>()),
+        exchange in any::<u64>(),
+    ) {
+        let entry = Entry::Trade {
+            now: t(now),
+            trade: Trade {
+                instrument: instrument().id,
+                trade_id,
+                price: Price::from_ticks(price),
+                qty: Qty::from_lots(lots),
+                aggressor: aggressor.map(|buy| if buy { Side::Buy } else { Side::Sell }),
+                time: EventTime { exchange: t(exchange), local: t(now.wrapping_sub(1)) },
             },
         };
         prop_assert_eq!(roundtrip(&entry), entry);

@@ -1,5 +1,11 @@
 //! The byte-level pieces of the entry codec: little-endian integers,
-//! length-prefixed text, and a reader that never reads past its slice.
+//! LEB128 varints (zigzag for signed values), length-prefixed text, and a
+//! reader that never reads past its slice.
+//!
+//! Market data, most of what a journal holds, is written in varints: level
+//! prices as the difference from the level before, times as the difference
+//! from the record's `now`. A depth level then takes 3–5 bytes instead of 17,
+//! which is what lets the journal keep up with the disk.
 
 use kestrel_model::{
     ClientOrderId, Decimal, EventTime, OrderType, Price, Qty, Side, TimeInForce, UnixNanos,
@@ -26,12 +32,37 @@ impl Out<'_> {
     pub(super) fn i64(&mut self, v: i64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
+    /// LEB128: seven bits a byte, low first, the high bit saying more follow.
+    pub(super) fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.0.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        self.0.push(v as u8);
+    }
+    /// A signed value as a varint, small magnitudes of either sign short.
+    pub(super) fn zigzag(&mut self, v: i64) {
+        self.varint(((v << 1) ^ (v >> 63)) as u64);
+    }
+    /// `t` as its (wrapping) distance from `base`, which the reader knows.
+    pub(super) fn time_from(&mut self, base: UnixNanos, t: UnixNanos) {
+        self.zigzag(t.as_nanos().wrapping_sub(base.as_nanos()) as i64);
+    }
+    /// An exchange/local time pair near `base`.
+    pub(super) fn event_time_from(&mut self, base: UnixNanos, t: EventTime) {
+        self.time_from(base, t.exchange);
+        self.time_from(base, t.local);
+    }
+    /// A price as its (wrapping) distance in ticks from `prev`.
+    pub(super) fn price_from(&mut self, prev: Price, p: Price) {
+        self.zigzag(p.ticks().wrapping_sub(prev.ticks()));
+    }
+    /// A count of items to follow.
+    pub(super) fn len(&mut self, n: usize) {
+        self.varint(n as u64);
+    }
     pub(super) fn time(&mut self, t: UnixNanos) {
         self.u64(t.as_nanos());
-    }
-    pub(super) fn event_time(&mut self, t: EventTime) {
-        self.time(t.exchange);
-        self.time(t.local);
     }
     pub(super) fn price(&mut self, p: Price) {
         self.i64(p.ticks());
@@ -130,14 +161,51 @@ impl<'a> In<'a> {
     pub(super) fn i64(&mut self) -> Result<i64, EntryError> {
         Ok(i64::from_le_bytes(self.array()?))
     }
+    /// A LEB128 varint; more than ten bytes, or bits beyond 64, are invalid.
+    pub(super) fn varint(&mut self) -> Result<u64, EntryError> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            let bits = u64::from(b & 0x7f);
+            if shift == 63 && bits > 1 {
+                return Err(EntryError::Invalid("varint overflow"));
+            }
+            v |= bits << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(EntryError::Invalid("varint overflow"))
+    }
+    pub(super) fn zigzag(&mut self) -> Result<i64, EntryError> {
+        let z = self.varint()?;
+        Ok((z >> 1) as i64 ^ -((z & 1) as i64))
+    }
+    pub(super) fn time_from(&mut self, base: UnixNanos) -> Result<UnixNanos, EntryError> {
+        Ok(UnixNanos::new(
+            base.as_nanos().wrapping_add(self.zigzag()? as u64),
+        ))
+    }
+    pub(super) fn event_time_from(&mut self, base: UnixNanos) -> Result<EventTime, EntryError> {
+        Ok(EventTime {
+            exchange: self.time_from(base)?,
+            local: self.time_from(base)?,
+        })
+    }
+    pub(super) fn price_from(&mut self, prev: Price) -> Result<Price, EntryError> {
+        Ok(Price::from_ticks(prev.ticks().wrapping_add(self.zigzag()?)))
+    }
+    /// A count of items each at least `item_bytes` long: a count the rest
+    /// of the payload cannot hold is refused before anything is allocated.
+    pub(super) fn len(&mut self, item_bytes: usize) -> Result<usize, EntryError> {
+        let n = usize::try_from(self.varint()?).map_err(|_| EntryError::Truncated)?;
+        if n.saturating_mul(item_bytes) > self.remaining() {
+            return Err(EntryError::Truncated);
+        }
+        Ok(n)
+    }
     pub(super) fn time(&mut self) -> Result<UnixNanos, EntryError> {
         Ok(UnixNanos::new(self.u64()?))
-    }
-    pub(super) fn event_time(&mut self) -> Result<EventTime, EntryError> {
-        Ok(EventTime {
-            exchange: self.time()?,
-            local: self.time()?,
-        })
     }
     pub(super) fn price(&mut self) -> Result<Price, EntryError> {
         Ok(Price::from_ticks(self.i64()?))
