@@ -9,6 +9,7 @@
 //!   signals, strategy and risk to the signed bytes of the order request.
 //!
 //! `cargo bench -p kestrel-benches --bench live`; figures in BENCHMARKS.md.
+//! `KESTREL_BENCH_ONLY=tick` (or `journal`, `recovery`) runs one part.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -272,6 +273,7 @@ fn recovery_figures(events: &[MarketEvent]) {
     let written = records.len();
     drop(records);
     let bytes = dir_bytes(&dir);
+
     println!(
         "recovery: a journal of {written} records ({:.0} MB), a snapshot every 100,000 ({} kB each)",
         bytes as f64 / 1e6,
@@ -345,17 +347,21 @@ fn tick_to_order_figures<Q: kestrel_feed::Sequencer>(
         let mut orders = 0u64;
         let mut bytes = 0usize;
         let mut signing = hist();
+        let (mut decode, mut decide) = (hist(), hist());
         let (mut ordered_levels, mut quiet_levels) = (0usize, 0usize);
         for (local, frame) in &frames {
             let now = *local;
             let t = Instant::now();
             let mut made = sync.on_frame(frame, now, &mut slot);
+            let mut decoding = t.elapsed();
+            let mut deciding = Duration::ZERO;
             let mut submitted = 0;
             let mut levels = 0usize;
             while made {
                 if slot.kind == FeedKind::Delta {
                     levels += slot.delta.updates.len();
                 }
+                let tk = Instant::now();
                 match slot.kind {
                     FeedKind::Delta => kernel.on_delta(&slot.delta, now),
                     FeedKind::Snapshot => kernel.on_snapshot(&slot.snapshot, now),
@@ -363,6 +369,7 @@ fn tick_to_order_figures<Q: kestrel_feed::Sequencer>(
                     FeedKind::Gap => kernel.on_gap(now),
                 }
                 kernel.drain_decisions().for_each(drop);
+                deciding += tk.elapsed();
                 for intent in kernel.drain_intents() {
                     if let Some(order) = intent.order() {
                         let ts = Instant::now();
@@ -372,12 +379,16 @@ fn tick_to_order_figures<Q: kestrel_feed::Sequencer>(
                         submitted += 1;
                     }
                 }
+                let td = Instant::now();
                 made = sync.next_held(&mut slot);
+                decoding += td.elapsed();
             }
             let ns = t.elapsed().as_nanos() as u64;
             if submitted > 0 {
                 orders += submitted;
                 ordered.saturating_record(ns);
+                decode.saturating_record(decoding.as_nanos() as u64);
+                decide.saturating_record(deciding.as_nanos() as u64);
                 ordered_levels += levels;
             } else {
                 quiet.saturating_record(ns);
@@ -399,6 +410,8 @@ fn tick_to_order_figures<Q: kestrel_feed::Sequencer>(
             ordered_levels as f64 / ordered.len().max(1) as f64,
             quiet_levels as f64 / quiet.len().max(1) as f64
         );
+        print("of which: decode + sync", &decode);
+        print("of which: book … risk", &decide);
         print("of which: order bytes (format + sign)", &signing);
     }
 }
@@ -474,27 +487,33 @@ fn spot_kernel_config() -> kestrel_engine::KernelConfig {
     config
 }
 
+/// `KESTREL_BENCH_ONLY=tick|journal|recovery` runs one part.
 fn main() {
-    let (_, events) = load_market_events().unwrap_or_else(|e| panic!("{e}"));
-    tick_to_order_figures(
-        "Binance spot (depth@100ms batches)",
-        &spot_capture(),
-        spot_btcusdt(),
-        SpotSequencer::new,
-        spot_strategy,
-        &spot_kernel_config(),
-    );
-    tick_to_order_figures(
-        "Binance USD-M (depth@0ms)",
-        &kestrel_benches::sample_capture(),
-        kestrel_feed::instruments::usdm_btcusdt(),
-        kestrel_feed::binance::FuturesSequencer::new,
-        imbalance_mm,
-        &backtest_config().kernel,
-    );
-    if std::env::var("KESTREL_BENCH_ONLY").is_ok_and(|v| v == "tick") {
-        return;
+    let only = std::env::var("KESTREL_BENCH_ONLY").ok();
+    let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    if run("tick") {
+        tick_to_order_figures(
+            "Binance spot (depth@100ms batches)",
+            &spot_capture(),
+            spot_btcusdt(),
+            SpotSequencer::new,
+            spot_strategy,
+            &spot_kernel_config(),
+        );
+        tick_to_order_figures(
+            "Binance USD-M (depth@0ms)",
+            &kestrel_benches::sample_capture(),
+            kestrel_feed::instruments::usdm_btcusdt(),
+            kestrel_feed::binance::FuturesSequencer::new,
+            imbalance_mm,
+            &backtest_config().kernel,
+        );
     }
-    journal_figures(&events);
-    recovery_figures(&events);
+    let (_, events) = load_market_events().unwrap_or_else(|e| panic!("{e}"));
+    if run("journal") {
+        journal_figures(&events);
+    }
+    if run("recovery") {
+        recovery_figures(&events);
+    }
 }

@@ -116,6 +116,11 @@ impl DepthChange {
         }
     }
 
+    /// Whether a change at `price` counts while the side's best is `best`.
+    pub fn watches(&self, price: Price, best: Option<Price>) -> bool {
+        best.is_some_and(|b| price.ticks().abs_diff(b.ticks()) <= self.near_ticks.unsigned_abs())
+    }
+
     /// A level changed from `old` to `new` while the side's best was `best`.
     pub fn on_level(
         &mut self,
@@ -126,8 +131,7 @@ impl DepthChange {
         best: Option<Price>,
         t: UnixNanos,
     ) {
-        let Some(best) = best else { return };
-        if price.ticks().abs_diff(best.ticks()) > self.near_ticks.unsigned_abs() {
+        if !self.watches(price, best) {
             return;
         }
         let i = side as usize;

@@ -125,18 +125,31 @@ impl Signals {
         }
     }
 
-    /// A level is about to change from `old` to `new` (the caller reads
-    /// `old` from the book before applying the update).
+    /// The settings.
+    pub fn config(&self) -> &SignalConfig {
+        &self.config
+    }
+
+    /// Whether a change at `price` feeds a per-level signal while its
+    /// side's best is `best`. Only those need [`Signals::on_level`] and the
+    /// level's old size: a deep update then costs no more than the book's
+    /// own write.
+    pub fn watches(&self, price: Price, best: Option<Price>) -> bool {
+        self.depth_change.watches(price, best)
+    }
+
+    /// A level is about to change from `old` to `new` while its side's
+    /// best is `best` (the caller reads both from the book before applying
+    /// the update).
     pub fn on_level(
         &mut self,
-        book: &OrderBook,
         side: Side,
         price: Price,
         old: Qty,
         new: Qty,
+        best: Option<Price>,
         t: UnixNanos,
     ) {
-        let best = book.best(side).map(|l| l.price);
         self.depth_change.on_level(side, price, old, new, best, t);
     }
 
@@ -226,7 +239,8 @@ mod tests {
         s.on_book(&book, t);
         // Bids at 100 thin out from 10 to 4.
         let (side, price, new) = (Side::Buy, Price::from_ticks(100), Qty::from_lots(4));
-        s.on_level(&book, side, price, book.qty_at(side, price), new, t);
+        let best = book.best(side).map(|l| l.price);
+        s.on_level(side, price, book.qty_at(side, price), new, best, t);
         book.update_level(side, price, new);
         s.on_book(&book, UnixNanos::new(2_000_000_000));
         s.on_trade(&Trade {

@@ -271,16 +271,20 @@ impl<S: Strategy> Kernel<S> {
     }
 
     /// A delta the feed's sequencer accepted.
-    #[inline]
     pub fn on_delta(&mut self, delta: &BookDelta, now: UnixNanos) {
         self.core.now = now;
         let core = &mut self.core;
         for u in &delta.updates {
-            let old = self.book.qty_at(u.side, u.price);
-            core.signals
-                .on_level(&self.book, u.side, u.price, old, u.qty, now);
-            core.orders
-                .on_depth(core.queue_model, u.side, u.price, old.lots(), u.qty.lots());
+            // Most of a diff is deep levels nothing watches: they skip the
+            // (often cache-missing) read of the old size.
+            let best = self.book.best(u.side).map(|l| l.price);
+            if core.signals.watches(u.price, best) || core.orders.rests_at(u.side, u.price) {
+                let old = self.book.qty_at(u.side, u.price);
+                core.signals
+                    .on_level(u.side, u.price, old, u.qty, best, now);
+                core.orders
+                    .on_depth(core.queue_model, u.side, u.price, old.lots(), u.qty.lots());
+            }
             self.book.update_level(u.side, u.price, u.qty);
         }
         core.counters.level_updates += delta.updates.len() as u64;

@@ -121,6 +121,14 @@ impl WorkingOrders {
         }
     }
 
+    /// Whether an order with a queue estimate rests at `price` on `side`:
+    /// only then does a change of that level need [`Self::on_depth`].
+    pub fn rests_at(&self, side: Side, price: Price) -> bool {
+        self.orders
+            .iter()
+            .any(|o| o.side == side && o.queue.is_some() && o.order.price() == Some(price))
+    }
+
     /// A recorded level changed from `old` to `new` lots: resting orders
     /// there move up the queue by the model's share of any cancellation.
     pub fn on_depth(&mut self, model: QueueModel, side: Side, price: Price, old: u64, new: u64) {

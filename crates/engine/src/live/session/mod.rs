@@ -402,22 +402,25 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     fn on_market_event(&mut self, now: UnixNanos) {
         self.stats.market_events += 1;
         match self.slot.kind {
-            // Deltas and snapshots are journaled from the slot, without a copy.
+            // Deltas and snapshots are journaled from the slot, without a
+            // copy, once the orders they led to are out (see `dispatch`).
             FeedKind::Delta => {
+                self.kernel.on_delta(&self.slot.delta, now);
+                let decided = self.dispatch();
                 let delta = &self.slot.delta;
                 record_with(&mut self.journal, &mut self.buf, &mut self.stats, |buf| {
                     entry::encode_delta(now, delta, buf)
                 });
-                self.kernel.on_delta(delta, now);
-                self.after_input(now);
+                self.journal_outputs(now, decided);
             }
             FeedKind::Snapshot => {
+                self.kernel.on_snapshot(&self.slot.snapshot, now);
+                let decided = self.dispatch();
                 let book = &self.slot.snapshot;
                 record_with(&mut self.journal, &mut self.buf, &mut self.stats, |buf| {
                     entry::encode_snapshot(now, book, buf)
                 });
-                self.kernel.on_snapshot(book, now);
-                self.after_input(now);
+                self.journal_outputs(now, decided);
             }
             FeedKind::Trade => {
                 let trade = self.slot.trade;
@@ -431,30 +434,31 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         }
     }
 
-    /// Journals an input, applies it, and sends what the kernel decided.
+    /// Applies an input, sends what the kernel decided, and journals both.
     fn apply(&mut self, input: &Entry, now: UnixNanos) {
-        self.record(input);
         entry::apply(&mut self.kernel, input);
-        self.after_input(now);
+        let decided = self.dispatch();
+        self.record(input);
+        self.journal_outputs(now, decided);
     }
 
-    fn after_input(&mut self, now: UnixNanos) {
+    /// Takes the kernel's decisions and intents, and sends the intents to
+    /// the gateway; the input and then these are journaled right after.
+    /// Sending first keeps the journal's copying out of tick-to-order and
+    /// loses nothing: the journal is in memory until it flushes either way,
+    /// and an order sent but never journaled is found at the venue by the
+    /// restart's reconciliation. When the kernel finished, if a frame is
+    /// being handled.
+    fn dispatch(&mut self) -> Option<UnixNanos> {
         let decided = self.tick.map(|(_, decoded)| {
             let t = WallClock.now();
             self.latency
                 .record(Stage::DecodeToDecision, elapsed(decoded, t));
             t
         });
-        let mut decisions = std::mem::take(&mut self.decisions);
-        decisions.extend(self.kernel.drain_decisions());
-        for event in decisions.drain(..) {
-            self.record(&Entry::Risk(event));
-        }
-        self.decisions = decisions;
-        let mut intents = std::mem::take(&mut self.intents);
-        intents.extend(self.kernel.drain_intents());
-        for intent in intents.drain(..) {
-            self.record(&Entry::Intent { now, intent });
+        self.decisions.extend(self.kernel.drain_decisions());
+        self.intents.extend(self.kernel.drain_intents());
+        for intent in &self.intents {
             let command = match intent.order() {
                 Some(order) => {
                     if let Some((local, _)) = self.tick {
@@ -467,6 +471,21 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             };
             self.stats.commands += 1;
             let _ = self.gateway.send(command);
+        }
+        decided
+    }
+
+    /// Journals what [`Self::dispatch`] took; the input that led to it must
+    /// be journaled just before.
+    fn journal_outputs(&mut self, now: UnixNanos, decided: Option<UnixNanos>) {
+        let mut decisions = std::mem::take(&mut self.decisions);
+        for event in decisions.drain(..) {
+            self.record(&Entry::Risk(event));
+        }
+        self.decisions = decisions;
+        let mut intents = std::mem::take(&mut self.intents);
+        for intent in intents.drain(..) {
+            self.record(&Entry::Intent { now, intent });
         }
         self.intents = intents;
         if let (Some(decided), Some((local, _))) = (decided, self.tick) {
