@@ -19,6 +19,6 @@ pub mod reprice;
 
 pub use ids::ClientOrderIds;
 pub use kestrel_book::queue::{QueueModel, QueuePosition};
-pub use order::{IllegalTransition, ManagedOrder, OrderEvent, OrderState};
+pub use order::{IllegalTransition, ManagedOrder, OrderEvent, OrderState, Working};
 pub use position::{CostMethod, Position, PositionError};
 pub use reprice::{RepriceDecision, RepricePolicy};

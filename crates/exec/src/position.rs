@@ -55,6 +55,8 @@ pub struct Position {
     fees: Decimal,
     /// Quote notional traded, for turnover.
     traded: Decimal,
+    /// Quote the fills moved: sales in, purchases and fees out.
+    quote_flow: Decimal,
 }
 
 impl Position {
@@ -71,6 +73,7 @@ impl Position {
             realised: Decimal::ZERO,
             fees: Decimal::ZERO,
             traded: Decimal::ZERO,
+            quote_flow: Decimal::ZERO,
         }
     }
 
@@ -115,6 +118,13 @@ impl Position {
         self.traded
     }
 
+    /// How much the fills moved the quote balance: proceeds of sales, less
+    /// purchases and fees. What a spot account's quote balance must have
+    /// moved by, when the venue charges fees in the quote asset.
+    pub fn quote_flow(&self) -> Decimal {
+        self.quote_flow
+    }
+
     /// Cost basis of the open quantity (Σ entry price × qty).
     pub fn cost_basis(&self) -> Decimal {
         self.cost
@@ -154,6 +164,15 @@ impl Position {
         self.fees = self.fees.checked_add(fee).ok_or(overflow)?;
         let value = self.notional(price, qty.lots()).ok_or(overflow)?;
         self.traded = self.traded.checked_add(value).ok_or(overflow)?;
+        let signed = match side {
+            Side::Sell => value,
+            Side::Buy => Decimal::ZERO.checked_sub(value).ok_or(overflow)?,
+        };
+        self.quote_flow = self
+            .quote_flow
+            .checked_add(signed)
+            .and_then(|f| f.checked_sub(fee))
+            .ok_or(overflow)?;
         let mut left = qty.lots();
         let mut realised = Decimal::ZERO;
         if self.side.is_some_and(|s| s != side) {
@@ -280,6 +299,11 @@ mod tests {
         assert_eq!(p.fees(), d("1.5"));
         assert_eq!(p.realised_net(), d("58.5"));
         assert_eq!(p.traded(), d("1500"), "200 + 330 + 480 + 300 + 190");
+        assert_eq!(
+            p.quote_flow(),
+            d("58.5"),
+            "−200 − 330 + 480 + 300 − 190, less 1.5 of fees: flat, it is the realised net"
+        );
     }
 
     #[test]
@@ -327,6 +351,7 @@ mod tests {
                     let value = d(&(price * qty as i64).to_string());
                     cash = if buy { cash.checked_sub(value).unwrap() } else { cash.checked_add(value).unwrap() };
                 }
+                proptest::prop_assert_eq!(p.quote_flow(), cash);
                 let open_value = d(&(mark * p.net_lots()).to_string());
                 let expected = cash.checked_add(open_value).unwrap();
                 let got = p.realised().checked_add(p.unrealised(Price::from_ticks(mark))).unwrap();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use kestrel_engine::KernelConfig;
-use kestrel_engine::live::ShutdownPolicy;
+use kestrel_engine::live::{ShutdownPolicy, UnknownOrderPolicy};
 use kestrel_exec::CostMethod;
 use kestrel_journal::FsyncPolicy;
 use kestrel_model::Instrument;
@@ -77,6 +77,10 @@ pub struct SessionSection {
     pub fsync_interval_ms: u64,
     /// `cancel-all` or `leave-open`.
     pub shutdown: String,
+    /// At a restart, open venue orders the journal does not know (sent
+    /// just before a crash cut the journal): `cancel` or `adopt` (leave
+    /// them working, tracked as the strategy's).
+    pub unknown_orders: String,
     /// Prefix of our client order ids.
     pub id_prefix: String,
     /// Equity sample interval, ms.
@@ -94,6 +98,7 @@ impl Default for SessionSection {
             fsync: "interval".into(),
             fsync_interval_ms: 1,
             shutdown: "cancel-all".into(),
+            unknown_orders: "cancel".into(),
             id_prefix: "kl".into(),
             sample_interval_ms: 1_000,
             metrics: None,
@@ -103,12 +108,16 @@ impl Default for SessionSection {
 }
 
 impl LiveFile {
-    /// Parses a file's text.
+    /// Parses a file's text; a policy the session would only read later
+    /// (at a restart, at shutdown) is checked now.
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let file: Self = toml::from_str(text)?;
         if file.venue.kind != "binance-spot" {
             bail!("venue.kind: {:?} is not binance-spot", file.venue.kind);
         }
+        file.fsync()?;
+        file.shutdown()?;
+        file.unknown_orders()?;
         Ok(file)
     }
 
@@ -130,6 +139,15 @@ impl LiveFile {
             "cancel-all" => ShutdownPolicy::CancelAll,
             "leave-open" => ShutdownPolicy::LeaveOpen,
             other => bail!("session.shutdown: {other:?} is not cancel-all or leave-open"),
+        })
+    }
+
+    /// What a restart does with open venue orders the journal lacks.
+    pub fn unknown_orders(&self) -> anyhow::Result<UnknownOrderPolicy> {
+        Ok(match self.session.unknown_orders.as_str() {
+            "cancel" => UnknownOrderPolicy::Cancel,
+            "adopt" => UnknownOrderPolicy::Adopt,
+            other => bail!("session.unknown_orders: {other:?} is not cancel or adopt"),
         })
     }
 
@@ -162,5 +180,30 @@ impl LiveFile {
                 v.api_key_env, v.api_secret_env
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAPER: &str = include_str!("../../../../configs/paper.toml");
+
+    #[test]
+    fn policies_are_read_and_checked_when_the_file_is() {
+        let file = LiveFile::parse(PAPER).unwrap();
+        assert_eq!(file.unknown_orders().unwrap(), UnknownOrderPolicy::Cancel);
+        assert_eq!(file.shutdown().unwrap(), ShutdownPolicy::CancelAll);
+        let adopt = PAPER.replace(
+            r#"unknown_orders = "cancel""#,
+            r#"unknown_orders = "adopt""#,
+        );
+        assert_eq!(
+            LiveFile::parse(&adopt).unwrap().unknown_orders().unwrap(),
+            UnknownOrderPolicy::Adopt
+        );
+        let bad = PAPER.replace(r#"unknown_orders = "cancel""#, r#"unknown_orders = "keep""#);
+        let e = LiveFile::parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("session.unknown_orders"), "{e}");
     }
 }

@@ -13,8 +13,7 @@ use anyhow::{Context, bail};
 use kestrel_engine::Clock;
 use kestrel_engine::entry::SessionHeader;
 use kestrel_engine::live::{
-    self, Channels, LiveSession, MarketFeed, RecoveryPlan, SnapshotRequest, UnknownOrderPolicy,
-    Wiring,
+    self, Channels, LiveSession, MarketFeed, RecoveryPlan, SnapshotRequest, Wiring,
 };
 use kestrel_engine::market::FrameSync;
 use kestrel_engine::replay;
@@ -279,7 +278,7 @@ fn session(
         let plan = RecoveryPlan {
             applied: replayed.trade_ids,
             start_base_quote: replayed.start_balances,
-            unknown_orders: UnknownOrderPolicy::Cancel,
+            unknown_orders: file.unknown_orders()?,
             session_ms: now_ms,
         };
         (header, kernel, Some(plan))
@@ -334,7 +333,7 @@ fn session(
     )?;
     if let Some(r) = &outcome.reconciled {
         println!(
-            "  reconciled    {} agreed, {} resolved, {} never arrived, {} adopted ({} cancelled), {} fills recovered",
+            "  reconciled    {} agreed, {} resolved, {} never arrived, {} adopted, {} cancels sent, {} fills recovered",
             r.agreed,
             r.resolved,
             r.never_arrived,

@@ -341,17 +341,12 @@ async fn recover<S: Strategy, D: FrameDecoder, Q: Sequencer>(
     // answer to the corrections.
     session.resume(plan.session_ms, now);
     session.correct(&reconciled.corrections, now);
-    if let Some((start_base, _)) = plan.start_base_quote {
-        let (base, _) = patiently(|| balances(venue))
+    if let Some(start) = plan.start_base_quote {
+        let now = patiently(|| balances(venue))
             .await
             .map_err(|e| LiveError::Venue(e.to_string()))?;
-        reconcile::position_agrees(
-            venue.instrument(),
-            session.kernel().position().net_lots(),
-            start_base,
-            base,
-        )
-        .map_err(LiveError::Unreconciled)?;
+        reconcile::balances_agree(venue.instrument(), session.kernel().position(), start, now)
+            .map_err(LiveError::Unreconciled)?;
     }
     Ok(reconciled)
 }

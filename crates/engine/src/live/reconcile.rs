@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use kestrel_exec::OrderState;
+use kestrel_exec::{OrderState, Position};
 use kestrel_model::{
     AccountId, ClientOrderId, Decimal, ExecKind, ExecReport, ExpireReason, Fill, Instrument,
     OrderId, OrderStatus, Qty, RejectReason,
@@ -70,7 +70,9 @@ pub enum Correction {
 pub struct Reconciled {
     /// Inputs for the kernel, in order.
     pub corrections: Vec<Correction>,
-    /// Adopted orders to cancel now (by policy).
+    /// Orders to cancel now: adopted ones, by policy, and after a restart
+    /// open ones the journal was cancelling (the crash may have cut the
+    /// cancel off; a cancel is safe to repeat).
     pub to_cancel: Vec<ClientOrderId>,
     /// Open orders the venue and the kernel agree on.
     pub agreed: u64,
@@ -127,6 +129,10 @@ pub async fn reconcile<C: ExecutionClient>(
         };
         let before = out.corrections.len();
         catch_up(instrument, &v, known.state, &fills, &mut out);
+        let cancelling = matches!(known.state, OrderState::PendingCancel { .. });
+        if cancelling && v.status.is_open() && mode != ReconcileMode::Live {
+            out.to_cancel.push(known.id);
+        }
         if out.corrections.len() == before {
             out.agreed += 1;
         } else {
@@ -256,22 +262,75 @@ fn rejected(instrument: &Instrument, known: &KnownOrder) -> ExecReport {
     }
 }
 
-/// Whether the position the journal rebuilt (`net_lots`) agrees with the
-/// venue's base balance moved since the session began.
-pub fn position_agrees(
+/// Whether the fills the journal holds (`position`) account for how the
+/// venue's balances moved since the session began (`start` to `now`, base
+/// and quote): the base by the net position, the quote by the proceeds and
+/// costs of the fills and their fees.
+pub fn balances_agree(
     instrument: &Instrument,
-    net_lots: i64,
-    start_base: Decimal,
-    venue_base: Decimal,
+    position: &Position,
+    start: (Decimal, Decimal),
+    now: (Decimal, Decimal),
 ) -> Result<(), String> {
-    let position = Decimal::from_steps(net_lots, &instrument.lot);
-    let moved = venue_base.checked_sub(start_base).unwrap_or(Decimal::ZERO);
-    if moved == position {
+    let journal = [
+        (
+            Decimal::from_steps(position.net_lots(), &instrument.lot),
+            &instrument.base,
+        ),
+        (position.quote_flow(), &instrument.quote),
+    ];
+    let moved = [(start.0, now.0), (start.1, now.1)]
+        .map(|(from, to)| to.checked_sub(from).unwrap_or(Decimal::ZERO));
+    let wrong: Vec<String> = journal
+        .iter()
+        .zip(moved)
+        .filter(|((fills, _), moved)| fills != moved)
+        .map(|((fills, asset), moved)| {
+            format!("the journal's fills moved {asset} by {fills} but the venue's balance moved by {moved}")
+        })
+        .collect();
+    if wrong.is_empty() {
         Ok(())
     } else {
-        Err(format!(
-            "the journal's position is {position} {} but the venue's balance moved by {moved} since the session began",
-            instrument.base
-        ))
+        Err(format!("{} since the session began", wrong.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kestrel_exec::CostMethod;
+    use kestrel_model::{Price, Qty, Side};
+
+    use super::*;
+
+    #[test]
+    fn both_balances_must_have_moved_by_the_fills() {
+        let instrument = kestrel_model::testing::instrument("0.01", "0.001");
+        let d = |s: &str| Decimal::parse(s).unwrap();
+        let mut position = Position::new(&instrument, CostMethod::Fifo);
+        // Bought 0.002 at 100.00, paying 0.01 of fees.
+        position
+            .on_fill(
+                Side::Buy,
+                Price::from_ticks(10_000),
+                Qty::from_lots(2),
+                d("0.01"),
+            )
+            .unwrap();
+        let start = (d("1"), d("1000"));
+        assert_eq!(
+            balances_agree(&instrument, &position, start, (d("1.002"), d("999.79"))),
+            Ok(())
+        );
+        let quote =
+            balances_agree(&instrument, &position, start, (d("1.002"), d("999.8"))).unwrap_err();
+        assert!(
+            quote.contains("moved") && quote.contains("-0.21"),
+            "{quote}"
+        );
+        assert!(!quote.contains("by 0.002"), "the base agrees: {quote}");
+        let base =
+            balances_agree(&instrument, &position, start, (d("1"), d("999.79"))).unwrap_err();
+        assert!(base.contains("by 0.002 but"), "{base}");
     }
 }

@@ -1,0 +1,95 @@
+//! Reconciliation after a restart, against our simulator over real
+//! sockets: what happens to an order the journal was cancelling when the
+//! crash came, and to an order the journal never heard of, by policy.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use kestrel_engine::live::reconcile::{KnownOrder, reconcile};
+use kestrel_engine::live::{ReconcileMode, UnknownOrderPolicy};
+use kestrel_exec::{OrderState, Working};
+use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_model::{Asset, ClientOrderId, Decimal, OrderType, Price, Qty, Side, TimeInForce};
+use kestrel_sim::{AccountId, SimConfig};
+use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, RunningServer, ServerConfig};
+use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
+use kestrel_venue::{Credentials, ExecutionClient, OrderSpec};
+
+async fn server() -> RunningServer {
+    let account = AccountId(1);
+    kestrel_sim_server::start(ServerConfig {
+        data: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/sample/binance_spot_btcusdt_20240808.raw.gz"),
+        instrument: spot_btcusdt(),
+        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        clock: ClockMode::Stepped,
+        keys: ApiKeys(vec![ApiKey {
+            key: "k".into(),
+            secret: "s".into(),
+            account,
+        }]),
+        deposits: vec![
+            (account, Asset::new("USDT").unwrap(), Decimal::from(100_000)),
+            (account, Asset::new("BTC").unwrap(), Decimal::from(1)),
+        ],
+        faults: FaultConfig::default(),
+        sim: SimConfig::default(),
+        weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
+    })
+    .await
+    .unwrap()
+}
+
+/// A post-only bid far below the market: it rests.
+fn resting(name: &str) -> OrderSpec {
+    OrderSpec {
+        id: ClientOrderId::new(name).unwrap(),
+        side: Side::Buy,
+        kind: OrderType::PostOnly,
+        time_in_force: TimeInForce::Gtc,
+        price: Some(Price::from_ticks(3_000_000)),
+        qty: Qty::from_lots(100_000),
+    }
+}
+
+#[tokio::test]
+async fn a_cut_cancel_is_sent_again_and_unknown_orders_follow_the_policy() {
+    let server = server().await;
+    let venue = BinanceExecution::new(
+        BinanceConfig::simulator(server.addr.port()),
+        Credentials::new("k", "s"),
+        spot_btcusdt(),
+    )
+    .unwrap();
+    venue.sync_clock().await.unwrap();
+    let (ours, stranger) = (resting("kp-1-a"), resting("kp-1-b"));
+    venue.submit(&ours).await.unwrap();
+    venue.submit(&stranger).await.unwrap();
+    // The journal had sent a cancel for `ours` when the crash came; the
+    // venue never got it. It never heard of `stranger`.
+    let known = [KnownOrder {
+        id: ours.id,
+        side: Side::Buy,
+        state: OrderState::PendingCancel { was: Working::New },
+        filled: Qty::ZERO,
+    }];
+    let instrument = spot_btcusdt();
+    let run = |mode| reconcile(&venue, &instrument, &known, None, mode);
+
+    let cancel = run(ReconcileMode::Restart(UnknownOrderPolicy::Cancel))
+        .await
+        .unwrap();
+    assert_eq!((cancel.agreed, cancel.adopted), (1, 1), "{cancel:?}");
+    assert_eq!(cancel.to_cancel, vec![ours.id, stranger.id]);
+
+    let adopt = run(ReconcileMode::Restart(UnknownOrderPolicy::Adopt))
+        .await
+        .unwrap();
+    assert_eq!(adopt.adopted, 1);
+    assert_eq!(adopt.to_cancel, vec![ours.id], "the stranger keeps working");
+
+    // Mid-session the cancel may still be on its way: nothing is resent.
+    let live = run(ReconcileMode::Live).await.unwrap();
+    assert!(live.to_cancel.is_empty(), "{live:?}");
+}
