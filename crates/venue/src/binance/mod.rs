@@ -226,20 +226,27 @@ impl BinanceExecution {
 
     /// Path and query of a signed call: the parameters, `recvWindow`, the
     /// venue's time, and the HMAC-SHA256 signature of all of them.
+    /// `path?params&recvWindow=…&timestamp=…&signature=…`, built in one
+    /// buffer: it is on the way from a decision to the wire.
     fn signed_path(&self, path: &str, params: &str) -> String {
-        let mut query = String::with_capacity(params.len() + 128);
-        query.push_str(params);
-        if !query.is_empty() {
-            query.push('&');
+        let mut out = String::with_capacity(path.len() + params.len() + 160);
+        out.push_str(path);
+        out.push('?');
+        let query = out.len();
+        out.push_str(params);
+        if !params.is_empty() {
+            out.push('&');
         }
         let _ = write!(
-            query,
+            out,
             "recvWindow={}&timestamp={}",
             self.config.recv_window_ms,
             self.skew.venue_ms()
         );
-        let signature = self.credentials.sign(&query);
-        format!("{path}?{query}&signature={signature}")
+        let signature = self.credentials.sign(&out[query..]);
+        out.push_str("&signature=");
+        out.push_str(&signature);
+        out
     }
 
     /// The bytes of a new-order request, as they go on the wire (path and
@@ -337,18 +344,29 @@ impl BinanceExecution {
             kestrel_model::Side::Buy => "BUY",
             kestrel_model::Side::Sell => "SELL",
         };
-        let mut p = format!(
-            "symbol={}&side={side}&type={}&quantity={}&newClientOrderId={}&newOrderRespType=RESULT",
+        let mut p = String::with_capacity(160);
+        for part in [
+            "symbol=",
             self.symbol(),
+            "&side=",
+            side,
+            "&type=",
             order_type(o.kind),
-            o.qty.display(&i.lot),
-            o.id.as_str()
-        );
+            "&quantity=",
+            o.qty.display(&i.lot).as_str(),
+            "&newClientOrderId=",
+            o.id.as_str(),
+            "&newOrderRespType=RESULT",
+        ] {
+            p.push_str(part);
+        }
         if let Some(price) = o.price.filter(|_| o.kind.has_limit_price()) {
-            p.push_str(&format!("&price={}", price.display(&i.tick)));
+            p.push_str("&price=");
+            p.push_str(price.display(&i.tick).as_str());
         }
         if matches!(o.kind, OrderType::Limit | OrderType::StopLimit) {
-            p.push_str(&format!("&timeInForce={}", time_in_force(o.time_in_force)));
+            p.push_str("&timeInForce=");
+            p.push_str(time_in_force(o.time_in_force));
         }
         p
     }
