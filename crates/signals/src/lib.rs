@@ -29,7 +29,7 @@ use kestrel_model::{Price, Qty, Side, Trade, UnixNanos};
 use crate::decay::DecayedStats;
 use crate::flow::{Absorption, DepthChange, OrderFlowImbalance, TradeFlow, TradeSizeZ};
 use crate::regime::{RealisedVol, SpreadRegime, SpreadTracker};
-use crate::shape::Cluster;
+use crate::shape::{Cluster, SideShape};
 
 /// Settings of every signal.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -153,8 +153,9 @@ impl Signals {
         self.depth_change.on_level(side, price, old, new, best, t);
     }
 
-    /// The book after a whole update (delta or snapshot) at `t`.
-    pub fn on_book(&mut self, book: &OrderBook, t: UnixNanos) {
+    /// The book after a whole update (delta or snapshot) at `t`; every
+    /// signal as of it, the book's top levels read once.
+    pub fn on_book(&mut self, book: &OrderBook, t: UnixNanos) -> SignalValues {
         let (bid, ask) = (book.best_bid(), book.best_ask());
         self.absorption.on_best(Side::Buy, bid.map(|l| l.price));
         self.absorption.on_best(Side::Sell, ask.map(|l| l.price));
@@ -167,13 +168,21 @@ impl Signals {
                 self.spread.on_spread(spread, t);
             }
         }
-        for side in [Side::Buy, Side::Sell] {
-            let i = side as usize;
-            if let Some(c) = shape::size_concentration(book, side, self.config.depth) {
+        let shapes = self.shapes(book);
+        for (i, shape) in shapes.iter().enumerate() {
+            if let Some(c) = shape.concentration {
                 self.concentration_z[i] = self.concentration[i].z_score(c);
                 self.concentration[i].add(c, t);
             }
         }
+        self.values_with(book, &shapes)
+    }
+
+    /// Both sides' shape, bids first.
+    fn shapes(&self, book: &OrderBook) -> [SideShape; 2] {
+        let c = &self.config;
+        [Side::Buy, Side::Sell]
+            .map(|side| shape::side_shape(book, side, c.depth, c.level_decay, c.cluster_z))
     }
 
     /// A trade print.
@@ -185,10 +194,13 @@ impl Signals {
 
     /// Every signal now; the shape signals read the book's top levels.
     pub fn values(&self, book: &OrderBook) -> SignalValues {
-        let c = &self.config;
+        self.values_with(book, &self.shapes(book))
+    }
+
+    fn values_with(&self, book: &OrderBook, [bids, asks]: &[SideShape; 2]) -> SignalValues {
         let resting = |side| book.best(side).map_or(Qty::ZERO, |l| l.qty);
         SignalValues {
-            imbalance: shape::weighted_imbalance(book, c.depth, c.level_decay),
+            imbalance: shape::imbalance(bids, asks),
             microprice: book.microprice(),
             ofi: self.ofi.value(),
             trade_flow: self.trade_flow.imbalance(),
@@ -200,10 +212,7 @@ impl Signals {
                 self.depth_change.replenished(Side::Buy),
                 self.depth_change.replenished(Side::Sell),
             ],
-            clusters: [
-                shape::liquidity_cluster(book, Side::Buy, c.depth, c.cluster_z),
-                shape::liquidity_cluster(book, Side::Sell, c.depth, c.cluster_z),
-            ],
+            clusters: [bids.cluster, asks.cluster],
             absorbed: [
                 self.absorption.absorbed(Side::Buy, resting(Side::Buy)),
                 self.absorption.absorbed(Side::Sell, resting(Side::Sell)),

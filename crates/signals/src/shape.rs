@@ -5,21 +5,71 @@
 use kestrel_book::OrderBook;
 use kestrel_model::{Price, Qty, Side};
 
+/// What one pass over a side's best `depth` levels gives: every shape
+/// signal reads the same levels, so the kernel walks them once per update.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SideShape {
+    /// `Σ wᵢ sizeᵢ` with `wᵢ = decayⁱ` (level 0 is the touch), in lots.
+    pub weighted_size: f64,
+    /// The largest level, if it stands out (see [`liquidity_cluster`]).
+    pub cluster: Option<Cluster>,
+    /// The largest level's share of the size (see [`size_concentration`]).
+    pub concentration: Option<f64>,
+}
+
+/// One pass over the best `depth` levels on `side`: sizes weighted by
+/// `decay` per level, and the largest level as a cluster if it stands at
+/// least `min_z` standard deviations above the mean size.
+pub fn side_shape(book: &OrderBook, side: Side, depth: usize, decay: f64, min_z: f64) -> SideShape {
+    let mut w = 1.0;
+    let mut weighted_size = 0.0;
+    let (mut n, mut sum, mut sum_sq) = (0.0, 0.0, 0.0);
+    let mut total = 0u64;
+    let mut largest: Option<(Price, Qty)> = None;
+    for level in book.levels(side).take(depth) {
+        let lots = level.qty.lots();
+        let q = lots as f64;
+        weighted_size += w * q;
+        w *= decay;
+        n += 1.0;
+        sum += q;
+        sum_sq += q * q;
+        total += lots;
+        if largest.is_none_or(|(_, best)| level.qty > best) {
+            largest = Some((level.price, level.qty));
+        }
+    }
+    let cluster = largest.and_then(|(price, qty)| {
+        let mean = sum / n;
+        let sd = (sum_sq / n - mean * mean).max(0.0).sqrt();
+        let z = (qty.lots() as f64 - mean) / sd;
+        (sd != 0.0 && z >= min_z).then_some(Cluster { price, qty, z })
+    });
+    let concentration = largest
+        .filter(|_| total > 0)
+        .map(|(_, qty)| qty.lots() as f64 / total as f64);
+    SideShape {
+        weighted_size,
+        cluster,
+        concentration,
+    }
+}
+
+/// `Σ wᵢ(bidᵢ − askᵢ) / Σ wᵢ(bidᵢ + askᵢ)` from both sides' weighted
+/// sizes: +1 all bids, −1 all asks, `None` for an empty book.
+pub fn imbalance(bids: &SideShape, asks: &SideShape) -> Option<f64> {
+    let (b, a) = (bids.weighted_size, asks.weighted_size);
+    (b + a > 0.0).then(|| (b - a) / (b + a))
+}
+
 /// `Σ wᵢ(bidᵢ − askᵢ) / Σ wᵢ(bidᵢ + askᵢ)` over the best `depth` levels,
 /// with `wᵢ = decayⁱ` (level 0 is the touch): +1 all bids, −1 all asks.
 /// `None` for an empty book.
 pub fn weighted_imbalance(book: &OrderBook, depth: usize, decay: f64) -> Option<f64> {
-    let side_sum = |side| {
-        let mut w = 1.0;
-        let mut sum = 0.0;
-        for level in book.levels(side).take(depth) {
-            sum += w * level.qty.lots() as f64;
-            w *= decay;
-        }
-        sum
-    };
-    let (bids, asks) = (side_sum(Side::Buy), side_sum(Side::Sell));
-    (bids + asks > 0.0).then(|| (bids - asks) / (bids + asks))
+    imbalance(
+        &side_shape(book, Side::Buy, depth, decay, f64::INFINITY),
+        &side_shape(book, Side::Sell, depth, decay, f64::INFINITY),
+    )
 }
 
 /// A level much larger than the levels around it.
@@ -41,36 +91,13 @@ pub fn liquidity_cluster(
     depth: usize,
     min_z: f64,
 ) -> Option<Cluster> {
-    let (mut n, mut sum, mut sum_sq) = (0.0, 0.0, 0.0);
-    let mut largest: Option<(Price, Qty)> = None;
-    for level in book.levels(side).take(depth) {
-        let q = level.qty.lots() as f64;
-        n += 1.0;
-        sum += q;
-        sum_sq += q * q;
-        if largest.is_none_or(|(_, best)| level.qty > best) {
-            largest = Some((level.price, level.qty));
-        }
-    }
-    let (price, qty) = largest?;
-    let mean = sum / n;
-    let sd = (sum_sq / n - mean * mean).max(0.0).sqrt();
-    if sd == 0.0 {
-        return None;
-    }
-    let z = (qty.lots() as f64 - mean) / sd;
-    (z >= min_z).then_some(Cluster { price, qty, z })
+    side_shape(book, side, depth, 1.0, min_z).cluster
 }
 
 /// The share of the best `depth` levels' size that sits at the single
 /// largest level, per side: 1/depth when even, 1 when all at one price.
 pub fn size_concentration(book: &OrderBook, side: Side, depth: usize) -> Option<f64> {
-    let (mut total, mut largest) = (0u64, 0u64);
-    for level in book.levels(side).take(depth) {
-        total += level.qty.lots();
-        largest = largest.max(level.qty.lots());
-    }
-    (total > 0).then(|| largest as f64 / total as f64)
+    side_shape(book, side, depth, 1.0, f64::INFINITY).concentration
 }
 
 #[cfg(test)]

@@ -308,8 +308,7 @@ impl<S: Strategy> Kernel<S> {
         let core = &mut self.core;
         core.counters.book_updates += 1;
         core.book_time = now;
-        core.signals.on_book(&self.book, now);
-        let values = core.signals.values(&self.book);
+        let values = core.signals.on_book(&self.book, now);
         core.volatility = values.volatility;
         self.strategy.on_book(
             &mut KernelContext::new(&mut self.core, &self.book),
