@@ -154,6 +154,8 @@ struct Journaled {
     duplicate_fills: Vec<u64>,
     /// Client ids the session submitted, adopted or had reports on.
     orders: BTreeSet<String>,
+    /// Venue orders a restart found that the journal lacked.
+    adopted: u64,
 }
 
 fn read_journal(dir: &Path) -> Journaled {
@@ -181,6 +183,7 @@ fn read_journal(dir: &Path) -> Journaled {
                 out.orders.insert(id.as_str().to_owned());
             }
             Entry::Adopt { order, .. } => {
+                out.adopted += 1;
                 out.orders.insert(order.id.as_str().to_owned());
             }
             _ => {}
@@ -195,8 +198,7 @@ fn read_journal(dir: &Path) -> Journaled {
 }
 
 /// Kills and restarts a session `kills` times, stops it cleanly, and
-/// checks the journal against the simulator.
-/// Kills and restarts a session `kills` times; restarts treat venue orders
+/// checks the journal against the simulator. Restarts treat venue orders
 /// the journal lacks by `unknown_orders` (`cancel` or `adopt`).
 fn kill_run(
     name: &str,
@@ -332,9 +334,10 @@ fn kill_run(
         String::from_utf8_lossy(&verify.stderr)
     );
     println!(
-        "{name}: {} fills, {} orders, position {base} BTC, all checks hold",
+        "{name}: {} fills, {} orders ({} adopted at restarts), position {base} BTC, all checks hold",
         journal.fills.len(),
-        all.len()
+        all.len(),
+        journal.adopted
     );
     corruption_is_caught(&dir.join("journal"), &mut rng);
     let _ = std::fs::remove_dir_all(&dir);

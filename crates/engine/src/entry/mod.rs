@@ -8,8 +8,9 @@
 //! risk decisions) are journaled too: replay compares its own against
 //! them, and recovery learns which client order ids were already sent.
 //!
-//! Payloads are compact little-endian fields. The instrument is written
-//! once, in the session header, and not repeated in each market event.
+//! Payloads are little-endian fields, market data in varints (see `wire`).
+//! The instrument is written once, in the session header, and not repeated
+//! in each market event.
 
 mod codec;
 mod wire;
