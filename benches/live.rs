@@ -509,11 +509,13 @@ fn main() {
             &backtest_config().kernel,
         );
     }
-    let (_, events) = load_market_events().unwrap_or_else(|e| panic!("{e}"));
-    if run("journal") {
-        journal_figures(&events);
-    }
-    if run("recovery") {
-        recovery_figures(&events);
+    if run("journal") || run("recovery") {
+        let (_, events) = load_market_events().unwrap_or_else(|e| panic!("{e}"));
+        if run("journal") {
+            journal_figures(&events);
+        }
+        if run("recovery") {
+            recovery_figures(&events);
+        }
     }
 }

@@ -125,11 +125,6 @@ impl Signals {
         }
     }
 
-    /// The settings.
-    pub fn config(&self) -> &SignalConfig {
-        &self.config
-    }
-
     /// Whether a change at `price` feeds a per-level signal while its
     /// side's best is `best`. Only those need [`Signals::on_level`] and the
     /// level's old size: a deep update then costs no more than the book's

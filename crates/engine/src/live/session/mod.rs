@@ -447,8 +447,8 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     /// Sending first keeps the journal's copying out of tick-to-order and
     /// loses nothing: the journal is in memory until it flushes either way,
     /// and an order sent but never journaled is found at the venue by the
-    /// restart's reconciliation. When the kernel finished, if a frame is
-    /// being handled.
+    /// restart's reconciliation. Returns when the kernel finished, while a
+    /// frame is being handled, for the stage latencies.
     fn dispatch(&mut self) -> Option<UnixNanos> {
         let decided = self.tick.map(|(_, decoded)| {
             let t = WallClock.now();
