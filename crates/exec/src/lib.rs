@@ -20,5 +20,5 @@ pub mod reprice;
 pub use ids::ClientOrderIds;
 pub use kestrel_book::queue::{QueueModel, QueuePosition};
 pub use order::{IllegalTransition, ManagedOrder, OrderEvent, OrderState, Working};
-pub use position::{CostMethod, Position, PositionError};
+pub use position::{Booked, CostMethod, Position, PositionError};
 pub use reprice::{RepriceDecision, RepricePolicy};

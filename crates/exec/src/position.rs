@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 
-use kestrel_model::{Decimal, Increment, Instrument, Price, Qty, Side};
+use kestrel_model::{Decimal, FeeAsset, Increment, Instrument, Price, Qty, Side};
 
 /// How exits are costed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -57,6 +57,18 @@ pub struct Position {
     traded: Decimal,
     /// Quote the fills moved: sales in, purchases and fees out.
     quote_flow: Decimal,
+    /// Fees withheld from the base asset received.
+    base_fees: Decimal,
+}
+
+/// What booking a fill did, in the quote asset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Booked {
+    /// Trading PnL it realised, before fees.
+    pub realised: Decimal,
+    /// Its fee valued in the quote asset (a base-asset fee at the fill's
+    /// price; zero for a fee in another asset, whose value is not known).
+    pub fee: Decimal,
 }
 
 impl Position {
@@ -74,6 +86,7 @@ impl Position {
             fees: Decimal::ZERO,
             traded: Decimal::ZERO,
             quote_flow: Decimal::ZERO,
+            base_fees: Decimal::ZERO,
         }
     }
 
@@ -119,10 +132,17 @@ impl Position {
     }
 
     /// How much the fills moved the quote balance: proceeds of sales, less
-    /// purchases and fees. What a spot account's quote balance must have
-    /// moved by, when the venue charges fees in the quote asset.
+    /// purchases and the fees charged in the quote asset. What a spot
+    /// account's quote balance must have moved by.
     pub fn quote_flow(&self) -> Decimal {
         self.quote_flow
+    }
+
+    /// How much the fills moved the base balance: the net position, less
+    /// the fees withheld in the base asset.
+    pub fn base_flow(&self) -> Decimal {
+        let net = Decimal::from_steps(self.net_lots(), &self.lot);
+        net.checked_sub(self.base_fees).unwrap_or(net)
     }
 
     /// Cost basis of the open quantity (Σ entry price × qty).
@@ -151,18 +171,30 @@ impl Position {
             .checked_mul(Decimal::from_steps(lots, &self.lot))
     }
 
-    /// Books a fill: `side` bought or sold `qty` at `price`, paying `fee`.
-    /// Returns the trading PnL it realised (before fees).
+    /// Books a fill: `side` bought or sold `qty` at `price`, paying `fee`
+    /// in `fee_asset`.
     pub fn on_fill(
         &mut self,
         side: Side,
         price: Price,
         qty: Qty,
         fee: Decimal,
-    ) -> Result<Decimal, PositionError> {
+        fee_asset: FeeAsset,
+    ) -> Result<Booked, PositionError> {
         let overflow = PositionError::Overflow;
-        self.fees = self.fees.checked_add(fee).ok_or(overflow)?;
         let value = self.notional(price, qty.lots()).ok_or(overflow)?;
+        let (fee_value, quote_fee) = match fee_asset {
+            FeeAsset::Quote => (fee, fee),
+            FeeAsset::Base => {
+                let unit = Decimal::from_steps(price.ticks(), &self.tick);
+                (unit.checked_mul(fee).ok_or(overflow)?, Decimal::ZERO)
+            }
+            FeeAsset::Other => (Decimal::ZERO, Decimal::ZERO),
+        };
+        if fee_asset == FeeAsset::Base {
+            self.base_fees = self.base_fees.checked_add(fee).ok_or(overflow)?;
+        }
+        self.fees = self.fees.checked_add(fee_value).ok_or(overflow)?;
         self.traded = self.traded.checked_add(value).ok_or(overflow)?;
         let signed = match side {
             Side::Sell => value,
@@ -171,7 +203,7 @@ impl Position {
         self.quote_flow = self
             .quote_flow
             .checked_add(signed)
-            .and_then(|f| f.checked_sub(fee))
+            .and_then(|f| f.checked_sub(quote_fee))
             .ok_or(overflow)?;
         let mut left = qty.lots();
         let mut realised = Decimal::ZERO;
@@ -202,7 +234,10 @@ impl Position {
                 self.lots.push_back(Lot { qty: left, price });
             }
         }
-        Ok(realised)
+        Ok(Booked {
+            realised,
+            fee: fee_value,
+        })
     }
 
     /// Takes `qty` lots off the open position; returns their cost.
@@ -261,8 +296,15 @@ mod tests {
     }
 
     fn fill(p: &mut Position, side: Side, price: i64, qty: u64, fee: &str) -> Decimal {
-        p.on_fill(side, Price::from_ticks(price), Qty::from_lots(qty), d(fee))
-            .unwrap()
+        p.on_fill(
+            side,
+            Price::from_ticks(price),
+            Qty::from_lots(qty),
+            d(fee),
+            FeeAsset::Quote,
+        )
+        .unwrap()
+        .realised
     }
 
     #[test]
@@ -306,6 +348,37 @@ mod tests {
         );
     }
 
+    /// A buy's fee withheld from the base received (Binance spot's way),
+    /// and one in a third asset: the balances' flows follow, and the PnL
+    /// counts what it can value.
+    #[test]
+    fn fees_in_the_base_or_another_asset_move_the_right_balance() {
+        let mut p = position(CostMethod::Fifo);
+        let booked = p
+            .on_fill(
+                Side::Buy,
+                Price::from_ticks(100),
+                Qty::from_lots(10),
+                d("0.01"),
+                FeeAsset::Base,
+            )
+            .unwrap();
+        assert_eq!(booked.fee, d("1"), "0.01 base at 100");
+        assert_eq!((p.base_flow(), p.quote_flow()), (d("9.99"), d("-1000")));
+        let booked = p
+            .on_fill(
+                Side::Sell,
+                Price::from_ticks(110),
+                Qty::from_lots(4),
+                d("0.5"),
+                FeeAsset::Other,
+            )
+            .unwrap();
+        assert_eq!((booked.realised, booked.fee), (d("40"), Decimal::ZERO));
+        assert_eq!((p.base_flow(), p.quote_flow()), (d("5.99"), d("-560")));
+        assert_eq!(p.fees(), d("1"));
+    }
+
     #[test]
     fn average_cost_closes_at_the_average_price() {
         let mut p = position(CostMethod::AverageCost);
@@ -347,7 +420,7 @@ mod tests {
                 let mut cash = Decimal::ZERO;
                 for &(buy, price, qty) in &fills {
                     let side = if buy { Side::Buy } else { Side::Sell };
-                    p.on_fill(side, Price::from_ticks(price), Qty::from_lots(qty), Decimal::ZERO).unwrap();
+                    p.on_fill(side, Price::from_ticks(price), Qty::from_lots(qty), Decimal::ZERO, FeeAsset::Quote).unwrap();
                     let value = d(&(price * qty as i64).to_string());
                     cash = if buy { cash.checked_sub(value).unwrap() } else { cash.checked_add(value).unwrap() };
                 }

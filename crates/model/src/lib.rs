@@ -27,7 +27,7 @@ pub use instrument::{Asset, Instrument, InstrumentId, Symbol, SymbolError, Unkno
 pub use order::{ClientOrderId, OrderType, Side, TimeInForce};
 pub use price::{Price, Qty};
 pub use report::{
-    AccountId, ExecKind, ExecReport, ExpireReason, Fill, Liquidity, OrderId, OrderStatus,
+    AccountId, ExecKind, ExecReport, ExpireReason, FeeAsset, Fill, Liquidity, OrderId, OrderStatus,
     RejectReason,
 };
 pub use time::UnixNanos;

@@ -97,6 +97,20 @@ pub enum ExpireReason {
     SelfTrade,
 }
 
+/// The asset a fill's fee was charged in. A spot venue may take it from
+/// what we received (Binance: the base asset of a buy) or from a third
+/// asset (BNB with its discount), and the balances move accordingly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum FeeAsset {
+    /// The instrument's quote asset.
+    #[default]
+    Quote,
+    /// The instrument's base asset.
+    Base,
+    /// Another asset; its value in the quote asset is not known here.
+    Other,
+}
+
 /// One fill.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Fill {
@@ -108,8 +122,10 @@ pub struct Fill {
     pub qty: Qty,
     /// Maker or taker.
     pub liquidity: Liquidity,
-    /// Fee charged, in the quote asset (negative for a rebate).
+    /// Fee charged, in `fee_asset` (negative for a rebate).
     pub fee: Decimal,
+    /// What the fee was charged in.
+    pub fee_asset: FeeAsset,
 }
 
 /// What happened to an order.

@@ -216,7 +216,7 @@ mod tests {
     use kestrel_model::{ClientOrderId, Price, Qty, UnixNanos};
 
     use super::*;
-    use crate::report::{Fill, Liquidity, OrderStatus};
+    use crate::report::{FeeAsset, Fill, Liquidity, OrderStatus};
 
     fn d(s: &str) -> Decimal {
         Decimal::parse(s).unwrap()
@@ -239,6 +239,7 @@ mod tests {
                 qty: Qty::from_lots(lots),
                 liquidity: Liquidity::Maker,
                 fee: d(fee),
+                fee_asset: FeeAsset::Quote,
             }),
             status,
             filled: Qty::from_lots(lots),

@@ -1,8 +1,8 @@
 //! What a gateway sends and what venues answer, in venue-neutral types.
 
 use kestrel_model::{
-    Asset, ClientOrderId, Decimal, Liquidity, OrderId, OrderStatus, OrderType, Price, Qty, Side,
-    TimeInForce, UnixNanos,
+    Asset, ClientOrderId, Decimal, FeeAsset, Fill, Liquidity, OrderId, OrderStatus, OrderType,
+    Price, Qty, Side, TimeInForce, UnixNanos,
 };
 
 /// A new order as the gateway sends it.
@@ -58,12 +58,28 @@ pub struct VenueFill {
     pub price: Price,
     /// Quantity.
     pub qty: Qty,
-    /// Fee charged (in the quote asset on our simulator).
+    /// Fee charged, in `fee_asset`.
     pub fee: Decimal,
+    /// What the fee was charged in (the quote asset on our simulator).
+    pub fee_asset: FeeAsset,
     /// Maker or taker.
     pub liquidity: Liquidity,
     /// When.
     pub time: UnixNanos,
+}
+
+impl VenueFill {
+    /// The fill as an execution report carries it.
+    pub fn fill(&self) -> Fill {
+        Fill {
+            trade_id: self.trade_id,
+            price: self.price,
+            qty: self.qty,
+            liquidity: self.liquidity,
+            fee: self.fee,
+            fee_asset: self.fee_asset,
+        }
+    }
 }
 
 /// One asset's balance.

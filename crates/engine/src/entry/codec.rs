@@ -2,9 +2,9 @@
 
 use kestrel_journal::RecordType;
 use kestrel_model::{
-    AccountId, Asset, BookDelta, BookSnapshot, ExecKind, ExecReport, ExpireReason, Fill, Increment,
-    Instrument, InstrumentId, Level, LevelUpdate, Liquidity, OrderId, OrderStatus, Price, Qty,
-    RejectReason, Symbol, Trade, UnixNanos, UpdateIds, Venue,
+    AccountId, Asset, BookDelta, BookSnapshot, ExecKind, ExecReport, ExpireReason, FeeAsset, Fill,
+    Increment, Instrument, InstrumentId, Level, LevelUpdate, Liquidity, OrderId, OrderStatus,
+    Price, Qty, RejectReason, Symbol, Trade, UnixNanos, UpdateIds, Venue,
 };
 use kestrel_risk::{BracketExit, Decision, Reason};
 
@@ -336,6 +336,13 @@ fn read_snapshot(r: &mut In<'_>, instrument: InstrumentId) -> Result<Entry, Entr
 }
 
 codes!(
+    fee_asset_code,
+    fee_asset_from,
+    FeeAsset,
+    [FeeAsset::Quote, FeeAsset::Base, FeeAsset::Other]
+);
+
+codes!(
     status_code,
     status_from,
     OrderStatus,
@@ -417,6 +424,7 @@ fn exec_report(w: &mut Out<'_>, report: &ExecReport) {
             w.qty(fill.qty);
             w.u8(liquidity_code(fill.liquidity));
             w.decimal(fill.fee);
+            w.u8(fee_asset_code(fill.fee_asset));
         }
         ExecKind::Canceled => w.u8(3),
         ExecKind::Rejected(RejectReason::Injected(code)) => {
@@ -453,6 +461,7 @@ fn read_exec_report(r: &mut In<'_>, instrument: InstrumentId) -> Result<ExecRepo
             qty: r.qty()?,
             liquidity: liquidity_from(r.u8()?)?,
             fee: r.decimal()?,
+            fee_asset: fee_asset_from(r.u8()?)?,
         }),
         3 => ExecKind::Canceled,
         4 => ExecKind::Rejected(match r.u8()? {

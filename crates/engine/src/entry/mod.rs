@@ -44,8 +44,9 @@ pub mod kind {
     /// [`Entry::Trade`](super::Entry::Trade), in varints (6 was the
     /// fixed-width form, no longer read).
     pub const TRADE: RecordType = RecordType(18);
-    /// [`Entry::Report`](super::Entry::Report).
-    pub const REPORT: RecordType = RecordType(7);
+    /// [`Entry::Report`](super::Entry::Report), fills with their fee's
+    /// asset (7 was the form without, no longer read).
+    pub const REPORT: RecordType = RecordType(19);
     /// [`Entry::CancelRejected`](super::Entry::CancelRejected).
     pub const CANCEL_REJECTED: RecordType = RecordType(8);
     /// [`Entry::Timers`](super::Entry::Timers).

@@ -2,8 +2,8 @@
 
 use kestrel_model::{
     AccountId, BookDelta, BookSnapshot, ClientOrderId, Decimal, EventTime, ExecKind, ExecReport,
-    ExpireReason, Fill, Level, LevelUpdate, Liquidity, OrderId, OrderStatus, OrderType, Price, Qty,
-    RejectReason, Side, TimeInForce, Trade, UnixNanos, UpdateIds,
+    ExpireReason, FeeAsset, Fill, Level, LevelUpdate, Liquidity, OrderId, OrderStatus, OrderType,
+    Price, Qty, RejectReason, Side, TimeInForce, Trade, UnixNanos, UpdateIds,
 };
 use kestrel_risk::{BracketExit, Decision, Reason};
 use proptest::prelude::*;
@@ -56,6 +56,7 @@ fn every_entry() -> Vec<Entry> {
         qty: Qty::from_lots(5),
         liquidity: Liquidity::Maker,
         fee: Decimal::parse("-0.00012").unwrap(),
+        fee_asset: FeeAsset::Base,
     };
     let mut entries = vec![
         Entry::Session(Box::new(SessionHeader {

@@ -18,9 +18,11 @@ use std::collections::BinaryHeap;
 
 use kestrel_analytics::{FillMark, Report};
 use kestrel_book::OrderBook;
-use kestrel_exec::{ClientOrderIds, CostMethod, OrderEvent, Position, QueueModel, QueuePosition};
+use kestrel_exec::{
+    Booked, ClientOrderIds, CostMethod, OrderEvent, Position, QueueModel, QueuePosition,
+};
 use kestrel_model::{
-    BookDelta, BookSnapshot, ClientOrderId, Decimal, Instrument, OrderType, Price, Qty, Side,
+    BookDelta, BookSnapshot, ClientOrderId, Decimal, Fill, Instrument, OrderType, Price, Qty, Side,
     TimeInForce, Trade, UnixNanos,
 };
 use kestrel_risk::{Bracket, BracketExit, Decision, Reason, RiskEngine, RiskLimits};
@@ -374,7 +376,7 @@ impl<S: Strategy> Kernel<S> {
             core.on_accepted(i, &self.book);
         }
         if let Some(f) = fill {
-            core.on_fill(report.side, f.price, f.qty, f.fee, &self.book, now);
+            core.on_fill(report.side, &f, &self.book, now);
         }
         let mut update = core.orders.refresh(i, fill.map(|f| (f.price, f.qty)));
         if update.state == kestrel_exec::OrderState::Filled {
@@ -562,17 +564,13 @@ impl Core {
         }
     }
 
-    fn on_fill(
-        &mut self,
-        side: Side,
-        price: Price,
-        qty: Qty,
-        fee: Decimal,
-        book: &OrderBook,
-        now: UnixNanos,
-    ) {
-        let realised = match self.position.on_fill(side, price, qty, fee) {
-            Ok(r) => r,
+    fn on_fill(&mut self, side: Side, fill: &Fill, book: &OrderBook, now: UnixNanos) {
+        let (price, qty) = (fill.price, fill.qty);
+        let booked = self
+            .position
+            .on_fill(side, price, qty, fill.fee, fill.fee_asset);
+        let Booked { realised, fee } = match booked {
+            Ok(b) => b,
             Err(_) => {
                 self.counters.odd_reports += 1;
                 return;

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use kestrel_model::{EventTime, InstrumentId, LevelUpdate, UpdateIds};
+use kestrel_model::{EventTime, FeeAsset, InstrumentId, LevelUpdate, UpdateIds};
 use kestrel_risk::TokenBucket;
 use kestrel_sim::{AccountId, Fill, Liquidity, OrderId, OrderStatus};
 use kestrel_strategy::{Context, NewOrder, OrderUpdate};
@@ -108,6 +108,7 @@ fn fill(price: i64, lots: u64) -> ExecKind {
         qty: Qty::from_lots(lots),
         liquidity: Liquidity::Maker,
         fee: Decimal::ZERO,
+        fee_asset: FeeAsset::Quote,
     })
 }
 
@@ -239,16 +240,14 @@ fn refusals_carry_their_reason_and_a_losing_fill_trips_the_kill_switch() {
             Price::from_ticks(100),
             Qty::from_lots(1),
             Decimal::ZERO,
+            FeeAsset::Quote,
         )
         .unwrap();
-    k.core.on_fill(
-        Side::Sell,
-        Price::from_ticks(90),
-        Qty::from_lots(1),
-        Decimal::ZERO,
-        &k.book,
-        UnixNanos::new(12),
-    );
+    let ExecKind::Trade(loss) = fill(90, 1) else {
+        unreachable!()
+    };
+    k.core
+        .on_fill(Side::Sell, &loss, &k.book, UnixNanos::new(12));
     assert_eq!(k.counters().kills, 1);
     let intents: Vec<_> = k.drain_intents().collect();
     assert_eq!(intents, [OrderIntent::Cancel(resting)], "kill cancels all");

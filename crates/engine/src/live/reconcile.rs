@@ -14,8 +14,8 @@ use std::collections::HashSet;
 
 use kestrel_exec::{OrderState, Position};
 use kestrel_model::{
-    AccountId, ClientOrderId, Decimal, ExecKind, ExecReport, ExpireReason, Fill, Instrument,
-    OrderId, OrderStatus, Qty, RejectReason,
+    AccountId, ClientOrderId, Decimal, ExecKind, ExecReport, ExpireReason, Instrument, OrderId,
+    OrderStatus, Qty, RejectReason,
 };
 use kestrel_venue::{ExecutionClient, VenueError, VenueFill, VenueOrder};
 
@@ -221,15 +221,8 @@ fn catch_up(
         } else {
             OrderStatus::PartiallyFilled
         };
-        let fill = Fill {
-            trade_id: f.trade_id,
-            price: f.price,
-            qty: f.qty,
-            liquidity: f.liquidity,
-            fee: f.fee,
-        };
         out.corrections.push(Correction::Report(report(
-            ExecKind::Trade(fill),
+            ExecKind::Trade(f.fill()),
             status,
             cum,
             f.time,
@@ -264,8 +257,8 @@ fn rejected(instrument: &Instrument, known: &KnownOrder) -> ExecReport {
 
 /// Whether the fills the journal holds (`position`) account for how the
 /// venue's balances moved since the session began (`start` to `now`, base
-/// and quote): the base by the net position, the quote by the proceeds and
-/// costs of the fills and their fees.
+/// and quote): the base by the net position less fees withheld in it, the
+/// quote by the proceeds and costs of the fills less fees charged in it.
 pub fn balances_agree(
     instrument: &Instrument,
     position: &Position,
@@ -273,10 +266,7 @@ pub fn balances_agree(
     now: (Decimal, Decimal),
 ) -> Result<(), String> {
     let journal = [
-        (
-            Decimal::from_steps(position.net_lots(), &instrument.lot),
-            &instrument.base,
-        ),
+        (position.base_flow(), &instrument.base),
         (position.quote_flow(), &instrument.quote),
     ];
     let moved = [(start.0, now.0), (start.1, now.1)]
@@ -299,7 +289,7 @@ pub fn balances_agree(
 #[cfg(test)]
 mod tests {
     use kestrel_exec::CostMethod;
-    use kestrel_model::{Price, Qty, Side};
+    use kestrel_model::{FeeAsset, Price, Qty, Side};
 
     use super::*;
 
@@ -309,14 +299,18 @@ mod tests {
         let d = |s: &str| Decimal::parse(s).unwrap();
         let mut position = Position::new(&instrument, CostMethod::Fifo);
         // Bought 0.002 at 100.00, paying 0.01 of fees.
-        position
-            .on_fill(
-                Side::Buy,
-                Price::from_ticks(10_000),
-                Qty::from_lots(2),
-                d("0.01"),
-            )
-            .unwrap();
+        let buy = |position: &mut Position, fee, asset| {
+            position
+                .on_fill(
+                    Side::Buy,
+                    Price::from_ticks(10_000),
+                    Qty::from_lots(2),
+                    d(fee),
+                    asset,
+                )
+                .unwrap();
+        };
+        buy(&mut position, "0.01", FeeAsset::Quote);
         let start = (d("1"), d("1000"));
         assert_eq!(
             balances_agree(&instrument, &position, start, (d("1.002"), d("999.79"))),
@@ -332,5 +326,12 @@ mod tests {
         let base =
             balances_agree(&instrument, &position, start, (d("1"), d("999.79"))).unwrap_err();
         assert!(base.contains("by 0.002 but"), "{base}");
+        // Binance's way: the fee withheld from the base bought.
+        let mut position = Position::new(&instrument, CostMethod::Fifo);
+        buy(&mut position, "0.000002", FeeAsset::Base);
+        assert_eq!(
+            balances_agree(&instrument, &position, start, (d("1.001998"), d("999.8"))),
+            Ok(())
+        );
     }
 }

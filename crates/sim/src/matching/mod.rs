@@ -27,7 +27,7 @@ use kestrel_model::{
 };
 
 use crate::order::{AccountId, OrderId, OrderRequest};
-use crate::report::{ExecKind, ExecReport, Fill, Liquidity, RejectReason};
+use crate::report::{ExecKind, ExecReport, FeeAsset, Fill, Liquidity, RejectReason};
 use kestrel_book::queue::QueueModel;
 use working::{Resting, Working};
 
@@ -367,6 +367,7 @@ impl MatchingEngine {
             qty,
             liquidity,
             fee,
+            fee_asset: FeeAsset::Quote,
         }
     }
 

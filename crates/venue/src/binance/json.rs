@@ -4,8 +4,9 @@
 //! never a rounded value.
 
 use kestrel_model::{
-    AccountId, Asset, ClientOrderId, Decimal, ExecKind, ExecReport, ExpireReason, Fill, Instrument,
-    Liquidity, OrderId, OrderStatus, OrderType, Price, Qty, RejectReason, Side, UnixNanos,
+    AccountId, Asset, ClientOrderId, Decimal, ExecKind, ExecReport, ExpireReason, FeeAsset, Fill,
+    Instrument, Liquidity, OrderId, OrderStatus, OrderType, Price, Qty, RejectReason, Side,
+    UnixNanos,
 };
 use serde::Deserialize;
 
@@ -32,6 +33,17 @@ fn price(s: &str, i: &Instrument) -> Result<Price, VenueError> {
 
 fn qty(s: &str, i: &Instrument) -> Result<Qty, VenueError> {
     Qty::parse(trim_zeros(s), &i.lot).map_err(|_| bad("quantity", s))
+}
+
+/// What a commission was charged in, from its asset's name.
+fn fee_asset(asset: &str, i: &Instrument) -> FeeAsset {
+    if asset == i.quote.as_str() {
+        FeeAsset::Quote
+    } else if asset == i.base.as_str() {
+        FeeAsset::Base
+    } else {
+        FeeAsset::Other
+    }
 }
 
 fn decimal(s: &str) -> Result<Decimal, VenueError> {
@@ -166,6 +178,8 @@ struct TradeJson<'a> {
     qty: &'a str,
     #[serde(borrow)]
     commission: &'a str,
+    #[serde(borrow)]
+    commission_asset: &'a str,
     time: u64,
     is_buyer: bool,
     is_maker: bool,
@@ -184,6 +198,7 @@ pub(crate) fn fills(body: &[u8], i: &Instrument) -> Result<Vec<VenueFill>, Venue
                 price: price(t.price, i)?,
                 qty: qty(t.qty, i)?,
                 fee: decimal(t.commission)?,
+                fee_asset: fee_asset(t.commission_asset, i),
                 liquidity: if t.is_maker {
                     Liquidity::Maker
                 } else {
@@ -289,6 +304,9 @@ struct ExecutionReportJson<'a> {
     last_price: &'a str,
     #[serde(rename = "n", borrow)]
     fee: &'a str,
+    /// Null until the order trades.
+    #[serde(rename = "N", default, borrow)]
+    fee_asset: Option<&'a str>,
     #[serde(rename = "T")]
     time: u64,
     #[serde(rename = "t")]
@@ -335,6 +353,7 @@ fn execution_report(
                 Liquidity::Taker
             },
             fee: decimal(e.fee)?,
+            fee_asset: e.fee_asset.map_or(FeeAsset::Quote, |a| fee_asset(a, i)),
         }),
         "CANCELED" => ExecKind::Canceled,
         // Binance spot sends no reason code in `r` for a rejection we

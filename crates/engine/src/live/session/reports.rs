@@ -112,13 +112,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
                         OrderStatus::PartiallyFilled
                     };
                     let report = ExecReport {
-                        kind: ExecKind::Trade(kestrel_model::Fill {
-                            trade_id: f.trade_id,
-                            price: f.price,
-                            qty: f.qty,
-                            liquidity: f.liquidity,
-                            fee: f.fee,
-                        }),
+                        kind: ExecKind::Trade(f.fill()),
                         status,
                         filled: cum,
                         leaves: qty.saturating_sub(cum),

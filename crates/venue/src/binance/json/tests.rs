@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kestrel_model::{
-    ClientOrderId, Decimal, ExecKind, Instrument, Liquidity, OrderStatus, OrderType, Price, Qty,
-    Side,
+    ClientOrderId, Decimal, ExecKind, FeeAsset, Instrument, Liquidity, OrderStatus, OrderType,
+    Price, Qty, Side,
 };
 
 use super::*;
@@ -57,6 +57,22 @@ fn execution_reports_become_exec_reports() {
     assert_eq!(fill.qty, Qty::from_lots(50));
     assert_eq!(fill.liquidity, Liquidity::Maker);
     assert_eq!(fill.fee, Decimal::parse("0.0000005").unwrap());
+    assert_eq!(fill.fee_asset, FeeAsset::Quote);
+    let in_base = std::str::from_utf8(trade)
+        .unwrap()
+        .replace(r#""N":"USDT""#, r#""N":"BTC""#);
+    let in_bnb = std::str::from_utf8(trade)
+        .unwrap()
+        .replace(r#""N":"USDT""#, r#""N":"BNB""#);
+    for (frame, asset) in [(in_base, FeeAsset::Base), (in_bnb, FeeAsset::Other)] {
+        let r = pushed_execution_report(frame.as_bytes(), &i)
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(r.kind, ExecKind::Trade(f) if f.fee_asset == asset),
+            "{r:?}"
+        );
+    }
     assert_eq!(
         (r.filled, r.leaves),
         (Qty::from_lots(50), Qty::from_lots(150))
@@ -81,9 +97,16 @@ fn trades_and_balances() {
     let i = btcusdt();
     let body = br#"[{"symbol":"BTCUSDT","id":3,"orderId":7,"orderListId":-1,"price":"100.00",
         "qty":"0.00100","quoteQty":"0.1","commission":"0.0001","commissionAsset":"USDT",
-        "time":5,"isBuyer":false,"isMaker":false,"isBestMatch":true}]"#;
+        "time":5,"isBuyer":false,"isMaker":false,"isBestMatch":true},
+        {"symbol":"BTCUSDT","id":4,"orderId":8,"orderListId":-1,"price":"100.00",
+        "qty":"0.00100","quoteQty":"0.1","commission":"0.000001","commissionAsset":"BTC",
+        "time":6,"isBuyer":true,"isMaker":true,"isBestMatch":true}]"#;
     let f = fills(body, &i).unwrap();
-    assert_eq!(f.len(), 1);
+    assert_eq!(f.len(), 2);
+    assert_eq!(
+        (f[0].fee_asset, f[1].fee_asset),
+        (FeeAsset::Quote, FeeAsset::Base)
+    );
     assert_eq!(
         (f[0].trade_id, f[0].side, f[0].liquidity),
         (3, Side::Sell, Liquidity::Taker)
