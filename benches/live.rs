@@ -222,7 +222,7 @@ fn venue_answer(
 ) -> kestrel_model::ExecReport {
     use kestrel_model::{ExecKind, OrderStatus, Qty};
     let (id, kind, status) = match intent {
-        OrderIntent::Submit { id, .. } => (id, ExecKind::New, OrderStatus::New),
+        OrderIntent::Submit(order) => (order.id, ExecKind::New, OrderStatus::New),
         OrderIntent::Cancel(id) => (id, ExecKind::Canceled, OrderStatus::Canceled),
     };
     let order = kernel.order(id);

@@ -177,10 +177,10 @@ fn read_journal(dir: &Path) -> Journaled {
                 }
             }
             Entry::Intent {
-                intent: OrderIntent::Submit { id, .. },
+                intent: OrderIntent::Submit(order),
                 ..
             } => {
-                out.orders.insert(id.as_str().to_owned());
+                out.orders.insert(order.id.as_str().to_owned());
             }
             Entry::Adopt { order, .. } => {
                 out.adopted += 1;

@@ -3,7 +3,6 @@
 //! crash came, and to an order the journal never heard of, by policy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use kestrel_engine::live::reconcile::{KnownOrder, reconcile};
@@ -11,19 +10,16 @@ use kestrel_engine::live::{ReconcileMode, UnknownOrderPolicy};
 use kestrel_exec::{OrderState, Working};
 use kestrel_feed::instruments::spot_btcusdt;
 use kestrel_model::{Asset, ClientOrderId, Decimal, OrderType, Price, Qty, Side, TimeInForce};
-use kestrel_sim::{AccountId, SimConfig};
-use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, RunningServer, ServerConfig};
+use kestrel_sim::AccountId;
+use kestrel_sim_server::{ApiKey, ApiKeys, RunningServer, ServerConfig};
 use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
 use kestrel_venue::{Credentials, ExecutionClient, OrderSpec};
 
 async fn server() -> RunningServer {
     let account = AccountId(1);
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/sample/binance_spot_btcusdt_20240808.raw.gz");
     kestrel_sim_server::start(ServerConfig {
-        data: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/sample/binance_spot_btcusdt_20240808.raw.gz"),
-        instrument: spot_btcusdt(),
-        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        clock: ClockMode::Stepped,
         keys: ApiKeys(vec![ApiKey {
             key: "k".into(),
             secret: "s".into(),
@@ -33,9 +29,7 @@ async fn server() -> RunningServer {
             (account, Asset::new("USDT").unwrap(), Decimal::from(100_000)),
             (account, Asset::new("BTC").unwrap(), Decimal::from(1)),
         ],
-        faults: FaultConfig::default(),
-        sim: SimConfig::default(),
-        weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
+        ..ServerConfig::loopback(data, spot_btcusdt())
     })
     .await
     .unwrap()

@@ -2,17 +2,15 @@
 //! stream, cancel-all and stepped clock, each as a client sees them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
 use kestrel_feed::instruments::spot_btcusdt;
 use kestrel_model::{Asset, Decimal};
-use kestrel_sim::{AccountId, SimConfig};
+use kestrel_sim::AccountId;
 use kestrel_sim_server::auth::sign;
-use kestrel_sim_server::weight::WEIGHT_PER_MINUTE;
-use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, RunningServer, ServerConfig};
+use kestrel_sim_server::{ApiKey, ApiKeys, RunningServer, ServerConfig};
 use serde_json::{Value, json};
 
 const KEY: &str = "k";
@@ -20,12 +18,9 @@ const SECRET: &str = "s";
 
 async fn server() -> RunningServer {
     let account = AccountId(1);
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/sample/binance_spot_btcusdt_20240808.raw.gz");
     kestrel_sim_server::start(ServerConfig {
-        data: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/sample/binance_spot_btcusdt_20240808.raw.gz"),
-        instrument: spot_btcusdt(),
-        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        clock: ClockMode::Stepped,
         keys: ApiKeys(vec![ApiKey {
             key: KEY.into(),
             secret: SECRET.into(),
@@ -36,9 +31,7 @@ async fn server() -> RunningServer {
             Asset::new("USDT").unwrap(),
             Decimal::parse("100000").unwrap(),
         )],
-        faults: FaultConfig::default(),
-        sim: SimConfig::default(),
-        weight_per_minute: WEIGHT_PER_MINUTE,
+        ..ServerConfig::loopback(data, spot_btcusdt())
     })
     .await
     .unwrap()

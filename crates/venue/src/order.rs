@@ -6,7 +6,7 @@ use kestrel_model::{
 };
 
 /// A new order as the gateway sends it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OrderSpec {
     /// Our id: a retried submit with the same id is recognised by the venue.
     pub id: ClientOrderId,

@@ -3,7 +3,6 @@
 //! out: answers lost after the venue acted, 5xx, 429, and a dropped stream.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -13,8 +12,8 @@ use kestrel_feed::instruments::spot_btcusdt;
 use kestrel_model::{
     Asset, ClientOrderId, Decimal, ExecKind, OrderStatus, OrderType, Price, Qty, Side, TimeInForce,
 };
-use kestrel_sim::{AccountId, SimConfig};
-use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, RunningServer, ServerConfig};
+use kestrel_sim::AccountId;
+use kestrel_sim_server::{ApiKey, ApiKeys, RunningServer, ServerConfig};
 use kestrel_venue::binance::user_stream::{self, UserEvent};
 use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
 use kestrel_venue::{Credentials, ExecutionClient, OrderSpec, VenueError};
@@ -22,12 +21,9 @@ use tokio::sync::mpsc;
 
 async fn server() -> RunningServer {
     let account = AccountId(1);
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/sample/binance_spot_btcusdt_20240808.raw.gz");
     kestrel_sim_server::start(ServerConfig {
-        data: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/sample/binance_spot_btcusdt_20240808.raw.gz"),
-        instrument: spot_btcusdt(),
-        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        clock: ClockMode::Stepped,
         keys: ApiKeys(vec![ApiKey {
             key: "k".into(),
             secret: "s".into(),
@@ -37,9 +33,7 @@ async fn server() -> RunningServer {
             (account, Asset::new("USDT").unwrap(), Decimal::from(100_000)),
             (account, Asset::new("BTC").unwrap(), Decimal::from(1)),
         ],
-        faults: FaultConfig::default(),
-        sim: SimConfig::default(),
-        weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
+        ..ServerConfig::loopback(data, spot_btcusdt())
     })
     .await
     .unwrap()

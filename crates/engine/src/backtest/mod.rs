@@ -300,22 +300,15 @@ fn flush<S: Strategy>(
 /// The venue command for an intent.
 fn command(instrument: &Instrument, intent: OrderIntent) -> Command {
     match intent {
-        OrderIntent::Submit {
-            id,
-            side,
-            kind,
-            time_in_force,
-            price,
-            qty,
-        } => Command::Submit(OrderRequest {
+        OrderIntent::Submit(order) => Command::Submit(OrderRequest {
             account: ACCOUNT,
             instrument: instrument.id,
-            client_id: id,
-            side,
-            kind,
-            time_in_force,
-            qty,
-            price,
+            client_id: order.id,
+            side: order.side,
+            kind: order.kind,
+            time_in_force: order.time_in_force,
+            qty: order.qty,
+            price: order.price,
             trigger: None,
             stp: SelfTradePrevention::None,
         }),

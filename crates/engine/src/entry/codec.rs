@@ -7,6 +7,7 @@ use kestrel_model::{
     Price, Qty, RejectReason, Symbol, Trade, UnixNanos, UpdateIds, Venue,
 };
 use kestrel_risk::{BracketExit, Decision, Reason};
+use kestrel_venue::OrderSpec;
 
 use super::wire::{In, Out, codes, order_type_code, order_type_from, tif_code, tif_from};
 use super::{Entry, EntryError, SessionHeader, kind, kind_of};
@@ -103,9 +104,7 @@ pub fn encode_snapshot(now: UnixNanos, book: &BookSnapshot, out: &mut Vec<u8>) -
     for levels in [&book.bids, &book.asks] {
         w.len(levels.len());
         for l in levels.iter() {
-            w.price_from(prev, l.price);
-            prev = l.price;
-            w.varint(l.qty.lots());
+            w.level(&mut prev, l.price, l.qty);
         }
     }
     kind::SNAPSHOT
@@ -123,9 +122,7 @@ fn level_updates(w: &mut Out<'_>, updates: &[LevelUpdate]) {
         w.side(first.side);
         w.len(run.len());
         for u in run {
-            w.price_from(prev, u.price);
-            prev = u.price;
-            w.varint(u.qty.lots());
+            w.level(&mut prev, u.price, u.qty);
         }
     }
 }
@@ -140,13 +137,8 @@ fn read_level_updates(r: &mut In<'_>) -> Result<Vec<LevelUpdate>, EntryError> {
         let n = r.len(2)?;
         updates.reserve(n);
         for _ in 0..n {
-            let price = r.price_from(prev)?;
-            prev = price;
-            updates.push(LevelUpdate {
-                price,
-                qty: Qty::from_lots(r.varint()?),
-                side,
-            });
+            let (price, qty) = r.level(&mut prev)?;
+            updates.push(LevelUpdate { price, qty, side });
         }
     }
     Ok(updates)
@@ -314,12 +306,8 @@ fn read_snapshot(r: &mut In<'_>, instrument: InstrumentId) -> Result<Entry, Entr
         let n = r.len(2)?;
         levels.reserve_exact(n);
         for _ in 0..n {
-            let price = r.price_from(prev)?;
-            prev = price;
-            levels.push(Level {
-                price,
-                qty: Qty::from_lots(r.varint()?),
-            });
+            let (price, qty) = r.level(&mut prev)?;
+            levels.push(Level { price, qty });
         }
     }
     let [bids, asks] = sides;
@@ -491,21 +479,14 @@ fn read_exec_report(r: &mut In<'_>, instrument: InstrumentId) -> Result<ExecRepo
 
 fn order_intent(w: &mut Out<'_>, intent: &OrderIntent) {
     match intent {
-        OrderIntent::Submit {
-            id,
-            side,
-            kind,
-            time_in_force,
-            price,
-            qty,
-        } => {
+        OrderIntent::Submit(order) => {
             w.u8(0);
-            w.client_id(id);
-            w.side(*side);
-            w.u8(order_type_code(*kind));
-            w.u8(tif_code(*time_in_force));
-            w.opt_price(*price);
-            w.qty(*qty);
+            w.client_id(&order.id);
+            w.side(order.side);
+            w.u8(order_type_code(order.kind));
+            w.u8(tif_code(order.time_in_force));
+            w.opt_price(order.price);
+            w.qty(order.qty);
         }
         OrderIntent::Cancel(id) => {
             w.u8(1);
@@ -516,14 +497,14 @@ fn order_intent(w: &mut Out<'_>, intent: &OrderIntent) {
 
 fn read_order_intent(r: &mut In<'_>) -> Result<OrderIntent, EntryError> {
     match r.u8()? {
-        0 => Ok(OrderIntent::Submit {
+        0 => Ok(OrderIntent::Submit(OrderSpec {
             id: r.client_id()?,
             side: r.side()?,
             kind: order_type_from(r.u8()?)?,
             time_in_force: tif_from(r.u8()?)?,
             price: r.opt_price()?,
             qty: r.qty()?,
-        }),
+        })),
         1 => Ok(OrderIntent::Cancel(r.client_id()?)),
         _ => Err(EntryError::Invalid("intent kind")),
     }

@@ -6,6 +6,7 @@ use kestrel_model::{
     Price, Qty, RejectReason, Side, TimeInForce, Trade, UnixNanos, UpdateIds,
 };
 use kestrel_risk::{BracketExit, Decision, Reason};
+use kestrel_venue::OrderSpec;
 use proptest::prelude::*;
 
 use super::*;
@@ -113,14 +114,14 @@ fn every_entry() -> Vec<Entry> {
         Entry::CancelAll { now: t(24) },
         Entry::Intent {
             now: t(14),
-            intent: OrderIntent::Submit {
+            intent: OrderIntent::Submit(OrderSpec {
                 id: id("km-abc-2"),
                 side: Side::Buy,
                 kind: OrderType::PostOnly,
                 time_in_force: TimeInForce::Gtx,
                 price: Some(Price::from_ticks(9)),
                 qty: Qty::from_lots(2),
-            },
+            }),
         },
         Entry::Intent {
             now: t(15),

@@ -53,9 +53,12 @@ impl Out<'_> {
         self.time_from(base, t.exchange);
         self.time_from(base, t.local);
     }
-    /// A price as its (wrapping) distance in ticks from `prev`.
-    pub(super) fn price_from(&mut self, prev: Price, p: Price) {
-        self.zigzag(p.ticks().wrapping_sub(prev.ticks()));
+    /// A book level: its price as the (wrapping) distance in ticks from the
+    /// level before, `prev`, which it then becomes; its size in lots.
+    pub(super) fn level(&mut self, prev: &mut Price, price: Price, qty: Qty) {
+        self.zigzag(price.ticks().wrapping_sub(prev.ticks()));
+        *prev = price;
+        self.varint(qty.lots());
     }
     /// A count of items to follow.
     pub(super) fn len(&mut self, n: usize) {
@@ -192,8 +195,10 @@ impl<'a> In<'a> {
             local: self.time_from(base)?,
         })
     }
-    pub(super) fn price_from(&mut self, prev: Price) -> Result<Price, EntryError> {
-        Ok(Price::from_ticks(prev.ticks().wrapping_add(self.zigzag()?)))
+    /// What [`Out::level`] wrote, `prev` advancing to its price.
+    pub(super) fn level(&mut self, prev: &mut Price) -> Result<(Price, Qty), EntryError> {
+        *prev = Price::from_ticks(prev.ticks().wrapping_add(self.zigzag()?));
+        Ok((*prev, Qty::from_lots(self.varint()?)))
     }
     /// A count of items each at least `item_bytes` long: a count the rest
     /// of the payload cannot hold is refused before anything is allocated.

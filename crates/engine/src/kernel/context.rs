@@ -4,6 +4,7 @@ use kestrel_book::OrderBook;
 use kestrel_model::{ClientOrderId, Decimal, Instrument, Price, Qty, Side, UnixNanos};
 use kestrel_risk::{Decision, OrderCheck};
 use kestrel_strategy::{Context, NewOrder, OrderUpdate, Size, TimerId};
+use kestrel_venue::OrderSpec;
 use std::cmp::Reverse;
 
 use super::{Core, OrderIntent, RiskEvent, WorkingOrder, mark_price};
@@ -122,14 +123,14 @@ impl Context for KernelContext<'_> {
                 sent_at: self.core.now,
             },
         );
-        self.core.outbox.push(OrderIntent::Submit {
+        self.core.outbox.push(OrderIntent::Submit(OrderSpec {
             id,
             side: order.side,
             kind: order.kind,
             time_in_force: order.time_in_force,
             price: order.price,
             qty,
-        });
+        }));
         self.core.recorder.activity_mut().orders += 1;
         Some(id)
     }

@@ -9,6 +9,7 @@
 //! once its buffers have grown.
 
 mod context;
+mod intent;
 mod orders;
 mod record;
 mod recover;
@@ -22,104 +23,19 @@ use kestrel_exec::{
     Booked, ClientOrderIds, CostMethod, OrderEvent, Position, QueueModel, QueuePosition,
 };
 use kestrel_model::{
-    BookDelta, BookSnapshot, ClientOrderId, Decimal, Fill, Instrument, OrderType, Price, Qty, Side,
-    TimeInForce, Trade, UnixNanos,
+    BookDelta, BookSnapshot, ClientOrderId, Decimal, Fill, Instrument, Price, Side, Trade,
+    UnixNanos,
 };
-use kestrel_risk::{Bracket, BracketExit, Decision, Reason, RiskEngine, RiskLimits};
+use kestrel_risk::{Bracket, Reason, RiskEngine, RiskLimits};
 use kestrel_signals::{SignalConfig, Signals};
 use kestrel_sim::{ExecKind, ExecReport};
 use kestrel_strategy::{Context, Strategy, TimerId};
 
 use context::KernelContext;
+pub use intent::{OrderIntent, RiskEvent};
 pub use orders::{WorkingOrder, WorkingOrders};
 pub use record::RunRecorder;
 pub use recover::{AdoptedOrder, StateError};
-
-/// An order action that passed risk, for the runner to send.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum OrderIntent {
-    /// A new order.
-    Submit {
-        /// Our id for it.
-        id: ClientOrderId,
-        /// Buy or sell.
-        side: Side,
-        /// Order type.
-        kind: OrderType,
-        /// Time in force.
-        time_in_force: TimeInForce,
-        /// Limit price, for the types that have one.
-        price: Option<Price>,
-        /// Quantity.
-        qty: Qty,
-    },
-    /// Cancel an order.
-    Cancel(ClientOrderId),
-}
-
-impl OrderIntent {
-    /// The order it is about.
-    pub fn id(&self) -> ClientOrderId {
-        match *self {
-            Self::Submit { id, .. } | Self::Cancel(id) => id,
-        }
-    }
-
-    /// A submit as the gateway sends it; `None` for a cancel.
-    pub fn order(&self) -> Option<kestrel_venue::OrderSpec> {
-        match *self {
-            Self::Submit {
-                id,
-                side,
-                kind,
-                time_in_force,
-                price,
-                qty,
-            } => Some(kestrel_venue::OrderSpec {
-                id,
-                side,
-                kind,
-                time_in_force,
-                price,
-                qty,
-            }),
-            Self::Cancel(_) => None,
-        }
-    }
-}
-
-/// A risk decision, as the kernel emits it to be journaled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum RiskEvent {
-    /// An order was checked.
-    Order {
-        /// When.
-        time: UnixNanos,
-        /// Buy or sell.
-        side: Side,
-        /// Limit price.
-        price: Option<Price>,
-        /// Quantity.
-        qty: Qty,
-        /// Approved, or refused with a reason.
-        decision: Decision,
-    },
-    /// The position's bracket fired: it is closed at market.
-    Bracket {
-        /// When.
-        time: UnixNanos,
-        /// Which leg.
-        exit: BracketExit,
-    },
-    /// A post-fill limit or a monitor tripped the kill switch: every order
-    /// is cancelled and new ones are refused until a reset.
-    Kill {
-        /// When.
-        time: UnixNanos,
-        /// Why.
-        reason: Reason,
-    },
-}
 
 /// The kernel's settings.
 #[derive(Clone, Debug)]

@@ -2,10 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use kestrel_model::{EventTime, FeeAsset, InstrumentId, LevelUpdate, UpdateIds};
-use kestrel_risk::TokenBucket;
+use kestrel_model::{EventTime, FeeAsset, InstrumentId, LevelUpdate, OrderType, Qty, UpdateIds};
+use kestrel_risk::{BracketExit, Decision, TokenBucket};
 use kestrel_sim::{AccountId, Fill, Liquidity, OrderId, OrderStatus};
 use kestrel_strategy::{Context, NewOrder, OrderUpdate};
+use kestrel_venue::OrderSpec;
 
 use super::*;
 
@@ -141,7 +142,7 @@ fn an_order_passes_risk_goes_out_and_follows_its_reports() {
     );
     let id = k.strategy().placed.unwrap().unwrap();
     let intents: Vec<_> = k.drain_intents().collect();
-    assert!(matches!(intents[..], [OrderIntent::Submit { id: sent, .. }] if sent == id));
+    assert!(matches!(intents[..], [OrderIntent::Submit(OrderSpec { id: sent, .. })] if sent == id));
     let decisions: Vec<_> = k.drain_decisions().collect();
     assert!(matches!(
         decisions[..],
@@ -382,12 +383,12 @@ fn a_position_is_closed_when_the_mark_reaches_its_bracket() {
     assert!(
         matches!(
             intents[..],
-            [OrderIntent::Submit {
+            [OrderIntent::Submit(OrderSpec {
                 side: Side::Sell,
                 kind: OrderType::Market,
                 qty,
                 ..
-            }] if qty == Qty::from_lots(2)
+            })] if qty == Qty::from_lots(2)
         ),
         "{intents:?}"
     );

@@ -49,6 +49,25 @@ pub struct ServerConfig {
     pub weight_per_minute: u32,
 }
 
+impl ServerConfig {
+    /// `data`, a capture of `instrument`, served on an ephemeral loopback
+    /// port with a stepped clock, Binance's weight limit and no faults; no
+    /// keys or balances yet, which a caller sets with `..`.
+    pub fn loopback(data: PathBuf, instrument: Instrument) -> Self {
+        Self {
+            data,
+            instrument,
+            addr: SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
+            clock: ClockMode::Stepped,
+            keys: ApiKeys(Vec::new()),
+            deposits: Vec::new(),
+            faults: FaultConfig::default(),
+            sim: SimConfig::default(),
+            weight_per_minute: crate::weight::WEIGHT_PER_MINUTE,
+        }
+    }
+}
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {

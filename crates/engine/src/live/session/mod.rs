@@ -402,25 +402,15 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     fn on_market_event(&mut self, now: UnixNanos) {
         self.stats.market_events += 1;
         match self.slot.kind {
-            // Deltas and snapshots are journaled from the slot, without a
-            // copy, once the orders they led to are out (see `dispatch`).
             FeedKind::Delta => {
                 self.kernel.on_delta(&self.slot.delta, now);
-                let decided = self.dispatch();
-                let delta = &self.slot.delta;
-                record_with(&mut self.journal, &mut self.buf, &mut self.stats, |buf| {
-                    entry::encode_delta(now, delta, buf)
-                });
-                self.journal_outputs(now, decided);
+                self.after_book(now, |slot, buf| entry::encode_delta(now, &slot.delta, buf));
             }
             FeedKind::Snapshot => {
                 self.kernel.on_snapshot(&self.slot.snapshot, now);
-                let decided = self.dispatch();
-                let book = &self.slot.snapshot;
-                record_with(&mut self.journal, &mut self.buf, &mut self.stats, |buf| {
-                    entry::encode_snapshot(now, book, buf)
+                self.after_book(now, |slot, buf| {
+                    entry::encode_snapshot(now, &slot.snapshot, buf)
                 });
-                self.journal_outputs(now, decided);
             }
             FeedKind::Trade => {
                 let trade = self.slot.trade;
@@ -432,6 +422,22 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
                 self.apply(&Entry::Gap { now }, now);
             }
         }
+    }
+
+    /// After a diff or snapshot: sends what the kernel decided, then
+    /// journals the book input from the slot (`encode`, without a copy)
+    /// and the decisions.
+    fn after_book(
+        &mut self,
+        now: UnixNanos,
+        encode: impl FnOnce(&FeedEvent, &mut Vec<u8>) -> RecordType,
+    ) {
+        let decided = self.dispatch();
+        let slot = &self.slot;
+        record_with(&mut self.journal, &mut self.buf, &mut self.stats, |buf| {
+            encode(slot, buf)
+        });
+        self.journal_outputs(now, decided);
     }
 
     /// Applies an input, sends what the kernel decided, and journals both.
