@@ -18,7 +18,7 @@ use kestrel_net::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 const CAPTURE: &str = "../../data/sample/binance_usdm_btcusdt_20240808.raw.gz";
@@ -43,15 +43,16 @@ fn capture_prefix(n: usize) -> (Vec<String>, String) {
 }
 
 /// How the test venue treats connection number `i` (from 0).
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Ending {
     /// Send the frames, then close the TCP connection without a close
     /// frame. Unread bytes on our side make that a reset, and a reset
     /// discards what the client had not read yet: frames are lost, as in a
     /// real drop.
     Drop,
-    /// Send the frames, then close with the WebSocket close handshake.
-    Close,
+    /// Send the frames, then, once the test notifies, close with the
+    /// WebSocket close handshake.
+    CloseWhen(Arc<Notify>),
     /// Send the frames, then hold the connection open, sending nothing and
     /// reading nothing (no pongs either).
     Silent,
@@ -99,7 +100,8 @@ async fn ws_venue(
             }
             match ending {
                 Ending::Drop => drop(ws),
-                Ending::Close => {
+                Ending::CloseWhen(notify) => {
+                    notify.notified().await;
                     let _ = ws.close(None).await;
                     while let Some(Ok(_)) = ws.next().await {}
                 }
@@ -373,12 +375,17 @@ async fn the_weight_budget_refuses_locally_and_timeouts_are_typed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recorded_session_with_a_reconnect_replays_to_the_live_book() {
     // The venue serves the capture's frames over two connections (closing
-    // the first cleanly) and its REST snapshot once; the second snapshot
-    // request fails, which the recorder counts and survives.
+    // the first cleanly once its snapshot is recorded: a snapshot answered
+    // after its connection ended is dropped) and its REST snapshot once;
+    // the second snapshot request fails, which the recorder counts and
+    // survives.
     let (frames, snapshot) = capture_prefix(3000);
     let (first, rest) = (frames[..1500].to_vec(), frames[1500..].to_vec());
+    let snapshot_written = Arc::new(Notify::new());
+    let snapshot_body = snapshot.clone();
+    let close_first = Ending::CloseWhen(Arc::clone(&snapshot_written));
     let (ws_url, _) = ws_venue(move |i| match i {
-        0 => (first.clone(), Ending::Close),
+        0 => (first.clone(), close_first.clone()),
         _ => (rest.clone(), Ending::Stay),
     })
     .await;
@@ -426,6 +433,9 @@ async fn a_recorded_session_with_a_reconnect_replays_to_the_live_book() {
         },
         |local, bytes| {
             recording.write_frame(local, bytes)?;
+            if bytes == snapshot_body.as_bytes() {
+                snapshot_written.notify_one();
+            }
             written += 1;
             if written == expected + 1 {
                 if let Some(tx) = done_tx.take() {
@@ -437,7 +447,7 @@ async fn a_recorded_session_with_a_reconnect_replays_to_the_live_book() {
     )
     .await
     .unwrap();
-    assert_eq!(stats.frames, expected);
+    assert_eq!(stats.frames, expected, "{stats:?}");
     assert_eq!(
         (stats.connections, stats.disconnects, stats.snapshots),
         (2, 1, 1)
