@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use kestrel_benches::backtest::{backtest_config, imbalance_mm};
+use kestrel_benches::live::{acknowledge_all, spot_kernel_config, spot_strategy};
 use kestrel_benches::{load_frames, load_market_events, spot_capture};
 use kestrel_engine::entry::{self, Entry, SessionHeader};
 use kestrel_engine::market::{FeedEvent, FeedKind, FrameSync};
@@ -414,77 +415,6 @@ fn tick_to_order_figures<Q: kestrel_feed::Sequencer>(
         print("of which: book … risk", &decide);
         print("of which: order bytes (format + sign)", &signing);
     }
-}
-
-/// Answers every pending order and cancel, as the venue would a moment
-/// later: orders are accepted, cancels done.
-fn acknowledge_all(
-    kernel: &mut Kernel<kestrel_strategy::ImbalanceMm>,
-    instrument: kestrel_model::InstrumentId,
-    now: UnixNanos,
-) {
-    use kestrel_exec::OrderState;
-    use kestrel_model::{ExecKind, OrderStatus, Qty};
-    let pending: Vec<_> = kernel
-        .open_orders()
-        .filter_map(|(id, o)| match o.order.state() {
-            OrderState::PendingNew => Some((id, o.side, o.order.qty(), ExecKind::New)),
-            OrderState::PendingCancel { .. } => {
-                Some((id, o.side, o.order.qty(), ExecKind::Canceled))
-            }
-            _ => None,
-        })
-        .collect();
-    for (n, (id, side, qty, kind)) in pending.into_iter().enumerate() {
-        let status = if kind == ExecKind::New {
-            OrderStatus::New
-        } else {
-            OrderStatus::Canceled
-        };
-        kernel.on_report(
-            &kestrel_model::ExecReport {
-                order_id: kestrel_model::OrderId(n as u64 + 1),
-                client_id: id,
-                account: kestrel_model::AccountId::default(),
-                instrument,
-                side,
-                kind,
-                status,
-                filled: Qty::ZERO,
-                leaves: if status.is_open() { qty } else { Qty::ZERO },
-                time: now,
-            },
-            now,
-        );
-        kernel.drain_decisions().for_each(drop);
-        kernel.drain_intents().for_each(drop);
-    }
-}
-
-/// `configs/paper.toml`'s strategy, on spot BTCUSDT (lots of 1e-8).
-fn spot_strategy() -> kestrel_strategy::ImbalanceMm {
-    use kestrel_exec::RepricePolicy;
-    use kestrel_strategy::{ImbalanceMm, ImbalanceMmConfig};
-    ImbalanceMm::new(ImbalanceMmConfig {
-        qty: kestrel_model::Qty::from_lots(100_000),
-        half_spread_ticks: 2.0,
-        imbalance_skew_ticks: 3.0,
-        inventory_skew_ticks: 4.0,
-        max_position_lots: 500_000,
-        reprice: RepricePolicy {
-            min_move_ticks: 3,
-            min_interval_ns: 100_000_000,
-        },
-        hopeless_queue_lots: 50_000_000,
-        max_volatility: 1e-3,
-    })
-}
-
-fn spot_kernel_config() -> kestrel_engine::KernelConfig {
-    let mut config = backtest_config().kernel;
-    config.risk.max_order_qty = kestrel_model::Qty::from_lots(1_000_000);
-    config.risk.max_position = kestrel_model::Qty::from_lots(1_000_000);
-    config
 }
 
 /// `KESTREL_BENCH_ONLY=tick|journal|recovery` runs one part.

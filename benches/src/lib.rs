@@ -4,6 +4,7 @@
 pub mod backtest;
 pub mod baseline;
 pub mod dense;
+pub mod live;
 pub mod okx;
 
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 
 use kestrel_model::{
     BookDelta, BookSnapshot, EventTime, Instrument, InstrumentId, Level, LevelUpdate, Price, Qty,
-    Quote, Side, Trade, UnixNanos, UpdateIds,
+    Quote, Side, TouchBounds, Trade, UnixNanos, UpdateIds,
 };
 
 use crate::error::FrameError;
@@ -41,10 +41,40 @@ pub enum Decoded<'a> {
     Other,
 }
 
+/// The levels of a depth diff near the touch, decoded ahead of the rest
+/// of its frame (see [`FrameDecoder::decode_near`]).
+#[derive(Debug)]
+pub struct NearDelta<'a> {
+    /// The diff's ids and time, and its levels at or better than the
+    /// bounds asked for, plus on each side the first level beyond them.
+    pub delta: &'a BookDelta,
+    /// Per side, the price strictly beyond which every level left for the
+    /// whole decode lies; `None` for a side decoded whole.
+    pub beyond: TouchBounds,
+}
+
 /// A venue protocol decoder: frame bytes in, normalised events out.
 pub trait FrameDecoder {
     /// Decodes one frame received at `local`.
     fn decode(&mut self, frame: &[u8], local: UnixNanos) -> Result<Decoded<'_>, FrameError>;
+
+    /// Decodes only what a trader needs first from a depth diff: its ids,
+    /// its time, and its levels at or better than `bounds` on each side.
+    /// `None` when the frame is not a diff this fast path takes (then
+    /// [`Self::decode`] it). It relies on each side's levels being listed
+    /// in price order, which the venue does but may not promise, and
+    /// validates nothing past what it read: the caller must decode the
+    /// frame whole afterwards and check that the levels it had not seen
+    /// lie beyond [`NearDelta::beyond`].
+    fn decode_near(
+        &mut self,
+        frame: &[u8],
+        local: UnixNanos,
+        bounds: TouchBounds,
+    ) -> Option<NearDelta<'_>> {
+        let _ = (frame, local, bounds);
+        None
+    }
 }
 
 /// The reusable output buffers of a decoder.

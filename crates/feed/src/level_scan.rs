@@ -265,6 +265,74 @@ pub(crate) fn levels(
     }
 }
 
+/// One level of a list in the compact layout, starting at `input[at]`
+/// (its `[`): the level and the index just past its `]`. `None` for
+/// anything the fast path declines.
+#[inline]
+pub(crate) fn level_at(input: &[u8], at: usize, instrument: &Instrument) -> Option<(Level, usize)> {
+    let block = Block::at(input, at);
+    let (level, end) = level(&block, 0, instrument)?;
+    Some((level, at + end as usize))
+}
+
+/// The index of the first `]]` in `input`: where a level list in the
+/// compact layout closes (its last level's `]`), found without reading
+/// the levels. Strings in such a list hold only digits and points, so no
+/// earlier `]]` can occur inside a valid one; the full decode that
+/// follows checks the list anyway.
+pub(crate) fn list_close(input: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    // `]` bits of the previous chunk's last byte, carried into this one.
+    let mut carry = 0u32;
+    while at + 16 <= input.len() {
+        let m = close_bits(&input[at..at + 16]);
+        // A pair that starts on the previous chunk's last byte.
+        if carry & m & 1 != 0 {
+            return Some(at - 1);
+        }
+        let pairs = m & (m >> 1);
+        if pairs != 0 {
+            return Some(at + pairs.trailing_zeros() as usize);
+        }
+        carry = (m >> 15) & 1;
+        at += 16;
+    }
+    let start = at.saturating_sub(usize::from(carry != 0));
+    input
+        .get(start..)?
+        .windows(2)
+        .position(|w| w == b"]]")
+        .map(|k| start + k)
+}
+
+/// One bit per `]` among 16 bytes.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+#[allow(unsafe_code)]
+fn close_bits(chunk: &[u8]) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    debug_assert!(chunk.len() >= 16);
+    // SAFETY: the cfg guarantees SSE2; the caller passes at least 16
+    // bytes, which the unaligned load reads.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b']' as i8))) as u32 & 0xFFFF
+    }
+}
+
+/// One bit per `]` among 16 bytes.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn close_bits(chunk: &[u8]) -> u32 {
+    chunk
+        .iter()
+        .take(16)
+        .enumerate()
+        .fold(0, |m, (k, &b)| m | (u32::from(b == b']') << k))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

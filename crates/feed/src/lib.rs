@@ -25,7 +25,7 @@ pub mod sequence;
 pub mod sync;
 pub mod tardis;
 
-pub use decode::{Decoded, FrameDecoder, Instruments};
+pub use decode::{Decoded, FrameDecoder, Instruments, NearDelta};
 pub use error::{FeedError, FrameError};
 pub use pipeline::{FeedStats, FeedUpdate, InstrumentFeed};
 pub use sequence::{SequenceState, Sequencer, Verdict};

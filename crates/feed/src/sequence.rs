@@ -57,6 +57,15 @@ pub trait Sequencer {
     /// Forgets the book: wait for a new snapshot.
     fn reset(&mut self);
 
+    /// Whether `ids` are the very next diff of a live book: then
+    /// [`Self::on_delta`] applies it. Judged without changing the state,
+    /// so a caller can look before it decodes the rest of a frame. The
+    /// default, `false`, only costs such a caller its shortcut.
+    fn continues(&self, ids: &UpdateIds) -> bool {
+        let _ = ids;
+        false
+    }
+
     /// Whether the book has joined the stream and is being kept in sync.
     fn is_live(&self) -> bool {
         matches!(self.state(), SequenceState::Live { .. })

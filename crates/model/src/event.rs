@@ -40,6 +40,38 @@ pub struct LevelUpdate {
     pub side: Side,
 }
 
+/// A price per side of a book, to split a diff at the touch: the caller
+/// asks the decoder for every level at or better than its bound on each
+/// side (`None`: the whole side), and the decoder answers with the price
+/// beyond which the levels it left for later lie, strictly worse (`None`:
+/// none were left). See `FrameDecoder::decode_near` in `kestrel-feed`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TouchBounds {
+    /// The bid side's price.
+    pub bid: Option<Price>,
+    /// The ask side's price.
+    pub ask: Option<Price>,
+}
+
+impl TouchBounds {
+    /// The price of `side`.
+    pub fn get(&self, side: Side) -> Option<Price> {
+        match side {
+            Side::Buy => self.bid,
+            Side::Sell => self.ask,
+        }
+    }
+
+    /// Whether `price` on `side` is strictly worse than `bound`: lower for
+    /// a bid, higher for an ask.
+    pub fn worse(side: Side, price: Price, bound: Price) -> bool {
+        match side {
+            Side::Buy => price < bound,
+            Side::Sell => price > bound,
+        }
+    }
+}
+
 /// The venue's update ids for one delta batch, kept as sent so the feed's
 /// sequencer can check continuity by that venue's own rule.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

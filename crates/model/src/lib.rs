@@ -19,8 +19,8 @@ pub mod time;
 
 pub use decimal::{Decimal, DecimalError, DecimalText, Increment};
 pub use event::{
-    Bar, BookDelta, BookSnapshot, EventTime, Level, LevelUpdate, MarketEvent, Quote, Trade,
-    UpdateIds,
+    Bar, BookDelta, BookSnapshot, EventTime, Level, LevelUpdate, MarketEvent, Quote, TouchBounds,
+    Trade, UpdateIds,
 };
 pub use inline_str::{InlineStr, InlineStrError};
 pub use instrument::{Asset, Instrument, InstrumentId, Symbol, SymbolError, UnknownVenue, Venue};

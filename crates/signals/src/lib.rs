@@ -133,6 +133,21 @@ impl Signals {
         self.depth_change.watches(price, best)
     }
 
+    /// How many of each side's best levels the shape signals read.
+    pub fn depth(&self) -> usize {
+        self.config.depth
+    }
+
+    /// The deepest price on `side` a per-level signal watches while the
+    /// side's best is `best`.
+    pub fn band_edge(&self, side: Side, best: Price) -> Price {
+        let reach = self.config.near_ticks.abs();
+        Price::from_ticks(match side {
+            Side::Buy => best.ticks() - reach,
+            Side::Sell => best.ticks() + reach,
+        })
+    }
+
     /// A level is about to change from `old` to `new` while its side's
     /// best is `best` (the caller reads both from the book before applying
     /// the update).

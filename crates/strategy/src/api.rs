@@ -127,4 +127,11 @@ pub trait Strategy {
     fn on_timer(&mut self, ctx: &mut dyn Context, timer: TimerId) {}
     /// After the last event.
     fn on_stop(&mut self, ctx: &mut dyn Context) {}
+    /// How many of each side's best levels [`Self::on_book`] reads from
+    /// the book; `None`, the default, for no bound. With a bound, a live
+    /// session decides on a depth diff once its levels near the touch are
+    /// decoded, before the rest of the frame, with the same result.
+    fn book_depth(&self) -> Option<usize> {
+        None
+    }
 }

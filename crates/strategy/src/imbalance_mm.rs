@@ -101,6 +101,11 @@ impl ImbalanceMm {
 }
 
 impl Strategy for ImbalanceMm {
+    /// The touch only: best bid and ask, and the microprice.
+    fn book_depth(&self) -> Option<usize> {
+        Some(1)
+    }
+
     fn on_book(&mut self, ctx: &mut dyn Context, book: &OrderBook, signals: &SignalValues) {
         let c = self.config;
         if !ctx.book_trusted() || signals.volatility.is_some_and(|v| v > c.max_volatility) {

@@ -84,6 +84,11 @@ impl SmaCross {
 }
 
 impl Strategy for SmaCross {
+    /// Bars only: it never reads the book.
+    fn book_depth(&self) -> Option<usize> {
+        Some(0)
+    }
+
     fn on_bar(&mut self, ctx: &mut dyn Context, bar: &Bar) {
         let close = ctx.instrument().tick.to_f64(bar.close.ticks());
         let side = match self.on_close(close) {

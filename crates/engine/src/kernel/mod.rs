@@ -13,6 +13,7 @@ mod intent;
 mod orders;
 mod record;
 mod recover;
+mod touch;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -23,8 +24,8 @@ use kestrel_exec::{
     Booked, ClientOrderIds, CostMethod, OrderEvent, Position, QueueModel, QueuePosition,
 };
 use kestrel_model::{
-    BookDelta, BookSnapshot, ClientOrderId, Decimal, Fill, Instrument, Price, Side, Trade,
-    UnixNanos,
+    BookDelta, BookSnapshot, ClientOrderId, Decimal, Fill, Instrument, LevelUpdate, Price, Side,
+    Trade, UnixNanos,
 };
 use kestrel_risk::{Bracket, Reason, RiskEngine, RiskLimits};
 use kestrel_signals::{SignalConfig, Signals};
@@ -131,6 +132,9 @@ pub struct Kernel<S> {
     book: OrderBook,
     core: Core,
     strategy: S,
+    /// A diff taken in two parts, between them (never across inputs).
+    #[serde(skip)]
+    split: Option<touch::SplitDelta>,
 }
 
 impl<S: Strategy> Kernel<S> {
@@ -164,6 +168,7 @@ impl<S: Strategy> Kernel<S> {
                 acks: AckLatencies::default(),
             },
             strategy,
+            split: None,
         }
     }
 
@@ -191,11 +196,25 @@ impl<S: Strategy> Kernel<S> {
     /// A delta the feed's sequencer accepted.
     pub fn on_delta(&mut self, delta: &BookDelta, now: UnixNanos) {
         self.core.now = now;
+        let touch = self.touch();
+        self.apply_levels(&delta.updates, touch, now);
+        self.after_book(now);
+    }
+
+    /// Each side's best price before a delta.
+    fn touch(&self) -> [Option<Price>; 2] {
+        [Side::Buy, Side::Sell].map(|side| self.book.best(side).map(|l| l.price))
+    }
+
+    /// Writes a delta's levels into the book. A venue's diff is one atomic
+    /// change, so "near the touch" means near the touch as it stood before
+    /// the diff (`touch`), whatever order the venue listed the levels in.
+    fn apply_levels(&mut self, updates: &[LevelUpdate], touch: [Option<Price>; 2], now: UnixNanos) {
         let core = &mut self.core;
-        for u in &delta.updates {
+        for u in updates {
             // Most of a diff is deep levels nothing watches: they skip the
             // (often cache-missing) read of the old size.
-            let best = self.book.best(u.side).map(|l| l.price);
+            let best = touch[u.side as usize];
             if core.signals.watches(u.price, best) || core.orders.rests_at(u.side, u.price) {
                 let old = self.book.qty_at(u.side, u.price);
                 core.signals
@@ -205,8 +224,7 @@ impl<S: Strategy> Kernel<S> {
             }
             self.book.update_level(u.side, u.price, u.qty);
         }
-        core.counters.level_updates += delta.updates.len() as u64;
-        self.after_book(now);
+        core.counters.level_updates += updates.len() as u64;
     }
 
     /// The feed lost continuity: the book is untrusted until a snapshot.

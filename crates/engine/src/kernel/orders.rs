@@ -129,6 +129,32 @@ impl WorkingOrders {
             .any(|o| o.side == side && o.queue.is_some() && o.order.price() == Some(price))
     }
 
+    /// The worst price at which one of our orders on `side` rests in the
+    /// book's queue.
+    pub fn worst_resting(&self, side: Side) -> Option<Price> {
+        self.resting(side).reduce(|a, b| {
+            if side == Side::Buy {
+                a.min(b)
+            } else {
+                a.max(b)
+            }
+        })
+    }
+
+    /// Whether one of our orders on `side` rests in the book's queue at a
+    /// price strictly worse than `bound`.
+    pub fn rests_beyond(&self, side: Side, bound: Price) -> bool {
+        self.resting(side)
+            .any(|p| kestrel_model::TouchBounds::worse(side, p, bound))
+    }
+
+    fn resting(&self, side: Side) -> impl Iterator<Item = Price> + '_ {
+        self.orders
+            .iter()
+            .filter(move |o| o.side == side && o.queue.is_some())
+            .filter_map(|o| o.order.price())
+    }
+
     /// A recorded level changed from `old` to `new` lots: resting orders
     /// there move up the queue by the model's share of any cancellation.
     pub fn on_depth(&mut self, model: QueueModel, side: Side, price: Price, old: u64, new: u64) {

@@ -5,11 +5,14 @@
 //! `{"stream":…,"data":…}`. Spot and futures differ only in optional fields
 //! (`T`, `pu`, `e` on spot `bookTicker`), which the decoder takes as they come.
 
-use kestrel_model::{EventTime, Instrument, Level, Quote, Side, Trade, UnixNanos, UpdateIds};
+use kestrel_model::{
+    EventTime, Instrument, Level, Quote, Side, TouchBounds, Trade, UnixNanos, UpdateIds,
+};
 
+use super::near;
 use crate::decode::{
-    self, Decoded, FrameBuffers, FrameDecoder, Instruments, delta_levels, scan_delta_levels,
-    snapshot_levels,
+    self, Decoded, FrameBuffers, FrameDecoder, Instruments, NearDelta, delta_levels,
+    scan_delta_levels, snapshot_levels,
 };
 use crate::error::FrameError;
 use crate::json::{Scanner, parse_u64};
@@ -259,6 +262,25 @@ impl FrameDecoder for BinanceDecoder {
             // Subscription answers (`{"result":null,"id":1}`) and the like.
             None => Ok(Decoded::Other),
         }
+    }
+
+    fn decode_near(
+        &mut self,
+        frame: &[u8],
+        local: UnixNanos,
+        bounds: TouchBounds,
+    ) -> Option<NearDelta<'_>> {
+        let beyond = near::near_depth(
+            frame,
+            local,
+            bounds,
+            &self.instruments,
+            &mut self.buffers.delta,
+        )?;
+        Some(NearDelta {
+            delta: &self.buffers.delta,
+            beyond,
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod decoder;
 pub mod history;
+mod near;
 pub mod sequencer;
 
 pub use decoder::BinanceDecoder;

@@ -61,6 +61,11 @@ impl Sequencer for FuturesSequencer {
         self.state
     }
 
+    fn continues(&self, ids: &UpdateIds) -> bool {
+        // Step 5: each diff's `pu` is the previous diff's `u`.
+        matches!(self.state, SequenceState::Live { last } if ids.prev.unwrap_or(ids.first) == last)
+    }
+
     fn on_snapshot(&mut self, last_update_id: u64) {
         // Step 2.
         self.state = SequenceState::Bridging {
@@ -90,7 +95,7 @@ impl Sequencer for FuturesSequencer {
             SequenceState::Live { last } => {
                 // Step 5.
                 let prev = ids.prev.unwrap_or(ids.first);
-                if prev == last {
+                if self.continues(ids) {
                     (Verdict::Apply, SequenceState::Live { last: ids.last })
                 } else if ids.last <= last {
                     return Verdict::Stale;
@@ -132,6 +137,11 @@ impl Sequencer for SpotSequencer {
         self.state
     }
 
+    fn continues(&self, ids: &UpdateIds) -> bool {
+        // Step 5: each diff's `U` is the previous diff's `u` + 1.
+        matches!(self.state, SequenceState::Live { last } if ids.first == last.saturating_add(1))
+    }
+
     fn on_snapshot(&mut self, last_update_id: u64) {
         // Step 2.
         self.state = SequenceState::Bridging {
@@ -160,7 +170,7 @@ impl Sequencer for SpotSequencer {
             }
             SequenceState::Live { last } => {
                 // Step 5.
-                if ids.first == last.saturating_add(1) {
+                if self.continues(ids) {
                     (Verdict::Apply, SequenceState::Live { last: ids.last })
                 } else if ids.last <= last {
                     return Verdict::Stale;
