@@ -19,7 +19,7 @@ use kestrel_benches::backtest::{backtest_config, imbalance_mm};
 use kestrel_benches::live::{acknowledge_all, spot_kernel_config, spot_strategy};
 use kestrel_benches::{load_frames, load_market_events, spot_capture};
 use kestrel_engine::entry::{self, Entry, SessionHeader};
-use kestrel_engine::market::{FeedEvent, FeedKind, FrameSync};
+use kestrel_engine::market::{FeedEvent, FeedKind, FrameStart, FrameSync};
 use kestrel_engine::{Kernel, OrderIntent, replay};
 use kestrel_feed::Instruments;
 use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
@@ -316,7 +316,174 @@ fn recovery_figures(events: &[MarketEvent]) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// One capture's frames through the live path, three rounds.
+/// Where the time of one frame went, up to its last order. Without
+/// `detail` only the frame's start and its orders are timed, so that the
+/// clock's own reads (some 25 ns each) stay out of tick-to-order.
+struct FrameClock {
+    detail: bool,
+    start: Instant,
+    decoding: Duration,
+    deciding: Duration,
+    /// `(since start, decoding, deciding)` when the last order was signed.
+    at_order: Option<(Duration, Duration, Duration)>,
+    orders: u64,
+    levels: usize,
+}
+
+impl FrameClock {
+    fn time<T>(detail: bool, total: &mut Duration, f: impl FnOnce() -> T) -> T {
+        if !detail {
+            return f();
+        }
+        let t = Instant::now();
+        let out = f();
+        *total += t.elapsed();
+        out
+    }
+
+    fn decode<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        Self::time(self.detail, &mut self.decoding, f)
+    }
+
+    /// The kernel's work, then the signed request of each order it made.
+    fn decide(
+        &mut self,
+        kernel: &mut Kernel<kestrel_strategy::ImbalanceMm>,
+        venue: &BinanceExecution,
+        pass: &mut TickPass,
+        f: impl FnOnce(&mut Kernel<kestrel_strategy::ImbalanceMm>),
+    ) {
+        Self::time(self.detail, &mut self.deciding, || {
+            f(kernel);
+            kernel.drain_decisions().for_each(drop);
+        });
+        for intent in kernel.drain_intents() {
+            if let Some(order) = intent.order() {
+                let ts = self.detail.then(Instant::now);
+                let request = venue.order_request(&order);
+                pass.bytes += request.len();
+                if let Some(ts) = ts {
+                    pass.signing
+                        .saturating_record(ts.elapsed().as_nanos() as u64);
+                }
+                self.orders += 1;
+                self.at_order = Some((self.start.elapsed(), self.decoding, self.deciding));
+            }
+        }
+    }
+}
+
+/// One pass of a capture's frames through the live path.
+struct TickPass {
+    ordered: Histogram<u64>,
+    quiet: Histogram<u64>,
+    decode: Histogram<u64>,
+    decide: Histogram<u64>,
+    signing: Histogram<u64>,
+    orders: u64,
+    bytes: usize,
+    ordered_levels: usize,
+    quiet_levels: usize,
+}
+
+/// What the tick-to-order figures run on.
+struct TickSetup<'a, Q> {
+    frames: &'a [(UnixNanos, Vec<u8>)],
+    instrument: &'a kestrel_model::Instrument,
+    sequencer: &'a dyn Fn() -> Q,
+    strategy: &'a dyn Fn() -> kestrel_strategy::ImbalanceMm,
+    config: &'a kestrel_engine::KernelConfig,
+    venue: &'a BinanceExecution,
+}
+
+impl<Q: kestrel_feed::Sequencer> TickSetup<'_, Q> {
+    /// Every frame once, a diff taken near part first (`split`, as a live
+    /// session does) or whole.
+    fn pass(&self, split: bool, detail: bool) -> TickPass {
+        let instrument = self.instrument;
+        let mut kernel = Kernel::new(instrument, (self.strategy)(), self.config);
+        let mut sync = FrameSync::new(
+            BinanceDecoder::new(Instruments::new(instrument.clone())),
+            (self.sequencer)(),
+        );
+        let mut slot = FeedEvent::new(instrument.id);
+        let mut pass = TickPass {
+            ordered: hist(),
+            quiet: hist(),
+            decode: hist(),
+            decide: hist(),
+            signing: hist(),
+            orders: 0,
+            bytes: 0,
+            ordered_levels: 0,
+            quiet_levels: 0,
+        };
+        let mut bounds = None;
+        for (local, frame) in self.frames {
+            let now = *local;
+            let mut clock = FrameClock {
+                detail,
+                start: Instant::now(),
+                decoding: Duration::ZERO,
+                deciding: Duration::ZERO,
+                at_order: None,
+                orders: 0,
+                levels: 0,
+            };
+            let start = clock.decode(|| sync.on_frame_near(frame, now, bounds, &mut slot));
+            let mut made = match start {
+                FrameStart::Near(beyond) => {
+                    // Reading on, if the kernel asks, counts as its work.
+                    clock.decide(&mut kernel, self.venue, &mut pass, |k| {
+                        sync.take_near(frame, beyond, &mut slot, |part, beyond| {
+                            k.on_delta_near(part, beyond, now)
+                        });
+                    });
+                    let end = clock.decode(|| sync.finish_near(frame, now, &mut slot));
+                    assert_eq!(end.fault, None);
+                    clock.levels += slot.delta.updates.len();
+                    clock.decide(&mut kernel, self.venue, &mut pass, |k| {
+                        k.on_delta_rest(end.rest, now);
+                    });
+                    clock.decode(|| sync.next_held(&mut slot))
+                }
+                FrameStart::Whole(made) => made,
+            };
+            while made {
+                if slot.kind == FeedKind::Delta {
+                    clock.levels += slot.delta.updates.len();
+                }
+                clock.decide(&mut kernel, self.venue, &mut pass, |k| match slot.kind {
+                    FeedKind::Delta => k.on_delta(&slot.delta, now),
+                    FeedKind::Snapshot => k.on_snapshot(&slot.snapshot, now),
+                    FeedKind::Trade => k.on_trade(&slot.trade, now),
+                    FeedKind::Gap => k.on_gap(now),
+                });
+                made = clock.decode(|| sync.next_held(&mut slot));
+            }
+            let frame_ns = clock.start.elapsed().as_nanos() as u64;
+            if let Some((to_order, decoding, deciding)) = clock.at_order {
+                pass.orders += clock.orders;
+                pass.ordered.saturating_record(to_order.as_nanos() as u64);
+                pass.decode.saturating_record(decoding.as_nanos() as u64);
+                pass.decide.saturating_record(deciding.as_nanos() as u64);
+                pass.ordered_levels += clock.levels;
+            } else {
+                pass.quiet.saturating_record(frame_ns);
+                pass.quiet_levels += clock.levels;
+            }
+            // The venue acknowledges at once, so quotes keep being made.
+            acknowledge_all(&mut kernel, instrument.id, now);
+            // Between inputs, as a live session does.
+            bounds = if split { kernel.touch_bounds() } else { None };
+        }
+        pass
+    }
+}
+
+/// One capture's frames through the live path, three rounds of each way
+/// of taking a diff: near part first (as a live session does) and whole.
+/// Each is one pass timing only tick-to-order, and one timing its shares.
 fn tick_to_order_figures<Q: kestrel_feed::Sequencer>(
     name: &str,
     path: &Path,
@@ -336,84 +503,43 @@ fn tick_to_order_figures<Q: kestrel_feed::Sequencer>(
         "tick-to-order, {name}: {} frames; frame bytes → decode, sync, book, signals, strategy, risk → signed order bytes",
         frames.len()
     );
+    let setup = TickSetup {
+        frames: &frames,
+        instrument: &instrument,
+        sequencer: &sequencer,
+        strategy: &strategy,
+        config,
+        venue: &venue,
+    };
     for round in 0..3 {
-        let mut kernel = Kernel::new(&instrument, strategy(), config);
-        let mut sync = FrameSync::new(
-            BinanceDecoder::new(Instruments::new(instrument.clone())),
-            sequencer(),
-        );
-        let mut slot = FeedEvent::new(instrument.id);
-        let mut ordered = hist();
-        let mut quiet = hist();
-        let mut orders = 0u64;
-        let mut bytes = 0usize;
-        let mut signing = hist();
-        let (mut decode, mut decide) = (hist(), hist());
-        let (mut ordered_levels, mut quiet_levels) = (0usize, 0usize);
-        for (local, frame) in &frames {
-            let now = *local;
-            let t = Instant::now();
-            let mut made = sync.on_frame(frame, now, &mut slot);
-            let mut decoding = t.elapsed();
-            let mut deciding = Duration::ZERO;
-            let mut submitted = 0;
-            let mut levels = 0usize;
-            while made {
-                if slot.kind == FeedKind::Delta {
-                    levels += slot.delta.updates.len();
-                }
-                let tk = Instant::now();
-                match slot.kind {
-                    FeedKind::Delta => kernel.on_delta(&slot.delta, now),
-                    FeedKind::Snapshot => kernel.on_snapshot(&slot.snapshot, now),
-                    FeedKind::Trade => kernel.on_trade(&slot.trade, now),
-                    FeedKind::Gap => kernel.on_gap(now),
-                }
-                kernel.drain_decisions().for_each(drop);
-                deciding += tk.elapsed();
-                for intent in kernel.drain_intents() {
-                    if let Some(order) = intent.order() {
-                        let ts = Instant::now();
-                        let request = venue.order_request(&order);
-                        bytes += request.len();
-                        signing.saturating_record(ts.elapsed().as_nanos() as u64);
-                        submitted += 1;
-                    }
-                }
-                let td = Instant::now();
-                made = sync.next_held(&mut slot);
-                decoding += td.elapsed();
-            }
-            let ns = t.elapsed().as_nanos() as u64;
-            if submitted > 0 {
-                orders += submitted;
-                ordered.saturating_record(ns);
-                decode.saturating_record(decoding.as_nanos() as u64);
-                decide.saturating_record(deciding.as_nanos() as u64);
-                ordered_levels += levels;
-            } else {
-                quiet.saturating_record(ns);
-                quiet_levels += levels;
-            }
-            // The venue acknowledges at once, so quotes keep being made.
-            acknowledge_all(&mut kernel, instrument.id, now);
+        for split in [true, false] {
+            let plain = setup.pass(split, false);
+            let shares = setup.pass(split, true);
+            println!(
+                "  round {round}, {}: {} orders ({} request bytes)",
+                if split {
+                    "near part first"
+                } else {
+                    "whole diffs"
+                },
+                plain.orders,
+                plain.bytes,
+            );
+            print(
+                "frames that made an order, to the last order",
+                &plain.ordered,
+            );
+            print("frames that did not", &plain.quiet);
+            println!(
+                "  level updates per frame: {:.1} in frames that made an order, {:.1} in the others",
+                plain.ordered_levels as f64 / plain.ordered.len().max(1) as f64,
+                plain.quiet_levels as f64 / plain.quiet.len().max(1) as f64
+            );
+            print("timing each share: to the last order", &shares.ordered);
+            print("of which: decode + sync", &shares.decode);
+            print("of which: book … risk", &shares.decide);
+            print("of which: order bytes (format + sign)", &shares.signing);
         }
-        println!(
-            "  round {round}: {orders} orders ({} request bytes); book recentred {} + {} times",
-            bytes,
-            kernel.book().recenter_count(kestrel_model::Side::Buy),
-            kernel.book().recenter_count(kestrel_model::Side::Sell)
-        );
-        print("frames that made an order", &ordered);
-        print("frames that did not", &quiet);
-        println!(
-            "  level updates per frame: {:.1} in frames that made an order, {:.1} in the others",
-            ordered_levels as f64 / ordered.len().max(1) as f64,
-            quiet_levels as f64 / quiet.len().max(1) as f64
-        );
-        print("of which: decode + sync", &decode);
-        print("of which: book … risk", &decide);
-        print("of which: order bytes (format + sign)", &signing);
     }
 }
 

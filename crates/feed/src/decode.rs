@@ -42,11 +42,13 @@ pub enum Decoded<'a> {
 }
 
 /// The levels of a depth diff near the touch, decoded ahead of the rest
-/// of its frame (see [`FrameDecoder::decode_near`]).
+/// of its frame (see [`FrameDecoder::decode_near`]). Each side's levels
+/// are in the order read: from the side's near end.
 #[derive(Debug)]
 pub struct NearDelta<'a> {
     /// The diff's ids and time, and its levels at or better than the
-    /// bounds asked for, plus on each side the first level beyond them.
+    /// bounds asked for, plus on each side the first level beyond them,
+    /// each side in the order read, from its near end.
     pub delta: &'a BookDelta,
     /// Per side, the price strictly beyond which every level left for the
     /// whole decode lies; `None` for a side decoded whole.
@@ -73,6 +75,15 @@ pub trait FrameDecoder {
         bounds: TouchBounds,
     ) -> Option<NearDelta<'_>> {
         let _ = (frame, local, bounds);
+        None
+    }
+
+    /// Reads on from where [`Self::decode_near`] (or the last call) stopped
+    /// in the same frame, on each side with a bound, to the first level
+    /// beyond it; the delta then holds the levels read now, and `beyond`
+    /// where the levels left lie. `None` if it cannot.
+    fn decode_more(&mut self, frame: &[u8], bounds: TouchBounds) -> Option<NearDelta<'_>> {
+        let _ = (frame, bounds);
         None
     }
 }

@@ -172,6 +172,29 @@ fn decimal(block: &Block, start: u32, end: u32) -> Option<(u64, u32)> {
     Some((high * POW10[(n - 8) as usize] + low, frac))
 }
 
+/// [`decimal`] without the trailing zeros past `scale` decimals, which
+/// venues pad their numbers with (`"61659.70000000"` at a 0.01 tick reads
+/// as `6165970`): fewer digits to convert, and no division after. A
+/// number whose surplus digits are not all zeros reads whole, and is
+/// refused as off the grid later.
+#[inline(always)]
+fn trimmed_decimal(block: &Block, start: u32, end: u32, scale: u8) -> Option<(u64, u32)> {
+    let dots = block.dots & span(start, end.min(63));
+    if dots != 0 && end < 64 {
+        let frac = end - dots.trailing_zeros() - 1;
+        let surplus = frac.saturating_sub(u32::from(scale));
+        if (1..=8).contains(&surplus) {
+            let zeros = block.word((end - surplus) as usize)? & KEEP[surplus as usize];
+            if zeros == 0x3030_3030_3030_3030 & KEEP[surplus as usize] {
+                // With no decimals left the point goes too.
+                let cut = surplus + u32::from(scale == 0);
+                return decimal(block, start, end - cut);
+            }
+        }
+    }
+    decimal(block, start, end)
+}
+
 /// From byte `at` just after a level's size: the index of the level's `]`,
 /// skipping any extra elements that are quoted digit strings (OKX's order
 /// counts).
@@ -209,8 +232,8 @@ fn level(block: &Block, at: u32, instrument: &Instrument) -> Option<(Level, u32)
     }
     let sz_start = px_end + 3;
     let sz_end = (block.quotes >> sz_start).trailing_zeros() + sz_start;
-    let (px, px_frac) = decimal(block, px_start, px_end)?;
-    let (sz, sz_frac) = decimal(block, sz_start, sz_end)?;
+    let (px, px_frac) = trimmed_decimal(block, px_start, px_end, instrument.tick.scale())?;
+    let (sz, sz_frac) = trimmed_decimal(block, sz_start, sz_end, instrument.lot.scale())?;
     let close = level_close(block, sz_end + 1)?;
     let ticks = instrument.tick.steps_from_digits(px, px_frac as u8).ok()?;
     let lots = instrument.lot.steps_from_digits(sz, sz_frac as u8).ok()?;
@@ -230,13 +253,53 @@ pub(crate) fn levels(
     instrument: &Instrument,
     mut push: impl FnMut(Level),
 ) -> Option<usize> {
+    match levels_while(input, instrument, |level| {
+        push(level);
+        true
+    })? {
+        ListRead::Whole(used) => Some(used),
+        ListRead::Stopped(_) => None,
+    }
+}
+
+/// How far [`levels_while`] read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ListRead {
+    /// To the list's end, just before this index.
+    Whole(usize),
+    /// Up to the level `push` declined to go past, which ends just before
+    /// this index.
+    Stopped(usize),
+}
+
+/// [`levels`], stopping after the first level for which `push` returns
+/// `false`.
+#[inline]
+pub(crate) fn levels_while(
+    input: &[u8],
+    instrument: &Instrument,
+    push: impl FnMut(Level) -> bool,
+) -> Option<ListRead> {
     if *input.first()? != b'[' {
         return None;
     }
     if *input.get(1)? == b']' {
-        return Some(2);
+        return Some(ListRead::Whole(2));
     }
-    let mut base = 1;
+    levels_from(input, 1, instrument, push)
+}
+
+/// [`levels_while`] from the level whose `[` is at `input[start]`, inside
+/// a list: `Whole` then counts the bytes up to the list's end from the
+/// start of `input`, and `Stopped` too.
+#[inline]
+pub(crate) fn levels_from(
+    input: &[u8],
+    start: usize,
+    instrument: &Instrument,
+    mut push: impl FnMut(Level) -> bool,
+) -> Option<ListRead> {
+    let mut base = start;
     let mut block = Block::at(input, base);
     let mut at = 0u32;
     loop {
@@ -250,7 +313,9 @@ pub(crate) fn levels(
             }
             None => return None,
         };
-        push(level);
+        if !push(level) {
+            return Some(ListRead::Stopped(base + end as usize));
+        }
         let mut end = end;
         if end as usize >= BLOCK {
             base += end as usize;
@@ -259,7 +324,7 @@ pub(crate) fn levels(
         }
         match block.byte(end) {
             b',' => at = end + 1,
-            b']' => return Some(base + end as usize + 1),
+            b']' => return Some(ListRead::Whole(base + end as usize + 1)),
             _ => return None,
         }
     }
@@ -282,11 +347,11 @@ pub(crate) fn level_at(input: &[u8], at: usize, instrument: &Instrument) -> Opti
 /// follows checks the list anyway.
 pub(crate) fn list_close(input: &[u8]) -> Option<usize> {
     let mut at = 0;
-    // `]` bits of the previous chunk's last byte, carried into this one.
-    let mut carry = 0u32;
-    while at + 16 <= input.len() {
-        let m = close_bits(&input[at..at + 16]);
-        // A pair that starts on the previous chunk's last byte.
+    // Whether the previous block's last byte was a `]`.
+    let mut carry = 0u64;
+    while let Some(chunk) = input.get(at..at + BLOCK) {
+        let m = close_bits(chunk);
+        // A pair that starts on the previous block's last byte.
         if carry & m & 1 != 0 {
             return Some(at - 1);
         }
@@ -294,10 +359,10 @@ pub(crate) fn list_close(input: &[u8]) -> Option<usize> {
         if pairs != 0 {
             return Some(at + pairs.trailing_zeros() as usize);
         }
-        carry = (m >> 15) & 1;
-        at += 16;
+        carry = m >> 63;
+        at += BLOCK;
     }
-    let start = at.saturating_sub(usize::from(carry != 0));
+    let start = at.saturating_sub(carry as usize);
     input
         .get(start..)?
         .windows(2)
@@ -305,32 +370,39 @@ pub(crate) fn list_close(input: &[u8]) -> Option<usize> {
         .map(|k| start + k)
 }
 
-/// One bit per `]` among 16 bytes.
+/// One bit per `]` among 64 bytes.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 #[allow(unsafe_code)]
-fn close_bits(chunk: &[u8]) -> u32 {
+fn close_bits(chunk: &[u8]) -> u64 {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
     };
-    debug_assert!(chunk.len() >= 16);
-    // SAFETY: the cfg guarantees SSE2; the caller passes at least 16
-    // bytes, which the unaligned load reads.
-    unsafe {
-        let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
-        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b']' as i8))) as u32 & 0xFFFF
+    if chunk.len() < BLOCK {
+        return 0;
     }
+    let mut m = 0u64;
+    // SAFETY: the cfg guarantees SSE2; the chunk holds at least 64 bytes,
+    // and each unaligned load reads `chunk[16k..16k + 16]` for k < 4.
+    unsafe {
+        let close = _mm_set1_epi8(b']' as i8);
+        for k in 0..BLOCK / 16 {
+            let v = _mm_loadu_si128(chunk.as_ptr().add(16 * k).cast::<__m128i>());
+            m |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, close)) as u16) << (16 * k);
+        }
+    }
+    m
 }
 
-/// One bit per `]` among 16 bytes.
+/// One bit per `]` among 64 bytes.
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
-fn close_bits(chunk: &[u8]) -> u32 {
+fn close_bits(chunk: &[u8]) -> u64 {
     chunk
         .iter()
-        .take(16)
+        .take(BLOCK)
         .enumerate()
-        .fold(0, |m, (k, &b)| m | (u32::from(b == b']') << k))
+        .fold(0, |m, (k, &b)| m | (u64::from(b == b']') << k))
 }
 
 #[cfg(test)]
@@ -438,7 +510,9 @@ mod tests {
         // Mostly on the instrument's grids (0.1 tick, 0.001 lot), so that
         // the fast path's accepting branch is exercised too.
         let price = "[0-9]{1,12}(\\.[0-9]0{0,4})?";
-        let size = "[0-9]{1,12}(\\.[0-9]{1,3})?";
+        // Padded with zeros past the lot's scale as spot venues write
+        // them, sometimes with a digit that puts it off the grid.
+        let size = "[0-9]{1,12}(\\.[0-9]{1,3}0{0,9}[0-9]?)?";
         let level = (price, size, proptest::collection::vec("[0-9]{0,2}", 0..3)).prop_map(
             |(px, sz, extra)| {
                 let mut level = format!(r#"["{px}","{sz}""#);

@@ -214,6 +214,13 @@ impl Increment {
         self.count(magnitude)
     }
 
+    /// Decimal places of the step (`0.10` → 1, `0.00100000` → 3): digits
+    /// past these must be zeros for a value to be on the grid.
+    #[inline]
+    pub fn scale(&self) -> u8 {
+        self.scale
+    }
+
     /// Parses a venue string into a non-negative count of steps.
     #[inline]
     pub fn steps_unsigned(&self, s: &[u8]) -> Result<u64, DecimalError> {

@@ -19,7 +19,7 @@
 //! each side's best from before the diff, so the order the two parts come
 //! in changes nothing either.
 
-use kestrel_model::{BookDelta, LevelUpdate, Price, Side, TouchBounds, UnixNanos};
+use kestrel_model::{LevelUpdate, Price, Side, TouchBounds, UnixNanos};
 use kestrel_strategy::Strategy;
 
 use super::Kernel;
@@ -27,7 +27,7 @@ use super::Kernel;
 /// Levels read past the kernel's own depth when it asks for a diff's near
 /// part: levels removed at the touch pull deeper ones into the top, and
 /// a margin makes waiting for the rest rare.
-const TOUCH_MARGIN: usize = 10;
+const TOUCH_MARGIN: usize = 4;
 
 /// A diff whose near part has been applied and whose rest has not.
 #[derive(Clone, Copy, Debug, Default)]
@@ -36,6 +36,8 @@ pub(super) struct SplitDelta {
     touch: [Option<Price>; 2],
     /// Whether the kernel is waiting for the rest to decide.
     deciding_after_rest: bool,
+    /// Parts taken so far.
+    parts: u32,
 }
 
 impl<S: Strategy> Kernel<S> {
@@ -55,18 +57,30 @@ impl<S: Strategy> Kernel<S> {
     /// decoded before the kernel can decide on it, per side; `None` for a
     /// side that needs all of them, or for both when the kernel cannot
     /// split a diff now (no synced book, a strategy that reads the whole
-    /// book).
+    /// book). A live session asks between inputs, so that the answer is
+    /// ready when a frame comes.
     pub fn touch_bounds(&self) -> Option<TouchBounds> {
         if !self.core.synced {
             return None;
         }
-        let depth = self.read_depth()? + TOUCH_MARGIN;
-        let bound = |side: Side| -> Option<Price> {
-            let level = self.book.levels(side).nth(depth - 1)?.price;
-            let best = self.book.best(side)?.price;
-            let band = self.core.signals.band_edge(side, best);
-            let orders = self.core.orders.worst_resting(side);
-            [Some(band), orders]
+        let depth = self.read_depth()?;
+        let reach = depth + TOUCH_MARGIN;
+        let bound = |side| self.side_bound(side, reach, self.book.best(side).map(|l| l.price));
+        Some(TouchBounds {
+            bid: bound(Side::Buy),
+            ask: bound(Side::Sell),
+        })
+    }
+
+    /// The deepest of what the kernel reads on `side` while its best is
+    /// `best`: the `reach`-th level, the edge of the per-level signals'
+    /// band, our orders. `None` if the book is not that deep.
+    fn side_bound(&self, side: Side, reach: usize, best: Option<Price>) -> Option<Price> {
+        let level = self.book.levels(side).nth(reach - 1)?.price;
+        let band = best.map(|b| self.core.signals.band_edge(side, b));
+        let orders = self.core.orders.worst_resting(side);
+        Some(
+            [band, orders]
                 .into_iter()
                 .flatten()
                 .fold(level, |deepest, p| {
@@ -75,37 +89,65 @@ impl<S: Strategy> Kernel<S> {
                     } else {
                         deepest
                     }
-                })
-                .into()
-        };
-        Some(TouchBounds {
-            bid: bound(Side::Buy),
-            ask: bound(Side::Sell),
-        })
+                }),
+        )
     }
 
-    /// The near part of a diff: its levels at or better than the bounds
-    /// the kernel gave, plus on each side the first level beyond them,
-    /// whose price `beyond` holds (every level still to come on that side
-    /// lies strictly beyond it; `None`: none are to come). Returns whether
-    /// the kernel has decided; if not, it will once the rest is in.
-    pub fn on_delta_near(&mut self, near: &BookDelta, beyond: TouchBounds, now: UnixNanos) -> bool {
+    /// Levels of a diff near the touch: at first those at or better than
+    /// the bounds the kernel gave, plus on each side the first level
+    /// beyond them, whose price `beyond` holds (every level still to come
+    /// on that side lies strictly beyond it; `None`: none are to come).
+    /// Returns `None` once the kernel has decided, or the bounds to read
+    /// on to when the levels to come could still change what it reads;
+    /// the next levels come through this again, the last through
+    /// [`Self::on_delta_rest`], which decides if this did not.
+    pub fn on_delta_near(
+        &mut self,
+        part: &[LevelUpdate],
+        beyond: TouchBounds,
+        now: UnixNanos,
+    ) -> Option<TouchBounds> {
         self.core.now = now;
-        let touch = self.touch();
-        self.apply_levels(&near.updates, touch, now);
-        let ready = [Side::Buy, Side::Sell].into_iter().all(|side| {
-            beyond
-                .get(side)
-                .is_none_or(|w| self.unmoved_by_beyond(side, w, touch))
-        });
+        let (touch, parts) = self
+            .split
+            .map_or_else(|| (self.touch(), 0), |s| (s.touch, s.parts));
+        self.apply_levels(part, touch, now);
+        // A diff that removed more levels at the touch than the margin
+        // covers often removed many: each read on reaches twice as far.
+        let reach = self
+            .read_depth()
+            .map(|d| (d + TOUCH_MARGIN) << (parts + 1).min(16));
+        let more = |side: Side| -> Option<Price> {
+            let w = beyond.get(side)?;
+            if self.unmoved_by_beyond(side, w, touch) {
+                return None;
+            }
+            let deepest = match side {
+                Side::Buy => Price::from_ticks(i64::MIN),
+                Side::Sell => Price::from_ticks(i64::MAX),
+            };
+            Some(
+                reach
+                    .and_then(|r| self.side_bound(side, r, touch[side as usize]))
+                    .unwrap_or(deepest),
+            )
+        };
+        let more = TouchBounds {
+            bid: more(Side::Buy),
+            ask: more(Side::Sell),
+        };
+        let ready = more == TouchBounds::default();
         self.split = Some(SplitDelta {
             touch,
             deciding_after_rest: !ready,
+            parts: parts + 1,
         });
         if ready {
             self.after_book(now);
+            None
+        } else {
+            Some(more)
         }
-        ready
     }
 
     /// The rest of the diff whose near part [`Self::on_delta_near`] took.

@@ -50,6 +50,8 @@ struct Fields<'a> {
 pub struct BinanceDecoder {
     instruments: Instruments,
     buffers: FrameBuffers,
+    /// How far the last [`FrameDecoder::decode_near`] read.
+    near: near::NearRead,
 }
 
 impl BinanceDecoder {
@@ -59,6 +61,7 @@ impl BinanceDecoder {
         Self {
             instruments,
             buffers,
+            near: near::NearRead::default(),
         }
     }
 
@@ -276,6 +279,21 @@ impl FrameDecoder for BinanceDecoder {
             bounds,
             &self.instruments,
             &mut self.buffers.delta,
+            &mut self.near,
+        )?;
+        Some(NearDelta {
+            delta: &self.buffers.delta,
+            beyond,
+        })
+    }
+
+    fn decode_more(&mut self, frame: &[u8], bounds: TouchBounds) -> Option<NearDelta<'_>> {
+        let beyond = near::more_depth(
+            frame,
+            bounds,
+            &self.instruments,
+            &mut self.buffers.delta,
+            &mut self.near,
         )?;
         Some(NearDelta {
             delta: &self.buffers.delta,

@@ -14,12 +14,13 @@
 //! at one price) declines, and the caller decodes the frame whole.
 
 use kestrel_model::{
-    BookDelta, EventTime, Instrument, LevelUpdate, Price, Side, TouchBounds, UnixNanos, UpdateIds,
+    BookDelta, EventTime, Instrument, Level, LevelUpdate, Price, Side, TouchBounds, UnixNanos,
+    UpdateIds,
 };
 
 use crate::decode::Instruments;
 use crate::json::Scanner;
-use crate::level_scan::{level_at, list_close};
+use crate::level_scan::{ListRead, level_at, levels, levels_from, levels_while, list_close};
 
 /// The header fields a diff's near part needs.
 #[derive(Default)]
@@ -36,6 +37,26 @@ struct Header<'a> {
     asks: bool,
 }
 
+/// Where the read of one side's list stopped, as offsets into the frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum SideCursor {
+    /// Nothing left to read.
+    #[default]
+    Done,
+    /// A best-first list: its next level starts at `next`.
+    Forward { next: usize },
+    /// A worst-first list, read from its end: the next level back ends
+    /// just before `end`; the list's first level starts at `first`.
+    Backward { end: usize, first: usize },
+}
+
+/// A diff's read so far, per side, so that [`more_depth`] can go on.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct NearRead {
+    cursors: [SideCursor; 2],
+    beyond: TouchBounds,
+}
+
 /// Decodes a `depthUpdate` frame's ids, time and near levels into
 /// `delta`; the price beyond which the levels left lie, per side.
 pub(super) fn near_depth(
@@ -44,180 +65,322 @@ pub(super) fn near_depth(
     bounds: TouchBounds,
     instruments: &Instruments,
     delta: &mut BookDelta,
+    read: &mut NearRead,
 ) -> Option<TouchBounds> {
     let mut header = Header::default();
-    let mut beyond = TouchBounds::default();
+    *read = NearRead::default();
     delta.updates.clear();
     let mut s = Scanner::new(frame);
-    object(
-        &mut s,
-        &mut header,
-        &mut beyond,
+    let mut lists = Lists {
+        frame,
         bounds,
         instruments,
         delta,
-        true,
-    )?;
+        read,
+    };
+    lists.object(&mut s, &mut header, true)?;
     if !(header.bids && header.asks) {
         return None;
     }
-    delta.ids = UpdateIds {
+    lists.delta.ids = UpdateIds {
         first: header.first_id?,
         last: header.last_id?,
         prev: header.prev_id,
     };
-    delta.time = EventTime {
+    lists.delta.time = EventTime {
         exchange: UnixNanos::from_millis(header.transaction_ms.or(header.event_ms)?),
         local,
     };
-    Some(beyond)
+    Some(read.beyond)
 }
 
-/// Reads one object of the frame (the envelope or its `data`). The lists
-/// come after the header in Binance's layout; a list before the fields
-/// that identify the diff declines.
-fn object<'a>(
-    s: &mut Scanner<'a>,
-    header: &mut Header<'a>,
-    beyond: &mut TouchBounds,
+/// Reads on from where [`near_depth`] (or the last call) stopped, on each
+/// side with a bound, until the first level beyond it: `delta`'s levels
+/// become the ones read now. The price beyond which the levels left lie,
+/// per side.
+pub(super) fn more_depth(
+    frame: &[u8],
     bounds: TouchBounds,
     instruments: &Instruments,
     delta: &mut BookDelta,
-    top_level: bool,
-) -> Option<()> {
-    s.begin_object().ok()?;
-    let mut first = true;
-    while let Some(key) = s.next_key(&mut first).ok()? {
-        match key {
-            b"data" if top_level && s.peek() == Some(b'{') => {
-                object(s, header, beyond, bounds, instruments, delta, false)?;
+    read: &mut NearRead,
+) -> Option<TouchBounds> {
+    delta.updates.clear();
+    let instrument = instruments.iter().find(|i| i.id == delta.instrument)?;
+    for side in [Side::Buy, Side::Sell] {
+        let i = side as usize;
+        let Some(bound) = bounds.get(side) else {
+            continue;
+        };
+        let (cursor, past) = match read.cursors[i] {
+            SideCursor::Done => continue,
+            SideCursor::Forward { next } => {
+                forward(frame, next, side, bound, instrument, &mut delta.updates)?
             }
-            b"e" => header.event_type = Some(s.string().ok()?),
-            b"E" => header.event_ms = Some(s.u64().ok()?),
-            b"T" => header.transaction_ms = Some(s.u64().ok()?),
-            b"s" => header.symbol = Some(s.string().ok()?),
-            b"U" => header.first_id = Some(s.u64().ok()?),
-            b"u" => header.last_id = Some(s.u64().ok()?),
-            b"pu" => header.prev_id = Some(s.u64().ok()?),
-            b"b" | b"a" => {
-                if header.event_type != Some(b"depthUpdate") {
-                    return None;
-                }
-                let instrument = instruments.find(header.symbol?)?;
-                if header.bids || header.asks {
-                    // Both lists must be of the instrument the delta is for.
-                    if delta.instrument != instrument.id {
-                        return None;
-                    }
-                }
-                delta.instrument = instrument.id;
-                let (side, seen) = if key == b"b" {
-                    (Side::Buy, &mut header.bids)
-                } else {
-                    (Side::Sell, &mut header.asks)
-                };
-                if *seen {
-                    return None;
-                }
-                *seen = true;
-                let (used, past) = near_levels(
-                    s.rest(),
-                    side,
-                    bounds.get(side),
-                    instrument,
-                    &mut delta.updates,
-                )?;
-                s.advance(used);
-                match side {
-                    Side::Buy => beyond.bid = past,
-                    Side::Sell => beyond.ask = past,
-                }
-            }
-            _ => {
-                s.skip_value().ok()?;
-            }
+            SideCursor::Backward { end, first } => backward(
+                frame,
+                end,
+                first,
+                side,
+                bound,
+                instrument,
+                &mut delta.updates,
+            )?,
+        };
+        read.cursors[i] = cursor;
+        match side {
+            Side::Buy => read.beyond.bid = past,
+            Side::Sell => read.beyond.ask = past,
         }
     }
-    Some(())
+    Some(read.beyond)
 }
 
-/// Reads the levels of the list at the start of `input` on `side` that are
-/// at or better than `bound` (all of them without one), and the first
-/// beyond it, appending them in the list's order. Returns the bytes the
-/// list takes and the price of that first level beyond, if the list had
-/// more.
-fn near_levels(
-    input: &[u8],
+/// What the first read of a frame's lists needs.
+struct Lists<'d, 'i> {
+    frame: &'i [u8],
+    bounds: TouchBounds,
+    instruments: &'i Instruments,
+    delta: &'d mut BookDelta,
+    read: &'d mut NearRead,
+}
+
+impl<'i> Lists<'_, 'i> {
+    /// Reads one object of the frame (the envelope or its `data`). The
+    /// lists come after the header in Binance's layout; a list before the
+    /// fields that identify the diff declines.
+    fn object(&mut self, s: &mut Scanner<'i>, header: &mut Header<'i>, top: bool) -> Option<()> {
+        s.begin_object().ok()?;
+        let mut first = true;
+        while let Some(key) = s.next_key(&mut first).ok()? {
+            match key {
+                b"data" if top && s.peek() == Some(b'{') => self.object(s, header, false)?,
+                b"e" => header.event_type = Some(s.string().ok()?),
+                b"E" => header.event_ms = Some(s.u64().ok()?),
+                b"T" => header.transaction_ms = Some(s.u64().ok()?),
+                b"s" => header.symbol = Some(s.string().ok()?),
+                b"U" => header.first_id = Some(s.u64().ok()?),
+                b"u" => header.last_id = Some(s.u64().ok()?),
+                b"pu" => header.prev_id = Some(s.u64().ok()?),
+                b"b" | b"a" => {
+                    if header.event_type != Some(b"depthUpdate") {
+                        return None;
+                    }
+                    let instrument = self.instruments.find(header.symbol?)?;
+                    // Both lists must be of the one instrument.
+                    if (header.bids || header.asks) && self.delta.instrument != instrument.id {
+                        return None;
+                    }
+                    self.delta.instrument = instrument.id;
+                    let (side, seen) = if key == b"b" {
+                        (Side::Buy, &mut header.bids)
+                    } else {
+                        (Side::Sell, &mut header.asks)
+                    };
+                    if std::mem::replace(seen, true) {
+                        return None;
+                    }
+                    // Past any blank before the list.
+                    s.peek()?;
+                    let list = s.pos();
+                    let bound = self.bounds.get(side);
+                    let (end, cursor, past) = first_read(
+                        self.frame,
+                        list,
+                        side,
+                        bound,
+                        instrument,
+                        &mut self.delta.updates,
+                    )?;
+                    s.advance(end - list);
+                    self.read.cursors[side as usize] = cursor;
+                    match side {
+                        Side::Buy => self.read.beyond.bid = past,
+                        Side::Sell => self.read.beyond.ask = past,
+                    }
+                }
+                _ => {
+                    s.skip_value().ok()?;
+                }
+            }
+        }
+        Some(())
+    }
+}
+
+/// The list's last `]` before its closing one, searching from just
+/// before `stop`, the end of a level read (which may be that last one).
+fn list_close_from(frame: &[u8], stop: usize) -> Option<usize> {
+    let from = stop.checked_sub(1)?;
+    Some(from + list_close(frame.get(from..)?)?)
+}
+
+/// Which way a list runs, from its first two levels.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Order {
+    Unknown,
+    /// Best first: the near levels are at the front.
+    AwayFromTouch,
+    /// Worst first: the near levels are at the back.
+    TowardTouch,
+}
+
+fn update(side: Side) -> impl Fn(Level) -> LevelUpdate {
+    move |level| LevelUpdate {
+        price: level.price,
+        qty: level.qty,
+        side,
+    }
+}
+
+/// Reads the list whose `[` is at `frame[list]` on `side`: its levels at
+/// or better than `bound` (all of them without one) and the first beyond
+/// it, appended in the order read, from the list's near end. Returns where
+/// the list ends, where the read stopped, and the price of that first
+/// level beyond, if the list has more.
+fn first_read(
+    frame: &[u8],
+    list: usize,
     side: Side,
     bound: Option<Price>,
     instrument: &Instrument,
     out: &mut Vec<LevelUpdate>,
-) -> Option<(usize, Option<Price>)> {
-    if input.first() != Some(&b'[') {
+) -> Option<(usize, SideCursor, Option<Price>)> {
+    let input = frame.get(list..)?;
+    let update = update(side);
+    let Some(bound) = bound else {
+        let used = levels(input, instrument, |level| out.push(update(level)))?;
+        return Some((list + used, SideCursor::Done, None));
+    };
+    let beyond = |price: Price| TouchBounds::worse(side, price, bound);
+    // Read from the front while the list runs away from the touch; stop at
+    // its second level if it runs toward it.
+    let mut first: Option<Level> = None;
+    let mut order = Order::Unknown;
+    let mut past = None;
+    let read = levels_while(input, instrument, |level| {
+        if order == Order::Unknown {
+            let Some(f) = first else {
+                first = Some(level);
+                return true;
+            };
+            if f.price == level.price {
+                // Two levels at one price: no order to go by.
+                return false;
+            }
+            if TouchBounds::worse(side, f.price, level.price) {
+                order = Order::TowardTouch;
+                return false;
+            }
+            order = Order::AwayFromTouch;
+            out.push(update(f));
+            if beyond(f.price) {
+                past = Some(f.price);
+                return false;
+            }
+        }
+        out.push(update(level));
+        if beyond(level.price) {
+            past = Some(level.price);
+            return false;
+        }
+        true
+    })?;
+    let stop = match read {
+        ListRead::Whole(used) => {
+            if order == Order::Unknown {
+                // A list of one level.
+                out.extend(first.map(&update));
+            }
+            return Some((list + used, SideCursor::Done, None));
+        }
+        ListRead::Stopped(stop) => list + stop,
+    };
+    let close = list_close_from(frame, stop)?;
+    if order == Order::AwayFromTouch {
+        let cursor = next_forward(frame, stop)?;
+        return Some((close + 2, cursor, past));
+    }
+    if order == Order::Unknown {
         return None;
     }
-    if input.get(1) == Some(&b']') {
-        return Some((2, None));
+    let (cursor, past) = backward(frame, close + 1, list + 1, side, bound, instrument, out)?;
+    Some((close + 2, cursor, past))
+}
+
+/// The cursor after a level of a best-first list that ends before `stop`.
+fn next_forward(frame: &[u8], stop: usize) -> Option<SideCursor> {
+    match frame.get(stop)? {
+        b',' => Some(SideCursor::Forward { next: stop + 1 }),
+        b']' => Some(SideCursor::Done),
+        _ => None,
     }
-    // The last level's `]`; the list takes the byte after it too.
-    let close = list_close(input)?;
-    let used = close + 2;
-    let update = |level: kestrel_model::Level| LevelUpdate {
-        price: level.price,
-        qty: level.qty,
-        side,
-    };
-    let beyond = |price: Price| bound.is_some_and(|b| TouchBounds::worse(side, price, b));
-    let (first, end) = level_at(input, 1, instrument)?;
-    let near_first = if end == close + 1 {
-        true
-    } else {
-        let (second, _) = level_at(input, end.checked_add(1)?, instrument)?;
-        if first.price == second.price {
-            return None;
+}
+
+/// Reads a best-first list on from the level at `frame[next]` up to the
+/// first level beyond `bound`.
+fn forward(
+    frame: &[u8],
+    next: usize,
+    side: Side,
+    bound: Price,
+    instrument: &Instrument,
+    out: &mut Vec<LevelUpdate>,
+) -> Option<(SideCursor, Option<Price>)> {
+    let update = update(side);
+    let mut past = None;
+    let read = levels_from(frame, next, instrument, |level| {
+        out.push(update(level));
+        let beyond = TouchBounds::worse(side, level.price, bound);
+        if beyond {
+            past = Some(level.price);
         }
-        !TouchBounds::worse(side, first.price, second.price)
-    };
-    if near_first {
-        let mut at = 1;
-        loop {
-            let (level, end) = level_at(input, at, instrument)?;
-            out.push(update(level));
-            if beyond(level.price) {
-                return Some((used, Some(level.price)));
-            }
-            if end == close + 1 {
-                return Some((used, None));
-            }
-            if end > close || input.get(end) != Some(&b',') {
-                return None;
-            }
-            at = end + 1;
-        }
+        !beyond
+    })?;
+    match read {
+        ListRead::Whole(_) => Some((SideCursor::Done, None)),
+        ListRead::Stopped(stop) => Some((next_forward(frame, stop)?, past)),
     }
-    // The near end is the last: read back from it, then restore the order.
-    let start = out.len();
-    let mut end = close + 1;
-    let past = loop {
-        let open = input.get(..end)?.iter().rposition(|&b| b == b'[')?;
-        let (level, level_end) = level_at(input, open, instrument)?;
+}
+
+/// Reads a worst-first list back from the level that ends just before
+/// `end`, up to the first level beyond `bound`; the list's first level
+/// starts at `first`.
+fn backward(
+    frame: &[u8],
+    mut end: usize,
+    first: usize,
+    side: Side,
+    bound: Price,
+    instrument: &Instrument,
+    out: &mut Vec<LevelUpdate>,
+) -> Option<(SideCursor, Option<Price>)> {
+    let update = update(side);
+    loop {
+        let open = first + frame.get(first..end)?.iter().rposition(|&b| b == b'[')?;
+        let (level, level_end) = level_at(frame, open, instrument)?;
         if level_end != end {
             return None;
         }
         out.push(update(level));
-        if beyond(level.price) {
-            break Some(level.price);
+        let past = TouchBounds::worse(side, level.price, bound).then_some(level.price);
+        if open == first {
+            return Some((SideCursor::Done, None));
         }
-        if open == 1 {
-            break None;
-        }
-        if input.get(open - 1) != Some(&b',') {
+        if frame.get(open - 1) != Some(&b',') {
             return None;
         }
+        if past.is_some() {
+            return Some((
+                SideCursor::Backward {
+                    end: open - 1,
+                    first,
+                },
+                past,
+            ));
+        }
         end = open - 1;
-    };
-    out.get_mut(start..)?.reverse();
-    Some((used, past))
+    }
 }
 
 #[cfg(test)]
@@ -244,6 +407,7 @@ mod tests {
             bounds,
             &Instruments::new(inst.clone()),
             &mut delta,
+            &mut NearRead::default(),
         )?;
         Some((delta, beyond))
     }
@@ -297,10 +461,10 @@ mod tests {
     }
 
     #[test]
-    fn worst_first_lists_are_read_from_their_end_in_their_order() {
+    fn worst_first_lists_are_read_from_their_end() {
         let f = frame(&["99.0", "100.1", "100.3", "100.5"], &["101.0"]);
         let (delta, beyond) = near(&f, Some(1003), Some(1012)).unwrap();
-        assert_eq!(prices(&delta, Side::Buy), [1001, 1003, 1005]);
+        assert_eq!(prices(&delta, Side::Buy), [1005, 1003, 1001]);
         assert_eq!(beyond.bid, Some(Price::from_ticks(1001)));
         assert_eq!(beyond.ask, None);
     }
@@ -310,11 +474,66 @@ mod tests {
         let f = frame(&["99.0", "100.1", "100.5"], &["103.0", "101.2", "101.0"]);
         let (delta, beyond) = near(&f, None, Some(1040)).unwrap();
         assert_eq!(prices(&delta, Side::Buy), [990, 1001, 1005]);
-        assert_eq!(prices(&delta, Side::Sell), [1030, 1012, 1010]);
+        assert_eq!(prices(&delta, Side::Sell), [1010, 1012, 1030]);
         assert_eq!(beyond, TouchBounds::default());
         let empty = frame(&[], &["101.0"]);
         let (delta, _) = near(&empty, Some(1000), Some(1000)).unwrap();
         assert_eq!(delta.updates.len(), 1);
+    }
+
+    #[test]
+    fn reads_on_from_where_it_stopped() {
+        let inst = usdm_btcusdt();
+        let instruments = Instruments::new(inst.clone());
+        let f = frame(
+            &["99.0", "99.5", "100.1", "100.3", "100.5"],
+            &["101.0", "101.2", "101.4", "103.0"],
+        );
+        let mut delta = BookDelta {
+            instrument: inst.id,
+            ids: UpdateIds::default(),
+            time: EventTime::default(),
+            updates: Vec::new(),
+        };
+        let mut read = NearRead::default();
+        let bounds = TouchBounds {
+            bid: Some(Price::from_ticks(1004)),
+            ask: Some(Price::from_ticks(1010)),
+        };
+        let beyond = near_depth(
+            f.as_bytes(),
+            UnixNanos::new(9),
+            bounds,
+            &instruments,
+            &mut delta,
+            &mut read,
+        )
+        .unwrap();
+        assert_eq!(prices(&delta, Side::Buy), [1005, 1003]);
+        assert_eq!(prices(&delta, Side::Sell), [1010, 1012]);
+        assert_eq!(beyond.bid, Some(Price::from_ticks(1003)));
+        // Only the bids need more; then all of the asks.
+        let more = TouchBounds {
+            bid: Some(Price::from_ticks(1000)),
+            ask: None,
+        };
+        let beyond = more_depth(f.as_bytes(), more, &instruments, &mut delta, &mut read).unwrap();
+        assert_eq!(prices(&delta, Side::Buy), [1001, 995]);
+        assert!(prices(&delta, Side::Sell).is_empty());
+        assert_eq!(beyond.bid, Some(Price::from_ticks(995)));
+        assert_eq!(beyond.ask, Some(Price::from_ticks(1012)));
+        let all = TouchBounds {
+            bid: Some(Price::from_ticks(0)),
+            ask: Some(Price::from_ticks(i64::MAX)),
+        };
+        let beyond = more_depth(f.as_bytes(), all, &instruments, &mut delta, &mut read).unwrap();
+        assert_eq!(prices(&delta, Side::Buy), [990]);
+        assert_eq!(prices(&delta, Side::Sell), [1014, 1030]);
+        assert_eq!(beyond, TouchBounds::default());
+        // Nothing is left.
+        let beyond = more_depth(f.as_bytes(), all, &instruments, &mut delta, &mut read).unwrap();
+        assert!(delta.updates.is_empty());
+        assert_eq!(beyond, TouchBounds::default());
     }
 
     #[test]

@@ -3,11 +3,14 @@
 
 use std::collections::VecDeque;
 
+mod near;
+
 use kestrel_feed::{Decoded, FeedError, FrameDecoder, Sequencer, Verdict};
+
 use kestrel_model::{
-    BookDelta, BookSnapshot, EventTime, InstrumentId, LevelUpdate, Price, Qty, TouchBounds, Trade,
-    UnixNanos, UpdateIds,
+    BookDelta, BookSnapshot, EventTime, InstrumentId, Price, Qty, Trade, UnixNanos, UpdateIds,
 };
+pub use near::{FrameStart, MAX_NEAR_READS, NearRest, SplitFault};
 
 /// What a [`FeedEvent`] holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,44 +127,8 @@ pub struct FrameSync<D, S> {
     next_trade: usize,
     synced: bool,
     malformed: u64,
-    /// The levels of a split diff its near part lacked.
-    rest: Vec<LevelUpdate>,
-    split_faults: u64,
-}
-
-/// How a frame begun with [`FrameSync::on_frame_near`] goes on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FrameStart {
-    /// The slot's delta holds the near part of the next diff of the synced
-    /// book; every level it lacks lies strictly beyond these prices.
-    /// [`FrameSync::finish_near`] decodes the rest.
-    Near(TouchBounds),
-    /// Decoded whole, as [`FrameSync::on_frame`] does: whether the frame
-    /// made an event.
-    Whole(bool),
-}
-
-/// Why the rest of a split diff could not be taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SplitFault {
-    /// The frame, read whole, is not a valid diff.
-    #[error("the diff's frame is malformed past its near levels")]
-    Malformed,
-    /// A level within the near part's bounds was listed past it: the
-    /// venue's lists were not in price order.
-    #[error("a diff listed a level near the touch after one beyond it")]
-    OutOfOrder,
-}
-
-/// The end of a split diff, from [`FrameSync::finish_near`].
-#[derive(Debug)]
-pub struct NearRest<'a> {
-    /// The levels the near part lacked, in the venue's order (none after a
-    /// fault).
-    pub rest: &'a [LevelUpdate],
-    /// Set when the rest could not be taken: the book has lost continuity,
-    /// as after a gap, and the slot's delta still holds only the near part.
-    pub fault: Option<SplitFault>,
+    /// A diff being taken in parts.
+    split: near::NearSplit,
 }
 
 /// Deltas held while waiting for a snapshot; a feed that never sends one
@@ -180,8 +147,7 @@ impl<D: FrameDecoder, S: Sequencer> FrameSync<D, S> {
             next_trade: 0,
             synced: false,
             malformed: 0,
-            rest: Vec::new(),
-            split_faults: 0,
+            split: near::NearSplit::default(),
         }
     }
 
@@ -198,7 +164,7 @@ impl<D: FrameDecoder, S: Sequencer> FrameSync<D, S> {
     /// Diffs whose rest did not agree with their near part (each also a
     /// loss of continuity).
     pub fn split_faults(&self) -> u64 {
-        self.split_faults
+        self.split.faults
     }
 
     /// Forgets the book's continuity (the connection dropped): deltas are
@@ -276,84 +242,6 @@ impl<D: FrameDecoder, S: Sequencer> FrameSync<D, S> {
                 self.malformed += 1;
                 false
             }
-        }
-    }
-}
-
-impl<D: FrameDecoder, S: Sequencer> FrameSync<D, S> {
-    /// Like [`Self::on_frame`], but a diff that continues the synced book
-    /// is decoded only as far as `bounds` first (see
-    /// [`FrameDecoder::decode_near`]), for a caller that can act on it
-    /// before the rest; anything else is decoded whole.
-    pub fn on_frame_near(
-        &mut self,
-        frame: &[u8],
-        local: UnixNanos,
-        bounds: Option<TouchBounds>,
-        slot: &mut FeedEvent,
-    ) -> FrameStart {
-        if let Some(bounds) = bounds.filter(|_| self.synced && self.released.is_empty()) {
-            if let Some(near) = self.decoder.decode_near(frame, local, bounds) {
-                if self.sequencer.continues(&near.delta.ids) {
-                    // Applied, by `continues`' contract.
-                    self.sequencer.on_delta(&near.delta.ids);
-                    slot.set_delta(near.delta);
-                    return FrameStart::Near(near.beyond);
-                }
-            }
-        }
-        FrameStart::Whole(self.on_frame(frame, local, slot))
-    }
-
-    /// Decodes the whole of a frame begun as [`FrameStart::Near`]: the
-    /// slot's delta becomes the whole diff, and the levels its near part
-    /// lacked are returned. Each of them must lie beyond `beyond`, and the
-    /// others must be the near part's, in order; if not, or if the frame
-    /// does not decode, the book loses continuity.
-    pub fn finish_near(
-        &mut self,
-        frame: &[u8],
-        local: UnixNanos,
-        beyond: TouchBounds,
-        slot: &mut FeedEvent,
-    ) -> NearRest<'_> {
-        self.rest.clear();
-        let fault = match self.decoder.decode(frame, local) {
-            Ok(Decoded::Delta { delta, .. }) => {
-                let near = &slot.delta.updates;
-                let mut seen = 0;
-                let mut in_order = true;
-                for u in &delta.updates {
-                    if beyond
-                        .get(u.side)
-                        .is_some_and(|w| TouchBounds::worse(u.side, u.price, w))
-                    {
-                        self.rest.push(*u);
-                    } else {
-                        in_order &= near.get(seen) == Some(u);
-                        seen += 1;
-                    }
-                }
-                if in_order && seen == near.len() {
-                    slot.delta.updates.clone_from(&delta.updates);
-                    None
-                } else {
-                    Some(SplitFault::OutOfOrder)
-                }
-            }
-            Ok(_) | Err(_) => {
-                self.malformed += 1;
-                Some(SplitFault::Malformed)
-            }
-        };
-        if fault.is_some() {
-            self.split_faults += 1;
-            self.rest.clear();
-            self.lose_sync();
-        }
-        NearRest {
-            rest: &self.rest,
-            fault,
         }
     }
 }
