@@ -390,8 +390,8 @@ mod summary {
             s.inputs, s.market_events, s.gaps
         );
         println!(
-            "  book          {} updates, {} trades seen",
-            k.book_updates, k.trades
+            "  book          {} updates, {} trades seen; {} diffs decided near the touch first ({} out of order)",
+            k.book_updates, k.trades, s.near_first, s.near_faults
         );
         println!(
             "  orders        {} sent, {} rejected, {} unknown; {} cancels ({} refused)",

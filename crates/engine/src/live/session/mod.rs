@@ -10,7 +10,7 @@ use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_journal::{JournalWriter, RecordType};
 use kestrel_model::{
     AccountId, ClientOrderId, Decimal, ExecKind, ExecReport, OrderId, OrderStatus, Qty,
-    RejectReason, Side, UnixNanos,
+    RejectReason, Side, TouchBounds, UnixNanos,
 };
 use kestrel_strategy::Strategy;
 use kestrel_venue::{OrderSpec, VenueFill};
@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::Bytes;
 use crate::clock::{Clock, WallClock};
 use crate::entry::{self, Entry, SessionHeader};
 use crate::kernel::{Kernel, OrderIntent};
-use crate::market::{FeedEvent, FeedKind, FrameSync};
+use crate::market::{FeedEvent, FeedKind, FrameStart, FrameSync};
 
 use super::latency::{Latencies, Stage};
 use super::reconcile::{Correction, KnownOrder, Reconciled};
@@ -116,6 +116,12 @@ pub struct SessionStats {
     pub market_events: u64,
     /// Gaps, each followed by a resync request.
     pub gaps: u64,
+    /// Diffs taken near the touch first, deciding before the rest of the
+    /// frame was decoded.
+    pub near_first: u64,
+    /// Of those, diffs whose rest did not agree with the near part (a
+    /// venue list out of price order): each also a gap.
+    pub near_faults: u64,
     /// Execution reports applied.
     pub reports: u64,
     /// Reports dropped as repeats of what was already applied.
@@ -173,6 +179,9 @@ pub struct LiveSession<S, D, Q> {
     since_snapshot: u64,
     /// The venue's balances when the session began.
     start_balances: Option<(Decimal, Decimal)>,
+    /// What the kernel reads of the book, asked between inputs for the
+    /// next diff (see `Kernel::touch_bounds`).
+    bounds: Option<TouchBounds>,
 }
 
 impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
@@ -207,6 +216,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             snapshot_every: 0,
             since_snapshot: 0,
             start_balances: None,
+            bounds: None,
         };
         if session.journal.as_ref().is_some_and(|j| j.next_seq() == 0) {
             session.record(&Entry::Session(Box::new(header.clone())));
@@ -303,6 +313,13 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
 
     /// Handles one input at `now`; `false` once the session has stopped.
     pub fn on_input(&mut self, input: LiveInput, now: UnixNanos) -> bool {
+        let go_on = self.handle(input, now);
+        // Ready for the next frame before it comes.
+        self.bounds = self.kernel.touch_bounds();
+        go_on
+    }
+
+    fn handle(&mut self, input: LiveInput, now: UnixNanos) -> bool {
         self.stats.inputs += 1;
         if let Some(until) = self.draining {
             let idle = self.kernel.open_orders().next().is_none();
@@ -324,11 +341,20 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
                 }
             }
             LiveInput::Frame { local, bytes } => {
-                let mut made = self.frames.on_frame(&bytes, local, &mut self.slot);
+                let start = self
+                    .frames
+                    .on_frame_near(&bytes, local, self.bounds, &mut self.slot);
                 let decoded = WallClock.now();
                 self.latency
                     .record(Stage::ReceiveToDecode, elapsed(local, decoded));
                 self.tick = Some((local, decoded));
+                let mut made = match start {
+                    FrameStart::Near(beyond) => {
+                        self.on_near_delta(&bytes, local, beyond, now);
+                        self.frames.next_held(&mut self.slot)
+                    }
+                    FrameStart::Whole(made) => made,
+                };
                 while made {
                     self.on_market_event(now);
                     made = self.frames.next_held(&mut self.slot);
@@ -384,6 +410,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     pub fn on_timers(&mut self, now: UnixNanos) {
         if self.draining.is_none() && self.kernel.next_timer().is_some_and(|t| t <= now) {
             self.apply(&Entry::Timers { now }, now);
+            self.bounds = self.kernel.touch_bounds();
         }
     }
 
@@ -416,12 +443,15 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
                 let trade = self.slot.trade;
                 self.apply(&Entry::Trade { now, trade }, now);
             }
-            FeedKind::Gap => {
-                self.stats.gaps += 1;
-                let _ = self.resync.send(());
-                self.apply(&Entry::Gap { now }, now);
-            }
+            FeedKind::Gap => self.on_gap(now),
         }
+    }
+
+    /// The feed lost the book's continuity: ask for a snapshot.
+    fn on_gap(&mut self, now: UnixNanos) {
+        self.stats.gaps += 1;
+        let _ = self.resync.send(());
+        self.apply(&Entry::Gap { now }, now);
     }
 
     /// After a diff or snapshot: sends what the kernel decided, then
@@ -532,6 +562,7 @@ fn record_with(
     }
 }
 
+mod near;
 mod reports;
 mod thread;
 

@@ -1,0 +1,50 @@
+//! A depth diff taken near the touch first: the kernel decides, and its
+//! orders go out, before the rest of the frame is decoded.
+
+use kestrel_feed::{FrameDecoder, Sequencer};
+use kestrel_model::{TouchBounds, UnixNanos};
+use kestrel_strategy::Strategy;
+
+use super::{LiveSession, entry, record_with};
+
+impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
+    /// The diff whose near part the slot holds (`beyond`: where the levels
+    /// left lie). The kernel takes near parts until it decides, and what it
+    /// decided is sent; then the rest is decoded and applied. The journal
+    /// records the whole diff, from which a replay decides the same; a
+    /// frame whose rest does not agree with its near part loses the book,
+    /// and the journal then records the near levels the kernel took and
+    /// the gap.
+    pub(super) fn on_near_delta(
+        &mut self,
+        frame: &[u8],
+        local: UnixNanos,
+        beyond: TouchBounds,
+        now: UnixNanos,
+    ) {
+        self.stats.market_events += 1;
+        self.stats.near_first += 1;
+        let kernel = &mut self.kernel;
+        let early = self
+            .frames
+            .take_near(frame, beyond, &mut self.slot, |part, beyond| {
+                kernel.on_delta_near(part, beyond, now)
+            });
+        let mut decided = if early { self.dispatch() } else { None };
+        let end = self.frames.finish_near(frame, local, &mut self.slot);
+        let fault = end.fault;
+        self.kernel.on_delta_rest(end.rest, now);
+        if !early {
+            decided = self.dispatch();
+        }
+        let slot = &self.slot;
+        record_with(&mut self.journal, &mut self.buf, &mut self.stats, |buf| {
+            entry::encode_delta(now, &slot.delta, buf)
+        });
+        self.journal_outputs(now, decided);
+        if fault.is_some() {
+            self.stats.near_faults += 1;
+            self.on_gap(now);
+        }
+    }
+}
