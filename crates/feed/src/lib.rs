@@ -19,6 +19,7 @@ pub mod instruments;
 pub mod json;
 mod level_scan;
 mod lines;
+mod list_end;
 pub mod okx;
 pub mod pipeline;
 pub mod sequence;

@@ -20,7 +20,8 @@ use kestrel_model::{
 
 use crate::decode::Instruments;
 use crate::json::Scanner;
-use crate::level_scan::{ListRead, level_at, levels, levels_from, levels_while, list_close};
+use crate::level_scan::{ListRead, level_at, levels_from, levels_while};
+use crate::list_end::list_close;
 
 /// The header fields a diff's near part needs.
 #[derive(Default)]
@@ -248,16 +249,18 @@ fn first_read(
 ) -> Option<(usize, SideCursor, Option<Price>)> {
     let input = frame.get(list..)?;
     let update = update(side);
-    let Some(bound) = bound else {
-        let used = levels(input, instrument, |level| out.push(update(level)))?;
-        return Some((list + used, SideCursor::Done, None));
-    };
+    // Without a bound, all of the side, still from its near end.
+    let bound = bound.unwrap_or(match side {
+        Side::Buy => Price::from_ticks(i64::MIN),
+        Side::Sell => Price::from_ticks(i64::MAX),
+    });
     let beyond = |price: Price| TouchBounds::worse(side, price, bound);
     // Read from the front while the list runs away from the touch; stop at
     // its second level if it runs toward it.
     let mut first: Option<Level> = None;
     let mut order = Order::Unknown;
     let mut past = None;
+    let mut second_untaken = false;
     let read = levels_while(input, instrument, |level| {
         if order == Order::Unknown {
             let Some(f) = first else {
@@ -275,7 +278,9 @@ fn first_read(
             order = Order::AwayFromTouch;
             out.push(update(f));
             if beyond(f.price) {
+                // Read on from this second level, which is not taken.
                 past = Some(f.price);
+                second_untaken = true;
                 return false;
             }
         }
@@ -298,8 +303,12 @@ fn first_read(
     };
     let close = list_close_from(frame, stop)?;
     if order == Order::AwayFromTouch {
-        let cursor = next_forward(frame, stop)?;
-        return Some((close + 2, cursor, past));
+        let after = if second_untaken {
+            level_at(frame, list + 1, instrument)?.1
+        } else {
+            stop
+        };
+        return Some((close + 2, next_forward(frame, after)?, past));
     }
     if order == Order::Unknown {
         return None;
@@ -473,7 +482,8 @@ mod tests {
     fn a_side_without_a_bound_or_within_it_is_read_whole() {
         let f = frame(&["99.0", "100.1", "100.5"], &["103.0", "101.2", "101.0"]);
         let (delta, beyond) = near(&f, None, Some(1040)).unwrap();
-        assert_eq!(prices(&delta, Side::Buy), [990, 1001, 1005]);
+        // Both worst first: read from the near end.
+        assert_eq!(prices(&delta, Side::Buy), [1005, 1001, 990]);
         assert_eq!(prices(&delta, Side::Sell), [1010, 1012, 1030]);
         assert_eq!(beyond, TouchBounds::default());
         let empty = frame(&[], &["101.0"]);
@@ -534,6 +544,40 @@ mod tests {
         let beyond = more_depth(f.as_bytes(), all, &instruments, &mut delta, &mut read).unwrap();
         assert!(delta.updates.is_empty());
         assert_eq!(beyond, TouchBounds::default());
+    }
+
+    #[test]
+    fn reads_on_after_a_first_level_already_beyond() {
+        let inst = usdm_btcusdt();
+        let instruments = Instruments::new(inst.clone());
+        let f = frame(&["100.5", "100.3", "100.1"], &["101.0", "101.2"]);
+        let mut delta = BookDelta {
+            instrument: inst.id,
+            ids: UpdateIds::default(),
+            time: EventTime::default(),
+            updates: Vec::new(),
+        };
+        let mut read = NearRead::default();
+        let bounds = TouchBounds {
+            bid: Some(Price::from_ticks(1010)),
+            ask: None,
+        };
+        near_depth(
+            f.as_bytes(),
+            UnixNanos::new(9),
+            bounds,
+            &instruments,
+            &mut delta,
+            &mut read,
+        )
+        .unwrap();
+        assert_eq!(prices(&delta, Side::Buy), [1005]);
+        let all = TouchBounds {
+            bid: Some(Price::from_ticks(0)),
+            ask: None,
+        };
+        more_depth(f.as_bytes(), all, &instruments, &mut delta, &mut read).unwrap();
+        assert_eq!(prices(&delta, Side::Buy), [1003, 1001]);
     }
 
     #[test]
