@@ -184,3 +184,192 @@ impl<S: Strategy> Kernel<S> {
         top_holds && unwatched && !self.core.orders.rests_beyond(side, w)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use kestrel_book::OrderBook;
+    use kestrel_model::{BookDelta, BookSnapshot, EventTime, Level, Qty, UpdateIds};
+    use kestrel_signals::SignalValues;
+    use kestrel_strategy::Context;
+    use proptest::prelude::{any, prop, prop_assert_eq, proptest};
+
+    use super::*;
+    use crate::kernel::KernelConfig;
+
+    /// Records what it is shown at each book update.
+    #[derive(Default)]
+    struct Watcher {
+        seen: Vec<(Option<Level>, Option<Level>, SignalValues)>,
+    }
+
+    impl Strategy for Watcher {
+        fn on_book(&mut self, _: &mut dyn Context, book: &OrderBook, signals: &SignalValues) {
+            self.seen.push((book.best_bid(), book.best_ask(), *signals));
+        }
+        fn book_depth(&self) -> Option<usize> {
+            Some(1)
+        }
+    }
+
+    fn kernel(config: &KernelConfig, bids: &[(i64, u64)], asks: &[(i64, u64)]) -> Kernel<Watcher> {
+        let instrument = kestrel_model::testing::instrument("1", "1");
+        let mut kernel = Kernel::new(&instrument, Watcher::default(), config);
+        let level = |&(p, q): &(i64, u64)| Level {
+            price: Price::from_ticks(p),
+            qty: Qty::from_lots(q),
+        };
+        let snapshot = BookSnapshot {
+            instrument: instrument.id,
+            last_update_id: 1,
+            time: EventTime::default(),
+            bids: bids.iter().map(level).collect(),
+            asks: asks.iter().map(level).collect(),
+        };
+        kernel.on_snapshot(&snapshot, UnixNanos::new(1));
+        kernel
+    }
+
+    /// What a decoder does with one side's list: read from its near end
+    /// until the first level beyond the bound.
+    struct SideRead {
+        from_near_end: Vec<LevelUpdate>,
+        taken: usize,
+    }
+
+    impl SideRead {
+        fn new(list: &[LevelUpdate], side: Side) -> Self {
+            let mut from_near_end = list.to_vec();
+            if list.len() > 1 && TouchBounds::worse(side, list[0].price, list[1].price) {
+                from_near_end.reverse();
+            }
+            Self {
+                from_near_end,
+                taken: 0,
+            }
+        }
+
+        /// Reads on to `bound`; where the levels left lie.
+        fn read(
+            &mut self,
+            side: Side,
+            bound: Option<Price>,
+            out: &mut Vec<LevelUpdate>,
+        ) -> Option<Price> {
+            let mut past = None;
+            while let Some(u) = self.from_near_end.get(self.taken) {
+                self.taken += 1;
+                out.push(*u);
+                if bound.is_some_and(|b| TouchBounds::worse(side, u.price, b)) {
+                    past = Some(u.price);
+                    break;
+                }
+            }
+            if self.taken == self.from_near_end.len() {
+                None
+            } else {
+                past
+            }
+        }
+    }
+
+    fn side_list(
+        side: Side,
+        touch: i64,
+        offsets: &[(i64, u64)],
+        ascending: bool,
+    ) -> Vec<LevelUpdate> {
+        let mut prices: Vec<i64> = offsets
+            .iter()
+            .map(|&(o, _)| {
+                if side == Side::Buy {
+                    touch - o
+                } else {
+                    touch + o
+                }
+            })
+            .collect();
+        prices.sort_unstable();
+        prices.dedup();
+        if !ascending {
+            prices.reverse();
+        }
+        prices
+            .iter()
+            .zip(offsets.iter().cycle())
+            .map(|(&p, &(_, q))| LevelUpdate {
+                price: Price::from_ticks(p),
+                qty: Qty::from_lots(if q < 25 { 0 } else { q }),
+                side,
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// Deciding on a diff near the touch first, reading on when the
+        /// kernel asks, gives what the whole diff gives: the same bests
+        /// and signals shown to the strategy, the same book.
+        #[test]
+        fn near_first_equals_the_whole_diff(
+            book_bids in prop::collection::vec((1i64..4, 1u64..50), 5..60),
+            book_asks in prop::collection::vec((1i64..4, 1u64..50), 5..60),
+            // Half of a diff's levels removed: runs of removals at the
+            // touch are what make the kernel read on.
+            diff_bids in prop::collection::vec((0i64..120, 0u64..50), 0..80),
+            diff_asks in prop::collection::vec((0i64..120, 0u64..50), 0..80),
+            bids_ascending in any::<bool>(),
+            asks_ascending in any::<bool>(),
+        ) {
+            let config = super::super::tests::config();
+            let ladder = |gaps: &[(i64, u64)], start: i64, step: i64| {
+                let mut price = start;
+                gaps.iter()
+                    .map(|&(gap, q)| {
+                        price += step * gap;
+                        (price, q)
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let bids = ladder(&book_bids, 10_001, -1);
+            let asks = ladder(&book_asks, 10_000, 1);
+            let bid_list = side_list(Side::Buy, 10_000, &diff_bids, bids_ascending);
+            let ask_list = side_list(Side::Sell, 10_001, &diff_asks, asks_ascending);
+
+            let mut whole = kernel(&config, &bids, &asks);
+            let delta = BookDelta {
+                instrument: kestrel_model::testing::instrument("1", "1").id,
+                ids: UpdateIds::default(),
+                time: EventTime::default(),
+                updates: [bid_list.clone(), ask_list.clone()].concat(),
+            };
+            whole.on_delta(&delta, UnixNanos::new(2));
+
+            let mut split = kernel(&config, &bids, &asks);
+            let bounds = split.touch_bounds().unwrap_or_default();
+            let mut reads = [SideRead::new(&bid_list, Side::Buy), SideRead::new(&ask_list, Side::Sell)];
+            let mut part = Vec::new();
+            let mut beyond = TouchBounds {
+                bid: reads[0].read(Side::Buy, bounds.bid, &mut part),
+                ask: reads[1].read(Side::Sell, bounds.ask, &mut part),
+            };
+            while let Some(more) = split.on_delta_near(&part, beyond, UnixNanos::new(2)) {
+                part.clear();
+                if let Some(b) = more.bid {
+                    beyond.bid = reads[0].read(Side::Buy, Some(b), &mut part);
+                }
+                if let Some(a) = more.ask {
+                    beyond.ask = reads[1].read(Side::Sell, Some(a), &mut part);
+                }
+            }
+            let rest: Vec<LevelUpdate> = reads
+                .iter()
+                .flat_map(|r| r.from_near_end[r.taken..].iter().copied())
+                .collect();
+            split.on_delta_rest(&rest, UnixNanos::new(2));
+
+            prop_assert_eq!(&whole.strategy().seen, &split.strategy().seen);
+            prop_assert_eq!(whole.book().snapshot(1_000), split.book().snapshot(1_000));
+        }
+    }
+}
