@@ -11,6 +11,11 @@ fn factor(dt_ns: u64, half_life_ns: u64) -> f64 {
     if half_life_ns == 0 {
         return 0.0;
     }
+    // Updates within one event share its time: no `exp` for them (which
+    // would give exactly 1 too).
+    if dt_ns == 0 {
+        return 1.0;
+    }
     (-(dt_ns as f64) / half_life_ns as f64 * std::f64::consts::LN_2).exp()
 }
 
@@ -59,11 +64,25 @@ impl DecayedSum {
     }
 
     fn decay_to(&mut self, t: UnixNanos) {
-        if let Some(at) = self.at {
-            self.sum *= factor(
+        let factor = self.factor_to(t);
+        self.decay_by(factor, t);
+    }
+
+    /// What the sum is multiplied by when it decays to `t`.
+    fn factor_to(&self, t: UnixNanos) -> f64 {
+        self.at.map_or(1.0, |at| {
+            factor(
                 t.as_nanos().saturating_sub(at.as_nanos()),
                 self.half_life_ns,
-            );
+            )
+        })
+    }
+
+    /// Decays the sum to `t` by `factor`, [`Self::factor_to`]'s answer
+    /// for a sum last updated when this one was.
+    fn decay_by(&mut self, factor: f64, t: UnixNanos) {
+        if self.at.is_some() {
+            self.sum *= factor;
         }
         self.at = Some(match self.at {
             Some(at) if at > t => at,
@@ -92,9 +111,16 @@ impl DecayedStats {
 
     /// Adds an observation at `t`.
     pub fn add(&mut self, x: f64, t: UnixNanos) {
-        self.weight.add(1.0, t);
-        self.sum.add(x, t);
-        self.sum_sq.add(x * x, t);
+        // The three sums are always updated together: one decay factor.
+        let factor = self.weight.factor_to(t);
+        for (sum, v) in [
+            (&mut self.weight, 1.0),
+            (&mut self.sum, x),
+            (&mut self.sum_sq, x * x),
+        ] {
+            sum.decay_by(factor, t);
+            sum.sum += v;
+        }
     }
 
     /// The decayed mean, once there is an observation.

@@ -32,14 +32,39 @@ impl Credentials {
 
     /// HMAC-SHA256 of `payload` in lower-case hex, as Binance's
     /// `signature` parameter.
-    pub fn sign(&self, payload: &str) -> String {
+    pub fn sign(&self, payload: &str) -> Signature {
         let tag = hmac::sign(&self.secret, payload.as_bytes());
-        let mut out = String::with_capacity(64);
-        for b in tag.as_ref() {
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+        let mut hex = [0u8; 64];
+        for (pair, b) in hex.chunks_exact_mut(2).zip(tag.as_ref()) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 15)];
         }
-        out
+        Signature(hex)
+    }
+}
+
+/// An HMAC-SHA256 signature in lower-case hex, kept on the stack: a
+/// request is signed on its way from a decision to the wire.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Signature([u8; 64]);
+
+impl Signature {
+    /// The hex digits.
+    pub fn as_str(&self) -> &str {
+        // Only hex digits are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signature({})", self.as_str())
     }
 }
 
@@ -68,7 +93,7 @@ mod tests {
         );
         let payload = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559";
         assert_eq!(
-            c.sign(payload),
+            c.sign(payload).as_str(),
             "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
         );
         assert!(!format!("{c:?}").contains("NhqP"));

@@ -40,7 +40,8 @@ pub enum FrameStart {
 /// Why the rest of a split diff could not be taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SplitFault {
-    /// The frame, read whole, is not a valid diff.
+    /// The frame, read whole, is not a valid diff, or not the one its
+    /// near part said (another instrument, other update ids).
     #[error("the diff's frame is malformed past its near levels")]
     Malformed,
     /// A side of the diff was not strictly in price order, or its near end
@@ -144,7 +145,9 @@ impl<D: FrameDecoder, S: Sequencer> FrameSync<D, S> {
     ) -> NearRest<'_> {
         let split = &mut self.split;
         let fault = match self.decoder.decode(frame, local) {
-            Ok(Decoded::Delta { delta, .. }) => {
+            Ok(Decoded::Delta { delta, .. })
+                if delta.ids == slot.delta.ids && delta.instrument == slot.delta.instrument =>
+            {
                 let taken = split.take_rest(&delta.updates);
                 if taken.is_ok() {
                     slot.delta.updates.clone_from(&delta.updates);

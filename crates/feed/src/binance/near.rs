@@ -155,7 +155,12 @@ impl<'i> Lists<'_, 'i> {
         let mut first = true;
         while let Some(key) = s.next_key(&mut first).ok()? {
             match key {
-                b"data" if top && s.peek() == Some(b'{') => self.object(s, header, false)?,
+                b"data" if top && s.peek() == Some(b'{') => {
+                    self.object(s, header, false)?;
+                    if header.bids && header.asks {
+                        return Some(());
+                    }
+                }
                 b"e" => header.event_type = Some(s.string().ok()?),
                 b"E" => header.event_ms = Some(s.u64().ok()?),
                 b"T" => header.transaction_ms = Some(s.u64().ok()?),
@@ -181,6 +186,9 @@ impl<'i> Lists<'_, 'i> {
                     if std::mem::replace(seen, true) {
                         return None;
                     }
+                    // The lists come last: after the second nothing is
+                    // read, and where it ends is not needed.
+                    let last = header.bids && header.asks;
                     // Past any blank before the list.
                     s.peek()?;
                     let list = s.pos();
@@ -192,13 +200,17 @@ impl<'i> Lists<'_, 'i> {
                         bound,
                         instrument,
                         &mut self.delta.updates,
+                        !last,
                     )?;
-                    s.advance(end - list);
                     self.read.cursors[side as usize] = cursor;
                     match side {
                         Side::Buy => self.read.beyond.bid = past,
                         Side::Sell => self.read.beyond.ask = past,
                     }
+                    if last {
+                        return Some(());
+                    }
+                    s.advance(end? - list);
                 }
                 _ => {
                     s.skip_value().ok()?;
@@ -237,8 +249,8 @@ fn update(side: Side) -> impl Fn(Level) -> LevelUpdate {
 /// Reads the list whose `[` is at `frame[list]` on `side`: its levels at
 /// or better than `bound` (all of them without one) and the first beyond
 /// it, appended in the order read, from the list's near end. Returns where
-/// the list ends, where the read stopped, and the price of that first
-/// level beyond, if the list has more.
+/// the list ends (if `end_needed`, or known anyway), where the read
+/// stopped, and the price of that first level beyond, if the list has more.
 fn first_read(
     frame: &[u8],
     list: usize,
@@ -246,7 +258,8 @@ fn first_read(
     bound: Option<Price>,
     instrument: &Instrument,
     out: &mut Vec<LevelUpdate>,
-) -> Option<(usize, SideCursor, Option<Price>)> {
+    end_needed: bool,
+) -> Option<(Option<usize>, SideCursor, Option<Price>)> {
     let input = frame.get(list..)?;
     let update = update(side);
     // Without a bound, all of the side, still from its near end.
@@ -297,24 +310,28 @@ fn first_read(
                 // A list of one level.
                 out.extend(first.map(&update));
             }
-            return Some((list + used, SideCursor::Done, None));
+            return Some((Some(list + used), SideCursor::Done, None));
         }
         ListRead::Stopped(stop) => list + stop,
     };
-    let close = list_close_from(frame, stop)?;
     if order == Order::AwayFromTouch {
         let after = if second_untaken {
             level_at(frame, list + 1, instrument)?.1
         } else {
             stop
         };
-        return Some((close + 2, next_forward(frame, after)?, past));
+        let end = match end_needed {
+            true => Some(list_close_from(frame, stop)? + 2),
+            false => None,
+        };
+        return Some((end, next_forward(frame, after)?, past));
     }
     if order == Order::Unknown {
         return None;
     }
+    let close = list_close_from(frame, stop)?;
     let (cursor, past) = backward(frame, close + 1, list + 1, side, bound, instrument, out)?;
-    Some((close + 2, cursor, past))
+    Some((Some(close + 2), cursor, past))
 }
 
 /// The cursor after a level of a best-first list that ends before `stop`.

@@ -5,7 +5,6 @@
 mod json;
 pub mod user_stream;
 
-use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -237,15 +236,14 @@ impl BinanceExecution {
         if !params.is_empty() {
             out.push('&');
         }
-        let _ = write!(
-            out,
-            "recvWindow={}&timestamp={}",
-            self.config.recv_window_ms,
-            self.skew.venue_ms()
-        );
+        out.push_str("recvWindow=");
+        push_digits(&mut out, self.config.recv_window_ms);
+        out.push_str("&timestamp=");
+        // The venue's time in ms since 1970: never negative on a sane clock.
+        push_digits(&mut out, u64::try_from(self.skew.venue_ms()).unwrap_or(0));
         let signature = self.credentials.sign(&out[query..]);
         out.push_str("&signature=");
-        out.push_str(&signature);
+        out.push_str(signature.as_str());
         out
     }
 
@@ -401,6 +399,23 @@ fn account_call() -> Call<'static> {
         weight: 20,
         is_order: false,
     }
+}
+
+/// Appends `n` in decimal: `write!` goes through the formatting
+/// machinery, and this is on the way from a decision to the wire.
+fn push_digits(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 fn order_type(t: OrderType) -> &'static str {

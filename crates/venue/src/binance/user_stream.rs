@@ -132,7 +132,7 @@ async fn session(
     let subscribe = serde_json::json!({
         "id": "kestrel-user-data",
         "method": "userDataStream.subscribe.signature",
-        "params": { "apiKey": key, "timestamp": timestamp, "signature": signature },
+        "params": { "apiKey": key, "timestamp": timestamp, "signature": signature.as_str() },
     });
     ws.send(Message::Text(subscribe.to_string().into()))
         .await
