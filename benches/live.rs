@@ -435,7 +435,7 @@ impl<Q: kestrel_feed::Sequencer> TickSetup<'_, Q> {
                 FrameStart::Near(beyond) => {
                     // Reading on, if the kernel asks, counts as its work.
                     clock.decide(&mut kernel, self.venue, &mut pass, |k| {
-                        sync.take_near(frame, beyond, &mut slot, |part, beyond| {
+                        sync.take_near(frame, beyond, |part, beyond| {
                             k.on_delta_near(part, beyond, now)
                         });
                     });

@@ -97,11 +97,10 @@ fn compare<Q: Sequencer>(
         let mut made = match split_sync.on_frame_near(frame, now, bounds, &mut split_slot) {
             FrameStart::Near(beyond) => {
                 splits.near += 1;
-                let decided =
-                    split_sync.take_near(frame, beyond, &mut split_slot, |part, beyond| {
-                        splits.levels_near += part.len() as u64;
-                        split.on_delta_near(part, beyond, now)
-                    });
+                let decided = split_sync.take_near(frame, beyond, |part, beyond| {
+                    splits.levels_near += part.len() as u64;
+                    split.on_delta_near(part, beyond, now)
+                });
                 if decided {
                     splits.decided_early += 1;
                 }

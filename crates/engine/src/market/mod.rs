@@ -75,6 +75,12 @@ impl FeedEvent {
     }
 
     pub(crate) fn set_delta(&mut self, delta: &BookDelta) {
+        self.set_delta_head(delta);
+        self.delta.updates.clone_from(&delta.updates);
+    }
+
+    /// A delta's instrument, ids and time, without its levels.
+    pub(crate) fn set_delta_head(&mut self, delta: &BookDelta) {
         self.kind = FeedKind::Delta;
         self.time = delta.time;
         // Field by field: a derived `clone_from` would clone the whole
@@ -83,7 +89,6 @@ impl FeedEvent {
         d.instrument = delta.instrument;
         d.ids = delta.ids;
         d.time = delta.time;
-        d.updates.clone_from(&delta.updates);
     }
 
     pub(crate) fn set_snapshot(&mut self, snapshot: &BookSnapshot) {

@@ -27,10 +27,12 @@ pub const MAX_NEAR_READS: usize = 8;
 /// How a frame begun with [`FrameSync::on_frame_near`] goes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FrameStart {
-    /// The slot's delta holds the near part of the next diff of the synced
-    /// book; every level it lacks lies strictly beyond these prices (none
-    /// on a side without one). [`FrameSync::take_near`] hands it on,
-    /// [`FrameSync::finish_near`] decodes the rest.
+    /// A diff of the synced book whose near part is read: every level it
+    /// lacks lies strictly beyond these prices (none on a side without
+    /// one). The slot's delta holds the diff's ids and time;
+    /// [`FrameSync::take_near`] hands out the near levels, and
+    /// [`FrameSync::finish_near`] the rest, leaving the whole diff in the
+    /// slot.
     Near(TouchBounds),
     /// Decoded whole, as [`FrameSync::on_frame`] does: whether the frame
     /// made an event.
@@ -92,7 +94,7 @@ impl<D: FrameDecoder, S: Sequencer> FrameSync<D, S> {
                 if self.sequencer.continues(&near.delta.ids) {
                     // Applied, by `continues`' contract.
                     self.sequencer.on_delta(&near.delta.ids);
-                    slot.set_delta(near.delta);
+                    slot.set_delta_head(near.delta);
                     self.split.given.clone_from(&near.delta.updates);
                     return FrameStart::Near(near.beyond);
                 }
@@ -110,13 +112,14 @@ impl<D: FrameDecoder, S: Sequencer> FrameSync<D, S> {
         &mut self,
         frame: &[u8],
         beyond: TouchBounds,
-        slot: &mut FeedEvent,
         mut take: impl FnMut(&[LevelUpdate], TouchBounds) -> Option<TouchBounds>,
     ) -> bool {
         let mut beyond = beyond;
         let mut reads = 0;
+        let mut from = 0;
         loop {
-            let Some(bounds) = take(&slot.delta.updates, beyond) else {
+            let part = self.split.given.get(from..).unwrap_or_default();
+            let Some(bounds) = take(part, beyond) else {
                 return true;
             };
             if reads == MAX_NEAR_READS {
@@ -126,7 +129,7 @@ impl<D: FrameDecoder, S: Sequencer> FrameSync<D, S> {
             let Some(more) = self.decoder.decode_more(frame, bounds) else {
                 return false;
             };
-            slot.delta.updates.clone_from(&more.delta.updates);
+            from = self.split.given.len();
             self.split.given.extend_from_slice(&more.delta.updates);
             beyond = more.beyond;
         }
@@ -286,9 +289,12 @@ mod tests {
         // Read from each side's near end to the first level beyond.
         assert_eq!(beyond.bid, Some(Price::from_ticks(9_989)));
         assert_eq!(beyond.ask, Some(Price::from_ticks(10_011)));
-        let near = slot.delta.updates.len();
+        let mut near = 0;
+        assert!(sync.take_near(frame.as_bytes(), beyond, |part, _| {
+            near = part.len();
+            None
+        }));
         assert_eq!(near, 12 + 11);
-        assert!(sync.take_near(frame.as_bytes(), beyond, &mut slot, |_, _| None));
         let end = sync.finish_near(frame.as_bytes(), UnixNanos::new(2), &mut slot);
         assert_eq!(end.fault, None);
         assert_eq!(end.rest.len(), 120 - near);
@@ -310,8 +316,11 @@ mod tests {
         else {
             panic!("not split");
         };
-        let handed_out = slot.delta.updates.clone();
-        sync.take_near(frame.as_bytes(), beyond, &mut slot, |_, _| None);
+        let mut handed_out = Vec::new();
+        sync.take_near(frame.as_bytes(), beyond, |part, _| {
+            handed_out.extend_from_slice(part);
+            None
+        });
         let end = sync.finish_near(frame.as_bytes(), UnixNanos::new(2), &mut slot);
         assert_eq!(end.fault, Some(SplitFault::OutOfOrder));
         assert!(end.rest.is_empty());
@@ -331,7 +340,7 @@ mod tests {
         else {
             panic!("not split");
         };
-        sync.take_near(frame.as_bytes(), beyond, &mut slot, |_, _| None);
+        sync.take_near(frame.as_bytes(), beyond, |_, _| None);
         let end = sync.finish_near(frame.as_bytes(), UnixNanos::new(2), &mut slot);
         assert_eq!(end.fault, Some(SplitFault::Malformed));
         assert!(!sync.is_synced());

@@ -25,11 +25,9 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         self.stats.market_events += 1;
         self.stats.near_first += 1;
         let kernel = &mut self.kernel;
-        let early = self
-            .frames
-            .take_near(frame, beyond, &mut self.slot, |part, beyond| {
-                kernel.on_delta_near(part, beyond, now)
-            });
+        let early = self.frames.take_near(frame, beyond, |part, beyond| {
+            kernel.on_delta_near(part, beyond, now)
+        });
         let mut decided = if early { self.dispatch() } else { None };
         let end = self.frames.finish_near(frame, local, &mut self.slot);
         let fault = end.fault;
