@@ -6,10 +6,10 @@
 //! 1. `timestamp` is the venue's time, `local_timestamp` Tardis's receive
 //!    time, both µs since the epoch.
 //! 2. Rows sharing a `local_timestamp` came from one venue message: they
-//!    become one [`BookDelta`], to be applied whole.
+//!    become one [`BookDelta`](kestrel_model::BookDelta), to be applied whole.
 //! 3. A run of `is_snapshot=true` rows after a non-snapshot row starts a new
 //!    book (the day's first snapshot, or one after a reconnect): it becomes
-//!    one [`BookSnapshot`] that replaces the book.
+//!    one [`BookSnapshot`](kestrel_model::BookSnapshot) that replaces the book.
 //! 4. Rows before the first snapshot cannot be applied to anything and are
 //!    skipped (counted in [`TardisBookReader::skipped`]).
 //! 5. `amount` is the new absolute size; 0 removes the level.

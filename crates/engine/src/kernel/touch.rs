@@ -5,19 +5,19 @@
 //! decide is near the touch: each side's best `depth` levels (signals and
 //! strategy), the per-level signals' band around the touch, and the levels
 //! where our orders rest. So a live session asks the decoder for the levels
-//! at or better than [`Kernel::touch_bounds`], hands them to
-//! [`Kernel::on_delta_near`], and the rest to [`Kernel::on_delta_rest`]
-//! once the order is out.
+//! at or better than [`Kernel::touch_bounds`] and hands them to
+//! [`Kernel::on_delta_near`], which either decides or answers with deeper
+//! bounds to read on to; the rest goes to [`Kernel::on_delta_rest`] once
+//! the orders are out.
 //!
 //! The result is the one [`Kernel::on_delta`] gives for the whole diff,
 //! exactly. The decoder says which price every level it left lies
 //! strictly beyond (and the feed checks it when it decodes them), and the
-//! kernel decides early only when such levels cannot change what it
-//! reads: its top `depth` levels are all at or better than that price,
-//! no per-level signal watches a price beyond it, and none of our orders
-//! rests beyond it. Otherwise it waits for the rest. Per-level work uses
-//! each side's best from before the diff, so the order the two parts come
-//! in changes nothing either.
+//! kernel decides only when such levels cannot change what it reads: its
+//! top `depth` levels are all at or better than that price, no per-level
+//! signal watches a price beyond it, and none of our orders rests beyond
+//! it. Per-level work uses each side's best from before the diff, so the
+//! order the parts come in changes nothing either.
 
 use kestrel_model::{LevelUpdate, Price, Side, TouchBounds, UnixNanos};
 use kestrel_strategy::Strategy;
@@ -26,7 +26,8 @@ use super::Kernel;
 
 /// Levels read past the kernel's own depth when it asks for a diff's near
 /// part: levels removed at the touch pull deeper ones into the top, and
-/// a margin makes waiting for the rest rare.
+/// a margin makes reading on rarer (one split diff in six in the bundled
+/// captures; a wider margin costs more than it saves).
 const TOUCH_MARGIN: usize = 4;
 
 /// A diff whose near part has been applied and whose rest has not.
