@@ -17,16 +17,40 @@ use crate::decode::{
 use crate::error::FrameError;
 use crate::json::{Scanner, parse_u64};
 
+/// What a Binance payload is, whose and when, and a diff's ids: read the
+/// same way by the whole decode and by the near read (`near`).
+#[derive(Default)]
+pub(super) struct Header<'a> {
+    pub event_type: Option<&'a [u8]>,
+    pub event_ms: Option<u64>,
+    pub transaction_ms: Option<u64>,
+    pub symbol: Option<&'a [u8]>,
+    pub first_id: Option<u64>,
+    pub last_id: Option<u64>,
+    pub prev_id: Option<u64>,
+}
+
+impl<'a> Header<'a> {
+    /// Reads the value of `key` if it is a header field: whether it was.
+    pub fn read(&mut self, key: &[u8], s: &mut Scanner<'a>) -> Result<bool, FrameError> {
+        match key {
+            b"e" => self.event_type = Some(s.string()?),
+            b"E" => self.event_ms = Some(s.u64()?),
+            b"T" => self.transaction_ms = Some(s.u64()?),
+            b"s" | b"symbol" => self.symbol = Some(s.string()?),
+            b"U" => self.first_id = Some(s.u64()?),
+            b"u" => self.last_id = Some(s.u64()?),
+            b"pu" => self.prev_id = Some(s.u64()?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
 /// The fields of any Binance market-data payload, as borrowed slices.
 #[derive(Default)]
 struct Fields<'a> {
-    event_type: Option<&'a [u8]>,
-    event_ms: Option<u64>,
-    transaction_ms: Option<u64>,
-    symbol: Option<&'a [u8]>,
-    first_id: Option<u64>,
-    last_id: Option<u64>,
-    prev_id: Option<u64>,
+    header: Header<'a>,
     /// `b`: bid levels (depth) or best bid price (bookTicker).
     b: Option<&'a [u8]>,
     /// `a`: ask levels (depth), best ask price (bookTicker) or aggregate trade id.
@@ -83,6 +107,14 @@ impl BinanceDecoder {
         self.snapshot(&fields, instrument, local)
     }
 
+    /// The near levels read into the delta buffer, and where the rest lie.
+    fn near_delta(&self, beyond: TouchBounds) -> NearDelta<'_> {
+        NearDelta {
+            delta: &self.buffers.delta,
+            beyond,
+        }
+    }
+
     fn snapshot(
         &mut self,
         fields: &Fields<'_>,
@@ -97,8 +129,9 @@ impl BinanceDecoder {
         snapshot.time = EventTime {
             // Spot snapshots carry no time: fall back to ours.
             exchange: fields
+                .header
                 .transaction_ms
-                .or(fields.event_ms)
+                .or(fields.header.event_ms)
                 .map_or(local, UnixNanos::from_millis),
             local,
         };
@@ -113,7 +146,7 @@ impl BinanceDecoder {
     }
 
     fn depth(&mut self, fields: &Fields<'_>, local: UnixNanos) -> Result<Decoded<'_>, FrameError> {
-        let Some(instrument) = fields.symbol.and_then(|s| self.instruments.find(s)) else {
+        let Some(instrument) = fields.header.symbol.and_then(|s| self.instruments.find(s)) else {
             return Ok(Decoded::Other);
         };
         let delta = &mut self.buffers.delta;
@@ -126,16 +159,20 @@ impl BinanceDecoder {
             }
         }
         delta.ids = UpdateIds {
-            first: fields.first_id.ok_or(FrameError::MissingField("U"))?,
-            last: fields.last_id.ok_or(FrameError::MissingField("u"))?,
-            prev: fields.prev_id,
+            first: fields
+                .header
+                .first_id
+                .ok_or(FrameError::MissingField("U"))?,
+            last: fields.header.last_id.ok_or(FrameError::MissingField("u"))?,
+            prev: fields.header.prev_id,
         };
         delta.time = EventTime {
             // The matching engine's time where Binance gives it (futures).
             exchange: UnixNanos::from_millis(
                 fields
+                    .header
                     .transaction_ms
-                    .or(fields.event_ms)
+                    .or(fields.header.event_ms)
                     .ok_or(FrameError::MissingField("E"))?,
             ),
             local,
@@ -152,7 +189,7 @@ impl BinanceDecoder {
         aggregate: bool,
         local: UnixNanos,
     ) -> Result<Decoded<'_>, FrameError> {
-        let Some(instrument) = fields.symbol.and_then(|s| self.instruments.find(s)) else {
+        let Some(instrument) = fields.header.symbol.and_then(|s| self.instruments.find(s)) else {
             return Ok(Decoded::Other);
         };
         // Insurance-fund and ADL prints are off-book transfers, not trades
@@ -185,8 +222,9 @@ impl BinanceDecoder {
             time: EventTime {
                 exchange: UnixNanos::from_millis(
                     fields
+                        .header
                         .transaction_ms
-                        .or(fields.event_ms)
+                        .or(fields.header.event_ms)
                         .ok_or(FrameError::MissingField("T"))?,
                 ),
                 local,
@@ -202,7 +240,7 @@ impl BinanceDecoder {
         fields: &Fields<'_>,
         local: UnixNanos,
     ) -> Result<Decoded<'_>, FrameError> {
-        let Some(instrument) = fields.symbol.and_then(|s| self.instruments.find(s)) else {
+        let Some(instrument) = fields.header.symbol.and_then(|s| self.instruments.find(s)) else {
             return Ok(Decoded::Other);
         };
         let level = |px: Option<&[u8]>, sz: Option<&[u8]>, field| -> Result<Level, FrameError> {
@@ -217,14 +255,15 @@ impl BinanceDecoder {
         };
         Ok(Decoded::Quote(Quote {
             instrument: instrument.id,
-            update_id: fields.last_id.ok_or(FrameError::MissingField("u"))?,
+            update_id: fields.header.last_id.ok_or(FrameError::MissingField("u"))?,
             bid: level(fields.b, fields.bid_qty, "b")?,
             ask: level(fields.a, fields.ask_qty, "a")?,
             time: EventTime {
                 // Spot bookTicker carries no time at all.
                 exchange: fields
+                    .header
                     .transaction_ms
-                    .or(fields.event_ms)
+                    .or(fields.header.event_ms)
                     .map_or(local, UnixNanos::from_millis),
                 local,
             },
@@ -244,14 +283,14 @@ impl FrameDecoder for BinanceDecoder {
             true,
         )?;
         scanner.finish()?;
-        match fields.event_type {
+        match fields.header.event_type {
             Some(b"depthUpdate") => self.depth(&fields, local),
             Some(b"trade") => self.trade(&fields, false, local),
             Some(b"aggTrade") => self.trade(&fields, true, local),
             Some(b"bookTicker") => self.book_ticker(&fields, local),
             Some(_) => Ok(Decoded::Other),
             None if fields.last_update_id.is_some() => {
-                let instrument = match fields.symbol {
+                let instrument = match fields.header.symbol {
                     Some(symbol) => match self.instruments.find(symbol) {
                         Some(instrument) => instrument.clone(),
                         None => return Ok(Decoded::Other),
@@ -273,32 +312,15 @@ impl FrameDecoder for BinanceDecoder {
         local: UnixNanos,
         bounds: TouchBounds,
     ) -> Option<NearDelta<'_>> {
-        let beyond = near::near_depth(
-            frame,
-            local,
-            bounds,
-            &self.instruments,
-            &mut self.buffers.delta,
-            &mut self.near,
-        )?;
-        Some(NearDelta {
-            delta: &self.buffers.delta,
-            beyond,
-        })
+        let (delta, read) = (&mut self.buffers.delta, &mut self.near);
+        let beyond = near::near_depth(frame, local, bounds, &self.instruments, delta, read)?;
+        Some(self.near_delta(beyond))
     }
 
     fn decode_more(&mut self, frame: &[u8], bounds: TouchBounds) -> Option<NearDelta<'_>> {
-        let beyond = near::more_depth(
-            frame,
-            bounds,
-            &self.instruments,
-            &mut self.buffers.delta,
-            &mut self.near,
-        )?;
-        Some(NearDelta {
-            delta: &self.buffers.delta,
-            beyond,
-        })
+        let (delta, read) = (&mut self.buffers.delta, &mut self.near);
+        let beyond = near::more_depth(frame, bounds, &self.instruments, delta, read)?;
+        Some(self.near_delta(beyond))
     }
 }
 
@@ -325,20 +347,20 @@ fn collect<'a>(
     let mut first = true;
     let mut pending_direct: Option<(&Instrument, bool, bool)> = None;
     while let Some(key) = s.next_key(&mut first)? {
+        if fields.header.read(key, s)? {
+            continue;
+        }
         match key {
             b"data" if top_level && s.peek() == Some(b'{') => {
                 collect(s, fields, instruments, buffers.as_deref_mut(), false)?;
             }
-            b"e" => fields.event_type = Some(s.string()?),
-            b"E" => fields.event_ms = Some(s.u64()?),
-            b"T" => fields.transaction_ms = Some(s.u64()?),
-            b"s" | b"symbol" => fields.symbol = Some(s.string()?),
-            b"U" => fields.first_id = Some(s.u64()?),
-            b"u" => fields.last_id = Some(s.u64()?),
-            b"pu" => fields.prev_id = Some(s.u64()?),
             b"b" | b"a" => {
                 let is_bid = key == b"b";
-                let direct = match (&mut pending_direct, fields.event_type, fields.symbol) {
+                let direct = match (
+                    &mut pending_direct,
+                    fields.header.event_type,
+                    fields.header.symbol,
+                ) {
                     (Some(state), _, _) => Some(state),
                     (None, Some(b"depthUpdate"), Some(symbol)) => {
                         match (instruments.and_then(|t| t.find(symbol)), &mut buffers) {

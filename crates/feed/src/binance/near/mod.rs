@@ -18,22 +18,16 @@ use kestrel_model::{
     UpdateIds,
 };
 
+use super::decoder::Header;
 use crate::decode::Instruments;
 use crate::json::Scanner;
 use crate::level_scan::{ListRead, level_at, levels_from, levels_while};
 use crate::list_end::list_close;
 
-/// The header fields a diff's near part needs.
+/// The header of a diff and the sides read so far.
 #[derive(Default)]
-struct Header<'a> {
-    event_type: Option<&'a [u8]>,
-    event_ms: Option<u64>,
-    transaction_ms: Option<u64>,
-    symbol: Option<&'a [u8]>,
-    first_id: Option<u64>,
-    last_id: Option<u64>,
-    prev_id: Option<u64>,
-    /// Sides read so far.
+struct Head<'a> {
+    fields: Header<'a>,
     bids: bool,
     asks: bool,
 }
@@ -68,7 +62,7 @@ pub(super) fn near_depth(
     delta: &mut BookDelta,
     read: &mut NearRead,
 ) -> Option<TouchBounds> {
-    let mut header = Header::default();
+    let mut head = Head::default();
     *read = NearRead::default();
     delta.updates.clear();
     let mut s = Scanner::new(frame);
@@ -79,17 +73,17 @@ pub(super) fn near_depth(
         delta,
         read,
     };
-    lists.object(&mut s, &mut header, true)?;
-    if !(header.bids && header.asks) {
+    lists.object(&mut s, &mut head, true)?;
+    if !(head.bids && head.asks) {
         return None;
     }
     lists.delta.ids = UpdateIds {
-        first: header.first_id?,
-        last: header.last_id?,
-        prev: header.prev_id,
+        first: head.fields.first_id?,
+        last: head.fields.last_id?,
+        prev: head.fields.prev_id,
     };
     lists.delta.time = EventTime {
-        exchange: UnixNanos::from_millis(header.transaction_ms.or(header.event_ms)?),
+        exchange: UnixNanos::from_millis(head.fields.transaction_ms.or(head.fields.event_ms)?),
         local,
     };
     Some(read.beyond)
@@ -150,45 +144,41 @@ impl<'i> Lists<'_, 'i> {
     /// Reads one object of the frame (the envelope or its `data`). The
     /// lists come after the header in Binance's layout; a list before the
     /// fields that identify the diff declines.
-    fn object(&mut self, s: &mut Scanner<'i>, header: &mut Header<'i>, top: bool) -> Option<()> {
+    fn object(&mut self, s: &mut Scanner<'i>, head: &mut Head<'i>, top: bool) -> Option<()> {
         s.begin_object().ok()?;
         let mut first = true;
         while let Some(key) = s.next_key(&mut first).ok()? {
+            if head.fields.read(key, s).ok()? {
+                continue;
+            }
             match key {
                 b"data" if top && s.peek() == Some(b'{') => {
-                    self.object(s, header, false)?;
-                    if header.bids && header.asks {
+                    self.object(s, head, false)?;
+                    if head.bids && head.asks {
                         return Some(());
                     }
                 }
-                b"e" => header.event_type = Some(s.string().ok()?),
-                b"E" => header.event_ms = Some(s.u64().ok()?),
-                b"T" => header.transaction_ms = Some(s.u64().ok()?),
-                b"s" => header.symbol = Some(s.string().ok()?),
-                b"U" => header.first_id = Some(s.u64().ok()?),
-                b"u" => header.last_id = Some(s.u64().ok()?),
-                b"pu" => header.prev_id = Some(s.u64().ok()?),
                 b"b" | b"a" => {
-                    if header.event_type != Some(b"depthUpdate") {
+                    if head.fields.event_type != Some(b"depthUpdate") {
                         return None;
                     }
-                    let instrument = self.instruments.find(header.symbol?)?;
+                    let instrument = self.instruments.find(head.fields.symbol?)?;
                     // Both lists must be of the one instrument.
-                    if (header.bids || header.asks) && self.delta.instrument != instrument.id {
+                    if (head.bids || head.asks) && self.delta.instrument != instrument.id {
                         return None;
                     }
                     self.delta.instrument = instrument.id;
                     let (side, seen) = if key == b"b" {
-                        (Side::Buy, &mut header.bids)
+                        (Side::Buy, &mut head.bids)
                     } else {
-                        (Side::Sell, &mut header.asks)
+                        (Side::Sell, &mut head.asks)
                     };
                     if std::mem::replace(seen, true) {
                         return None;
                     }
                     // The lists come last: after the second nothing is
                     // read, and where it ends is not needed.
-                    let last = header.bids && header.asks;
+                    let last = head.bids && head.asks;
                     // Past any blank before the list.
                     s.peek()?;
                     let list = s.pos();
@@ -410,211 +400,4 @@ fn backward(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::instruments::usdm_btcusdt;
-    use kestrel_model::Qty;
-
-    fn near(frame: &str, bid: Option<i64>, ask: Option<i64>) -> Option<(BookDelta, TouchBounds)> {
-        let inst = usdm_btcusdt();
-        let mut delta = BookDelta {
-            instrument: inst.id,
-            ids: UpdateIds::default(),
-            time: EventTime::default(),
-            updates: Vec::new(),
-        };
-        let bounds = TouchBounds {
-            bid: bid.map(Price::from_ticks),
-            ask: ask.map(Price::from_ticks),
-        };
-        let beyond = near_depth(
-            frame.as_bytes(),
-            UnixNanos::new(9),
-            bounds,
-            &Instruments::new(inst.clone()),
-            &mut delta,
-            &mut NearRead::default(),
-        )?;
-        Some((delta, beyond))
-    }
-
-    fn frame(bids: &[&str], asks: &[&str]) -> String {
-        let list = |prices: &[&str]| {
-            prices
-                .iter()
-                .map(|p| format!(r#"["{p}","1.000"]"#))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        format!(
-            r#"{{"stream":"btcusdt@depth","data":{{"e":"depthUpdate","E":1723161256299,"T":1723161256298,"s":"BTCUSDT","U":5,"u":7,"pu":4,"b":[{}],"a":[{}]}}}}"#,
-            list(bids),
-            list(asks)
-        )
-    }
-
-    fn prices(delta: &BookDelta, side: Side) -> Vec<i64> {
-        delta
-            .updates
-            .iter()
-            .filter(|u| u.side == side)
-            .map(|u| u.price.ticks())
-            .collect()
-    }
-
-    #[test]
-    fn best_first_lists_stop_at_the_first_level_beyond() {
-        let f = frame(
-            &["100.5", "100.3", "100.1", "99.0"],
-            &["101.0", "101.2", "103.0"],
-        );
-        let (delta, beyond) = near(&f, Some(1003), Some(1012)).unwrap();
-        assert_eq!(prices(&delta, Side::Buy), [1005, 1003, 1001]);
-        assert_eq!(prices(&delta, Side::Sell), [1010, 1012, 1030]);
-        assert_eq!(beyond.bid, Some(Price::from_ticks(1001)));
-        // The ask list ended at its first level beyond: nothing was left.
-        assert_eq!(beyond.ask, Some(Price::from_ticks(1030)));
-        assert_eq!(
-            delta.ids,
-            UpdateIds {
-                first: 5,
-                last: 7,
-                prev: Some(4)
-            }
-        );
-        assert_eq!(delta.time.exchange, UnixNanos::from_millis(1723161256298));
-        assert_eq!(delta.updates[0].qty, Qty::from_lots(1000));
-    }
-
-    #[test]
-    fn worst_first_lists_are_read_from_their_end() {
-        let f = frame(&["99.0", "100.1", "100.3", "100.5"], &["101.0"]);
-        let (delta, beyond) = near(&f, Some(1003), Some(1012)).unwrap();
-        assert_eq!(prices(&delta, Side::Buy), [1005, 1003, 1001]);
-        assert_eq!(beyond.bid, Some(Price::from_ticks(1001)));
-        assert_eq!(beyond.ask, None);
-    }
-
-    #[test]
-    fn a_side_without_a_bound_or_within_it_is_read_whole() {
-        let f = frame(&["99.0", "100.1", "100.5"], &["103.0", "101.2", "101.0"]);
-        let (delta, beyond) = near(&f, None, Some(1040)).unwrap();
-        // Both worst first: read from the near end.
-        assert_eq!(prices(&delta, Side::Buy), [1005, 1001, 990]);
-        assert_eq!(prices(&delta, Side::Sell), [1010, 1012, 1030]);
-        assert_eq!(beyond, TouchBounds::default());
-        let empty = frame(&[], &["101.0"]);
-        let (delta, _) = near(&empty, Some(1000), Some(1000)).unwrap();
-        assert_eq!(delta.updates.len(), 1);
-    }
-
-    #[test]
-    fn reads_on_from_where_it_stopped() {
-        let inst = usdm_btcusdt();
-        let instruments = Instruments::new(inst.clone());
-        let f = frame(
-            &["99.0", "99.5", "100.1", "100.3", "100.5"],
-            &["101.0", "101.2", "101.4", "103.0"],
-        );
-        let mut delta = BookDelta {
-            instrument: inst.id,
-            ids: UpdateIds::default(),
-            time: EventTime::default(),
-            updates: Vec::new(),
-        };
-        let mut read = NearRead::default();
-        let bounds = TouchBounds {
-            bid: Some(Price::from_ticks(1004)),
-            ask: Some(Price::from_ticks(1010)),
-        };
-        let beyond = near_depth(
-            f.as_bytes(),
-            UnixNanos::new(9),
-            bounds,
-            &instruments,
-            &mut delta,
-            &mut read,
-        )
-        .unwrap();
-        assert_eq!(prices(&delta, Side::Buy), [1005, 1003]);
-        assert_eq!(prices(&delta, Side::Sell), [1010, 1012]);
-        assert_eq!(beyond.bid, Some(Price::from_ticks(1003)));
-        // Only the bids need more; then all of the asks.
-        let more = TouchBounds {
-            bid: Some(Price::from_ticks(1000)),
-            ask: None,
-        };
-        let beyond = more_depth(f.as_bytes(), more, &instruments, &mut delta, &mut read).unwrap();
-        assert_eq!(prices(&delta, Side::Buy), [1001, 995]);
-        assert!(prices(&delta, Side::Sell).is_empty());
-        assert_eq!(beyond.bid, Some(Price::from_ticks(995)));
-        assert_eq!(beyond.ask, Some(Price::from_ticks(1012)));
-        let all = TouchBounds {
-            bid: Some(Price::from_ticks(0)),
-            ask: Some(Price::from_ticks(i64::MAX)),
-        };
-        let beyond = more_depth(f.as_bytes(), all, &instruments, &mut delta, &mut read).unwrap();
-        assert_eq!(prices(&delta, Side::Buy), [990]);
-        assert_eq!(prices(&delta, Side::Sell), [1014, 1030]);
-        assert_eq!(beyond, TouchBounds::default());
-        // Nothing is left.
-        let beyond = more_depth(f.as_bytes(), all, &instruments, &mut delta, &mut read).unwrap();
-        assert!(delta.updates.is_empty());
-        assert_eq!(beyond, TouchBounds::default());
-    }
-
-    #[test]
-    fn reads_on_after_a_first_level_already_beyond() {
-        let inst = usdm_btcusdt();
-        let instruments = Instruments::new(inst.clone());
-        let f = frame(&["100.5", "100.3", "100.1"], &["101.0", "101.2"]);
-        let mut delta = BookDelta {
-            instrument: inst.id,
-            ids: UpdateIds::default(),
-            time: EventTime::default(),
-            updates: Vec::new(),
-        };
-        let mut read = NearRead::default();
-        let bounds = TouchBounds {
-            bid: Some(Price::from_ticks(1010)),
-            ask: None,
-        };
-        near_depth(
-            f.as_bytes(),
-            UnixNanos::new(9),
-            bounds,
-            &instruments,
-            &mut delta,
-            &mut read,
-        )
-        .unwrap();
-        assert_eq!(prices(&delta, Side::Buy), [1005]);
-        let all = TouchBounds {
-            bid: Some(Price::from_ticks(0)),
-            ask: None,
-        };
-        more_depth(f.as_bytes(), all, &instruments, &mut delta, &mut read).unwrap();
-        assert_eq!(prices(&delta, Side::Buy), [1003, 1001]);
-    }
-
-    #[test]
-    fn declines_what_it_cannot_read_in_order() {
-        // Two levels at one price: no order to go by.
-        assert!(near(&frame(&["100.5", "100.5"], &[]), Some(1000), Some(1000)).is_none());
-        // Not a diff.
-        let trade = r#"{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1.0","q":"1","T":1,"m":true}"#;
-        assert!(near(trade, Some(1), Some(1)).is_none());
-        // The lists before the symbol.
-        let early = r#"{"e":"depthUpdate","b":[],"a":[],"E":1,"s":"BTCUSDT","U":1,"u":2}"#;
-        assert!(near(early, Some(1), Some(1)).is_none());
-        // Another layout.
-        let spaced =
-            r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[ ["1.0","1"]],"a":[]}"#;
-        assert!(near(spaced, Some(1), Some(1)).is_none());
-        // A cut frame, and ids missing.
-        let f = frame(&["100.5", "100.3"], &["101.0"]);
-        assert!(near(&f[..f.len() - 20], Some(1000), Some(1020)).is_none());
-        let no_ids = f.replace(r#""U":5,"#, "");
-        assert!(near(&no_ids, Some(1000), Some(1020)).is_none());
-    }
-}
+mod tests;
