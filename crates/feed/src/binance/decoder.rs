@@ -32,6 +32,7 @@ pub(super) struct Header<'a> {
 
 impl<'a> Header<'a> {
     /// Reads the value of `key` if it is a header field: whether it was.
+    #[inline]
     pub fn read(&mut self, key: &[u8], s: &mut Scanner<'a>) -> Result<bool, FrameError> {
         match key {
             b"e" => self.event_type = Some(s.string()?),
