@@ -10,7 +10,7 @@ use kestrel_feed::{Decoded, FeedError, FrameDecoder, Sequencer, Verdict};
 use kestrel_model::{
     BookDelta, BookSnapshot, EventTime, InstrumentId, Price, Qty, Trade, UnixNanos, UpdateIds,
 };
-pub use near::{FrameStart, MAX_NEAR_READS, NearRest, SplitFault};
+pub use near::{FrameStart, NearRest, SplitFault};
 
 /// What a [`FeedEvent`] holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,7 +22,7 @@ const SPLIT_MIN_BYTES: usize = 1536;
 /// Reads past the first that [`FrameSync::take_near`] makes before it
 /// leaves the decision to the whole diff: a diff that removed a deep run
 /// of levels at the touch is better decoded whole.
-pub const MAX_NEAR_READS: usize = 8;
+const MAX_NEAR_READS: usize = 8;
 
 /// How a frame begun with [`FrameSync::on_frame_near`] goes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

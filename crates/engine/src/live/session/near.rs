@@ -8,9 +8,9 @@ use kestrel_strategy::Strategy;
 use super::{LiveSession, entry, record_with};
 
 impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
-    /// The diff whose near part the slot holds (`beyond`: where the levels
-    /// left lie). The kernel takes near parts until it decides, and what it
-    /// decided is sent; then the rest is decoded and applied. The journal
+    /// A diff begun near the touch (`beyond`: where the levels not yet
+    /// read lie). The kernel takes near parts until it decides, and what
+    /// it decided is sent; then the rest is decoded and applied. The journal
     /// records the whole diff, from which a replay decides the same; a
     /// frame whose rest does not agree with its near part loses the book,
     /// and the journal then records the near levels the kernel took and
