@@ -106,7 +106,7 @@ impl<D: FrameDecoder, S: Sequencer> FrameSync<D, S> {
     /// Hands the near part of a frame begun as [`FrameStart::Near`] to
     /// `take` with where its levels left lie, and reads on to the bounds
     /// `take` answers with until it answers `None`: whether it did, within
-    /// [`MAX_NEAR_READS`] more reads. Either way [`Self::finish_near`]
+    /// eight more reads. Either way [`Self::finish_near`]
     /// takes the rest.
     pub fn take_near(
         &mut self,
