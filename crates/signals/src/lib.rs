@@ -141,10 +141,10 @@ impl Signals {
     /// The deepest price on `side` a per-level signal watches while the
     /// side's best is `best`.
     pub fn band_edge(&self, side: Side, best: Price) -> Price {
-        let reach = self.config.near_ticks.abs();
+        let reach = i64::try_from(self.config.near_ticks.unsigned_abs()).unwrap_or(i64::MAX);
         Price::from_ticks(match side {
-            Side::Buy => best.ticks() - reach,
-            Side::Sell => best.ticks() + reach,
+            Side::Buy => best.ticks().saturating_sub(reach),
+            Side::Sell => best.ticks().saturating_add(reach),
         })
     }
 

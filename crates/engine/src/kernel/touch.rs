@@ -65,7 +65,7 @@ impl<S: Strategy> Kernel<S> {
             return None;
         }
         let depth = self.read_depth()?;
-        let reach = depth + TOUCH_MARGIN;
+        let reach = depth.saturating_add(TOUCH_MARGIN);
         let bound = |side| self.side_bound(side, reach, self.book.best(side).map(|l| l.price));
         Some(TouchBounds {
             bid: bound(Side::Buy),
@@ -115,9 +115,10 @@ impl<S: Strategy> Kernel<S> {
         self.apply_levels(part, touch, now);
         // A diff that removed more levels at the touch than the margin
         // covers often removed many: each read on reaches twice as far.
-        let reach = self
-            .read_depth()
-            .map(|d| (d + TOUCH_MARGIN) << (parts + 1).min(16));
+        let reach = self.read_depth().map(|d| {
+            d.saturating_add(TOUCH_MARGIN)
+                .saturating_mul(1 << (parts + 1).min(16))
+        });
         let more = |side: Side| -> Option<Price> {
             let w = beyond.get(side)?;
             if self.unmoved_by_beyond(side, w, touch) {
@@ -176,8 +177,8 @@ impl<S: Strategy> Kernel<S> {
         // No per-level signal watches a price beyond `w`: the touch is at or
         // better than `w`, and the nearest price beyond is out of its band.
         let next = Price::from_ticks(match side {
-            Side::Buy => w.ticks() - 1,
-            Side::Sell => w.ticks() + 1,
+            Side::Buy => w.ticks().saturating_sub(1),
+            Side::Sell => w.ticks().saturating_add(1),
         });
         let unwatched = touch[side as usize].is_none_or(|best| {
             !TouchBounds::worse(side, best, w) && !self.core.signals.watches(next, Some(best))
