@@ -63,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(&from_near_end[..got.len()], &got[..], "{side:?}");
         let left = &from_near_end[got.len()..];
         match beyond.get(side) {
-            Some(w) => assert!(left.iter().all(|u| TouchBounds::worse(side, u.price, w)), "{side:?}"),
+            Some(w) => assert!(left.iter().all(|u| side.is_worse(u.price, w)), "{side:?}"),
             None => assert!(left.is_empty(), "{side:?}: levels left unread"),
         }
     }

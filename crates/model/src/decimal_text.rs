@@ -176,6 +176,12 @@ impl DecimalText {
         }
     }
 
+    /// A whole number, written without `fmt` (a signed request's
+    /// `timestamp` and `recvWindow` are written on the way to the wire).
+    pub fn integer(n: i64) -> Self {
+        Self::render(n, 1, 0, false)
+    }
+
     /// The rendered text.
     pub fn as_str(&self) -> &str {
         // Only ASCII digits, '.' and '-' are written.

@@ -61,15 +61,6 @@ impl TouchBounds {
             Side::Sell => self.ask,
         }
     }
-
-    /// Whether `price` on `side` is strictly worse than `bound`: lower for
-    /// a bid, higher for an ask.
-    pub fn worse(side: Side, price: Price, bound: Price) -> bool {
-        match side {
-            Side::Buy => price < bound,
-            Side::Sell => price > bound,
-        }
-    }
 }
 
 /// The venue's update ids for one delta batch, kept as sent so the feed's

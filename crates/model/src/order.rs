@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::inline_str::{InlineStr, InlineStrError};
+use crate::price::Price;
 
 /// Buy or sell. In a book, `Buy` is the bid side and `Sell` the ask side; on
 /// a trade it is the aggressor's side.
@@ -31,6 +32,15 @@ impl Side {
         match self {
             Self::Buy => 1,
             Self::Sell => -1,
+        }
+    }
+
+    /// Whether `price` is strictly worse than `than` on this side of a
+    /// book: lower for a bid, higher for an ask.
+    pub fn is_worse(self, price: Price, than: Price) -> bool {
+        match self {
+            Self::Buy => price < than,
+            Self::Sell => price > than,
         }
     }
 }

@@ -144,8 +144,7 @@ impl WorkingOrders {
     /// Whether one of our orders on `side` rests in the book's queue at a
     /// price strictly worse than `bound`.
     pub fn rests_beyond(&self, side: Side, bound: Price) -> bool {
-        self.resting(side)
-            .any(|p| kestrel_model::TouchBounds::worse(side, p, bound))
+        self.resting(side).any(|p| side.is_worse(p, bound))
     }
 
     fn resting(&self, side: Side) -> impl Iterator<Item = Price> + '_ {

@@ -85,7 +85,7 @@ impl<S: Strategy> Kernel<S> {
                 .into_iter()
                 .flatten()
                 .fold(level, |deepest, p| {
-                    if TouchBounds::worse(side, p, deepest) {
+                    if side.is_worse(p, deepest) {
                         p
                     } else {
                         deepest
@@ -115,13 +115,14 @@ impl<S: Strategy> Kernel<S> {
         self.apply_levels(part, touch, now);
         // A diff that removed more levels at the touch than the margin
         // covers often removed many: each read on reaches twice as far.
-        let reach = self.read_depth().map(|d| {
+        let depth = self.read_depth();
+        let reach = depth.map(|d| {
             d.saturating_add(TOUCH_MARGIN)
                 .saturating_mul(1 << (parts + 1).min(16))
         });
         let more = |side: Side| -> Option<Price> {
             let w = beyond.get(side)?;
-            if self.unmoved_by_beyond(side, w, touch) {
+            if depth.is_some_and(|d| self.unmoved_by_beyond(side, w, touch, d)) {
                 return None;
             }
             let deepest = match side {
@@ -162,18 +163,21 @@ impl<S: Strategy> Kernel<S> {
     }
 
     /// Whether levels strictly beyond `w` on `side` cannot change what the
-    /// kernel reads, with the near part applied and `touch` the bests from
-    /// before the diff.
-    fn unmoved_by_beyond(&self, side: Side, w: Price, touch: [Option<Price>; 2]) -> bool {
-        let Some(depth) = self.read_depth() else {
-            return false;
-        };
+    /// kernel reads, `depth` levels a side, with the near part applied and
+    /// `touch` the bests from before the diff.
+    fn unmoved_by_beyond(
+        &self,
+        side: Side,
+        w: Price,
+        touch: [Option<Price>; 2],
+        depth: usize,
+    ) -> bool {
         // The top `depth` levels are all at or better than `w`.
         let top_holds = self
             .book
             .levels(side)
             .nth(depth - 1)
-            .is_some_and(|l| !TouchBounds::worse(side, l.price, w));
+            .is_some_and(|l| !side.is_worse(l.price, w));
         // No per-level signal watches a price beyond `w`: the touch is at or
         // better than `w`, and the nearest price beyond is out of its band.
         let next = Price::from_ticks(match side {
@@ -181,7 +185,7 @@ impl<S: Strategy> Kernel<S> {
             Side::Sell => w.ticks().saturating_add(1),
         });
         let unwatched = touch[side as usize].is_none_or(|best| {
-            !TouchBounds::worse(side, best, w) && !self.core.signals.watches(next, Some(best))
+            !side.is_worse(best, w) && !self.core.signals.watches(next, Some(best))
         });
         top_holds && unwatched && !self.core.orders.rests_beyond(side, w)
     }
@@ -243,7 +247,7 @@ mod tests {
     impl SideRead {
         fn new(list: &[LevelUpdate], side: Side) -> Self {
             let mut from_near_end = list.to_vec();
-            if list.len() > 1 && TouchBounds::worse(side, list[0].price, list[1].price) {
+            if list.len() > 1 && side.is_worse(list[0].price, list[1].price) {
                 from_near_end.reverse();
             }
             Self {
@@ -263,7 +267,7 @@ mod tests {
             while let Some(u) = self.from_near_end.get(self.taken) {
                 self.taken += 1;
                 out.push(*u);
-                if bound.is_some_and(|b| TouchBounds::worse(side, u.price, b)) {
+                if bound.is_some_and(|b| side.is_worse(u.price, b)) {
                     past = Some(u.price);
                     break;
                 }

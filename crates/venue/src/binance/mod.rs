@@ -9,7 +9,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use kestrel_model::{ClientOrderId, Decimal, Instrument, OrderId, OrderType, TimeInForce};
+use kestrel_model::{
+    ClientOrderId, Decimal, DecimalText, Instrument, OrderId, OrderType, TimeInForce,
+};
 use kestrel_net::{Method, RestClient, RestConfig, RestRequest};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Bytes;
@@ -236,11 +238,11 @@ impl BinanceExecution {
         if !params.is_empty() {
             out.push('&');
         }
+        let recv_window = i64::try_from(self.config.recv_window_ms).unwrap_or(i64::MAX);
         out.push_str("recvWindow=");
-        push_digits(&mut out, self.config.recv_window_ms);
+        out.push_str(DecimalText::integer(recv_window).as_str());
         out.push_str("&timestamp=");
-        // The venue's time in ms since 1970: never negative on a sane clock.
-        push_digits(&mut out, u64::try_from(self.skew.venue_ms()).unwrap_or(0));
+        out.push_str(DecimalText::integer(self.skew.venue_ms()).as_str());
         let signature = self.credentials.sign(&out[query..]);
         out.push_str("&signature=");
         out.push_str(signature.as_str());
@@ -399,23 +401,6 @@ fn account_call() -> Call<'static> {
         weight: 20,
         is_order: false,
     }
-}
-
-/// Appends `n` in decimal: `write!` goes through the formatting
-/// machinery, and this is on the way from a decision to the wire.
-fn push_digits(out: &mut String, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 fn order_type(t: OrderType) -> &'static str {

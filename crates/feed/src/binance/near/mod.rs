@@ -257,7 +257,7 @@ fn first_read(
         Side::Buy => Price::from_ticks(i64::MIN),
         Side::Sell => Price::from_ticks(i64::MAX),
     });
-    let beyond = |price: Price| TouchBounds::worse(side, price, bound);
+    let beyond = |price: Price| side.is_worse(price, bound);
     // Read from the front while the list runs away from the touch; stop at
     // its second level if it runs toward it.
     let mut first: Option<Level> = None;
@@ -274,7 +274,7 @@ fn first_read(
                 // Two levels at one price: no order to go by.
                 return false;
             }
-            if TouchBounds::worse(side, f.price, level.price) {
+            if side.is_worse(f.price, level.price) {
                 order = Order::TowardTouch;
                 return false;
             }
@@ -347,7 +347,7 @@ fn forward(
     let mut past = None;
     let read = levels_from(frame, next, instrument, |level| {
         out.push(update(level));
-        let beyond = TouchBounds::worse(side, level.price, bound);
+        let beyond = side.is_worse(level.price, bound);
         if beyond {
             past = Some(level.price);
         }
@@ -379,7 +379,7 @@ fn backward(
             return None;
         }
         out.push(update(level));
-        let past = TouchBounds::worse(side, level.price, bound).then_some(level.price);
+        let past = side.is_worse(level.price, bound).then_some(level.price);
         if open == first {
             return Some((SideCursor::Done, None));
         }
