@@ -17,6 +17,11 @@ pub enum FrameError {
     /// A field the message type requires is absent.
     #[error("missing field {0:?}")]
     MissingField(&'static str),
+    /// A field given twice in one object. The venue never repeats a key,
+    /// and which copy would count is a guess; the whole decode and the
+    /// near-the-touch read must not be able to take different ones.
+    #[error("field {0:?} given twice")]
+    DuplicateField(&'static str),
     /// A field has a value the venue does not send.
     #[error("unexpected value in field {0:?}")]
     BadValue(&'static str),

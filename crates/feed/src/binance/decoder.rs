@@ -35,16 +35,25 @@ impl<'a> Header<'a> {
     #[inline]
     pub fn read(&mut self, key: &[u8], s: &mut Scanner<'a>) -> Result<bool, FrameError> {
         match key {
-            b"e" => self.event_type = Some(s.string()?),
-            b"E" => self.event_ms = Some(s.u64()?),
-            b"T" => self.transaction_ms = Some(s.u64()?),
-            b"s" | b"symbol" => self.symbol = Some(s.string()?),
-            b"U" => self.first_id = Some(s.u64()?),
-            b"u" => self.last_id = Some(s.u64()?),
-            b"pu" => self.prev_id = Some(s.u64()?),
+            b"e" => set_once(&mut self.event_type, s.string()?, "e")?,
+            b"E" => set_once(&mut self.event_ms, s.u64()?, "E")?,
+            b"T" => set_once(&mut self.transaction_ms, s.u64()?, "T")?,
+            b"s" | b"symbol" => set_once(&mut self.symbol, s.string()?, "s")?,
+            b"U" => set_once(&mut self.first_id, s.u64()?, "U")?,
+            b"u" => set_once(&mut self.last_id, s.u64()?, "u")?,
+            b"pu" => set_once(&mut self.prev_id, s.u64()?, "pu")?,
             _ => return Ok(false),
         }
         Ok(true)
+    }
+}
+
+/// Stores a field's value, refusing a second one (`DuplicateField`).
+#[inline]
+fn set_once<T>(slot: &mut Option<T>, value: T, name: &'static str) -> Result<(), FrameError> {
+    match slot.replace(value) {
+        Some(_) => Err(FrameError::DuplicateField(name)),
+        None => Ok(()),
     }
 }
 
@@ -66,6 +75,9 @@ struct Fields<'a> {
     last_update_id: Option<u64>,
     bids: Option<&'a [u8]>,
     asks: Option<&'a [u8]>,
+    /// Whether a `b` or an `a` was met, decoded in the scan or kept raw.
+    b_seen: bool,
+    a_seen: bool,
     /// Depth levels already decoded into the delta buffer during the scan.
     levels_done: bool,
 }
@@ -357,6 +369,14 @@ fn collect<'a>(
             }
             b"b" | b"a" => {
                 let is_bid = key == b"b";
+                let seen = if is_bid {
+                    &mut fields.b_seen
+                } else {
+                    &mut fields.a_seen
+                };
+                if std::mem::replace(seen, true) {
+                    return Err(FrameError::DuplicateField(if is_bid { "b" } else { "a" }));
+                }
                 let direct = match (
                     &mut pending_direct,
                     fields.header.event_type,
@@ -395,16 +415,16 @@ fn collect<'a>(
                     }
                 }
             }
-            b"B" => fields.bid_qty = Some(s.string()?),
-            b"A" => fields.ask_qty = Some(s.string()?),
-            b"t" => fields.trade_id = Some(s.u64()?),
-            b"p" => fields.price = Some(s.string()?),
-            b"q" => fields.qty = Some(s.string()?),
-            b"m" => fields.buyer_is_maker = Some(s.bool()?),
-            b"X" => fields.trade_kind = Some(s.string()?),
-            b"lastUpdateId" => fields.last_update_id = Some(s.u64()?),
-            b"bids" => fields.bids = Some(s.skip_value()?),
-            b"asks" => fields.asks = Some(s.skip_value()?),
+            b"B" => set_once(&mut fields.bid_qty, s.string()?, "B")?,
+            b"A" => set_once(&mut fields.ask_qty, s.string()?, "A")?,
+            b"t" => set_once(&mut fields.trade_id, s.u64()?, "t")?,
+            b"p" => set_once(&mut fields.price, s.string()?, "p")?,
+            b"q" => set_once(&mut fields.qty, s.string()?, "q")?,
+            b"m" => set_once(&mut fields.buyer_is_maker, s.bool()?, "m")?,
+            b"X" => set_once(&mut fields.trade_kind, s.string()?, "X")?,
+            b"lastUpdateId" => set_once(&mut fields.last_update_id, s.u64()?, "lastUpdateId")?,
+            b"bids" => set_once(&mut fields.bids, s.skip_value()?, "bids")?,
+            b"asks" => set_once(&mut fields.asks, s.skip_value()?, "asks")?,
             _ => {
                 s.skip_value()?;
             }
@@ -551,6 +571,37 @@ mod tests {
         ] {
             assert!(
                 d.decode(frame, UnixNanos::new(1)).is_err(),
+                "{}",
+                String::from_utf8_lossy(frame)
+            );
+        }
+    }
+    /// A repeated key is refused whichever copy would have counted: a
+    /// second list after the first (what the near read stops at), a
+    /// header field again after the lists, a list kept raw then repeated.
+    #[test]
+    fn repeated_fields_are_refused() {
+        let mut d = decoder();
+        for (frame, field) in [
+            (
+                &br#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[["1.0","1.000"]],"a":[["1.1","1.000"]]}"#[..],
+                "a",
+            ),
+            (
+                br#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[],"u":3}"#,
+                "u",
+            ),
+            (
+                br#"{"b":[],"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]}"#,
+                "b",
+            ),
+            (
+                br#"{"stream":"x","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]},"data":{"a":[]}}"#,
+                "a",
+            ),
+        ] {
+            assert!(
+                matches!(d.decode(frame, UnixNanos::new(1)), Err(FrameError::DuplicateField(f)) if f == field),
                 "{}",
                 String::from_utf8_lossy(frame)
             );
