@@ -116,8 +116,15 @@ pub struct MarketReplay {
     ready: Option<MarketFrame>,
     instrument: Instrument,
     spare_delta: Option<BookDelta>,
+    /// Diffs read before the capture's snapshot: the first the rules apply
+    /// bridges the snapshot, so they reach the venue right after it.
+    before_snapshot: Vec<BookDelta>,
     stats: ReplayStats,
 }
+
+/// Diffs held while waiting for the capture's snapshot; a capture without
+/// one must not grow memory without bound.
+const MAX_BEFORE_SNAPSHOT: usize = 4096;
 
 impl MarketReplay {
     /// Opens a Binance spot capture (`<local_ns> <json>` lines, maybe gzip)
@@ -134,6 +141,7 @@ impl MarketReplay {
             ready: None,
             instrument: instrument.clone(),
             spare_delta: None,
+            before_snapshot: Vec::new(),
             stats: ReplayStats::default(),
         })
     }
@@ -166,6 +174,27 @@ impl MarketReplay {
         }
     }
 
+    /// Applies the diffs held for the snapshot just applied, by the same
+    /// rules: those it already holds are stale, the next bridges it. They
+    /// are not published: a client's snapshot of the venue includes them.
+    fn apply_held(&mut self, venue: &mut SimVenue) {
+        for delta in std::mem::take(&mut self.before_snapshot) {
+            match self.sequencer.on_delta(&delta.ids) {
+                Verdict::Apply => {
+                    venue.on_delta(&delta);
+                    self.last_update_id = Some(delta.ids.last);
+                }
+                Verdict::Stale | Verdict::Buffer => self.stats.stale += 1,
+                Verdict::Gap { .. } => {
+                    self.stats.gaps += 1;
+                    self.sequencer.on_snapshot(delta.ids.last);
+                    venue.on_delta(&delta);
+                    self.last_update_id = Some(delta.ids.last);
+                }
+            }
+        }
+    }
+
     /// Reads capture lines until one yields a frame to publish, and stages
     /// its events. The capture's snapshot syncs `venue` at once. `None` at
     /// the end of the capture.
@@ -191,12 +220,19 @@ impl MarketReplay {
                     self.sequencer.on_snapshot(snapshot.last_update_id);
                     self.last_update_id = Some(snapshot.last_update_id);
                     venue.on_snapshot(snapshot);
+                    self.apply_held(venue);
                     continue;
                 }
                 Ok(Decoded::Delta { delta, .. }) => {
                     match self.sequencer.on_delta(&delta.ids) {
                         Verdict::Apply => {}
-                        Verdict::Buffer => continue,
+                        Verdict::Buffer => {
+                            if self.before_snapshot.len() == MAX_BEFORE_SNAPSHOT {
+                                self.before_snapshot.remove(0);
+                            }
+                            self.before_snapshot.push(delta.clone());
+                            continue;
+                        }
                         Verdict::Stale => {
                             self.stats.stale += 1;
                             continue;
