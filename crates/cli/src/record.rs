@@ -14,7 +14,7 @@ use flate2::write::GzEncoder;
 use kestrel_feed::capture::CaptureWriter;
 use kestrel_net::binance::{BinanceMarket, BinanceRest};
 use kestrel_net::record::RecordStats;
-use kestrel_net::{RestClient, RestConfig, WsConfig};
+use kestrel_net::{RestClient, WsConfig};
 
 /// Options of `kestrel record`.
 #[derive(clap::Args)]
@@ -60,7 +60,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
     let config = WsConfig::new(format!("{prefix}{}", market.book_streams(&args.symbol)));
     let rest_url = args.rest_url.as_deref().unwrap_or(market.rest_url());
     let rest = Arc::new(BinanceRest::new(
-        RestClient::new(RestConfig::new(rest_url))?,
+        RestClient::new(market.rest_config(rest_url))?,
         market,
     ));
     let file = File::create(&args.output)

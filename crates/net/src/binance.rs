@@ -4,7 +4,7 @@ use kestrel_model::{Asset, Decimal, Increment, Instrument, InstrumentId, Qty, Sy
 use serde::Deserialize;
 use tokio_tungstenite::tungstenite::Bytes;
 
-use crate::rest::{RestClient, RestError};
+use crate::rest::{RestClient, RestConfig, RestError};
 
 /// A Binance market: each has its own hosts, paths and weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +25,23 @@ impl BinanceMarket {
             Self::UsdM => Venue::BinanceUsdm,
             Self::CoinM => Venue::BinanceCoinm,
         }
+    }
+
+    /// Request weight Binance allows per minute per IP: 6,000 on spot,
+    /// 2,400 on either futures market.
+    pub const fn weight_per_minute(self) -> u32 {
+        match self {
+            Self::Spot => 6_000,
+            Self::UsdM | Self::CoinM => 2_400,
+        }
+    }
+
+    /// REST settings for this market at `base_url` (production or any
+    /// compatible host), budgeted at the market's request weight.
+    pub fn rest_config(self, base_url: impl Into<String>) -> RestConfig {
+        let mut config = RestConfig::new(base_url);
+        config.weight_per_minute = self.weight_per_minute();
+        config
     }
 
     /// Production REST host.

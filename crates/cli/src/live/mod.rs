@@ -24,7 +24,7 @@ use kestrel_feed::instruments::spot_btcusdt;
 use kestrel_journal::{JournalWriter, WriterConfig};
 use kestrel_model::{Asset, Decimal};
 use kestrel_net::binance::{BinanceMarket, BinanceRest};
-use kestrel_net::{RestClient, RestConfig, WsConfig};
+use kestrel_net::{RestClient, WsConfig};
 use kestrel_sim::{AccountId, SimConfig};
 use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, ServerConfig};
 use kestrel_strategy::ImbalanceMm;
@@ -194,7 +194,7 @@ fn session(
     };
     let market = BinanceMarket::Spot;
     let rest = Arc::new(BinanceRest::new(
-        RestClient::new(RestConfig::new(v.rest_url.clone()))?,
+        RestClient::new(market.rest_config(v.rest_url.clone()))?,
         market,
     ));
     let mut instrument = runtime
@@ -389,6 +389,17 @@ mod summary {
             "  inputs        {} ({} market events, {} gaps)",
             s.inputs, s.market_events, s.gaps
         );
+        let m = &o.market;
+        let failures = m.snapshot_failures.load(Ordering::Relaxed);
+        let last_failure = match m.last_failure.lock().ok().and_then(|l| l.clone()) {
+            Some(why) if failures > 0 => format!(", the last: {why}"),
+            _ => String::new(),
+        };
+        println!(
+            "  market        {} connects, {} depth snapshots ({failures} requests failed{last_failure})",
+            m.connects.load(Ordering::Relaxed),
+            m.snapshots.load(Ordering::Relaxed),
+        );
         println!(
             "  book          {} updates, {} trades seen; {} diffs decided near the touch first ({} out of order)",
             k.book_updates, k.trades, s.near_first, s.near_faults
@@ -400,6 +411,21 @@ mod summary {
             g.unknown.load(Ordering::Relaxed),
             g.cancelled.load(Ordering::Relaxed),
             g.cancel_rejected.load(Ordering::Relaxed)
+        );
+        let refusals: Vec<String> = o
+            .kernel
+            .refusals()
+            .iter()
+            .map(|(reason, n)| format!("{n} {reason}"))
+            .collect();
+        println!(
+            "  risk          {} refused{}{}; kill switch {}",
+            k.refused,
+            if refusals.is_empty() { "" } else { ": " },
+            refusals.join(", "),
+            o.kernel
+                .kill_switch()
+                .map_or_else(|| "off".to_owned(), |r| format!("on ({r})"))
         );
         println!(
             "  reports       {} applied, {} repeats dropped, {} odd",

@@ -428,6 +428,12 @@ impl<S: Strategy> Kernel<S> {
         &self.core.counters
     }
 
+    /// Why the kill switch is on, if it is: no order goes out until an
+    /// operator resets it.
+    pub fn kill_switch(&self) -> Option<Reason> {
+        self.core.risk.killed()
+    }
+
     /// Orders refused by risk, per reason, in order of first refusal.
     pub fn refusals(&self) -> &[(Reason, u64)] {
         &self.core.refusals

@@ -33,7 +33,7 @@ use tokio::runtime::Handle;
 
 pub use gateway::GatewayStats;
 pub use latency::{Latencies, Stage};
-pub use market::SnapshotRequest;
+pub use market::{MarketStats, SnapshotRequest};
 pub use reconcile::{ReconcileMode, Reconciled, UnknownOrderPolicy};
 pub use session::{GatewayCommand, LiveInput, LiveSession, SessionStats};
 
@@ -67,6 +67,8 @@ pub struct LiveOutcome<S> {
     pub latency: Latencies,
     /// What the gateway did.
     pub gateway: Arc<GatewayStats>,
+    /// What the market-data task did.
+    pub market: Arc<MarketStats>,
     /// User-stream reconnects.
     pub user_stream_reconnects: u64,
     /// What reconciliation did, for a resumed session.
@@ -221,11 +223,13 @@ where
         input_tx.clone(),
         Arc::clone(&gateway_stats),
     ));
+    let market_stats = Arc::new(MarketStats::default());
     runtime.spawn(market::run(
         market.ws,
         market.snapshot,
         input_tx.clone(),
         resync_rx,
+        Arc::clone(&market_stats),
     ));
     {
         let inputs = input_tx.clone();
@@ -271,6 +275,7 @@ where
         session: stats,
         latency,
         gateway: gateway_stats,
+        market: market_stats,
         user_stream_reconnects: reconnects.load(std::sync::atomic::Ordering::Relaxed),
         reconciled,
     })
