@@ -386,8 +386,8 @@ mod summary {
         let c = venue.counters();
         let position = o.kernel.position();
         println!(
-            "  inputs        {} ({} market events, {} gaps)",
-            s.inputs, s.market_events, s.gaps
+            "  inputs        {} ({} market events, {} gaps, {} of them a crossed book)",
+            s.inputs, s.market_events, s.gaps, s.crossed
         );
         let m = &o.market;
         let failures = m.snapshot_failures.load(Ordering::Relaxed);

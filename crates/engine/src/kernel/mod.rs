@@ -657,4 +657,4 @@ impl AckLatencies {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

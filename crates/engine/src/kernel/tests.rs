@@ -43,7 +43,7 @@ fn instrument() -> Instrument {
     kestrel_model::testing::instrument("1", "1")
 }
 
-pub(super) fn config() -> KernelConfig {
+pub(crate) fn config() -> KernelConfig {
     let d = |s: &str| Decimal::parse(s).unwrap();
     KernelConfig {
         risk: RiskLimits {

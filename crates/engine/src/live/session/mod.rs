@@ -116,6 +116,9 @@ pub struct SessionStats {
     pub market_events: u64,
     /// Gaps, each followed by a resync request.
     pub gaps: u64,
+    /// Diffs after which the book crossed: the local book is wrong, so
+    /// each is also a gap.
+    pub crossed: u64,
     /// Diffs taken near the touch first, deciding before the rest of the
     /// frame was decoded.
     pub near_first: u64,
@@ -430,8 +433,10 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         self.stats.market_events += 1;
         match self.slot.kind {
             FeedKind::Delta => {
+                let was_crossed = self.kernel.book().is_crossed();
                 self.kernel.on_delta(&self.slot.delta, now);
                 self.after_book(now, |slot, buf| entry::encode_delta(now, &slot.delta, buf));
+                self.check_crossed(was_crossed, now);
             }
             FeedKind::Snapshot => {
                 self.kernel.on_snapshot(&self.slot.snapshot, now);
@@ -452,6 +457,18 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         self.stats.gaps += 1;
         let _ = self.resync.send(());
         self.apply(&Entry::Gap { now }, now);
+    }
+
+    /// After a diff: a book it crossed cannot be the venue's (a stale
+    /// level the diffs never removed), so it is resynced like a gap. One
+    /// that was crossed already (by a venue's crossed snapshot) is left to
+    /// the next snapshot rather than asked for again on every diff.
+    fn check_crossed(&mut self, was_crossed: bool, now: UnixNanos) {
+        if !was_crossed && self.kernel.book().is_crossed() {
+            self.stats.crossed += 1;
+            self.frames.lose_sync();
+            self.on_gap(now);
+        }
     }
 
     /// After a diff or snapshot: sends what the kernel decided, then
@@ -564,6 +581,8 @@ fn record_with(
 
 mod near;
 mod reports;
+#[cfg(test)]
+mod tests;
 mod thread;
 
 pub use thread::run;

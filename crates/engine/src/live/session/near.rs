@@ -24,6 +24,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     ) {
         self.stats.market_events += 1;
         self.stats.near_first += 1;
+        let was_crossed = self.kernel.book().is_crossed();
         let kernel = &mut self.kernel;
         let early = self.frames.take_near(frame, beyond, |part, beyond| {
             kernel.on_delta_near(part, beyond, now)
@@ -43,6 +44,8 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         if fault.is_some() {
             self.stats.near_faults += 1;
             self.on_gap(now);
+        } else {
+            self.check_crossed(was_crossed, now);
         }
     }
 }
