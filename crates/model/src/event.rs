@@ -61,6 +61,14 @@ impl TouchBounds {
             Side::Sell => self.ask,
         }
     }
+
+    /// Sets the price of `side`.
+    pub fn set(&mut self, side: Side, price: Option<Price>) {
+        match side {
+            Side::Buy => self.bid = price,
+            Side::Sell => self.ask = price,
+        }
+    }
 }
 
 /// The venue's update ids for one delta batch, kept as sent so the feed's

@@ -7,6 +7,7 @@
 //! trade and every `bookTicker` is passed on verbatim: the `U`/`u` chain our
 //! clients see is the venue's own.
 
+use std::collections::VecDeque;
 use std::io::BufRead;
 use std::path::Path;
 
@@ -118,7 +119,7 @@ pub struct MarketReplay {
     spare_delta: Option<BookDelta>,
     /// Diffs read before the capture's snapshot: the first the rules apply
     /// bridges the snapshot, so they reach the venue right after it.
-    before_snapshot: Vec<BookDelta>,
+    before_snapshot: VecDeque<BookDelta>,
     stats: ReplayStats,
 }
 
@@ -141,7 +142,7 @@ impl MarketReplay {
             ready: None,
             instrument: instrument.clone(),
             spare_delta: None,
-            before_snapshot: Vec::new(),
+            before_snapshot: VecDeque::new(),
             stats: ReplayStats::default(),
         })
     }
@@ -228,9 +229,9 @@ impl MarketReplay {
                         Verdict::Apply => {}
                         Verdict::Buffer => {
                             if self.before_snapshot.len() == MAX_BEFORE_SNAPSHOT {
-                                self.before_snapshot.remove(0);
+                                self.before_snapshot.pop_front();
                             }
-                            self.before_snapshot.push(delta.clone());
+                            self.before_snapshot.push_back(delta.clone());
                             continue;
                         }
                         Verdict::Stale => {

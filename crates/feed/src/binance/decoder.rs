@@ -46,6 +46,12 @@ impl<'a> Header<'a> {
         }
         Ok(true)
     }
+
+    /// The matching engine's time where Binance gives it (`T`, futures),
+    /// else the event's (`E`), in ms.
+    pub fn exchange_ms(&self) -> Option<u64> {
+        self.transaction_ms.or(self.event_ms)
+    }
 }
 
 /// Stores a field's value, refusing a second one (`DuplicateField`).
@@ -143,8 +149,7 @@ impl BinanceDecoder {
             // Spot snapshots carry no time: fall back to ours.
             exchange: fields
                 .header
-                .transaction_ms
-                .or(fields.header.event_ms)
+                .exchange_ms()
                 .map_or(local, UnixNanos::from_millis),
             local,
         };
@@ -180,12 +185,10 @@ impl BinanceDecoder {
             prev: fields.header.prev_id,
         };
         delta.time = EventTime {
-            // The matching engine's time where Binance gives it (futures).
             exchange: UnixNanos::from_millis(
                 fields
                     .header
-                    .transaction_ms
-                    .or(fields.header.event_ms)
+                    .exchange_ms()
                     .ok_or(FrameError::MissingField("E"))?,
             ),
             local,
@@ -236,8 +239,7 @@ impl BinanceDecoder {
                 exchange: UnixNanos::from_millis(
                     fields
                         .header
-                        .transaction_ms
-                        .or(fields.header.event_ms)
+                        .exchange_ms()
                         .ok_or(FrameError::MissingField("T"))?,
                 ),
                 local,
@@ -275,8 +277,7 @@ impl BinanceDecoder {
                 // Spot bookTicker carries no time at all.
                 exchange: fields
                     .header
-                    .transaction_ms
-                    .or(fields.header.event_ms)
+                    .exchange_ms()
                     .map_or(local, UnixNanos::from_millis),
                 local,
             },

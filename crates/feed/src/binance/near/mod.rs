@@ -83,7 +83,7 @@ pub(super) fn near_depth(
         prev: head.fields.prev_id,
     };
     lists.delta.time = EventTime {
-        exchange: UnixNanos::from_millis(head.fields.transaction_ms.or(head.fields.event_ms)?),
+        exchange: UnixNanos::from_millis(head.fields.exchange_ms()?),
         local,
     };
     Some(read.beyond)
@@ -123,10 +123,7 @@ pub(super) fn more_depth(
             )?,
         };
         read.cursors[i] = cursor;
-        match side {
-            Side::Buy => read.beyond.bid = past,
-            Side::Sell => read.beyond.ask = past,
-        }
+        read.beyond.set(side, past);
     }
     Some(read.beyond)
 }
@@ -193,10 +190,7 @@ impl<'i> Lists<'_, 'i> {
                         !last,
                     )?;
                     self.read.cursors[side as usize] = cursor;
-                    match side {
-                        Side::Buy => self.read.beyond.bid = past,
-                        Side::Sell => self.read.beyond.ask = past,
-                    }
+                    self.read.beyond.set(side, past);
                     if last {
                         return Some(());
                     }

@@ -4,31 +4,61 @@ use super::*;
 use crate::instruments::usdm_btcusdt;
 use kestrel_model::Qty;
 
-fn empty_delta(inst: &kestrel_model::Instrument) -> BookDelta {
-    BookDelta {
-        instrument: inst.id,
-        ids: UpdateIds::default(),
-        time: EventTime::default(),
-        updates: Vec::new(),
+/// A frame's read in progress: what [`near_depth`] starts and
+/// [`more_depth`] goes on with.
+struct Reading {
+    instruments: Instruments,
+    delta: BookDelta,
+    read: NearRead,
+}
+
+fn bounds(bid: Option<i64>, ask: Option<i64>) -> TouchBounds {
+    TouchBounds {
+        bid: bid.map(Price::from_ticks),
+        ask: ask.map(Price::from_ticks),
+    }
+}
+
+impl Reading {
+    /// The first read of `frame` to the bounds (in ticks); where the
+    /// levels left lie.
+    fn start(frame: &str, bid: Option<i64>, ask: Option<i64>) -> Option<(Self, TouchBounds)> {
+        let inst = usdm_btcusdt();
+        let mut reading = Self {
+            delta: BookDelta {
+                instrument: inst.id,
+                ids: UpdateIds::default(),
+                time: EventTime::default(),
+                updates: Vec::new(),
+            },
+            instruments: Instruments::new(inst),
+            read: NearRead::default(),
+        };
+        let beyond = near_depth(
+            frame.as_bytes(),
+            UnixNanos::new(9),
+            bounds(bid, ask),
+            &reading.instruments,
+            &mut reading.delta,
+            &mut reading.read,
+        )?;
+        Some((reading, beyond))
+    }
+
+    /// Reads on to the bounds; `delta` holds the levels read now.
+    fn more(&mut self, frame: &str, bid: Option<i64>, ask: Option<i64>) -> Option<TouchBounds> {
+        more_depth(
+            frame.as_bytes(),
+            bounds(bid, ask),
+            &self.instruments,
+            &mut self.delta,
+            &mut self.read,
+        )
     }
 }
 
 fn near(frame: &str, bid: Option<i64>, ask: Option<i64>) -> Option<(BookDelta, TouchBounds)> {
-    let inst = usdm_btcusdt();
-    let mut delta = empty_delta(&inst);
-    let bounds = TouchBounds {
-        bid: bid.map(Price::from_ticks),
-        ask: ask.map(Price::from_ticks),
-    };
-    let beyond = near_depth(
-        frame.as_bytes(),
-        UnixNanos::new(9),
-        bounds,
-        &Instruments::new(inst.clone()),
-        &mut delta,
-        &mut NearRead::default(),
-    )?;
-    Some((delta, beyond))
+    Reading::start(frame, bid, ask).map(|(reading, beyond)| (reading.delta, beyond))
 }
 
 fn frame(bids: &[&str], asks: &[&str]) -> String {
@@ -103,81 +133,37 @@ fn a_side_without_a_bound_or_within_it_is_read_whole() {
 
 #[test]
 fn reads_on_from_where_it_stopped() {
-    let inst = usdm_btcusdt();
-    let instruments = Instruments::new(inst.clone());
     let f = frame(
         &["99.0", "99.5", "100.1", "100.3", "100.5"],
         &["101.0", "101.2", "101.4", "103.0"],
     );
-    let mut delta = empty_delta(&inst);
-    let mut read = NearRead::default();
-    let bounds = TouchBounds {
-        bid: Some(Price::from_ticks(1004)),
-        ask: Some(Price::from_ticks(1010)),
-    };
-    let beyond = near_depth(
-        f.as_bytes(),
-        UnixNanos::new(9),
-        bounds,
-        &instruments,
-        &mut delta,
-        &mut read,
-    )
-    .unwrap();
-    assert_eq!(prices(&delta, Side::Buy), [1005, 1003]);
-    assert_eq!(prices(&delta, Side::Sell), [1010, 1012]);
+    let (mut r, beyond) = Reading::start(&f, Some(1004), Some(1010)).unwrap();
+    assert_eq!(prices(&r.delta, Side::Buy), [1005, 1003]);
+    assert_eq!(prices(&r.delta, Side::Sell), [1010, 1012]);
     assert_eq!(beyond.bid, Some(Price::from_ticks(1003)));
     // Only the bids need more; then all of the asks.
-    let more = TouchBounds {
-        bid: Some(Price::from_ticks(1000)),
-        ask: None,
-    };
-    let beyond = more_depth(f.as_bytes(), more, &instruments, &mut delta, &mut read).unwrap();
-    assert_eq!(prices(&delta, Side::Buy), [1001, 995]);
-    assert!(prices(&delta, Side::Sell).is_empty());
+    let beyond = r.more(&f, Some(1000), None).unwrap();
+    assert_eq!(prices(&r.delta, Side::Buy), [1001, 995]);
+    assert!(prices(&r.delta, Side::Sell).is_empty());
     assert_eq!(beyond.bid, Some(Price::from_ticks(995)));
     assert_eq!(beyond.ask, Some(Price::from_ticks(1012)));
-    let all = TouchBounds {
-        bid: Some(Price::from_ticks(0)),
-        ask: Some(Price::from_ticks(i64::MAX)),
-    };
-    let beyond = more_depth(f.as_bytes(), all, &instruments, &mut delta, &mut read).unwrap();
-    assert_eq!(prices(&delta, Side::Buy), [990]);
-    assert_eq!(prices(&delta, Side::Sell), [1014, 1030]);
+    let beyond = r.more(&f, Some(0), Some(i64::MAX)).unwrap();
+    assert_eq!(prices(&r.delta, Side::Buy), [990]);
+    assert_eq!(prices(&r.delta, Side::Sell), [1014, 1030]);
     assert_eq!(beyond, TouchBounds::default());
     // Nothing is left.
-    let beyond = more_depth(f.as_bytes(), all, &instruments, &mut delta, &mut read).unwrap();
-    assert!(delta.updates.is_empty());
+    let beyond = r.more(&f, Some(0), Some(i64::MAX)).unwrap();
+    assert!(r.delta.updates.is_empty());
     assert_eq!(beyond, TouchBounds::default());
 }
 
 #[test]
 fn reads_on_after_a_first_level_already_beyond() {
-    let inst = usdm_btcusdt();
-    let instruments = Instruments::new(inst.clone());
     let f = frame(&["100.5", "100.3", "100.1"], &["101.0", "101.2"]);
-    let mut delta = empty_delta(&inst);
-    let mut read = NearRead::default();
-    let bounds = TouchBounds {
-        bid: Some(Price::from_ticks(1010)),
-        ask: None,
-    };
-    near_depth(
-        f.as_bytes(),
-        UnixNanos::new(9),
-        bounds,
-        &instruments,
-        &mut delta,
-        &mut read,
-    )
-    .unwrap();
-    assert_eq!(prices(&delta, Side::Buy), [1005]);
-    let all = TouchBounds {
-        bid: Some(Price::from_ticks(0)),
-        ask: None,
-    };
-    more_depth(f.as_bytes(), all, &instruments, &mut delta, &mut read).unwrap();
-    assert_eq!(prices(&delta, Side::Buy), [1003, 1001]);
+    let (mut r, _) = Reading::start(&f, Some(1010), None).unwrap();
+    assert_eq!(prices(&r.delta, Side::Buy), [1005]);
+    r.more(&f, Some(0), None).unwrap();
+    assert_eq!(prices(&r.delta, Side::Buy), [1003, 1001]);
 }
 
 #[test]
