@@ -15,6 +15,7 @@ pub mod latency;
 pub mod market;
 pub mod metrics;
 pub mod reconcile;
+pub mod recover;
 pub mod session;
 
 use std::future::Future;
@@ -26,9 +27,9 @@ use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_model::Decimal;
 use kestrel_net::WsConfig;
 use kestrel_strategy::Strategy;
+use kestrel_venue::VenueError;
 use kestrel_venue::binance::BinanceExecution;
 use kestrel_venue::binance::user_stream::{self, UserEvent};
-use kestrel_venue::{ExecutionClient, VenueError};
 use tokio::runtime::Handle;
 
 pub use gateway::GatewayStats;
@@ -180,11 +181,16 @@ where
     // Reports that arrive while we reconcile wait in the channel; the
     // session drops the ones reconciliation already applied.
     let reconciled = match recovery {
-        Some(plan) => Some(runtime.block_on(recover(&mut session, &venue, plan))?),
+        Some(plan) => Some(runtime.block_on(recover::recover(
+            &mut session,
+            &*venue,
+            venue.instrument(),
+            plan,
+        ))?),
         None => {
             let now = WallClock.now();
             let (base, quote) = runtime
-                .block_on(patiently(|| balances(&venue)))
+                .block_on(patiently(|| recover::balances(&*venue, venue.instrument())))
                 .map_err(|e| LiveError::Venue(e.to_string()))?;
             session.note_balances(base, quote, now);
             None
@@ -305,55 +311,6 @@ where
             other => return other,
         }
     }
-}
-
-/// The venue's totals (free + locked) of the instrument's base and quote.
-async fn balances(venue: &BinanceExecution) -> Result<(Decimal, Decimal), VenueError> {
-    let i = venue.instrument();
-    let all = venue.balances().await?;
-    let total = |asset: &kestrel_model::Asset| {
-        all.iter()
-            .find(|b| b.asset == *asset)
-            .and_then(|b| b.free.checked_add(b.locked))
-            .unwrap_or(Decimal::ZERO)
-    };
-    Ok((total(&i.base), total(&i.quote)))
-}
-
-/// Catches a resumed session up with the venue: reconciles its orders and
-/// fills, checks the position, and starts a new id session.
-async fn recover<S: Strategy, D: FrameDecoder, Q: Sequencer>(
-    session: &mut LiveSession<S, D, Q>,
-    venue: &BinanceExecution,
-    plan: RecoveryPlan,
-) -> Result<Reconciled, LiveError> {
-    session.set_history(plan.applied.iter().copied(), plan.start_base_quote);
-    let known = session.known_orders();
-    let reconciled = patiently(|| {
-        reconcile::reconcile(
-            venue,
-            venue.instrument(),
-            &known,
-            plan.applied.iter().max().copied(),
-            ReconcileMode::Restart(plan.unknown_orders),
-        )
-    })
-    .await
-    .map_err(|e| LiveError::Venue(e.to_string()))?;
-    let now = WallClock.now();
-    // The restart's boundary in the journal, before anything it applies:
-    // ids from here are the new session's, whatever the strategy does in
-    // answer to the corrections.
-    session.resume(plan.session_ms, now);
-    session.correct(&reconciled.corrections, now);
-    if let Some(start) = plan.start_base_quote {
-        let now = patiently(|| balances(venue))
-            .await
-            .map_err(|e| LiveError::Venue(e.to_string()))?;
-        reconcile::balances_agree(venue.instrument(), session.kernel().position(), start, now)
-            .map_err(LiveError::Unreconciled)?;
-    }
-    Ok(reconciled)
 }
 
 /// The channels between the kernel thread and the tasks around it.

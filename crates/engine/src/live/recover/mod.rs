@@ -1,0 +1,139 @@
+//! Catching a resumed session up with the venue before it trades: its
+//! orders and fills reconciled, then its position checked against the
+//! venue's balances.
+//!
+//! The venue keeps trading while we look: an order left working through
+//! the restart can fill between the reconciliation's last query and the
+//! balance read, and the balances would then show a fill the corrections
+//! lack. So a pass counts only if the balances read before and after it
+//! are the same; otherwise it is made again.
+
+use kestrel_feed::{FrameDecoder, Sequencer};
+use kestrel_model::{Decimal, Instrument};
+use kestrel_strategy::Strategy;
+use kestrel_venue::{ExecutionClient, VenueError};
+
+use super::reconcile::{self, ReconcileMode, Reconciled};
+use super::{LiveError, LiveSession, RecoveryPlan, patiently};
+use crate::clock::{Clock, WallClock};
+
+/// Passes made while the balances move under them; after the last, its
+/// result is checked as it stands.
+const PASSES: usize = 5;
+
+/// Catches a resumed session up with `venue`: reconciles its orders and
+/// fills, starts a new id session, and checks the position against the
+/// balances. Trading must not begin if this fails.
+pub async fn recover<S, D, Q, C>(
+    session: &mut LiveSession<S, D, Q>,
+    venue: &C,
+    instrument: &Instrument,
+    plan: RecoveryPlan,
+) -> Result<Reconciled, LiveError>
+where
+    S: Strategy,
+    D: FrameDecoder,
+    Q: Sequencer,
+    C: ExecutionClient,
+{
+    session.set_history(plan.applied.iter().copied(), plan.start_base_quote);
+    let known = session.known_orders();
+    let last_trade_id = plan.applied.iter().max().copied();
+    let mode = ReconcileMode::Restart(plan.unknown_orders);
+    let pass = || async {
+        patiently(|| reconcile::reconcile(venue, instrument, &known, last_trade_id, mode))
+            .await
+            .map_err(venue_error)
+    };
+    let (reconciled, checked) = match plan.start_base_quote {
+        // Nothing to check the position against: one pass will do.
+        None => (pass().await?, None),
+        Some(start) => {
+            let b = bracketed(venue, instrument, pass).await?;
+            (b.found, Some((start, b.balances, b.steady)))
+        }
+    };
+    let now = WallClock.now();
+    // The restart's boundary in the journal, before anything it applies:
+    // ids from here are the new session's, whatever the strategy does in
+    // answer to the corrections.
+    session.resume(plan.session_ms, now);
+    session.correct(&reconciled.corrections, now);
+    if let Some((start, balances, steady)) = checked {
+        let position = session.kernel().position();
+        reconcile::balances_agree(instrument, position, start, balances).map_err(|why| {
+            let moving = if steady {
+                ""
+            } else {
+                " (the balances moved during every pass)"
+            };
+            LiveError::Unreconciled(format!("{why}{moving}"))
+        })?;
+    }
+    Ok(reconciled)
+}
+
+/// A reconciliation pass and the balances it accounts for.
+struct Bracketed {
+    found: Reconciled,
+    balances: (Decimal, Decimal),
+    /// The balances were the same before and after the pass.
+    steady: bool,
+}
+
+/// Runs `pass` between two balance reads until they agree, up to
+/// [`PASSES`] times.
+async fn bracketed<C, F, Fut>(
+    venue: &C,
+    instrument: &Instrument,
+    mut pass: F,
+) -> Result<Bracketed, LiveError>
+where
+    C: ExecutionClient,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Reconciled, LiveError>>,
+{
+    let read = || async {
+        patiently(|| balances(venue, instrument))
+            .await
+            .map_err(venue_error)
+    };
+    let mut before = read().await?;
+    let mut passes = 1;
+    loop {
+        let found = pass().await?;
+        let after = read().await?;
+        let steady = after == before;
+        if steady || passes == PASSES {
+            return Ok(Bracketed {
+                found,
+                balances: after,
+                steady,
+            });
+        }
+        before = after;
+        passes += 1;
+    }
+}
+
+fn venue_error(e: VenueError) -> LiveError {
+    LiveError::Venue(e.to_string())
+}
+
+/// The venue's totals (free + locked) of the instrument's base and quote.
+pub(super) async fn balances<C: ExecutionClient>(
+    venue: &C,
+    instrument: &Instrument,
+) -> Result<(Decimal, Decimal), VenueError> {
+    let all = venue.balances().await?;
+    let total = |asset: &kestrel_model::Asset| {
+        all.iter()
+            .find(|b| b.asset == *asset)
+            .and_then(|b| b.free.checked_add(b.locked))
+            .unwrap_or(Decimal::ZERO)
+    };
+    Ok((total(&instrument.base), total(&instrument.quote)))
+}
+
+#[cfg(test)]
+mod tests;

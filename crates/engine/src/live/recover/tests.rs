@@ -1,0 +1,157 @@
+//! A restart against our simulator while an order of ours fills between
+//! the reconciliation's queries and the balance read.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use kestrel_book::OrderBook;
+use kestrel_feed::Instruments;
+use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
+use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_model::{Asset, ClientOrderId, OrderId, OrderType, Qty, Side, TimeInForce};
+use kestrel_signals::SignalValues;
+use kestrel_sim::AccountId;
+use kestrel_sim_server::{ApiKey, ApiKeys, ServerConfig};
+use kestrel_strategy::Context;
+use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
+use kestrel_venue::{Credentials, OrderSpec, VenueBalance, VenueFill, VenueOrder};
+use tokio::sync::mpsc::unbounded_channel;
+
+use super::*;
+use crate::entry::SessionHeader;
+use crate::kernel::Kernel;
+use crate::live::UnknownOrderPolicy;
+use crate::market::FrameSync;
+
+struct Idle;
+
+impl Strategy for Idle {
+    fn on_book(&mut self, _: &mut dyn Context, _: &OrderBook, _: &SignalValues) {}
+}
+
+/// The venue, where `trade` is carried out right after the first look at
+/// the fills: an order filling while the restart looks elsewhere.
+struct TradesMeanwhile {
+    venue: BinanceExecution,
+    trade: Mutex<Option<OrderSpec>>,
+}
+
+impl ExecutionClient for TradesMeanwhile {
+    async fn submit(&self, order: &OrderSpec) -> Result<VenueOrder, VenueError> {
+        self.venue.submit(order).await
+    }
+
+    async fn cancel(&self, id: ClientOrderId) -> Result<VenueOrder, VenueError> {
+        self.venue.cancel(id).await
+    }
+
+    async fn cancel_all(&self) -> Result<Vec<VenueOrder>, VenueError> {
+        self.venue.cancel_all().await
+    }
+
+    async fn order(&self, id: ClientOrderId) -> Result<VenueOrder, VenueError> {
+        self.venue.order(id).await
+    }
+
+    async fn order_by_venue_id(&self, id: OrderId) -> Result<VenueOrder, VenueError> {
+        self.venue.order_by_venue_id(id).await
+    }
+
+    async fn open_orders(&self) -> Result<Vec<VenueOrder>, VenueError> {
+        self.venue.open_orders().await
+    }
+
+    async fn fills(&self, from_trade_id: u64) -> Result<Vec<VenueFill>, VenueError> {
+        let fills = self.venue.fills(from_trade_id).await;
+        let trade = self.trade.lock().unwrap().take();
+        if let Some(order) = trade {
+            self.venue.submit(&order).await?;
+        }
+        fills
+    }
+
+    async fn order_fills(&self, id: OrderId) -> Result<Vec<VenueFill>, VenueError> {
+        self.venue.order_fills(id).await
+    }
+
+    async fn balances(&self) -> Result<Vec<VenueBalance>, VenueError> {
+        self.venue.balances().await
+    }
+}
+
+#[tokio::test]
+async fn a_fill_during_the_restart_is_found_before_the_balances_are_checked() {
+    let account = AccountId(1);
+    let (btc, usdt) = (Decimal::from(1), Decimal::from(100_000));
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/sample/binance_spot_btcusdt_20240808.raw.gz");
+    let server = kestrel_sim_server::start(ServerConfig {
+        keys: ApiKeys(vec![ApiKey {
+            key: "k".into(),
+            secret: "s".into(),
+            account,
+        }]),
+        deposits: vec![
+            (account, Asset::new("BTC").unwrap(), btc),
+            (account, Asset::new("USDT").unwrap(), usdt),
+        ],
+        ..ServerConfig::loopback(data, spot_btcusdt())
+    })
+    .await
+    .unwrap();
+    let instrument = spot_btcusdt();
+    let venue = BinanceExecution::new(
+        BinanceConfig::simulator(server.addr.port()),
+        Credentials::new("k", "s"),
+        instrument.clone(),
+    )
+    .unwrap();
+    venue.sync_clock().await.unwrap();
+    let venue = TradesMeanwhile {
+        venue,
+        trade: Mutex::new(Some(OrderSpec {
+            id: ClientOrderId::new("kp-0-1").unwrap(),
+            side: Side::Sell,
+            kind: OrderType::Market,
+            time_in_force: TimeInForce::Gtc,
+            price: None,
+            qty: Qty::from_lots(100_000),
+        })),
+    };
+
+    let header = SessionHeader {
+        instrument: instrument.clone(),
+        session_ms: 1,
+        config: String::new(),
+    };
+    let kernel = Kernel::new(&instrument, Idle, &crate::kernel::tests::config());
+    let frames = FrameSync::new(
+        BinanceDecoder::new(Instruments::new(instrument.clone())),
+        SpotSequencer::new(),
+    );
+    let (gateway, _orders) = unbounded_channel();
+    let (resync, _resyncs) = unbounded_channel();
+    let mut session = LiveSession::new(kernel, frames, &header, None, gateway, resync);
+    let plan = RecoveryPlan {
+        applied: HashSet::new(),
+        start_base_quote: Some((btc, usdt)),
+        unknown_orders: UnknownOrderPolicy::Adopt,
+        session_ms: 2,
+    };
+
+    let found = recover(&mut session, &venue, &instrument, plan)
+        .await
+        .unwrap();
+    assert_eq!(
+        found.adopted, 1,
+        "the second pass found the order: {found:?}"
+    );
+    assert!(found.missed_fills >= 1);
+    assert_eq!(
+        session.kernel().position().net_lots(),
+        -100_000,
+        "the sell is in the position"
+    );
+}
