@@ -268,8 +268,11 @@ fn kill_run(
         kestrel_feed::instruments::spot_btcusdt(),
     )
     .unwrap();
-    runtime.block_on(venue.sync_clock()).unwrap();
-    // Faults stay on: every check below goes through the gateway's retries.
+    // Faults stay on: every check below goes through the gateway's
+    // retries, and the clock sync through the session's patience.
+    runtime
+        .block_on(kestrel_engine::live::patiently(|| venue.sync_clock()))
+        .unwrap();
     let venue_fills = runtime.block_on(venue.fills(0)).unwrap();
     let venue_ids: BTreeSet<u64> = venue_fills.iter().map(|f| f.trade_id).collect();
     let journal_ids: BTreeSet<u64> = journal.fills.keys().copied().collect();

@@ -6,30 +6,16 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use kestrel_book::OrderBook;
-use kestrel_feed::Instruments;
-use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
 use kestrel_feed::instruments::spot_btcusdt;
 use kestrel_model::{Asset, ClientOrderId, OrderId, OrderType, Qty, Side, TimeInForce};
-use kestrel_signals::SignalValues;
 use kestrel_sim::AccountId;
 use kestrel_sim_server::{ApiKey, ApiKeys, ServerConfig};
-use kestrel_strategy::Context;
 use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
 use kestrel_venue::{Credentials, OrderSpec, VenueBalance, VenueFill, VenueOrder};
-use tokio::sync::mpsc::unbounded_channel;
 
 use super::*;
-use crate::entry::SessionHeader;
-use crate::kernel::Kernel;
 use crate::live::UnknownOrderPolicy;
-use crate::market::FrameSync;
-
-struct Idle;
-
-impl Strategy for Idle {
-    fn on_book(&mut self, _: &mut dyn Context, _: &OrderBook, _: &SignalValues) {}
-}
+use crate::live::session::tests::idle_session;
 
 /// The venue, where `trade` is carried out right after the first look at
 /// the fills: an order filling while the restart looks elsewhere.
@@ -121,19 +107,7 @@ async fn a_fill_during_the_restart_is_found_before_the_balances_are_checked() {
         })),
     };
 
-    let header = SessionHeader {
-        instrument: instrument.clone(),
-        session_ms: 1,
-        config: String::new(),
-    };
-    let kernel = Kernel::new(&instrument, Idle, &crate::kernel::tests::config());
-    let frames = FrameSync::new(
-        BinanceDecoder::new(Instruments::new(instrument.clone())),
-        SpotSequencer::new(),
-    );
-    let (gateway, _orders) = unbounded_channel();
-    let (resync, _resyncs) = unbounded_channel();
-    let mut session = LiveSession::new(kernel, frames, &header, None, gateway, resync);
+    let (mut session, _orders, _resyncs) = idle_session();
     let plan = RecoveryPlan {
         applied: HashSet::new(),
         start_base_quote: Some((btc, usdt)),

@@ -582,7 +582,7 @@ fn record_with(
 mod near;
 mod reports;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod thread;
 
 pub use thread::run;

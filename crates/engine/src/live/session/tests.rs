@@ -8,14 +8,42 @@ use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
 use kestrel_feed::instruments::spot_btcusdt;
 use kestrel_signals::SignalValues;
 use kestrel_strategy::Context;
-use tokio::sync::mpsc::unbounded_channel;
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::*;
 
-struct Idle;
+/// A strategy that never trades.
+pub(crate) struct Idle;
 
 impl Strategy for Idle {
     fn on_book(&mut self, _: &mut dyn Context, _: &OrderBook, _: &SignalValues) {}
+}
+
+/// A Binance spot session that never trades.
+pub(crate) type IdleSession = LiveSession<Idle, BinanceDecoder, SpotSequencer>;
+
+/// An [`IdleSession`] on BTCUSDT without a journal, and the ends of its
+/// gateway and resync channels.
+pub(crate) fn idle_session() -> (
+    IdleSession,
+    UnboundedReceiver<GatewayCommand>,
+    UnboundedReceiver<()>,
+) {
+    let instrument = spot_btcusdt();
+    let header = SessionHeader {
+        instrument: instrument.clone(),
+        session_ms: 1,
+        config: String::new(),
+    };
+    let kernel = Kernel::new(&instrument, Idle, &crate::kernel::tests::config());
+    let frames = FrameSync::new(
+        BinanceDecoder::new(Instruments::new(instrument)),
+        SpotSequencer::new(),
+    );
+    let (gateway, orders) = unbounded_channel();
+    let (resync, resyncs) = unbounded_channel();
+    let session = LiveSession::new(kernel, frames, &header, None, gateway, resync);
+    (session, orders, resyncs)
 }
 
 fn frame(text: &str) -> LiveInput {
@@ -33,20 +61,7 @@ fn diff(first: u64, last: u64, bids: &str, asks: &str) -> LiveInput {
 
 #[test]
 fn a_diff_that_crosses_the_book_resyncs_it() {
-    let instrument = spot_btcusdt();
-    let header = SessionHeader {
-        instrument: instrument.clone(),
-        session_ms: 1,
-        config: String::new(),
-    };
-    let kernel = Kernel::new(&instrument, Idle, &crate::kernel::tests::config());
-    let frames = FrameSync::new(
-        BinanceDecoder::new(Instruments::new(instrument)),
-        SpotSequencer::new(),
-    );
-    let (gateway, _orders) = unbounded_channel();
-    let (resync, mut resyncs) = unbounded_channel();
-    let mut session = LiveSession::new(kernel, frames, &header, None, gateway, resync);
+    let (mut session, _orders, mut resyncs) = idle_session();
     let now = UnixNanos::new(2);
     session.on_input(
         frame(r#"{"lastUpdateId":10,"bids":[["100.00","1.0"],["99.00","1.0"]],"asks":[["101.00","1.0"]]}"#),
