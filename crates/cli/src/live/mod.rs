@@ -333,13 +333,15 @@ fn session(
     )?;
     if let Some(r) = &outcome.reconciled {
         println!(
-            "  reconciled    {} agreed, {} resolved, {} never arrived, {} adopted, {} cancels sent, {} fills recovered",
+            "  reconciled    {} agreed, {} resolved, {} never arrived, {} adopted, {} cancels sent, {} fills recovered, {} {}",
             r.agreed,
             r.resolved,
             r.never_arrived,
             r.adopted,
             r.to_cancel.len(),
-            r.missed_fills
+            r.missed_fills,
+            r.passes,
+            if r.passes == 1 { "pass" } else { "passes" }
         );
     }
     summary::print(&outcome, &venue);

@@ -84,6 +84,9 @@ pub struct Reconciled {
     pub adopted: u64,
     /// Fills recovered from the venue's trade history.
     pub missed_fills: u64,
+    /// Passes made: a restart looks again when the venue's balances moved
+    /// while it looked (an order left working filled meanwhile).
+    pub passes: u64,
 }
 
 /// Compares the kernel's open orders with the venue's, and looks for
@@ -101,7 +104,10 @@ pub async fn reconcile<C: ExecutionClient>(
     mode: ReconcileMode,
 ) -> Result<Reconciled, VenueError> {
     let venue_open = client.open_orders().await?;
-    let mut out = Reconciled::default();
+    let mut out = Reconciled {
+        passes: 1,
+        ..Reconciled::default()
+    };
     let mut seen: HashSet<OrderId> = HashSet::new();
     for known in open {
         let venue = match venue_open.iter().find(|v| v.client_id == known.id) {

@@ -19,7 +19,7 @@ use crate::clock::{Clock, WallClock};
 
 /// Passes made while the balances move under them; after the last, its
 /// result is checked as it stands.
-const PASSES: usize = 5;
+const PASSES: u64 = 5;
 
 /// Catches a resumed session up with `venue`: reconciles its orders and
 /// fills, starts a new id session, and checks the position against the
@@ -99,14 +99,14 @@ where
             .map_err(venue_error)
     };
     let mut before = read().await?;
-    let mut passes = 1;
+    let mut passes: u64 = 1;
     loop {
         let found = pass().await?;
         let after = read().await?;
         let steady = after == before;
         if steady || passes == PASSES {
             return Ok(Bracketed {
-                found,
+                found: Reconciled { passes, ..found },
                 balances: after,
                 steady,
             });
