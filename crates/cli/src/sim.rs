@@ -81,6 +81,10 @@ struct ServeArgs {
     /// Queue model: probabilistic (default, power 2) or conservative.
     #[arg(long, default_value = "probabilistic")]
     queue: String,
+    /// Request weight allowed per minute before 429s and, after three of
+    /// them, a two-minute 418 ban (Binance spot's limit by default).
+    #[arg(long, default_value_t = kestrel_sim_server::weight::WEIGHT_PER_MINUTE)]
+    weight_per_minute: u32,
 }
 
 pub fn run(args: &SimArgs) -> anyhow::Result<()> {
@@ -213,7 +217,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             queue_model,
             ..SimConfig::default()
         },
-        weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
+        weight_per_minute: args.weight_per_minute,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
