@@ -119,6 +119,10 @@ async fn a_fill_during_the_restart_is_found_before_the_balances_are_checked() {
         .await
         .unwrap();
     assert_eq!(
+        found.passes, 2,
+        "the balances moved during the first: {found:?}"
+    );
+    assert_eq!(
         found.adopted, 1,
         "the second pass found the order: {found:?}"
     );
