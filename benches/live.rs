@@ -265,7 +265,8 @@ fn recovery_figures(events: &[MarketEvent]) {
     let mut next_snapshot = snapshots.iter().peekable();
     for (i, (kind, payload)) in records.iter().enumerate() {
         if let Some((_, bytes)) = next_snapshot.next_if(|(at, _)| *at == i) {
-            j.snapshot(bytes.clone()).unwrap_or_else(|e| panic!("{e}"));
+            j.snapshot(replay::SessionState::SCHEMA, bytes.clone())
+                .unwrap_or_else(|e| panic!("{e}"));
         }
         j.append(*kind, payload).unwrap_or_else(|e| panic!("{e}"));
     }

@@ -70,6 +70,15 @@ pub struct Replayed {
     pub start_balances: Option<(Decimal, Decimal)>,
     /// The snapshot replay started from, if any.
     pub snapshot_seq: Option<u64>,
+    /// Newer snapshots passed over, and why: they did not read, or were
+    /// written by another schema, or their state did not decode.
+    pub snapshots_skipped: Vec<(u64, String)>,
+    /// Operator repairs the journal records: (first record cut, bytes).
+    pub repairs: Vec<(u64, u64)>,
+    /// The last input was a Stop: the session ended cleanly.
+    pub stopped: bool,
+    /// The last record is an operator's repair.
+    pub ended_by_repair: bool,
     /// Kernel time of the last input.
     pub last_time: Option<UnixNanos>,
     /// Where the journal stopped early, if it did.
@@ -93,6 +102,10 @@ pub struct SessionState {
 }
 
 impl SessionState {
+    /// The schema of [`Self::encode`]'s bytes, stored with each snapshot:
+    /// a snapshot of another schema is passed over, never misread.
+    pub const SCHEMA: u32 = 1;
+
     /// The encoded bytes, as a journal snapshot holds them.
     pub fn encode(&self) -> Result<Vec<u8>, StateError> {
         postcard::to_allocvec(self).map_err(|e| StateError::from_text(e.to_string()))
@@ -105,8 +118,10 @@ impl SessionState {
 }
 
 /// Rebuilds a session's kernel from its journal: from the newest snapshot
-/// at or below `end_seq` (the journal's end) when there is one, else from
-/// `fresh` (a kernel as the session began), then the records after it.
+/// at or below `end_seq` (the journal's intact end) that reads and decodes,
+/// passing over the ones that do not (said in
+/// [`Replayed::snapshots_skipped`]), else from `fresh` (a kernel as the
+/// session began); then the records after it, up to `end_seq`.
 pub fn recover<S, E>(
     dir: &Path,
     end_seq: u64,
@@ -115,20 +130,25 @@ pub fn recover<S, E>(
 where
     S: Strategy + serde::Serialize + serde::de::DeserializeOwned,
 {
-    let snapshot = kestrel_journal::snapshot::latest(dir, end_seq).map_err(ReplayError::Io)?;
-    let (mut kernel, from, out) = match snapshot {
-        Some(snap) => {
-            let state = SessionState::decode(&snap.bytes).map_err(RecoverError::State)?;
-            let kernel = Kernel::load_state(&state.kernel).map_err(RecoverError::State)?;
-            let out = Replayed {
-                trade_ids: state.trade_ids.into_iter().collect(),
-                start_balances: state.start_balances,
-                last_time: state.last_time,
-                snapshot_seq: Some(snap.seq),
-                ..Replayed::default()
-            };
-            (kernel, snap.seq, out)
+    let found = kestrel_journal::snapshot::usable(dir, end_seq).map_err(ReplayError::Io)?;
+    let mut skipped: Vec<(u64, String)> = found
+        .bad
+        .into_iter()
+        .map(|(seq, fault)| (seq, fault.to_string()))
+        .collect();
+    let mut start = None;
+    for snap in found.good {
+        match from_snapshot::<S>(&snap) {
+            Ok(found) => {
+                start = Some(found);
+                break;
+            }
+            Err(why) => skipped.push((snap.seq, why)),
         }
+    }
+    skipped.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let (mut kernel, from, mut out) = match start {
+        Some(found) => found,
         None => {
             let header = read_header(dir)?;
             (
@@ -138,8 +158,33 @@ where
             )
         }
     };
-    let replayed = replay_range(dir, from, u64::MAX, &mut kernel, out)?;
+    out.snapshots_skipped = skipped;
+    let replayed = replay_range(dir, from, end_seq, &mut kernel, out)?;
     Ok((kernel, replayed))
+}
+
+/// A kernel and what is known of the records before a snapshot.
+fn from_snapshot<S>(snap: &kestrel_journal::Snapshot) -> Result<(Kernel<S>, u64, Replayed), String>
+where
+    S: Strategy + serde::Serialize + serde::de::DeserializeOwned,
+{
+    if snap.schema != SessionState::SCHEMA {
+        return Err(format!(
+            "schema {}, where this build reads {}",
+            snap.schema,
+            SessionState::SCHEMA
+        ));
+    }
+    let state = SessionState::decode(&snap.bytes).map_err(|e| format!("session state: {e}"))?;
+    let kernel = Kernel::load_state(&state.kernel).map_err(|e| format!("kernel state: {e}"))?;
+    let out = Replayed {
+        trade_ids: state.trade_ids.into_iter().collect(),
+        start_balances: state.start_balances,
+        last_time: state.last_time,
+        snapshot_seq: Some(snap.seq),
+        ..Replayed::default()
+    };
+    Ok((kernel, snap.seq, out))
 }
 
 /// Why [`recover`] failed.
@@ -148,9 +193,6 @@ pub enum RecoverError<E> {
     /// Reading the journal failed.
     #[error(transparent)]
     Replay(#[from] ReplayError),
-    /// The snapshot could not be read.
-    #[error(transparent)]
-    State(StateError),
     /// The fresh kernel could not be built.
     #[error("building the session's kernel: {0}")]
     Fresh(E),
@@ -198,7 +240,17 @@ pub fn replay_range<S: Strategy>(
         let seq = record.seq;
         let entry = entry::decode(record.kind, record.payload, instrument)
             .map_err(|error| ReplayError::Entry { seq, error })?;
+        if let Entry::Repaired { cut_at, bytes, .. } = entry {
+            // What the cut records decided is gone: outputs of the last
+            // input before it are unconfirmed, as at a crash.
+            unconfirmed(&mut made, &mut out);
+            out.repairs.push((cut_at, bytes));
+            out.ended_by_repair = true;
+            continue;
+        }
+        out.ended_by_repair = false;
         if entry.is_input() {
+            out.stopped = matches!(entry, Entry::Stop { .. });
             if let Some(now) = input_time(&entry) {
                 out.last_time = Some(now);
             }
@@ -278,6 +330,6 @@ fn input_time(e: &Entry) -> Option<UnixNanos> {
         | Entry::Adopt { now, .. }
         | Entry::Resume { now, .. }
         | Entry::Balances { now, .. } => Some(*now),
-        Entry::Session(_) | Entry::Intent { .. } | Entry::Risk(_) => None,
+        Entry::Session(_) | Entry::Intent { .. } | Entry::Risk(_) | Entry::Repaired { .. } => None,
     }
 }

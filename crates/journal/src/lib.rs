@@ -14,17 +14,27 @@
 //!
 //! * [`snapshot`]: the folded state at a sequence number, written by the
 //!   writer thread once the records before it are durable.
+//! * [`inspect()`]: every file checked, nothing changed: the intact prefix,
+//!   a torn tail, and every piece of damage. [`repair()`] (an operator's
+//!   command) cuts at damage into a [`quarantine`] folder; the writer
+//!   refuses a damaged journal and cuts only a torn tail, keeping it too.
+//! * [`marker`]: a clean stop leaves a marker of where the log ends.
 //!
 //! Payloads are opaque here: the engine encodes kernel events into them.
 
 pub mod frame;
+pub mod inspect;
+pub mod marker;
+pub mod quarantine;
 pub mod reader;
 pub mod segment;
 pub mod snapshot;
 pub mod writer;
 
 pub use frame::{FrameError, HEADER_LEN, RecordHeader, RecordType};
+pub use inspect::{Damage, Inspection, TornTail, inspect};
+pub use quarantine::{QUARANTINE_DIR, Quarantined, repair};
 pub use reader::{JournalReader, Record, TailReport};
 pub use segment::{SEGMENT_MAGIC, segment_files};
-pub use snapshot::Snapshot;
-pub use writer::{FsyncPolicy, JournalError, JournalWriter, WriterConfig};
+pub use snapshot::{Snapshot, SnapshotFault};
+pub use writer::{FsyncPolicy, JournalError, JournalWriter, Opened, WriterConfig};

@@ -17,7 +17,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::frame::{self, RecordType};
-use crate::reader::JournalReader;
+use crate::inspect::{Inspection, inspect};
+use crate::marker::{self, sync_dir};
+use crate::quarantine::{self, Quarantined};
 use crate::segment::{SEGMENT_MAGIC, segment_path};
 
 /// When written records are forced to the disk.
@@ -53,6 +55,19 @@ pub enum JournalError {
     /// The writer thread has stopped (after an I/O error or `close`).
     #[error("the journal writer has stopped")]
     Stopped,
+    /// The journal is damaged: nothing is written to it until an operator
+    /// repairs it.
+    #[error("the journal is damaged; nothing was changed:\n{}", .0.report())]
+    Damaged(Box<Inspection>),
+}
+
+/// What opening a journal found.
+#[derive(Clone, Debug, Default)]
+pub struct Opened {
+    /// The sequence number the next record gets.
+    pub next_seq: u64,
+    /// A torn tail cut off, and where its bytes are kept.
+    pub torn: Option<Quarantined>,
 }
 
 /// A batch is handed to the writer once it holds this many bytes.
@@ -65,7 +80,11 @@ enum Message {
     Sync(SyncSender<Result<(), String>>),
     /// The state after every record below `seq`: written once they are
     /// durable.
-    Snapshot { seq: u64, bytes: Vec<u8> },
+    Snapshot {
+        seq: u64,
+        schema: u32,
+        bytes: Vec<u8>,
+    },
 }
 
 /// The kernel's side of the journal: records are numbered and framed
@@ -77,19 +96,28 @@ pub struct JournalWriter {
     next_seq: u64,
     durable: Arc<AtomicU64>,
     thread: Option<JoinHandle<Result<(), io::Error>>>,
+    dir: PathBuf,
 }
 
 impl JournalWriter {
-    /// Opens the journal in `config.dir` for appending: the existing
-    /// records are checked, a torn tail is cut off (its length returned),
-    /// and numbering continues after the last good record.
-    pub fn open(config: WriterConfig) -> Result<(Self, u64), JournalError> {
+    /// Opens the journal in `config.dir` for appending. The files are
+    /// inspected first: damage refuses the open and changes nothing; a
+    /// torn tail is cut, its bytes kept in the quarantine folder; the
+    /// clean-stop marker is removed; numbering continues after the last
+    /// record. The first segment is created with the first record.
+    pub fn open(config: WriterConfig) -> Result<(Self, Opened), JournalError> {
+        let found = inspect(&config.dir)?;
+        if found.blocking().next().is_some() {
+            return Err(JournalError::Damaged(Box::new(found)));
+        }
         std::fs::create_dir_all(&config.dir)?;
-        let (next_seq, cut) = repair(&config.dir)?;
+        let torn = quarantine::cut_torn_tail(&found)?;
+        marker::remove(&config.dir)?;
+        let next_seq = found.next_seq;
         let durable = Arc::new(AtomicU64::new(next_seq));
         let (tx, rx) = mpsc::sync_channel(config.queue.max(1));
         let (spare_tx, spare) = mpsc::sync_channel(config.queue.max(1));
-        let mut files = Files::start(&config, next_seq)?;
+        let mut files = Files::start(&config, next_seq);
         let published = Arc::clone(&durable);
         let thread = std::thread::Builder::new()
             .name("kestrel-journal".into())
@@ -102,8 +130,9 @@ impl JournalWriter {
                 next_seq,
                 durable,
                 thread: Some(thread),
+                dir: config.dir,
             },
-            cut,
+            Opened { next_seq, torn },
         ))
     }
 
@@ -152,14 +181,14 @@ impl JournalWriter {
         self.next_seq
     }
 
-    /// Queues a snapshot of the state after every record appended so far;
-    /// the writer thread writes it once those records are durable. Its
-    /// sequence number.
-    pub fn snapshot(&mut self, bytes: Vec<u8>) -> Result<u64, JournalError> {
+    /// Queues a snapshot of the state after every record appended so far,
+    /// encoded by `schema`; the writer thread writes it once those records
+    /// are durable. Its sequence number.
+    pub fn snapshot(&mut self, schema: u32, bytes: Vec<u8>) -> Result<u64, JournalError> {
         self.flush()?;
         let seq = self.next_seq;
         let tx = self.tx.as_ref().ok_or(JournalError::Stopped)?;
-        tx.send(Message::Snapshot { seq, bytes })
+        tx.send(Message::Snapshot { seq, schema, bytes })
             .map_err(|_| JournalError::Stopped)?;
         Ok(seq)
     }
@@ -178,10 +207,13 @@ impl JournalWriter {
         }
     }
 
-    /// Flushes, fsyncs and stops the writer thread.
+    /// Flushes, fsyncs and stops the writer thread, then leaves the
+    /// clean-stop marker: the log ends here, and nothing is missing.
     pub fn close(mut self) -> Result<(), JournalError> {
         self.sync()?;
-        self.shutdown()
+        self.shutdown()?;
+        marker::write(&self.dir, self.next_seq)?;
+        Ok(())
     }
 
     fn shutdown(&mut self) -> Result<(), JournalError> {
@@ -201,40 +233,13 @@ impl Drop for JournalWriter {
     }
 }
 
-/// Checks the journal, cuts a torn or corrupt tail, and returns the next
-/// sequence number and the bytes cut.
-fn repair(dir: &Path) -> io::Result<(u64, u64)> {
-    let mut reader = JournalReader::open(dir, 0)?;
-    while reader.next_record()?.is_some() {}
-    let next = reader.next_seq().unwrap_or(0);
-    let Some(tail) = reader.tail().cloned() else {
-        return Ok((next, 0));
-    };
-    // Keep the good records of the bad segment; later segments cannot be
-    // trusted after a gap and are set aside, never deleted.
-    for (_, path) in crate::segment::segment_files(dir)? {
-        if path > tail.segment {
-            std::fs::rename(&path, path.with_extension("kjl.cut"))?;
-        }
-    }
-    if tail.offset <= SEGMENT_MAGIC.len() {
-        // Nothing good in it (bad magic, or the wrong first record).
-        std::fs::rename(&tail.segment, tail.segment.with_extension("kjl.cut"))?;
-    } else {
-        OpenOptions::new()
-            .write(true)
-            .open(&tail.segment)?
-            .set_len(tail.offset as u64)?;
-    }
-    Ok((next, tail.bytes_cut))
-}
-
 /// The writer thread's state.
 struct Files {
     dir: PathBuf,
     fsync: FsyncPolicy,
     segment_bytes: u64,
-    file: File,
+    /// The open segment; the next is created with its first record.
+    file: Option<File>,
     written: u64,
     /// Sequence after the last record written / fsynced.
     next: u64,
@@ -243,17 +248,17 @@ struct Files {
 }
 
 impl Files {
-    fn start(config: &WriterConfig, next_seq: u64) -> io::Result<Self> {
-        Ok(Self {
+    fn start(config: &WriterConfig, next_seq: u64) -> Self {
+        Self {
             dir: config.dir.clone(),
             fsync: config.fsync,
             segment_bytes: config.segment_bytes.max(1 << 16),
-            file: new_segment(&config.dir, next_seq)?,
-            written: SEGMENT_MAGIC.len() as u64,
+            file: None,
+            written: 0,
             next: next_seq,
             synced_next: next_seq,
             last_sync: Instant::now(),
-        })
+        }
     }
 
     fn run(
@@ -288,9 +293,9 @@ impl Files {
                         let _ = spare.try_send(bytes);
                     }
                     Message::Sync(answer) => syncs.push(answer),
-                    Message::Snapshot { seq, bytes } => {
+                    Message::Snapshot { seq, schema, bytes } => {
                         self.commit(true, durable)?;
-                        crate::snapshot::write(&self.dir, seq, &bytes)?;
+                        crate::snapshot::write(&self.dir, seq, schema, &bytes)?;
                     }
                 }
             }
@@ -306,14 +311,20 @@ impl Files {
     /// Writes a batch of whole records, then starts the next segment if
     /// this one is full.
     fn write_batch(&mut self, bytes: &[u8], next: u64) -> io::Result<()> {
-        self.file.write_all(bytes)?;
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => {
+                self.written = SEGMENT_MAGIC.len() as u64;
+                self.file.insert(new_segment(&self.dir, self.next)?)
+            }
+        };
+        file.write_all(bytes)?;
         self.written += bytes.len() as u64;
         self.next = next;
         if self.written >= self.segment_bytes {
-            self.file.sync_data()?;
+            file.sync_data()?;
             self.synced_next = self.next;
-            self.file = new_segment(&self.dir, self.next)?;
-            self.written = SEGMENT_MAGIC.len() as u64;
+            self.file = None;
         }
         Ok(())
     }
@@ -326,7 +337,9 @@ impl Files {
             FsyncPolicy::Never => false,
         };
         if (force || due) && self.synced_next < self.next {
-            self.file.sync_data()?;
+            if let Some(file) = &self.file {
+                file.sync_data()?;
+            }
             self.synced_next = self.next;
             self.last_sync = Instant::now();
         }
@@ -336,18 +349,20 @@ impl Files {
 }
 
 /// Creates the segment starting at `first_seq`, with its magic, synced.
+/// It appears under its name whole (temporary name, then rename), so a
+/// segment shorter than its magic is always damage, never a crash.
 fn new_segment(dir: &Path, first_seq: u64) -> io::Result<File> {
     let path = segment_path(dir, first_seq);
+    let tmp = path.with_extension("kjl.tmp");
     let mut file = OpenOptions::new()
         .create(true)
         .truncate(true)
         .write(true)
-        .open(&path)?;
+        .open(&tmp)?;
     file.write_all(&SEGMENT_MAGIC)?;
     file.sync_data()?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
+    std::fs::rename(&tmp, &path)?;
+    sync_dir(dir);
     Ok(file)
 }
 

@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use kestrel_engine::Clock;
 use kestrel_engine::entry::SessionHeader;
 use kestrel_engine::live::{
-    self, Channels, LiveSession, MarketFeed, RecoveryPlan, SnapshotRequest, Wiring,
+    self, Channels, LiveSession, MarketFeed, RecoveryPlan, SessionStart, SnapshotRequest, Wiring,
 };
 use kestrel_engine::market::FrameSync;
 use kestrel_engine::replay;
@@ -192,6 +192,11 @@ fn session(
     let StrategySection::ImbalanceMm { .. } = file.strategy else {
         bail!("live sessions run imbalance_mm (sma_cross trades daily bars)");
     };
+    // The journal first, before the venue is touched: a damaged journal
+    // stops the session here, with nothing changed anywhere.
+    let dir = &file.session.journal;
+    let prior = open_prior(dir)?;
+
     let market = BinanceMarket::Spot;
     let rest = Arc::new(BinanceRest::new(
         RestClient::new(market.rest_config(v.rest_url.clone()))?,
@@ -205,6 +210,19 @@ fn session(
         .into_iter()
         .find(|i| i.native_symbol.as_str() == v.symbol)
         .with_context(|| format!("the venue does not list {}", v.symbol))?;
+    if let Some(p) = &prior {
+        if p.header.instrument.id != instrument.id {
+            bail!(
+                "{} holds a session on {}, not {}",
+                dir.display(),
+                p.header.instrument.id,
+                instrument.id
+            );
+        }
+        if p.header.config != text {
+            println!("  note: the session keeps the configuration it was started with");
+        }
+    }
     let venue = BinanceExecution::new(
         BinanceConfig::new(v.rest_url.clone(), v.ws_api_url.clone()),
         credentials,
@@ -218,70 +236,52 @@ fn session(
         .context("the account's fee rates")?;
     let venue = Arc::new(venue);
 
-    let (journal, cut) = JournalWriter::open(WriterConfig {
-        dir: file.session.journal.clone(),
+    let (journal, opened) = JournalWriter::open(WriterConfig {
+        dir: dir.clone(),
         fsync: file.fsync()?,
         segment_bytes: 64 << 20,
         queue: 1 << 16,
     })
-    .with_context(|| format!("open the journal in {}", file.session.journal.display()))?;
-    if cut > 0 {
-        println!("  journal: cut a torn tail of {cut} bytes");
+    .with_context(|| format!("open the journal in {}", dir.display()))?;
+    if let Some(cut) = &opened.torn {
+        println!(
+            "  journal: cut a crash's partial last record ({} bytes), kept in {}",
+            cut.bytes(),
+            cut.folder.display()
+        );
     }
     let now_ms = WallClock.now().as_nanos() / 1_000_000;
-    let (header, kernel, recovery) = if journal.next_seq() == 0 {
-        let header = SessionHeader {
-            instrument: instrument.clone(),
-            session_ms: now_ms,
-            config: text.to_owned(),
-        };
-        let kernel = kernel_for(file, &instrument, now_ms)?;
-        (header, kernel, None)
-    } else {
-        let dir = &file.session.journal;
-        let header = replay::read_header(dir)?;
-        if header.instrument.id != instrument.id {
-            bail!(
-                "{} holds a session on {}, not {}",
-                dir.display(),
-                header.instrument.id,
-                instrument.id
-            );
+    let (header, kernel, start) = match prior {
+        None => {
+            let header = SessionHeader {
+                instrument: instrument.clone(),
+                session_ms: now_ms,
+                config: text.to_owned(),
+            };
+            let kernel = kernel_for(file, &instrument, now_ms)?;
+            let start = SessionStart::Fresh {
+                id_prefix: file.session.id_prefix.clone(),
+                unknown_orders: file.unknown_orders()?,
+            };
+            (header, kernel, start)
         }
-        if header.config != text {
-            println!("  note: the session keeps the configuration it was started with");
+        Some(p) => {
+            if opened.next_seq != p.next_seq {
+                bail!(
+                    "{} changed while the session started ({} records, then {})",
+                    dir.display(),
+                    p.next_seq,
+                    opened.next_seq
+                );
+            }
+            let plan = RecoveryPlan {
+                applied: p.replayed.trade_ids,
+                start_base_quote: p.replayed.start_balances,
+                unknown_orders: file.unknown_orders()?,
+                session_ms: now_ms,
+            };
+            (p.header, p.kernel, SessionStart::Resume(plan))
         }
-        let started = std::time::Instant::now();
-        let (kernel, replayed) = replay::recover(dir, journal.next_seq(), kernel_from_header)?;
-        if let Some(m) = &replayed.mismatch {
-            bail!(
-                "replaying {} does not reproduce record {}: journaled {:?}, replayed {:?}",
-                dir.display(),
-                m.seq,
-                m.journaled,
-                m.replayed
-            );
-        }
-        println!(
-            "  resumed: {} from {}, {} records replayed in {:.0?} (position {} lots, {} orders open, {} intents unconfirmed)",
-            dir.display(),
-            replayed.snapshot_seq.map_or_else(
-                || "the start".to_owned(),
-                |s| format!("the snapshot at record {s}")
-            ),
-            replayed.records,
-            started.elapsed(),
-            kernel.position().net_lots(),
-            kernel.open_orders().count(),
-            replayed.unconfirmed.len()
-        );
-        let plan = RecoveryPlan {
-            applied: replayed.trade_ids,
-            start_base_quote: replayed.start_balances,
-            unknown_orders: file.unknown_orders()?,
-            session_ms: now_ms,
-        };
-        (header, kernel, Some(plan))
     };
     let frames = FrameSync::new(
         BinanceDecoder::new(Instruments::new(instrument.clone())),
@@ -326,7 +326,7 @@ fn session(
             venue: Arc::clone(&venue),
             market: MarketFeed { ws, snapshot },
             policy: file.shutdown()?,
-            recovery,
+            start,
             metrics: file.session.metrics,
         },
         stop_signal(duration),
@@ -344,6 +344,14 @@ fn session(
             if r.passes == 1 { "pass" } else { "passes" }
         );
     }
+    if let Some(r) = outcome.leftovers.as_ref().filter(|r| r.adopted > 0) {
+        println!(
+            "  earlier orders {} open at the venue with this session's id prefix, adopted ({} fills recovered); {} cancelled by policy",
+            r.adopted,
+            r.missed_fills,
+            r.to_cancel.len()
+        );
+    }
     summary::print(&outcome, &venue);
     println!("  latency (stages of the live pipeline)");
     print!("{}", outcome.latency.table());
@@ -351,6 +359,69 @@ fn session(
         bail!("the journal failed: {e}");
     }
     Ok(())
+}
+
+/// A journal a session resumes from, rebuilt.
+struct Prior {
+    header: SessionHeader,
+    kernel: Kernel<ImbalanceMm>,
+    replayed: replay::Replayed,
+    next_seq: u64,
+}
+
+/// Inspects the journal in `dir` and rebuilds its session, changing
+/// nothing: `None` for an empty journal, an error for a damaged one or one
+/// whose replay does not reproduce its decisions.
+fn open_prior(dir: &Path) -> anyhow::Result<Option<Prior>> {
+    let found = kestrel_journal::inspect(dir)
+        .with_context(|| format!("read the journal in {}", dir.display()))?;
+    if found.blocking().next().is_some() {
+        bail!(
+            "{}the journal is damaged, so the session does not start, and nothing was changed.\n\
+             `kestrel journal verify {d}` reports everything; `kestrel journal repair {d} --accept-loss` \
+             cuts at the damage, keeping what it cuts in {d}/quarantine, after which a session resumes and \
+             reconciles with the venue.",
+            found.report(),
+            d = dir.display()
+        );
+    }
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let header = replay::read_header(dir)?;
+    let started = std::time::Instant::now();
+    let (kernel, replayed) = replay::recover(dir, found.next_seq, kernel_from_header)?;
+    if let Some(m) = &replayed.mismatch {
+        bail!(
+            "replaying {} does not reproduce record {}: journaled {:?}, replayed {:?}",
+            dir.display(),
+            m.seq,
+            m.journaled,
+            m.replayed
+        );
+    }
+    for (seq, why) in &replayed.snapshots_skipped {
+        println!("  note: the snapshot at record {seq} was passed over: {why}");
+    }
+    println!(
+        "  resumed: {} from {}, {} records replayed in {:.0?} (position {} lots, {} orders open, {} intents unconfirmed)",
+        dir.display(),
+        replayed.snapshot_seq.map_or_else(
+            || "the start".to_owned(),
+            |s| format!("the snapshot at record {s}")
+        ),
+        replayed.records,
+        started.elapsed(),
+        kernel.position().net_lots(),
+        kernel.open_orders().count(),
+        replayed.unconfirmed.len()
+    );
+    Ok(Some(Prior {
+        header,
+        kernel,
+        replayed,
+        next_seq: found.next_seq,
+    }))
 }
 
 /// The kernel a session file describes.

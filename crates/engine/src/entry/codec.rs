@@ -49,6 +49,11 @@ pub fn encode(entry: &Entry, out: &mut Vec<u8>) -> RecordType {
             w.time(*now);
             w.client_id(id);
         }
+        Entry::Repaired { now, cut_at, bytes } => {
+            w.time(*now);
+            w.varint(*cut_at);
+            w.varint(*bytes);
+        }
         Entry::Intent { now, intent } => {
             w.time(*now);
             order_intent(&mut w, intent);
@@ -160,6 +165,11 @@ pub fn decode(
         kind::RESET_KILL_SWITCH => Entry::ResetKillSwitch { now: r.time()? },
         kind::STOP => Entry::Stop { now: r.time()? },
         kind::CANCEL_ALL => Entry::CancelAll { now: r.time()? },
+        kind::REPAIRED => Entry::Repaired {
+            now: r.time()?,
+            cut_at: r.varint()?,
+            bytes: r.varint()?,
+        },
         kind::SNAPSHOT => read_snapshot(&mut r, instrument)?,
         kind::DELTA => read_delta(&mut r, instrument)?,
         kind::TRADE => {

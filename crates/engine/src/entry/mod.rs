@@ -67,6 +67,8 @@ pub mod kind {
     pub const INTENT: RecordType = RecordType(32);
     /// [`Entry::Risk`](super::Entry::Risk).
     pub const RISK: RecordType = RecordType(33);
+    /// [`Entry::Repaired`](super::Entry::Repaired).
+    pub const REPAIRED: RecordType = RecordType(20);
 }
 
 /// What a session needs to be rebuilt: the first record of a journal.
@@ -185,12 +187,26 @@ pub enum Entry {
     },
     /// A risk decision (an output).
     Risk(RiskEvent),
+    /// An operator repaired the journal: records from `cut_at` on were
+    /// damaged and set aside in its quarantine folder. Neither an input
+    /// nor an output: the boundary of what replay can confirm.
+    Repaired {
+        /// Wall time of the repair.
+        now: UnixNanos,
+        /// The first record set aside.
+        cut_at: u64,
+        /// Bytes set aside.
+        bytes: u64,
+    },
 }
 
 impl Entry {
     /// Whether this is an input to the kernel (outputs are only compared).
     pub fn is_input(&self) -> bool {
-        !matches!(self, Self::Session(_) | Self::Intent { .. } | Self::Risk(_))
+        !matches!(
+            self,
+            Self::Session(_) | Self::Intent { .. } | Self::Risk(_) | Self::Repaired { .. }
+        )
     }
 }
 
@@ -225,7 +241,11 @@ pub fn apply<S: Strategy>(kernel: &mut Kernel<S>, entry: &Entry) {
         Entry::Stop { now } => kernel.stop(*now),
         Entry::Adopt { now, order } => kernel.adopt(order, *now),
         Entry::Resume { session_ms, .. } => kernel.resume_ids(*session_ms),
-        Entry::Session(_) | Entry::Balances { .. } | Entry::Intent { .. } | Entry::Risk(_) => {}
+        Entry::Session(_)
+        | Entry::Balances { .. }
+        | Entry::Intent { .. }
+        | Entry::Risk(_)
+        | Entry::Repaired { .. } => {}
     }
 }
 
@@ -249,6 +269,7 @@ pub fn kind_of(entry: &Entry) -> RecordType {
         Entry::Balances { .. } => kind::BALANCES,
         Entry::Intent { .. } => kind::INTENT,
         Entry::Risk(_) => kind::RISK,
+        Entry::Repaired { .. } => kind::REPAIRED,
     }
 }
 

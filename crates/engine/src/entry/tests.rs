@@ -146,6 +146,11 @@ fn every_entry() -> Vec<Entry> {
             base: Decimal::parse("1.5").unwrap(),
             quote: Decimal::parse("-2.25").unwrap(),
         },
+        Entry::Repaired {
+            now: t(24),
+            cut_at: 1_234,
+            bytes: 567_890,
+        },
         Entry::Risk(RiskEvent::Bracket {
             time: t(16),
             exit: BracketExit::TakeProfit,

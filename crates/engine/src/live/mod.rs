@@ -74,6 +74,8 @@ pub struct LiveOutcome<S> {
     pub user_stream_reconnects: u64,
     /// What reconciliation did, for a resumed session.
     pub reconciled: Option<Reconciled>,
+    /// A new session's adopted leftovers of an earlier one.
+    pub leftovers: Option<Reconciled>,
 }
 
 /// Why a session could not start.
@@ -105,10 +107,26 @@ pub struct Wiring<F> {
     pub market: MarketFeed<F>,
     /// What happens to open orders at the end.
     pub policy: ShutdownPolicy,
-    /// Set when the session resumes from its journal.
-    pub recovery: Option<RecoveryPlan>,
+    /// A new session, or one resuming from its journal.
+    pub start: SessionStart,
     /// Where to serve `GET /metrics`, if anywhere.
     pub metrics: Option<std::net::SocketAddr>,
+}
+
+/// How a session begins.
+#[derive(Clone, Debug)]
+pub enum SessionStart {
+    /// A new journal: open venue orders carrying `id_prefix` (an earlier
+    /// session's, whose journal is gone) are adopted and then cancelled
+    /// or left working by `unknown_orders`, and reported.
+    Fresh {
+        /// The sessions' client-id prefix.
+        id_prefix: String,
+        /// What to do with such orders.
+        unknown_orders: UnknownOrderPolicy,
+    },
+    /// Resuming from the journal.
+    Resume(RecoveryPlan),
 }
 
 /// How a resumed session catches up with the venue before it trades.
@@ -152,7 +170,7 @@ where
         venue,
         market,
         policy,
-        recovery,
+        start,
         metrics,
     } = wiring;
     let mut session = session;
@@ -180,21 +198,29 @@ where
     }
     // Reports that arrive while we reconcile wait in the channel; the
     // session drops the ones reconciliation already applied.
-    let reconciled = match recovery {
-        Some(plan) => Some(runtime.block_on(recover::recover(
-            &mut session,
-            &*venue,
-            venue.instrument(),
-            plan,
-        ))?),
-        None => {
-            let now = WallClock.now();
-            let (base, quote) = runtime
-                .block_on(patiently(|| recover::balances(&*venue, venue.instrument())))
-                .map_err(|e| LiveError::Venue(e.to_string()))?;
-            session.note_balances(base, quote, now);
-            None
-        }
+    let (reconciled, leftovers) = match start {
+        SessionStart::Resume(plan) => (
+            Some(runtime.block_on(recover::recover(
+                &mut session,
+                &*venue,
+                venue.instrument(),
+                plan,
+            ))?),
+            None,
+        ),
+        SessionStart::Fresh {
+            id_prefix,
+            unknown_orders,
+        } => (
+            None,
+            Some(runtime.block_on(recover::start_fresh(
+                &mut session,
+                &*venue,
+                venue.instrument(),
+                &id_prefix,
+                unknown_orders,
+            ))?),
+        ),
     };
     let reconnects = Arc::new(std::sync::atomic::AtomicU64::new(0));
     {
@@ -216,7 +242,7 @@ where
         });
     }
 
-    if let Some(r) = &reconciled {
+    for r in reconciled.iter().chain(&leftovers) {
         for id in &r.to_cancel {
             let _ = gateway_tx.send(GatewayCommand::Cancel(*id));
         }
@@ -284,6 +310,7 @@ where
         market: market_stats,
         user_stream_reconnects: reconnects.load(std::sync::atomic::Ordering::Relaxed),
         reconciled,
+        leftovers,
     })
 }
 

@@ -161,26 +161,64 @@ pub async fn reconcile<C: ExecutionClient>(
             unknown.push(client.order_by_venue_id(order_id).await?);
         }
     }
+    let cancel = mode == ReconcileMode::Restart(UnknownOrderPolicy::Cancel);
     for v in unknown {
-        out.adopted += 1;
-        out.corrections.push(Correction::Adopt(AdoptedOrder {
-            id: v.client_id,
-            side: v.side,
-            kind: v.kind,
-            price: v.price,
-            qty: v.qty,
-        }));
-        let fills = if v.filled > Qty::ZERO {
-            client.order_fills(v.order_id).await?
-        } else {
-            Vec::new()
-        };
-        catch_up(instrument, &v, OrderState::PendingNew, &fills, &mut out);
-        if v.status.is_open() && mode == ReconcileMode::Restart(UnknownOrderPolicy::Cancel) {
-            out.to_cancel.push(v.client_id);
+        adopt(client, instrument, &v, cancel, &mut out).await?;
+    }
+    Ok(out)
+}
+
+/// A new session's look at the venue before it trades: open orders whose
+/// client ids carry our prefix (`<prefix>-…`) belong to an earlier session
+/// whose journal is gone. They are adopted, with their fills so far, and
+/// cancelled or left working by `policy`: never left working unknown.
+pub async fn leftovers<C: ExecutionClient>(
+    client: &C,
+    instrument: &Instrument,
+    id_prefix: &str,
+    policy: UnknownOrderPolicy,
+) -> Result<Reconciled, VenueError> {
+    let ours = format!("{id_prefix}-");
+    let mut out = Reconciled {
+        passes: 1,
+        ..Reconciled::default()
+    };
+    let cancel = policy == UnknownOrderPolicy::Cancel;
+    for v in client.open_orders().await? {
+        if v.client_id.as_str().starts_with(&ours) {
+            adopt(client, instrument, &v, cancel, &mut out).await?;
         }
     }
     Ok(out)
+}
+
+/// Adopts a venue order the kernel does not know, with its fills so far;
+/// cancels it if it is open and `cancel` says so.
+async fn adopt<C: ExecutionClient>(
+    client: &C,
+    instrument: &Instrument,
+    v: &VenueOrder,
+    cancel: bool,
+    out: &mut Reconciled,
+) -> Result<(), VenueError> {
+    out.adopted += 1;
+    out.corrections.push(Correction::Adopt(AdoptedOrder {
+        id: v.client_id,
+        side: v.side,
+        kind: v.kind,
+        price: v.price,
+        qty: v.qty,
+    }));
+    let fills = if v.filled > Qty::ZERO {
+        client.order_fills(v.order_id).await?
+    } else {
+        Vec::new()
+    };
+    catch_up(instrument, v, OrderState::PendingNew, &fills, out);
+    if cancel && v.status.is_open() {
+        out.to_cancel.push(v.client_id);
+    }
+    Ok(())
 }
 
 /// The reports that take an order from what the kernel knows (`state`) to

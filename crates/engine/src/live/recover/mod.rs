@@ -13,7 +13,7 @@ use kestrel_model::{Decimal, Instrument};
 use kestrel_strategy::Strategy;
 use kestrel_venue::{ExecutionClient, VenueError};
 
-use super::reconcile::{self, ReconcileMode, Reconciled};
+use super::reconcile::{self, ReconcileMode, Reconciled, UnknownOrderPolicy};
 use super::{LiveError, LiveSession, RecoveryPlan, patiently};
 use crate::clock::{Clock, WallClock};
 
@@ -71,6 +71,43 @@ where
         })?;
     }
     Ok(reconciled)
+}
+
+/// Starts a new session: open venue orders with our id prefix (an earlier
+/// session's, its journal gone) are adopted with their fills and then
+/// cancelled or left working by `policy`, and the balances the session
+/// begins with are journaled as they stood before those fills, so the
+/// position and the balances agree from here on.
+pub async fn start_fresh<S, D, Q, C>(
+    session: &mut LiveSession<S, D, Q>,
+    venue: &C,
+    instrument: &Instrument,
+    id_prefix: &str,
+    policy: UnknownOrderPolicy,
+) -> Result<Reconciled, LiveError>
+where
+    S: Strategy,
+    D: FrameDecoder,
+    Q: Sequencer,
+    C: ExecutionClient,
+{
+    let pass = || async {
+        patiently(|| reconcile::leftovers(venue, instrument, id_prefix, policy))
+            .await
+            .map_err(venue_error)
+    };
+    let b = bracketed(venue, instrument, pass).await?;
+    let now = WallClock.now();
+    session.correct(&b.found.corrections, now);
+    let position = session.kernel().position();
+    let before = |now: Decimal, flow: Decimal| {
+        now.checked_sub(flow)
+            .ok_or_else(|| LiveError::Venue(format!("balance {now} less fills {flow} overflows")))
+    };
+    let base = before(b.balances.0, position.base_flow())?;
+    let quote = before(b.balances.1, position.quote_flow())?;
+    session.note_balances(base, quote, now);
+    Ok(b.found)
 }
 
 /// A reconciliation pass and the balances it accounts for.

@@ -223,6 +223,11 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         };
         if session.journal.as_ref().is_some_and(|j| j.next_seq() == 0) {
             session.record(&Entry::Session(Box::new(header.clone())));
+            // On disk before any order can go out: a journal whose header
+            // does not read is damage, never an empty journal.
+            if let Some(Err(e)) = session.journal.as_mut().map(JournalWriter::sync) {
+                session.stats.journal_error.get_or_insert(e.to_string());
+            }
         }
         session
     }

@@ -100,7 +100,7 @@ where
             .encode()
         });
         match state {
-            Ok(bytes) => match journal.snapshot(bytes) {
+            Ok(bytes) => match journal.snapshot(SessionState::SCHEMA, bytes) {
                 Ok(_) => self.stats.snapshots += 1,
                 Err(e) => {
                     self.stats
