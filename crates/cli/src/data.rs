@@ -119,14 +119,35 @@ impl Converted {
     }
 }
 
+/// Converts into a temporary file beside the output and renames it into
+/// place only on success: a failed or empty conversion leaves nothing but
+/// its error, never a valid-looking partial tape.
 fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
+    let name = args
+        .output
+        .file_name()
+        .with_context(|| format!("{} is not a file name", args.output.display()))?;
+    let partial = args
+        .output
+        .with_file_name(format!(".{}.partial", name.to_string_lossy()));
+    let result = convert_into(args, &partial);
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result?;
+    std::fs::rename(&partial, &args.output)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    Ok(())
+}
+
+fn convert_into(args: &ConvertArgs, partial: &Path) -> anyhow::Result<()> {
     let format = match args.format {
         InputFormat::Auto => detect(&args.input)?,
         f => f,
     };
     let instrument = args.venue.instrument();
-    let out = File::create(&args.output)
-        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    let out =
+        File::create(partial).with_context(|| format!("cannot create {}", partial.display()))?;
     let mut tape = TapeWriter::new(
         BufWriter::with_capacity(1 << 16, out),
         std::slice::from_ref(&instrument),
@@ -171,6 +192,16 @@ fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
             }
         }
     }
+    if done.events == 0 {
+        match &done.first_bad {
+            Some(first) => bail!(
+                "{} holds no market events: {} bad lines or frames, the first: {first}",
+                input.display(),
+                done.bad_input
+            ),
+            None => bail!("{} holds no market events: it is empty", input.display()),
+        }
+    }
     let records = tape.records();
     tape.finish()?;
     let wall = started.elapsed();
@@ -185,7 +216,7 @@ fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
     println!(
         "  bytes       {} in, {} out, in {:.0} ms",
         size(input),
-        size(&args.output),
+        size(partial),
         wall.as_secs_f64() * 1e3
     );
     if done.bad_input > 0 {

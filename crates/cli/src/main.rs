@@ -51,6 +51,12 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Some(Command::Data(_) | Command::Journal(_) | Command::Replay(_) | Command::Backtest(_))
+    ) {
+        quiet_on_broken_pipe();
+    }
     match cli.command {
         Some(Command::Backtest(args)) => backtest::run(&args),
         Some(Command::Replay(args)) => replay::run(&args),
@@ -61,5 +67,19 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Journal(args)) => journal::run(&args),
         Some(Command::Paper(args)) => live::run_paper(&args),
         None => backtest::run(&backtest::BacktestArgs::default()),
+    }
+}
+
+/// Lets a closed pipe end an offline command quietly, as it ends any Unix
+/// tool (`kestrel data info X | head -5`): Rust ignores SIGPIPE, so a write
+/// to a closed pipe would otherwise fail and `println!` panic. Trading
+/// commands keep ignoring it: a closed terminal must not kill a session.
+fn quiet_on_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: `signal` with SIG_DFL installs no handler of ours; it is called
+    // once, before any other thread exists.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

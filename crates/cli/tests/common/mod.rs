@@ -147,7 +147,8 @@ pub fn show(log: &Path) -> String {
 }
 
 /// Runs `kestrel` with `args` to the end, at most `limit`; fails the
-/// test if it runs longer.
+/// test if it runs longer. Its output is read as it comes, so a chatty
+/// command never stalls on a full pipe.
 pub fn kestrel(args: &[&str], limit: Duration) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kestrel"))
         .args(args)
@@ -159,8 +160,23 @@ pub fn kestrel(args: &[&str], limit: Duration) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     wait_at_most(&mut child, limit, &format!("kestrel {}", args.join(" ")));
-    child.wait_with_output().unwrap()
+    Output {
+        status: child.wait().unwrap(),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
 }
 
 /// Waits for `child` to exit, killing it and failing the test past `limit`.

@@ -160,7 +160,7 @@ fn an_order_passes_risk_goes_out_and_follows_its_reports() {
     // conservative model keeps us behind the other 2 until trades say more.
     assert_eq!(k.core.orders.get(0).queue.map(|q| q.ahead), Some(5));
     k.on_delta(&delta(i.id, &[(Side::Buy, 99, 2)]), UnixNanos::new(30));
-    assert!(k.core.orders.get(0).queue.map(|q| q.ahead) <= Some(5));
+    assert_eq!(k.core.orders.get(0).queue.map(|q| q.ahead), Some(2));
 
     k.on_report(
         &report(id, fill(99, 2), OrderStatus::Filled, Side::Buy),
