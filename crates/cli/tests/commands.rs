@@ -141,7 +141,10 @@ fn backtest_sweep_runs_every_point_of_the_grid() {
     assert_eq!(points, 12, "{said}");
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("sweep.json")).unwrap()).unwrap();
-    let runs = json.as_array().or_else(|| json["runs"].as_array()).map(Vec::len);
+    let runs = json
+        .as_array()
+        .or_else(|| json["runs"].as_array())
+        .map(Vec::len);
     assert_eq!(runs, Some(12), "{json}");
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -96,16 +96,21 @@ fn refused(config: &Path, journal: &Path, what: &str) {
     assert_eq!(tree(journal), before, "{what}: verify changed the journal");
 }
 
-/// Runs a session for about `seconds`, then SIGKILLs it with its orders
-/// working at the venue.
-fn run_and_kill(config: &Path, log: &Path, seconds: u64) {
+/// Runs a session until `ready` holds (checked every 100 ms, for at most
+/// two minutes), then SIGKILLs it with its orders working at the venue.
+fn run_and_kill(config: &Path, log: &Path, mut ready: impl FnMut() -> bool) {
     let mut child = live(config, log, None);
-    let until = Instant::now() + Duration::from_secs(seconds);
-    while Instant::now() < until {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !ready() {
         if let Some(status) = child.try_wait().unwrap() {
             panic!("the session exited by itself ({status}):\n{}", show(log));
         }
-        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            Instant::now() < deadline,
+            "the session never got ready:\n{}",
+            show(log)
+        );
+        std::thread::sleep(Duration::from_millis(100));
     }
     child.kill().unwrap();
     child.wait().unwrap();
@@ -126,8 +131,14 @@ fn damaged_journals_are_refused_kept_and_repaired() {
         .unwrap();
     let venue = common::venue_client(&runtime, sim.port);
 
-    // A session trades, then is killed with orders working.
-    run_and_kill(&config, &dir.join("first.log"), 8);
+    // A session trades until its journal holds fills and two snapshots,
+    // then is killed with orders working.
+    let open_orders = || runtime.block_on(venue.open_orders()).map_or(0, |o| o.len());
+    run_and_kill(&config, &dir.join("first.log"), || {
+        inspect(&journal).is_ok_and(|f| f.snapshots.len() >= 2)
+            && !read_journal(&journal).fills.is_empty()
+            && open_orders() > 0
+    });
     let first = read_journal(&journal);
     let working = runtime.block_on(venue.open_orders()).unwrap().len();
     assert!(
@@ -256,7 +267,7 @@ fn damaged_journals_are_refused_kept_and_repaired() {
     // A header that does not read: refused, then repaired to an empty
     // journal; the new session adopts the earlier one's working orders
     // and cancels them by policy, never leaving them unknown.
-    run_and_kill(&config, &dir.join("third.log"), 4);
+    run_and_kill(&config, &dir.join("third.log"), || open_orders() > 0);
     let working = runtime.block_on(venue.open_orders()).unwrap().len();
     assert!(working > 0, "no orders working to adopt");
     let (seg, starts) = segment(&journal);

@@ -113,6 +113,7 @@ fn kill_run(
     );
 
     let journal = common::read_journal(&dir.join("journal"));
+    assert!(!journal.torn, "a torn tail after a clean stop");
     let orders = common::venue_agrees(&runtime, &venue, &journal, true);
     assert!(
         journal.fills.len() as u64 >= min_fills && orders as u64 >= min_orders,

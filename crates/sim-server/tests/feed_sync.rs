@@ -86,6 +86,63 @@ async fn pump(
     snapshots
 }
 
+/// Releases a stepped clock's frames and waits until they have all gone
+/// out: by the venue's update id, not by wall time.
+struct Stepper<'a> {
+    http: &'a reqwest::Client,
+    addr: SocketAddr,
+    feed: &'a mut SpotFeed,
+    rx: &'a mut mpsc::Receiver<WsEvent>,
+    rest: &'a BinanceRest,
+}
+
+impl Stepper<'_> {
+    /// Releases `frames` frames, 250 at a time; after each batch, pumps
+    /// the feed until the venue's update id holds still over a slice. The
+    /// snapshots the feed fetched.
+    async fn frames(&mut self, frames: u64) -> u64 {
+        const BATCH: u64 = 250;
+        let depth_url = format!("http://{}/api/v3/depth?symbol=BTCUSDT&limit=5", self.addr);
+        let mut snapshots = 0;
+        for _ in 0..frames.div_ceil(BATCH) {
+            self.http
+                .post(format!(
+                    "http://{}/sim/clock/step?frames={BATCH}",
+                    self.addr
+                ))
+                .send()
+                .await
+                .unwrap();
+            // A bound for a very slow machine, not a pace.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut seen = None;
+            loop {
+                let slice = Instant::now() + Duration::from_millis(50);
+                snapshots += pump(self.feed, self.rx, self.rest, slice).await;
+                let depth: serde_json::Value = self
+                    .http
+                    .get(&depth_url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let id = depth["lastUpdateId"].as_u64();
+                if id.is_some() && id == seen {
+                    break;
+                }
+                seen = id;
+                assert!(
+                    Instant::now() < deadline,
+                    "the stepped frames never went out"
+                );
+            }
+        }
+        snapshots
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_feed_stays_in_sync_through_injected_faults() {
     sync_through_faults("btcusdt@depth@100ms", true).await;
@@ -113,7 +170,9 @@ async fn sync_through_faults(stream: &str, many_frames: bool) {
         data: capture(),
         instrument: instrument.clone(),
         addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        clock: ClockMode::Speed(20.0),
+        // Stepped: the test releases the capture's frames itself, so the
+        // same frames meet the same seeded faults on any machine.
+        clock: ClockMode::Stepped,
         keys: ApiKeys::default(),
         deposits: Vec::new(),
         faults,
@@ -141,42 +200,25 @@ async fn sync_through_faults(stream: &str, many_frames: bool) {
         SpotSequencer::new(),
     );
 
-    // Faults for 3 s of wall time (a minute of market), with every
-    // connection closed halfway.
-    let mut snapshots = pump(
-        &mut feed,
-        &mut rx,
-        &rest,
-        Instant::now() + Duration::from_millis(1500),
-    )
-    .await;
+    // Faults over 7,000 recorded frames (about a minute of market), with
+    // every connection closed halfway; then 1,000 frames without faults.
     let http = reqwest::Client::new();
+    let mut snapshots = 0;
+    let mut step = Stepper {
+        http: &http,
+        addr,
+        feed: &mut feed,
+        rx: &mut rx,
+        rest: &rest,
+    };
+    snapshots += step.frames(3_500).await;
     http.post(format!("http://{addr}/sim/faults/close-connections"))
         .send()
         .await
         .unwrap();
-    snapshots += pump(
-        &mut feed,
-        &mut rx,
-        &rest,
-        Instant::now() + Duration::from_millis(1500),
-    )
-    .await;
-
-    // Faults off, a clean second, then the clock stops and the feed drains.
+    snapshots += step.frames(3_500).await;
     server.faults.set(FaultConfig::default());
-    snapshots += pump(
-        &mut feed,
-        &mut rx,
-        &rest,
-        Instant::now() + Duration::from_secs(1),
-    )
-    .await;
-    http.post(format!("http://{addr}/sim/clock"))
-        .json(&serde_json::json!({ "mode": "stepped" }))
-        .send()
-        .await
-        .unwrap();
+    snapshots += step.frames(1_000).await;
     // Drained when the feed is trusted at the venue's update id (bounded,
     // for a slow machine).
     let depth_url = format!("http://{addr}/api/v3/depth?symbol=BTCUSDT&limit=100");
