@@ -17,6 +17,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::{kestrel, live, live_config, read_journal, show, start_sim, text, venue_agrees};
@@ -70,6 +71,26 @@ fn edit(path: &Path, f: impl FnOnce(&mut Vec<u8>)) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// `kestrel live` for `seconds`, to the end.
+fn live_for(config: &Path, seconds: u64) -> Output {
+    let seconds = seconds.to_string();
+    kestrel(
+        &[
+            "live",
+            "--config",
+            config.to_str().unwrap(),
+            "--seconds",
+            &seconds,
+        ],
+        MINUTE,
+    )
+}
+
+/// `kestrel journal verify`.
+fn verified(journal: &Path) -> Output {
+    kestrel(&["journal", "verify", journal.to_str().unwrap()], MINUTE)
+}
+
 /// `live` refuses `journal` with a report and changes nothing; `verify`
 /// flags it.
 fn refused(config: &Path, journal: &Path, what: &str) {
@@ -86,7 +107,7 @@ fn refused(config: &Path, journal: &Path, what: &str) {
         before,
         "{what}: a refused start changed the journal"
     );
-    let verify = kestrel(&["journal", "verify", journal.to_str().unwrap()], MINUTE);
+    let verify = verified(journal);
     assert_eq!(
         verify.status.code(),
         Some(1),
@@ -183,16 +204,7 @@ fn damaged_journals_are_refused_kept_and_repaired() {
             b[n / 2] ^= 1;
         });
     }
-    let out = kestrel(
-        &[
-            "live",
-            "--config",
-            config.to_str().unwrap(),
-            "--seconds",
-            "3",
-        ],
-        MINUTE,
-    );
+    let out = live_for(&config, 3);
     let said = text(&out);
     assert!(
         out.status.success(),
@@ -236,22 +248,13 @@ fn damaged_journals_are_refused_kept_and_repaired() {
         MINUTE,
     );
     assert!(repair.status.success(), "{}", text(&repair));
-    let verify = kestrel(&["journal", "verify", journal.to_str().unwrap()], MINUTE);
+    let verify = verified(&journal);
     assert!(
         verify.status.success() && text(&verify).contains("operator's repair"),
         "{}",
         text(&verify)
     );
-    let out = kestrel(
-        &[
-            "live",
-            "--config",
-            config.to_str().unwrap(),
-            "--seconds",
-            "3",
-        ],
-        MINUTE,
-    );
+    let out = live_for(&config, 3);
     let said = text(&out);
     assert!(
         out.status.success() && said.contains("reconciled"),
@@ -261,7 +264,7 @@ fn damaged_journals_are_refused_kept_and_repaired() {
     // removed that never filled are only in the quarantine).
     let after = read_journal(&journal);
     venue_agrees(&runtime, &venue, &after, false);
-    let verify = kestrel(&["journal", "verify", journal.to_str().unwrap()], MINUTE);
+    let verify = verified(&journal);
     assert!(verify.status.success(), "{}", text(&verify));
 
     // A header that does not read: refused, then repaired to an empty
@@ -283,16 +286,7 @@ fn damaged_journals_are_refused_kept_and_repaired() {
         MINUTE,
     );
     assert!(text(&repair).contains("now empty"), "{}", text(&repair));
-    let out = kestrel(
-        &[
-            "live",
-            "--config",
-            config.to_str().unwrap(),
-            "--seconds",
-            "3",
-        ],
-        MINUTE,
-    );
+    let out = live_for(&config, 3);
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(
@@ -300,7 +294,7 @@ fn damaged_journals_are_refused_kept_and_repaired() {
         "the earlier session's {working} orders were not adopted:\n{said}"
     );
     assert!(runtime.block_on(venue.open_orders()).unwrap().is_empty());
-    let verify = kestrel(&["journal", "verify", journal.to_str().unwrap()], MINUTE);
+    let verify = verified(&journal);
     assert!(verify.status.success(), "{}", text(&verify));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -490,10 +484,7 @@ fn copies_are_refused(journal: &Path, dir: &Path, port: u16) {
             matches!(found.damage[..], [Damage::BadSnapshot { .. }]),
             "{what}"
         );
-        let verify = kestrel(
-            &["journal", "verify", copy.join("journal").to_str().unwrap()],
-            MINUTE,
-        );
+        let verify = verified(&copy.join("journal"));
         assert_eq!(
             verify.status.code(),
             Some(1),
@@ -509,10 +500,7 @@ fn copies_are_refused(journal: &Path, dir: &Path, port: u16) {
         b"garbage, with a good checksum",
     )
     .unwrap();
-    let verify = kestrel(
-        &["journal", "verify", copy.join("journal").to_str().unwrap()],
-        MINUTE,
-    );
+    let verify = verified(&copy.join("journal"));
     assert!(
         verify.status.code() == Some(1) && text(&verify).contains("does not decode"),
         "{}",
