@@ -523,6 +523,18 @@ mod summary {
             position.fees(),
             o.kernel.equity()
         );
-        println!("  journal       {} records", s.journaled);
+        println!(
+            "  journal       {} records, {} snapshots{}",
+            s.journaled,
+            s.snapshots,
+            if s.snapshot_failures > 0 {
+                format!(
+                    " ({} could not be encoded: recovery replays more)",
+                    s.snapshot_failures
+                )
+            } else {
+                String::new()
+            }
+        );
     }
 }
