@@ -50,9 +50,11 @@ const fn ladder_key(side: Side, ticks: i64) -> i64 {
 /// The L2 order book of one instrument.
 ///
 /// Each side is a tick-indexed window around the touch with a cached best
-/// slot (O(1) top of book, no allocation per update), plus a sorted store for
-/// far levels, which real feeds do carry (an ask at 10× the price). Memory is
-/// bounded by the window, not by how far apart the levels are.
+/// slot (O(1) top of book, no allocation per update), plus an ordered store
+/// (a B+ tree, O(log n) per update) for far levels, which real feeds do carry
+/// (an ask at 10× the price) and glitching ones spread over any range.
+/// Memory is bounded by the window and the levels present, not by how far
+/// apart the levels are.
 ///
 /// The book applies what it is given; the feed's sequencer decides what is
 /// valid to give it.
@@ -206,7 +208,8 @@ impl OrderBook {
     }
 
     /// Times `side`'s dense window has been moved to follow the touch. Each
-    /// move costs O(window / 64 + levels moved); a healthy replay needs few.
+    /// move costs O(window / 64 + levels moved + log far levels); a healthy
+    /// replay needs few.
     pub fn recenter_count(&self, side: Side) -> u64 {
         self.sides[side as usize].recenters()
     }
@@ -275,7 +278,9 @@ impl OrderBook {
         self.time
     }
 
-    /// Heap bytes held by the book: the windows, their bitsets and the far stores.
+    /// Heap bytes held by the book: the windows, their bitsets and the far
+    /// stores (their node arenas at capacity, as memory freed by removed
+    /// levels is kept for reuse).
     pub fn heap_bytes(&self) -> usize {
         self.sides.iter().map(Ladder::heap_bytes).sum()
     }
@@ -436,5 +441,25 @@ mod tests {
         assert_eq!(book.far_level_count(Side::Sell), 1);
         assert_eq!(book.far_level_count(Side::Buy), 1);
         assert!(book.heap_bytes() < 2 << 20, "{} bytes", book.heap_bytes());
+    }
+
+    /// Kernel snapshots save books with postcard, which needs every
+    /// sequence's length up front: far levels included.
+    #[test]
+    fn a_book_with_far_levels_round_trips_through_postcard() {
+        let inst = instrument("0.1", "1");
+        let mut book = OrderBook::new(&inst);
+        for (side, price) in [
+            (Side::Sell, 6_213_687),
+            (Side::Sell, 616_598),
+            (Side::Buy, 616_597),
+            (Side::Buy, 5_600),
+        ] {
+            book.update_level(side, Price::from_ticks(price), Qty::from_lots(1));
+        }
+        let bytes = postcard::to_allocvec(&book).unwrap();
+        let back: OrderBook = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back.snapshot(usize::MAX), book.snapshot(usize::MAX));
+        assert_eq!(back.far_level_count(Side::Sell), 1);
     }
 }

@@ -10,6 +10,7 @@ mod bitset;
 mod book;
 mod checksum;
 mod depth;
+mod far;
 mod ladder;
 pub mod queue;
 pub mod reference;
