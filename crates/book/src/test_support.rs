@@ -18,6 +18,8 @@ pub(crate) fn instrument(tick: &str, lot: &str) -> Instrument {
         min_notional: Decimal::ZERO,
         maker_fee: Decimal::ZERO,
         taker_fee: Decimal::ZERO,
+        contract: kestrel_model::Contract::spot("USDT".parse().unwrap()),
+        rules: kestrel_model::TradingRules::default(),
     }
 }
 

@@ -29,6 +29,8 @@ fn instrument() -> Instrument {
         min_notional: Decimal::ZERO,
         maker_fee: Decimal::ZERO,
         taker_fee: Decimal::ZERO,
+        contract: kestrel_model::Contract::spot("USDT".parse().unwrap()),
+        rules: kestrel_model::TradingRules::default(),
     }
 }
 

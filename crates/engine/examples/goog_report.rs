@@ -25,6 +25,8 @@ fn main() {
         min_notional: Decimal::ZERO,
         maker_fee: Decimal::ZERO,
         taker_fee: Decimal::ZERO,
+        contract: kestrel_model::Contract::spot("USD".parse().unwrap()),
+        rules: kestrel_model::TradingRules::default(),
     };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let bars = read_daily_csv(

@@ -24,6 +24,8 @@ fn goog() -> Instrument {
         min_notional: Decimal::ZERO,
         maker_fee: Decimal::ZERO,
         taker_fee: Decimal::ZERO,
+        contract: kestrel_model::Contract::spot("USD".parse().unwrap()),
+        rules: kestrel_model::TradingRules::default(),
     }
 }
 

@@ -33,6 +33,8 @@ fn build(spec: &Spec) -> Instrument {
             min_notional: spec.min_notional.parse::<Decimal>()?,
             maker_fee: spec.maker_fee.parse::<Decimal>()?,
             taker_fee: spec.taker_fee.parse::<Decimal>()?,
+            contract: kestrel_model::Contract::spot(spec.quote.parse()?),
+            rules: kestrel_model::TradingRules::default(),
         })
     };
     match make() {

@@ -389,6 +389,46 @@ impl Decimal {
         Some(Self::normalised(rounded, self.scale + extra))
     }
 
+    /// `self / rhs`, rounded half to even at 18 decimals: an inverse
+    /// contract's value in its coin (`contracts × 100 USD / price`). `None`
+    /// if `rhs` is 0 or the range is left.
+    pub fn checked_div(self, rhs: Self) -> Option<Self> {
+        if rhs.mantissa == 0 {
+            return None;
+        }
+        // value = (a·10^-sa) / (b·10^-sb) = (a·10^(MAX+sb-sa) / b)·10^-MAX.
+        let shift = i32::from(MAX_SCALE) + i32::from(rhs.scale) - i32::from(self.scale);
+        let (num, den) = if shift >= 0 {
+            (
+                self.mantissa
+                    .checked_mul(10i128.checked_pow(u32::try_from(shift).ok()?)?)?,
+                rhs.mantissa,
+            )
+        } else {
+            (
+                self.mantissa,
+                rhs.mantissa
+                    .checked_mul(10i128.checked_pow(shift.unsigned_abs())?)?,
+            )
+        };
+        let (q, r) = (num / den, num % den);
+        let (twice, den_abs) = (r.unsigned_abs() * 2, den.unsigned_abs());
+        let rounded = if twice > den_abs || (twice == den_abs && q % 2 != 0) {
+            q + (num.signum() * den.signum())
+        } else {
+            q
+        };
+        Some(Self::normalised(rounded, MAX_SCALE))
+    }
+
+    /// The negation, or `None` at the edge of the range.
+    pub fn checked_neg(self) -> Option<Self> {
+        Some(Self {
+            mantissa: self.mantissa.checked_neg()?,
+            scale: self.scale,
+        })
+    }
+
     /// The value as a float, for analytics only.
     pub fn to_f64(self) -> f64 {
         self.mantissa as f64 / 10f64.powi(i32::from(self.scale))

@@ -7,9 +7,11 @@
 
 use std::fmt;
 
+use crate::contract::Contract;
 use crate::decimal::{Decimal, Increment};
 use crate::inline_str::{InlineStr, InlineStrError};
 use crate::price::{Price, Qty};
+use crate::rules::TradingRules;
 
 /// A trading venue. Segments of one exchange that run separate matching
 /// engines and APIs (Binance spot vs USD-M futures) are separate venues.
@@ -29,6 +31,8 @@ pub enum Venue {
     BybitSpot,
     /// Bybit USDT/USDC linear contracts.
     BybitLinear,
+    /// Bybit inverse (coin-margined) contracts.
+    BybitInverse,
     /// Bitstamp.
     Bitstamp,
     /// Nasdaq (US equities, quoted in USD): OHLCV bar data such as the
@@ -46,6 +50,7 @@ impl Venue {
             Self::Okx => "OKX",
             Self::BybitSpot => "BYBIT_SPOT",
             Self::BybitLinear => "BYBIT_LINEAR",
+            Self::BybitInverse => "BYBIT_INVERSE",
             Self::Bitstamp => "BITSTAMP",
             Self::Nasdaq => "NASDAQ",
         }
@@ -59,13 +64,14 @@ pub struct UnknownVenue(pub String);
 
 impl Venue {
     /// Every venue, in declaration order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::BinanceSpot,
         Self::BinanceUsdm,
         Self::BinanceCoinm,
         Self::Okx,
         Self::BybitSpot,
         Self::BybitLinear,
+        Self::BybitInverse,
         Self::Bitstamp,
         Self::Nasdaq,
     ];
@@ -164,6 +170,18 @@ fn is_expiry(s: &str) -> bool {
     s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The canonical symbol from its parts, as catalogue parsers read them from
+/// a venue's instrument endpoint: `BTC/USDT`, `BTC/USDT:USDT`,
+/// `BTC/USD:BTC-240927`. `expiry` is `YYMMDD`.
+pub fn symbol_from_parts(
+    base: &str,
+    quote: &str,
+    settle: Option<&str>,
+    expiry: Option<&str>,
+) -> Result<Symbol, SymbolError> {
+    build(base, quote, settle, expiry)
+}
+
 fn build(
     base: &str,
     quote: &str,
@@ -204,6 +222,12 @@ pub fn canonical_symbol(venue: Venue, native: &str) -> Result<Symbol, SymbolErro
             };
             let (base, quote) = split_concatenated(venue, pair)?;
             build(base, quote, Some(quote), expiry)
+        }
+        Venue::BybitInverse => {
+            // `BTCUSD` (perpetual); dated inverse contracts are named by
+            // month code and come from the catalogue instead.
+            let (base, quote) = split_concatenated(venue, &upper)?;
+            build(base, quote, Some(base), None)
         }
         Venue::BinanceCoinm => {
             // `BTCUSD_PERP` or `BTCUSD_240927`; settled in the base coin.
@@ -266,14 +290,33 @@ pub struct Instrument {
     pub maker_fee: Decimal,
     /// Fee rate for taking liquidity.
     pub taker_fee: Decimal,
+    /// What a unit of quantity is and how profit settles.
+    pub contract: Contract,
+    /// Status, price band and caps the venue states.
+    pub rules: TradingRules,
 }
 
 impl Instrument {
-    /// Price × quantity in quote units, exactly; `None` if out of range.
-    pub fn notional(&self, price: Price, qty: Qty) -> Option<Decimal> {
-        let lots = i64::try_from(qty.lots()).ok()?;
+    /// `price` as an exact decimal.
+    pub fn price_decimal(&self, price: Price) -> Decimal {
         Decimal::from_steps(price.ticks(), &self.tick)
-            .checked_mul(Decimal::from_steps(lots, &self.lot))
+    }
+
+    /// `qty` as an exact decimal in the instrument's units (coins for spot,
+    /// contracts for most derivatives); `None` past `i64`.
+    pub fn qty_decimal(&self, qty: Qty) -> Option<Decimal> {
+        Some(Decimal::from_steps(
+            i64::try_from(qty.lots()).ok()?,
+            &self.lot,
+        ))
+    }
+
+    /// The order's value in quote units, exactly: price × quantity ×
+    /// multiplier, or for inverse contracts quantity × contract value.
+    /// `None` if out of range.
+    pub fn notional(&self, price: Price, qty: Qty) -> Option<Decimal> {
+        self.contract
+            .quote_value(self.price_decimal(price), self.qty_decimal(qty)?)
     }
 
     /// Whether an order of `qty` at `price` passes the venue's minimum
@@ -417,6 +460,8 @@ mod tests {
             min_notional: Decimal::parse("100").unwrap(),
             maker_fee: Decimal::parse("0.0002").unwrap(),
             taker_fee: Decimal::parse("0.0005").unwrap(),
+            contract: crate::Contract::spot(Asset::new("USDT").unwrap()),
+            rules: crate::TradingRules::default(),
         };
         let price = Price::parse("61659.70", &inst.tick).unwrap();
         assert_eq!(

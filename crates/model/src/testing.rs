@@ -23,5 +23,7 @@ pub fn instrument(tick: &str, lot: &str) -> Instrument {
         min_notional: Decimal::ZERO,
         maker_fee: Decimal::ZERO,
         taker_fee: Decimal::ZERO,
+        contract: crate::Contract::spot("USDT".parse().unwrap()),
+        rules: crate::TradingRules::default(),
     }
 }

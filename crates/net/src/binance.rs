@@ -228,6 +228,10 @@ pub fn parse_exchange_info(
             min_notional,
             maker_fee: Decimal::ZERO,
             taker_fee: Decimal::ZERO,
+            contract: kestrel_model::Contract::spot(
+                Asset::new(&s.quote_asset).map_err(|_| bad("quoteAsset"))?,
+            ),
+            rules: kestrel_model::TradingRules::default(),
         });
     }
     Ok(out)

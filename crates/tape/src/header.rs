@@ -125,5 +125,9 @@ fn parse_line(line: &str) -> Result<Instrument, TapeError> {
         min_notional: min_notional.parse().map_err(|_| bad("bad min notional"))?,
         maker_fee: maker.parse().map_err(|_| bad("bad maker fee"))?,
         taker_fee: taker.parse().map_err(|_| bad("bad taker fee"))?,
+        contract: kestrel_model::Contract::spot(
+            Asset::new(quote).map_err(|_| bad("bad quote asset"))?,
+        ),
+        rules: kestrel_model::TradingRules::default(),
     })
 }

@@ -261,5 +261,7 @@ fn daily_instrument(symbol: &str) -> anyhow::Result<Instrument> {
         min_notional: Decimal::ZERO,
         maker_fee: Decimal::ZERO,
         taker_fee: Decimal::ZERO,
+        contract: kestrel_model::Contract::spot("USD".parse()?),
+        rules: kestrel_model::TradingRules::default(),
     })
 }

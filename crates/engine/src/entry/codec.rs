@@ -276,6 +276,8 @@ fn read_session(r: &mut In<'_>) -> Result<SessionHeader, EntryError> {
         min_notional: r.decimal()?,
         maker_fee: r.decimal()?,
         taker_fee: r.decimal()?,
+        contract: kestrel_model::Contract::spot(quote),
+        rules: kestrel_model::TradingRules::default(),
     };
     Ok(SessionHeader {
         instrument,

@@ -285,3 +285,45 @@ proptest::proptest! {
         proptest::prop_assert_eq!(increment.steps(trimmed.as_bytes()), Ok(steps));
     }
 }
+
+#[test]
+fn division_rounds_half_to_even_at_eighteen_decimals() {
+    let d = |s: &str| Decimal::parse(s).unwrap();
+    // 100 USD at 60 000 USD/BTC is 0.001666… BTC.
+    assert_eq!(
+        d("100").checked_div(d("60000")).unwrap().to_string(),
+        "0.001666666666666667"
+    );
+    assert_eq!(d("1").checked_div(d("4")).unwrap().to_string(), "0.25");
+    assert_eq!(
+        d("-1").checked_div(d("3")).unwrap().to_string(),
+        "-0.333333333333333333"
+    );
+    assert_eq!(
+        d("2").checked_div(d("-3")).unwrap().to_string(),
+        "-0.666666666666666667"
+    );
+    assert_eq!(d("0.5").checked_div(d("0.25")).unwrap(), d("2"));
+    assert_eq!(d("1").checked_div(Decimal::ZERO), None);
+    // Half to even at the 18th decimal: 5e-19 → 0, 15e-19 → 2e-18.
+    assert_eq!(
+        d("0.000000000000000005").checked_div(d("10")).unwrap(),
+        Decimal::ZERO
+    );
+    assert_eq!(
+        d("0.000000000000000015")
+            .checked_div(d("10"))
+            .unwrap()
+            .to_string(),
+        "0.000000000000000002"
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn division_undoes_multiplication(a in -1_000_000_000i64..1_000_000_000, b in 1i64..1_000_000) {
+        let (a, b) = (Decimal::from(a), Decimal::from(b));
+        let product = a.checked_mul(b).unwrap();
+        proptest::prop_assert_eq!(product.checked_div(b), Some(a));
+    }
+}
