@@ -4,6 +4,7 @@
 
 mod backtest;
 mod data;
+mod instruments;
 mod journal;
 mod live;
 mod record;
@@ -41,6 +42,9 @@ enum Command {
     /// Paper trading in one command: the simulator on the bundled capture,
     /// and a live session trading it over real sockets.
     Paper(live::PaperArgs),
+    /// The instrument catalogue: `fetch` a venue's listing into a file,
+    /// `list` or `show` what a catalogue holds.
+    Instruments(instruments::InstrumentsArgs),
     /// Check (`verify`: records and a replay of every decision) or print
     /// (`dump`) a session's journal.
     Journal(journal::JournalArgs),
@@ -53,7 +57,13 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if matches!(
         cli.command,
-        Some(Command::Data(_) | Command::Journal(_) | Command::Replay(_) | Command::Backtest(_))
+        Some(
+            Command::Data(_)
+                | Command::Journal(_)
+                | Command::Replay(_)
+                | Command::Backtest(_)
+                | Command::Instruments(_)
+        )
     ) {
         quiet_on_broken_pipe();
     }
@@ -65,6 +75,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Sim(args)) => sim::run(&args),
         Some(Command::Live(args)) => live::run_live(&args),
         Some(Command::Journal(args)) => journal::run(&args),
+        Some(Command::Instruments(args)) => instruments::run(&args),
         Some(Command::Paper(args)) => live::run_paper(&args),
         None => backtest::run(&backtest::BacktestArgs::default()),
     }

@@ -41,6 +41,14 @@ pub enum FileError {
         /// What it said.
         version: u32,
     },
+    /// The file could not be read or written.
+    #[error("catalogue file {path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The system's message.
+        message: String,
+    },
     /// An instrument whose field does not read.
     #[error("catalogue file: instrument {index} ({symbol}): {field} {problem}")]
     Field {
@@ -145,6 +153,31 @@ impl CatalogueFile {
             sources: doc.sources,
             catalogue,
         })
+    }
+
+    /// Reads the catalogue file at `path`.
+    pub fn load(path: &std::path::Path) -> Result<Self, FileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| FileError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::parse(&text)
+    }
+
+    /// Writes the file whole or not at all: a temporary beside it, then a
+    /// rename, so a reader never sees half a catalogue.
+    pub fn save(&self, path: &std::path::Path) -> Result<(), FileError> {
+        let io = |e: std::io::Error| FileError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let partial = path.with_file_name(format!(".{name}.partial"));
+        std::fs::write(&partial, self.to_json()).map_err(io)?;
+        std::fs::rename(&partial, path).map_err(io)
     }
 
     /// The file's text: pretty JSON, one instrument per block.

@@ -21,6 +21,6 @@ pub mod fees;
 pub mod file;
 pub mod venues;
 
-pub use bundled::bundled;
+pub use bundled::{bundled, fee_schedule as bundled_fee_schedule};
 pub use catalogue::{Catalogue, LookupError};
 pub use venues::{Endpoint, ParseError, Parsed, Skipped};

@@ -1,7 +1,7 @@
 //! Binance's public REST endpoints and stream URLs, per market.
 
-use kestrel_model::{Asset, Decimal, Increment, Instrument, InstrumentId, Qty, Symbol, Venue};
-use serde::Deserialize;
+use kestrel_instruments::Endpoint;
+use kestrel_model::{Instrument, Venue};
 use tokio_tungstenite::tungstenite::Bytes;
 
 use crate::rest::{RestClient, RestConfig, RestError};
@@ -18,6 +18,15 @@ pub enum BinanceMarket {
 }
 
 impl BinanceMarket {
+    /// The instrument endpoint of this market.
+    pub const fn endpoint(self) -> Endpoint {
+        match self {
+            Self::Spot => Endpoint::BinanceSpot,
+            Self::UsdM => Endpoint::BinanceUsdm,
+            Self::CoinM => Endpoint::BinanceCoinm,
+        }
+    }
+
     /// The venue this market is.
     pub const fn venue(self) -> Venue {
         match self {
@@ -133,7 +142,8 @@ impl BinanceRest {
         self.client.get(&path, weight).await
     }
 
-    /// Every trading instrument, with tick, lot and minimums.
+    /// Every instrument the market lists, with grids, minimums, contract
+    /// terms and rules; fees are zero (they come from the account).
     pub async fn instruments(&self) -> Result<Vec<Instrument>, RestError> {
         let weight = match self.market {
             BinanceMarket::Spot => 20,
@@ -141,109 +151,9 @@ impl BinanceRest {
         };
         let path = format!("{}/exchangeInfo", self.market.api());
         let body = self.client.get(&path, weight).await?;
-        parse_exchange_info(self.market, &body)
-    }
-}
-
-#[derive(Deserialize)]
-struct ExchangeInfo {
-    symbols: Vec<SymbolInfo>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SymbolInfo {
-    symbol: String,
-    /// Spot and USD-M.
-    status: Option<String>,
-    /// COIN-M.
-    contract_status: Option<String>,
-    base_asset: String,
-    quote_asset: String,
-    filters: Vec<Filter>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Filter {
-    filter_type: String,
-    tick_size: Option<String>,
-    step_size: Option<String>,
-    min_qty: Option<String>,
-    /// Spot `MIN_NOTIONAL` / `NOTIONAL`.
-    min_notional: Option<String>,
-    /// USD-M `MIN_NOTIONAL`.
-    notional: Option<String>,
-}
-
-/// Turns an `exchangeInfo` body into instruments: symbols trading now,
-/// whose native names normalise. Fee rates are not in `exchangeInfo`; they
-/// are zero here and come from the account.
-pub fn parse_exchange_info(
-    market: BinanceMarket,
-    body: &[u8],
-) -> Result<Vec<Instrument>, RestError> {
-    let info: ExchangeInfo =
-        serde_json::from_slice(body).map_err(|e| RestError::Decode(e.to_string()))?;
-    let mut out = Vec::with_capacity(info.symbols.len());
-    for s in info.symbols {
-        let status = s.status.as_deref().or(s.contract_status.as_deref());
-        if status != Some("TRADING") {
-            continue;
-        }
-        let bad = |what: &str| RestError::Decode(format!("{}: {what}", s.symbol));
-        let filter = |kind: &str| s.filters.iter().find(|f| f.filter_type == kind);
-        let increment = |text: Option<&String>, what| {
-            text.and_then(|t| Increment::parse(trim_zeros(t)).ok())
-                .ok_or_else(|| bad(what))
-        };
-        let tick = increment(
-            filter("PRICE_FILTER").and_then(|f| f.tick_size.as_ref()),
-            "tickSize",
-        )?;
-        let lot_filter = filter("LOT_SIZE");
-        let lot = increment(lot_filter.and_then(|f| f.step_size.as_ref()), "stepSize")?;
-        let min_qty = match lot_filter.and_then(|f| f.min_qty.as_deref()) {
-            Some(q) => Qty::parse(trim_zeros(q), &lot).map_err(|_| bad("minQty"))?,
-            None => Qty::ZERO,
-        };
-        let min_notional = filter("NOTIONAL")
-            .or_else(|| filter("MIN_NOTIONAL"))
-            .and_then(|f| f.min_notional.as_deref().or(f.notional.as_deref()))
-            .map_or(Ok(Decimal::ZERO), |n| {
-                n.parse().map_err(|_| bad("minNotional"))
-            })?;
-        // Symbols that do not normalise (odd test listings) are left out.
-        let Ok(id) = InstrumentId::from_native(market.venue(), &s.symbol) else {
-            continue;
-        };
-        out.push(Instrument {
-            id,
-            native_symbol: Symbol::new(&s.symbol).map_err(|_| bad("symbol"))?,
-            base: Asset::new(&s.base_asset).map_err(|_| bad("baseAsset"))?,
-            quote: Asset::new(&s.quote_asset).map_err(|_| bad("quoteAsset"))?,
-            tick,
-            lot,
-            min_qty,
-            min_notional,
-            maker_fee: Decimal::ZERO,
-            taker_fee: Decimal::ZERO,
-            contract: kestrel_model::Contract::spot(
-                Asset::new(&s.quote_asset).map_err(|_| bad("quoteAsset"))?,
-            ),
-            rules: kestrel_model::TradingRules::default(),
-        });
-    }
-    Ok(out)
-}
-
-/// `0.01000000` → `0.01`, `1.00000000` → `1`: the venue pads to eight
-/// decimals; the grid's own decimals are what prices are written with.
-fn trim_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
+        let parsed = kestrel_instruments::venues::parse(self.market.endpoint(), &body)
+            .map_err(|e| RestError::Decode(e.to_string()))?;
+        Ok(parsed.instruments)
     }
 }
 
@@ -251,43 +161,6 @@ fn trim_zeros(s: &str) -> &str {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use kestrel_model::Price;
-
-    /// Shaped like Binance's documented responses: a spot symbol with the
-    /// eight-decimal padding and `NOTIONAL`, a halted one, and a USD-M
-    /// symbol whose minimum is `MIN_NOTIONAL.notional`.
-    const SPOT: &str = r#"{"timezone":"UTC","serverTime":1723161255000,"rateLimits":[],
-      "symbols":[
-        {"symbol":"BTCUSDT","status":"TRADING","baseAsset":"BTC","quoteAsset":"USDT",
-         "filters":[{"filterType":"PRICE_FILTER","minPrice":"0.01000000","maxPrice":"1000000.00000000","tickSize":"0.01000000"},
-                    {"filterType":"LOT_SIZE","minQty":"0.00001000","maxQty":"9000.00000000","stepSize":"0.00001000"},
-                    {"filterType":"NOTIONAL","minNotional":"5.00000000","applyMinToMarket":true}]},
-        {"symbol":"OLDBTC","status":"BREAK","baseAsset":"OLD","quoteAsset":"BTC","filters":[]}]}"#;
-    const USDM: &str = r#"{"symbols":[
-        {"symbol":"BTCUSDT","status":"TRADING","contractType":"PERPETUAL","baseAsset":"BTC","quoteAsset":"USDT","marginAsset":"USDT",
-         "filters":[{"filterType":"PRICE_FILTER","tickSize":"0.10","minPrice":"556.80","maxPrice":"4529764"},
-                    {"filterType":"LOT_SIZE","stepSize":"0.001","minQty":"0.001","maxQty":"1000"},
-                    {"filterType":"MIN_NOTIONAL","notional":"100"}]}]}"#;
-
-    #[test]
-    fn exchange_info_gives_grids_and_minimums() {
-        let spot = parse_exchange_info(BinanceMarket::Spot, SPOT.as_bytes()).unwrap();
-        assert_eq!(spot.len(), 1);
-        let btc = &spot[0];
-        assert_eq!(btc.id.to_string(), "BTC/USDT@BINANCE_SPOT");
-        assert_eq!(btc.tick.to_string(), "0.01");
-        assert_eq!(
-            Price::parse("61685.99", &btc.tick).unwrap().ticks(),
-            6_168_599
-        );
-        assert_eq!(btc.min_qty, Qty::from_lots(1));
-        assert_eq!(btc.min_notional, "5".parse().unwrap());
-
-        let usdm = parse_exchange_info(BinanceMarket::UsdM, USDM.as_bytes()).unwrap();
-        assert_eq!(usdm[0].id.to_string(), "BTC/USDT:USDT@BINANCE_USDM");
-        assert_eq!(usdm[0].min_notional, "100".parse().unwrap());
-        assert!(parse_exchange_info(BinanceMarket::UsdM, b"{\"symbols\":7}").is_err());
-    }
 
     #[test]
     fn depth_weights_follow_the_documented_tables() {

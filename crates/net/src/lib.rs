@@ -6,7 +6,8 @@
 //!   breaks so the feed marks its books untrusted and resyncs.
 //! * [`rest`]: the REST client: timeouts, HTTP 429/418 with `Retry-After`,
 //!   request-weight accounting; [`binance`] its Binance endpoints
-//!   (depth snapshots, `exchangeInfo` → instruments).
+//!   (depth snapshots, `exchangeInfo` → instruments); [`instruments`]
+//!   fetches any venue's instrument listing, paced and paged.
 //! * [`record`]: a live session to a replayable recording.
 //!
 //! Decoding and sequencing are not here: frames go to `kestrel-feed`
@@ -15,6 +16,7 @@
 pub mod backoff;
 pub mod binance;
 mod clock;
+pub mod instruments;
 pub mod record;
 pub mod rest;
 mod tls;

@@ -29,6 +29,10 @@ pub struct RestConfig {
     pub weight_per_minute: u32,
     /// Wait assumed after a 429/418 that carries no `Retry-After`.
     pub default_retry_after: Duration,
+    /// Largest response body read; a longer one is refused, so a hostile
+    /// or broken server cannot exhaust memory. Binance spot's full
+    /// `exchangeInfo` is some 20 MB.
+    pub max_body_bytes: usize,
 }
 
 impl RestConfig {
@@ -39,6 +43,7 @@ impl RestConfig {
             timeout: Duration::from_secs(10),
             weight_per_minute: 2400,
             default_retry_after: Duration::from_secs(60),
+            max_body_bytes: 64 << 20,
         }
     }
 }
@@ -201,7 +206,7 @@ impl RestClient {
                 retry_after,
             });
         }
-        let body = response.bytes().await.map_err(transport)?;
+        let body = self.read_body(response).await?;
         if !status.is_success() {
             return Err(RestError::Status {
                 status: status.as_u16(),
@@ -209,6 +214,23 @@ impl RestClient {
             });
         }
         Ok(body)
+    }
+
+    /// The body, refused past [`RestConfig::max_body_bytes`].
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<Bytes, RestError> {
+        let cap = self.config.max_body_bytes;
+        let too_long = || RestError::Decode(format!("response body longer than {cap} bytes"));
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(too_long());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > cap {
+                return Err(too_long());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(body))
     }
 
     fn reserve(&self, weight: u32) -> Result<(), RestError> {

@@ -314,8 +314,43 @@ pub fn depth(d: &DepthView, i: &Instrument) -> Value {
     json!({ "lastUpdateId": d.last_update_id, "bids": levels(&d.bids), "asks": levels(&d.asks) })
 }
 
-/// `GET /api/v3/exchangeInfo`'s answer.
+/// `GET /api/v3/exchangeInfo`'s answer, written from the catalogue's
+/// instrument so that Binance's parser reads back what we hold: books are
+/// on `baseAssetPrecision`, orders on `stepSize`, and a rule we do not
+/// hold is written as Binance writes "none" (`0`) or left out.
 pub fn exchange_info(i: &Instrument, now_ms: u64) -> Value {
+    let r = &i.rules;
+    let decimal =
+        |d: Option<kestrel_model::Decimal>| d.map_or_else(|| "0".to_owned(), |d| d.to_string());
+    let cap = |q: Option<Qty>| q.map_or_else(|| "0".to_owned(), |q| qty(q, i));
+    let step = r
+        .order_qty_step
+        .map_or_else(|| i.lot.to_string(), |q| qty(q, i));
+    let mut filters = vec![
+        json!({ "filterType": "PRICE_FILTER", "minPrice": decimal(r.min_price), "maxPrice": decimal(r.max_price), "tickSize": i.tick.to_string() }),
+        json!({ "filterType": "LOT_SIZE", "minQty": qty(i.min_qty, i), "maxQty": cap(r.max_qty), "stepSize": step }),
+        json!({ "filterType": "MARKET_LOT_SIZE", "minQty": "0", "maxQty": cap(r.max_market_qty), "stepSize": "0" }),
+        json!({ "filterType": "NOTIONAL", "minNotional": i.min_notional.to_string(), "applyMinToMarket": false, "maxNotional": decimal(r.max_notional), "applyMaxToMarket": false, "avgPriceMins": 5 }),
+    ];
+    if let Some(b) = r.price_band {
+        filters.push(json!({ "filterType": "PERCENT_PRICE_BY_SIDE",
+            "bidMultiplierUp": b.bid_up.to_string(), "bidMultiplierDown": b.bid_down.to_string(),
+            "askMultiplierUp": b.ask_up.to_string(), "askMultiplierDown": b.ask_down.to_string(), "avgPriceMins": 5 }));
+    }
+    if let Some(n) = r.max_open_orders {
+        filters.push(json!({ "filterType": "MAX_NUM_ORDERS", "maxNumOrders": n }));
+    }
+    if let Some(n) = r.max_algo_orders {
+        filters.push(json!({ "filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": n }));
+    }
+    let status = match r.status {
+        kestrel_model::InstrumentStatus::Trading => "TRADING",
+        kestrel_model::InstrumentStatus::PreTrading => "PRE_TRADING",
+        kestrel_model::InstrumentStatus::Halted | kestrel_model::InstrumentStatus::Delivering => {
+            "BREAK"
+        }
+        kestrel_model::InstrumentStatus::Closed => "END_OF_DAY",
+    };
     json!({
         "timezone": "UTC",
         "serverTime": now_ms,
@@ -327,9 +362,9 @@ pub fn exchange_info(i: &Instrument, now_ms: u64) -> Value {
         "exchangeFilters": [],
         "symbols": [{
             "symbol": i.native_symbol.as_str(),
-            "status": "TRADING",
+            "status": status,
             "baseAsset": i.base.as_str(),
-            "baseAssetPrecision": 8,
+            "baseAssetPrecision": i.lot.scale(),
             "quoteAsset": i.quote.as_str(),
             "quotePrecision": 8,
             "quoteAssetPrecision": 8,
@@ -344,12 +379,7 @@ pub fn exchange_info(i: &Instrument, now_ms: u64) -> Value {
             "cancelReplaceAllowed": false,
             "isSpotTradingAllowed": true,
             "isMarginTradingAllowed": false,
-            "filters": [
-                { "filterType": "PRICE_FILTER", "minPrice": i.tick.to_string(), "maxPrice": "1000000", "tickSize": i.tick.to_string() },
-                { "filterType": "LOT_SIZE", "minQty": qty(i.min_qty, i), "maxQty": "9000", "stepSize": i.lot.to_string() },
-                { "filterType": "MARKET_LOT_SIZE", "minQty": qty(i.min_qty, i), "maxQty": "9000", "stepSize": i.lot.to_string() },
-                { "filterType": "NOTIONAL", "minNotional": i.min_notional.to_string(), "applyMinToMarket": false, "maxNotional": "9000000", "applyMaxToMarket": false, "avgPriceMins": 5 },
-            ],
+            "filters": filters,
             "permissions": [],
             "permissionSets": [["SPOT"]],
             "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
