@@ -31,7 +31,7 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, 
 use kestrel_benches::backtest::{backtest_config, imbalance_mm};
 use kestrel_book::OrderBook;
 use kestrel_engine::Kernel;
-use kestrel_feed::instruments::usdm_btcusdt;
+use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::{
     BookDelta, BookSnapshot, EventTime, Instrument, LevelUpdate, Price, Qty, Side, UnixNanos,
     UpdateIds,

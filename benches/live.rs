@@ -23,7 +23,7 @@ use kestrel_engine::market::{FeedEvent, FeedKind, FrameStart, FrameSync};
 use kestrel_engine::{Kernel, OrderIntent, replay};
 use kestrel_feed::Instruments;
 use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
-use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_journal::{FsyncPolicy, JournalWriter, WriterConfig};
 use kestrel_model::{MarketEvent, UnixNanos};
 use kestrel_venue::Credentials;
@@ -246,7 +246,7 @@ fn venue_answer(
 }
 
 fn kestrel_benches_instrument() -> kestrel_model::InstrumentId {
-    kestrel_feed::instruments::usdm_btcusdt().id
+    kestrel_instruments::testing::usdm_btcusdt().id
 }
 
 fn time(e: &MarketEvent) -> UnixNanos {
@@ -572,7 +572,7 @@ fn main() {
         tick_to_order_figures(
             "Binance USD-M (depth@0ms)",
             &kestrel_benches::sample_capture(),
-            kestrel_feed::instruments::usdm_btcusdt(),
+            kestrel_instruments::testing::usdm_btcusdt(),
             kestrel_feed::binance::FuturesSequencer::new,
             imbalance_mm,
             &backtest_config().kernel,

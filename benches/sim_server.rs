@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kestrel_benches::spot_capture;
-use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::{Asset, Decimal};
 use kestrel_sim::{AccountId, SimConfig};
 use kestrel_sim_server::auth::sign;

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use kestrel_benches::{load_frames, sample_capture};
 use kestrel_feed::binance::BinanceDecoder;
-use kestrel_feed::instruments::usdm_btcusdt;
 use kestrel_feed::{Decoded, FrameDecoder, Instruments};
+use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::UnixNanos;
 
 fn main() {

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_feed::capture::CaptureReader;
-use kestrel_feed::instruments::usdm_btcusdt;
 use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments, Sequencer, Verdict};
+use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::{BookDelta, BookSnapshot, Instrument, LevelUpdate, MarketEvent, UnixNanos};
 
 /// The bundled Binance USD-M BTCUSDT capture.

@@ -53,7 +53,7 @@ static GLOBAL: Counting = Counting;
 #[test]
 fn binance_frames_do_not_allocate_once_warm() {
     let frames = load_frames(&sample_capture()).unwrap();
-    let instrument = kestrel_feed::instruments::usdm_btcusdt();
+    let instrument = kestrel_instruments::testing::usdm_btcusdt();
     let decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
     let mut feed = InstrumentFeed::new(&instrument, decoder, FuturesSequencer::new());
     // First pass: buffers and the book's far-level store grow to their

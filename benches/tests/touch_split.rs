@@ -15,8 +15,8 @@ use kestrel_benches::{load_frames, sample_capture, spot_capture};
 use kestrel_engine::market::{FeedEvent, FeedKind, FrameStart, FrameSync};
 use kestrel_engine::{Kernel, KernelConfig, OrderIntent, RiskEvent};
 use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer, SpotSequencer};
-use kestrel_feed::instruments::{spot_btcusdt, usdm_btcusdt};
 use kestrel_feed::{Instruments, Sequencer};
+use kestrel_instruments::testing::{spot_btcusdt, usdm_btcusdt};
 use kestrel_model::{Instrument, UnixNanos};
 use kestrel_strategy::ImbalanceMm;
 

@@ -3,7 +3,7 @@
 #![no_main]
 
 use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
-use kestrel_feed::instruments::usdm_btcusdt;
+use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_feed::{InstrumentFeed, Instruments};
 use kestrel_model::UnixNanos;
 use libfuzzer_sys::fuzz_target;

@@ -3,7 +3,7 @@
 #![no_main]
 
 use kestrel_feed::binance::{BinanceDepthCsvReader, FuturesSequencer};
-use kestrel_feed::instruments::usdm_btcusdt;
+use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_feed::{BookSync, Decoded};
 use libfuzzer_sys::fuzz_target;
 

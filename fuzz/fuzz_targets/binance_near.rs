@@ -6,7 +6,7 @@
 #![no_main]
 
 use kestrel_feed::binance::BinanceDecoder;
-use kestrel_feed::instruments::usdm_btcusdt;
+use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_feed::{Decoded, FrameDecoder, Instruments};
 use kestrel_model::{LevelUpdate, Price, Side, TouchBounds, UnixNanos};
 use libfuzzer_sys::fuzz_target;

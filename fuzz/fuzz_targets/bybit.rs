@@ -3,7 +3,7 @@
 #![no_main]
 
 use kestrel_feed::bybit::{BybitDecoder, BybitSequencer};
-use kestrel_feed::instruments::bybit_linear_xrpusdt;
+use kestrel_instruments::testing::bybit_linear_xrpusdt;
 use kestrel_feed::{InstrumentFeed, Instruments};
 use kestrel_model::UnixNanos;
 use libfuzzer_sys::fuzz_target;

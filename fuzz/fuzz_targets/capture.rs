@@ -4,7 +4,7 @@
 
 use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_feed::capture::CaptureReader;
-use kestrel_feed::instruments::usdm_btcusdt;
+use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_feed::{InstrumentFeed, Instruments};
 use libfuzzer_sys::fuzz_target;
 

@@ -3,7 +3,7 @@
 #![no_main]
 
 use kestrel_feed::okx::{OkxDecoder, OkxSequencer};
-use kestrel_feed::instruments::okx_btc_usdt;
+use kestrel_instruments::testing::okx_btc_usdt;
 use kestrel_feed::{InstrumentFeed, Instruments};
 use kestrel_model::UnixNanos;
 use libfuzzer_sys::fuzz_target;

@@ -7,15 +7,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use kestrel_feed::binance::{BinanceDecoder, BinanceDepthCsvReader};
-use kestrel_feed::bybit::BybitDecoder;
+use kestrel_feed::binance::BinanceDepthCsvReader;
 use kestrel_feed::capture::{CaptureReader, open_maybe_gzip};
 use kestrel_feed::tardis::{TardisBookReader, TardisTradeReader};
-use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments};
-use kestrel_model::{Instrument, UnixNanos};
+use kestrel_feed::{Decoded, FeedError, Instruments};
+use kestrel_model::{Instrument, UnixNanos, Venue};
 use kestrel_tape::{MappedTape, TapeError, TapeEvent, TapeEvents, TapeWriter};
 
-use crate::replay::Market;
+use crate::market::MarketArgs;
 
 /// Options of `kestrel data`.
 #[derive(clap::Args)]
@@ -45,9 +44,11 @@ struct ConvertArgs {
     /// Input format; `auto` reads the first line to tell.
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
     format: InputFormat,
-    /// Market the input holds: fixes the instrument and the tick and lot grids.
-    #[arg(long, value_enum, default_value_t = Market::BinanceUsdm)]
-    venue: Market,
+    /// The market, where the input does not say: captures and Tardis
+    /// files name venue and symbol, Binance depth CSVs only the symbol
+    /// (their venue defaults to USDⓈ-M, which publishes them).
+    #[command(flatten)]
+    market: MarketArgs,
 }
 
 /// Recorded-data formats `convert` reads.
@@ -145,7 +146,16 @@ fn convert_into(args: &ConvertArgs, partial: &Path) -> anyhow::Result<()> {
         InputFormat::Auto => detect(&args.input)?,
         f => f,
     };
-    let instrument = args.venue.instrument();
+    let (instrument, decoder) = match format {
+        InputFormat::Auto | InputFormat::Capture => {
+            let market = crate::market::resolve(&args.input, &args.market, false)?;
+            let decoder = market
+                .protocol
+                .decoder(Instruments::new(market.instrument.clone()));
+            (market.instrument, Some(decoder))
+        }
+        csv => (csv_instrument(&args.input, csv, &args.market)?, None),
+    };
     let out =
         File::create(partial).with_context(|| format!("cannot create {}", partial.display()))?;
     let mut tape = TapeWriter::new(
@@ -158,7 +168,7 @@ fn convert_into(args: &ConvertArgs, partial: &Path) -> anyhow::Result<()> {
     let opened = |e: FeedError| anyhow::Error::new(e).context(format!("{}", input.display()));
     match format {
         InputFormat::Auto | InputFormat::Capture => {
-            let mut decoder = capture_decoder(args.venue, &instrument);
+            let mut decoder = decoder.context("a capture needs its decoder")?;
             let mut reader = CaptureReader::open(input).map_err(opened)?;
             while let Some(frame) = reader.next_frame() {
                 let item = frame.and_then(|f| {
@@ -229,14 +239,52 @@ fn convert_into(args: &ConvertArgs, partial: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn capture_decoder(market: Market, instrument: &Instrument) -> Box<dyn FrameDecoder> {
-    let instruments = Instruments::new(instrument.clone());
-    match market {
-        Market::BybitLinear => Box::new(BybitDecoder::new(instruments)),
-        Market::BinanceUsdm | Market::BinanceCoinm | Market::BinanceSpot => {
-            Box::new(BinanceDecoder::new(instruments))
-        }
-    }
+/// The instrument of a CSV input: the symbol from its first row, the venue
+/// from Tardis's `exchange` column, `--venue`, or USDⓈ-M for Binance's
+/// depth CSVs.
+fn csv_instrument(
+    path: &Path,
+    format: InputFormat,
+    args: &MarketArgs,
+) -> anyhow::Result<Instrument> {
+    let mut input = open_maybe_gzip(path)?;
+    let mut header = String::new();
+    let mut row = String::new();
+    input.read_line(&mut header)?;
+    input.read_line(&mut row)?;
+    let fields: Vec<&str> = row.trim_end().split(',').collect();
+    let (exchange, symbol) = match format {
+        InputFormat::BinanceDepthCsv => (None, fields.first().copied()),
+        _ => (fields.first().copied(), fields.get(1).copied()),
+    };
+    let Some(symbol) = symbol.filter(|s| !s.is_empty()) else {
+        bail!(
+            "{} holds no market events: it has no data rows",
+            path.display()
+        );
+    };
+    let symbol = args.symbol.as_deref().unwrap_or(symbol);
+    let venue = match (args.venue, exchange) {
+        (Some(v), _) => v,
+        (None, None) => Venue::BinanceUsdm,
+        (None, Some(exchange)) => tardis_venue(exchange).with_context(|| {
+            format!("Tardis exchange {exchange:?} is not one Kestrel maps to a venue: pass --venue")
+        })?,
+    };
+    Ok(args.catalogue.load()?.find(venue, symbol)?.clone())
+}
+
+/// The venue of a Tardis `exchange` name.
+fn tardis_venue(exchange: &str) -> Option<Venue> {
+    Some(match exchange {
+        "binance" => Venue::BinanceSpot,
+        "binance-futures" => Venue::BinanceUsdm,
+        "binance-delivery" => Venue::BinanceCoinm,
+        "okex" | "okex-swap" | "okex-futures" | "okx" | "okx-swap" | "okx-futures" => Venue::Okx,
+        "bybit" => Venue::BybitLinear,
+        "bybit-spot" => Venue::BybitSpot,
+        _ => return None,
+    })
 }
 
 /// Writes one decoded message; returns how many events it held.

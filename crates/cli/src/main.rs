@@ -7,6 +7,7 @@ mod data;
 mod instruments;
 mod journal;
 mod live;
+mod market;
 mod record;
 mod replay;
 mod sim;

@@ -6,14 +6,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use kestrel_book::OrderBook;
-use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer, SpotSequencer};
-use kestrel_feed::bybit::{BybitDecoder, BybitSequencer};
 use kestrel_feed::capture::CaptureReader;
-use kestrel_feed::instruments::{
-    bybit_linear_xrpusdt, coinm_btcusd_perp, spot_btcusdt, usdm_btcusdt,
+use kestrel_feed::identify::WithFeed;
+use kestrel_feed::{
+    FeedStats, FeedUpdate, FrameDecoder, FrameError, InstrumentFeed, Instruments, Sequencer,
+    SyncStats,
 };
-use kestrel_feed::{FeedStats, FrameDecoder, InstrumentFeed, Instruments, Sequencer, SyncStats};
 use kestrel_model::{Instrument, Level, Side, UnixNanos};
+
+use crate::market::{MarketArgs, RecordedMarket};
 
 /// The capture shipped in the repository.
 const SAMPLE: &str = "data/sample/binance_usdm_btcusdt_20240808.raw.gz";
@@ -23,6 +24,9 @@ const SAMPLE: &str = "data/sample/binance_usdm_btcusdt_20240808.raw.gz";
 const SAMPLE_ORACLE: (u64, &str, &str, usize, usize) =
     (5_123_135_475_514, "61659.70", "61659.80", 5018, 4578);
 
+/// Off-grid frames that make a replay fail as a likely tick or lot change.
+const OFF_GRID_RUN: u64 = 10;
+
 /// Levels per side printed unless `--depth` says otherwise.
 const DEFAULT_DEPTH: usize = 5;
 
@@ -30,12 +34,12 @@ const DEFAULT_DEPTH: usize = 5;
 #[derive(clap::Args)]
 pub struct ReplayArgs {
     /// Capture to replay (`<local_ts_ns> <frame>` lines, gzip or plain);
-    /// defaults to the bundled Binance USD-M BTCUSDT capture.
+    /// defaults to the bundled Binance USD-M BTCUSDT capture. Its venue
+    /// and symbol are read from its frames.
     #[arg(long)]
     file: Option<PathBuf>,
-    /// Market the capture holds.
-    #[arg(long, value_enum, default_value_t = Market::BinanceUsdm)]
-    venue: Market,
+    #[command(flatten)]
+    market: MarketArgs,
     /// Levels per side to print.
     #[arg(long, default_value_t = DEFAULT_DEPTH)]
     depth: usize,
@@ -45,7 +49,7 @@ impl Default for ReplayArgs {
     fn default() -> Self {
         Self {
             file: None,
-            venue: Market::BinanceUsdm,
+            market: MarketArgs::default(),
             depth: DEFAULT_DEPTH,
         }
     }
@@ -65,62 +69,34 @@ fn sample_path() -> PathBuf {
 pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
     let bundled = args.file.is_none();
     let path = args.file.clone().unwrap_or_else(sample_path);
-    let instrument = args.venue.instrument();
-    let summary = match args.venue {
-        Market::BinanceUsdm | Market::BinanceCoinm => {
-            replay_file(&path, binance_feed(&instrument, FuturesSequencer::new()))?
-        }
-        Market::BinanceSpot => replay_file(&path, binance_feed(&instrument, SpotSequencer::new()))?,
-        Market::BybitLinear => {
-            let decoder = BybitDecoder::new(Instruments::new(instrument.clone()));
-            replay_file(
-                &path,
-                InstrumentFeed::new(&instrument, decoder, BybitSequencer::new()),
-            )?
-        }
-    };
-    report(&path, &instrument, &summary, args.depth)?;
-    if bundled && args.venue == Market::BinanceUsdm {
+    let market = crate::market::resolve(&path, &args.market, true)?;
+    let instruments = Instruments::new(market.instrument.clone());
+    let summary = market.protocol.with_feed(
+        instruments,
+        Replay {
+            path: &path,
+            instrument: &market.instrument,
+        },
+    )?;
+    report(&path, &market, &summary, args.depth)?;
+    if let Some((line, error)) = summary.off_grid {
+        bail!(
+            "line {line}: {error}. The capture's prices or sizes are off {}'s grid (tick {}, lot {}) \
+             from there on: the venue may have changed its tick or lot size since the catalogue's \
+             listing. Fetch the instrument as it was listed then (`kestrel instruments fetch`) \
+             and pass --catalogue",
+            market.instrument.id,
+            market.instrument.tick,
+            market.instrument.lot
+        );
+    }
+    if bundled && args.market.symbol.is_none() {
         if !summary.trusted {
             bail!("the bundled capture did not end with a trusted book");
         }
         check_oracle(&summary.book)?;
     }
     Ok(())
-}
-
-/// The market a capture holds; it fixes the decoder, the sync rules and
-/// the instrument definition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Market {
-    /// Binance USDⓈ-M BTCUSDT (the bundled capture).
-    BinanceUsdm,
-    /// Binance COIN-M BTCUSD_PERP.
-    BinanceCoinm,
-    /// Binance spot BTCUSDT.
-    BinanceSpot,
-    /// Bybit linear XRPUSDT `orderbook.500`.
-    BybitLinear,
-}
-
-impl Market {
-    /// The instrument definition of this market.
-    pub fn instrument(self) -> Instrument {
-        match self {
-            Self::BinanceUsdm => usdm_btcusdt(),
-            Self::BinanceCoinm => coinm_btcusd_perp(),
-            Self::BinanceSpot => spot_btcusdt(),
-            Self::BybitLinear => bybit_linear_xrpusdt(),
-        }
-    }
-}
-
-fn binance_feed<S: Sequencer>(
-    instrument: &Instrument,
-    sequencer: S,
-) -> InstrumentFeed<BinanceDecoder, S> {
-    let decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
-    InstrumentFeed::new(instrument, decoder, sequencer)
 }
 
 /// What a replay leaves behind.
@@ -130,6 +106,25 @@ struct Summary {
     sync: SyncStats,
     feed: FeedStats,
     wall: Duration,
+    /// The first price or size off the instrument's grid, and its line.
+    off_grid: Option<(u64, FrameError)>,
+}
+
+/// A capture replayed through one protocol's feed.
+struct Replay<'a> {
+    path: &'a Path,
+    instrument: &'a Instrument,
+}
+
+impl WithFeed for Replay<'_> {
+    type Output = anyhow::Result<Summary>;
+
+    fn run<D: FrameDecoder, S: Sequencer>(self, decoder: D, sequencer: S) -> Self::Output {
+        replay_file(
+            self.path,
+            InstrumentFeed::new(self.instrument, decoder, sequencer),
+        )
+    }
 }
 
 fn replay_file<D: FrameDecoder, S: Sequencer>(
@@ -138,11 +133,16 @@ fn replay_file<D: FrameDecoder, S: Sequencer>(
 ) -> anyhow::Result<Summary> {
     let mut reader = CaptureReader::open(path)
         .with_context(|| format!("cannot open capture {}", path.display()))?;
+    let (mut off_grid, mut off_grid_frames) = (None, 0u64);
     let started = Instant::now();
     while let Some(frame) = reader.next_frame() {
         match frame {
             Ok(frame) => {
-                feed.on_frame(frame.frame, frame.local.unwrap_or_default());
+                let update = feed.on_frame(frame.frame, frame.local.unwrap_or_default());
+                if let FeedUpdate::Malformed(e @ FrameError::Decimal { .. }) = update {
+                    off_grid_frames += 1;
+                    off_grid.get_or_insert((reader.lines_read(), e));
+                }
             }
             // Counted like an undecodable frame; reading goes on.
             Err(e) if e.is_recoverable() => {
@@ -158,12 +158,15 @@ fn replay_file<D: FrameDecoder, S: Sequencer>(
         sync: feed.sync().stats().clone(),
         feed: feed.stats().clone(),
         wall,
+        // A stray frame is counted as malformed; a tick or lot change shows
+        // as a run of them from one point on.
+        off_grid: off_grid.filter(|_| off_grid_frames >= OFF_GRID_RUN),
     })
 }
 
 fn report(
     path: &Path,
-    instrument: &Instrument,
+    market: &RecordedMarket,
     summary: &Summary,
     depth: usize,
 ) -> anyhow::Result<()> {
@@ -173,6 +176,7 @@ fn report(
         sync,
         feed,
         wall,
+        ..
     } = summary;
     let wall = *wall;
     let tick = *book.tick();
@@ -183,7 +187,28 @@ fn report(
         })
     };
     println!("Kestrel replay of {}", path.display());
-    println!("  instrument    {}", instrument.id);
+    println!(
+        "  instrument    {} ({}){}",
+        market.instrument.id,
+        market.instrument.native_symbol,
+        if market.inferred {
+            ", grid inferred from the data"
+        } else {
+            ", from the catalogue"
+        }
+    );
+    if market.symbols.len() > 1 {
+        println!(
+            "  other symbols {} (their frames counted as other, never applied)",
+            market
+                .symbols
+                .iter()
+                .filter(|s| **s != market.instrument.native_symbol.as_str())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     println!(
         "  frames        {} ({} book, {} trades, {} quotes, {} other, {} malformed)",
         feed.frames, feed.book_frames, feed.trades, feed.quotes, feed.other, feed.malformed
@@ -223,9 +248,12 @@ fn report(
         book.far_level_count(Side::Sell)
     );
     if let (Some(mid), Some(micro), Some(spread)) = (book.mid(), book.microprice(), book.spread()) {
+        let decimals = usize::from(tick.scale());
         println!(
-            "  mid {mid:.2}  microprice {micro:.4}  spread {}",
-            spread.display(&tick)
+            "  mid {mid:.p$}  microprice {micro:.q$}  spread {}",
+            spread.display(&tick),
+            p = decimals + 1,
+            q = decimals + 3
         );
     }
     println!("  top {depth} levels (bid | ask):");

@@ -7,7 +7,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use kestrel_feed::instruments::spot_btcusdt;
+
+use crate::instruments::CatalogueArgs;
 use std::time::Instant;
 
 use kestrel_model::{Asset, ClientOrderId, Decimal, Qty, Side, UnixNanos};
@@ -41,6 +42,8 @@ struct ReplayArgs {
         default_value = "data/sample/binance_spot_btcusdt_20240808.raw.gz"
     )]
     data: PathBuf,
+    #[command(flatten)]
+    catalogue: CatalogueArgs,
 }
 
 /// Options of `kestrel sim serve`.
@@ -52,6 +55,8 @@ struct ServeArgs {
         default_value = "data/sample/binance_spot_btcusdt_20240808.raw.gz"
     )]
     data: PathBuf,
+    #[command(flatten)]
+    catalogue: CatalogueArgs,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8765)]
     port: u16,
@@ -95,7 +100,7 @@ pub fn run(args: &SimArgs) -> anyhow::Result<()> {
 }
 
 fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
-    let instrument = spot_btcusdt();
+    let instrument = crate::market::binance_spot_instrument(&args.data, &args.catalogue)?;
     let mut venue = SimVenue::new([instrument.clone()], SimConfig::default());
     let mut replay = MarketReplay::open(&args.data, &instrument)
         .with_context(|| format!("open {}", args.data.display()))?;
@@ -203,7 +208,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     }
     let config = ServerConfig {
         data: args.data.clone(),
-        instrument: spot_btcusdt(),
+        instrument: crate::market::binance_spot_instrument(&args.data, &args.catalogue)?,
         addr: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
         clock,
         keys: ApiKeys(vec![ApiKey {

@@ -11,7 +11,7 @@ use kestrel_engine::{Backtest, BacktestConfig, ClockOffset, KernelConfig, run_ba
 use kestrel_exec::{CostMethod, RepricePolicy};
 use kestrel_feed::Instruments;
 use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
-use kestrel_feed::instruments::usdm_btcusdt;
+use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::{Decimal, Instrument, Qty};
 use kestrel_risk::{RiskLimits, TokenBucket};
 use kestrel_signals::SignalConfig;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use kestrel_engine::live::reconcile::{KnownOrder, reconcile};
 use kestrel_engine::live::{ReconcileMode, UnknownOrderPolicy};
 use kestrel_exec::{OrderState, Working};
-use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::{Asset, ClientOrderId, Decimal, OrderType, Price, Qty, Side, TimeInForce};
 use kestrel_sim::AccountId;
 use kestrel_sim_server::{ApiKey, ApiKeys, RunningServer, ServerConfig};

@@ -343,7 +343,7 @@ pub(crate) fn level_at(input: &[u8], at: usize, instrument: &Instrument) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::instruments::usdm_btcusdt;
+    use kestrel_instruments::testing::usdm_btcusdt;
 
     fn scan(text: &str) -> Option<(Vec<Level>, usize)> {
         let mut out = Vec::new();

@@ -15,7 +15,7 @@ pub mod capture;
 mod csv;
 pub mod decode;
 mod error;
-pub mod instruments;
+pub mod identify;
 pub mod json;
 mod level_scan;
 mod lines;

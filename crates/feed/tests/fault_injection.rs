@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use kestrel_book::OrderBook;
 use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer, SpotSequencer};
 use kestrel_feed::capture::CaptureReader;
-use kestrel_feed::instruments::{spot_btcusdt, usdm_btcusdt};
 use kestrel_feed::{FeedUpdate, InstrumentFeed, Instruments, Sequencer, SyncStatus, Untrusted};
+use kestrel_instruments::testing::{spot_btcusdt, usdm_btcusdt};
 use kestrel_model::{Instrument, Side, UnixNanos};
 
 /// Frames used from each capture: enough for many faults and resyncs while

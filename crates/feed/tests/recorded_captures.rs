@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer, SpotSequencer};
 use kestrel_feed::bybit::{BybitDecoder, BybitSequencer};
 use kestrel_feed::capture::CaptureReader;
-use kestrel_feed::instruments::{
-    bybit_linear_xrpusdt, coinm_btcusd_perp, spot_btcusdt, usdm_btcusdt,
-};
 use kestrel_feed::{
     Decoded, FeedUpdate, FrameDecoder, InstrumentFeed, Instruments, Sequencer, SyncStatus, Trust,
+};
+use kestrel_instruments::testing::{
+    bybit_linear_xrpusdt, coinm_btcusd_perp, spot_btcusdt, usdm_btcusdt,
 };
 use kestrel_model::{Instrument, Price, Side, UnixNanos};
 

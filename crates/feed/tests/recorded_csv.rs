@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use kestrel_feed::binance::{BinanceDecoder, BinanceDepthCsvReader};
 use kestrel_feed::bybit::BybitSequencer;
 use kestrel_feed::capture::CaptureReader;
-use kestrel_feed::instruments::usdm_btcusdt;
 use kestrel_feed::tardis::{TardisBookReader, TardisTradeReader};
 use kestrel_feed::{BookSync, Decoded, FeedError, FrameDecoder, Instruments, SyncStatus, Trust};
+use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::{
     Increment, Instrument, InstrumentId, LevelUpdate, Price, Side, Symbol, Trade, UnixNanos, Venue,
 };

@@ -193,6 +193,19 @@ impl CatalogueFile {
     }
 }
 
+/// One instrument as a single line of catalogue JSON: the form other
+/// self-describing files (tapes) carry their instruments in.
+pub fn instrument_to_json(instrument: &Instrument) -> String {
+    // Strings, integers and options always serialise.
+    serde_json::to_string(&write_entry(instrument)).unwrap_or_default()
+}
+
+/// Reads what [`instrument_to_json`] wrote.
+pub fn instrument_from_json(text: &str) -> Result<Instrument, FileError> {
+    let entry: Entry = serde_json::from_str(text).map_err(|e| FileError::Json(e.to_string()))?;
+    read_entry(0, &entry)
+}
+
 fn write_entry(i: &Instrument) -> Entry {
     let qty = |q: Qty| i.lot.display_trimmed(q.lots() as i64).to_string();
     let r = &i.rules;

@@ -19,6 +19,8 @@ mod catalogue;
 mod civil;
 pub mod fees;
 pub mod file;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod venues;
 
 pub use bundled::{bundled, fee_schedule as bundled_fee_schedule};

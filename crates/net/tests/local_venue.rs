@@ -10,8 +10,8 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_feed::capture::{CaptureReader, CaptureWriter};
-use kestrel_feed::instruments::usdm_btcusdt;
 use kestrel_feed::{InstrumentFeed, Instruments, Trust};
+use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_net::binance::{BinanceMarket, BinanceRest};
 use kestrel_net::{
     BackoffPolicy, Disconnect, RestClient, RestConfig, RestError, WsConfig, WsEvent,

@@ -90,7 +90,7 @@ impl DepthWindow {
 
 #[cfg(test)]
 mod tests {
-    use kestrel_feed::instruments::spot_btcusdt;
+    use kestrel_instruments::testing::spot_btcusdt;
     use kestrel_model::{EventTime, LevelUpdate, UpdateIds};
 
     use super::*;

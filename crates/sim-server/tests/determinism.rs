@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::{ClientOrderId, EventTime, Price, Qty, Side, UnixNanos};
 use kestrel_sim::{
     AccountId, Command, LatencyModel, OrderRequest, QueueModel, SelfTradePrevention, SimConfig,

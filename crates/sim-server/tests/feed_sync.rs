@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use kestrel_book::OrderBook;
 use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
-use kestrel_feed::instruments::spot_btcusdt;
 use kestrel_feed::{FeedUpdate, InstrumentFeed, Instruments, SyncStatus, Untrusted};
+use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::{Level, Side, UnixNanos};
 use kestrel_net::binance::{BinanceMarket, BinanceRest};
 use kestrel_net::{BackoffPolicy, RestClient, RestConfig, WsConfig, WsEvent};

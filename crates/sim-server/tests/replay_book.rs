@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::Side;
 use kestrel_sim::{SimConfig, SimVenue};
 use kestrel_sim_server::MarketReplay;

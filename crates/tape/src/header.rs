@@ -3,16 +3,19 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 8 | magic `KESTRELT` |
-//! | 8 | 2 | format version (1), little-endian |
+//! | 8 | 2 | format version (2), little-endian |
 //! | 10 | 2 | record size (64) |
 //! | 12 | 4 | header length in bytes, a multiple of 64: records start there |
 //! | 16 | … | instrument table, UTF-8, one line per instrument, zero padded |
 //!
-//! A table line is `VENUE NATIVE BASE QUOTE tick lot min_qty_lots
-//! min_notional maker_fee taker_fee`, every number as exact decimal text, so
-//! a tape carries the grids its ticks and lots are counted on.
+//! A table line is the instrument's catalogue entry as one line of JSON
+//! (`kestrel_instruments::file`), every number exact decimal text: a tape
+//! carries the grids its ticks and lots are counted on, and the contract
+//! terms and rules its instrument was listed with, so it needs no
+//! catalogue to be read. Version 1 (grids and fees only) is no longer read.
 
-use kestrel_model::{Asset, Increment, Instrument, InstrumentId, Qty, Symbol, Venue};
+use kestrel_instruments::file::{instrument_from_json, instrument_to_json};
+use kestrel_model::Instrument;
 
 use crate::error::TapeError;
 use crate::record::RECORD_SIZE;
@@ -20,7 +23,7 @@ use crate::record::RECORD_SIZE;
 /// First eight bytes of every tape.
 pub const MAGIC: [u8; 8] = *b"KESTRELT";
 /// The format version this crate writes and reads.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// Size of the fixed preamble that [`header_len`] reads.
 pub(crate) const PREAMBLE_LEN: usize = 16;
 /// Largest header a reader accepts, so a hostile length cannot exhaust memory.
@@ -37,19 +40,8 @@ pub(crate) fn encode(instruments: &[Instrument]) -> Result<Vec<u8>, TapeError> {
     }
     let mut table = String::new();
     for i in instruments {
-        table.push_str(&format!(
-            "{} {} {} {} {} {} {} {} {} {}\n",
-            i.id.venue,
-            i.native_symbol,
-            i.base,
-            i.quote,
-            i.tick,
-            i.lot,
-            i.min_qty.lots(),
-            i.min_notional,
-            i.maker_fee,
-            i.taker_fee
-        ));
+        table.push_str(&instrument_to_json(i));
+        table.push('\n');
     }
     let len = (PREAMBLE_LEN + table.len()).div_ceil(RECORD_SIZE) * RECORD_SIZE;
     if len > MAX_HEADER {
@@ -96,38 +88,6 @@ pub(crate) fn decode(header: &[u8]) -> Result<Vec<Instrument>, TapeError> {
 }
 
 fn parse_line(line: &str) -> Result<Instrument, TapeError> {
-    let bad = |what: &str| TapeError::BadHeader(format!("{what} in instrument line {line:?}"));
-    let fields: Vec<&str> = line.split(' ').collect();
-    let &[
-        venue,
-        native,
-        base,
-        quote,
-        tick,
-        lot,
-        min_qty,
-        min_notional,
-        maker,
-        taker,
-    ] = fields.as_slice()
-    else {
-        return Err(bad("wrong field count"));
-    };
-    let venue: Venue = venue.parse().map_err(|_| bad("unknown venue"))?;
-    Ok(Instrument {
-        id: InstrumentId::from_native(venue, native).map_err(|_| bad("bad symbol"))?,
-        native_symbol: Symbol::new(native).map_err(|_| bad("bad symbol"))?,
-        base: Asset::new(base).map_err(|_| bad("bad base asset"))?,
-        quote: Asset::new(quote).map_err(|_| bad("bad quote asset"))?,
-        tick: Increment::parse(tick).map_err(|_| bad("bad tick"))?,
-        lot: Increment::parse(lot).map_err(|_| bad("bad lot"))?,
-        min_qty: Qty::from_lots(min_qty.parse().map_err(|_| bad("bad min qty"))?),
-        min_notional: min_notional.parse().map_err(|_| bad("bad min notional"))?,
-        maker_fee: maker.parse().map_err(|_| bad("bad maker fee"))?,
-        taker_fee: taker.parse().map_err(|_| bad("bad taker fee"))?,
-        contract: kestrel_model::Contract::spot(
-            Asset::new(quote).map_err(|_| bad("bad quote asset"))?,
-        ),
-        rules: kestrel_model::TradingRules::default(),
-    })
+    instrument_from_json(line)
+        .map_err(|e| TapeError::BadHeader(format!("instrument line {line:?}: {e}")))
 }

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_feed::capture::CaptureReader;
-use kestrel_feed::instruments::usdm_btcusdt;
 use kestrel_feed::{BookSync, Decoded, FrameDecoder, Instruments, SyncStatus, Trust};
+use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::{BookDelta, BookSnapshot, Price, Quote, Side, Trade};
 use kestrel_tape::{
     MappedTape, RECORD_SIZE, RecordSource, TapeError, TapeEvent, TapeEvents, TapeReader, TapeWriter,
@@ -211,10 +211,16 @@ fn damaged_records_are_refused_not_misread() {
         Err(TapeError::BadMagic)
     ));
     let mut not_tape = Vec::new();
-    not_tape.write_all(b"KESTRELT\x02\x00\x40\x00").unwrap();
+    not_tape.write_all(b"KESTRELT\x03\x00\x40\x00").unwrap();
     not_tape.extend_from_slice(&[64, 0, 0, 0]);
     assert!(matches!(
         TapeReader::new(&not_tape[..]),
-        Err(TapeError::Unsupported { version: 2, .. })
+        Err(TapeError::Unsupported { version: 3, .. })
+    ));
+    // Version 1 (grids without contract terms) is no longer read.
+    not_tape[8] = 1;
+    assert!(matches!(
+        TapeReader::new(&not_tape[..]),
+        Err(TapeError::Unsupported { version: 1, .. })
     ));
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::{
     Asset, ClientOrderId, Decimal, ExecKind, OrderStatus, OrderType, Price, Qty, Side, TimeInForce,
 };

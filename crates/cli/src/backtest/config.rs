@@ -18,7 +18,8 @@ use kestrel_sim::{LatencyModel, QueueModel, SimConfig};
 use kestrel_strategy::ImbalanceMmConfig;
 use serde::Deserialize;
 
-use crate::replay::Market;
+use crate::instruments::CatalogueArgs;
+use crate::market::MarketArgs;
 
 /// A whole backtest file.
 #[derive(Clone, Debug, Deserialize)]
@@ -54,35 +55,52 @@ pub struct DataSection {
     /// Capture (or CSV of daily bars), relative to the working directory.
     pub file: PathBuf,
     /// What the file holds.
-    pub market: DataMarket,
+    #[serde(default)]
+    pub format: DataFormat,
+    /// The instrument as `venue:NATIVE` (`binance_usdm:BTCUSDT`): read from
+    /// a capture's frames unless given; bars name it here.
+    pub instrument: Option<String>,
+    /// Catalogue files read over the bundled one.
+    #[serde(default)]
+    pub catalogue: Vec<PathBuf>,
 }
 
 /// The kinds of data a backtest can run on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum DataMarket {
-    /// Binance USDⓈ-M BTCUSDT capture.
-    BinanceUsdm,
-    /// Binance COIN-M BTCUSD_PERP capture.
-    BinanceCoinm,
-    /// Binance spot BTCUSDT capture.
-    BinanceSpot,
-    /// Bybit linear XRPUSDT capture.
-    BybitLinear,
+pub enum DataFormat {
+    /// Venue frames as recorded (`<local_ts_ns> <frame>` lines); the venue
+    /// and symbol are read from them.
+    #[default]
+    Capture,
     /// Daily OHLCV bars (Date,Open,High,Low,Close,Volume CSV).
     OhlcvDaily,
 }
 
-impl DataMarket {
-    /// The order-book market, for captures.
-    pub fn l2(self) -> Option<Market> {
-        match self {
-            Self::BinanceUsdm => Some(Market::BinanceUsdm),
-            Self::BinanceCoinm => Some(Market::BinanceCoinm),
-            Self::BinanceSpot => Some(Market::BinanceSpot),
-            Self::BybitLinear => Some(Market::BybitLinear),
-            Self::OhlcvDaily => None,
-        }
+impl DataSection {
+    /// How to find the market: `instrument` split into venue and symbol.
+    pub fn market_args(&self) -> anyhow::Result<MarketArgs> {
+        let (venue, symbol) = match &self.instrument {
+            Some(name) => {
+                let (venue, symbol) = name.split_once(':').with_context(|| {
+                    format!(
+                        "data.instrument {name:?}: write venue:NATIVE, e.g. binance_usdm:BTCUSDT"
+                    )
+                })?;
+                let venue = venue
+                    .parse()
+                    .with_context(|| format!("data.instrument {name:?}"))?;
+                (Some(venue), Some(symbol.to_owned()))
+            }
+            None => (None, None),
+        };
+        Ok(MarketArgs {
+            venue,
+            symbol,
+            catalogue: CatalogueArgs {
+                files: self.catalogue.clone(),
+            },
+        })
     }
 }
 

@@ -14,14 +14,12 @@ use anyhow::{Context, bail};
 use kestrel_analytics::{Report, to_html};
 use kestrel_engine::backtest::CaptureSource;
 use kestrel_engine::{Backtest, backtest_bars, read_daily_csv, run_backtest};
-use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer, SpotSequencer};
-use kestrel_feed::bybit::{BybitDecoder, BybitSequencer};
+use kestrel_feed::identify::WithFeed;
 use kestrel_feed::{FrameDecoder, Instruments, Sequencer};
-use kestrel_model::{Decimal, Instrument, InstrumentId, Symbol, Venue};
+use kestrel_model::{Decimal, Instrument};
 use kestrel_strategy::{ImbalanceMm, SmaCross};
 
-use crate::replay::Market;
-pub use config::{RunFile, StrategySection};
+pub use config::{DataFormat, RunFile, StrategySection};
 
 /// The main job's configuration, built into the binary.
 const DEFAULT_CONFIG: &str = include_str!("../../../../configs/imbalance_mm.toml");
@@ -102,58 +100,56 @@ pub fn data_path(path: &Path) -> PathBuf {
 pub fn run_file(file: &RunFile, show_progress: bool) -> anyhow::Result<Outcome> {
     let path = data_path(&file.data.file);
     let title = file.title.clone();
-    match (file.data.market.l2(), &file.strategy) {
-        (Some(market), StrategySection::ImbalanceMm { .. }) => {
-            let instrument = file.instrument(market.instrument())?;
+    match (file.data.format, &file.strategy) {
+        (DataFormat::Capture, StrategySection::ImbalanceMm { .. }) => {
+            let market = crate::market::resolve(&path, &file.data.market_args()?, false)?;
+            let instrument = file.instrument(market.instrument)?;
             let title = title.unwrap_or_else(|| format!("imbalance_mm on {}", instrument.id));
-            match market {
-                Market::BinanceUsdm | Market::BinanceCoinm => {
-                    let decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
-                    run_l2(
-                        file,
-                        &instrument,
-                        &path,
-                        decoder,
-                        FuturesSequencer::new(),
-                        &title,
-                        show_progress,
-                    )
-                }
-                Market::BinanceSpot => {
-                    let decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
-                    run_l2(
-                        file,
-                        &instrument,
-                        &path,
-                        decoder,
-                        SpotSequencer::new(),
-                        &title,
-                        show_progress,
-                    )
-                }
-                Market::BybitLinear => {
-                    let decoder = BybitDecoder::new(Instruments::new(instrument.clone()));
-                    run_l2(
-                        file,
-                        &instrument,
-                        &path,
-                        decoder,
-                        BybitSequencer::new(),
-                        &title,
-                        show_progress,
-                    )
-                }
-            }
+            market.protocol.with_feed(
+                Instruments::new(instrument.clone()),
+                L2Run {
+                    file,
+                    instrument: &instrument,
+                    path: &path,
+                    title: &title,
+                    show_progress,
+                },
+            )
         }
-        (None, StrategySection::SmaCross { fast, slow }) => {
+        (DataFormat::OhlcvDaily, StrategySection::SmaCross { fast, slow }) => {
             run_bars(file, &path, *fast, *slow, title)
         }
-        (Some(_), StrategySection::SmaCross { .. }) => {
-            bail!("sma_cross trades bars: set data.market = \"ohlcv-daily\"")
+        (DataFormat::Capture, StrategySection::SmaCross { .. }) => {
+            bail!("sma_cross trades bars: set data.format = \"ohlcv-daily\"")
         }
-        (None, StrategySection::ImbalanceMm { .. }) => {
+        (DataFormat::OhlcvDaily, StrategySection::ImbalanceMm { .. }) => {
             bail!("imbalance_mm trades an order book: give it an L2 capture")
         }
+    }
+}
+
+/// An order-book backtest, run with whichever decoder the capture needs.
+struct L2Run<'a> {
+    file: &'a RunFile,
+    instrument: &'a Instrument,
+    path: &'a Path,
+    title: &'a str,
+    show_progress: bool,
+}
+
+impl WithFeed for L2Run<'_> {
+    type Output = anyhow::Result<Outcome>;
+
+    fn run<D: FrameDecoder, S: Sequencer>(self, decoder: D, sequencer: S) -> Self::Output {
+        run_l2(
+            self.file,
+            self.instrument,
+            self.path,
+            decoder,
+            sequencer,
+            self.title,
+            self.show_progress,
+        )
     }
 }
 
@@ -217,13 +213,17 @@ fn run_bars(
     slow: usize,
     title: Option<String>,
 ) -> anyhow::Result<Outcome> {
-    let symbol = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .and_then(|s| s.split('_').next())
-        .unwrap_or("BARS")
-        .to_ascii_uppercase();
-    let instrument = daily_instrument(&symbol)?;
+    let name =
+        file.data.instrument.as_deref().context(
+            "data.instrument: bars do not name their market; give it, e.g. \"nasdaq:GOOG\"",
+        )?;
+    let instrument = file
+        .data
+        .market_args()?
+        .catalogue
+        .load()?
+        .resolve(name)?
+        .clone();
     let bars =
         read_daily_csv(path, &instrument).with_context(|| format!("reading {}", path.display()))?;
     let cash = Decimal::parse(&file.account.cash).context("account.cash")?;
@@ -238,30 +238,17 @@ fn run_bars(
         cash,
         commission_decimal,
     );
-    let title = title.unwrap_or_else(|| format!("sma_cross({fast}, {slow}) on {symbol} daily"));
+    let title = title.unwrap_or_else(|| {
+        format!(
+            "sma_cross({fast}, {slow}) on {} daily",
+            instrument.native_symbol
+        )
+    });
     let mut report = result.to_report(&title, &instrument, &bars, commission);
     report.counters.insert("bars".into(), bars.len() as u64);
     Ok(Outcome {
         report,
         elapsed: started.elapsed(),
         events: bars.len() as u64,
-    })
-}
-
-/// A cash equity traded in whole shares at cent prices, for daily bars.
-fn daily_instrument(symbol: &str) -> anyhow::Result<Instrument> {
-    Ok(Instrument {
-        id: InstrumentId::from_native(Venue::Nasdaq, symbol)?,
-        native_symbol: Symbol::new(symbol)?,
-        base: symbol.parse()?,
-        quote: "USD".parse()?,
-        tick: "0.01".parse()?,
-        lot: "1".parse()?,
-        min_qty: kestrel_model::Qty::from_lots(1),
-        min_notional: Decimal::ZERO,
-        maker_fee: Decimal::ZERO,
-        taker_fee: Decimal::ZERO,
-        contract: kestrel_model::Contract::spot("USD".parse()?),
-        rules: kestrel_model::TradingRules::default(),
     })
 }

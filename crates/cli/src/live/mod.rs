@@ -20,7 +20,6 @@ use kestrel_engine::replay;
 use kestrel_engine::{Kernel, WallClock};
 use kestrel_feed::Instruments;
 use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
-use kestrel_feed::instruments::spot_btcusdt;
 use kestrel_journal::{JournalWriter, WriterConfig};
 use kestrel_model::{Asset, Decimal};
 use kestrel_net::binance::{BinanceMarket, BinanceRest};
@@ -105,11 +104,13 @@ pub fn run_paper(args: &PaperArgs) -> anyhow::Result<()> {
     let (key, secret) = ("kestrel-paper-key", "kestrel-paper-secret");
     let account = AccountId(1);
     let asset = |a: &str| Asset::new(a).map_err(|e| anyhow::anyhow!("{e}"));
+    let data = crate::backtest::data_path(Path::new(
+        "data/sample/binance_spot_btcusdt_20240808.raw.gz",
+    ));
+    let instrument = crate::market::binance_spot_instrument(&data, &Default::default())?;
     let server = runtime.block_on(kestrel_sim_server::start(ServerConfig {
-        data: crate::backtest::data_path(Path::new(
-            "data/sample/binance_spot_btcusdt_20240808.raw.gz",
-        )),
-        instrument: spot_btcusdt(),
+        data,
+        instrument,
         addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         clock,
         keys: ApiKeys(vec![ApiKey {

@@ -256,7 +256,7 @@ pub fn venue_client(runtime: &tokio::runtime::Runtime, port: u16) -> BinanceExec
     let venue = BinanceExecution::new(
         BinanceConfig::simulator(port),
         Credentials::new(KEY, SECRET),
-        kestrel_feed::instruments::spot_btcusdt(),
+        kestrel_instruments::testing::spot_btcusdt(),
     )
     .unwrap();
     // Faults may be on: the clock sync rides them out as a session does.

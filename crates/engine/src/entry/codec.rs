@@ -2,9 +2,9 @@
 
 use kestrel_journal::RecordType;
 use kestrel_model::{
-    AccountId, Asset, BookDelta, BookSnapshot, ExecKind, ExecReport, ExpireReason, FeeAsset, Fill,
-    Increment, Instrument, InstrumentId, Level, LevelUpdate, Liquidity, OrderId, OrderStatus,
-    Price, Qty, RejectReason, Symbol, Trade, UnixNanos, UpdateIds, Venue,
+    AccountId, BookDelta, BookSnapshot, ExecKind, ExecReport, ExpireReason, FeeAsset, Fill,
+    InstrumentId, Level, LevelUpdate, Liquidity, OrderId, OrderStatus, Price, Qty, RejectReason,
+    Trade, UnixNanos, UpdateIds,
 };
 use kestrel_risk::{BracketExit, Decision, Reason};
 use kestrel_venue::OrderSpec;
@@ -240,47 +240,14 @@ fn side_from_byte(b: u8) -> Result<kestrel_model::Side, EntryError> {
 }
 
 fn session(w: &mut Out<'_>, h: &SessionHeader) {
-    let i = &h.instrument;
-    w.str(i.id.venue.as_str());
-    w.str(i.id.symbol.as_str());
-    w.str(i.native_symbol.as_str());
-    w.str(i.base.as_str());
-    w.str(i.quote.as_str());
-    w.str(&i.tick.to_string());
-    w.str(&i.lot.to_string());
-    w.qty(i.min_qty);
-    w.decimal(i.min_notional);
-    w.decimal(i.maker_fee);
-    w.decimal(i.taker_fee);
+    super::instrument::write(w, &h.instrument);
     w.u64(h.session_ms);
     w.long_str(&h.config);
 }
 
 fn read_session(r: &mut In<'_>) -> Result<SessionHeader, EntryError> {
-    let bad = EntryError::Invalid;
-    let venue: Venue = r.str()?.parse().map_err(|_| bad("venue"))?;
-    let symbol = Symbol::new(r.str()?).map_err(|_| bad("symbol"))?;
-    let native_symbol = Symbol::new(r.str()?).map_err(|_| bad("native symbol"))?;
-    let base = Asset::new(r.str()?).map_err(|_| bad("base asset"))?;
-    let quote = Asset::new(r.str()?).map_err(|_| bad("quote asset"))?;
-    let tick = Increment::parse(r.str()?).map_err(|_| bad("tick"))?;
-    let lot = Increment::parse(r.str()?).map_err(|_| bad("lot"))?;
-    let instrument = Instrument {
-        id: InstrumentId { venue, symbol },
-        native_symbol,
-        base,
-        quote,
-        tick,
-        lot,
-        min_qty: r.qty()?,
-        min_notional: r.decimal()?,
-        maker_fee: r.decimal()?,
-        taker_fee: r.decimal()?,
-        contract: kestrel_model::Contract::spot(quote),
-        rules: kestrel_model::TradingRules::default(),
-    };
     Ok(SessionHeader {
-        instrument,
+        instrument: super::instrument::read(r)?,
         session_ms: r.u64()?,
         config: r.long_str()?.to_owned(),
     })

@@ -13,6 +13,7 @@
 //! in each market event.
 
 mod codec;
+mod instrument;
 mod wire;
 
 use kestrel_journal::RecordType;
@@ -29,8 +30,9 @@ pub use codec::{decode, decode_header, encode, encode_delta, encode_snapshot};
 pub mod kind {
     use kestrel_journal::RecordType;
 
-    /// [`Entry::Session`](super::Entry::Session).
-    pub const SESSION: RecordType = RecordType(1);
+    /// [`Entry::Session`](super::Entry::Session), with the instrument's
+    /// contract terms and rules (1 was the form without, no longer read).
+    pub const SESSION: RecordType = RecordType(21);
     /// [`Entry::Start`](super::Entry::Start).
     pub const START: RecordType = RecordType(2);
     /// [`Entry::Snapshot`](super::Entry::Snapshot), levels in varints (3

@@ -350,3 +350,24 @@ proptest! {
         let _ = decode(RecordType(kind), &bytes, instrument().id);
     }
 }
+
+#[test]
+fn a_session_header_keeps_the_whole_instrument() {
+    use kestrel_instruments::testing::{coinm_btcusd_perp, spot_btcusdt, usdm_btcusdt};
+    for instrument in [spot_btcusdt(), usdm_btcusdt(), coinm_btcusd_perp()] {
+        let header = SessionHeader {
+            instrument,
+            session_ms: 1_723_161_255_000,
+            config: "[venue]\n".into(),
+        };
+        let entry = Entry::Session(Box::new(header.clone()));
+        assert_eq!(roundtrip(&entry), entry);
+        let mut buf = Vec::new();
+        encode(&entry, &mut buf);
+        assert_eq!(decode_header(&buf).unwrap(), header);
+        // Every cut of the payload is an error, never a panic.
+        for cut in 0..buf.len() {
+            assert!(decode_header(&buf[..cut]).is_err());
+        }
+    }
+}

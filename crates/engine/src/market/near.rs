@@ -219,7 +219,7 @@ impl NearSplit {
 mod tests {
     use kestrel_feed::Instruments;
     use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
-    use kestrel_feed::instruments::usdm_btcusdt;
+    use kestrel_instruments::testing::usdm_btcusdt;
     use kestrel_model::{Price, UnixNanos};
 
     use super::*;

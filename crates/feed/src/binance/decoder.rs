@@ -440,7 +440,7 @@ fn collect<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::instruments::{spot_btcusdt, usdm_btcusdt};
+    use kestrel_instruments::testing::{spot_btcusdt, usdm_btcusdt};
     use kestrel_model::{Price, Qty};
 
     fn decoder() -> BinanceDecoder {

@@ -124,7 +124,7 @@ impl FrameDecoder for BybitDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::instruments::bybit_linear_xrpusdt;
+    use kestrel_instruments::testing::bybit_linear_xrpusdt;
     use kestrel_model::{Price, Qty};
 
     #[test]

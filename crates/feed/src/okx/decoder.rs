@@ -388,7 +388,7 @@ impl OkxDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::instruments::okx_btc_usdt;
+    use kestrel_instruments::testing::okx_btc_usdt;
     use kestrel_model::{Price, Qty};
 
     fn decoder() -> OkxDecoder {

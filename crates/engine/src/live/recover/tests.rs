@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::{Asset, ClientOrderId, OrderId, OrderType, Qty, Side, TimeInForce};
 use kestrel_sim::AccountId;
 use kestrel_sim_server::{ApiKey, ApiKeys, ServerConfig};

@@ -5,7 +5,7 @@
 use kestrel_book::OrderBook;
 use kestrel_feed::Instruments;
 use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
-use kestrel_feed::instruments::spot_btcusdt;
+use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_signals::SignalValues;
 use kestrel_strategy::Context;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};

@@ -1,7 +1,7 @@
 //! The near read on hand-made frames: both list directions, bounds,
 //! reading on, and what it declines.
 use super::*;
-use crate::instruments::usdm_btcusdt;
+use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::Qty;
 
 /// A frame's read in progress: what [`near_depth`] starts and
