@@ -15,6 +15,8 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+use crate::report::{amount, span_text};
+
 fn fmt_opt(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "–".to_owned(), |v| format!("{v:.digits$}"))
 }
@@ -176,31 +178,68 @@ pub fn to_html(report: &Report) -> String {
     let drawdown = report.drawdown();
     let inventory = &report.series.inventory;
     let price = &report.series.price;
-    let rows = [
-        ("Start equity", format!("{:.2}", s.start_equity)),
-        ("End equity", format!("{:.2}", s.end_equity)),
-        ("Total return", format!("{:.3} %", s.total_return * 100.0)),
-        ("Sharpe", fmt_opt(s.sharpe, 2)),
-        ("Sortino", fmt_opt(s.sortino, 2)),
-        ("Max drawdown", format!("{:.3} %", s.max_drawdown * 100.0)),
-        ("Calmar", fmt_opt(s.calmar, 2)),
-        ("Closed trades", s.trades.trades.to_string()),
-        ("Win rate", fmt_opt(s.win_rate.map(|w| w * 100.0), 1) + " %"),
-        ("Profit factor", fmt_opt(s.profit_factor, 2)),
-        ("Fees", format!("{:.4}", s.activity.fees)),
-        ("Turnover", fmt_opt(s.turnover, 2)),
+    let b = &report.basis;
+    let cur = &b.currency;
+    let per = b.ratio_period(s.annualised);
+    let rows: [(String, String); 17] = [
         (
-            "Fill ratio",
+            "Start equity".to_owned(),
+            format!("{} {cur}", amount(s.start_equity)),
+        ),
+        (
+            "End equity".to_owned(),
+            format!("{} {cur}", amount(s.end_equity)),
+        ),
+        ("PnL".to_owned(), format!("{} {cur}", amount(s.pnl))),
+        (
+            "Total return".to_owned(),
+            format!("{:.3} %", s.total_return * 100.0),
+        ),
+        (
+            "Span".to_owned(),
+            if s.annualised {
+                format!("{:.1} years", s.span_years)
+            } else {
+                format!(
+                    "{}, ratios per {per}, not annualised",
+                    span_text(s.span_years)
+                )
+            },
+        ),
+        (format!("Sharpe (per {per})"), fmt_opt(s.sharpe, 2)),
+        (format!("Sortino (per {per})"), fmt_opt(s.sortino, 2)),
+        (
+            "Max drawdown".to_owned(),
+            format!("{:.3} %", s.max_drawdown * 100.0),
+        ),
+        ("Calmar".to_owned(), fmt_opt(s.calmar, 2)),
+        ("Closed trades".to_owned(), s.trades.trades.to_string()),
+        (
+            "Win rate".to_owned(),
+            fmt_opt(s.win_rate.map(|w| w * 100.0), 1) + " %",
+        ),
+        ("Profit factor".to_owned(), fmt_opt(s.profit_factor, 2)),
+        (
+            "Fees".to_owned(),
+            format!("{} {cur}", amount(s.activity.fees)),
+        ),
+        (
+            "Traded".to_owned(),
+            format!("{} {cur}", amount(s.activity.traded)),
+        ),
+        ("Turnover".to_owned(), fmt_opt(s.turnover, 2)),
+        (
+            "Fill ratio".to_owned(),
             fmt_opt(s.fill_ratio.map(|f| f * 100.0), 1) + " %",
         ),
-        ("Order-to-trade", fmt_opt(s.order_to_trade, 2)),
+        ("Order-to-trade".to_owned(), fmt_opt(s.order_to_trade, 2)),
     ];
     let mut table = String::from("<table>");
     for (k, v) in rows {
         let _ = write!(
             table,
             "<tr><th>{}</th><td>{}</td></tr>",
-            escape(k),
+            escape(&k),
             escape(&v)
         );
     }
@@ -269,6 +308,7 @@ table{{border-collapse:collapse}}th{{text-align:left;font-weight:500;padding:3px
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Basis;
     use crate::report::{FillMark, RunSeries};
     use crate::{Activity, TradeStats};
 
@@ -298,7 +338,12 @@ mod tests {
             series,
             TradeStats::default(),
             Activity::default(),
-            252.0,
+            Basis {
+                currency: "USD".into(),
+                qty_unit: "shares".into(),
+                sample_seconds: 86_400.0,
+                periods_per_year: 252.0,
+            },
         );
         let html = to_html(&report);
         assert!(html.contains("a &lt;b&gt; &amp; c"));

@@ -49,15 +49,23 @@ pub struct Summary {
     pub end_equity: f64,
     /// End over start, minus one.
     pub total_return: f64,
-    /// Annualised Sharpe ratio.
+    /// End minus start, in the report's currency.
+    pub pnl: f64,
+    /// The time the equity samples span, in years.
+    pub span_years: f64,
+    /// Whether the ratios are annualised: only when the sample spans a
+    /// year or more ([`MIN_ANNUALISED_YEARS`]). Shorter runs give them per
+    /// sampling period, since scaling minutes up to a year says nothing.
+    pub annualised: bool,
+    /// Sharpe ratio: per year if `annualised`, else per sampling period.
     pub sharpe: Option<f64>,
-    /// Annualised Sortino ratio.
+    /// Sortino ratio: per year if `annualised`, else per sampling period.
     pub sortino: Option<f64>,
     /// Largest drawdown, a negative fraction.
     pub max_drawdown: f64,
-    /// Annualised return over the largest drawdown.
+    /// Annualised return over the largest drawdown (annualised runs only).
     pub calmar: Option<f64>,
-    /// Annualised geometric return.
+    /// Annualised geometric return (annualised runs only).
     pub annual_return: Option<f64>,
     /// Closed trades and their statistics.
     pub trades: TradeStats,
@@ -71,8 +79,70 @@ pub struct Summary {
     pub fill_ratio: Option<f64>,
     /// Order messages per fill.
     pub order_to_trade: Option<f64>,
-    /// Notional traded per unit of starting equity.
+    /// Value traded per unit of starting equity.
     pub turnover: Option<f64>,
+}
+
+/// An amount for people: two decimals from 1000 up, four from 1, eight
+/// below (a BTC-settled run's PnL is a few hundred-thousandths).
+pub fn amount(v: f64) -> String {
+    let decimals = decimals_for(v);
+    format!("{v:.decimals$}")
+}
+
+/// The decimals [`amount`] writes `v` with; several amounts of one kind
+/// (start and end equity) read best with those of the largest.
+pub fn decimals_for(v: f64) -> usize {
+    match v.abs() {
+        a if a >= 1000.0 => 2,
+        a if a >= 1.0 => 4,
+        _ => 8,
+    }
+}
+
+/// A span of `years` in the unit that reads best: `5.8 min`, `3.2 h`.
+pub fn span_text(years: f64) -> String {
+    let secs = years * 365.0 * 86_400.0;
+    match secs {
+        s if s >= 86_400.0 => format!("{:.1} days", s / 86_400.0),
+        s if s >= 3_600.0 => format!("{:.1} h", s / 3_600.0),
+        s if s >= 60.0 => format!("{:.1} min", s / 60.0),
+        s => format!("{s:.1} s"),
+    }
+}
+
+/// Runs shorter than this many years report per-period ratios.
+pub const MIN_ANNUALISED_YEARS: f64 = 1.0;
+
+/// What a report's figures are counted in, and how its equity was sampled.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Basis {
+    /// The asset equity, PnL, fees and value traded are in: the
+    /// instrument's settlement asset (USDT, or BTC for an inverse contract).
+    pub currency: String,
+    /// What a quantity is: `BTC`, `shares`, `contracts of 100 USD`.
+    pub qty_unit: String,
+    /// Seconds between equity samples.
+    pub sample_seconds: f64,
+    /// Equity samples per year (252 for daily bars).
+    pub periods_per_year: f64,
+}
+
+impl Basis {
+    /// What the ratios are per: `year`, or the sampling period (`1 s`).
+    pub fn ratio_period(&self, annualised: bool) -> String {
+        if annualised {
+            return "year".into();
+        }
+        let s = self.sample_seconds;
+        match s {
+            s if s >= 86_400.0 && s % 86_400.0 == 0.0 => format!("{} day", s / 86_400.0),
+            s if s >= 3_600.0 && s % 3_600.0 == 0.0 => format!("{} h", s / 3_600.0),
+            s if s >= 60.0 && s % 60.0 == 0.0 => format!("{} min", s / 60.0),
+            s if s >= 1.0 => format!("{s} s"),
+            s => format!("{} ms", s * 1e3),
+        }
+    }
 }
 
 /// A whole report.
@@ -80,6 +150,8 @@ pub struct Summary {
 pub struct Report {
     /// What ran, for the title.
     pub title: String,
+    /// Units and sampling of the figures.
+    pub basis: Basis,
     /// The figures.
     pub summary: Summary,
     /// Counters of the run beside the figures (events, risk refusals by
@@ -91,28 +163,36 @@ pub struct Report {
 }
 
 impl Report {
-    /// Computes the figures from the series; `periods_per_year` is how many
-    /// equity samples make a year.
+    /// Computes the figures from the series, counted and sampled as
+    /// `basis` says.
     pub fn new(
         title: impl Into<String>,
         series: RunSeries,
         trades: TradeStats,
         activity: Activity,
-        periods_per_year: f64,
+        basis: Basis,
     ) -> Self {
         let equity: Vec<f64> = series.equity.iter().map(|p| p.1).collect();
         let r = returns(&equity);
         let start = equity.first().copied().unwrap_or(0.0);
         let end = equity.last().copied().unwrap_or(0.0);
+        let ppy = basis.periods_per_year;
+        let span_years = r.len() as f64 / ppy;
+        let annualised = span_years >= MIN_ANNUALISED_YEARS;
+        // Per-period ratios are the annual formula with one period a "year".
+        let ratio_ppy = if annualised { ppy } else { 1.0 };
         let summary = Summary {
             start_equity: start,
             end_equity: end,
             total_return: if start != 0.0 { end / start - 1.0 } else { 0.0 },
-            sharpe: sharpe(&r, periods_per_year),
-            sortino: sortino(&r, periods_per_year),
+            pnl: end - start,
+            span_years,
+            annualised,
+            sharpe: sharpe(&r, ratio_ppy),
+            sortino: sortino(&r, ratio_ppy),
             max_drawdown: max_drawdown(&equity),
-            calmar: calmar(&equity, periods_per_year),
-            annual_return: annual_return(&equity, periods_per_year),
+            calmar: calmar(&equity, ppy).filter(|_| annualised),
+            annual_return: annual_return(&equity, ppy).filter(|_| annualised),
             trades,
             win_rate: trades.win_rate(),
             profit_factor: trades.profit_factor(),
@@ -123,6 +203,7 @@ impl Report {
         };
         Self {
             title: title.into(),
+            basis,
             summary,
             counters: BTreeMap::new(),
             series,

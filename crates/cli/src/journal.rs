@@ -149,9 +149,10 @@ fn verify(dir: &Path) -> anyhow::Result<()> {
         replayed.inputs, replayed.outputs_matched
     );
     let position = kernel.position();
+    let settle = &kernel.instrument().contract.settle;
     println!(
-        "  state        position {} lots, realised {}, fees {}",
-        position.net_lots(),
+        "  state        position {}, realised {} {settle}, fees {} {settle}",
+        kernel.instrument().qty_text(position.net_lots()),
         position.realised(),
         position.fees()
     );

@@ -148,3 +148,78 @@ fn backtest_sweep_runs_every_point_of_the_grid() {
     assert_eq!(runs, Some(12), "{json}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The COIN-M capture backtested: the engine's equity change must be what
+/// the inverse formula gives for its own fills, worked here independently
+/// (FIFO lots, `n·100·(1/entry − 1/exit)` BTC per close, the open lots
+/// marked at the last mid, less the fees), all in BTC.
+#[test]
+fn an_inverse_backtest_counts_pnl_in_coins_by_the_venues_formula() {
+    let dir = scratch("coinm");
+    let config = std::fs::read_to_string(repo().join("configs/imbalance_mm_coinm.toml")).unwrap();
+    let json = dir.join("coinm.json");
+    let config = config
+        .replace("report_coinm.json", s(&json))
+        .replace("report_coinm.html", s(&dir.join("coinm.html")));
+    let path = dir.join("coinm.toml");
+    std::fs::write(&path, config).unwrap();
+    let out = kestrel(&["backtest", "--config", s(&path)], LIMIT);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("BTC  (PnL"), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["basis"]["currency"], "BTC");
+    assert_eq!(report["basis"]["qty_unit"], "contracts of 100 USD");
+    let summary = &report["summary"];
+    let f = |v: &serde_json::Value| v.as_f64().unwrap();
+    let mut lots: std::collections::VecDeque<(f64, f64)> = Default::default();
+    let (mut side, mut realised) = (0.0f64, 0.0f64);
+    let fills = report["series"]["fills"].as_array().unwrap();
+    assert!(fills.len() > 50, "a run that trades");
+    for fill in fills {
+        let (price, mut qty) = (f(&fill["price"]), f(&fill["qty"]));
+        let dir = if fill["buy"].as_bool().unwrap() {
+            1.0
+        } else {
+            -1.0
+        };
+        while qty > 0.0 && side != 0.0 && side != dir {
+            let (entry, open) = lots.front_mut().unwrap();
+            let take = qty.min(*open);
+            realised += side * take * 100.0 * (1.0 / *entry - 1.0 / price);
+            (*open, qty) = (*open - take, qty - take);
+            if *open == 0.0 {
+                lots.pop_front();
+            }
+            if lots.is_empty() {
+                side = 0.0;
+            }
+        }
+        if qty > 0.0 {
+            side = dir;
+            lots.push_back((price, qty));
+        }
+    }
+    let prices = report["series"]["price"].as_array().unwrap();
+    let mark = f(&prices.last().unwrap()[1]);
+    let unrealised: f64 = lots
+        .iter()
+        .map(|(entry, open)| side * open * 100.0 * (1.0 / entry - 1.0 / mark))
+        .sum();
+    let fees = f(&summary["activity"]["fees"]);
+    let expected = realised + unrealised - fees;
+    let pnl = f(&summary["end_equity"]) - f(&summary["start_equity"]);
+    assert!(
+        (pnl - expected).abs() < 1e-7,
+        "engine {pnl} BTC, formula {expected} BTC (realised {realised}, open {unrealised}, fees {fees})"
+    );
+    // Fees in coins: 0.02 % or 0.05 % of each fill's coin value.
+    let coin_value: f64 = fills
+        .iter()
+        .map(|x| f(&x["qty"]) * 100.0 / f(&x["price"]))
+        .sum();
+    assert!(
+        fees > coin_value * 0.0002 - 1e-12 && fees < coin_value * 0.0005 + 1e-12,
+        "{fees} of {coin_value}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -18,7 +18,7 @@
 
 use std::path::Path;
 
-use kestrel_analytics::{Activity, FillMark, Report, RunSeries, TradeStats};
+use kestrel_analytics::{Activity, Basis, FillMark, Report, RunSeries, TradeStats};
 use kestrel_model::{
     Bar, ClientOrderId, Decimal, Instrument, OrderType, Price, Qty, Side, UnixNanos,
 };
@@ -208,7 +208,14 @@ impl BarReport {
             fees: traded * commission,
             ..Activity::default()
         };
-        Report::new(title, series, trades, activity, 252.0)
+        // Daily bars: a trading year is 252 of them.
+        let basis = Basis {
+            currency: instrument.contract.settle.to_string(),
+            qty_unit: instrument.qty_unit(),
+            sample_seconds: 86_400.0,
+            periods_per_year: 252.0,
+        };
+        Report::new(title, series, trades, activity, basis)
     }
 }
 

@@ -7,10 +7,18 @@
 //! and closes at its average. A fill larger than the position closes it and
 //! opens the rest the other way. Fees are kept apart from trading PnL, so
 //! both gross and net figures are available.
+//!
+//! Amounts are in the instrument's settlement asset: the quote for spot and
+//! linear contracts, the coin for inverse ones. An inverse contract's value
+//! in coins is `contracts × contract value ÷ price`, which falls as price
+//! rises, so a long gains what its entry value exceeds its exit value by:
+//! `n·m·(1/entry − 1/exit)`, exactly the venue's formula.
 
 use std::collections::VecDeque;
 
-use kestrel_model::{Decimal, FeeAsset, Increment, Instrument, Price, Qty, Side};
+use kestrel_model::{
+    Contract, ContractKind, Decimal, FeeAsset, Increment, Instrument, Price, Qty, Side,
+};
 
 /// How exits are costed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -42,6 +50,7 @@ struct Lot {
 pub struct Position {
     tick: Increment,
     lot: Increment,
+    contract: Contract,
     method: CostMethod,
     /// Direction of the open lots (`None` when flat).
     side: Option<Side>,
@@ -49,11 +58,12 @@ pub struct Position {
     lots: VecDeque<Lot>,
     /// Open quantity in lots.
     open: u64,
-    /// Cost basis of the open quantity: Σ price × qty (positive).
+    /// Cost basis of the open quantity: Σ value at entry, in the
+    /// settlement asset (positive).
     cost: Decimal,
     realised: Decimal,
     fees: Decimal,
-    /// Quote notional traded, for turnover.
+    /// Quote value traded, for turnover.
     traded: Decimal,
     /// Quote the fills moved: sales in, purchases and fees out.
     quote_flow: Decimal,
@@ -61,13 +71,14 @@ pub struct Position {
     base_fees: Decimal,
 }
 
-/// What booking a fill did, in the quote asset.
+/// What booking a fill did, in the settlement asset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Booked {
     /// Trading PnL it realised, before fees.
     pub realised: Decimal,
-    /// Its fee valued in the quote asset (a base-asset fee at the fill's
-    /// price; zero for a fee in another asset, whose value is not known).
+    /// Its fee valued in the settlement asset (a fee in the other asset of
+    /// the pair converted at the fill's price; zero for a fee in a third
+    /// asset, whose value is not known).
     pub fee: Decimal,
 }
 
@@ -77,6 +88,7 @@ impl Position {
         Self {
             tick: instrument.tick,
             lot: instrument.lot,
+            contract: instrument.contract,
             method,
             side: None,
             lots: VecDeque::new(),
@@ -145,30 +157,58 @@ impl Position {
         net.checked_sub(self.base_fees).unwrap_or(net)
     }
 
-    /// Cost basis of the open quantity (Σ entry price × qty).
+    /// Cost basis of the open quantity (Σ value at entry, in the
+    /// settlement asset).
     pub fn cost_basis(&self) -> Decimal {
         self.cost
     }
 
-    /// Average entry price of the open quantity, for display.
+    /// Average entry price of the open quantity, for display (for an
+    /// inverse contract, the harmonic mean its coin value implies).
     pub fn average_price(&self) -> Option<f64> {
-        (self.open > 0).then(|| self.cost.to_f64() / (self.open as f64 * self.lot.to_f64(1)))
+        if self.open == 0 {
+            return None;
+        }
+        let units = self.open as f64 * self.lot.to_f64(1) * self.contract.multiplier.to_f64();
+        Some(match self.contract.kind {
+            ContractKind::Inverse => units / self.cost.to_f64(),
+            ContractKind::Spot | ContractKind::Linear => self.cost.to_f64() / units,
+        })
     }
 
     /// PnL of the open quantity marked at `mark`.
     pub fn unrealised(&self, mark: Price) -> Decimal {
-        let value = self.notional(mark, self.open).unwrap_or(Decimal::ZERO);
-        let pnl = value.checked_sub(self.cost).unwrap_or(Decimal::ZERO);
-        match self.side {
-            Some(Side::Sell) => Decimal::ZERO.checked_sub(pnl).unwrap_or(Decimal::ZERO),
-            _ => pnl,
-        }
+        let value = self.value(mark, self.open).unwrap_or(Decimal::ZERO);
+        self.gain(self.cost, value).unwrap_or(Decimal::ZERO)
     }
 
-    fn notional(&self, price: Price, lots: u64) -> Option<Decimal> {
-        let lots = i64::try_from(lots).ok()?;
-        Decimal::from_steps(price.ticks(), &self.tick)
-            .checked_mul(Decimal::from_steps(lots, &self.lot))
+    /// Value of `lots` at `price` in the settlement asset.
+    fn value(&self, price: Price, lots: u64) -> Option<Decimal> {
+        let qty = Decimal::from_steps(i64::try_from(lots).ok()?, &self.lot);
+        self.contract
+            .settle_value(Decimal::from_steps(price.ticks(), &self.tick), qty)
+    }
+
+    /// Value of `lots` at `price` in the quote asset (turnover).
+    fn quote_value(&self, price: Price, lots: u64) -> Option<Decimal> {
+        let qty = Decimal::from_steps(i64::try_from(lots).ok()?, &self.lot);
+        self.contract
+            .quote_value(Decimal::from_steps(price.ticks(), &self.tick), qty)
+    }
+
+    /// What closing open lots of entry value `cost` at exit value `exit`
+    /// earns the position's side. A long in a linear contract gains when
+    /// the exit is worth more; in an inverse one, when its coin value at
+    /// exit is less (the price rose).
+    fn gain(&self, cost: Decimal, exit: Decimal) -> Option<Decimal> {
+        let long_gain = match self.contract.kind {
+            ContractKind::Inverse => cost.checked_sub(exit)?,
+            ContractKind::Spot | ContractKind::Linear => exit.checked_sub(cost)?,
+        };
+        match self.side {
+            Some(Side::Sell) => long_gain.checked_neg(),
+            _ => Some(long_gain),
+        }
     }
 
     /// Books a fill: `side` bought or sold `qty` at `price`, paying `fee`
@@ -182,23 +222,26 @@ impl Position {
         fee_asset: FeeAsset,
     ) -> Result<Booked, PositionError> {
         let overflow = PositionError::Overflow;
-        let value = self.notional(price, qty.lots()).ok_or(overflow)?;
-        let (fee_value, quote_fee) = match fee_asset {
-            FeeAsset::Quote => (fee, fee),
-            FeeAsset::Base => {
-                let unit = Decimal::from_steps(price.ticks(), &self.tick);
-                (unit.checked_mul(fee).ok_or(overflow)?, Decimal::ZERO)
-            }
-            FeeAsset::Other => (Decimal::ZERO, Decimal::ZERO),
+        let quote_value = self.quote_value(price, qty.lots()).ok_or(overflow)?;
+        let unit = Decimal::from_steps(price.ticks(), &self.tick);
+        let inverse = self.contract.kind == ContractKind::Inverse;
+        // The fee in the settlement asset, and what it took from the quote
+        // balance (spot accounts).
+        let (fee_value, quote_fee) = match (fee_asset, inverse) {
+            (FeeAsset::Quote, false) => (fee, fee),
+            (FeeAsset::Base, true) => (fee, Decimal::ZERO),
+            (FeeAsset::Base, false) => (unit.checked_mul(fee).ok_or(overflow)?, Decimal::ZERO),
+            (FeeAsset::Quote, true) => (fee.checked_div(unit).ok_or(overflow)?, Decimal::ZERO),
+            (FeeAsset::Other, _) => (Decimal::ZERO, Decimal::ZERO),
         };
         if fee_asset == FeeAsset::Base {
             self.base_fees = self.base_fees.checked_add(fee).ok_or(overflow)?;
         }
         self.fees = self.fees.checked_add(fee_value).ok_or(overflow)?;
-        self.traded = self.traded.checked_add(value).ok_or(overflow)?;
+        self.traded = self.traded.checked_add(quote_value).ok_or(overflow)?;
         let signed = match side {
-            Side::Sell => value,
-            Side::Buy => Decimal::ZERO.checked_sub(value).ok_or(overflow)?,
+            Side::Sell => quote_value,
+            Side::Buy => Decimal::ZERO.checked_sub(quote_value).ok_or(overflow)?,
         };
         self.quote_flow = self
             .quote_flow
@@ -210,13 +253,8 @@ impl Position {
         if self.side.is_some_and(|s| s != side) {
             let closing = left.min(self.open);
             let closed_cost = self.close(closing)?;
-            let exit_value = self.notional(price, closing).ok_or(overflow)?;
-            // Long: sold above cost is a gain. Short: bought back below it.
-            let gain = exit_value.checked_sub(closed_cost).ok_or(overflow)?;
-            realised = match side {
-                Side::Sell => gain,
-                Side::Buy => Decimal::ZERO.checked_sub(gain).ok_or(overflow)?,
-            };
+            let exit_value = self.value(price, closing).ok_or(overflow)?;
+            realised = self.gain(closed_cost, exit_value).ok_or(overflow)?;
             self.realised = self.realised.checked_add(realised).ok_or(overflow)?;
             left -= closing;
             if self.open == 0 {
@@ -228,7 +266,7 @@ impl Position {
             self.open += left;
             self.cost = self
                 .cost
-                .checked_add(self.notional(price, left).ok_or(overflow)?)
+                .checked_add(self.value(price, left).ok_or(overflow)?)
                 .ok_or(overflow)?;
             if self.method == CostMethod::Fifo {
                 self.lots.push_back(Lot { qty: left, price });
@@ -260,7 +298,7 @@ impl Position {
                         break;
                     };
                     let take = left.min(lot_qty);
-                    let part = self.notional(price, take).ok_or(overflow)?;
+                    let part = self.value(price, take).ok_or(overflow)?;
                     cost = cost.checked_add(part).ok_or(overflow)?;
                     left -= take;
                     if take == lot_qty {
@@ -436,5 +474,88 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// BTCUSD_PERP: contracts of 100 USD, PnL in BTC. Worked by hand.
+    #[test]
+    fn inverse_contracts_gain_in_coins_by_the_venues_formula() {
+        let instrument = kestrel_model::Instrument {
+            contract: Contract {
+                kind: ContractKind::Inverse,
+                multiplier: d("100"),
+                settle: "BTC".parse().unwrap(),
+                expiry: None,
+            },
+            ..kestrel_model::testing::instrument("0.1", "1")
+        };
+        let px = |s: &str| Price::parse(s, &instrument.tick).unwrap();
+        let mut p = Position::new(&instrument, CostMethod::Fifo);
+        let buy = |p: &mut Position, price: &str, qty: u64, fee: &str| {
+            p.on_fill(
+                Side::Buy,
+                px(price),
+                Qty::from_lots(qty),
+                d(fee),
+                FeeAsset::Base,
+            )
+            .unwrap()
+        };
+        // Long 10 at 50 000 (0.02 BTC of entry value) and 10 at 40 000
+        // (0.025 BTC); the fee is in BTC and counted as is.
+        let first = buy(&mut p, "50000", 10, "0.000004");
+        assert_eq!(first.fee, d("0.000004"));
+        buy(&mut p, "40000", 10, "0");
+        assert_eq!(p.cost_basis(), d("0.045"));
+        // 2000 USD of contracts at an entry value of 0.045 BTC: the
+        // harmonic mean, 44 444.44…
+        assert!((p.average_price().unwrap() - 44_444.444_444).abs() < 1e-3);
+        // Marked at 60 000: 0.045 − 2000/60000 = 0.011666… BTC.
+        assert_eq!(
+            p.unrealised(px("60000")).to_string(),
+            "0.011666666666666667"
+        );
+        // Sell 10 at 60 000 closes the first lot (FIFO): 1000·(1/50000 −
+        // 1/60000) = 0.003333… BTC.
+        let sold = p
+            .on_fill(
+                Side::Sell,
+                px("60000"),
+                Qty::from_lots(10),
+                d("0"),
+                FeeAsset::Base,
+            )
+            .unwrap();
+        assert_eq!(sold.realised.to_string(), "0.003333333333333333");
+        // Flip: sell 20 at 32 000 closes the 40 000 lot (a loss of
+        // 1000·(1/40000 − 1/32000) = −0.00625) and opens a short of 10.
+        let flipped = p
+            .on_fill(
+                Side::Sell,
+                px("32000"),
+                Qty::from_lots(20),
+                d("0"),
+                FeeAsset::Base,
+            )
+            .unwrap();
+        assert_eq!(flipped.realised, d("-0.00625"));
+        assert_eq!(p.net_lots(), -10);
+        // The short gains as the price falls: at 25 000, 1000·(1/25000 −
+        // 1/32000) = 0.00875 BTC.
+        assert_eq!(p.unrealised(px("25000")), d("0.00875"));
+        // Turnover is in USD: 4 fills of contracts worth 1000, 1000, 1000
+        // and 2000 USD.
+        assert_eq!(p.traded(), d("5000"));
+        // A fee charged in USD is converted to coins at the fill's price.
+        let usd_fee = p
+            .on_fill(
+                Side::Buy,
+                px("25000"),
+                Qty::from_lots(10),
+                d("0.5"),
+                FeeAsset::Quote,
+            )
+            .unwrap();
+        assert_eq!(usd_fee.fee, d("0.00002"));
+        assert_eq!(usd_fee.realised, d("0.00875"));
     }
 }

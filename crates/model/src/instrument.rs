@@ -319,6 +319,31 @@ impl Instrument {
             .quote_value(self.price_decimal(price), self.qty_decimal(qty)?)
     }
 
+    /// The order's value in the settlement asset: the quote value for spot
+    /// and linear contracts, coins (quote value ÷ price) for inverse ones.
+    pub fn settle_value(&self, price: Price, qty: Qty) -> Option<Decimal> {
+        self.contract
+            .settle_value(self.price_decimal(price), self.qty_decimal(qty)?)
+    }
+
+    /// What one unit of quantity is, for people: `BTC` for spot and
+    /// coin-sized contracts, `contracts of 0.01 BTC`, `contracts of 100 USD`.
+    pub fn qty_unit(&self) -> String {
+        let m = self.contract.multiplier;
+        match self.contract.kind {
+            crate::ContractKind::Spot => self.base.to_string(),
+            crate::ContractKind::Linear if m == Decimal::from(1) => self.base.to_string(),
+            crate::ContractKind::Linear => format!("contracts of {m} {}", self.base),
+            crate::ContractKind::Inverse => format!("contracts of {m} {}", self.quote),
+        }
+    }
+
+    /// A signed quantity of `lots` for people, in the instrument's units:
+    /// `-0.005 BTC`, `3 contracts of 100 USD`.
+    pub fn qty_text(&self, lots: i64) -> String {
+        format!("{} {}", self.lot.display_trimmed(lots), self.qty_unit())
+    }
+
     /// Whether an order of `qty` at `price` passes the venue's minimum
     /// quantity and minimum notional filters.
     pub fn meets_minimums(&self, price: Price, qty: Qty) -> bool {

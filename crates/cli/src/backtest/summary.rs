@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use kestrel_analytics::Summary;
+use kestrel_analytics::report::{amount, decimals_for, span_text};
 
 use super::{Outcome, RunFile};
 
@@ -71,21 +72,41 @@ pub fn table(file: &RunFile, outcome: &Outcome) -> String {
         secs,
         outcome.events as f64 / secs.max(1e-9) / 1e6
     );
+    let b = &r.basis;
+    let cur = &b.currency;
+    // Start and end with the decimals the change needs (1 BTC that lost
+    // 0.00037837 reads 1.00000000 → 0.99962163).
+    let d = decimals_for(s.pnl).max(decimals_for(s.start_equity));
     let _ = writeln!(
         out,
-        "  equity        {:.2} → {:.2}  ({:+.4} %)",
+        "  equity        {:.d$} → {:.d$} {cur}  (PnL {} {cur}, {:+.4} %)",
         s.start_equity,
         s.end_equity,
+        amount(s.pnl),
         s.total_return * 100.0
     );
-    let _ = writeln!(
-        out,
-        "  risk-adjusted Sharpe {}  Sortino {}  max drawdown {:.4} %  Calmar {}",
-        opt(s.sharpe, 2),
-        opt(s.sortino, 2),
-        s.max_drawdown * 100.0,
-        opt(s.calmar, 2)
-    );
+    let per = b.ratio_period(s.annualised);
+    if s.annualised {
+        let _ = writeln!(
+            out,
+            "  risk-adjusted over {:.1} years: Sharpe {}  Sortino {} per year, annual return {}, max drawdown {:.4} %, Calmar {}",
+            s.span_years,
+            opt(s.sharpe, 2),
+            opt(s.sortino, 2),
+            opt(s.annual_return.map(|r| r * 100.0), 2) + " %",
+            s.max_drawdown * 100.0,
+            opt(s.calmar, 2)
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  risk-adjusted over {}: Sharpe {}  Sortino {} per {per} (too short to annualise), max drawdown {:.4} %",
+            span_text(s.span_years),
+            opt(s.sharpe, 3),
+            opt(s.sortino, 3),
+            s.max_drawdown * 100.0
+        );
+    }
     let _ = writeln!(
         out,
         "  trades        {} closed, win rate {}, profit factor {}",
@@ -100,12 +121,13 @@ pub fn table(file: &RunFile, outcome: &Outcome) -> String {
     );
     let _ = writeln!(
         out,
-        "  activity      traded {:.2}, fees {:.2}, fill ratio {}, orders per fill {}, turnover {}",
-        a.traded,
-        a.fees,
+        "  activity      traded {} {cur} (turnover {}×), fees {} {cur}, fill ratio {}, orders per fill {}; sizes in {}",
+        amount(a.traded),
+        opt(s.turnover, 2),
+        amount(a.fees),
         opt(s.fill_ratio, 3),
         opt(s.order_to_trade, 2),
-        opt(s.turnover, 2)
+        b.qty_unit
     );
     let refusals: Vec<String> = r
         .counters

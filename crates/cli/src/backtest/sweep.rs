@@ -17,6 +17,8 @@ struct SweepRow {
     end_equity: f64,
     total_return: f64,
     sharpe: Option<f64>,
+    /// What the Sharpe ratio is per: `year`, or the sampling period.
+    sharpe_per: String,
     max_drawdown: f64,
     trades: u64,
     fills: u64,
@@ -89,6 +91,7 @@ pub fn run(text: &str, file: &RunFile) -> anyhow::Result<()> {
                 end_equity: s.end_equity,
                 total_return: s.total_return,
                 sharpe: s.sharpe,
+                sharpe_per: outcome.report.basis.ratio_period(s.annualised),
                 max_drawdown: s.max_drawdown,
                 trades: s.trades.trades,
                 fills: s.activity.fills,
@@ -100,11 +103,12 @@ pub fn run(text: &str, file: &RunFile) -> anyhow::Result<()> {
     for row in &rows {
         let params: Vec<String> = row.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!(
-            "  {:<60} equity {:>12.2} ({:+.4} %)  Sharpe {:>7}  max dd {:.4} %  fills {:>5}  orders {:>5}",
+            "  {:<60} equity {:>12} ({:+.4} %)  Sharpe {:>7} per {}  max dd {:.4} %  fills {:>5}  orders {:>5}",
             params.join(" "),
-            row.end_equity,
+            kestrel_analytics::report::amount(row.end_equity),
             row.total_return * 100.0,
-            row.sharpe.map_or("–".into(), |s| format!("{s:.2}")),
+            row.sharpe.map_or("–".into(), |s| format!("{s:.3}")),
+            row.sharpe_per,
             row.max_drawdown * 100.0,
             row.fills,
             row.orders

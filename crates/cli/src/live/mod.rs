@@ -405,7 +405,7 @@ fn open_prior(dir: &Path) -> anyhow::Result<Option<Prior>> {
         println!("  note: the snapshot at record {seq} was passed over: {why}");
     }
     println!(
-        "  resumed: {} from {}, {} records replayed in {:.0?} (position {} lots, {} orders open, {} intents unconfirmed)",
+        "  resumed: {} from {}, {} records replayed in {:.0?} (position {}, {} orders open, {} intents unconfirmed)",
         dir.display(),
         replayed.snapshot_seq.map_or_else(
             || "the start".to_owned(),
@@ -413,7 +413,7 @@ fn open_prior(dir: &Path) -> anyhow::Result<Option<Prior>> {
         ),
         replayed.records,
         started.elapsed(),
-        kernel.position().net_lots(),
+        kernel.instrument().qty_text(kernel.position().net_lots()),
         kernel.open_orders().count(),
         replayed.unconfirmed.len()
     );
@@ -517,9 +517,10 @@ mod summary {
             c.resyncs.load(Ordering::Relaxed),
             o.user_stream_reconnects
         );
+        let settle = &o.kernel.instrument().contract.settle;
         println!(
-            "  position      {} lots, realised {}, fees {}, equity {}",
-            position.net_lots(),
+            "  position      {}, realised {} {settle}, fees {} {settle}, equity {} {settle}",
+            o.kernel.instrument().qty_text(position.net_lots()),
             position.realised(),
             position.fees(),
             o.kernel.equity()

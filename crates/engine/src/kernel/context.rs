@@ -29,8 +29,8 @@ impl<'a> KernelContext<'a> {
             Size::Qty(q) => q,
             Size::AllIn => {
                 let c = &self.core.instrument;
-                let per_lot = Decimal::from_steps(reference.ticks(), &c.tick)
-                    .checked_mul(Decimal::from_steps(1, &c.lot));
+                // Equity is in the settlement asset; so is one lot's value.
+                let per_lot = c.settle_value(reference, Qty::from_lots(1));
                 let equity = self.core.equity(self.book);
                 match per_lot {
                     Some(p) if p != Decimal::ZERO => {
@@ -42,15 +42,12 @@ impl<'a> KernelContext<'a> {
         }
     }
 
-    /// Exposure of the open position at mid, in the quote asset.
+    /// Exposure of the open position at mid, in the quote asset (for an
+    /// inverse contract, its face value).
     fn exposure(&self) -> Decimal {
-        let c = &self.core.instrument;
-        let lots = self.core.position.net_lots().unsigned_abs() as i64;
+        let lots = self.core.position.net_lots().unsigned_abs();
         mark_price(self.book)
-            .and_then(|m| {
-                Decimal::from_steps(m.ticks(), &c.tick)
-                    .checked_mul(Decimal::from_steps(lots, &c.lot))
-            })
+            .and_then(|m| self.core.instrument.notional(m, Qty::from_lots(lots)))
             .unwrap_or(Decimal::ZERO)
     }
 }

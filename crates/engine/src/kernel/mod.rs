@@ -18,7 +18,7 @@ mod touch;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use kestrel_analytics::{FillMark, Report};
+use kestrel_analytics::{Basis, FillMark, Report};
 use kestrel_book::OrderBook;
 use kestrel_exec::{
     Booked, ClientOrderIds, CostMethod, OrderEvent, Position, QueueModel, QueuePosition,
@@ -49,7 +49,8 @@ pub struct KernelConfig {
     pub queue_model: QueueModel,
     /// FIFO or average-cost positions.
     pub cost_method: CostMethod,
-    /// Starting equity, in the quote asset.
+    /// Starting equity, in the instrument's settlement asset (the quote
+    /// for spot and linear contracts, the coin for inverse ones).
     pub cash: Decimal,
     /// Prefix of our client order ids.
     pub id_prefix: String,
@@ -413,6 +414,11 @@ impl<S: Strategy> Kernel<S> {
         &self.book
     }
 
+    /// The instrument traded.
+    pub fn instrument(&self) -> &Instrument {
+        &self.core.instrument
+    }
+
     /// The position.
     pub fn position(&self) -> &Position {
         &self.core.position
@@ -444,12 +450,19 @@ impl<S: Strategy> Kernel<S> {
         &self.strategy
     }
 
-    /// The run's report, titled `title`.
+    /// The run's report, titled `title`, in the instrument's settlement
+    /// asset and units.
     pub fn into_report(self, title: &str) -> Report {
         const YEAR_NS: f64 = 365.0 * 86_400e9;
         let interval = self.core.recorder.interval_ns() as f64;
+        let basis = Basis {
+            currency: self.core.instrument.contract.settle.to_string(),
+            qty_unit: self.core.instrument.qty_unit(),
+            sample_seconds: interval / 1e9,
+            periods_per_year: YEAR_NS / interval,
+        };
         let (series, trades, activity) = self.core.recorder.finish();
-        Report::new(title, series, trades, activity, YEAR_NS / interval)
+        Report::new(title, series, trades, activity, basis)
     }
 }
 
@@ -521,7 +534,11 @@ impl Core {
         let activity = self.recorder.activity_mut();
         activity.fills += 1;
         activity.fees += fee.to_f64();
-        activity.traded += price.ticks() as f64 * tick * qty.lots() as f64 * lot;
+        // In the settlement asset, like equity, so turnover is a ratio.
+        activity.traded += self
+            .instrument
+            .settle_value(price, qty)
+            .map_or(0.0, Decimal::to_f64);
         let pnl = realised.checked_sub(fee).unwrap_or(realised);
         if realised != Decimal::ZERO {
             self.recorder.trades_mut().add(pnl.to_f64());

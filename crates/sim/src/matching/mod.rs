@@ -23,7 +23,8 @@ mod working;
 
 use kestrel_book::OrderBook;
 use kestrel_model::{
-    BookDelta, BookSnapshot, ClientOrderId, Decimal, Instrument, Price, Qty, Side, Trade, UnixNanos,
+    BookDelta, BookSnapshot, ClientOrderId, ContractKind, Decimal, Instrument, Price, Qty, Side,
+    Trade, UnixNanos,
 };
 
 use crate::order::{AccountId, OrderId, OrderRequest};
@@ -353,12 +354,18 @@ impl MatchingEngine {
             Liquidity::Maker => self.instrument.maker_fee,
             Liquidity::Taker => self.instrument.taker_fee,
         };
-        // Notional × rate stays far inside i128 for any real order.
+        // Fees are charged on the value in the settlement asset: quote
+        // for spot and linear contracts, coins for inverse ones (Binance
+        // COIN-M charges BTC). Value × rate stays far inside i128.
         let fee = self
             .instrument
-            .notional(price, qty)
+            .settle_value(price, qty)
             .and_then(|n| n.checked_mul(rate))
             .unwrap_or(Decimal::ZERO);
+        let fee_asset = match self.instrument.contract.kind {
+            ContractKind::Inverse => FeeAsset::Base,
+            ContractKind::Spot | ContractKind::Linear => FeeAsset::Quote,
+        };
         let trade_id = self.next_trade_id;
         self.next_trade_id += 1;
         Fill {
@@ -367,7 +374,7 @@ impl MatchingEngine {
             qty,
             liquidity,
             fee,
-            fee_asset: FeeAsset::Quote,
+            fee_asset,
         }
     }
 
