@@ -188,13 +188,13 @@ fn kernel(instrument: &Instrument) -> Kernel<kestrel_strategy::ImbalanceMm> {
         bids: Vec::new(),
         asks: Vec::new(),
     };
-    kernel.on_snapshot(&empty, empty.time.local);
+    kernel.on_snapshot(IX, &empty, empty.time.local);
     kernel
 }
 
 fn kernel_replay(kernel: &mut Kernel<kestrel_strategy::ImbalanceMm>, deltas: &[BookDelta]) {
     for delta in deltas {
-        kernel.on_delta(delta, delta.time.local);
+        kernel.on_delta(IX, delta, delta.time.local);
         kernel.drain_intents().for_each(drop);
         kernel.drain_decisions().for_each(drop);
     }
@@ -287,3 +287,6 @@ fn wide_benches(c: &mut Criterion) {
 
 criterion_group!(benches, wide_benches, kernel_benches);
 criterion_main!(benches);
+
+/// The one instrument of these tests.
+const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;

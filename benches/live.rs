@@ -449,14 +449,14 @@ impl<Q: kestrel_feed::Sequencer> TickSetup<'_, Q> {
                     // Reading on, if the kernel asks, counts as its work.
                     clock.decide(&mut kernel, self.venue, &mut pass, |k| {
                         sync.take_near(frame, beyond, |part, beyond| {
-                            k.on_delta_near(part, beyond, now)
+                            k.on_delta_near(IX, part, beyond, now)
                         });
                     });
                     let end = clock.decode(|| sync.finish_near(frame, now, &mut slot));
                     assert_eq!(end.fault, None);
                     clock.levels += slot.delta.updates.len();
                     clock.decide(&mut kernel, self.venue, &mut pass, |k| {
-                        k.on_delta_rest(end.rest, now);
+                        k.on_delta_rest(IX, end.rest, now);
                     });
                     clock.decode(|| sync.next_held(&mut slot))
                 }
@@ -467,10 +467,10 @@ impl<Q: kestrel_feed::Sequencer> TickSetup<'_, Q> {
                     clock.levels += slot.delta.updates.len();
                 }
                 clock.decide(&mut kernel, self.venue, &mut pass, |k| match slot.kind {
-                    FeedKind::Delta => k.on_delta(&slot.delta, now),
-                    FeedKind::Snapshot => k.on_snapshot(&slot.snapshot, now),
-                    FeedKind::Trade => k.on_trade(&slot.trade, now),
-                    FeedKind::Gap => k.on_gap(now),
+                    FeedKind::Delta => k.on_delta(IX, &slot.delta, now),
+                    FeedKind::Snapshot => k.on_snapshot(IX, &slot.snapshot, now),
+                    FeedKind::Trade => k.on_trade(IX, &slot.trade, now),
+                    FeedKind::Gap => k.on_gap(IX, now),
                 });
                 made = clock.decode(|| sync.next_held(&mut slot));
             }
@@ -488,7 +488,7 @@ impl<Q: kestrel_feed::Sequencer> TickSetup<'_, Q> {
             // The venue acknowledges at once, so quotes keep being made.
             acknowledge_all(&mut kernel, instrument.id, now);
             // Between inputs, as a live session does.
-            bounds = if split { kernel.touch_bounds() } else { None };
+            bounds = if split { kernel.touch_bounds(IX) } else { None };
         }
         pass
     }
@@ -588,3 +588,6 @@ fn main() {
         }
     }
 }
+
+/// The one instrument of these tests.
+const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;

@@ -36,10 +36,10 @@ fn drain(kernel: &mut Mm, into: &mut Decided) {
 
 fn on_event(kernel: &mut Mm, slot: &FeedEvent, now: UnixNanos) {
     match slot.kind {
-        FeedKind::Delta => kernel.on_delta(&slot.delta, now),
-        FeedKind::Snapshot => kernel.on_snapshot(&slot.snapshot, now),
-        FeedKind::Trade => kernel.on_trade(&slot.trade, now),
-        FeedKind::Gap => kernel.on_gap(now),
+        FeedKind::Delta => kernel.on_delta(IX, &slot.delta, now),
+        FeedKind::Snapshot => kernel.on_snapshot(IX, &slot.snapshot, now),
+        FeedKind::Trade => kernel.on_trade(IX, &slot.trade, now),
+        FeedKind::Gap => kernel.on_gap(IX, now),
     }
 }
 
@@ -93,13 +93,13 @@ fn compare<Q: Sequencer>(
             intents: Vec::new(),
             decisions: Vec::new(),
         };
-        let bounds = split.touch_bounds();
+        let bounds = split.touch_bounds(IX);
         let mut made = match split_sync.on_frame_near(frame, now, bounds, &mut split_slot) {
             FrameStart::Near(beyond) => {
                 splits.near += 1;
                 let decided = split_sync.take_near(frame, beyond, |part, beyond| {
                     splits.levels_near += part.len() as u64;
-                    split.on_delta_near(part, beyond, now)
+                    split.on_delta_near(IX, part, beyond, now)
                 });
                 if decided {
                     splits.decided_early += 1;
@@ -107,7 +107,7 @@ fn compare<Q: Sequencer>(
                 drain(&mut split, &mut b);
                 let end = split_sync.finish_near(frame, now, &mut split_slot);
                 assert_eq!(end.fault, None, "frame {n}");
-                split.on_delta_rest(end.rest, now);
+                split.on_delta_rest(IX, end.rest, now);
                 drain(&mut split, &mut b);
                 split_sync.next_held(&mut split_slot)
             }
@@ -165,3 +165,6 @@ fn usdm_decisions_equal_the_whole_diffs() {
     );
     check(&splits, "usd-m");
 }
+
+/// The one instrument of these tests.
+const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;

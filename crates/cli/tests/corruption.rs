@@ -194,7 +194,7 @@ fn damaged_journals_are_refused_kept_and_repaired() {
     snapshot::write(
         &journal,
         snaps[snaps.len() - 1].seq,
-        1,
+        kestrel_engine::replay::SessionState::SCHEMA,
         b"not a session state",
     )
     .unwrap();
@@ -496,7 +496,7 @@ fn copies_are_refused(journal: &Path, dir: &Path, port: u16) {
     snapshot::write(
         &copy.join("journal"),
         newest.seq,
-        1,
+        kestrel_engine::replay::SessionState::SCHEMA,
         b"garbage, with a good checksum",
     )
     .unwrap();

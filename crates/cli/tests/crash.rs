@@ -61,6 +61,7 @@ fn kill_run(
     let foreign = (unknown_orders == "adopt").then(|| {
         let i = venue.instrument();
         kestrel_venue::OrderSpec {
+            instrument: IX,
             id: kestrel_model::ClientOrderId::new("outside-1").unwrap(),
             side: Side::Buy,
             kind: kestrel_model::OrderType::Limit,
@@ -188,3 +189,6 @@ fn sigkill_under_venue_faults_loses_nothing() {
     // Orders a crash cut from the journal are adopted and left working here.
     kill_run("faults", Some(faults), "adopt", kills(), 0x6661_756c);
 }
+
+/// The one instrument of these tests.
+const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;

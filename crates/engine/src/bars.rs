@@ -19,10 +19,12 @@
 use std::path::Path;
 
 use kestrel_analytics::{Activity, Basis, FillMark, Report, RunSeries, TradeStats};
+use kestrel_book::OrderBook;
 use kestrel_model::{
-    Bar, ClientOrderId, Decimal, Instrument, OrderType, Price, Qty, Side, UnixNanos,
+    Bar, ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderType, Price, Qty, Side,
+    UnixNanos,
 };
-use kestrel_strategy::{Context, NewOrder, OrderUpdate, Size, Strategy, TimerId};
+use kestrel_strategy::{Context, ContextError, NewOrder, OrderUpdate, Size, Strategy, TimerId};
 
 /// Why bars could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -375,44 +377,71 @@ struct BarContext<'a> {
     ids: u64,
 }
 
+/// The bar broker trades one instrument, index 0.
+const ONLY: InstrumentIndex = InstrumentIndex::FIRST;
+
 impl Context for BarContext<'_> {
     fn now(&self) -> UnixNanos {
         self.now
     }
 
-    fn instrument(&self) -> &Instrument {
-        &self.broker.instrument
+    fn subscriptions(&self) -> &[InstrumentIndex] {
+        &[ONLY]
     }
 
-    fn book_trusted(&self) -> bool {
+    fn instrument(&self, ix: InstrumentIndex) -> Result<&Instrument, ContextError> {
+        (ix == ONLY)
+            .then_some(&self.broker.instrument)
+            .ok_or(ContextError::NotSubscribed(ix))
+    }
+
+    fn book(&self, ix: InstrumentIndex) -> Result<&OrderBook, ContextError> {
+        // Bars carry no book.
+        Err(ContextError::NotSubscribed(ix))
+    }
+
+    fn book_trusted(&self, _: InstrumentIndex) -> bool {
         true
     }
 
-    fn position_lots(&self) -> i64 {
-        self.broker.open.map_or(0, |t| t.size)
+    fn position_lots(&self, ix: InstrumentIndex) -> i64 {
+        if ix == ONLY {
+            self.broker.open.map_or(0, |t| t.size)
+        } else {
+            0
+        }
     }
 
     fn open_orders(&self) -> &[OrderUpdate] {
         &[]
     }
 
-    fn place(&mut self, order: NewOrder) -> Option<ClientOrderId> {
+    fn place(&mut self, order: NewOrder) -> Result<ClientOrderId, ContextError> {
+        if order.instrument != ONLY {
+            return Err(ContextError::NotSubscribed(order.instrument));
+        }
         if order.kind != OrderType::Market {
-            return None;
+            return Err(ContextError::Refused);
         }
         self.broker.pending.push(Pending::Market {
             side: order.side,
             size: order.size,
         });
         self.ids += 1;
-        ClientOrderId::new(&format!("bar-{}", self.ids)).ok()
+        ClientOrderId::new(&format!("bar-{}", self.ids)).map_err(|_| ContextError::Refused)
     }
 
     fn cancel(&mut self, _id: ClientOrderId) {}
 
-    fn replace(&mut self, _id: ClientOrderId, _price: Price, _qty: Qty) -> Option<ClientOrderId> {
-        None
+    fn replace(
+        &mut self,
+        id: ClientOrderId,
+        _price: Price,
+        _qty: Qty,
+    ) -> Result<ClientOrderId, ContextError> {
+        Err(ContextError::UnknownOrder(id))
     }
+
     fn queue_ahead(&self, _id: ClientOrderId) -> Option<u64> {
         None
     }
@@ -421,8 +450,10 @@ impl Context for BarContext<'_> {
         self.broker.pending.clear();
     }
 
-    fn close_position(&mut self) {
-        self.broker.pending.push(Pending::Close);
+    fn close_position(&mut self, ix: InstrumentIndex) {
+        if ix == ONLY {
+            self.broker.pending.push(Pending::Close);
+        }
     }
 
     fn set_timer(&mut self, _at: UnixNanos) -> TimerId {
@@ -456,7 +487,7 @@ pub fn backtest_bars(
             now: bar.close_time,
             ids,
         };
-        strategy.on_bar(&mut ctx, bar);
+        strategy.on_bar(&mut ctx, ONLY, bar);
         ids = ctx.ids;
     }
     BarReport {

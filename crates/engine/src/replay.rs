@@ -103,8 +103,9 @@ pub struct SessionState {
 
 impl SessionState {
     /// The schema of [`Self::encode`]'s bytes, stored with each snapshot:
-    /// a snapshot of another schema is passed over, never misread.
-    pub const SCHEMA: u32 = 1;
+    /// a snapshot of another schema is passed over, never misread (1 was
+    /// the one-instrument kernel's state).
+    pub const SCHEMA: u32 = 2;
 
     /// The encoded bytes, as a journal snapshot holds them.
     pub fn encode(&self) -> Result<Vec<u8>, StateError> {

@@ -38,6 +38,7 @@ async fn server() -> RunningServer {
 /// A post-only bid far below the market: it rests.
 fn resting(name: &str) -> OrderSpec {
     OrderSpec {
+        instrument: IX,
         id: ClientOrderId::new(name).unwrap(),
         side: Side::Buy,
         kind: OrderType::PostOnly,
@@ -87,3 +88,6 @@ async fn a_cut_cancel_is_sent_again_and_unknown_orders_follow_the_policy() {
     let live = run(ReconcileMode::Live).await.unwrap();
     assert!(live.to_cancel.is_empty(), "{live:?}");
 }
+
+/// The one instrument of these tests.
+const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;

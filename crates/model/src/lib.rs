@@ -9,6 +9,7 @@ pub mod contract;
 pub mod decimal;
 mod decimal_text;
 pub mod event;
+pub mod index;
 pub mod inline_str;
 pub mod instrument;
 pub mod order;
@@ -25,11 +26,12 @@ pub use event::{
     Bar, BookDelta, BookSnapshot, EventTime, Level, LevelUpdate, MarketEvent, Quote, TouchBounds,
     Trade, UpdateIds,
 };
+pub use index::{InstrumentIndex, StrategyIndex};
 pub use inline_str::{InlineStr, InlineStrError};
 pub use instrument::{
     Asset, Instrument, InstrumentId, Symbol, SymbolError, UnknownVenue, Venue, symbol_from_parts,
 };
-pub use order::{ClientOrderId, OrderType, Side, TimeInForce};
+pub use order::{ClientOrderId, OrderSpec, OrderType, Side, TimeInForce};
 pub use price::{Price, Qty};
 pub use report::{
     AccountId, ExecKind, ExecReport, ExpireReason, FeeAsset, Fill, Liquidity, OrderId, OrderStatus,

@@ -2,8 +2,9 @@
 
 use std::fmt;
 
+use crate::index::InstrumentIndex;
 use crate::inline_str::{InlineStr, InlineStrError};
-use crate::price::Price;
+use crate::price::{Price, Qty};
 
 /// Buy or sell. In a book, `Buy` is the bid side and `Sell` the ask side; on
 /// a trade it is the aggressor's side.
@@ -136,6 +137,26 @@ impl fmt::Debug for ClientOrderId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ClientOrderId({:?})", self.0.as_str())
     }
+}
+
+/// A new order as the gateway sends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderSpec {
+    /// Which of the session's instruments: the runner routes the order to
+    /// that instrument's venue and symbol.
+    pub instrument: InstrumentIndex,
+    /// Our id: a retried submit with the same id is recognised by the venue.
+    pub id: ClientOrderId,
+    /// Buy or sell.
+    pub side: Side,
+    /// Order type.
+    pub kind: OrderType,
+    /// Time in force (ignored for market and post-only orders).
+    pub time_in_force: TimeInForce,
+    /// Limit price, for the types that have one.
+    pub price: Option<Price>,
+    /// Quantity.
+    pub qty: Qty,
 }
 
 #[cfg(test)]

@@ -5,7 +5,11 @@ use kestrel_model::{Decimal, Instrument, Price, Qty, Side, UnixNanos};
 use crate::rate::TokenBucket;
 use crate::{Decision, Reason};
 
-/// Every limit; amounts are in the quote asset, losses as positive numbers.
+/// Every limit. Order sizes, notionals, positions and the price band apply
+/// per instrument (each instrument of a kernel has its own); exposure, the
+/// order rate, the loss limits and latency apply to the account. Order
+/// values and exposure are in the quote asset; losses and drawdown in the
+/// asset equity is counted in (the settlement asset), as positive numbers.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RiskLimits {
     /// Largest quantity of one order.
@@ -39,6 +43,9 @@ pub struct RiskLimits {
 pub struct OrderCheck<'a> {
     /// The market.
     pub instrument: &'a Instrument,
+    /// The market's own limits (order size and value, position, band,
+    /// book age, volatility).
+    pub limits: &'a RiskLimits,
     /// Buy or sell.
     pub side: Side,
     /// Limit price; `None` for a market order.
@@ -49,9 +56,9 @@ pub struct OrderCheck<'a> {
     pub reference: Price,
     /// Current mid.
     pub mid: Option<f64>,
-    /// Current position in lots, signed.
+    /// The account's position in this instrument, in lots, signed.
     pub position_lots: i64,
-    /// Current total exposure.
+    /// The account's total exposure across instruments, in the quote asset.
     pub exposure: Decimal,
     /// Our best resting price on the other side, if any.
     pub own_opposite: Option<Price>,
@@ -116,7 +123,7 @@ impl RiskEngine {
     }
 
     fn refusal(&self, c: &OrderCheck<'_>) -> Option<Reason> {
-        let l = &self.limits;
+        let l = c.limits;
         let i = c.instrument;
         if let Some(reason) = self.killed {
             return Some(if reason == Reason::KillSwitch {
@@ -172,7 +179,7 @@ impl RiskEngine {
         if after.unsigned_abs() > c.position_lots.unsigned_abs()
             && c.exposure
                 .checked_add(notional)
-                .is_none_or(|e| e > l.max_exposure)
+                .is_none_or(|e| e > self.limits.max_exposure)
         {
             return Some(Reason::MaxExposure);
         }

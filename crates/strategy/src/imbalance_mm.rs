@@ -12,10 +12,12 @@
 //!   `reprice.min_interval_ns`: it does not churn away its queue position.
 //! * It pulls every quote while the book is untrusted or volatility is
 //!   above `max_volatility`.
+//!
+//! It quotes the instrument whose book it is told of: subscribe it to one.
 
 use kestrel_book::OrderBook;
 use kestrel_exec::{RepriceDecision, RepricePolicy};
-use kestrel_model::{ClientOrderId, Price, Qty, Side, UnixNanos};
+use kestrel_model::{ClientOrderId, InstrumentIndex, Price, Qty, Side, UnixNanos};
 use kestrel_signals::SignalValues;
 
 use crate::api::{Context, NewOrder, OrderUpdate, Strategy};
@@ -106,20 +108,27 @@ impl Strategy for ImbalanceMm {
         Some(1)
     }
 
-    fn on_book(&mut self, ctx: &mut dyn Context, book: &OrderBook, signals: &SignalValues) {
+    fn on_book(
+        &mut self,
+        ctx: &mut dyn Context,
+        instrument: InstrumentIndex,
+        book: &OrderBook,
+        signals: &SignalValues,
+    ) {
         let c = self.config;
-        if !ctx.book_trusted() || signals.volatility.is_some_and(|v| v > c.max_volatility) {
+        if !ctx.book_trusted(instrument) || signals.volatility.is_some_and(|v| v > c.max_volatility)
+        {
             self.pull_all(ctx);
             return;
         }
-        let Some(targets) = self.targets(book, signals, ctx.position_lots()) else {
+        let Some(targets) = self.targets(book, signals, ctx.position_lots(instrument)) else {
             return;
         };
         let now = ctx.now();
         for (i, side) in [Side::Buy, Side::Sell].into_iter().enumerate() {
             match (self.quotes[i], targets[i]) {
                 (None, Some(price)) => {
-                    if let Some(id) = ctx.place(NewOrder::post_only(side, price, c.qty)) {
+                    if let Ok(id) = ctx.place(NewOrder::post_only(instrument, side, price, c.qty)) {
                         self.quotes[i] = Some(Quote {
                             id,
                             price,
@@ -135,7 +144,7 @@ impl Strategy for ImbalanceMm {
                     if let RepriceDecision::Move(to) =
                         c.reprice.decide(q.price, price, hopeless, q.changed, now)
                     {
-                        self.quotes[i] = ctx.replace(q.id, to, c.qty).map(|id| Quote {
+                        self.quotes[i] = ctx.replace(q.id, to, c.qty).ok().map(|id| Quote {
                             id,
                             price: to,
                             changed: now,

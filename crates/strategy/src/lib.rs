@@ -7,6 +7,6 @@ pub mod api;
 pub mod imbalance_mm;
 pub mod sma_cross;
 
-pub use api::{Context, NewOrder, OrderUpdate, Size, Strategy, TimerId};
+pub use api::{Context, ContextError, NewOrder, OrderUpdate, Size, Strategy, TimerId};
 pub use imbalance_mm::{ImbalanceMm, ImbalanceMmConfig};
 pub use sma_cross::SmaCross;

@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use kestrel_model::{Bar, Side};
+use kestrel_model::{Bar, InstrumentIndex, Side};
 
 use crate::api::{Context, NewOrder, Size, Strategy};
 
@@ -89,15 +89,20 @@ impl Strategy for SmaCross {
         Some(0)
     }
 
-    fn on_bar(&mut self, ctx: &mut dyn Context, bar: &Bar) {
-        let close = ctx.instrument().tick.to_f64(bar.close.ticks());
+    fn on_bar(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex, bar: &Bar) {
+        let Ok(tick) = ctx.instrument(instrument).map(|i| i.tick) else {
+            return;
+        };
+        let close = tick.to_f64(bar.close.ticks());
         let side = match self.on_close(close) {
             Some(Cross::Up) => Side::Buy,
             Some(Cross::Down) => Side::Sell,
             None => return,
         };
-        ctx.close_position();
-        ctx.place(NewOrder::market(side, Size::AllIn));
+        ctx.close_position(instrument);
+        // A refusal is journaled with its reason; the strategy waits for
+        // the next cross.
+        let _ = ctx.place(NewOrder::market(instrument, side, Size::AllIn));
     }
 }
 

@@ -32,7 +32,8 @@ use kestrel_model::{ClientOrderId, OrderId};
 pub use breaker::{BreakerState, CircuitBreaker};
 pub use credentials::Credentials;
 pub use error::VenueError;
-pub use order::{OrderSpec, VenueBalance, VenueFill, VenueOrder};
+pub use kestrel_model::OrderSpec;
+pub use order::{VenueBalance, VenueFill, VenueOrder};
 
 /// Order entry and the venue's view of our orders, for one instrument.
 ///

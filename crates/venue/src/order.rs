@@ -1,26 +1,10 @@
-//! What a gateway sends and what venues answer, in venue-neutral types.
+//! What venues answer, in venue-neutral types. What a gateway sends,
+//! [`OrderSpec`], is the model's, so the kernel needs no gateway crate.
 
 use kestrel_model::{
     Asset, ClientOrderId, Decimal, FeeAsset, Fill, Liquidity, OrderId, OrderStatus, OrderType,
-    Price, Qty, Side, TimeInForce, UnixNanos,
+    Price, Qty, Side, UnixNanos,
 };
-
-/// A new order as the gateway sends it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct OrderSpec {
-    /// Our id: a retried submit with the same id is recognised by the venue.
-    pub id: ClientOrderId,
-    /// Buy or sell.
-    pub side: Side,
-    /// Order type.
-    pub kind: OrderType,
-    /// Time in force (ignored for market and post-only orders).
-    pub time_in_force: TimeInForce,
-    /// Limit price, for the types that have one.
-    pub price: Option<Price>,
-    /// Quantity.
-    pub qty: Qty,
-}
 
 /// An order as the venue knows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -60,6 +60,7 @@ fn id(s: &str) -> ClientOrderId {
 /// A post-only bid far below the market: it rests.
 fn resting(name: &str) -> OrderSpec {
     OrderSpec {
+        instrument: IX,
         id: id(name),
         side: Side::Buy,
         kind: OrderType::PostOnly,
@@ -72,6 +73,7 @@ fn resting(name: &str) -> OrderSpec {
 /// A buy that takes liquidity at once.
 fn taking(name: &str) -> OrderSpec {
     OrderSpec {
+        instrument: IX,
         id: id(name),
         side: Side::Buy,
         kind: OrderType::Market,
@@ -256,3 +258,6 @@ async fn the_user_stream_reconnects_after_a_drop() {
     gw.submit(&resting("t-after-drop")).await.unwrap();
     assert_eq!(next_report(&mut events).await.client_id, id("t-after-drop"));
 }
+
+/// The one instrument of these tests.
+const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;

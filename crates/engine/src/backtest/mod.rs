@@ -23,7 +23,7 @@
 mod ring;
 mod source;
 
-use kestrel_model::{Instrument, UnixNanos};
+use kestrel_model::{Instrument, InstrumentIndex, UnixNanos};
 use kestrel_sim::{
     AccountId, Command, OrderRef, OrderRequest, SelfTradePrevention, SimConfig, SimVenue,
     VenueEvent, local_clock_offset,
@@ -235,7 +235,7 @@ pub fn run_backtest_probed<S: Strategy, M: MarketSource>(
                 let now = clock.now();
                 if let Some(slot) = ring.front() {
                     probe.before();
-                    deliver(&mut kernel, &slot.event, now);
+                    deliver(&mut kernel, InstrumentIndex::FIRST, &slot.event, now);
                     probe.after(slot.event.kind, kernel.pending_intents());
                 }
                 ring.pop_front();
@@ -272,13 +272,18 @@ fn feed_venue(venue: &mut SimVenue, event: &FeedEvent) {
     }
 }
 
-/// The kernel receives a recorded event at `now`.
-fn deliver<S: Strategy>(kernel: &mut Kernel<S>, event: &FeedEvent, now: UnixNanos) {
+/// The kernel receives a recorded event of instrument `ix` at `now`.
+fn deliver<S: Strategy>(
+    kernel: &mut Kernel<S>,
+    ix: InstrumentIndex,
+    event: &FeedEvent,
+    now: UnixNanos,
+) {
     match event.kind {
-        FeedKind::Delta => kernel.on_delta(&event.delta, now),
-        FeedKind::Snapshot => kernel.on_snapshot(&event.snapshot, now),
-        FeedKind::Trade => kernel.on_trade(&event.trade, now),
-        FeedKind::Gap => kernel.on_gap(now),
+        FeedKind::Delta => kernel.on_delta(ix, &event.delta, now),
+        FeedKind::Snapshot => kernel.on_snapshot(ix, &event.snapshot, now),
+        FeedKind::Trade => kernel.on_trade(ix, &event.trade, now),
+        FeedKind::Gap => kernel.on_gap(ix, now),
     }
 }
 

@@ -22,18 +22,30 @@ struct Recorder {
 }
 
 impl Strategy for Recorder {
-    fn on_book(&mut self, ctx: &mut dyn Context, _book: &OrderBook, _signals: &SignalValues) {
+    fn on_book(
+        &mut self,
+        ctx: &mut dyn Context,
+        _: kestrel_model::InstrumentIndex,
+        _book: &OrderBook,
+        _signals: &SignalValues,
+    ) {
         self.heard.push((ctx.now().as_nanos(), "book"));
         if !self.placed {
             self.placed = true;
-            ctx.place(NewOrder::post_only(
+            let _ = ctx.place(NewOrder::post_only(
+                IX,
                 Side::Buy,
                 Price::from_ticks(99),
                 Qty::from_lots(2),
             ));
         }
     }
-    fn on_trade(&mut self, ctx: &mut dyn Context, _trade: &Trade) {
+    fn on_trade(
+        &mut self,
+        ctx: &mut dyn Context,
+        _: kestrel_model::InstrumentIndex,
+        _trade: &Trade,
+    ) {
         self.heard.push((ctx.now().as_nanos(), "trade"));
     }
     fn on_order(&mut self, ctx: &mut dyn Context, update: &OrderUpdate) {
@@ -185,3 +197,6 @@ fn a_trade_before_our_order_arrives_does_not_fill_it() {
     assert_eq!(run.kernel.position().net_lots(), 0);
     assert!(run.kernel.strategy().heard.contains(&(2_100, "ack")));
 }
+
+/// The one instrument of these tests.
+const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;

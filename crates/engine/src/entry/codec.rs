@@ -3,11 +3,10 @@
 use kestrel_journal::RecordType;
 use kestrel_model::{
     AccountId, BookDelta, BookSnapshot, ExecKind, ExecReport, ExpireReason, FeeAsset, Fill,
-    InstrumentId, Level, LevelUpdate, Liquidity, OrderId, OrderStatus, Price, Qty, RejectReason,
-    Trade, UnixNanos, UpdateIds,
+    InstrumentId, InstrumentIndex, Level, LevelUpdate, Liquidity, OrderId, OrderSpec, OrderStatus,
+    Price, Qty, RejectReason, Trade, UnixNanos, UpdateIds,
 };
 use kestrel_risk::{BracketExit, Decision, Reason};
-use kestrel_venue::OrderSpec;
 
 use super::wire::{In, Out, codes, order_type_code, order_type_from, tif_code, tif_from};
 use super::{Entry, EntryError, SessionHeader, kind, kind_of};
@@ -60,6 +59,7 @@ pub fn encode(entry: &Entry, out: &mut Vec<u8>) -> RecordType {
         }
         Entry::Adopt { now, order } => {
             w.time(*now);
+            w.u16(order.instrument.0);
             w.client_id(&order.id);
             w.side(order.side);
             w.u8(order_type_code(order.kind));
@@ -205,6 +205,7 @@ pub fn decode(
         kind::ADOPT => Entry::Adopt {
             now: r.time()?,
             order: AdoptedOrder {
+                instrument: InstrumentIndex(r.u16()?),
                 id: r.client_id()?,
                 side: r.side()?,
                 kind: order_type_from(r.u8()?)?,
@@ -460,6 +461,7 @@ fn order_intent(w: &mut Out<'_>, intent: &OrderIntent) {
     match intent {
         OrderIntent::Submit(order) => {
             w.u8(0);
+            w.u16(order.instrument.0);
             w.client_id(&order.id);
             w.side(order.side);
             w.u8(order_type_code(order.kind));
@@ -477,6 +479,7 @@ fn order_intent(w: &mut Out<'_>, intent: &OrderIntent) {
 fn read_order_intent(r: &mut In<'_>) -> Result<OrderIntent, EntryError> {
     match r.u8()? {
         0 => Ok(OrderIntent::Submit(OrderSpec {
+            instrument: InstrumentIndex(r.u16()?),
             id: r.client_id()?,
             side: r.side()?,
             kind: order_type_from(r.u8()?)?,

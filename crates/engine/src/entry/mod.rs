@@ -18,7 +18,8 @@ mod wire;
 
 use kestrel_journal::RecordType;
 use kestrel_model::{
-    BookDelta, BookSnapshot, ClientOrderId, Decimal, ExecReport, Instrument, Trade, UnixNanos,
+    BookDelta, BookSnapshot, ClientOrderId, Decimal, ExecReport, Instrument, InstrumentIndex,
+    Trade, UnixNanos,
 };
 use kestrel_strategy::Strategy;
 
@@ -57,16 +58,18 @@ pub mod kind {
     pub const RESET_KILL_SWITCH: RecordType = RecordType(10);
     /// [`Entry::Stop`](super::Entry::Stop).
     pub const STOP: RecordType = RecordType(11);
-    /// [`Entry::Adopt`](super::Entry::Adopt).
-    pub const ADOPT: RecordType = RecordType(12);
+    /// [`Entry::Adopt`](super::Entry::Adopt), with the order's instrument
+    /// (12 was the form without, no longer read).
+    pub const ADOPT: RecordType = RecordType(22);
     /// [`Entry::Resume`](super::Entry::Resume).
     pub const RESUME: RecordType = RecordType(13);
     /// [`Entry::Balances`](super::Entry::Balances).
     pub const BALANCES: RecordType = RecordType(14);
     /// [`Entry::CancelAll`](super::Entry::CancelAll).
     pub const CANCEL_ALL: RecordType = RecordType(15);
-    /// [`Entry::Intent`](super::Entry::Intent).
-    pub const INTENT: RecordType = RecordType(32);
+    /// [`Entry::Intent`](super::Entry::Intent), a submit with its
+    /// instrument (32 was the form without, no longer read).
+    pub const INTENT: RecordType = RecordType(34);
     /// [`Entry::Risk`](super::Entry::Risk).
     pub const RISK: RecordType = RecordType(33);
     /// [`Entry::Repaired`](super::Entry::Repaired).
@@ -227,14 +230,16 @@ pub enum EntryError {
 }
 
 /// Feeds an input entry to the kernel, as live trading did; outputs and
-/// the header are ignored.
+/// the header are ignored. A journal's session is of one instrument, so its
+/// market data is instrument 0's.
 pub fn apply<S: Strategy>(kernel: &mut Kernel<S>, entry: &Entry) {
+    const IX: InstrumentIndex = InstrumentIndex::FIRST;
     match entry {
         Entry::Start { now } => kernel.start(*now),
-        Entry::Snapshot { now, book } => kernel.on_snapshot(book, *now),
-        Entry::Delta { now, delta } => kernel.on_delta(delta, *now),
-        Entry::Gap { now } => kernel.on_gap(*now),
-        Entry::Trade { now, trade } => kernel.on_trade(trade, *now),
+        Entry::Snapshot { now, book } => kernel.on_snapshot(IX, book, *now),
+        Entry::Delta { now, delta } => kernel.on_delta(IX, delta, *now),
+        Entry::Gap { now } => kernel.on_gap(IX, *now),
+        Entry::Trade { now, trade } => kernel.on_trade(IX, trade, *now),
         Entry::Report { now, report } => kernel.on_report(report, *now),
         Entry::CancelRejected { now, id } => kernel.on_cancel_rejected(*id, *now),
         Entry::Timers { now } => kernel.fire_timers(*now),

@@ -115,6 +115,7 @@ fn every_entry() -> Vec<Entry> {
         Entry::Intent {
             now: t(14),
             intent: OrderIntent::Submit(OrderSpec {
+                instrument: IX,
                 id: id("km-abc-2"),
                 side: Side::Buy,
                 kind: OrderType::PostOnly,
@@ -130,6 +131,7 @@ fn every_entry() -> Vec<Entry> {
         Entry::Adopt {
             now: t(21),
             order: crate::kernel::AdoptedOrder {
+                instrument: IX,
                 id: id("kp-1-9"),
                 side: Side::Sell,
                 kind: OrderType::Limit,
@@ -371,3 +373,6 @@ fn a_session_header_keeps_the_whole_instrument() {
         }
     }
 }
+
+/// The one instrument of these tests.
+const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;

@@ -1,37 +1,63 @@
-//! The strategy's [`Context`]: every order it asks for passes risk here.
+//! A strategy's [`Context`]: its subscribed markets to read, its orders
+//! and positions; every order it asks for passes risk here.
 
-use kestrel_book::OrderBook;
-use kestrel_model::{ClientOrderId, Decimal, Instrument, Price, Qty, Side, UnixNanos};
-use kestrel_risk::{Decision, OrderCheck};
-use kestrel_strategy::{Context, NewOrder, OrderUpdate, Size, TimerId};
-use kestrel_venue::OrderSpec;
 use std::cmp::Reverse;
 
-use super::{Core, OrderIntent, RiskEvent, WorkingOrder, mark_price};
+use kestrel_book::OrderBook;
 use kestrel_exec::ManagedOrder;
+use kestrel_model::{
+    ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderSpec, Price, Qty, Side,
+    StrategyIndex, UnixNanos,
+};
+use kestrel_risk::{Decision, OrderCheck};
+use kestrel_strategy::{Context, ContextError, NewOrder, OrderUpdate, Size, TimerId};
 
-/// The kernel's state lent to the strategy for one callback, with the
-/// book it may read.
+use super::state::{Core, Market, StrategyState};
+use super::{OrderIntent, RiskEvent, WorkingOrder};
+
+/// The kernel's state lent to strategy `strategy` for one callback, with
+/// the markets it may read.
 pub(super) struct KernelContext<'a> {
     core: &'a mut Core,
-    book: &'a OrderBook,
+    markets: &'a [Market],
+    strategy: StrategyIndex,
 }
 
 impl<'a> KernelContext<'a> {
-    pub(super) fn new(core: &'a mut Core, book: &'a OrderBook) -> Self {
-        Self { core, book }
+    pub(super) fn new(core: &'a mut Core, markets: &'a [Market], strategy: StrategyIndex) -> Self {
+        Self {
+            core,
+            markets,
+            strategy,
+        }
+    }
+
+    fn state(&self) -> &StrategyState {
+        &self.core.strategies[self.strategy.get()]
+    }
+
+    fn state_mut(&mut self) -> &mut StrategyState {
+        &mut self.core.strategies[self.strategy.get()]
+    }
+
+    /// The market of a subscribed instrument.
+    fn market(&self, ix: InstrumentIndex) -> Result<&'a Market, ContextError> {
+        let markets = self.markets;
+        if !self.state().subscribes(ix) {
+            return Err(ContextError::NotSubscribed(ix));
+        }
+        markets.get(ix.get()).ok_or(ContextError::NotSubscribed(ix))
     }
 
     /// Quantity of an order: as asked, or for `AllIn` as many lots as the
     /// equity pays for at `reference`.
-    fn quantity(&self, size: Size, reference: Price) -> Qty {
+    fn quantity(&self, market: &Market, size: Size, reference: Price) -> Qty {
         match size {
             Size::Qty(q) => q,
             Size::AllIn => {
-                let c = &self.core.instrument;
                 // Equity is in the settlement asset; so is one lot's value.
-                let per_lot = c.settle_value(reference, Qty::from_lots(1));
-                let equity = self.core.equity(self.book);
+                let per_lot = market.instrument.settle_value(reference, Qty::from_lots(1));
+                let equity = self.core.equity(self.markets);
                 match per_lot {
                     Some(p) if p != Decimal::ZERO => {
                         Qty::from_lots((equity.to_f64() / p.to_f64()).floor().max(0.0) as u64)
@@ -41,15 +67,6 @@ impl<'a> KernelContext<'a> {
             }
         }
     }
-
-    /// Exposure of the open position at mid, in the quote asset (for an
-    /// inverse contract, its face value).
-    fn exposure(&self) -> Decimal {
-        let lots = self.core.position.net_lots().unsigned_abs();
-        mark_price(self.book)
-            .and_then(|m| self.core.instrument.notional(m, Qty::from_lots(lots)))
-            .unwrap_or(Decimal::ZERO)
-    }
 }
 
 impl Context for KernelContext<'_> {
@@ -57,42 +74,56 @@ impl Context for KernelContext<'_> {
         self.core.now
     }
 
-    fn instrument(&self) -> &Instrument {
-        &self.core.instrument
+    fn subscriptions(&self) -> &[InstrumentIndex] {
+        &self.core.strategies[self.strategy.get()].subscriptions
     }
 
-    fn book_trusted(&self) -> bool {
-        self.core.synced && !self.book.is_crossed()
+    fn instrument(&self, ix: InstrumentIndex) -> Result<&Instrument, ContextError> {
+        self.market(ix).map(|m| &m.instrument)
     }
 
-    fn position_lots(&self) -> i64 {
-        self.core.position.net_lots()
+    fn book(&self, ix: InstrumentIndex) -> Result<&OrderBook, ContextError> {
+        self.market(ix).map(|m| &m.book)
+    }
+
+    fn book_trusted(&self, ix: InstrumentIndex) -> bool {
+        self.market(ix).is_ok_and(Market::trusted)
+    }
+
+    fn position_lots(&self, ix: InstrumentIndex) -> i64 {
+        self.state()
+            .positions
+            .get(ix.get())
+            .map_or(0, kestrel_exec::Position::net_lots)
     }
 
     fn open_orders(&self) -> &[OrderUpdate] {
-        self.core.orders.views()
+        self.core.strategies[self.strategy.get()].orders.views()
     }
 
-    fn place(&mut self, order: NewOrder) -> Option<ClientOrderId> {
-        let opposite = self.book.best(order.side.opposite());
+    fn place(&mut self, order: NewOrder) -> Result<ClientOrderId, ContextError> {
+        let ix = order.instrument;
+        let market = self.market(ix)?;
+        let opposite = market.book.best(order.side.opposite());
         let reference = order
             .price
             .or(opposite.map(|l| l.price))
             .unwrap_or(Price::ZERO);
-        let qty = self.quantity(order.size, reference);
+        let qty = self.quantity(market, order.size, reference);
         let check = OrderCheck {
-            instrument: &self.core.instrument,
+            instrument: &market.instrument,
+            limits: &market.limits,
             side: order.side,
             price: order.price,
             qty,
             reference,
-            mid: self.book.mid(),
-            position_lots: self.core.position.net_lots(),
-            exposure: self.exposure(),
-            own_opposite: self.core.orders.best_price(order.side.opposite()),
-            book_trusted: self.book_trusted(),
-            book_age_ns: self.core.now.nanos_since(self.core.book_time).max(0) as u64,
-            volatility: self.core.volatility,
+            mid: market.book.mid(),
+            position_lots: self.core.net_lots(ix),
+            exposure: self.core.exposure(self.markets),
+            own_opposite: self.core.own_best(ix, order.side.opposite()),
+            book_trusted: market.trusted(),
+            book_age_ns: self.core.now.nanos_since(market.book_time).max(0) as u64,
+            volatility: market.volatility,
             now: self.core.now,
         };
         let decision = self.core.risk.check_order(&check);
@@ -105,22 +136,26 @@ impl Context for KernelContext<'_> {
         });
         if let Decision::Refused(reason) = decision {
             self.core.record_refusal(reason);
-            return None;
+            return Err(ContextError::Refused);
         }
-        let id = self.core.ids.next_id();
-        self.core.orders.insert(
+        let now = self.core.now;
+        let state = self.state_mut();
+        let id = state.ids.next_id();
+        state.orders.insert(
             id,
             WorkingOrder {
+                instrument: ix,
                 side: order.side,
                 kind: order.kind,
                 time_in_force: order.time_in_force,
                 order: ManagedOrder::new(qty, order.price),
                 queue: None,
                 cancel_on_ack: false,
-                sent_at: self.core.now,
+                sent_at: now,
             },
         );
         self.core.outbox.push(OrderIntent::Submit(OrderSpec {
+            instrument: ix,
             id,
             side: order.side,
             kind: order.kind,
@@ -129,21 +164,31 @@ impl Context for KernelContext<'_> {
             qty,
         }));
         self.core.recorder.activity_mut().orders += 1;
-        Some(id)
+        Ok(id)
     }
 
     fn cancel(&mut self, id: ClientOrderId) {
-        if let Some(i) = self.core.orders.index(id) {
-            self.core.cancel_at(i);
+        if let Some(i) = self.state().orders.index(id) {
+            self.core.cancel_at(self.strategy, i);
         }
     }
 
-    fn replace(&mut self, id: ClientOrderId, price: Price, qty: Qty) -> Option<ClientOrderId> {
-        let i = self.core.orders.index(id)?;
-        let old = *self.core.orders.get(i);
-        self.core.cancel_at(i);
+    fn replace(
+        &mut self,
+        id: ClientOrderId,
+        price: Price,
+        qty: Qty,
+    ) -> Result<ClientOrderId, ContextError> {
+        let i = self
+            .state()
+            .orders
+            .index(id)
+            .ok_or(ContextError::UnknownOrder(id))?;
+        let old = *self.state().orders.get(i);
+        self.core.cancel_at(self.strategy, i);
         self.core.recorder.activity_mut().replaces += 1;
         self.place(NewOrder {
+            instrument: old.instrument,
             side: old.side,
             kind: old.kind,
             time_in_force: old.time_in_force,
@@ -153,23 +198,24 @@ impl Context for KernelContext<'_> {
     }
 
     fn queue_ahead(&self, id: ClientOrderId) -> Option<u64> {
-        let i = self.core.orders.index(id)?;
-        self.core.orders.get(i).queue.map(|q| q.ahead)
+        let orders = &self.state().orders;
+        let i = orders.index(id)?;
+        orders.get(i).queue.map(|q| q.ahead)
     }
 
     fn cancel_all(&mut self) {
-        for i in 0..self.core.orders.len() {
-            self.core.cancel_at(i);
-        }
+        self.core.cancel_all_of(self.strategy);
     }
 
-    fn close_position(&mut self) {
-        let lots = self.core.position.net_lots();
+    fn close_position(&mut self, ix: InstrumentIndex) {
+        let lots = self.position_lots(ix);
         if lots == 0 {
             return;
         }
         let side = if lots > 0 { Side::Sell } else { Side::Buy };
-        self.place(NewOrder::market(
+        // A refusal is journaled with its reason; the position stays.
+        let _ = self.place(NewOrder::market(
+            ix,
             side,
             Size::Qty(Qty::from_lots(lots.unsigned_abs())),
         ));
@@ -178,7 +224,7 @@ impl Context for KernelContext<'_> {
     fn set_timer(&mut self, at: UnixNanos) -> TimerId {
         let id = self.core.next_timer;
         self.core.next_timer += 1;
-        self.core.timers.push(Reverse((at, id)));
+        self.core.timers.push(Reverse((at, id, self.strategy)));
         TimerId(id)
     }
 }

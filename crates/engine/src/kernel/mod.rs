@@ -1,44 +1,49 @@
 //! The single-threaded kernel: book → signals → strategy → risk → exec.
 //!
-//! It owns all trading state of one instrument and takes events one at a
-//! time, each with the time of the clock that delivered it: market data,
-//! the venue's reports, timers. What the strategy asks for passes risk
+//! It owns all trading state of its instruments and strategies and takes
+//! events one at a time, each with the time of the clock that delivered
+//! it: market data (named by the instrument's dense index), the venue's
+//! reports, timers. Each strategy sees the instruments it subscribed to and
+//! owns its orders and positions; risk checks each order against its
+//! instrument's limits and the account's. What the strategy asks for passes risk
 //! and leaves as [`OrderIntent`]s in an outbox; every risk decision leaves
 //! as a [`RiskEvent`]. The caller (a backtest or live runner) drains both
 //! after each event. Nothing here does I/O, and nothing allocates per event
 //! once its buffers have grown.
 
+mod build;
 mod context;
 mod intent;
 mod orders;
 mod record;
 mod recover;
+mod state;
 mod touch;
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
-use kestrel_analytics::{Basis, FillMark, Report};
+use kestrel_analytics::{Basis, Report};
 use kestrel_book::OrderBook;
-use kestrel_exec::{
-    Booked, ClientOrderIds, CostMethod, OrderEvent, Position, QueueModel, QueuePosition,
-};
+use kestrel_exec::{CostMethod, OrderEvent, Position, QueueModel};
 use kestrel_model::{
-    BookDelta, BookSnapshot, ClientOrderId, Decimal, Fill, Instrument, LevelUpdate, Price, Side,
-    Trade, UnixNanos,
+    Asset, BookDelta, BookSnapshot, ClientOrderId, Decimal, ExecKind, ExecReport, Instrument,
+    InstrumentIndex, LevelUpdate, Price, Side, StrategyIndex, Trade, UnixNanos,
 };
-use kestrel_risk::{Bracket, Reason, RiskEngine, RiskLimits};
-use kestrel_signals::{SignalConfig, Signals};
-use kestrel_sim::{ExecKind, ExecReport};
-use kestrel_strategy::{Context, Strategy, TimerId};
+use kestrel_risk::{Reason, RiskLimits};
+use kestrel_signals::{SignalConfig, SignalValues};
+use kestrel_strategy::{Context as _, Strategy, TimerId};
 
+pub use build::{KernelError, KernelSetup, MarketSetup, StrategySetup};
 use context::KernelContext;
 pub use intent::{OrderIntent, RiskEvent};
 pub use orders::{WorkingOrder, WorkingOrders};
 pub use record::RunRecorder;
 pub use recover::{AdoptedOrder, StateError};
+use state::{Core, Market, mark_price};
 
-/// The kernel's settings.
+/// The kernel's settings. `risk` holds the account's limits and, for a
+/// one-instrument kernel, the instrument's ([`MarketSetup`] gives each
+/// instrument its own).
 #[derive(Clone, Debug)]
 pub struct KernelConfig {
     /// Risk limits.
@@ -52,7 +57,8 @@ pub struct KernelConfig {
     /// Starting equity, in the instrument's settlement asset (the quote
     /// for spot and linear contracts, the coin for inverse ones).
     pub cash: Decimal,
-    /// Prefix of our client order ids.
+    /// Prefix of our client order ids; each strategy's ids add its index
+    /// (`kst0-…`), so a report names its strategy.
     pub id_prefix: String,
     /// Session start (ms) in the client order ids: the clock's time when the
     /// session began, so ids never repeat across restarts.
@@ -98,189 +104,189 @@ pub struct KernelCounters {
     pub gaps: u64,
 }
 
-/// Everything but the book and the strategy: what [`KernelContext`] lends
-/// the strategy while the kernel holds the book for it to read.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Core {
-    instrument: Instrument,
-    synced: bool,
-    book_time: UnixNanos,
-    now: UnixNanos,
-    signals: Signals,
-    volatility: Option<f64>,
-    risk: RiskEngine,
-    ids: ClientOrderIds,
-    orders: WorkingOrders,
-    position: Position,
-    cash: Decimal,
-    queue_model: QueueModel,
-    outbox: Vec<OrderIntent>,
-    decisions: Vec<RiskEvent>,
-    timers: BinaryHeap<Reverse<(UnixNanos, u64)>>,
-    next_timer: u64,
-    refusals: Vec<(Reason, u64)>,
-    counters: KernelCounters,
-    recorder: RunRecorder,
-    bracket_ticks: BracketTicks,
-    /// The open position's bracket.
-    bracket: Option<Bracket>,
-    acks: AckLatencies,
-}
-
-/// The kernel for one instrument and one strategy.
+/// The kernel: N instruments, M strategies, one account.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Kernel<S> {
-    book: OrderBook,
+    markets: Vec<Market>,
     core: Core,
-    strategy: S,
-    /// A diff taken in two parts, between them (never across inputs).
-    #[serde(skip)]
-    split: Option<touch::SplitDelta>,
+    strategies: Vec<S>,
 }
 
 impl<S: Strategy> Kernel<S> {
-    /// A kernel trading `instrument` with `strategy`.
+    /// A kernel trading one instrument with one strategy.
     pub fn new(instrument: &Instrument, strategy: S, config: &KernelConfig) -> Self {
-        Self {
-            book: OrderBook::new(instrument),
-            core: Core {
+        let setup = KernelSetup {
+            markets: vec![MarketSetup {
                 instrument: instrument.clone(),
-                synced: false,
-                book_time: UnixNanos::new(0),
-                now: UnixNanos::new(0),
-                signals: Signals::new(config.signals),
-                volatility: None,
-                risk: RiskEngine::new(config.risk),
-                ids: ClientOrderIds::new(&config.id_prefix, config.session_ms),
-                orders: WorkingOrders::with_capacity(16),
-                position: Position::new(instrument, config.cost_method),
-                cash: config.cash,
-                queue_model: config.queue_model,
-                outbox: Vec::with_capacity(16),
-                decisions: Vec::with_capacity(16),
-                timers: BinaryHeap::new(),
-                next_timer: 0,
-                // Room for every reason code: a first refusal allocates nothing.
-                refusals: Vec::with_capacity(32),
-                counters: KernelCounters::default(),
-                recorder: RunRecorder::new(config.sample_interval_ns),
-                bracket_ticks: config.bracket,
-                bracket: None,
-                acks: AckLatencies::default(),
-            },
-            strategy,
-            split: None,
+                limits: config.risk,
+            }],
+            strategies: vec![StrategySetup {
+                strategy,
+                subscriptions: vec![InstrumentIndex::FIRST],
+            }],
+        };
+        match Self::build(setup, config) {
+            Ok(kernel) => kernel,
+            // One instrument subscribed by one strategy is always valid.
+            Err(e) => unreachable!("a one-instrument kernel: {e}"),
         }
     }
 
-    /// Starts the strategy at `now`.
+    /// Starts every strategy at `now`.
     pub fn start(&mut self, now: UnixNanos) {
         self.core.now = now;
-        let equity = self.core.equity(&self.book);
+        let equity = self.core.equity(&self.markets);
         self.core.risk.mark_equity(equity, now);
-        self.strategy
-            .on_start(&mut KernelContext::new(&mut self.core, &self.book));
+        for s in 0..self.strategies.len() {
+            let s = StrategyIndex(s as u8);
+            self.strategies[s.get()].on_start(&mut KernelContext::new(
+                &mut self.core,
+                &self.markets,
+                s,
+            ));
+        }
     }
 
-    /// A whole book from the venue: the book is in sync from here.
-    pub fn on_snapshot(&mut self, snapshot: &BookSnapshot, now: UnixNanos) {
+    /// A whole book of `ix` from the venue: it is in sync from here.
+    pub fn on_snapshot(&mut self, ix: InstrumentIndex, snapshot: &BookSnapshot, now: UnixNanos) {
         self.core.now = now;
-        if self.book.load_snapshot(snapshot).is_err() {
+        let market = &mut self.markets[ix.get()];
+        if market.book.load_snapshot(snapshot).is_err() {
             // A snapshot the book refuses (off-grid levels) leaves it unsynced.
-            self.core.synced = false;
+            market.synced = false;
             return;
         }
-        self.core.synced = true;
-        self.after_book(now);
+        market.synced = true;
+        self.after_book(ix, now);
     }
 
-    /// A delta the feed's sequencer accepted.
-    pub fn on_delta(&mut self, delta: &BookDelta, now: UnixNanos) {
+    /// A delta of `ix` the feed's sequencer accepted.
+    pub fn on_delta(&mut self, ix: InstrumentIndex, delta: &BookDelta, now: UnixNanos) {
         self.core.now = now;
-        let touch = self.touch();
-        self.apply_levels(&delta.updates, touch, now);
-        self.after_book(now);
+        let touch = self.touch(ix);
+        self.apply_levels(ix, &delta.updates, touch, now);
+        self.after_book(ix, now);
     }
 
-    /// Each side's best price before a delta.
-    fn touch(&self) -> [Option<Price>; 2] {
-        [Side::Buy, Side::Sell].map(|side| self.book.best(side).map(|l| l.price))
+    /// Each side's best price of `ix` before a delta.
+    fn touch(&self, ix: InstrumentIndex) -> [Option<Price>; 2] {
+        let book = &self.markets[ix.get()].book;
+        [Side::Buy, Side::Sell].map(|side| book.best(side).map(|l| l.price))
     }
 
-    /// Writes a delta's levels into the book. A venue's diff is one atomic
-    /// change, so "near the touch" means near the touch as it stood before
-    /// the diff (`touch`), whatever order the venue listed the levels in.
-    fn apply_levels(&mut self, updates: &[LevelUpdate], touch: [Option<Price>; 2], now: UnixNanos) {
+    /// Writes a delta's levels into `ix`'s book. A venue's diff is one
+    /// atomic change, so "near the touch" means near the touch as it stood
+    /// before the diff (`touch`), whatever order the venue listed the
+    /// levels in.
+    fn apply_levels(
+        &mut self,
+        ix: InstrumentIndex,
+        updates: &[LevelUpdate],
+        touch: [Option<Price>; 2],
+        now: UnixNanos,
+    ) {
+        let market = &mut self.markets[ix.get()];
         let core = &mut self.core;
         for u in updates {
             // Most of a diff is deep levels nothing watches: they skip the
             // (often cache-missing) read of the old size.
             let best = touch[u.side as usize];
-            if core.signals.watches(u.price, best) || core.orders.rests_at(u.side, u.price) {
-                let old = self.book.qty_at(u.side, u.price);
-                core.signals
+            let ours = core
+                .strategies
+                .iter()
+                .any(|s| s.orders.rests_at(ix, u.side, u.price));
+            if market.signals.watches(u.price, best) || ours {
+                let old = market.book.qty_at(u.side, u.price);
+                market
+                    .signals
                     .on_level(u.side, u.price, old, u.qty, best, now);
-                core.orders
-                    .on_depth(core.queue_model, u.side, u.price, old.lots(), u.qty.lots());
+                for s in &mut core.strategies {
+                    s.orders.on_depth(
+                        core.queue_model,
+                        ix,
+                        u.side,
+                        u.price,
+                        old.lots(),
+                        u.qty.lots(),
+                    );
+                }
             }
-            self.book.update_level(u.side, u.price, u.qty);
+            market.book.update_level(u.side, u.price, u.qty);
         }
         core.counters.level_updates += updates.len() as u64;
     }
 
-    /// The feed lost continuity: the book is untrusted until a snapshot.
-    pub fn on_gap(&mut self, now: UnixNanos) {
+    /// `ix`'s feed lost continuity: its book is untrusted until a snapshot.
+    pub fn on_gap(&mut self, ix: InstrumentIndex, now: UnixNanos) {
         self.core.now = now;
-        self.core.synced = false;
+        self.markets[ix.get()].synced = false;
         self.core.counters.gaps += 1;
-        let values = self.core.signals.values(&self.book);
-        self.strategy.on_book(
-            &mut KernelContext::new(&mut self.core, &self.book),
-            &self.book,
-            &values,
-        );
+        let market = &self.markets[ix.get()];
+        let values = market.signals.values(&market.book);
+        self.tell_book(ix, &values);
     }
 
-    fn after_book(&mut self, now: UnixNanos) {
-        let core = &mut self.core;
-        core.counters.book_updates += 1;
-        core.book_time = now;
-        let values = core.signals.on_book(&self.book, now);
-        core.volatility = values.volatility;
-        self.strategy.on_book(
-            &mut KernelContext::new(&mut self.core, &self.book),
-            &self.book,
-            &values,
-        );
-        self.check_bracket(now);
-        self.core.maybe_sample(&self.book, now);
+    fn after_book(&mut self, ix: InstrumentIndex, now: UnixNanos) {
+        self.core.counters.book_updates += 1;
+        let market = &mut self.markets[ix.get()];
+        market.book_time = now;
+        let values = market.signals.on_book(&market.book, now);
+        market.volatility = values.volatility;
+        self.tell_book(ix, &values);
+        self.check_brackets(ix, now);
+        self.core.maybe_sample(&self.markets, now);
     }
 
-    /// Closes the position at market if the mark reached its bracket.
-    fn check_bracket(&mut self, now: UnixNanos) {
-        let (Some(bracket), Some(mark)) = (self.core.bracket, mark_price(&self.book)) else {
+    /// Shows `ix`'s book to each strategy subscribed to it.
+    fn tell_book(&mut self, ix: InstrumentIndex, values: &SignalValues) {
+        let market = &self.markets[ix.get()];
+        for &s in &market.subscribers {
+            self.strategies[s.get()].on_book(
+                &mut KernelContext::new(&mut self.core, &self.markets, s),
+                ix,
+                &market.book,
+                values,
+            );
+        }
+    }
+
+    /// Closes at market each position in `ix` whose mark reached its bracket.
+    fn check_brackets(&mut self, ix: InstrumentIndex, now: UnixNanos) {
+        let Some(mark) = mark_price(&self.markets[ix.get()].book) else {
             return;
         };
-        if let Some(exit) = bracket.check(mark) {
+        for s in 0..self.core.strategies.len() {
+            let brackets = &mut self.core.strategies[s].brackets;
+            let Some(exit) = brackets[ix.get()].and_then(|b| b.check(mark)) else {
+                continue;
+            };
             // One exit per position: the next fill sets a new bracket.
-            self.core.bracket = None;
+            brackets[ix.get()] = None;
             self.core.counters.bracket_exits += 1;
             self.core
                 .decisions
                 .push(RiskEvent::Bracket { time: now, exit });
-            KernelContext::new(&mut self.core, &self.book).close_position();
+            KernelContext::new(&mut self.core, &self.markets, StrategyIndex(s as u8))
+                .close_position(ix);
         }
     }
 
-    /// A trade print in the market.
-    pub fn on_trade(&mut self, trade: &Trade, now: UnixNanos) {
-        let core = &mut self.core;
-        core.now = now;
-        core.counters.trades += 1;
-        core.signals.on_trade(trade);
-        core.orders.on_trade(trade.price, trade.qty.lots());
-        self.strategy
-            .on_trade(&mut KernelContext::new(&mut self.core, &self.book), trade);
+    /// A trade print in `ix`.
+    pub fn on_trade(&mut self, ix: InstrumentIndex, trade: &Trade, now: UnixNanos) {
+        self.core.now = now;
+        self.core.counters.trades += 1;
+        let market = &mut self.markets[ix.get()];
+        market.signals.on_trade(trade);
+        for s in &mut self.core.strategies {
+            s.orders.on_trade(ix, trade.price, trade.qty.lots());
+        }
+        for &s in &self.markets[ix.get()].subscribers {
+            self.strategies[s.get()].on_trade(
+                &mut KernelContext::new(&mut self.core, &self.markets, s),
+                ix,
+                trade,
+            );
+        }
     }
 
     /// A report from the venue about one of our orders.
@@ -288,7 +294,7 @@ impl<S: Strategy> Kernel<S> {
         let core = &mut self.core;
         core.now = now;
         core.counters.reports += 1;
-        let Some(i) = core.orders.index(report.client_id) else {
+        let Some((s, i)) = core.find_order(report.client_id) else {
             core.counters.odd_reports += 1;
             return;
         };
@@ -300,7 +306,9 @@ impl<S: Strategy> Kernel<S> {
             ExecKind::Rejected(_) => (OrderEvent::Rejected, None),
             ExecKind::Expired(_) => (OrderEvent::Expired, None),
         };
-        let applied = core.orders.get_mut(i).order.apply(event);
+        let order = core.strategies[s.get()].orders.get_mut(i);
+        let ix = order.instrument;
+        let applied = order.order.apply(event);
         if applied.is_err() {
             core.counters.odd_reports += 1;
             if report.status.is_open() {
@@ -308,12 +316,13 @@ impl<S: Strategy> Kernel<S> {
             }
         }
         if event == OrderEvent::Accepted {
-            core.on_accepted(i, &self.book);
+            core.on_accepted(s, i, &self.markets);
         }
         if let Some(f) = fill {
-            core.on_fill(report.side, &f, &self.book, now);
+            core.on_fill(s, ix, report.side, &f, &self.markets, now);
         }
-        let mut update = core.orders.refresh(i, fill.map(|f| (f.price, f.qty)));
+        let orders = &mut core.strategies[s.get()].orders;
+        let mut update = orders.refresh(i, fill.map(|f| (f.price, f.qty)));
         if update.state == kestrel_exec::OrderState::Filled {
             core.recorder.activity_mut().filled_orders += 1;
         }
@@ -321,26 +330,28 @@ impl<S: Strategy> Kernel<S> {
             // The venue ended an order our life cycle did not expect to
             // end: its word stands, and the strategy hears that it ended.
             update.state = terminal_state(report.status);
-            core.orders.remove(i);
+            core.strategies[s.get()].orders.remove(i);
         }
-        self.strategy
-            .on_order(&mut KernelContext::new(&mut self.core, &self.book), &update);
-        if let Some(i) = self.core.orders.index(update.id) {
-            if self.core.orders.get(i).order.state().is_done() {
-                self.core.orders.remove(i);
+        self.strategies[s.get()].on_order(
+            &mut KernelContext::new(&mut self.core, &self.markets, s),
+            &update,
+        );
+        let orders = &mut self.core.strategies[s.get()].orders;
+        if let Some(i) = orders.index(update.id) {
+            if orders.get(i).order.state().is_done() {
+                orders.remove(i);
             }
         }
-        self.core.maybe_sample(&self.book, now);
+        self.core.maybe_sample(&self.markets, now);
     }
 
     /// The venue refused a cancel of `id` (it had already ended, or the
     /// cancel raced a fill).
     pub fn on_cancel_rejected(&mut self, id: ClientOrderId, now: UnixNanos) {
         self.core.now = now;
-        if let Some(i) = self.core.orders.index(id) {
-            if self
-                .core
-                .orders
+        if let Some((s, i)) = self.core.find_order(id) {
+            let orders = &mut self.core.strategies[s.get()].orders;
+            if orders
                 .get_mut(i)
                 .order
                 .apply(OrderEvent::CancelRejected)
@@ -348,44 +359,50 @@ impl<S: Strategy> Kernel<S> {
             {
                 self.core.counters.odd_reports += 1;
             }
-            self.core.orders.refresh(i, None);
+            self.core.strategies[s.get()].orders.refresh(i, None);
         }
     }
 
     /// When the earliest timer is due.
     pub fn next_timer(&self) -> Option<UnixNanos> {
-        self.core.timers.peek().map(|Reverse((t, _))| *t)
+        self.core.timers.peek().map(|Reverse((t, _, _))| *t)
     }
 
     /// Fires the timers due by `now`, in time order.
     pub fn fire_timers(&mut self, now: UnixNanos) {
-        while let Some(&Reverse((t, id))) = self.core.timers.peek() {
+        while let Some(&Reverse((t, id, s))) = self.core.timers.peek() {
             if t > now {
                 break;
             }
             self.core.timers.pop();
             self.core.now = t;
-            self.strategy.on_timer(
-                &mut KernelContext::new(&mut self.core, &self.book),
+            self.strategies[s.get()].on_timer(
+                &mut KernelContext::new(&mut self.core, &self.markets, s),
                 TimerId(id),
             );
         }
     }
 
-    /// Stops the strategy at `now` and takes a last sample.
+    /// Stops every strategy at `now` and takes a last sample.
     pub fn stop(&mut self, now: UnixNanos) {
         self.core.now = now;
-        self.strategy
-            .on_stop(&mut KernelContext::new(&mut self.core, &self.book));
-        self.core.sample(&self.book, now);
+        for s in 0..self.strategies.len() {
+            let s = StrategyIndex(s as u8);
+            self.strategies[s.get()].on_stop(&mut KernelContext::new(
+                &mut self.core,
+                &self.markets,
+                s,
+            ));
+        }
+        self.core.sample(&self.markets, now);
     }
 
     /// Cancels every open order (shutdown, or an operator's command); the
-    /// strategy goes on unless it is also stopped.
+    /// strategies go on unless they are also stopped.
     pub fn cancel_all(&mut self, now: UnixNanos) {
         self.core.now = now;
-        for i in 0..self.core.orders.len() {
-            self.core.cancel_at(i);
+        for s in 0..self.core.strategies.len() {
+            self.core.cancel_all_of(StrategyIndex(s as u8));
         }
     }
 
@@ -409,24 +426,51 @@ impl<S: Strategy> Kernel<S> {
         self.core.decisions.drain(..)
     }
 
-    /// The kernel's book.
+    /// The first instrument's book.
     pub fn book(&self) -> &OrderBook {
-        &self.book
+        &self.markets[0].book
     }
 
-    /// The instrument traded.
+    /// An instrument's book.
+    pub fn book_of(&self, ix: InstrumentIndex) -> Option<&OrderBook> {
+        self.markets.get(ix.get()).map(|m| &m.book)
+    }
+
+    /// The first instrument.
     pub fn instrument(&self) -> &Instrument {
-        &self.core.instrument
+        &self.markets[0].instrument
     }
 
-    /// The position.
+    /// Every instrument, by index.
+    pub fn instruments(&self) -> impl ExactSizeIterator<Item = &Instrument> {
+        self.markets.iter().map(|m| &m.instrument)
+    }
+
+    /// The first strategy's position in the first instrument: a
+    /// one-market session's position.
     pub fn position(&self) -> &Position {
-        &self.core.position
+        &self.core.strategies[0].positions[0]
     }
 
-    /// Equity now: cash, realised PnL less fees, and the open position at mid.
+    /// A strategy's position in an instrument.
+    pub fn position_of(&self, s: StrategyIndex, ix: InstrumentIndex) -> Option<&Position> {
+        self.core.strategies.get(s.get())?.positions.get(ix.get())
+    }
+
+    /// The account's position in an instrument, over every strategy.
+    pub fn net_lots(&self, ix: InstrumentIndex) -> i64 {
+        self.core.net_lots(ix)
+    }
+
+    /// Equity now: cash, realised PnL less fees, and the open positions at
+    /// mid, in the settlement asset.
     pub fn equity(&self) -> Decimal {
-        self.core.equity(&self.book)
+        self.core.equity(&self.markets)
+    }
+
+    /// What equity is counted in.
+    pub fn currency(&self) -> Asset {
+        self.core.currency
     }
 
     /// Event and decision counters.
@@ -445,19 +489,24 @@ impl<S: Strategy> Kernel<S> {
         &self.core.refusals
     }
 
-    /// The strategy.
+    /// The first strategy.
     pub fn strategy(&self) -> &S {
-        &self.strategy
+        &self.strategies[0]
     }
 
-    /// The run's report, titled `title`, in the instrument's settlement
-    /// asset and units.
+    /// Every strategy, by index.
+    pub fn strategies(&self) -> &[S] {
+        &self.strategies
+    }
+
+    /// The run's report, titled `title`, in the settlement asset and the
+    /// first instrument's units.
     pub fn into_report(self, title: &str) -> Report {
         const YEAR_NS: f64 = 365.0 * 86_400e9;
         let interval = self.core.recorder.interval_ns() as f64;
         let basis = Basis {
-            currency: self.core.instrument.contract.settle.to_string(),
-            qty_unit: self.core.instrument.qty_unit(),
+            currency: self.core.currency.to_string(),
+            qty_unit: self.markets[0].instrument.qty_unit(),
             sample_seconds: interval / 1e9,
             periods_per_year: YEAR_NS / interval,
         };
@@ -466,166 +515,10 @@ impl<S: Strategy> Kernel<S> {
     }
 }
 
-impl Core {
-    fn equity(&self, book: &OrderBook) -> Decimal {
-        let base = self
-            .cash
-            .checked_add(self.position.realised_net())
-            .unwrap_or(self.cash);
-        match mark_price(book) {
-            Some(mark) => base
-                .checked_add(self.position.unrealised(mark))
-                .unwrap_or(base),
-            None => base,
-        }
-    }
-
-    fn maybe_sample(&mut self, book: &OrderBook, now: UnixNanos) {
-        if self.recorder.due(now) && book.mid().is_some() {
-            self.sample(book, now);
-        }
-    }
-
-    fn sample(&mut self, book: &OrderBook, now: UnixNanos) {
-        let equity = self.equity(book).to_f64();
-        let inventory = self.inventory();
-        self.recorder.sample(now, equity, inventory, book.mid());
-    }
-
-    fn inventory(&self) -> f64 {
-        let lots = self.position.net_lots();
-        lots as f64 * self.instrument.lot.to_f64(1)
-    }
-
-    /// The venue acknowledged the order at `i`: it joins the back of its
-    /// level's queue, and a cancel asked for meanwhile goes out.
-    fn on_accepted(&mut self, i: usize, book: &OrderBook) {
-        let sent = self.orders.get(i).sent_at;
-        let ack_ns = self.now.nanos_since(sent).max(0) as u64;
-        if let Some(p99) = self.acks.record(ack_ns) {
-            if let Some(reason) = self.risk.on_latency(p99) {
-                self.trip(reason);
-            }
-        }
-        let o = self.orders.get_mut(i);
-        if let Some(price) = o.order.price() {
-            o.queue = Some(QueuePosition::back_of(book.qty_at(o.side, price).lots()));
-        }
-        if o.cancel_on_ack {
-            o.cancel_on_ack = false;
-            self.cancel_at(i);
-        }
-    }
-
-    fn on_fill(&mut self, side: Side, fill: &Fill, book: &OrderBook, now: UnixNanos) {
-        let (price, qty) = (fill.price, fill.qty);
-        let booked = self
-            .position
-            .on_fill(side, price, qty, fill.fee, fill.fee_asset);
-        let Booked { realised, fee } = match booked {
-            Ok(b) => b,
-            Err(_) => {
-                self.counters.odd_reports += 1;
-                return;
-            }
-        };
-        let tick = self.instrument.tick.to_f64(1);
-        let lot = self.instrument.lot.to_f64(1);
-        let activity = self.recorder.activity_mut();
-        activity.fills += 1;
-        activity.fees += fee.to_f64();
-        // In the settlement asset, like equity, so turnover is a ratio.
-        activity.traded += self
-            .instrument
-            .settle_value(price, qty)
-            .map_or(0.0, Decimal::to_f64);
-        let pnl = realised.checked_sub(fee).unwrap_or(realised);
-        if realised != Decimal::ZERO {
-            self.recorder.trades_mut().add(pnl.to_f64());
-        }
-        let mark = FillMark {
-            time_ms: now.as_nanos() / 1_000_000,
-            price: price.ticks() as f64 * tick,
-            qty: qty.lots() as f64 * lot,
-            buy: side == Side::Buy,
-        };
-        let inventory = self.inventory();
-        self.recorder.fill(now, mark, inventory);
-        self.bracket = self.new_bracket();
-        let equity = self.equity(book);
-        if let Some(reason) = self.risk.on_fill(pnl, equity, now) {
-            self.trip(reason);
-        }
-    }
-
-    /// The bracket of the position as it is now.
-    fn new_bracket(&self) -> Option<Bracket> {
-        let b = self.bracket_ticks;
-        if b.stop_loss.is_none() && b.take_profit.is_none() {
-            return None;
-        }
-        let side = self.position.side()?;
-        let tick = self.instrument.tick.to_f64(1);
-        let entry = (self.position.average_price()? / tick).round() as i64;
-        let sign = side.sign();
-        let at = |ticks: i64| Price::from_ticks(entry.saturating_add(ticks.saturating_mul(sign)));
-        Some(Bracket {
-            side,
-            stop_loss: b.stop_loss.map(|t| at(-t)),
-            take_profit: b.take_profit.map(at),
-        })
-    }
-
-    /// The kill switch: cancel everything and say why.
-    fn trip(&mut self, reason: Reason) {
-        self.counters.kills += 1;
-        self.decisions.push(RiskEvent::Kill {
-            time: self.now,
-            reason,
-        });
-        for i in 0..self.orders.len() {
-            self.cancel_at(i);
-        }
-    }
-
-    /// Sends a cancel for the order at `i`, or arranges one for its ack.
-    fn cancel_at(&mut self, i: usize) {
-        let o = self.orders.get_mut(i);
-        match o.order.apply(OrderEvent::CancelSent) {
-            Ok(_) => {
-                let id = self.orders.views()[i].id;
-                self.orders.refresh(i, None);
-                self.outbox.push(OrderIntent::Cancel(id));
-                self.recorder.activity_mut().cancels += 1;
-            }
-            Err(_) if o.order.state() == kestrel_exec::OrderState::PendingNew => {
-                o.cancel_on_ack = true;
-            }
-            Err(_) => {}
-        }
-    }
-
-    fn record_refusal(&mut self, reason: Reason) {
-        self.counters.refused += 1;
-        match self.refusals.iter_mut().find(|(r, _)| *r == reason) {
-            Some((_, n)) => *n += 1,
-            None => self.refusals.push((reason, 1)),
-        }
-    }
-}
-
-/// The price open positions are marked at: mid, rounded down to the tick.
-fn mark_price(book: &OrderBook) -> Option<Price> {
-    let (bid, ask) = (book.best_bid()?, book.best_ask()?);
-    Some(Price::from_ticks(
-        (bid.price.ticks() + ask.price.ticks()).div_euclid(2),
-    ))
-}
-
 /// The life-cycle state a venue status leaves an order in.
-fn terminal_state(status: kestrel_sim::OrderStatus) -> kestrel_exec::OrderState {
+fn terminal_state(status: kestrel_model::OrderStatus) -> kestrel_exec::OrderState {
     use kestrel_exec::OrderState;
-    use kestrel_sim::OrderStatus;
+    use kestrel_model::OrderStatus;
     match status {
         OrderStatus::Filled => OrderState::Filled,
         OrderStatus::Canceled => OrderState::Cancelled,
@@ -638,7 +531,7 @@ fn terminal_state(status: kestrel_sim::OrderStatus) -> kestrel_exec::OrderState 
 
 /// The latest order-to-ack latencies, for the latency kill switch.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct AckLatencies {
+pub(crate) struct AckLatencies {
     /// A ring of [`ACK_WINDOW`] samples, in rows of 32 (the longest array
     /// serde reads).
     samples: [[u64; 32]; ACK_WINDOW / 32],

@@ -6,12 +6,16 @@
 //! it has grown to the most orders ever open at once.
 
 use kestrel_exec::{ManagedOrder, QueueModel, QueuePosition};
-use kestrel_model::{ClientOrderId, OrderType, Price, Qty, Side, TimeInForce, UnixNanos};
+use kestrel_model::{
+    ClientOrderId, InstrumentIndex, OrderType, Price, Qty, Side, TimeInForce, UnixNanos,
+};
 use kestrel_strategy::OrderUpdate;
 
 /// One order the kernel tracks.
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct WorkingOrder {
+    /// Which instrument.
+    pub instrument: InstrumentIndex,
     /// Buy or sell.
     pub side: Side,
     /// As sent.
@@ -50,6 +54,7 @@ impl WorkingOrders {
     pub fn insert(&mut self, id: ClientOrderId, order: WorkingOrder) {
         self.views.push(OrderUpdate {
             id,
+            instrument: order.instrument,
             state: order.order.state(),
             filled: Qty::ZERO,
             fill: None,
@@ -108,12 +113,13 @@ impl WorkingOrders {
         self.orders.is_empty()
     }
 
-    /// Our most aggressive open limit price on `side`, for self-trade checks.
-    pub fn best_price(&self, side: Side) -> Option<Price> {
+    /// Our most aggressive open limit price on `side` of `instrument`, for
+    /// self-trade checks.
+    pub fn best_price(&self, instrument: InstrumentIndex, side: Side) -> Option<Price> {
         let prices = self
             .orders
             .iter()
-            .filter(|o| o.side == side && o.order.state().is_open())
+            .filter(|o| o.instrument == instrument && o.side == side && o.order.state().is_open())
             .filter_map(|o| o.order.price());
         match side {
             Side::Buy => prices.max(),
@@ -123,16 +129,19 @@ impl WorkingOrders {
 
     /// Whether an order with a queue estimate rests at `price` on `side`:
     /// only then does a change of that level need [`Self::on_depth`].
-    pub fn rests_at(&self, side: Side, price: Price) -> bool {
-        self.orders
-            .iter()
-            .any(|o| o.side == side && o.queue.is_some() && o.order.price() == Some(price))
+    pub fn rests_at(&self, instrument: InstrumentIndex, side: Side, price: Price) -> bool {
+        self.orders.iter().any(|o| {
+            o.instrument == instrument
+                && o.side == side
+                && o.queue.is_some()
+                && o.order.price() == Some(price)
+        })
     }
 
     /// The worst price at which one of our orders on `side` rests in the
     /// book's queue.
-    pub fn worst_resting(&self, side: Side) -> Option<Price> {
-        self.resting(side).reduce(|a, b| {
+    pub fn worst_resting(&self, instrument: InstrumentIndex, side: Side) -> Option<Price> {
+        self.resting(instrument, side).reduce(|a, b| {
             if side == Side::Buy {
                 a.min(b)
             } else {
@@ -143,22 +152,31 @@ impl WorkingOrders {
 
     /// Whether one of our orders on `side` rests in the book's queue at a
     /// price strictly worse than `bound`.
-    pub fn rests_beyond(&self, side: Side, bound: Price) -> bool {
-        self.resting(side).any(|p| side.is_worse(p, bound))
+    pub fn rests_beyond(&self, instrument: InstrumentIndex, side: Side, bound: Price) -> bool {
+        self.resting(instrument, side)
+            .any(|p| side.is_worse(p, bound))
     }
 
-    fn resting(&self, side: Side) -> impl Iterator<Item = Price> + '_ {
+    fn resting(&self, instrument: InstrumentIndex, side: Side) -> impl Iterator<Item = Price> + '_ {
         self.orders
             .iter()
-            .filter(move |o| o.side == side && o.queue.is_some())
+            .filter(move |o| o.instrument == instrument && o.side == side && o.queue.is_some())
             .filter_map(|o| o.order.price())
     }
 
     /// A recorded level changed from `old` to `new` lots: resting orders
     /// there move up the queue by the model's share of any cancellation.
-    pub fn on_depth(&mut self, model: QueueModel, side: Side, price: Price, old: u64, new: u64) {
+    pub fn on_depth(
+        &mut self,
+        model: QueueModel,
+        instrument: InstrumentIndex,
+        side: Side,
+        price: Price,
+        old: u64,
+        new: u64,
+    ) {
         for o in &mut self.orders {
-            if o.side == side && o.order.price() == Some(price) {
+            if o.instrument == instrument && o.side == side && o.order.price() == Some(price) {
                 if let Some(q) = &mut o.queue {
                     q.on_depth(model, old, new);
                 }
@@ -168,9 +186,9 @@ impl WorkingOrders {
 
     /// A market trade of `lots` printed at `price`: orders resting there
     /// move up by it.
-    pub fn on_trade(&mut self, price: Price, lots: u64) {
+    pub fn on_trade(&mut self, instrument: InstrumentIndex, price: Price, lots: u64) {
         for o in &mut self.orders {
-            if o.order.price() == Some(price) {
+            if o.instrument == instrument && o.order.price() == Some(price) {
                 if let Some(q) = &mut o.queue {
                     q.on_trade(lots);
                 }

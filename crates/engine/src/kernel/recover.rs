@@ -2,7 +2,10 @@
 //! reconcile, orders the journal never heard of, and a fresh id session.
 
 use kestrel_exec::ManagedOrder;
-use kestrel_model::{ClientOrderId, OrderType, Price, Qty, Side, TimeInForce, UnixNanos};
+use kestrel_model::{
+    ClientOrderId, InstrumentIndex, OrderType, Price, Qty, Side, StrategyIndex, TimeInForce,
+    UnixNanos,
+};
 use kestrel_strategy::Strategy;
 
 use super::{Kernel, WorkingOrder};
@@ -14,6 +17,8 @@ use super::{Kernel, WorkingOrder};
 pub struct AdoptedOrder {
     /// Its client id.
     pub id: ClientOrderId,
+    /// Its instrument.
+    pub instrument: InstrumentIndex,
     /// Buy or sell.
     pub side: Side,
     /// Order type.
@@ -25,26 +30,31 @@ pub struct AdoptedOrder {
 }
 
 impl<S: Strategy> Kernel<S> {
-    /// The orders the kernel believes open (pending ones included).
+    /// The orders the kernel believes open (pending ones included), of
+    /// every strategy.
     pub fn open_orders(&self) -> impl Iterator<Item = (ClientOrderId, &WorkingOrder)> {
-        self.core.orders.iter()
+        self.core.strategies.iter().flat_map(|s| s.orders.iter())
     }
 
     /// One tracked order.
     pub fn order(&self, id: ClientOrderId) -> Option<&WorkingOrder> {
-        self.core.orders.index(id).map(|i| self.core.orders.get(i))
+        let (s, i) = self.core.find_order(id)?;
+        Some(self.core.strategies[s.get()].orders.get(i))
     }
 
-    /// Starts tracking `order` as just sent; the venue's reports on it
+    /// Starts tracking `order` as just sent, for the first strategy (a
+    /// recovered order's strategy is not known); the venue's reports on it
     /// follow.
     pub fn adopt(&mut self, order: &AdoptedOrder, now: UnixNanos) {
         self.core.now = now;
-        if self.core.orders.index(order.id).is_some() {
+        if self.core.find_order(order.id).is_some() {
             return;
         }
-        self.core.orders.insert(
+        let s = StrategyIndex::FIRST;
+        self.core.strategies[s.get()].orders.insert(
             order.id,
             WorkingOrder {
+                instrument: order.instrument,
                 side: order.side,
                 kind: order.kind,
                 time_in_force: TimeInForce::Gtc,
@@ -59,7 +69,9 @@ impl<S: Strategy> Kernel<S> {
     /// Issues ids of a new session from here: after a restart, an id never
     /// repeats one the previous process may have sent unjournaled.
     pub fn resume_ids(&mut self, session_ms: u64) {
-        self.core.ids = self.core.ids.with_session(session_ms);
+        for s in &mut self.core.strategies {
+            s.ids = s.ids.with_session(session_ms);
+        }
     }
 }
 

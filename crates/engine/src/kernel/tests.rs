@@ -5,7 +5,7 @@
 use kestrel_model::{EventTime, FeeAsset, InstrumentId, LevelUpdate, OrderType, Qty, UpdateIds};
 use kestrel_risk::{BracketExit, Decision, TokenBucket};
 use kestrel_sim::{AccountId, Fill, Liquidity, OrderId, OrderStatus};
-use kestrel_strategy::{Context, NewOrder, OrderUpdate};
+use kestrel_strategy::{Context, ContextError, NewOrder, OrderUpdate};
 use kestrel_venue::OrderSpec;
 
 use super::*;
@@ -23,15 +23,20 @@ impl Strategy for OneBid {
     fn on_book(
         &mut self,
         ctx: &mut dyn Context,
+        _: kestrel_model::InstrumentIndex,
         _book: &OrderBook,
         _signals: &kestrel_signals::SignalValues,
     ) {
         if self.placed.is_none() {
-            self.placed = Some(ctx.place(NewOrder::post_only(
-                Side::Buy,
-                Price::from_ticks(self.price),
-                Qty::from_lots(2),
-            )));
+            self.placed = Some(
+                ctx.place(NewOrder::post_only(
+                    IX,
+                    Side::Buy,
+                    Price::from_ticks(self.price),
+                    Qty::from_lots(2),
+                ))
+                .ok(),
+            );
         }
     }
     fn on_order(&mut self, _ctx: &mut dyn Context, update: &OrderUpdate) {
@@ -125,6 +130,7 @@ fn an_order_passes_risk_goes_out_and_follows_its_reports() {
         &config(),
     );
     k.on_snapshot(
+        IX,
         &BookSnapshot {
             instrument: i.id,
             last_update_id: 1,
@@ -158,9 +164,15 @@ fn an_order_passes_risk_goes_out_and_follows_its_reports() {
     );
     // It joined behind the 5 lots resting at 99; 3 of them cancel, the
     // conservative model keeps us behind the other 2 until trades say more.
-    assert_eq!(k.core.orders.get(0).queue.map(|q| q.ahead), Some(5));
-    k.on_delta(&delta(i.id, &[(Side::Buy, 99, 2)]), UnixNanos::new(30));
-    assert_eq!(k.core.orders.get(0).queue.map(|q| q.ahead), Some(2));
+    assert_eq!(
+        k.core.strategies[0].orders.get(0).queue.map(|q| q.ahead),
+        Some(5)
+    );
+    k.on_delta(IX, &delta(i.id, &[(Side::Buy, 99, 2)]), UnixNanos::new(30));
+    assert_eq!(
+        k.core.strategies[0].orders.get(0).queue.map(|q| q.ahead),
+        Some(2)
+    );
 
     k.on_report(
         &report(id, fill(99, 2), OrderStatus::Filled, Side::Buy),
@@ -175,7 +187,10 @@ fn an_order_passes_risk_goes_out_and_follows_its_reports() {
             kestrel_exec::OrderState::Filled
         ]
     );
-    assert!(k.core.orders.is_empty(), "a filled order is forgotten");
+    assert!(
+        k.core.strategies[0].orders.is_empty(),
+        "a filled order is forgotten"
+    );
 }
 
 #[test]
@@ -191,6 +206,7 @@ fn refusals_carry_their_reason_and_a_losing_fill_trips_the_kill_switch() {
         &config(),
     );
     k.on_delta(
+        IX,
         &delta(i.id, &[(Side::Buy, 99, 5), (Side::Sell, 101, 5)]),
         UnixNanos::new(10),
     );
@@ -206,8 +222,9 @@ fn refusals_carry_their_reason_and_a_losing_fill_trips_the_kill_switch() {
         },
         &config(),
     );
-    k.core.synced = true;
+    k.markets[0].synced = true;
     k.on_delta(
+        IX,
         &delta(i.id, &[(Side::Buy, 99, 5), (Side::Sell, 101, 5)]),
         UnixNanos::new(10),
     );
@@ -223,8 +240,9 @@ fn refusals_carry_their_reason_and_a_losing_fill_trips_the_kill_switch() {
         },
         &config(),
     );
-    k.core.synced = true;
+    k.markets[0].synced = true;
     k.on_delta(
+        IX,
         &delta(i.id, &[(Side::Buy, 99, 5), (Side::Sell, 101, 5)]),
         UnixNanos::new(10),
     );
@@ -234,8 +252,7 @@ fn refusals_carry_their_reason_and_a_losing_fill_trips_the_kill_switch() {
         UnixNanos::new(11),
     );
     k.drain_intents().for_each(drop);
-    k.core
-        .position
+    k.core.strategies[0].positions[0]
         .on_fill(
             Side::Buy,
             Price::from_ticks(100),
@@ -247,8 +264,14 @@ fn refusals_carry_their_reason_and_a_losing_fill_trips_the_kill_switch() {
     let ExecKind::Trade(loss) = fill(90, 1) else {
         unreachable!()
     };
-    k.core
-        .on_fill(Side::Sell, &loss, &k.book, UnixNanos::new(12));
+    k.core.on_fill(
+        StrategyIndex::FIRST,
+        IX,
+        Side::Sell,
+        &loss,
+        &k.markets,
+        UnixNanos::new(12),
+    );
     assert_eq!(k.counters().kills, 1);
     let intents: Vec<_> = k.drain_intents().collect();
     assert_eq!(intents, [OrderIntent::Cancel(resting)], "kill cancels all");
@@ -260,25 +283,27 @@ fn refusals_carry_their_reason_and_a_losing_fill_trips_the_kill_switch() {
         }
     )));
     // Every new order is refused until an explicit reset.
-    let mut ctx = KernelContext::new(&mut k.core, &k.book);
+    let mut ctx = KernelContext::new(&mut k.core, &k.markets, StrategyIndex::FIRST);
     assert_eq!(
         ctx.place(NewOrder::post_only(
+            IX,
             Side::Buy,
             Price::from_ticks(98),
             Qty::from_lots(1)
         )),
-        None
+        Err(ContextError::Refused)
     );
     assert_eq!(k.refusals().last(), Some(&(Reason::KillSwitch, 1)));
     k.reset_kill_switch();
-    let mut ctx = KernelContext::new(&mut k.core, &k.book);
+    let mut ctx = KernelContext::new(&mut k.core, &k.markets, StrategyIndex::FIRST);
     assert!(
         ctx.place(NewOrder::post_only(
+            IX,
             Side::Buy,
             Price::from_ticks(98),
             Qty::from_lots(1)
         ))
-        .is_some()
+        .is_ok()
     );
 }
 
@@ -293,14 +318,15 @@ fn a_cancel_before_the_ack_waits_for_it() {
         },
         &config(),
     );
-    k.core.synced = true;
+    k.markets[0].synced = true;
     k.on_delta(
+        IX,
         &delta(i.id, &[(Side::Buy, 99, 5), (Side::Sell, 101, 5)]),
         UnixNanos::new(10),
     );
     let id = k.strategy().placed.unwrap().unwrap();
     k.drain_intents().for_each(drop);
-    KernelContext::new(&mut k.core, &k.book).cancel(id);
+    KernelContext::new(&mut k.core, &k.markets, StrategyIndex::FIRST).cancel(id);
     assert_eq!(
         k.drain_intents().count(),
         0,
@@ -318,7 +344,7 @@ fn a_cancel_before_the_ack_waits_for_it() {
         &report(id, ExecKind::Canceled, OrderStatus::Canceled, Side::Buy),
         UnixNanos::new(30),
     );
-    assert!(k.core.orders.is_empty());
+    assert!(k.core.strategies[0].orders.is_empty());
 }
 
 #[test]
@@ -337,8 +363,9 @@ fn a_position_is_closed_when_the_mark_reaches_its_bracket() {
         },
         &cfg,
     );
-    k.core.synced = true;
+    k.markets[0].synced = true;
     k.on_delta(
+        IX,
         &delta(i.id, &[(Side::Buy, 99, 5), (Side::Sell, 101, 5)]),
         UnixNanos::new(10),
     );
@@ -354,6 +381,7 @@ fn a_position_is_closed_when_the_mark_reaches_its_bracket() {
     k.drain_intents().for_each(drop);
     // Long 2 from 99: stop at 96. Mark (97 + 99) / 2 = 98: nothing yet.
     k.on_delta(
+        IX,
         &delta(
             i.id,
             &[
@@ -368,6 +396,7 @@ fn a_position_is_closed_when_the_mark_reaches_its_bracket() {
     assert_eq!(k.drain_intents().count(), 0);
     // Mark (95 + 97) / 2 = 96: the stop fires, a market sell of 2 goes out.
     k.on_delta(
+        IX,
         &delta(
             i.id,
             &[
@@ -384,6 +413,7 @@ fn a_position_is_closed_when_the_mark_reaches_its_bracket() {
         matches!(
             intents[..],
             [OrderIntent::Submit(OrderSpec {
+                instrument: IX,
                 side: Side::Sell,
                 kind: OrderType::Market,
                 qty,
@@ -409,16 +439,18 @@ fn slow_acks_trip_the_latency_kill_switch() {
     cfg.risk.max_ack_p99_ns = 1_000;
     cfg.risk.orders = TokenBucket::new(1_000, 1e9);
     let mut k = Kernel::new(&i, OneBid::default(), &cfg);
-    k.core.synced = true;
+    k.markets[0].synced = true;
     k.on_delta(
+        IX,
         &delta(i.id, &[(Side::Buy, 99, 5), (Side::Sell, 101, 5)]),
         UnixNanos::new(10),
     );
     for n in 0..ACK_WINDOW as u64 {
         let sent = UnixNanos::new(1_000_000 * (n + 1));
         k.core.now = sent;
-        let id = KernelContext::new(&mut k.core, &k.book)
+        let id = KernelContext::new(&mut k.core, &k.markets, StrategyIndex::FIRST)
             .place(NewOrder::post_only(
+                IX,
                 Side::Buy,
                 Price::from_ticks(98),
                 Qty::from_lots(1),
@@ -439,3 +471,6 @@ fn slow_acks_trip_the_latency_kill_switch() {
         }
     )));
 }
+
+/// The one instrument of these tests.
+const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;

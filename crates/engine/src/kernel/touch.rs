@@ -19,7 +19,7 @@
 //! it. Per-level work uses each side's best from before the diff, so the
 //! order the parts come in changes nothing either.
 
-use kestrel_model::{LevelUpdate, Price, Side, TouchBounds, UnixNanos};
+use kestrel_model::{InstrumentIndex, LevelUpdate, Price, Side, TouchBounds, UnixNanos};
 use kestrel_strategy::Strategy;
 
 use super::Kernel;
@@ -42,16 +42,24 @@ pub(super) struct SplitDelta {
 }
 
 impl<S: Strategy> Kernel<S> {
-    /// How deep into each side of the book the kernel reads: the signals'
-    /// depth or the strategy's, whichever is deeper; `None` if the
-    /// strategy reads the book without a bound.
-    fn read_depth(&self) -> Option<usize> {
-        Some(
-            self.strategy
-                .book_depth()?
-                .max(self.core.signals.depth())
-                .max(1),
-        )
+    /// How deep into each side of `ix`'s book the kernel reads: the
+    /// signals' depth or its subscribers', whichever is deepest; `None` if
+    /// a subscriber reads the book without a bound.
+    fn read_depth(&self, ix: InstrumentIndex) -> Option<usize> {
+        let market = &self.markets[ix.get()];
+        let mut depth = market.signals.depth().max(1);
+        for &s in &market.subscribers {
+            depth = depth.max(self.strategies[s.get()].book_depth()?);
+        }
+        Some(depth)
+    }
+
+    /// Whether one of our orders on `side` of `ix` rests beyond `bound`.
+    fn ours_beyond(&self, ix: InstrumentIndex, side: Side, bound: Price) -> bool {
+        self.core
+            .strategies
+            .iter()
+            .any(|s| s.orders.rests_beyond(ix, side, bound))
     }
 
     /// The prices at or better than which the next diff's levels must be
@@ -60,13 +68,14 @@ impl<S: Strategy> Kernel<S> {
     /// split a diff now (no synced book, a strategy that reads the whole
     /// book). A live session asks between inputs, so that the answer is
     /// ready when a frame comes.
-    pub fn touch_bounds(&self) -> Option<TouchBounds> {
-        if !self.core.synced {
+    pub fn touch_bounds(&self, ix: InstrumentIndex) -> Option<TouchBounds> {
+        if !self.markets[ix.get()].synced {
             return None;
         }
-        let depth = self.read_depth()?;
+        let depth = self.read_depth(ix)?;
         let reach = depth.saturating_add(TOUCH_MARGIN);
-        let bound = |side| self.side_bound(side, reach, self.book.best(side).map(|l| l.price));
+        let book = &self.markets[ix.get()].book;
+        let bound = |side| self.side_bound(ix, side, reach, book.best(side).map(|l| l.price));
         Some(TouchBounds {
             bid: bound(Side::Buy),
             ask: bound(Side::Sell),
@@ -76,14 +85,26 @@ impl<S: Strategy> Kernel<S> {
     /// The deepest of what the kernel reads on `side` while its best is
     /// `best`: the `reach`-th level, the edge of the per-level signals'
     /// band, our orders. `None` if the book is not that deep.
-    fn side_bound(&self, side: Side, reach: usize, best: Option<Price>) -> Option<Price> {
-        let level = self.book.levels(side).nth(reach - 1)?.price;
-        let band = best.map(|b| self.core.signals.band_edge(side, b));
-        let orders = self.core.orders.worst_resting(side);
+    fn side_bound(
+        &self,
+        ix: InstrumentIndex,
+        side: Side,
+        reach: usize,
+        best: Option<Price>,
+    ) -> Option<Price> {
+        let market = &self.markets[ix.get()];
+        let level = market.book.levels(side).nth(reach - 1)?.price;
+        let band = best.map(|b| market.signals.band_edge(side, b));
+        let orders = self
+            .core
+            .strategies
+            .iter()
+            .filter_map(|s| s.orders.worst_resting(ix, side));
         Some(
-            [band, orders]
+            [band]
                 .into_iter()
                 .flatten()
+                .chain(orders)
                 .fold(level, |deepest, p| {
                     if side.is_worse(p, deepest) {
                         p
@@ -104,25 +125,26 @@ impl<S: Strategy> Kernel<S> {
     /// [`Self::on_delta_rest`], which decides if this did not.
     pub fn on_delta_near(
         &mut self,
+        ix: InstrumentIndex,
         part: &[LevelUpdate],
         beyond: TouchBounds,
         now: UnixNanos,
     ) -> Option<TouchBounds> {
         self.core.now = now;
-        let (touch, parts) = self
+        let (touch, parts) = self.markets[ix.get()]
             .split
-            .map_or_else(|| (self.touch(), 0), |s| (s.touch, s.parts));
-        self.apply_levels(part, touch, now);
+            .map_or_else(|| (self.touch(ix), 0), |s| (s.touch, s.parts));
+        self.apply_levels(ix, part, touch, now);
         // A diff that removed more levels at the touch than the margin
         // covers often removed many: each read on reaches twice as far.
-        let depth = self.read_depth();
+        let depth = self.read_depth(ix);
         let reach = depth.map(|d| {
             d.saturating_add(TOUCH_MARGIN)
                 .saturating_mul(1 << (parts + 1).min(16))
         });
         let more = |side: Side| -> Option<Price> {
             let w = beyond.get(side)?;
-            if depth.is_some_and(|d| self.unmoved_by_beyond(side, w, touch, d)) {
+            if depth.is_some_and(|d| self.unmoved_by_beyond(ix, side, w, touch, d)) {
                 return None;
             }
             let deepest = match side {
@@ -131,7 +153,7 @@ impl<S: Strategy> Kernel<S> {
             };
             Some(
                 reach
-                    .and_then(|r| self.side_bound(side, r, touch[side as usize]))
+                    .and_then(|r| self.side_bound(ix, side, r, touch[side as usize]))
                     .unwrap_or(deepest),
             )
         };
@@ -140,13 +162,13 @@ impl<S: Strategy> Kernel<S> {
             ask: more(Side::Sell),
         };
         let ready = more == TouchBounds::default();
-        self.split = Some(SplitDelta {
+        self.markets[ix.get()].split = Some(SplitDelta {
             touch,
             deciding_after_rest: !ready,
             parts: parts + 1,
         });
         if ready {
-            self.after_book(now);
+            self.after_book(ix, now);
             None
         } else {
             Some(more)
@@ -154,11 +176,11 @@ impl<S: Strategy> Kernel<S> {
     }
 
     /// The rest of the diff whose near part [`Self::on_delta_near`] took.
-    pub fn on_delta_rest(&mut self, rest: &[LevelUpdate], now: UnixNanos) {
-        let split = self.split.take().unwrap_or_default();
-        self.apply_levels(rest, split.touch, now);
+    pub fn on_delta_rest(&mut self, ix: InstrumentIndex, rest: &[LevelUpdate], now: UnixNanos) {
+        let split = self.markets[ix.get()].split.take().unwrap_or_default();
+        self.apply_levels(ix, rest, split.touch, now);
         if split.deciding_after_rest {
-            self.after_book(now);
+            self.after_book(ix, now);
         }
     }
 
@@ -167,13 +189,15 @@ impl<S: Strategy> Kernel<S> {
     /// `touch` the bests from before the diff.
     fn unmoved_by_beyond(
         &self,
+        ix: InstrumentIndex,
         side: Side,
         w: Price,
         touch: [Option<Price>; 2],
         depth: usize,
     ) -> bool {
         // The top `depth` levels are all at or better than `w`.
-        let top_holds = self
+        let market = &self.markets[ix.get()];
+        let top_holds = market
             .book
             .levels(side)
             .nth(depth - 1)
@@ -185,9 +209,9 @@ impl<S: Strategy> Kernel<S> {
             Side::Sell => w.ticks().saturating_add(1),
         });
         let unwatched = touch[side as usize].is_none_or(|best| {
-            !side.is_worse(best, w) && !self.core.signals.watches(next, Some(best))
+            !side.is_worse(best, w) && !market.signals.watches(next, Some(best))
         });
-        top_holds && unwatched && !self.core.orders.rests_beyond(side, w)
+        top_holds && unwatched && !self.ours_beyond(ix, side, w)
     }
 }
 
@@ -204,6 +228,8 @@ mod tests {
     use super::*;
     use crate::kernel::KernelConfig;
 
+    const IX: InstrumentIndex = InstrumentIndex::FIRST;
+
     /// Records what it is shown at each book update.
     #[derive(Default)]
     struct Watcher {
@@ -211,7 +237,13 @@ mod tests {
     }
 
     impl Strategy for Watcher {
-        fn on_book(&mut self, _: &mut dyn Context, book: &OrderBook, signals: &SignalValues) {
+        fn on_book(
+            &mut self,
+            _: &mut dyn Context,
+            _: InstrumentIndex,
+            book: &OrderBook,
+            signals: &SignalValues,
+        ) {
             self.seen.push((book.best_bid(), book.best_ask(), *signals));
         }
         fn book_depth(&self) -> Option<usize> {
@@ -233,7 +265,7 @@ mod tests {
             bids: bids.iter().map(level).collect(),
             asks: asks.iter().map(level).collect(),
         };
-        kernel.on_snapshot(&snapshot, UnixNanos::new(1));
+        kernel.on_snapshot(IX, &snapshot, UnixNanos::new(1));
         kernel
     }
 
@@ -349,17 +381,17 @@ mod tests {
                 time: EventTime::default(),
                 updates: [bid_list.clone(), ask_list.clone()].concat(),
             };
-            whole.on_delta(&delta, UnixNanos::new(2));
+            whole.on_delta(IX, &delta, UnixNanos::new(2));
 
             let mut split = kernel(&config, &bids, &asks);
-            let bounds = split.touch_bounds().unwrap_or_default();
+            let bounds = split.touch_bounds(IX).unwrap_or_default();
             let mut reads = [SideRead::new(&bid_list, Side::Buy), SideRead::new(&ask_list, Side::Sell)];
             let mut part = Vec::new();
             let mut beyond = TouchBounds {
                 bid: reads[0].read(Side::Buy, bounds.bid, &mut part),
                 ask: reads[1].read(Side::Sell, bounds.ask, &mut part),
             };
-            while let Some(more) = split.on_delta_near(&part, beyond, UnixNanos::new(2)) {
+            while let Some(more) = split.on_delta_near(IX, &part, beyond, UnixNanos::new(2)) {
                 part.clear();
                 if let Some(b) = more.bid {
                     beyond.bid = reads[0].read(Side::Buy, Some(b), &mut part);
@@ -372,7 +404,7 @@ mod tests {
                 .iter()
                 .flat_map(|r| r.from_near_end[r.taken..].iter().copied())
                 .collect();
-            split.on_delta_rest(&rest, UnixNanos::new(2));
+            split.on_delta_rest(IX, &rest, UnixNanos::new(2));
 
             prop_assert_eq!(&whole.strategy().seen, &split.strategy().seen);
             prop_assert_eq!(whole.book().snapshot(1_000), split.book().snapshot(1_000));

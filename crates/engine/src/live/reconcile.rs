@@ -169,8 +169,8 @@ pub async fn reconcile<C: ExecutionClient>(
 }
 
 /// A new session's look at the venue before it trades: open orders whose
-/// client ids carry our prefix (`<prefix>-…`) belong to an earlier session
-/// whose journal is gone. They are adopted, with their fills so far, and
+/// client ids carry our prefix (`<prefix><strategy>-…`) belong to an
+/// earlier session whose journal is gone. They are adopted, with their fills so far, and
 /// cancelled or left working by `policy`: never left working unknown.
 pub async fn leftovers<C: ExecutionClient>(
     client: &C,
@@ -178,18 +178,25 @@ pub async fn leftovers<C: ExecutionClient>(
     id_prefix: &str,
     policy: UnknownOrderPolicy,
 ) -> Result<Reconciled, VenueError> {
-    let ours = format!("{id_prefix}-");
     let mut out = Reconciled {
         passes: 1,
         ..Reconciled::default()
     };
     let cancel = policy == UnknownOrderPolicy::Cancel;
     for v in client.open_orders().await? {
-        if v.client_id.as_str().starts_with(&ours) {
+        if has_prefix(v.client_id.as_str(), id_prefix) {
             adopt(client, instrument, &v, cancel, &mut out).await?;
         }
     }
     Ok(out)
+}
+
+/// Whether `id` is one of ours: `prefix`, a strategy's index (none in ids
+/// of sessions before there were several), then `-`.
+fn has_prefix(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix)
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(strategy, _)| strategy.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Adopts a venue order the kernel does not know, with its fills so far;
@@ -203,6 +210,8 @@ async fn adopt<C: ExecutionClient>(
 ) -> Result<(), VenueError> {
     out.adopted += 1;
     out.corrections.push(Correction::Adopt(AdoptedOrder {
+        // A live session trades one instrument, index 0.
+        instrument: kestrel_model::InstrumentIndex::FIRST,
         id: v.client_id,
         side: v.side,
         kind: v.kind,
@@ -327,6 +336,20 @@ pub fn balances_agree(
         Ok(())
     } else {
         Err(format!("{} since the session began", wrong.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::has_prefix;
+
+    #[test]
+    fn ids_of_every_strategy_and_of_older_sessions_are_ours() {
+        assert!(has_prefix("kst0-lzlxpykg-0", "kst"));
+        assert!(has_prefix("kst12-lzlxpykg-0", "kst"));
+        assert!(has_prefix("kst-lzlxpykg-0", "kst"));
+        assert!(!has_prefix("kstx-lzlxpykg-0", "kst"));
+        assert!(!has_prefix("other-1", "kst"));
     }
 }
 

@@ -31,10 +31,14 @@ fn limits() -> RiskLimits {
     }
 }
 
+/// The instrument's limits, as the checks below read them.
+static LIMITS: std::sync::LazyLock<RiskLimits> = std::sync::LazyLock::new(limits);
+
 /// A buy of 1 at 100 with mid 100, flat, all healthy: approved.
 fn check(i: &Instrument) -> OrderCheck<'_> {
     OrderCheck {
         instrument: i,
+        limits: &LIMITS,
         side: Side::Buy,
         price: Some(Price::from_ticks(100)),
         qty: Qty::from_lots(1),

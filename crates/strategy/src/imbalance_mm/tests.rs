@@ -2,6 +2,10 @@
 
 use kestrel_exec::OrderState;
 use kestrel_model::{Instrument, OrderType, TimeInForce};
+
+use crate::api::ContextError;
+
+const IX: InstrumentIndex = InstrumentIndex::FIRST;
 use kestrel_signals::{SignalConfig, Signals};
 
 use super::*;
@@ -28,36 +32,47 @@ impl Context for Recorder {
     fn now(&self) -> UnixNanos {
         self.now
     }
-    fn instrument(&self) -> &Instrument {
-        &self.instrument
+    fn subscriptions(&self) -> &[InstrumentIndex] {
+        &[IX]
     }
-    fn book_trusted(&self) -> bool {
+    fn instrument(&self, _: InstrumentIndex) -> Result<&Instrument, ContextError> {
+        Ok(&self.instrument)
+    }
+    fn book(&self, ix: InstrumentIndex) -> Result<&OrderBook, ContextError> {
+        Err(ContextError::NotSubscribed(ix))
+    }
+    fn book_trusted(&self, _: InstrumentIndex) -> bool {
         self.trusted
     }
-    fn position_lots(&self) -> i64 {
+    fn position_lots(&self, _: InstrumentIndex) -> i64 {
         self.position
     }
     fn open_orders(&self) -> &[OrderUpdate] {
         &[]
     }
-    fn place(&mut self, order: NewOrder) -> Option<ClientOrderId> {
+    fn place(&mut self, order: NewOrder) -> Result<ClientOrderId, ContextError> {
         assert_eq!(
-            (order.kind, order.time_in_force),
-            (OrderType::PostOnly, TimeInForce::Gtx)
+            (order.kind, order.time_in_force, order.instrument),
+            (OrderType::PostOnly, TimeInForce::Gtx, IX)
         );
-        self.actions
-            .push(Action::Place(order.side, order.price?.ticks()));
+        let price = order.price.ok_or(ContextError::Refused)?;
+        self.actions.push(Action::Place(order.side, price.ticks()));
         self.next += 1;
-        ClientOrderId::new(&format!("q{}", self.next)).ok()
+        ClientOrderId::new(&format!("q{}", self.next)).map_err(|_| ContextError::Refused)
     }
     fn cancel(&mut self, id: ClientOrderId) {
         self.actions.push(Action::Cancel(id.to_string()));
     }
-    fn replace(&mut self, id: ClientOrderId, price: Price, _qty: Qty) -> Option<ClientOrderId> {
+    fn replace(
+        &mut self,
+        id: ClientOrderId,
+        price: Price,
+        _qty: Qty,
+    ) -> Result<ClientOrderId, ContextError> {
         self.actions
             .push(Action::Replace(id.to_string(), price.ticks()));
         self.next += 1;
-        ClientOrderId::new(&format!("q{}", self.next)).ok()
+        ClientOrderId::new(&format!("q{}", self.next)).map_err(|_| ContextError::Refused)
     }
     fn queue_ahead(&self, _id: ClientOrderId) -> Option<u64> {
         Some(self.queue_ahead)
@@ -65,7 +80,7 @@ impl Context for Recorder {
     fn cancel_all(&mut self) {
         self.actions.push(Action::CancelAll);
     }
-    fn close_position(&mut self) {}
+    fn close_position(&mut self, _: InstrumentIndex) {}
     fn set_timer(&mut self, _at: UnixNanos) -> crate::api::TimerId {
         crate::api::TimerId(0)
     }
@@ -101,7 +116,7 @@ fn book(bid: i64, ask: i64) -> OrderBook {
 
 fn run(mm: &mut ImbalanceMm, ctx: &mut Recorder, book: &OrderBook) -> Vec<Action> {
     let signals = Signals::new(SignalConfig::default()).values(book);
-    mm.on_book(ctx, book, &signals);
+    mm.on_book(ctx, IX, book, &signals);
     std::mem::take(&mut ctx.actions)
 }
 
@@ -181,6 +196,7 @@ fn reprices_only_on_a_real_move_and_pulls_on_untrusted_books() {
             &mut ctx,
             &OrderUpdate {
                 id: ClientOrderId::new(id).unwrap(),
+                instrument: IX,
                 state: OrderState::Cancelled,
                 filled: Qty::ZERO,
                 fill: None,

@@ -98,6 +98,7 @@ async fn a_fill_during_the_restart_is_found_before_the_balances_are_checked() {
     let venue = TradesMeanwhile {
         venue,
         trade: Mutex::new(Some(OrderSpec {
+            instrument: IX,
             id: ClientOrderId::new("kp-0-1").unwrap(),
             side: Side::Sell,
             kind: OrderType::Market,
@@ -133,3 +134,6 @@ async fn a_fill_during_the_restart_is_found_before_the_balances_are_checked() {
         "the sell is in the position"
     );
 }
+
+/// The one instrument of these tests.
+const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;

@@ -25,6 +25,9 @@ use crate::market::{FeedEvent, FeedKind, FrameStart, FrameSync};
 use super::latency::{Latencies, Stage};
 use super::reconcile::{Correction, KnownOrder, Reconciled};
 
+/// A live session trades one instrument, index 0.
+const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;
+
 /// Nanoseconds from `from` to `to`, zero if the clock stepped back.
 fn elapsed(from: UnixNanos, to: UnixNanos) -> u64 {
     to.as_nanos().saturating_sub(from.as_nanos())
@@ -323,7 +326,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     pub fn on_input(&mut self, input: LiveInput, now: UnixNanos) -> bool {
         let go_on = self.handle(input, now);
         // Ready for the next frame before it comes.
-        self.bounds = self.kernel.touch_bounds();
+        self.bounds = self.kernel.touch_bounds(IX);
         go_on
     }
 
@@ -418,7 +421,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     pub fn on_timers(&mut self, now: UnixNanos) {
         if self.draining.is_none() && self.kernel.next_timer().is_some_and(|t| t <= now) {
             self.apply(&Entry::Timers { now }, now);
-            self.bounds = self.kernel.touch_bounds();
+            self.bounds = self.kernel.touch_bounds(IX);
         }
     }
 
@@ -439,12 +442,12 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         match self.slot.kind {
             FeedKind::Delta => {
                 let was_crossed = self.kernel.book().is_crossed();
-                self.kernel.on_delta(&self.slot.delta, now);
+                self.kernel.on_delta(IX, &self.slot.delta, now);
                 self.after_book(now, |slot, buf| entry::encode_delta(now, &slot.delta, buf));
                 self.check_crossed(was_crossed, now);
             }
             FeedKind::Snapshot => {
-                self.kernel.on_snapshot(&self.slot.snapshot, now);
+                self.kernel.on_snapshot(IX, &self.slot.snapshot, now);
                 self.after_book(now, |slot, buf| {
                     entry::encode_snapshot(now, &slot.snapshot, buf)
                 });

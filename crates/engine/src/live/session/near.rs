@@ -7,6 +7,9 @@ use kestrel_strategy::Strategy;
 
 use super::{LiveSession, entry, record_with};
 
+/// A live session trades one instrument, index 0.
+const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;
+
 impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     /// A diff begun near the touch (`beyond`: where the levels not yet
     /// read lie). The kernel takes near parts until it decides, and what
@@ -27,12 +30,12 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         let was_crossed = self.kernel.book().is_crossed();
         let kernel = &mut self.kernel;
         let early = self.frames.take_near(frame, beyond, |part, beyond| {
-            kernel.on_delta_near(part, beyond, now)
+            kernel.on_delta_near(IX, part, beyond, now)
         });
         let mut decided = if early { self.dispatch() } else { None };
         let end = self.frames.finish_near(frame, local, &mut self.slot);
         let fault = end.fault;
-        self.kernel.on_delta_rest(end.rest, now);
+        self.kernel.on_delta_rest(IX, end.rest, now);
         if !early {
             decided = self.dispatch();
         }

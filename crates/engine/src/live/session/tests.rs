@@ -16,7 +16,14 @@ use super::*;
 pub(crate) struct Idle;
 
 impl Strategy for Idle {
-    fn on_book(&mut self, _: &mut dyn Context, _: &OrderBook, _: &SignalValues) {}
+    fn on_book(
+        &mut self,
+        _: &mut dyn Context,
+        _: kestrel_model::InstrumentIndex,
+        _: &OrderBook,
+        _: &SignalValues,
+    ) {
+    }
 }
 
 /// A Binance spot session that never trades.

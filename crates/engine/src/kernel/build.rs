@@ -1,0 +1,181 @@
+//! Building a kernel of several instruments and strategies, checked: every
+//! subscription names an instrument the kernel holds, and equity can be
+//! counted in one asset.
+
+use std::collections::BinaryHeap;
+
+use kestrel_book::OrderBook;
+use kestrel_exec::{ClientOrderIds, Position};
+use kestrel_model::{Asset, Instrument, InstrumentIndex, StrategyIndex, UnixNanos};
+use kestrel_risk::{RiskEngine, RiskLimits};
+use kestrel_signals::Signals;
+use kestrel_strategy::Strategy;
+
+use super::state::{Core, Market, StrategyState};
+use super::{AckLatencies, Kernel, KernelConfig, KernelCounters, RunRecorder, WorkingOrders};
+
+/// An instrument of a kernel, with its own limits.
+#[derive(Clone, Debug)]
+pub struct MarketSetup {
+    /// The instrument.
+    pub instrument: Instrument,
+    /// Its order size and value, position, band, book-age and volatility
+    /// limits (the account-level ones come from [`KernelConfig::risk`]).
+    pub limits: RiskLimits,
+}
+
+/// A strategy of a kernel and the instruments it reads and trades.
+#[derive(Clone, Debug)]
+pub struct StrategySetup<S> {
+    /// The strategy.
+    pub strategy: S,
+    /// Indices into [`KernelSetup::markets`].
+    pub subscriptions: Vec<InstrumentIndex>,
+}
+
+/// What a kernel holds: its instruments, in index order, and strategies.
+#[derive(Clone, Debug)]
+pub struct KernelSetup<S> {
+    /// The instruments; an event's [`InstrumentIndex`] is a position here.
+    pub markets: Vec<MarketSetup>,
+    /// The strategies; a [`StrategyIndex`] is a position here.
+    pub strategies: Vec<StrategySetup<S>>,
+}
+
+/// Why a kernel could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KernelError {
+    /// No instrument or no strategy.
+    #[error("a kernel needs at least one instrument and one strategy")]
+    Empty,
+    /// More instruments or strategies than the indices hold.
+    #[error("too many {0}")]
+    TooMany(&'static str),
+    /// A strategy subscribed to an instrument the kernel does not hold.
+    #[error("{strategy} subscribes to {instrument}, but the kernel holds {held} instruments")]
+    UnknownInstrument {
+        /// The strategy.
+        strategy: StrategyIndex,
+        /// What it asked for.
+        instrument: InstrumentIndex,
+        /// How many there are.
+        held: usize,
+    },
+    /// A strategy subscribed to nothing.
+    #[error("{0} subscribes to no instrument")]
+    NoSubscription(StrategyIndex),
+    /// Instruments settled in different assets: equity would need a price
+    /// between them, which this kernel does not keep.
+    #[error("{first} settles in {a} and {other} in {b}: one kernel counts equity in one asset")]
+    MixedSettlement {
+        /// The first instrument.
+        first: String,
+        /// Its settlement asset.
+        a: Asset,
+        /// The one that differs.
+        other: String,
+        /// Its settlement asset.
+        b: Asset,
+    },
+}
+
+impl<S: Strategy> Kernel<S> {
+    /// A kernel of the setup's instruments and strategies.
+    pub fn build(setup: KernelSetup<S>, config: &KernelConfig) -> Result<Self, KernelError> {
+        let KernelSetup {
+            markets,
+            strategies,
+        } = setup;
+        if markets.is_empty() || strategies.is_empty() {
+            return Err(KernelError::Empty);
+        }
+        if markets.len() > usize::from(u16::MAX) {
+            return Err(KernelError::TooMany("instruments"));
+        }
+        if strategies.len() > usize::from(u8::MAX) {
+            return Err(KernelError::TooMany("strategies"));
+        }
+        let currency = markets[0].instrument.contract.settle;
+        if let Some(other) = markets
+            .iter()
+            .find(|m| m.instrument.contract.settle != currency)
+        {
+            return Err(KernelError::MixedSettlement {
+                first: markets[0].instrument.id.to_string(),
+                a: currency,
+                other: other.instrument.id.to_string(),
+                b: other.instrument.contract.settle,
+            });
+        }
+        let mut built_markets: Vec<Market> = markets
+            .iter()
+            .map(|m| Market {
+                instrument: m.instrument.clone(),
+                book: OrderBook::new(&m.instrument),
+                synced: false,
+                book_time: UnixNanos::new(0),
+                signals: Signals::new(config.signals),
+                volatility: None,
+                limits: m.limits,
+                subscribers: Vec::new(),
+                split: None,
+            })
+            .collect();
+        let mut states = Vec::with_capacity(strategies.len());
+        let mut kernel_strategies = Vec::with_capacity(strategies.len());
+        for (s, setup) in strategies.into_iter().enumerate() {
+            let index = StrategyIndex(s as u8);
+            if setup.subscriptions.is_empty() {
+                return Err(KernelError::NoSubscription(index));
+            }
+            let mut subscribed = vec![false; markets.len()];
+            for &ix in &setup.subscriptions {
+                let Some(flag) = subscribed.get_mut(ix.get()) else {
+                    return Err(KernelError::UnknownInstrument {
+                        strategy: index,
+                        instrument: ix,
+                        held: markets.len(),
+                    });
+                };
+                if !*flag {
+                    built_markets[ix.get()].subscribers.push(index);
+                }
+                *flag = true;
+            }
+            states.push(StrategyState {
+                subscriptions: setup.subscriptions,
+                subscribed,
+                ids: ClientOrderIds::new(&format!("{}{s}", config.id_prefix), config.session_ms),
+                orders: WorkingOrders::with_capacity(16),
+                positions: markets
+                    .iter()
+                    .map(|m| Position::new(&m.instrument, config.cost_method))
+                    .collect(),
+                brackets: vec![None; markets.len()],
+            });
+            kernel_strategies.push(setup.strategy);
+        }
+        Ok(Self {
+            markets: built_markets,
+            core: Core {
+                now: UnixNanos::new(0),
+                risk: RiskEngine::new(config.risk),
+                strategies: states,
+                cash: config.cash,
+                currency,
+                queue_model: config.queue_model,
+                outbox: Vec::with_capacity(16),
+                decisions: Vec::with_capacity(16),
+                timers: BinaryHeap::new(),
+                next_timer: 0,
+                // Room for every reason code: a first refusal allocates nothing.
+                refusals: Vec::with_capacity(32),
+                counters: KernelCounters::default(),
+                recorder: RunRecorder::new(config.sample_interval_ns),
+                bracket_ticks: config.bracket,
+                acks: AckLatencies::default(),
+            },
+            strategies: kernel_strategies,
+        })
+    }
+}

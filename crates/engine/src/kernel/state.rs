@@ -1,0 +1,329 @@
+//! The kernel's state: one [`Market`] per instrument (book, signals, sync,
+//! limits, subscribers), one [`StrategyState`] per strategy (its ids,
+//! orders, positions and brackets), and the [`Core`] they share (clock,
+//! account risk, cash, outbox, timers, counters, the report's recorder).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use kestrel_analytics::FillMark;
+use kestrel_book::OrderBook;
+use kestrel_exec::{Booked, ClientOrderIds, OrderEvent, Position, QueueModel, QueuePosition};
+use kestrel_model::{
+    Asset, Decimal, Fill, Instrument, InstrumentIndex, Price, Side, StrategyIndex, UnixNanos,
+};
+use kestrel_risk::{Bracket, Reason, RiskEngine, RiskLimits};
+use kestrel_signals::Signals;
+
+use super::{
+    AckLatencies, BracketTicks, KernelCounters, OrderIntent, RiskEvent, RunRecorder, WorkingOrders,
+    touch::SplitDelta,
+};
+
+/// One instrument's market as the kernel keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct Market {
+    pub instrument: Instrument,
+    pub book: OrderBook,
+    pub synced: bool,
+    pub book_time: UnixNanos,
+    pub signals: Signals,
+    pub volatility: Option<f64>,
+    /// This instrument's limits (order size and value, position, band).
+    pub limits: RiskLimits,
+    /// The strategies subscribed to it, in index order.
+    pub subscribers: Vec<StrategyIndex>,
+    /// A diff taken in two parts, between them (never across inputs).
+    #[serde(skip)]
+    pub split: Option<SplitDelta>,
+}
+
+impl Market {
+    /// Whether strategies may trust the book.
+    pub fn trusted(&self) -> bool {
+        self.synced && !self.book.is_crossed()
+    }
+}
+
+/// One strategy's own state.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct StrategyState {
+    /// The instruments it reads and trades, in its config's order.
+    pub subscriptions: Vec<InstrumentIndex>,
+    /// `subscribed[i]`: whether instrument `i` is one of them.
+    pub subscribed: Vec<bool>,
+    pub ids: ClientOrderIds,
+    pub orders: WorkingOrders,
+    /// Its position in each instrument of the kernel.
+    pub positions: Vec<Position>,
+    /// The bracket of each open position.
+    pub brackets: Vec<Option<Bracket>>,
+}
+
+impl StrategyState {
+    pub fn subscribes(&self, instrument: InstrumentIndex) -> bool {
+        self.subscribed
+            .get(instrument.get())
+            .copied()
+            .unwrap_or(false)
+    }
+}
+
+/// What the kernel shares across instruments and strategies: what
+/// [`super::context::KernelContext`] lends a strategy while the kernel
+/// holds the markets for it to read.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct Core {
+    pub now: UnixNanos,
+    /// Account-level risk: the kill switch, the order rate, losses.
+    pub risk: RiskEngine,
+    pub strategies: Vec<StrategyState>,
+    /// Starting equity, in `currency`.
+    pub cash: Decimal,
+    /// What equity is counted in: the instruments' settlement asset.
+    pub currency: Asset,
+    pub queue_model: QueueModel,
+    pub outbox: Vec<OrderIntent>,
+    pub decisions: Vec<RiskEvent>,
+    /// Timers by due time: (time, id, strategy).
+    pub timers: BinaryHeap<Reverse<(UnixNanos, u64, StrategyIndex)>>,
+    pub next_timer: u64,
+    pub refusals: Vec<(Reason, u64)>,
+    pub counters: KernelCounters,
+    pub recorder: RunRecorder,
+    pub bracket_ticks: BracketTicks,
+    pub acks: AckLatencies,
+}
+
+/// The price open positions are marked at: mid, rounded down to the tick.
+pub(super) fn mark_price(book: &OrderBook) -> Option<Price> {
+    let (bid, ask) = (book.best_bid()?, book.best_ask()?);
+    Some(Price::from_ticks(
+        (bid.price.ticks() + ask.price.ticks()).div_euclid(2),
+    ))
+}
+
+impl Core {
+    /// Equity: cash, every strategy's realised PnL less fees, and every
+    /// open position at its market's mark, in the settlement asset.
+    pub fn equity(&self, markets: &[Market]) -> Decimal {
+        let mut equity = self.cash;
+        for s in &self.strategies {
+            for (position, market) in s.positions.iter().zip(markets) {
+                let open =
+                    mark_price(&market.book).map_or(Decimal::ZERO, |m| position.unrealised(m));
+                equity = equity
+                    .checked_add(position.realised_net())
+                    .and_then(|e| e.checked_add(open))
+                    .unwrap_or(equity);
+            }
+        }
+        equity
+    }
+
+    /// The account's position in an instrument: every strategy's, summed.
+    pub fn net_lots(&self, instrument: InstrumentIndex) -> i64 {
+        self.strategies
+            .iter()
+            .filter_map(|s| s.positions.get(instrument.get()))
+            .map(Position::net_lots)
+            .sum()
+    }
+
+    /// The account's exposure: Σ over instruments of |net position| at
+    /// its mark, in the quote asset (face value for inverse contracts).
+    pub fn exposure(&self, markets: &[Market]) -> Decimal {
+        let mut total = Decimal::ZERO;
+        for (i, market) in markets.iter().enumerate() {
+            let lots = self.net_lots(InstrumentIndex(i as u16)).unsigned_abs();
+            let value = mark_price(&market.book)
+                .and_then(|m| {
+                    market
+                        .instrument
+                        .notional(m, kestrel_model::Qty::from_lots(lots))
+                })
+                .unwrap_or(Decimal::ZERO);
+            total = total.checked_add(value).unwrap_or(total);
+        }
+        total
+    }
+
+    /// Our most aggressive open price on `side` of `instrument`, over every
+    /// strategy: strategies of one account must not trade with each other.
+    pub fn own_best(&self, instrument: InstrumentIndex, side: Side) -> Option<Price> {
+        let prices = self
+            .strategies
+            .iter()
+            .filter_map(|s| s.orders.best_price(instrument, side));
+        match side {
+            Side::Buy => prices.max(),
+            Side::Sell => prices.min(),
+        }
+    }
+
+    pub fn maybe_sample(&mut self, markets: &[Market], now: UnixNanos) {
+        if self.recorder.due(now) && markets[0].book.mid().is_some() {
+            self.sample(markets, now);
+        }
+    }
+
+    /// A sample of equity, and of the first instrument's inventory and mid.
+    pub fn sample(&mut self, markets: &[Market], now: UnixNanos) {
+        let equity = self.equity(markets).to_f64();
+        let inventory = self.inventory(markets, InstrumentIndex::FIRST);
+        self.recorder
+            .sample(now, equity, inventory, markets[0].book.mid());
+    }
+
+    /// The account's position in an instrument, in its units.
+    fn inventory(&self, markets: &[Market], instrument: InstrumentIndex) -> f64 {
+        let lots = self.net_lots(instrument);
+        lots as f64 * markets[instrument.get()].instrument.lot.to_f64(1)
+    }
+
+    /// The venue acknowledged order `i` of strategy `s`: it joins the back
+    /// of its level's queue, and a cancel asked for meanwhile goes out.
+    pub fn on_accepted(&mut self, s: StrategyIndex, i: usize, markets: &[Market]) {
+        let sent = self.strategies[s.get()].orders.get(i).sent_at;
+        let ack_ns = self.now.nanos_since(sent).max(0) as u64;
+        if let Some(p99) = self.acks.record(ack_ns) {
+            if let Some(reason) = self.risk.on_latency(p99) {
+                self.trip(reason);
+            }
+        }
+        let o = self.strategies[s.get()].orders.get_mut(i);
+        if let Some(price) = o.order.price() {
+            let book = &markets[o.instrument.get()].book;
+            o.queue = Some(QueuePosition::back_of(book.qty_at(o.side, price).lots()));
+        }
+        if o.cancel_on_ack {
+            o.cancel_on_ack = false;
+            self.cancel_at(s, i);
+        }
+    }
+
+    /// Books a fill of strategy `s` on `instrument`.
+    pub fn on_fill(
+        &mut self,
+        s: StrategyIndex,
+        instrument: InstrumentIndex,
+        side: Side,
+        fill: &Fill,
+        markets: &[Market],
+        now: UnixNanos,
+    ) {
+        let (price, qty) = (fill.price, fill.qty);
+        let spec = &markets[instrument.get()].instrument;
+        let position = &mut self.strategies[s.get()].positions[instrument.get()];
+        let Booked { realised, fee } =
+            match position.on_fill(side, price, qty, fill.fee, fill.fee_asset) {
+                Ok(b) => b,
+                Err(_) => {
+                    self.counters.odd_reports += 1;
+                    return;
+                }
+            };
+        let activity = self.recorder.activity_mut();
+        activity.fills += 1;
+        activity.fees += fee.to_f64();
+        // In the settlement asset, like equity, so turnover is a ratio.
+        activity.traded += spec.settle_value(price, qty).map_or(0.0, Decimal::to_f64);
+        let pnl = realised.checked_sub(fee).unwrap_or(realised);
+        if realised != Decimal::ZERO {
+            self.recorder.trades_mut().add(pnl.to_f64());
+        }
+        let mark = FillMark {
+            time_ms: now.as_nanos() / 1_000_000,
+            price: price.to_f64(&spec.tick),
+            qty: qty.to_f64(&spec.lot),
+            buy: side == Side::Buy,
+        };
+        let inventory = self.inventory(markets, InstrumentIndex::FIRST);
+        self.recorder.fill(now, mark, inventory);
+        let bracket = self.new_bracket(s, instrument, spec);
+        self.strategies[s.get()].brackets[instrument.get()] = bracket;
+        let equity = self.equity(markets);
+        if let Some(reason) = self.risk.on_fill(pnl, equity, now) {
+            self.trip(reason);
+        }
+    }
+
+    /// The bracket of strategy `s`'s position in `instrument` as it is now.
+    fn new_bracket(
+        &self,
+        s: StrategyIndex,
+        instrument: InstrumentIndex,
+        spec: &Instrument,
+    ) -> Option<Bracket> {
+        let b = self.bracket_ticks;
+        if b.stop_loss.is_none() && b.take_profit.is_none() {
+            return None;
+        }
+        let position = &self.strategies[s.get()].positions[instrument.get()];
+        let side = position.side()?;
+        let tick = spec.tick.to_f64(1);
+        let entry = (position.average_price()? / tick).round() as i64;
+        let sign = side.sign();
+        let at = |ticks: i64| Price::from_ticks(entry.saturating_add(ticks.saturating_mul(sign)));
+        Some(Bracket {
+            side,
+            stop_loss: b.stop_loss.map(|t| at(-t)),
+            take_profit: b.take_profit.map(at),
+        })
+    }
+
+    /// The kill switch: cancel every strategy's orders and say why.
+    pub fn trip(&mut self, reason: Reason) {
+        self.counters.kills += 1;
+        self.decisions.push(RiskEvent::Kill {
+            time: self.now,
+            reason,
+        });
+        for s in 0..self.strategies.len() {
+            self.cancel_all_of(StrategyIndex(s as u8));
+        }
+    }
+
+    /// Cancels every open order of strategy `s`.
+    pub fn cancel_all_of(&mut self, s: StrategyIndex) {
+        for i in 0..self.strategies[s.get()].orders.len() {
+            self.cancel_at(s, i);
+        }
+    }
+
+    /// Sends a cancel for order `i` of strategy `s`, or arranges one for
+    /// its ack.
+    pub fn cancel_at(&mut self, s: StrategyIndex, i: usize) {
+        let orders = &mut self.strategies[s.get()].orders;
+        let o = orders.get_mut(i);
+        match o.order.apply(OrderEvent::CancelSent) {
+            Ok(_) => {
+                let id = orders.views()[i].id;
+                orders.refresh(i, None);
+                self.outbox.push(OrderIntent::Cancel(id));
+                self.recorder.activity_mut().cancels += 1;
+            }
+            Err(_) if o.order.state() == kestrel_exec::OrderState::PendingNew => {
+                o.cancel_on_ack = true;
+            }
+            Err(_) => {}
+        }
+    }
+
+    pub fn record_refusal(&mut self, reason: Reason) {
+        self.counters.refused += 1;
+        match self.refusals.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => self.refusals.push((reason, 1)),
+        }
+    }
+
+    /// The strategy and position of an order by its client id: each
+    /// strategy's orders are a short list, and a kernel runs few.
+    pub fn find_order(&self, id: kestrel_model::ClientOrderId) -> Option<(StrategyIndex, usize)> {
+        self.strategies
+            .iter()
+            .enumerate()
+            .find_map(|(s, st)| st.orders.index(id).map(|i| (StrategyIndex(s as u8), i)))
+    }
+}
