@@ -171,6 +171,70 @@ fn chart(
     svg
 }
 
+/// Dots for our fills on a price chart: green buys, red sells (the first
+/// 5 000, which is more than a chart can show apart).
+fn fill_marks(frame: Option<&Frame>, fills: &[crate::report::FillMark]) -> String {
+    let mut marks = String::new();
+    if let Some(f) = frame {
+        for fill in fills.iter().take(5_000) {
+            let (x, y) = (f.x(fill.time_ms as f64), f.y(fill.price));
+            let color = if fill.buy { "#1a7f37" } else { "#cf222e" };
+            let _ = write!(
+                marks,
+                r#"<circle cx="{x:.1}" cy="{y:.1}" r="2.5" fill="{color}"/>"#
+            );
+        }
+    }
+    marks
+}
+
+/// Each instrument of a run of several: a table of their figures, then
+/// each one's price with our fills on it and the position in it.
+fn legs_html(report: &Report) -> String {
+    let legs = &report.series.legs;
+    if legs.is_empty() {
+        return String::new();
+    }
+    let cur = &report.basis.currency;
+    let mut out = format!(
+        "<h2>Legs</h2><table><tr><th>instrument</th><td>fills</td><td>traded (quote)</td>\
+         <td>fees ({cur})</td><td>realised ({cur})</td><td>open ({cur})</td><td>position</td></tr>",
+        cur = escape(cur)
+    );
+    for l in legs {
+        let _ = write!(
+            out,
+            "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td></tr>",
+            escape(&l.instrument),
+            l.fill_count,
+            amount(l.traded),
+            amount(l.fees),
+            amount(l.realised),
+            amount(l.unrealised),
+            l.position,
+            escape(&l.qty_unit)
+        );
+    }
+    out.push_str("</table>");
+    for l in legs {
+        let frame = Frame::of(&[&l.price]);
+        let marks = fill_marks(frame.as_ref(), &l.fills);
+        out.push_str(&chart(
+            &format!("{}: price and our fills", l.instrument),
+            &[(&l.price, "#57606a", false)],
+            &marks,
+            frame,
+        ));
+        out.push_str(&chart(
+            &format!("{}: position ({})", l.instrument, l.qty_unit),
+            &[(&l.inventory, "#8250df", true)],
+            "",
+            Frame::of(&[&l.inventory]),
+        ));
+    }
+    out
+}
+
 /// The report as a self-contained HTML page.
 pub fn to_html(report: &Report) -> String {
     let s = &report.summary;
@@ -257,17 +321,8 @@ pub fn to_html(report: &Report) -> String {
     }
 
     let price_frame = Frame::of(&[price]);
-    let mut marks = String::new();
-    if let Some(f) = &price_frame {
-        for fill in report.series.fills.iter().take(5_000) {
-            let (x, y) = (f.x(fill.time_ms as f64), f.y(fill.price));
-            let color = if fill.buy { "#1a7f37" } else { "#cf222e" };
-            let _ = write!(
-                marks,
-                r#"<circle cx="{x:.1}" cy="{y:.1}" r="2.5" fill="{color}"/>"#
-            );
-        }
-    }
+    let marks = fill_marks(price_frame.as_ref(), &report.series.fills);
+    let legs = legs_html(report);
     let charts = [
         chart(
             "Equity",
@@ -293,6 +348,7 @@ pub fn to_html(report: &Report) -> String {
             &marks,
             price_frame,
         ),
+        legs,
     ]
     .concat();
     format!(
@@ -332,6 +388,7 @@ mod tests {
                 qty: 1.0,
                 buy: true,
             }],
+            legs: Vec::new(),
         };
         let report = Report::new(
             "a <b> & c",

@@ -16,6 +16,6 @@ pub mod trades;
 
 pub use activity::Activity;
 pub use html::to_html;
-pub use report::{Basis, FillMark, MIN_ANNUALISED_YEARS, Point, Report, RunSeries, Summary};
+pub use report::{Basis, FillMark, Leg, MIN_ANNUALISED_YEARS, Point, Report, RunSeries, Summary};
 pub use returns::{annual_return, calmar, drawdown_series, max_drawdown, returns, sharpe, sortino};
 pub use trades::TradeStats;

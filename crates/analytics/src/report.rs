@@ -38,6 +38,40 @@ pub struct RunSeries {
     pub price: Vec<Point>,
     /// Our fills.
     pub fills: Vec<FillMark>,
+    /// Each instrument's part, when the run had several (empty for one);
+    /// the series above are then the first instrument's, and `equity` the
+    /// portfolio's. Always written: kernel snapshots hold these series in
+    /// a format without field names, where a skipped field misreads.
+    #[serde(default)]
+    pub legs: Vec<Leg>,
+}
+
+/// One instrument's part of a run of several: its price and the account's
+/// position in it, our fills on it, and its figures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Leg {
+    /// The instrument.
+    pub instrument: String,
+    /// What its quantities are (`BTC`, `contracts of 100 USD`).
+    pub qty_unit: String,
+    /// Its mid, sampled.
+    pub price: Vec<Point>,
+    /// The account's position in it, in its units: sampled, and at each fill.
+    pub inventory: Vec<Point>,
+    /// Our fills on it.
+    pub fills: Vec<FillMark>,
+    /// Fills on it.
+    pub fill_count: u64,
+    /// Value traded on it, in its quote asset.
+    pub traded: f64,
+    /// Fees paid on it, in the report's currency.
+    pub fees: f64,
+    /// PnL realised on it after fees, in the report's currency.
+    pub realised: f64,
+    /// PnL of its open position at the last mark, in the report's currency.
+    pub unrealised: f64,
+    /// The position at the end, in its units.
+    pub position: f64,
 }
 
 /// The figures of a run.

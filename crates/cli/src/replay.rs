@@ -119,7 +119,11 @@ struct Replay<'a> {
 impl WithFeed for Replay<'_> {
     type Output = anyhow::Result<Summary>;
 
-    fn run<D: FrameDecoder, S: Sequencer>(self, decoder: D, sequencer: S) -> Self::Output {
+    fn run<D: FrameDecoder + 'static, S: Sequencer + 'static>(
+        self,
+        decoder: D,
+        sequencer: S,
+    ) -> Self::Output {
         replay_file(
             self.path,
             InstrumentFeed::new(self.instrument, decoder, sequencer),

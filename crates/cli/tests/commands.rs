@@ -223,3 +223,55 @@ fn an_inverse_backtest_counts_pnl_in_coins_by_the_venues_formula() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Two recordings (spot and USDⓈ-M BTCUSDT), two strategies, one kernel:
+/// the run is the same twice over, every strategy trades, and the legs'
+/// PnL adds up to the portfolio's.
+#[test]
+fn a_two_market_two_strategy_backtest_is_deterministic_and_adds_up() {
+    let dir = scratch("portfolio");
+    let config = std::fs::read_to_string(repo().join("configs/lead_lag_btc.toml")).unwrap();
+    let mut reports = Vec::new();
+    for run in ["a", "b"] {
+        let json = dir.join(format!("{run}.json"));
+        let edited = config
+            .replace("report_lead_lag.json", s(&json))
+            .replace("report_lead_lag.html", s(&dir.join(format!("{run}.html"))));
+        let path = dir.join(format!("{run}.toml"));
+        std::fs::write(&path, edited).unwrap();
+        let out = kestrel(&["backtest", "--config", s(&path)], LIMIT);
+        assert!(out.status.success(), "{}", text(&out));
+        reports.push(std::fs::read_to_string(&json).unwrap());
+        let html = std::fs::read_to_string(dir.join(format!("{run}.html"))).unwrap();
+        assert!(html.contains("<h2>Legs</h2>"), "each leg is shown");
+    }
+    assert_eq!(reports[0], reports[1], "the same run twice");
+    let report: serde_json::Value = serde_json::from_str(&reports[0]).unwrap();
+    let legs = report["series"]["legs"].as_array().unwrap();
+    let names: Vec<&str> = legs
+        .iter()
+        .map(|l| l["instrument"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["BTC/USDT@BINANCE_SPOT", "BTC/USDT:USDT@BINANCE_USDM"]
+    );
+    for leg in legs {
+        assert!(leg["fill_count"].as_u64().unwrap() > 10, "{leg}");
+        assert!(
+            leg["price"].as_array().unwrap().len() > 300,
+            "sampled each second"
+        );
+    }
+    let f = |v: &serde_json::Value| v.as_f64().unwrap();
+    let legs_pnl: f64 = legs
+        .iter()
+        .map(|l| f(&l["realised"]) + f(&l["unrealised"]))
+        .sum();
+    let pnl = f(&report["summary"]["pnl"]);
+    assert!(
+        (legs_pnl - pnl).abs() < 1e-6,
+        "legs {legs_pnl} vs portfolio {pnl}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -201,6 +201,7 @@ impl BarReport {
                 .map(|b| (b.open_time.as_nanos() / 1_000_000, px(b.close)))
                 .collect(),
             fills,
+            legs: Vec::new(),
         };
         let activity = Activity {
             orders: fill_count,

@@ -19,4 +19,7 @@ pub use backtest::{
 };
 pub use bars::{BarError, BarReport, BarTrade, backtest_bars, read_daily_csv};
 pub use clock::{Clock, SimClock, WallClock};
-pub use kernel::{BracketTicks, Kernel, KernelConfig, KernelCounters, OrderIntent, RiskEvent};
+pub use kernel::{
+    BracketTicks, Kernel, KernelConfig, KernelCounters, KernelError, KernelSetup, MarketSetup,
+    OrderIntent, RiskEvent, StrategySetup,
+};

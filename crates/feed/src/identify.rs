@@ -137,7 +137,11 @@ pub trait WithFeed {
     /// What the work returns.
     type Output;
     /// Runs with the protocol's decoder and a fresh sequencer.
-    fn run<D: FrameDecoder, S: Sequencer>(self, decoder: D, sequencer: S) -> Self::Output;
+    fn run<D: FrameDecoder + 'static, S: Sequencer + 'static>(
+        self,
+        decoder: D,
+        sequencer: S,
+    ) -> Self::Output;
 }
 
 impl Protocol {

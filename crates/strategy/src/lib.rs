@@ -4,9 +4,13 @@
 //! and live, and a recorded session replays into the same decisions.
 
 pub mod api;
+pub mod builtin;
 pub mod imbalance_mm;
+pub mod lead_lag;
 pub mod sma_cross;
 
 pub use api::{Context, ContextError, NewOrder, OrderUpdate, Size, Strategy, TimerId};
+pub use builtin::BuiltIn;
 pub use imbalance_mm::{ImbalanceMm, ImbalanceMmConfig};
+pub use lead_lag::{LeadLag, LeadLagConfig};
 pub use sma_cross::SmaCross;

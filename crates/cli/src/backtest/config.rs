@@ -15,7 +15,7 @@ use kestrel_model::{Decimal, Instrument, Qty};
 use kestrel_risk::{RiskLimits, TokenBucket};
 use kestrel_signals::SignalConfig;
 use kestrel_sim::{LatencyModel, QueueModel, SimConfig};
-use kestrel_strategy::ImbalanceMmConfig;
+use kestrel_strategy::{ImbalanceMmConfig, LeadLagConfig};
 use serde::Deserialize;
 
 use crate::instruments::CatalogueArgs;
@@ -128,6 +128,24 @@ pub enum StrategySection {
         hopeless_queue: String,
         /// Volatility per √s above which quotes are pulled.
         max_volatility: f64,
+    },
+    /// Quotes one market around another's microprice (portfolio files;
+    /// the quoted market is the entry's `instrument`, the leader `lead`).
+    LeadLag {
+        /// Quote size, on the quoted market's grid.
+        qty: String,
+        /// Distance of each quote from fair, ticks.
+        half_spread_ticks: f64,
+        /// Fair shift at full inventory, ticks.
+        inventory_skew_ticks: f64,
+        /// Largest position either way, on the quoted market's grid.
+        max_position: String,
+        /// Weight of each new basis observation (0 to 1).
+        basis_alpha: f64,
+        /// Smallest move worth a reprice, ticks.
+        reprice_min_move_ticks: i64,
+        /// Shortest time between reprices of one quote, ms.
+        reprice_min_interval_ms: u64,
     },
     /// Moving-average crossover on bars.
     SmaCross {
@@ -365,6 +383,35 @@ impl RiskSection {
 }
 
 impl StrategySection {
+    /// The lead–lag quoter's settings, for the quoted market.
+    pub fn lead_lag(&self, quoted: &Instrument) -> anyhow::Result<LeadLagConfig> {
+        let Self::LeadLag {
+            qty: size,
+            half_spread_ticks,
+            inventory_skew_ticks,
+            max_position,
+            basis_alpha,
+            reprice_min_move_ticks,
+            reprice_min_interval_ms,
+        } = self
+        else {
+            bail!("not a lead_lag strategy");
+        };
+        Ok(LeadLagConfig {
+            qty: qty(size, quoted, "strategy.qty")?,
+            half_spread_ticks: *half_spread_ticks,
+            inventory_skew_ticks: *inventory_skew_ticks,
+            max_position_lots: i64::try_from(
+                qty(max_position, quoted, "strategy.max_position")?.lots(),
+            )?,
+            basis_alpha: *basis_alpha,
+            reprice: RepricePolicy {
+                min_move_ticks: *reprice_min_move_ticks,
+                min_interval_ns: reprice_min_interval_ms * 1_000_000,
+            },
+        })
+    }
+
     /// The market maker's settings, for `instrument`.
     pub fn imbalance_mm(&self, instrument: &Instrument) -> anyhow::Result<ImbalanceMmConfig> {
         let Self::ImbalanceMm {

@@ -2,6 +2,7 @@
 //! the simulated venue, a summary table, and the HTML and JSON reports.
 
 pub mod config;
+mod portfolio;
 mod summary;
 mod sweep;
 
@@ -58,22 +59,42 @@ pub fn run(args: &BacktestArgs) -> anyhow::Result<()> {
             "configs/imbalance_mm.toml (built in)".to_owned(),
         ),
     };
-    let file = RunFile::parse(&text).with_context(|| format!("in {origin}"))?;
-    if args.sweep {
-        return sweep::run(&text, &file);
-    }
-    let outcome = run_file(&file, std::io::stderr().is_terminal())?;
-    let mut table = summary::table(&file, &outcome);
+    let show_progress = std::io::stderr().is_terminal();
+    let (outcome, data, report) = if portfolio::is_portfolio(&text) {
+        let file =
+            portfolio::PortfolioFile::parse(&text).with_context(|| format!("in {origin}"))?;
+        if args.sweep {
+            bail!("--sweep runs one-market files; {origin} is a portfolio ([[feeds]])");
+        }
+        let data: Vec<String> = file
+            .feeds
+            .iter()
+            .map(|f| f.file.display().to_string())
+            .collect();
+        (
+            portfolio::run(&file, show_progress)?,
+            data.join(" + "),
+            file.report,
+        )
+    } else {
+        let file = RunFile::parse(&text).with_context(|| format!("in {origin}"))?;
+        if args.sweep {
+            return sweep::run(&text, &file);
+        }
+        let data = file.data.file.display().to_string();
+        (run_file(&file, show_progress)?, data, file.report)
+    };
+    let mut table = summary::table(&data, &outcome);
     let json = outcome.report.to_json();
-    std::fs::write(&file.report.json, json + "\n")
-        .with_context(|| format!("writing {}", file.report.json.display()))?;
-    std::fs::write(&file.report.html, to_html(&outcome.report))
-        .with_context(|| format!("writing {}", file.report.html.display()))?;
+    std::fs::write(&report.json, json + "\n")
+        .with_context(|| format!("writing {}", report.json.display()))?;
+    std::fs::write(&report.html, to_html(&outcome.report))
+        .with_context(|| format!("writing {}", report.html.display()))?;
     let _ = writeln!(
         table,
         "  wrote         {} and {}",
-        file.report.html.display(),
-        file.report.json.display()
+        report.html.display(),
+        report.json.display()
     );
     // A closed stdout (`kestrel | head`) is the reader's choice, not an error.
     let _ = std::io::stdout().lock().write_all(table.as_bytes());
@@ -125,6 +146,10 @@ pub fn run_file(file: &RunFile, show_progress: bool) -> anyhow::Result<Outcome> 
         (DataFormat::OhlcvDaily, StrategySection::ImbalanceMm { .. }) => {
             bail!("imbalance_mm trades an order book: give it an L2 capture")
         }
+        (_, StrategySection::LeadLag { .. }) => bail!(
+            "lead_lag quotes one market around another: write a portfolio file, with [[feeds]] \
+             and [[strategies]] (configs/lead_lag_btc.toml)"
+        ),
     }
 }
 
@@ -140,7 +165,11 @@ struct L2Run<'a> {
 impl WithFeed for L2Run<'_> {
     type Output = anyhow::Result<Outcome>;
 
-    fn run<D: FrameDecoder, S: Sequencer>(self, decoder: D, sequencer: S) -> Self::Output {
+    fn run<D: FrameDecoder + 'static, S: Sequencer + 'static>(
+        self,
+        decoder: D,
+        sequencer: S,
+    ) -> Self::Output {
         run_l2(
             self.file,
             self.instrument,
@@ -175,7 +204,11 @@ fn run_l2<D: FrameDecoder, S: Sequencer>(
 }
 
 /// The report of an L2 run, with the kernel's and the runner's counters.
-fn l2_outcome(run: Backtest<ImbalanceMm>, title: &str, elapsed: Duration) -> Outcome {
+fn l2_outcome<S: kestrel_strategy::Strategy>(
+    run: Backtest<S>,
+    title: &str,
+    elapsed: Duration,
+) -> Outcome {
     let k = *run.kernel.counters();
     let refusals: Vec<_> = run.kernel.refusals().to_vec();
     let stats = run.stats;

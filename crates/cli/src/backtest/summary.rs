@@ -7,7 +7,7 @@ use std::io::Write;
 use kestrel_analytics::Summary;
 use kestrel_analytics::report::{amount, decimals_for, span_text};
 
-use super::{Outcome, RunFile};
+use super::Outcome;
 
 /// A one-line bar on stderr, redrawn when the percentage changes; silent
 /// when stderr is not a terminal (logs, CI).
@@ -56,15 +56,15 @@ fn opt(v: Option<f64>, decimals: usize) -> String {
     v.map_or_else(|| "–".into(), |v| format!("{v:.decimals$}"))
 }
 
-/// The run's table, as printed after the run.
-pub fn table(file: &RunFile, outcome: &Outcome) -> String {
+/// The run's table, as printed after the run; `data` names what it ran on.
+pub fn table(data: &str, outcome: &Outcome) -> String {
     let mut out = String::new();
     let r = &outcome.report;
     let s: &Summary = &r.summary;
     let a = &s.activity;
     let secs = outcome.elapsed.as_secs_f64();
     let _ = writeln!(out, "Kestrel backtest: {}", r.title);
-    let _ = writeln!(out, "  data          {}", file.data.file.display());
+    let _ = writeln!(out, "  data          {data}");
     let _ = writeln!(
         out,
         "  run           {} market events in {:.2} s ({:.1} M events/s)",

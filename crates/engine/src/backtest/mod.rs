@@ -1,5 +1,6 @@
-//! The L2 backtest runner: recorded market data, the simulated venue and
-//! one kernel, merged on one timeline.
+//! The L2 backtest runner: recorded market data, the simulated venues and
+//! one kernel, merged on one timeline; one recording or several (spot and
+//! perpetual, two symbols), each with its own feed latency and venue.
 //!
 //! Three clocks meet here, and the runner keeps them apart the way the
 //! world does. Each recorded event happens at the venue at its venue time
@@ -79,8 +80,9 @@ pub struct RunStats {
 pub struct Backtest<S> {
     /// The kernel, with its book, position, counters and recorded series.
     pub kernel: Kernel<S>,
-    /// The venue as it ended.
-    pub venue: SimVenue,
+    /// The simulated venues as they ended, one per venue of the
+    /// instruments, in the order the instruments first name them.
+    pub venues: Vec<SimVenue>,
     /// Runner counters.
     pub stats: RunStats,
 }
@@ -92,8 +94,9 @@ const PROGRESS_EVERY: u64 = 1 << 16;
 /// The account our orders trade for.
 const ACCOUNT: AccountId = AccountId(1);
 
-/// Which of the timeline's next candidates comes first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which of the timeline's next candidates comes first, on a tie in this
+/// order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Step {
     Feed,
     Command,
@@ -115,6 +118,46 @@ pub trait DeliveryProbe {
 
 impl DeliveryProbe for () {}
 
+/// One recording of a backtest: the events of one instrument.
+pub struct Feed<M> {
+    /// The kernel's index of the instrument the events are of.
+    pub instrument: InstrumentIndex,
+    /// The events.
+    pub source: M,
+}
+
+/// One recording's place on the timeline.
+struct Lane<M> {
+    instrument: InstrumentIndex,
+    /// The simulated venue of its instrument.
+    venue: usize,
+    source: M,
+    ring: Ring,
+    /// Entries [0, fed) of the ring have been processed by the venue.
+    fed: usize,
+    eof: bool,
+    last_arrival: UnixNanos,
+    offset: i64,
+}
+
+impl<M: MarketSource> Lane<M> {
+    /// Reads one more event if the venue has processed all read so far.
+    fn top_up(&mut self, venues: &mut [SimVenue]) -> Result<(), kestrel_feed::FeedError> {
+        if self.fed == self.ring.len() && !self.eof {
+            if self.ring.read(&mut self.source)? {
+                let slot = self.ring.back_mut();
+                slot.arrival = venues[self.venue]
+                    .feed_arrival(slot.event.time)
+                    .max(self.last_arrival);
+                self.last_arrival = slot.arrival;
+            } else {
+                self.eof = true;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Runs `strategy` on `instrument` over `source` against the simulated
 /// venue. `progress` is called now and then with the fraction read.
 pub fn run_backtest<S: Strategy, M: MarketSource>(
@@ -130,89 +173,174 @@ pub fn run_backtest<S: Strategy, M: MarketSource>(
 /// [`run_backtest`] with a probe around each delivery to the kernel.
 pub fn run_backtest_probed<S: Strategy, M: MarketSource>(
     instrument: &Instrument,
-    mut source: M,
+    source: M,
     strategy: S,
+    config: &BacktestConfig,
+    progress: impl FnMut(f64),
+    probe: &mut impl DeliveryProbe,
+) -> Result<Backtest<S>, kestrel_feed::FeedError> {
+    let kernel = Kernel::new(instrument, strategy, &config.kernel);
+    let feeds = vec![Feed {
+        instrument: InstrumentIndex::FIRST,
+        source,
+    }];
+    run_kernel(kernel, feeds, config, progress, probe)
+}
+
+/// Runs a kernel of several instruments and strategies over several
+/// recordings, merged on one timeline by arrival time. Each recording keeps
+/// its own recorded feed latency and clock offset; each venue of the
+/// kernel's instruments is a simulated venue of its own, with its own
+/// order-entry and ack latencies (the config's, per venue).
+pub fn run_kernel<S: Strategy, M: MarketSource>(
+    mut kernel: Kernel<S>,
+    feeds: Vec<Feed<M>>,
     config: &BacktestConfig,
     mut progress: impl FnMut(f64),
     probe: &mut impl DeliveryProbe,
 ) -> Result<Backtest<S>, kestrel_feed::FeedError> {
-    let mut ring = Ring::new(instrument.id);
-    let mut eof = false;
-    while ring.len() < OFFSET_PREFIX && !eof {
-        eof = !ring.read(&mut source)?;
+    let instruments: Vec<Instrument> = kernel.instruments().cloned().collect();
+    // One simulated venue per venue of the instruments, in first-seen order.
+    let mut venue_ids: Vec<kestrel_model::Venue> = Vec::new();
+    let venue_of: Vec<usize> = instruments
+        .iter()
+        .map(|i| match venue_ids.iter().position(|v| *v == i.id.venue) {
+            Some(at) => at,
+            None => {
+                venue_ids.push(i.id.venue);
+                venue_ids.len() - 1
+            }
+        })
+        .collect();
+    let mut lanes = Vec::with_capacity(feeds.len());
+    for feed in feeds {
+        let instrument = instruments.get(feed.instrument.get()).ok_or_else(|| {
+            kestrel_feed::FeedError::Format(format!("no {} in the kernel", feed.instrument))
+        })?;
+        let mut lane = Lane {
+            instrument: feed.instrument,
+            venue: venue_of[feed.instrument.get()],
+            source: feed.source,
+            ring: Ring::new(instrument.id),
+            fed: 0,
+            eof: false,
+            last_arrival: UnixNanos::new(0),
+            offset: 0,
+        };
+        while lane.ring.len() < OFFSET_PREFIX && !lane.eof {
+            lane.eof = !lane.ring.read(&mut lane.source)?;
+        }
+        lane.offset = match config.offset {
+            ClockOffset::Fixed(ns) => ns,
+            ClockOffset::Estimate => {
+                local_clock_offset(lane.ring.iter().map(|s| s.event.time)).unwrap_or(0)
+            }
+        };
+        lanes.push(lane);
     }
-    let offset = match config.offset {
-        ClockOffset::Fixed(ns) => ns,
-        ClockOffset::Estimate => local_clock_offset(ring.iter().map(|s| s.event.time)).unwrap_or(0),
-    };
-    let mut venue = SimVenue::new(
-        [instrument.clone()],
-        SimConfig {
-            local_offset_ns: offset,
-            ..config.sim.clone()
-        },
-    );
-    let mut last_arrival = UnixNanos::new(0);
-    for slot in ring.iter_mut() {
-        slot.arrival = venue.feed_arrival(slot.event.time).max(last_arrival);
-        last_arrival = slot.arrival;
+    // A venue's clock offset is its first recording's.
+    let mut venues: Vec<SimVenue> = venue_ids
+        .iter()
+        .enumerate()
+        .map(|(v, _)| {
+            let offset = lanes.iter().find(|l| l.venue == v).map_or(0, |l| l.offset);
+            SimVenue::new(
+                instruments
+                    .iter()
+                    .zip(&venue_of)
+                    .filter(|&(_, &at)| at == v)
+                    .map(|(i, _)| i.clone()),
+                SimConfig {
+                    local_offset_ns: offset,
+                    ..config.sim.clone()
+                },
+            )
+        })
+        .collect();
+    for lane in &mut lanes {
+        lane.offset = venues[lane.venue].local_offset_ns();
+        for slot in lane.ring.iter_mut() {
+            slot.arrival = venues[lane.venue]
+                .feed_arrival(slot.event.time)
+                .max(lane.last_arrival);
+            lane.last_arrival = slot.arrival;
+        }
     }
     let mut stats = RunStats {
-        offset_ns: offset,
+        offset_ns: lanes.first().map_or(0, |l| l.offset),
         ..RunStats::default()
     };
     let mut clock = SimClock::default();
-    let mut kernel = Kernel::new(instrument, strategy, &config.kernel);
-    clock.advance_to(ring.front().map_or(UnixNanos::new(0), |s| s.arrival));
+    let start = lanes
+        .iter()
+        .filter_map(|l| l.ring.front().map(|s| s.arrival))
+        .min()
+        .unwrap_or(UnixNanos::new(0));
+    clock.advance_to(start);
     kernel.start(clock.now());
-    // Entries [0, fed) of the ring have been processed by the venue.
-    let mut fed = 0;
+    let mut router = Router::new(&instruments, &venue_of);
     loop {
-        if fed == ring.len() && !eof {
-            if ring.read(&mut source)? {
-                let slot = ring.back_mut();
-                slot.arrival = venue.feed_arrival(slot.event.time).max(last_arrival);
-                last_arrival = slot.arrival;
-            } else {
-                eof = true;
-            }
+        for lane in &mut lanes {
+            lane.top_up(&mut venues)?;
         }
-        stats.max_in_flight = stats.max_in_flight.max(ring.len());
-        let candidates = [
-            (
+        stats.max_in_flight = stats
+            .max_in_flight
+            .max(lanes.iter().map(|l| l.ring.len()).sum());
+        // The earliest step; on a tie the order of `Step`, then of lanes and
+        // venues, so a run is the same every time.
+        let mut next: Option<(UnixNanos, Step, usize)> = None;
+        let mut consider = |t: Option<UnixNanos>, step: Step, at: usize| {
+            if let Some(t) = t {
+                if next.is_none_or(|(nt, ns, na)| (t, step, at) < (nt, ns, na)) {
+                    next = Some((t, step, at));
+                }
+            }
+        };
+        for (l, lane) in lanes.iter().enumerate() {
+            consider(
+                lane.ring
+                    .get(lane.fed)
+                    .map(|s| shift(s.event.time.exchange, lane.offset)),
                 Step::Feed,
-                ring.get(fed).map(|s| shift(s.event.time.exchange, offset)),
-            ),
-            (
-                Step::Command,
-                venue.next_command_time().map(|t| shift(t, offset)),
-            ),
-            (Step::Report, venue.next_event_time()),
-            (Step::Timer, kernel.next_timer()),
-            (
+                l,
+            );
+            consider(
+                (lane.fed > 0)
+                    .then(|| lane.ring.front().map(|s| s.arrival))
+                    .flatten(),
                 Step::Deliver,
-                (fed > 0).then(|| ring.front().map(|s| s.arrival)).flatten(),
-            ),
-        ];
-        let Some((step, at)) = candidates
-            .into_iter()
-            .filter_map(|(step, t)| t.map(|t| (step, t)))
-            .min_by_key(|&(_, t)| t)
-        else {
+                l,
+            );
+        }
+        for (v, venue) in venues.iter().enumerate() {
+            let offset = venue.local_offset_ns();
+            consider(
+                venue.next_command_time().map(|t| shift(t, offset)),
+                Step::Command,
+                v,
+            );
+            consider(venue.next_event_time(), Step::Report, v);
+        }
+        consider(kernel.next_timer(), Step::Timer, 0);
+        let Some((at, step, which)) = next else {
             break;
         };
         match step {
             Step::Feed => {
-                if let Some(slot) = ring.get(fed) {
-                    feed_venue(&mut venue, &slot.event);
+                let lane = &mut lanes[which];
+                if let Some(slot) = lane.ring.get(lane.fed) {
+                    feed_venue(&mut venues[lane.venue], &slot.event);
                 }
-                fed += 1;
+                lane.fed += 1;
             }
-            Step::Command => venue.advance_to(shift(at, -offset)),
+            Step::Command => {
+                let offset = venues[which].local_offset_ns();
+                venues[which].advance_to(shift(at, -offset));
+            }
             Step::Report => {
                 clock.advance_to(at);
                 let now = clock.now();
-                if let Some(event) = venue.next_event(at) {
+                if let Some(event) = venues[which].next_event(at) {
                     stats.venue_events += 1;
                     match event {
                         VenueEvent::Report(r) => kernel.on_report(&r, now),
@@ -223,27 +351,32 @@ pub fn run_backtest_probed<S: Strategy, M: MarketSource>(
                         }
                     }
                 }
-                flush(&mut kernel, &mut venue, instrument, now, &mut stats);
+                router.flush(&mut kernel, &mut venues, now, &mut stats);
             }
             Step::Timer => {
                 clock.advance_to(at);
                 kernel.fire_timers(clock.now());
-                flush(&mut kernel, &mut venue, instrument, clock.now(), &mut stats);
+                router.flush(&mut kernel, &mut venues, clock.now(), &mut stats);
             }
             Step::Deliver => {
                 clock.advance_to(at);
                 let now = clock.now();
-                if let Some(slot) = ring.front() {
+                let lane = &mut lanes[which];
+                if let Some(slot) = lane.ring.front() {
                     probe.before();
-                    deliver(&mut kernel, InstrumentIndex::FIRST, &slot.event, now);
+                    deliver(&mut kernel, lane.instrument, &slot.event, now);
                     probe.after(slot.event.kind, kernel.pending_intents());
                 }
-                ring.pop_front();
-                fed -= 1;
+                lane.ring.pop_front();
+                lane.fed -= 1;
                 stats.events += 1;
-                flush(&mut kernel, &mut venue, instrument, now, &mut stats);
+                router.flush(&mut kernel, &mut venues, now, &mut stats);
                 if stats.events % PROGRESS_EVERY == 0 {
-                    progress(source.progress().unwrap_or(0.0));
+                    let read: f64 = lanes
+                        .iter()
+                        .map(|l| l.source.progress().unwrap_or(0.0))
+                        .sum();
+                    progress(read / lanes.len() as f64);
                 }
             }
         }
@@ -253,13 +386,59 @@ pub fn run_backtest_probed<S: Strategy, M: MarketSource>(
     // it stops has no market left to reach.
     kernel.drain_intents().for_each(drop);
     stats.decisions += kernel.drain_decisions().count() as u64;
-    stats.malformed = source.malformed();
+    stats.malformed = lanes.iter().map(|l| l.source.malformed()).sum();
     progress(1.0);
     Ok(Backtest {
         kernel,
-        venue,
+        venues,
         stats,
     })
+}
+
+/// Where each intent goes: its instrument's venue, with its id.
+struct Router {
+    /// By instrument: the venue's index and the instrument's id.
+    routes: Vec<(usize, kestrel_model::InstrumentId)>,
+    /// Intents drained and not yet sent (reused: no allocation per event).
+    scratch: Vec<OrderIntent>,
+}
+
+impl Router {
+    fn new(instruments: &[Instrument], venue_of: &[usize]) -> Self {
+        Self {
+            routes: instruments
+                .iter()
+                .zip(venue_of)
+                .map(|(i, &v)| (v, i.id))
+                .collect(),
+            scratch: Vec::with_capacity(16),
+        }
+    }
+
+    /// Sends what the kernel decided at `now`, and counts its risk
+    /// decisions.
+    fn flush<S: Strategy>(
+        &mut self,
+        kernel: &mut Kernel<S>,
+        venues: &mut [SimVenue],
+        now: UnixNanos,
+        stats: &mut RunStats,
+    ) {
+        self.scratch.extend(kernel.drain_intents());
+        for intent in self.scratch.drain(..) {
+            // A cancel names only the order; the kernel knows its instrument.
+            let ix = match intent {
+                OrderIntent::Submit(order) => Some(order.instrument),
+                OrderIntent::Cancel(id) => kernel.order(id).map(|o| o.instrument),
+            };
+            let Some(&(venue, id)) = ix.and_then(|ix| self.routes.get(ix.get())) else {
+                continue;
+            };
+            stats.commands += 1;
+            venues[venue].send(now, command(id, intent));
+        }
+        stats.decisions += kernel.drain_decisions().count() as u64;
+    }
 }
 
 /// The venue processes a recorded event at its venue time.
@@ -287,27 +466,12 @@ fn deliver<S: Strategy>(
     }
 }
 
-/// Sends what the kernel decided at `now`, and counts its risk decisions.
-fn flush<S: Strategy>(
-    kernel: &mut Kernel<S>,
-    venue: &mut SimVenue,
-    instrument: &Instrument,
-    now: UnixNanos,
-    stats: &mut RunStats,
-) {
-    for intent in kernel.drain_intents() {
-        stats.commands += 1;
-        venue.send(now, command(instrument, intent));
-    }
-    stats.decisions += kernel.drain_decisions().count() as u64;
-}
-
 /// The venue command for an intent.
-fn command(instrument: &Instrument, intent: OrderIntent) -> Command {
+fn command(instrument: kestrel_model::InstrumentId, intent: OrderIntent) -> Command {
     match intent {
         OrderIntent::Submit(order) => Command::Submit(OrderRequest {
             account: ACCOUNT,
-            instrument: instrument.id,
+            instrument,
             client_id: order.id,
             side: order.side,
             kind: order.kind,
@@ -319,7 +483,7 @@ fn command(instrument: &Instrument, intent: OrderIntent) -> Command {
         }),
         OrderIntent::Cancel(id) => Command::Cancel {
             account: ACCOUNT,
-            instrument: instrument.id,
+            instrument,
             target: OrderRef::Client(id),
         },
     }

@@ -501,8 +501,24 @@ impl<S: Strategy> Kernel<S> {
 
     /// The run's report, titled `title`, in the settlement asset and the
     /// first instrument's units.
-    pub fn into_report(self, title: &str) -> Report {
+    pub fn into_report(mut self, title: &str) -> Report {
         const YEAR_NS: f64 = 365.0 * 86_400e9;
+        // Each leg's closing figures, over every strategy.
+        let core = &mut self.core;
+        let inventories: Vec<f64> = (0..self.markets.len())
+            .map(|i| core.inventory(&self.markets, InstrumentIndex(i as u16)))
+            .collect();
+        for (i, leg) in core.recorder.legs_mut().iter_mut().enumerate() {
+            let mark = mark_price(&self.markets[i].book);
+            for s in &core.strategies {
+                let p = &s.positions[i];
+                leg.traded += p.traded().to_f64();
+                leg.fees += p.fees().to_f64();
+                leg.realised += p.realised_net().to_f64();
+                leg.unrealised += mark.map_or(0.0, |m| p.unrealised(m).to_f64());
+            }
+            leg.position = inventories[i];
+        }
         let interval = self.core.recorder.interval_ns() as f64;
         let basis = Basis {
             currency: self.core.currency.to_string(),

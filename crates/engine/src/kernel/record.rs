@@ -7,7 +7,7 @@
 //! (over an hour of one-second samples) and then doubles, so recording
 //! costs no allocation per event.
 
-use kestrel_analytics::{Activity, FillMark, RunSeries, TradeStats};
+use kestrel_analytics::{Activity, FillMark, Leg, RunSeries, TradeStats};
 use kestrel_model::UnixNanos;
 
 /// Points each series has room for before it first grows.
@@ -33,8 +33,52 @@ impl RunRecorder {
                 inventory: Vec::with_capacity(RESERVED_POINTS),
                 price: Vec::with_capacity(RESERVED_POINTS),
                 fills: Vec::with_capacity(RESERVED_POINTS),
+                legs: Vec::new(),
             },
             ..Self::default()
+        }
+    }
+
+    /// Records each of several instruments apart too: `legs` are their
+    /// names and quantity units, by index.
+    pub fn with_legs(mut self, legs: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.series.legs = legs
+            .into_iter()
+            .map(|(instrument, qty_unit)| Leg {
+                instrument,
+                qty_unit,
+                price: Vec::with_capacity(RESERVED_POINTS),
+                inventory: Vec::with_capacity(RESERVED_POINTS),
+                fills: Vec::with_capacity(RESERVED_POINTS),
+                ..Leg::default()
+            })
+            .collect();
+        self
+    }
+
+    /// Whether instruments are recorded apart.
+    pub fn has_legs(&self) -> bool {
+        !self.series.legs.is_empty()
+    }
+
+    /// One instrument's mid and the account's position in it, at the
+    /// sample just taken.
+    pub fn sample_leg(&mut self, leg: usize, now: UnixNanos, inventory: f64, mid: Option<f64>) {
+        let ms = now.as_nanos() / 1_000_000;
+        if let Some(l) = self.series.legs.get_mut(leg) {
+            l.inventory.push((ms, inventory));
+            if let Some(mid) = mid {
+                l.price.push((ms, mid));
+            }
+        }
+    }
+
+    /// A fill of ours on instrument `leg`; `inventory` its position after.
+    pub fn fill_leg(&mut self, leg: usize, now: UnixNanos, mark: FillMark, inventory: f64) {
+        if let Some(l) = self.series.legs.get_mut(leg) {
+            l.inventory.push((now.as_nanos() / 1_000_000, inventory));
+            l.fills.push(mark);
+            l.fill_count += 1;
         }
     }
 
@@ -82,6 +126,11 @@ impl RunRecorder {
     /// Order activity so far.
     pub fn activity(&self) -> &Activity {
         &self.activity
+    }
+
+    /// The legs, to set their closing figures.
+    pub fn legs_mut(&mut self) -> &mut [Leg] {
+        &mut self.series.legs
     }
 
     /// The recorded run.

@@ -167,16 +167,24 @@ impl Core {
         }
     }
 
-    /// A sample of equity, and of the first instrument's inventory and mid.
+    /// A sample of equity, of the first instrument's inventory and mid,
+    /// and of every instrument's when the run records them apart.
     pub fn sample(&mut self, markets: &[Market], now: UnixNanos) {
         let equity = self.equity(markets).to_f64();
         let inventory = self.inventory(markets, InstrumentIndex::FIRST);
         self.recorder
             .sample(now, equity, inventory, markets[0].book.mid());
+        if self.recorder.has_legs() {
+            for (i, market) in markets.iter().enumerate() {
+                let inventory = self.inventory(markets, InstrumentIndex(i as u16));
+                self.recorder
+                    .sample_leg(i, now, inventory, market.book.mid());
+            }
+        }
     }
 
     /// The account's position in an instrument, in its units.
-    fn inventory(&self, markets: &[Market], instrument: InstrumentIndex) -> f64 {
+    pub fn inventory(&self, markets: &[Market], instrument: InstrumentIndex) -> f64 {
         let lots = self.net_lots(instrument);
         lots as f64 * markets[instrument.get()].instrument.lot.to_f64(1)
     }
@@ -238,8 +246,13 @@ impl Core {
             qty: qty.to_f64(&spec.lot),
             buy: side == Side::Buy,
         };
-        let inventory = self.inventory(markets, InstrumentIndex::FIRST);
-        self.recorder.fill(now, mark, inventory);
+        if instrument == InstrumentIndex::FIRST {
+            let inventory = self.inventory(markets, InstrumentIndex::FIRST);
+            self.recorder.fill(now, mark, inventory);
+        }
+        let inventory = self.inventory(markets, instrument);
+        self.recorder
+            .fill_leg(instrument.get(), now, mark, inventory);
         let bracket = self.new_bracket(s, instrument, spec);
         self.strategies[s.get()].brackets[instrument.get()] = bracket;
         let equity = self.equity(markets);

@@ -474,3 +474,141 @@ fn slow_acks_trip_the_latency_kill_switch() {
 
 /// The one instrument of these tests.
 const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;
+
+/// Reads the other subscribed book on every update of the first, and
+/// tries one it did not subscribe to.
+#[derive(Default)]
+struct Reader {
+    seen: Vec<(InstrumentIndex, Option<i64>)>,
+    refused: Vec<ContextError>,
+}
+
+impl Strategy for Reader {
+    fn on_book(
+        &mut self,
+        ctx: &mut dyn Context,
+        changed: InstrumentIndex,
+        _: &OrderBook,
+        _: &kestrel_signals::SignalValues,
+    ) {
+        let other = InstrumentIndex(1 - changed.0.min(1));
+        let best = ctx
+            .book(other)
+            .ok()
+            .and_then(|b| b.best_bid().map(|l| l.price.ticks()));
+        self.seen.push((changed, best));
+        if let Err(e) = ctx.book(InstrumentIndex(2)) {
+            self.refused.push(e);
+        }
+        if let Err(e) = ctx.place(NewOrder::post_only(
+            InstrumentIndex(2),
+            Side::Buy,
+            Price::from_ticks(1),
+            Qty::from_lots(1),
+        )) {
+            self.refused.push(e);
+        }
+    }
+}
+
+fn two_markets() -> Vec<MarketSetup> {
+    let a = instrument();
+    let b = Instrument {
+        id: InstrumentId::from_native(kestrel_model::Venue::BinanceUsdm, "BTCUSDT").unwrap(),
+        contract: kestrel_model::Contract {
+            kind: kestrel_model::ContractKind::Linear,
+            ..a.contract
+        },
+        ..a.clone()
+    };
+    let c = Instrument {
+        id: InstrumentId::from_native(kestrel_model::Venue::BinanceSpot, "ETHUSDT").unwrap(),
+        ..a.clone()
+    };
+    [a, b, c]
+        .into_iter()
+        .map(|instrument| MarketSetup {
+            instrument,
+            limits: config().risk,
+        })
+        .collect()
+}
+
+#[test]
+fn a_strategy_reads_its_other_book_and_nothing_it_did_not_subscribe_to() {
+    let mut k = Kernel::build(
+        KernelSetup {
+            markets: two_markets(),
+            strategies: vec![StrategySetup {
+                strategy: Reader::default(),
+                subscriptions: vec![InstrumentIndex(0), InstrumentIndex(1)],
+            }],
+        },
+        &config(),
+    )
+    .unwrap();
+    let ids: Vec<_> = k.instruments().map(|i| i.id).collect();
+    k.on_delta(
+        InstrumentIndex(1),
+        &delta(ids[1], &[(Side::Buy, 95, 1)]),
+        UnixNanos::new(1),
+    );
+    k.on_delta(
+        InstrumentIndex(0),
+        &delta(ids[0], &[(Side::Buy, 99, 1)]),
+        UnixNanos::new(2),
+    );
+    // A book of instrument 2 (not subscribed) reaches no one.
+    k.on_delta(
+        InstrumentIndex(2),
+        &delta(ids[2], &[(Side::Buy, 50, 1)]),
+        UnixNanos::new(3),
+    );
+    let r = k.strategy();
+    assert_eq!(
+        r.seen,
+        [(InstrumentIndex(1), None), (InstrumentIndex(0), Some(95))]
+    );
+    assert!(
+        r.refused
+            .iter()
+            .all(|e| *e == ContextError::NotSubscribed(InstrumentIndex(2)))
+    );
+    assert_eq!(r.refused.len(), 4);
+    assert_eq!(k.drain_intents().count(), 0);
+}
+
+#[test]
+fn a_kernel_refuses_a_bad_setup_with_the_reason() {
+    let build = |markets: Vec<MarketSetup>, subscriptions: Vec<InstrumentIndex>| {
+        Kernel::build(
+            KernelSetup {
+                markets,
+                strategies: vec![StrategySetup {
+                    strategy: Reader::default(),
+                    subscriptions,
+                }],
+            },
+            &config(),
+        )
+        .err()
+    };
+    assert!(matches!(
+        build(two_markets(), vec![InstrumentIndex(7)]),
+        Some(KernelError::UnknownInstrument { held: 3, .. })
+    ));
+    assert!(matches!(
+        build(two_markets(), vec![]),
+        Some(KernelError::NoSubscription(_))
+    ));
+    assert!(matches!(
+        build(vec![], vec![InstrumentIndex(0)]),
+        Some(KernelError::Empty)
+    ));
+    let mut mixed = two_markets();
+    mixed[1].instrument.contract.settle = "BTC".parse().unwrap();
+    assert!(matches!(
+        build(mixed, vec![InstrumentIndex(0)]),
+        Some(KernelError::MixedSettlement { .. })
+    ));
+}

@@ -266,3 +266,19 @@ pub trait MarketSource {
         0
     }
 }
+
+/// Recordings of different venues on one timeline are boxed: one virtual
+/// call per event.
+impl MarketSource for Box<dyn MarketSource> {
+    fn next_into(&mut self, slot: &mut FeedEvent) -> Result<bool, FeedError> {
+        (**self).next_into(slot)
+    }
+
+    fn progress(&self) -> Option<f64> {
+        (**self).progress()
+    }
+
+    fn malformed(&self) -> u64 {
+        (**self).malformed()
+    }
+}
