@@ -70,12 +70,19 @@ pub enum Reason {
     /// Tick-to-ack p99 above its limit (trips the kill switch).
     #[error("latency kill switch")]
     Latency,
+    /// One strategy lost more than its own limit (halts that strategy).
+    #[error("strategy loss limit")]
+    StrategyLoss,
+    /// The strategy is halted, by its loss limit or an operator; the
+    /// others trade on.
+    #[error("strategy halted")]
+    StrategyHalted,
 }
 
 impl Reason {
     /// Every reason, in declaration order; an index here is the reason's
     /// stable code in the journal.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 20] = [
         Self::MaxOrderQty,
         Self::MaxOrderNotional,
         Self::MaxPosition,
@@ -94,6 +101,8 @@ impl Reason {
         Self::DailyLoss,
         Self::Drawdown,
         Self::Latency,
+        Self::StrategyLoss,
+        Self::StrategyHalted,
     ];
 }
 

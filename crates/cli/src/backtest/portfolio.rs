@@ -191,6 +191,10 @@ pub fn run(file: &PortfolioFile, show_progress: bool) -> anyhow::Result<Outcome>
         let instrument = take(&mut table, "instrument")?
             .with_context(|| format!("strategies[{n}]: name its `instrument`"))?;
         let lead = take(&mut table, "lead")?;
+        let max_loss = take(&mut table, "max_loss")?
+            .map(|text| text.parse::<kestrel_model::Decimal>())
+            .transpose()
+            .with_context(|| format!("strategies[{n}].max_loss"))?;
         let section: StrategySection = table
             .try_into()
             .with_context(|| format!("strategies[{n}]"))?;
@@ -219,6 +223,7 @@ pub fn run(file: &PortfolioFile, show_progress: bool) -> anyhow::Result<Outcome>
         strategies.push(StrategySetup {
             strategy,
             subscriptions,
+            max_loss,
         });
     }
     let config = shared.backtest_config(&instruments[0])?;

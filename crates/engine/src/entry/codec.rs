@@ -4,7 +4,7 @@ use kestrel_journal::RecordType;
 use kestrel_model::{
     AccountId, BookDelta, BookSnapshot, ExecKind, ExecReport, ExpireReason, FeeAsset, Fill,
     InstrumentId, InstrumentIndex, Level, LevelUpdate, Liquidity, OrderId, OrderSpec, OrderStatus,
-    Price, Qty, RejectReason, Trade, UnixNanos, UpdateIds,
+    Price, Qty, RejectReason, StrategyIndex, Trade, UnixNanos, UpdateIds,
 };
 use kestrel_risk::{BracketExit, Decision, Reason};
 
@@ -521,6 +521,16 @@ fn risk_event(w: &mut Out<'_>, event: &RiskEvent) {
             w.time(time);
             w.u8(reason_code(reason));
         }
+        RiskEvent::Halt {
+            time,
+            strategy,
+            reason,
+        } => {
+            w.u8(3);
+            w.time(time);
+            w.u8(strategy.0);
+            w.u8(reason_code(reason));
+        }
     }
 }
 
@@ -542,6 +552,11 @@ fn read_risk_event(r: &mut In<'_>) -> Result<RiskEvent, EntryError> {
         }),
         2 => Ok(RiskEvent::Kill {
             time: r.time()?,
+            reason: reason_from(r.u8()?)?,
+        }),
+        3 => Ok(RiskEvent::Halt {
+            time: r.time()?,
+            strategy: StrategyIndex(r.u8()?),
             reason: reason_from(r.u8()?)?,
         }),
         _ => Err(EntryError::Invalid("risk event kind")),

@@ -31,6 +31,10 @@ pub struct StrategySetup<S> {
     pub strategy: S,
     /// Indices into [`KernelSetup::markets`].
     pub subscriptions: Vec<InstrumentIndex>,
+    /// The largest loss it may run up (realised after fees, plus open, in
+    /// the settlement asset) before it alone is halted; `None`: only the
+    /// account's limits apply.
+    pub max_loss: Option<kestrel_model::Decimal>,
 }
 
 /// What a kernel holds: its instruments, in index order, and strategies.
@@ -152,6 +156,8 @@ impl<S: Strategy> Kernel<S> {
                     .map(|m| Position::new(&m.instrument, config.cost_method))
                     .collect(),
                 brackets: vec![None; markets.len()],
+                max_loss: setup.max_loss,
+                halted: None,
             });
             kernel_strategies.push(setup.strategy);
         }

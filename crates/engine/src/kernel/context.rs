@@ -126,7 +126,12 @@ impl Context for KernelContext<'_> {
             volatility: market.volatility,
             now: self.core.now,
         };
-        let decision = self.core.risk.check_order(&check);
+        let decision = match self.state().halted {
+            // A halted strategy is refused before the account's checks (it
+            // takes no rate token).
+            Some(_) => Decision::Refused(kestrel_risk::Reason::StrategyHalted),
+            None => self.core.risk.check_order(&check),
+        };
         self.core.decisions.push(RiskEvent::Order {
             time: self.core.now,
             side: order.side,

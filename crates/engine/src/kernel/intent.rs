@@ -1,7 +1,7 @@
 //! What the kernel hands its runner after each event: order actions that
 //! passed risk, and every risk decision, for the journal.
 
-use kestrel_model::{ClientOrderId, Price, Qty, Side, UnixNanos};
+use kestrel_model::{ClientOrderId, Price, Qty, Side, StrategyIndex, UnixNanos};
 use kestrel_risk::{BracketExit, Decision, Reason};
 use kestrel_venue::OrderSpec;
 
@@ -60,6 +60,17 @@ pub enum RiskEvent {
     Kill {
         /// When.
         time: UnixNanos,
+        /// Why.
+        reason: Reason,
+    },
+    /// One strategy is halted (its loss limit, or an operator): its orders
+    /// are cancelled and it may place none until resumed; the others
+    /// trade on.
+    Halt {
+        /// When.
+        time: UnixNanos,
+        /// Which strategy.
+        strategy: StrategyIndex,
         /// Why.
         reason: Reason,
     },

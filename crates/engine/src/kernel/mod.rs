@@ -123,6 +123,7 @@ impl<S: Strategy> Kernel<S> {
             strategies: vec![StrategySetup {
                 strategy,
                 subscriptions: vec![InstrumentIndex::FIRST],
+                max_loss: None,
             }],
         };
         match Self::build(setup, config) {
@@ -409,6 +410,33 @@ impl<S: Strategy> Kernel<S> {
     /// Resets the kill switch (an operator's explicit decision).
     pub fn reset_kill_switch(&mut self) {
         self.core.risk.reset();
+    }
+
+    /// Halts one strategy (an operator's decision): its orders are
+    /// cancelled and it places none until resumed; the others trade on.
+    pub fn halt_strategy(&mut self, s: StrategyIndex, now: UnixNanos) {
+        if s.get() < self.core.strategies.len() {
+            self.core.now = now;
+            self.core.halt(s, Reason::StrategyHalted);
+        }
+    }
+
+    /// Lets a halted strategy trade again (an operator's decision).
+    pub fn resume_strategy(&mut self, s: StrategyIndex) {
+        if let Some(state) = self.core.strategies.get_mut(s.get()) {
+            state.halted = None;
+        }
+    }
+
+    /// Why a strategy is halted, if it is.
+    pub fn strategy_halted(&self, s: StrategyIndex) -> Option<Reason> {
+        self.core.strategies.get(s.get())?.halted
+    }
+
+    /// A strategy's PnL: realised after fees plus open, in the settlement
+    /// asset.
+    pub fn strategy_pnl(&self, s: StrategyIndex) -> Decimal {
+        self.core.strategy_pnl(s, &self.markets)
     }
 
     /// How many order actions wait to be drained.

@@ -58,6 +58,11 @@ pub(super) struct StrategyState {
     pub positions: Vec<Position>,
     /// The bracket of each open position.
     pub brackets: Vec<Option<Bracket>>,
+    /// Largest loss (realised after fees, plus open) the strategy may
+    /// run up, in the settlement asset, before it is halted.
+    pub max_loss: Option<Decimal>,
+    /// Why the strategy is halted, if it is.
+    pub halted: Option<Reason>,
 }
 
 impl StrategyState {
@@ -255,10 +260,50 @@ impl Core {
             .fill_leg(instrument.get(), now, mark, inventory);
         let bracket = self.new_bracket(s, instrument, spec);
         self.strategies[s.get()].brackets[instrument.get()] = bracket;
+        self.check_strategy_loss(s, markets);
         let equity = self.equity(markets);
         if let Some(reason) = self.risk.on_fill(pnl, equity, now) {
             self.trip(reason);
         }
+    }
+
+    /// A strategy's PnL: realised after fees, plus its open positions at
+    /// their marks.
+    pub fn strategy_pnl(&self, s: StrategyIndex, markets: &[Market]) -> Decimal {
+        let mut pnl = Decimal::ZERO;
+        for (position, market) in self.strategies[s.get()].positions.iter().zip(markets) {
+            let open = mark_price(&market.book).map_or(Decimal::ZERO, |m| position.unrealised(m));
+            pnl = pnl
+                .checked_add(position.realised_net())
+                .and_then(|p| p.checked_add(open))
+                .unwrap_or(pnl);
+        }
+        pnl
+    }
+
+    /// Halts strategy `s` if it lost more than its limit.
+    fn check_strategy_loss(&mut self, s: StrategyIndex, markets: &[Market]) {
+        let state = &self.strategies[s.get()];
+        let Some(limit) = state.max_loss.filter(|_| state.halted.is_none()) else {
+            return;
+        };
+        let loss = Decimal::ZERO
+            .checked_sub(self.strategy_pnl(s, markets))
+            .unwrap_or(Decimal::ZERO);
+        if loss > limit {
+            self.halt(s, Reason::StrategyLoss);
+        }
+    }
+
+    /// Halts one strategy: its orders are cancelled, new ones refused.
+    pub fn halt(&mut self, s: StrategyIndex, reason: Reason) {
+        self.strategies[s.get()].halted.get_or_insert(reason);
+        self.decisions.push(RiskEvent::Halt {
+            time: self.now,
+            strategy: s,
+            reason,
+        });
+        self.cancel_all_of(s);
     }
 
     /// The bracket of strategy `s`'s position in `instrument` as it is now.

@@ -23,14 +23,14 @@ impl Strategy for OneBid {
     fn on_book(
         &mut self,
         ctx: &mut dyn Context,
-        _: kestrel_model::InstrumentIndex,
+        instrument: kestrel_model::InstrumentIndex,
         _book: &OrderBook,
         _signals: &kestrel_signals::SignalValues,
     ) {
         if self.placed.is_none() {
             self.placed = Some(
                 ctx.place(NewOrder::post_only(
-                    IX,
+                    instrument,
                     Side::Buy,
                     Price::from_ticks(self.price),
                     Qty::from_lots(2),
@@ -542,6 +542,7 @@ fn a_strategy_reads_its_other_book_and_nothing_it_did_not_subscribe_to() {
             strategies: vec![StrategySetup {
                 strategy: Reader::default(),
                 subscriptions: vec![InstrumentIndex(0), InstrumentIndex(1)],
+                max_loss: None,
             }],
         },
         &config(),
@@ -587,6 +588,7 @@ fn a_kernel_refuses_a_bad_setup_with_the_reason() {
                 strategies: vec![StrategySetup {
                     strategy: Reader::default(),
                     subscriptions,
+                    max_loss: None,
                 }],
             },
             &config(),
@@ -611,4 +613,70 @@ fn a_kernel_refuses_a_bad_setup_with_the_reason() {
         build(mixed, vec![InstrumentIndex(0)]),
         Some(KernelError::MixedSettlement { .. })
     ));
+}
+
+/// Two strategies on two markets: halting one cancels its order and
+/// refuses its next, while the other trades on.
+#[test]
+fn a_halted_strategy_stops_alone() {
+    let setup = |ix: u16| StrategySetup {
+        strategy: OneBid {
+            price: 99,
+            ..OneBid::default()
+        },
+        subscriptions: vec![InstrumentIndex(ix)],
+        max_loss: None,
+    };
+    let mut k = Kernel::build(
+        KernelSetup {
+            markets: two_markets().into_iter().take(2).collect(),
+            strategies: vec![setup(0), setup(1)],
+        },
+        &config(),
+    )
+    .unwrap();
+    let ids: Vec<_> = k.instruments().map(|i| i.id).collect();
+    for m in &mut k.markets {
+        m.synced = true;
+    }
+    let book = [(Side::Buy, 99, 5), (Side::Sell, 101, 5)];
+    k.on_delta(
+        InstrumentIndex(0),
+        &delta(ids[0], &book),
+        UnixNanos::new(10),
+    );
+    let first = k.strategy().placed.unwrap().unwrap();
+    assert!(first.as_str().starts_with("t0-"), "{first}");
+    k.on_report(
+        &report(first, ExecKind::New, OrderStatus::New, Side::Buy),
+        UnixNanos::new(11),
+    );
+    k.drain_intents().for_each(drop);
+    k.halt_strategy(StrategyIndex(0), UnixNanos::new(11));
+    let intents: Vec<_> = k.drain_intents().collect();
+    assert_eq!(intents, [OrderIntent::Cancel(first)]);
+    assert!(k.drain_decisions().any(|d| matches!(
+        d,
+        RiskEvent::Halt {
+            strategy: StrategyIndex(0),
+            reason: Reason::StrategyHalted,
+            ..
+        }
+    )));
+    // The other strategy places its bid on the second market.
+    k.on_delta(
+        InstrumentIndex(1),
+        &delta(ids[1], &book),
+        UnixNanos::new(12),
+    );
+    let second = k.strategies()[1]
+        .placed
+        .unwrap()
+        .unwrap_or_else(|| panic!("refused: {:?}", k.refusals()));
+    assert!(second.as_str().starts_with("t1-"), "{second}");
+    assert_eq!(k.strategy_halted(StrategyIndex(1)), None);
+    assert_eq!(
+        k.strategy_halted(StrategyIndex(0)),
+        Some(Reason::StrategyHalted)
+    );
 }
