@@ -23,10 +23,11 @@ use std::time::Instant;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hdrhistogram::Histogram;
 use kestrel_benches::backtest::{backtest_config, imbalance_mm};
+use kestrel_benches::portfolio::{feeds, two_markets, two_strategy_kernel};
 use kestrel_benches::{load_market_events, sample_capture};
 use kestrel_book::OrderBook;
 use kestrel_engine::backtest::{CaptureSource, FeedKind, MemorySource};
-use kestrel_engine::{DeliveryProbe, run_backtest, run_backtest_probed};
+use kestrel_engine::{DeliveryProbe, run_backtest, run_backtest_probed, run_kernel};
 use kestrel_feed::Instruments;
 use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_model::MarketEvent;
@@ -146,6 +147,44 @@ fn backtest_benches(c: &mut Criterion) {
             }
             black_box(book.best_bid())
         })
+    });
+    g.finish();
+
+    // Two markets, two strategies, one kernel: events of both captures,
+    // counted the same way (level updates and trades).
+    let markets = two_markets().unwrap_or_else(|e| panic!("{e}"));
+    let two_count: u64 = markets
+        .iter()
+        .flat_map(|(_, events)| events)
+        .map(|e| match e {
+            MarketEvent::Delta(d) => d.updates.len() as u64,
+            _ => 1,
+        })
+        .sum();
+    let run_two = || {
+        run_kernel(
+            two_strategy_kernel(&markets),
+            feeds(&markets),
+            &config,
+            |_| {},
+            &mut (),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let legs: Vec<u64> = run_two()
+        .kernel
+        .into_report("bench")
+        .series
+        .legs
+        .iter()
+        .map(|l| l.fill_count)
+        .collect();
+    println!("two markets: {two_count} market events; fills per leg {legs:?}");
+    let mut g = c.benchmark_group("backtest_two_markets");
+    g.throughput(Throughput::Elements(two_count));
+    g.sample_size(20);
+    g.bench_function("in_memory", |b| {
+        b.iter(|| black_box(run_two().stats.events))
     });
     g.finish();
 }

@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod dense;
 pub mod live;
 pub mod okx;
+pub mod portfolio;
 
 use std::path::{Path, PathBuf};
 
@@ -102,12 +103,22 @@ pub fn load_book_stream() -> Result<BookStream, FeedError> {
 /// diff Binance's rules apply and every trade, in arrival order.
 pub fn load_market_events() -> Result<(Instrument, Vec<MarketEvent>), FeedError> {
     let instrument = usdm_btcusdt();
+    let events = load_events_of(&sample_capture(), &instrument, FuturesSequencer::new())?;
+    Ok((instrument, events))
+}
+
+/// A Binance capture of `instrument` as market events, by `sequencer`'s
+/// sync rules.
+pub fn load_events_of(
+    path: &Path,
+    instrument: &Instrument,
+    mut sequencer: impl Sequencer,
+) -> Result<Vec<MarketEvent>, FeedError> {
     let mut decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
-    let mut sequencer = FuturesSequencer::new();
     let mut events = Vec::new();
     let mut pending: Vec<BookDelta> = Vec::new();
     let mut synced = false;
-    for (local, frame) in load_frames(&sample_capture())? {
+    for (local, frame) in load_frames(path)? {
         match decoder.decode(&frame, local) {
             Ok(Decoded::Snapshot { snapshot, .. }) => {
                 sequencer.on_snapshot(snapshot.last_update_id);
@@ -131,5 +142,5 @@ pub fn load_market_events() -> Result<(Instrument, Vec<MarketEvent>), FeedError>
             _ => {}
         }
     }
-    Ok((instrument, events))
+    Ok(events)
 }

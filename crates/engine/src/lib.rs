@@ -14,8 +14,8 @@ pub mod market;
 pub mod replay;
 
 pub use backtest::{
-    Backtest, BacktestConfig, ClockOffset, DeliveryProbe, RunStats, run_backtest,
-    run_backtest_probed,
+    Backtest, BacktestConfig, ClockOffset, DeliveryProbe, Feed, RunStats, run_backtest,
+    run_backtest_probed, run_kernel,
 };
 pub use bars::{BarError, BarReport, BarTrade, backtest_bars, read_daily_csv};
 pub use clock::{Clock, SimClock, WallClock};
