@@ -71,9 +71,7 @@ pub async fn run<C: ExecutionClient + 'static>(
                     let _ = client.cancel_all().await;
                 }
                 GatewayCommand::FetchFills { id, order_id } => {
-                    let fills = patiently(|| client.order_fills(order_id))
-                        .await
-                        .map_err(|e| e.to_string());
+                    let fills = patiently(|| client.order_fills(order_id)).await;
                     let _ = inputs.send(LiveInput::OrderFills { id, fills });
                 }
                 GatewayCommand::Reconcile {
@@ -89,8 +87,7 @@ pub async fn run<C: ExecutionClient + 'static>(
                             ReconcileMode::Live,
                         )
                     })
-                    .await
-                    .map_err(|e| e.to_string());
+                    .await;
                     let _ = inputs.send(LiveInput::Reconciled(found));
                 }
             }

@@ -13,7 +13,7 @@ use kestrel_model::{
     RejectReason, Side, TouchBounds, UnixNanos,
 };
 use kestrel_strategy::Strategy;
-use kestrel_venue::{OrderSpec, VenueFill};
+use kestrel_venue::{OrderSpec, VenueError, VenueFill};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_tungstenite::tungstenite::Bytes;
 
@@ -65,13 +65,13 @@ pub enum LiveInput {
         /// The order.
         id: ClientOrderId,
         /// Its fills, oldest first.
-        fills: Result<Vec<VenueFill>, String>,
+        fills: Result<Vec<VenueFill>, VenueError>,
     },
     /// The user-data stream reconnected: reports sent meanwhile are lost
     /// to it, and the venue is asked.
     UserStreamReconnected,
     /// What asking the venue found (or why it failed).
-    Reconciled(Result<Reconciled, String>),
+    Reconciled(Result<Reconciled, VenueError>),
     /// An operator reset the kill switch.
     ResetKillSwitch,
     /// Wind down: every open order is cancelled; market data and timers

@@ -92,7 +92,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     pub(super) fn on_order_fills(
         &mut self,
         id: ClientOrderId,
-        fills: Result<Vec<VenueFill>, String>,
+        fills: Result<Vec<VenueFill>, kestrel_venue::VenueError>,
         now: UnixNanos,
     ) {
         let held = self.held.remove(&id).unwrap_or_default();
