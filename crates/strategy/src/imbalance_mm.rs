@@ -16,11 +16,12 @@
 //! It quotes the instrument whose book it is told of: subscribe it to one.
 
 use kestrel_book::OrderBook;
-use kestrel_exec::{RepriceDecision, RepricePolicy};
-use kestrel_model::{ClientOrderId, InstrumentIndex, Price, Qty, Side, UnixNanos};
+use kestrel_exec::RepricePolicy;
+use kestrel_model::{InstrumentIndex, Price, Qty};
 use kestrel_signals::SignalValues;
 
-use crate::api::{Context, NewOrder, OrderUpdate, Strategy};
+use crate::api::{Context, OrderUpdate, Strategy};
+use crate::quotes::TwoSidedQuotes;
 
 /// Settings of `imbalance_mm`.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -44,20 +45,11 @@ pub struct ImbalanceMmConfig {
     pub max_volatility: f64,
 }
 
-/// One side's working quote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct Quote {
-    id: ClientOrderId,
-    price: Price,
-    changed: UnixNanos,
-}
-
 /// The market maker.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ImbalanceMm {
     config: ImbalanceMmConfig,
-    /// Bid then ask.
-    quotes: [Option<Quote>; 2],
+    quotes: TwoSidedQuotes,
 }
 
 impl ImbalanceMm {
@@ -65,7 +57,7 @@ impl ImbalanceMm {
     pub fn new(config: ImbalanceMmConfig) -> Self {
         Self {
             config,
-            quotes: [None, None],
+            quotes: TwoSidedQuotes::default(),
         }
     }
 
@@ -94,12 +86,6 @@ impl ImbalanceMm {
                 .then_some(Price::from_ticks(ask_px)),
         ])
     }
-
-    fn pull_all(&mut self, ctx: &mut dyn Context) {
-        if self.quotes.iter().any(Option::is_some) {
-            ctx.cancel_all();
-        }
-    }
 }
 
 impl Strategy for ImbalanceMm {
@@ -118,52 +104,24 @@ impl Strategy for ImbalanceMm {
         let c = self.config;
         if !ctx.book_trusted(instrument) || signals.volatility.is_some_and(|v| v > c.max_volatility)
         {
-            self.pull_all(ctx);
+            self.quotes.pull_all(ctx);
             return;
         }
         let Some(targets) = self.targets(book, signals, ctx.position_lots(instrument)) else {
             return;
         };
-        let now = ctx.now();
-        for (i, side) in [Side::Buy, Side::Sell].into_iter().enumerate() {
-            match (self.quotes[i], targets[i]) {
-                (None, Some(price)) => {
-                    if let Ok(id) = ctx.place(NewOrder::post_only(instrument, side, price, c.qty)) {
-                        self.quotes[i] = Some(Quote {
-                            id,
-                            price,
-                            changed: now,
-                        });
-                    }
-                }
-                (Some(q), None) => ctx.cancel(q.id),
-                (Some(q), Some(price)) => {
-                    let hopeless = ctx
-                        .queue_ahead(q.id)
-                        .is_some_and(|ahead| ahead > c.hopeless_queue_lots);
-                    if let RepriceDecision::Move(to) =
-                        c.reprice.decide(q.price, price, hopeless, q.changed, now)
-                    {
-                        self.quotes[i] = ctx.replace(q.id, to, c.qty).ok().map(|id| Quote {
-                            id,
-                            price: to,
-                            changed: now,
-                        });
-                    }
-                }
-                (None, None) => {}
-            }
-        }
+        self.quotes.work(
+            ctx,
+            instrument,
+            targets,
+            c.qty,
+            &c.reprice,
+            Some(c.hopeless_queue_lots),
+        );
     }
 
     fn on_order(&mut self, _ctx: &mut dyn Context, update: &OrderUpdate) {
-        if update.state.is_done() {
-            for q in &mut self.quotes {
-                if q.is_some_and(|q| q.id == update.id) {
-                    *q = None;
-                }
-            }
-        }
+        self.quotes.on_order(update);
     }
 }
 

@@ -14,11 +14,12 @@
 //! trades the leader: its book is read, O(1), as a signal.
 
 use kestrel_book::OrderBook;
-use kestrel_exec::{RepriceDecision, RepricePolicy};
-use kestrel_model::{ClientOrderId, InstrumentIndex, Price, Qty, Side, UnixNanos};
+use kestrel_exec::RepricePolicy;
+use kestrel_model::{InstrumentIndex, Price, Qty};
 use kestrel_signals::SignalValues;
 
-use crate::api::{Context, NewOrder, OrderUpdate, Strategy};
+use crate::api::{Context, OrderUpdate, Strategy};
+use crate::quotes::TwoSidedQuotes;
 
 /// Settings of `lead_lag`.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -37,21 +38,13 @@ pub struct LeadLagConfig {
     pub reprice: RepricePolicy,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct Quote {
-    id: ClientOrderId,
-    price: Price,
-    changed: UnixNanos,
-}
-
 /// The lead–lag quoter.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct LeadLag {
     config: LeadLagConfig,
     /// Quoted mid − leader mid, averaged, in price units.
     basis: Option<f64>,
-    /// Bid then ask.
-    quotes: [Option<Quote>; 2],
+    quotes: TwoSidedQuotes,
 }
 
 impl LeadLag {
@@ -60,19 +53,13 @@ impl LeadLag {
         Self {
             config,
             basis: None,
-            quotes: [None, None],
+            quotes: TwoSidedQuotes::default(),
         }
     }
 
     /// The average basis, once both books have had a mid.
     pub fn basis(&self) -> Option<f64> {
         self.basis
-    }
-
-    fn pull_all(&mut self, ctx: &mut dyn Context) {
-        if self.quotes.iter().any(Option::is_some) {
-            ctx.cancel_all();
-        }
     }
 
     /// Where each side should quote on the quoted market, in its ticks.
@@ -117,7 +104,7 @@ impl Strategy for LeadLag {
             return;
         };
         if !ctx.book_trusted(quoted_ix) || !ctx.book_trusted(leader_ix) {
-            self.pull_all(ctx);
+            self.quotes.pull_all(ctx);
             return;
         }
         let (Ok(quoted), Ok(leader)) = (ctx.book(quoted_ix), ctx.book(leader_ix)) else {
@@ -131,42 +118,12 @@ impl Strategy for LeadLag {
         let Some(targets) = self.targets(quoted, leader, ctx.position_lots(quoted_ix)) else {
             return;
         };
-        let (c, now) = (self.config, ctx.now());
-        for (i, side) in [Side::Buy, Side::Sell].into_iter().enumerate() {
-            match (self.quotes[i], targets[i]) {
-                (None, Some(price)) => {
-                    if let Ok(id) = ctx.place(NewOrder::post_only(quoted_ix, side, price, c.qty)) {
-                        self.quotes[i] = Some(Quote {
-                            id,
-                            price,
-                            changed: now,
-                        });
-                    }
-                }
-                (Some(q), None) => ctx.cancel(q.id),
-                (Some(q), Some(price)) => {
-                    if let RepriceDecision::Move(to) =
-                        c.reprice.decide(q.price, price, false, q.changed, now)
-                    {
-                        self.quotes[i] = ctx.replace(q.id, to, c.qty).ok().map(|id| Quote {
-                            id,
-                            price: to,
-                            changed: now,
-                        });
-                    }
-                }
-                (None, None) => {}
-            }
-        }
+        let c = self.config;
+        self.quotes
+            .work(ctx, quoted_ix, targets, c.qty, &c.reprice, None);
     }
 
     fn on_order(&mut self, _ctx: &mut dyn Context, update: &OrderUpdate) {
-        if update.state.is_done() {
-            for q in &mut self.quotes {
-                if q.is_some_and(|q| q.id == update.id) {
-                    *q = None;
-                }
-            }
-        }
+        self.quotes.on_order(update);
     }
 }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod builtin;
 pub mod imbalance_mm;
 pub mod lead_lag;
+pub mod quotes;
 pub mod sma_cross;
 
 pub use api::{Context, ContextError, NewOrder, OrderUpdate, Size, Strategy, TimerId};

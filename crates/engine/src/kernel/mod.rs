@@ -459,11 +459,6 @@ impl<S: Strategy> Kernel<S> {
         &self.markets[0].book
     }
 
-    /// An instrument's book.
-    pub fn book_of(&self, ix: InstrumentIndex) -> Option<&OrderBook> {
-        self.markets.get(ix.get()).map(|m| &m.book)
-    }
-
     /// The first instrument.
     pub fn instrument(&self) -> &Instrument {
         &self.markets[0].instrument
@@ -478,11 +473,6 @@ impl<S: Strategy> Kernel<S> {
     /// one-market session's position.
     pub fn position(&self) -> &Position {
         &self.core.strategies[0].positions[0]
-    }
-
-    /// A strategy's position in an instrument.
-    pub fn position_of(&self, s: StrategyIndex, ix: InstrumentIndex) -> Option<&Position> {
-        self.core.strategies.get(s.get())?.positions.get(ix.get())
     }
 
     /// The account's position in an instrument, over every strategy.

@@ -1,9 +1,9 @@
 //! The market maker against a recording `Context`.
 
 use kestrel_exec::OrderState;
-use kestrel_model::{Instrument, OrderType, TimeInForce};
+use kestrel_model::{ClientOrderId, Instrument, OrderType, Side, TimeInForce, UnixNanos};
 
-use crate::api::ContextError;
+use crate::api::{ContextError, NewOrder};
 
 const IX: InstrumentIndex = InstrumentIndex::FIRST;
 use kestrel_signals::{SignalConfig, Signals};
