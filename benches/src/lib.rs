@@ -1,6 +1,7 @@
 //! Shared inputs for the benchmarks: real captures turned into the exact
 //! streams the hot paths see, decoded once outside the timed loops.
 
+pub mod alloc_count;
 pub mod backtest;
 pub mod baseline;
 pub mod dense;

@@ -1,39 +1,12 @@
 //! The two-market, two-strategy kernel allocates nothing per event once
 //! warm, beyond what its two bare books make for prices never seen before
 //! (the same count as `backtest_allocation.rs`, for a portfolio).
-#![allow(unsafe_code)] // a counting global allocator must implement `GlobalAlloc`
 #![allow(clippy::unwrap_used)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
+use kestrel_benches::alloc_count::{Counting, allocations, bare_book_allocations};
 use kestrel_benches::portfolio::{feeds, two_markets, two_strategy_kernel};
-use kestrel_book::OrderBook;
 use kestrel_engine::DeliveryProbe;
 use kestrel_engine::backtest::{FeedKind, run_kernel};
-use kestrel_model::MarketEvent;
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: defers every call to `System`, only counting them.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -49,11 +22,11 @@ struct Probe {
 
 impl DeliveryProbe for Probe {
     fn before(&mut self) {
-        self.at_start = ALLOCATIONS.load(Ordering::Relaxed);
+        self.at_start = allocations();
     }
     fn after(&mut self, _kind: FeedKind, _intents: usize) {
         if self.events >= self.warm {
-            self.steady += ALLOCATIONS.load(Ordering::Relaxed) - self.at_start;
+            self.steady += allocations() - self.at_start;
         }
         self.events += 1;
     }
@@ -75,7 +48,7 @@ fn two_markets_and_two_strategies_do_not_allocate_per_event() {
     // What the bare books make after the same share of their events.
     let books: usize = markets
         .iter()
-        .map(|(instrument, events)| bare_book(instrument, events, events.len() / 10))
+        .map(|(instrument, events)| bare_book_allocations(instrument, events, events.len() / 10))
         .sum();
     eprintln!(
         "{} events, fills per leg {legs:?}: kernel {} allocations after warm-up (bare books: {books})",
@@ -90,26 +63,4 @@ fn two_markets_and_two_strategies_do_not_allocate_per_event() {
         probe.steady,
         probe.events - probe.warm
     );
-}
-
-/// Allocations a bare book makes applying `events` after the first `warm`.
-fn bare_book(instrument: &kestrel_model::Instrument, events: &[MarketEvent], warm: usize) -> usize {
-    let mut book = OrderBook::new(instrument);
-    let mut made = 0;
-    for (i, event) in events.iter().enumerate() {
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
-        match event {
-            MarketEvent::Delta(d) => {
-                for u in &d.updates {
-                    book.update_level(u.side, u.price, u.qty);
-                }
-            }
-            MarketEvent::Snapshot(s) => book.load_snapshot(s).unwrap(),
-            _ => {}
-        }
-        if i >= warm {
-            made += ALLOCATIONS.load(Ordering::Relaxed) - before;
-        }
-    }
-    made
 }

@@ -46,9 +46,8 @@ pub struct RecordedMarket {
     pub symbols: Vec<String>,
 }
 
-/// Reads the first frames of a capture file and says what they are.
-pub fn identify_file(path: &Path) -> anyhow::Result<Identity> {
-    let frames = sample(path)?;
+/// Says what a capture's first frames (`frames`, read from `path`) are.
+fn identify_frames(path: &Path, frames: &[Vec<u8>]) -> anyhow::Result<Identity> {
     if frames.is_empty() {
         bail!("{} holds no market events: it is empty", path.display());
     }
@@ -83,7 +82,8 @@ pub fn resolve(
     args: &MarketArgs,
     allow_inferred: bool,
 ) -> anyhow::Result<RecordedMarket> {
-    let identity = identify_file(path)?;
+    let frames = sample(path)?;
+    let identity = identify_frames(path, &frames)?;
     let venues = match args.venue {
         Some(v) if identity.venues.contains(&v) => vec![v],
         Some(v) => bail!(
@@ -112,7 +112,7 @@ pub fn resolve(
         [one] => ((*one).clone(), false),
         [] if allow_inferred => {
             let venue = venues[0];
-            let instrument = inferred_instrument(venue, &symbol, path)?;
+            let instrument = inferred_instrument(venue, &symbol, &frames)?;
             eprintln!(
                 "warning: {venue} {symbol} is not in the instrument catalogue; prices and sizes are \
                  read on a grid inferred from the data (tick {}). Order checks need the real \
@@ -170,10 +170,14 @@ pub fn binance_spot_instrument(
 /// An instrument for a symbol the catalogue lacks: the finest decimal grids
 /// the sampled frames use for prices and for sizes. Enough to replay a book
 /// exactly; nothing about the venue's order rules.
-fn inferred_instrument(venue: Venue, native: &str, path: &Path) -> anyhow::Result<Instrument> {
+fn inferred_instrument(
+    venue: Venue,
+    native: &str,
+    frames: &[Vec<u8>],
+) -> anyhow::Result<Instrument> {
     let mut grids = Grids::default();
-    for frame in sample(path)? {
-        if let Ok(value) = serde_json::from_slice::<Value>(&frame) {
+    for frame in frames {
+        if let Ok(value) = serde_json::from_slice::<Value>(frame) {
             grids.scan(&value, "");
         }
     }

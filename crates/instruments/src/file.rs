@@ -176,8 +176,13 @@ impl CatalogueFile {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let partial = path.with_file_name(format!(".{name}.partial"));
-        std::fs::write(&partial, self.to_json()).map_err(io)?;
-        std::fs::rename(&partial, path).map_err(io)
+        let written =
+            std::fs::write(&partial, self.to_json()).and_then(|()| std::fs::rename(&partial, path));
+        if written.is_err() {
+            // Our own temporary, never the file being replaced.
+            let _ = std::fs::remove_file(&partial);
+        }
+        written.map_err(io)
     }
 
     /// The file's text: pretty JSON, one instrument per block.

@@ -16,10 +16,11 @@ use kestrel_net::binance::{BinanceMarket, BinanceRest};
 use kestrel_net::{
     BackoffPolicy, Disconnect, RestClient, RestConfig, RestError, WsConfig, WsEvent,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::{Bytes, Message};
+
+mod common;
 
 const CAPTURE: &str = "../../data/sample/binance_usdm_btcusdt_20240808.raw.gz";
 
@@ -277,36 +278,8 @@ async fn a_silent_venue_is_declared_stale_and_replaced() {
 }
 
 /// A one-route HTTP/1.1 venue: answers every request with `respond(n)`.
-async fn http_venue(
-    respond: impl Fn(usize) -> (u16, Vec<(&'static str, String)>, String) + Send + 'static,
-) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        for n in 0.. {
-            let (mut tcp, _) = listener.accept().await.unwrap();
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                if tcp.read(&mut byte).await.unwrap_or(0) == 0 {
-                    break;
-                }
-                head.push(byte[0]);
-            }
-            let (status, headers, body) = respond(n);
-            let mut response = format!(
-                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
-                body.len()
-            );
-            for (name, value) in headers {
-                response.push_str(&format!("{name}: {value}\r\n"));
-            }
-            response.push_str("\r\n");
-            response.push_str(&body);
-            let _ = tcp.write_all(response.as_bytes()).await;
-        }
-    });
-    url
+async fn http_venue(respond: impl Fn(usize) -> common::Reply + Send + 'static) -> String {
+    common::server(move |n, _| respond(n)).await.0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

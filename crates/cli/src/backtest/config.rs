@@ -305,6 +305,42 @@ impl RunFile {
         Ok(toml::from_str(text)?)
     }
 
+    /// The sections every backtest file has.
+    pub fn settings(&self) -> Settings<'_> {
+        Settings {
+            account: &self.account,
+            sim: &self.sim,
+            risk: &self.risk,
+            report: &self.report,
+        }
+    }
+
+    /// The instrument, with the fee overrides applied.
+    pub fn instrument(&self, base: Instrument) -> anyhow::Result<Instrument> {
+        self.settings().instrument(base)
+    }
+
+    /// The runner's settings for `instrument`.
+    pub fn backtest_config(&self, instrument: &Instrument) -> anyhow::Result<BacktestConfig> {
+        self.settings().backtest_config(instrument)
+    }
+}
+
+/// The sections a one-market file and a portfolio file share: account,
+/// simulated venue, risk, report.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings<'a> {
+    /// `[account]`.
+    pub account: &'a AccountSection,
+    /// `[sim]`.
+    pub sim: &'a SimSection,
+    /// `[risk]`.
+    pub risk: &'a RiskSection,
+    /// `[report]`.
+    pub report: &'a ReportSection,
+}
+
+impl Settings<'_> {
     /// The instrument, with the fee overrides applied.
     pub fn instrument(&self, base: Instrument) -> anyhow::Result<Instrument> {
         let mut instrument = base;

@@ -31,8 +31,7 @@ use kestrel_strategy::{BuiltIn, ImbalanceMm, LeadLag};
 use serde::Deserialize;
 
 use super::config::{
-    AccountSection, DataFormat, DataSection, ReportSection, RiskSection, RunFile, SimSection,
-    StrategySection,
+    AccountSection, ReportSection, RiskSection, Settings, SimSection, StrategySection,
 };
 use super::{Outcome, data_path, l2_outcome, summary};
 use crate::instruments::CatalogueArgs;
@@ -94,23 +93,13 @@ impl PortfolioFile {
         }
     }
 
-    /// A one-market file with the shared sections, for the settings the
-    /// two kinds of file read alike (venue, fees, kernel).
-    fn shared(&self, first: &FeedEntry, strategy: StrategySection) -> RunFile {
-        RunFile {
-            title: self.title.clone(),
-            data: DataSection {
-                file: first.file.clone(),
-                format: DataFormat::Capture,
-                instrument: first.instrument.clone(),
-                catalogue: self.catalogue.clone(),
-            },
-            strategy,
-            account: self.account.clone(),
-            sim: self.sim.clone(),
-            risk: self.risk.clone(),
-            report: self.report.clone(),
-            sweep: toml::Table::new(),
+    /// The sections a one-market file has too.
+    fn settings(&self) -> Settings<'_> {
+        Settings {
+            account: &self.account,
+            sim: &self.sim,
+            risk: &self.risk,
+            report: &self.report,
         }
     }
 }
@@ -135,20 +124,19 @@ impl WithFeed for Open<'_> {
 
 /// Runs a portfolio file.
 pub fn run(file: &PortfolioFile, show_progress: bool) -> anyhow::Result<Outcome> {
-    let Some(first) = file.feeds.first() else {
+    if file.feeds.is_empty() {
         bail!("feeds: a portfolio needs at least one recording");
-    };
+    }
     let mut instruments: Vec<Instrument> = Vec::new();
     let mut feeds = Vec::with_capacity(file.feeds.len());
-    let strategy_probe = StrategySection::SmaCross { fast: 1, slow: 2 };
-    let shared = file.shared(first, strategy_probe);
+    let settings = file.settings();
     for (n, feed) in file.feeds.iter().enumerate() {
         let path = data_path(&feed.file);
         let mut args = market_args(feed.instrument.as_deref())
             .with_context(|| format!("feeds[{n}].instrument"))?;
         args.catalogue = file.catalogue();
         let market = crate::market::resolve(&path, &args, false)?;
-        let instrument = shared.instrument(market.instrument)?;
+        let instrument = settings.instrument(market.instrument)?;
         let ix = match instruments.iter().position(|i| i.id == instrument.id) {
             Some(at) => at,
             None => {
@@ -226,7 +214,7 @@ pub fn run(file: &PortfolioFile, show_progress: bool) -> anyhow::Result<Outcome>
             max_loss,
         });
     }
-    let config = shared.backtest_config(&instruments[0])?;
+    let config = settings.backtest_config(&instruments[0])?;
     let markets = instruments
         .iter()
         .map(|i| {

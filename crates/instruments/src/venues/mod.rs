@@ -94,10 +94,10 @@ impl Endpoint {
         }
     }
 
-    /// The documented cost of one request, and the budget it is counted
-    /// against per window: Binance spot `exchangeInfo` weighs 20 of 6000
-    /// a minute, futures 1 of 2400; OKX allows 20 requests per 2 s; Bybit
-    /// 600 requests per 5 s per IP. A fetch paces itself well inside these.
+    /// The least time between two requests of a fetch, in ms: well inside
+    /// the documented limits (Binance spot `exchangeInfo` weighs 20 of
+    /// 6000 a minute, futures 1 of 2400; OKX allows 20 requests per 2 s;
+    /// Bybit 600 per 5 s per IP).
     pub const fn min_interval_ms(self) -> u64 {
         match self {
             Self::BinanceSpot | Self::BinanceUsdm | Self::BinanceCoinm => 250,
