@@ -80,7 +80,7 @@ fn delta_payloads(events: &[MarketEvent]) -> Vec<(kestrel_journal::RecordType, V
         .filter_map(|e| match e {
             MarketEvent::Delta(d) => {
                 let mut buf = Vec::new();
-                let kind = entry::encode_delta(d.time.local, d, &mut buf);
+                let kind = entry::encode_delta(d.time.local, IX, d, &mut buf);
                 Some((kind, buf))
             }
             _ => None,
@@ -143,7 +143,7 @@ fn live_like_records(
     let (instrument, _) = load_market_events().unwrap_or_else(|e| panic!("{e}"));
     let config = backtest_config();
     let header = SessionHeader {
-        instrument: instrument.clone(),
+        instruments: vec![instrument.clone()],
         session_ms: config.kernel.session_ms,
         config: String::new(),
     };
@@ -169,13 +169,19 @@ fn live_like_records(
             let input = match e {
                 MarketEvent::Delta(d) => Entry::Delta {
                     now,
+                    ix: IX,
                     delta: d.clone(),
                 },
                 MarketEvent::Snapshot(s) => Entry::Snapshot {
                     now,
+                    ix: IX,
                     book: s.clone(),
                 },
-                MarketEvent::Trade(t) => Entry::Trade { now, trade: *t },
+                MarketEvent::Trade(t) => Entry::Trade {
+                    now,
+                    ix: IX,
+                    trade: *t,
+                },
                 _ => continue,
             };
             let mut inputs = vec![input];
@@ -192,6 +198,7 @@ fn live_like_records(
                     order_id += 1;
                     inputs.push(Entry::Report {
                         now,
+                        ix: IX,
                         report: venue_answer(&kernel, intent, order_id, now),
                     });
                 }
@@ -200,7 +207,7 @@ fn live_like_records(
                 let state = kestrel_engine::replay::SessionState {
                     kernel: kernel.save_state().unwrap_or_else(|e| panic!("{e}")),
                     trade_ids: Vec::new(),
-                    start_balances: None,
+                    start_balances: Default::default(),
                     last_time: Some(now),
                 };
                 snapshots.push((out.len(), state.encode().unwrap_or_else(|e| panic!("{e}"))));

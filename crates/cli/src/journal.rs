@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use kestrel_engine::entry::{self, Entry};
+use kestrel_engine::entry::{self, Entry, SessionHeader};
 use kestrel_engine::replay::{self, Replayed, SessionState};
 use kestrel_engine::{Clock, WallClock};
 use kestrel_journal::{FsyncPolicy, Inspection, JournalReader, JournalWriter, WriterConfig};
@@ -132,14 +132,17 @@ fn verify(dir: &Path) -> anyhow::Result<()> {
     replayed = replay::replay_range(dir, from, found.next_seq, &mut kernel, replayed)?;
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut reader = JournalReader::open(dir, 0)?;
+    let ids = header.ids();
     while let Some(record) = reader.next_record()? {
-        let name = entry::decode(record.kind, record.payload, header.instrument.id)
-            .map_or("undecodable", |e| name(&e));
+        let name =
+            entry::decode(record.kind, record.payload, &ids).map_or("undecodable", |e| name(&e));
         *counts.entry(name).or_default() += 1;
     }
     println!(
         "  session      {} since {} ms (ids), {} records replayed",
-        header.instrument.id, header.session_ms, replayed.records
+        markets_text(&header),
+        header.session_ms,
+        replayed.records
     );
     for (name, n) in &counts {
         println!("    {name:<16} {n}");
@@ -148,14 +151,9 @@ fn verify(dir: &Path) -> anyhow::Result<()> {
         "  replay       {} inputs, {} decisions matched",
         replayed.inputs, replayed.outputs_matched
     );
-    let position = kernel.position();
-    let settle = &kernel.instrument().contract.settle;
-    println!(
-        "  state        position {}, realised {} {settle}, fees {} {settle}",
-        kernel.instrument().qty_text(position.net_lots()),
-        position.realised(),
-        position.fees()
-    );
+    for line in crate::live::position_lines(&kernel) {
+        println!("  state        {line}");
+    }
     for line in &snapshot_lines {
         println!("  {line}");
     }
@@ -274,15 +272,16 @@ fn dump(dir: &Path, from: u64, limit: Option<u64>) -> anyhow::Result<()> {
     let header = replay::read_header(dir).with_context(|| format!("read {}", dir.display()))?;
     let mut reader = JournalReader::open(dir, from)?;
     let mut printed = 0;
+    let ids = header.ids();
     while let Some(record) = reader.next_record()? {
         if limit.is_some_and(|l| printed >= l) {
             return Ok(());
         }
-        match entry::decode(record.kind, record.payload, header.instrument.id) {
+        match entry::decode(record.kind, record.payload, &ids) {
             Ok(Entry::Session(h)) => println!(
                 "{:>10} session {} ids {} ({} config bytes)",
                 record.seq,
-                h.instrument.id,
+                markets_text(&h),
                 h.session_ms,
                 h.config.len()
             ),
@@ -301,6 +300,17 @@ fn dump(dir: &Path, from: u64, limit: Option<u64>) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A session's markets, by index: `#0 BTC/USDT@BINANCE_SPOT, #1 …`.
+fn markets_text(header: &SessionHeader) -> String {
+    let names: Vec<String> = header
+        .instruments
+        .iter()
+        .enumerate()
+        .map(|(n, i)| format!("#{n} {}", i.id))
+        .collect();
+    names.join(", ")
 }
 
 fn name(e: &Entry) -> &'static str {

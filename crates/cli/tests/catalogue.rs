@@ -12,9 +12,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::rewrite::rewritten;
 use common::{kestrel, repo, start_sim, text};
 use flate2::read::GzDecoder;
-use kestrel_model::Decimal;
+
+/// The capture the other markets' captures are made from.
+const USDM: &str = "data/sample/binance_usdm_btcusdt_20240808.raw.gz";
 
 const LIMIT: Duration = Duration::from_secs(300);
 
@@ -29,106 +32,12 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// What a quoted decimal in a Binance frame is.
-#[derive(Clone, Copy, PartialEq)]
-enum Role {
-    Price,
-    Qty,
-    Other,
-}
-
-/// Rewrites one frame of the USDⓈ-M BTCUSDT capture onto another market:
-/// the symbol renamed, each price times `price_scale` and each size times
-/// `qty_scale`. Prices and sizes are told apart the way the venue lays them
-/// out: `[price, size]` pairs in level lists; `p`/`b`/`a` prices and
-/// `q`/`B`/`A` sizes in trades and book tickers.
-fn rewrite(frame: &str, symbol: &str, price_scale: Decimal, qty_scale: Decimal) -> String {
-    let frame = frame
-        .replace("BTCUSDT", symbol)
-        .replace("btcusdt", &symbol.to_ascii_lowercase());
-    let bytes = frame.as_bytes();
-    let mut out = String::with_capacity(frame.len());
-    let (mut key, mut depth, mut index) = (String::new(), Vec::<usize>::new(), 0usize);
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                let end = i + 1 + frame[i + 1..].find('"').unwrap();
-                let token = &frame[i + 1..end];
-                let is_key = frame[end + 1..].trim_start().starts_with(':');
-                let numeric = token.parse::<Decimal>().is_ok() && token.contains('.');
-                let role = if !numeric || is_key {
-                    Role::Other
-                } else if depth.len() >= 2 {
-                    [Role::Price, Role::Qty]
-                        .get(index)
-                        .copied()
-                        .unwrap_or(Role::Other)
-                } else {
-                    match key.as_str() {
-                        "p" | "b" | "a" => Role::Price,
-                        "q" | "B" | "A" => Role::Qty,
-                        _ => Role::Other,
-                    }
-                };
-                let scaled = |scale: Decimal| {
-                    token
-                        .parse::<Decimal>()
-                        .unwrap()
-                        .checked_mul(scale)
-                        .unwrap()
-                        .to_string()
-                };
-                let text = match role {
-                    Role::Price => scaled(price_scale),
-                    Role::Qty => scaled(qty_scale),
-                    Role::Other => token.to_owned(),
-                };
-                if is_key {
-                    key = token.to_owned();
-                }
-                out.push('"');
-                out.push_str(&text);
-                out.push('"');
-                i = end + 1;
-                continue;
-            }
-            b'[' => {
-                depth.push(index);
-                index = 0;
-            }
-            b']' => index = depth.pop().unwrap_or(0),
-            b',' if !depth.is_empty() => index += 1,
-            _ => {}
-        }
-        out.push(char::from(bytes[i]));
-        i += 1;
-    }
-    out
-}
-
-/// The bundled USDⓈ-M capture rewritten onto `symbol`, as a plain file.
-fn rewritten(dir: &Path, symbol: &str, price_scale: &str, qty_scale: &str) -> PathBuf {
-    let source = repo().join("data/sample/binance_usdm_btcusdt_20240808.raw.gz");
-    let reader = BufReader::new(GzDecoder::new(std::fs::File::open(source).unwrap()));
-    let path = dir.join(format!("{symbol}.raw"));
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let (p, q) = (price_scale.parse().unwrap(), qty_scale.parse().unwrap());
-    for line in reader.lines() {
-        let line = line.unwrap();
-        let (ts, frame) = line.split_once(' ').unwrap();
-        writeln!(out, "{ts} {}", rewrite(frame, symbol, p, q)).unwrap();
-    }
-    out.flush().unwrap();
-    path
-}
-
 #[test]
 fn a_capture_of_another_listed_symbol_replays_on_its_own_grid_with_no_flags() {
     let dir = scratch("xrp");
     // BTCUSDT (tick 0.10, lot 0.001) onto XRPUSDT (tick 0.0001, lot 0.1):
     // prices × 0.001, sizes × 100, exactly.
-    let xrp = rewritten(&dir, "XRPUSDT", "0.001", "100");
+    let xrp = rewritten(&dir, USDM, "XRPUSDT", "0.001", "100");
     let out = kestrel(&["replay", "--file", s(&xrp)], LIMIT);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
@@ -171,7 +80,7 @@ fn a_capture_of_another_listed_symbol_replays_on_its_own_grid_with_no_flags() {
 #[test]
 fn an_unlisted_symbol_is_inferred_for_replay_and_refused_for_a_tape() {
     let dir = scratch("unlisted");
-    let foo = rewritten(&dir, "FOOUSDT", "1", "1");
+    let foo = rewritten(&dir, USDM, "FOOUSDT", "1", "1");
     let out = kestrel(&["replay", "--file", s(&foo)], LIMIT);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
@@ -193,7 +102,7 @@ fn an_unlisted_symbol_is_inferred_for_replay_and_refused_for_a_tape() {
 #[test]
 fn a_capture_of_two_symbols_is_refused_unless_one_is_chosen() {
     let dir = scratch("mixed");
-    let xrp = rewritten(&dir, "XRPUSDT", "0.001", "100");
+    let xrp = rewritten(&dir, USDM, "XRPUSDT", "0.001", "100");
     let btc = repo().join("data/sample/binance_usdm_btcusdt_20240808.raw.gz");
     let mixed = dir.join("mixed.raw");
     let mut out = std::fs::File::create(&mixed).unwrap();

@@ -12,11 +12,19 @@ use std::collections::VecDeque;
 use std::path::Path;
 
 use kestrel_journal::{JournalReader, TailReport};
-use kestrel_model::{Decimal, ExecKind, UnixNanos};
+use kestrel_model::{Decimal, ExecKind, InstrumentIndex, UnixNanos};
 use kestrel_strategy::Strategy;
 
 use crate::entry::{self, Entry, EntryError, SessionHeader};
 use crate::kernel::{Kernel, OrderIntent, StateError};
+
+/// A fill's identity: its instrument and the venue's trade id (venues
+/// number trades per symbol, so two markets' ids can meet).
+pub type FillKey = (InstrumentIndex, u64);
+
+/// The venue's balances (base, quote) of each instrument's assets when a
+/// session began.
+pub type StartBalances = std::collections::BTreeMap<InstrumentIndex, (Decimal, Decimal)>;
 
 /// Why a journal could not be replayed.
 #[derive(Debug, thiserror::Error)]
@@ -64,10 +72,11 @@ pub struct Replayed {
     /// (at the end, or before a restart's `Resume`). The venue knows
     /// whether they were sent; recovery asks it.
     pub unconfirmed: Vec<OrderIntent>,
-    /// Every journaled fill's trade id.
-    pub trade_ids: std::collections::HashSet<u64>,
-    /// The venue's balances (base, quote) when the session began.
-    pub start_balances: Option<(Decimal, Decimal)>,
+    /// Every journaled fill, by instrument and trade id.
+    pub trade_ids: std::collections::HashSet<FillKey>,
+    /// The venue's balances of each instrument's assets when the session
+    /// began.
+    pub start_balances: StartBalances,
     /// The snapshot replay started from, if any.
     pub snapshot_seq: Option<u64>,
     /// Newer snapshots passed over, and why: they did not read, or were
@@ -93,10 +102,11 @@ pub struct Replayed {
 pub struct SessionState {
     /// [`Kernel::save_state`]'s bytes.
     pub kernel: Vec<u8>,
-    /// Every fill applied, by trade id.
-    pub trade_ids: Vec<u64>,
-    /// The venue's balances (base, quote) when the session began.
-    pub start_balances: Option<(Decimal, Decimal)>,
+    /// Every fill applied, by instrument and trade id.
+    pub trade_ids: Vec<FillKey>,
+    /// The venue's balances of each instrument's assets when the session
+    /// began.
+    pub start_balances: StartBalances,
     /// Kernel time of the last input.
     pub last_time: Option<UnixNanos>,
 }
@@ -104,8 +114,9 @@ pub struct SessionState {
 impl SessionState {
     /// The schema of [`Self::encode`]'s bytes, stored with each snapshot:
     /// a snapshot of another schema is passed over, never misread (1 was
-    /// the one-instrument kernel's state).
-    pub const SCHEMA: u32 = 2;
+    /// the one-instrument kernel's state, 2 kept one trade-id space and one
+    /// pair of balances).
+    pub const SCHEMA: u32 = 3;
 
     /// The encoded bytes, as a journal snapshot holds them.
     pub fn encode(&self) -> Result<Vec<u8>, StateError> {
@@ -230,7 +241,7 @@ pub fn replay_range<S: Strategy>(
     mut out: Replayed,
 ) -> Result<Replayed, ReplayError> {
     let header = read_header(dir)?;
-    let instrument = header.instrument.id;
+    let instruments = header.ids();
     let mut reader = JournalReader::open(dir, from_seq)?;
     let mut made: VecDeque<Entry> = VecDeque::new();
     while let Some(record) = reader.next_record()? {
@@ -239,7 +250,7 @@ pub fn replay_range<S: Strategy>(
         }
         out.records += 1;
         let seq = record.seq;
-        let entry = entry::decode(record.kind, record.payload, instrument)
+        let entry = entry::decode(record.kind, record.payload, &instruments)
             .map_err(|error| ReplayError::Entry { seq, error })?;
         if let Entry::Repaired { cut_at, bytes, .. } = entry {
             // What the cut records decided is gone: outputs of the last
@@ -255,12 +266,15 @@ pub fn replay_range<S: Strategy>(
             if let Some(now) = input_time(&entry) {
                 out.last_time = Some(now);
             }
-            if let Entry::Balances { base, quote, .. } = &entry {
-                out.start_balances.get_or_insert((*base, *quote));
+            if let Entry::Balances {
+                ix, base, quote, ..
+            } = &entry
+            {
+                out.start_balances.entry(*ix).or_insert((*base, *quote));
             }
-            if let Entry::Report { report, .. } = &entry {
+            if let Entry::Report { ix, report, .. } = &entry {
                 if let ExecKind::Trade(fill) = report.kind {
-                    out.trade_ids.insert(fill.trade_id);
+                    out.trade_ids.insert((*ix, fill.trade_id));
                 }
             }
             if matches!(entry, Entry::Resume { .. }) {
@@ -320,7 +334,7 @@ fn input_time(e: &Entry) -> Option<UnixNanos> {
         Entry::Start { now }
         | Entry::Snapshot { now, .. }
         | Entry::Delta { now, .. }
-        | Entry::Gap { now }
+        | Entry::Gap { now, .. }
         | Entry::Trade { now, .. }
         | Entry::Report { now, .. }
         | Entry::CancelRejected { now, .. }

@@ -9,7 +9,9 @@ use kestrel_engine::live::reconcile::{KnownOrder, reconcile};
 use kestrel_engine::live::{ReconcileMode, UnknownOrderPolicy};
 use kestrel_exec::{OrderState, Working};
 use kestrel_instruments::testing::spot_btcusdt;
-use kestrel_model::{Asset, ClientOrderId, Decimal, OrderType, Price, Qty, Side, TimeInForce};
+use kestrel_model::{
+    Asset, ClientOrderId, Decimal, InstrumentIndex, OrderType, Price, Qty, Side, TimeInForce,
+};
 use kestrel_sim::AccountId;
 use kestrel_sim_server::{ApiKey, ApiKeys, RunningServer, ServerConfig};
 use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
@@ -70,7 +72,15 @@ async fn a_cut_cancel_is_sent_again_and_unknown_orders_follow_the_policy() {
         filled: Qty::ZERO,
     }];
     let instrument = spot_btcusdt();
-    let run = |mode| reconcile(&venue, &instrument, &known, None, mode);
+    let run = |mode| {
+        reconcile(
+            &venue,
+            (InstrumentIndex::FIRST, &instrument),
+            &known,
+            None,
+            mode,
+        )
+    };
 
     let cancel = run(ReconcileMode::Restart(UnknownOrderPolicy::Cancel))
         .await

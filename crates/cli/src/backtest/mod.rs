@@ -2,7 +2,7 @@
 //! the simulated venue, a summary table, and the HTML and JSON reports.
 
 pub mod config;
-mod portfolio;
+pub(crate) mod portfolio;
 mod summary;
 mod sweep;
 

@@ -165,9 +165,48 @@ pub fn run(file: &PortfolioFile, show_progress: bool) -> anyhow::Result<Outcome>
             })?;
         Ok(InstrumentIndex(u16::try_from(at)?))
     };
-    let mut strategies = Vec::with_capacity(file.strategies.len());
-    let mut names = Vec::new();
-    for (n, entry) in file.strategies.iter().enumerate() {
+    let (strategies, names) = strategy_setups(&file.strategies, &instruments, index_of)?;
+    let config = settings.backtest_config(&instruments[0])?;
+    let markets = instruments
+        .iter()
+        .map(|i| {
+            Ok(MarketSetup {
+                instrument: i.clone(),
+                limits: file.risk.limits(i)?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let kernel = kestrel_engine::Kernel::build(
+        KernelSetup {
+            markets,
+            strategies,
+        },
+        &config.kernel,
+    )?;
+    let title = file.title.clone().unwrap_or_else(|| names.join(" + "));
+    let started = Instant::now();
+    let mut bar = summary::ProgressBar::new(show_progress);
+    let run =
+        kestrel_engine::backtest::run_kernel(kernel, feeds, &config, |f| bar.show(f), &mut ())?;
+    bar.finish();
+    Ok(l2_outcome(run, &title, started.elapsed()))
+}
+
+/// The strategies of `[[strategies]]` tables: each names the instrument it
+/// trades (and `lead_lag` the one it reads) as `index_of` resolves them
+/// among `instruments`, plus `max_loss` and the strategy's own keys. Also
+/// each one's name, for titles.
+pub fn strategy_setups(
+    tables: &[toml::Table],
+    instruments: &[Instrument],
+    index_of: impl Fn(&str, &str) -> anyhow::Result<InstrumentIndex>,
+) -> anyhow::Result<(Vec<StrategySetup<BuiltIn>>, Vec<String>)> {
+    if tables.is_empty() {
+        bail!("strategies: name at least one");
+    }
+    let mut strategies = Vec::with_capacity(tables.len());
+    let mut names = Vec::with_capacity(tables.len());
+    for (n, entry) in tables.iter().enumerate() {
         let mut table = entry.clone();
         let take = |table: &mut toml::Table, key: &str| -> anyhow::Result<Option<String>> {
             match table.remove(key) {
@@ -187,7 +226,9 @@ pub fn run(file: &PortfolioFile, show_progress: bool) -> anyhow::Result<Outcome>
             .try_into()
             .with_context(|| format!("strategies[{n}]"))?;
         let quoted = index_of(&instrument, "instrument")?;
-        let spec = &instruments[quoted.get()];
+        let spec = instruments
+            .get(quoted.get())
+            .with_context(|| format!("strategies[{n}]: no {quoted}"))?;
         let (strategy, subscriptions) = match (&section, lead) {
             (StrategySection::ImbalanceMm { .. }, None) => (
                 BuiltIn::ImbalanceMm(ImbalanceMm::new(section.imbalance_mm(spec)?)),
@@ -214,30 +255,7 @@ pub fn run(file: &PortfolioFile, show_progress: bool) -> anyhow::Result<Outcome>
             max_loss,
         });
     }
-    let config = settings.backtest_config(&instruments[0])?;
-    let markets = instruments
-        .iter()
-        .map(|i| {
-            Ok(MarketSetup {
-                instrument: i.clone(),
-                limits: file.risk.limits(i)?,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let kernel = kestrel_engine::Kernel::build(
-        KernelSetup {
-            markets,
-            strategies,
-        },
-        &config.kernel,
-    )?;
-    let title = file.title.clone().unwrap_or_else(|| names.join(" + "));
-    let started = Instant::now();
-    let mut bar = summary::ProgressBar::new(show_progress);
-    let run =
-        kestrel_engine::backtest::run_kernel(kernel, feeds, &config, |f| bar.show(f), &mut ())?;
-    bar.finish();
-    Ok(l2_outcome(run, &title, started.elapsed()))
+    Ok((strategies, names))
 }
 
 /// `venue:NATIVE` as market arguments.

@@ -1,6 +1,12 @@
 //! Live session files (TOML): where the venue is, where the journal goes,
 //! and the same `[strategy]`, `[account]` and `[risk]` sections as a
 //! backtest file. `configs/paper.toml` shows every key.
+//!
+//! A session of several markets lists them as `[[venues]]`, one venue
+//! connection (account and symbol) each, and its strategies as
+//! `[[strategies]]`, each naming the market it trades as `venue:NATIVE`
+//! (and `lead_lag` the one it reads), as a portfolio backtest does
+//! (`configs/paper_two_markets.toml`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,13 +29,20 @@ use crate::backtest::config::{AccountSection, RiskSection, StrategySection, deci
 pub struct LiveFile {
     /// Shown in the summary.
     pub title: Option<String>,
-    /// The venue.
-    pub venue: VenueSection,
+    /// The venue, for a session of one market.
+    pub venue: Option<VenueSection>,
+    /// The venues, one market each, for a session of several.
+    #[serde(default)]
+    pub venues: Vec<VenueSection>,
     /// Journal and shutdown.
     #[serde(default)]
     pub session: SessionSection,
-    /// The strategy and its settings.
-    pub strategy: StrategySection,
+    /// The strategy and its settings, for a session of one market.
+    pub strategy: Option<StrategySection>,
+    /// The strategies (`kind`, `instrument`, `lead` for `lead_lag`,
+    /// `max_loss`, and the strategy's own keys), for `[[venues]]`.
+    #[serde(default)]
+    pub strategies: Vec<toml::Table>,
     /// Starting cash, for equity accounting.
     #[serde(default)]
     pub account: AccountSection,
@@ -59,6 +72,10 @@ pub struct VenueSection {
     /// Levels in each REST depth snapshot.
     #[serde(default = "default_depth")]
     pub depth_limit: u32,
+    /// For `kestrel paper`: the Binance spot capture this market's
+    /// simulator replays (its URLs are then the simulator's). `kestrel
+    /// live` says it ignores it.
+    pub data: Option<PathBuf>,
 }
 
 fn default_depth() -> u32 {
@@ -112,13 +129,35 @@ impl LiveFile {
     /// (at a restart, at shutdown) is checked now.
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let file: Self = toml::from_str(text)?;
-        if file.venue.kind != "binance-spot" {
-            bail!("venue.kind: {:?} is not binance-spot", file.venue.kind);
+        match (&file.venue, file.venues.is_empty()) {
+            (Some(_), false) => {
+                bail!("write [venue] for one market or [[venues]] for several, not both")
+            }
+            (None, true) => bail!("venue: name the market ([venue], or [[venues]] for several)"),
+            _ => {}
+        }
+        match (&file.strategy, file.strategies.is_empty()) {
+            (Some(_), false) => bail!("write [strategy] or [[strategies]], not both"),
+            (None, true) => bail!("strategy: name one ([strategy], or [[strategies]])"),
+            (Some(_), true) if file.venue.is_none() => bail!(
+                "[[venues]] sessions name each strategy's market: write [[strategies]] with `instrument`"
+            ),
+            _ => {}
+        }
+        for (n, v) in file.markets().iter().enumerate() {
+            if v.kind != "binance-spot" {
+                bail!("venues[{n}].kind: {:?} is not binance-spot", v.kind);
+            }
         }
         file.fsync()?;
         file.shutdown()?;
         file.unknown_orders()?;
         Ok(file)
+    }
+
+    /// The markets' venue connections, in the kernel's instrument order.
+    pub fn markets(&self) -> Vec<&VenueSection> {
+        self.venue.iter().chain(&self.venues).collect()
     }
 
     /// The journal's fsync policy.
@@ -171,16 +210,21 @@ impl LiveFile {
         })
     }
 
-    /// The API key and secret from the environment variables the file names.
-    pub fn credentials(&self) -> anyhow::Result<kestrel_venue::Credentials> {
-        let v = &self.venue;
-        kestrel_venue::Credentials::from_env(&v.api_key_env, &v.api_secret_env).with_context(|| {
-            format!(
-                "set {} and {} to the API key and secret (keys are never read from files)",
-                v.api_key_env, v.api_secret_env
-            )
-        })
+    /// The API key and secret of every market, from the environment
+    /// variables the file names.
+    pub fn credentials(&self) -> anyhow::Result<Vec<kestrel_venue::Credentials>> {
+        self.markets().into_iter().map(credentials).collect()
     }
+}
+
+/// A venue connection's API key and secret, from the environment.
+fn credentials(v: &VenueSection) -> anyhow::Result<kestrel_venue::Credentials> {
+    kestrel_venue::Credentials::from_env(&v.api_key_env, &v.api_secret_env).with_context(|| {
+        format!(
+            "set {} and {} to the API key and secret (keys are never read from files)",
+            v.api_key_env, v.api_secret_env
+        )
+    })
 }
 
 #[cfg(test)]
@@ -188,6 +232,19 @@ mod tests {
     use super::*;
 
     const PAPER: &str = include_str!("../../../../configs/paper.toml");
+
+    #[test]
+    fn a_two_market_file_names_each_strategys_market() {
+        let file =
+            LiveFile::parse(include_str!("../../../../configs/paper_two_markets.toml")).unwrap();
+        assert_eq!(file.markets().len(), 2);
+        assert_eq!(file.strategies.len(), 2);
+        let both = format!("{PAPER}\n[[strategies]]\nkind = \"imbalance_mm\"\n");
+        let e = LiveFile::parse(&both).unwrap_err().to_string();
+        assert!(e.contains("not both"), "{e}");
+        let no_venue = PAPER.replace("[venue]", "[elsewhere]");
+        assert!(LiveFile::parse(&no_venue).is_err());
+    }
 
     #[test]
     fn policies_are_read_and_checked_when_the_file_is() {

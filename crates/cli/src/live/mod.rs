@@ -13,20 +13,21 @@ use anyhow::{Context, bail};
 use kestrel_engine::Clock;
 use kestrel_engine::entry::SessionHeader;
 use kestrel_engine::live::{
-    self, Channels, LiveSession, MarketFeed, RecoveryPlan, SessionStart, SnapshotRequest, Wiring,
+    self, Channels, Connection, LiveSession, MarketFeed, RecoveryPlan, SessionStart,
+    SnapshotRequest, Wiring,
 };
 use kestrel_engine::market::FrameSync;
 use kestrel_engine::replay;
-use kestrel_engine::{Kernel, WallClock};
+use kestrel_engine::{Kernel, KernelSetup, MarketSetup, StrategySetup, WallClock};
 use kestrel_feed::Instruments;
 use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
 use kestrel_journal::{JournalWriter, WriterConfig};
-use kestrel_model::{Asset, Decimal};
+use kestrel_model::{Asset, Decimal, Instrument, InstrumentIndex, Venue};
 use kestrel_net::binance::{BinanceMarket, BinanceRest};
 use kestrel_net::{RestClient, WsConfig};
 use kestrel_sim::{AccountId, SimConfig};
 use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, ServerConfig};
-use kestrel_strategy::ImbalanceMm;
+use kestrel_strategy::{BuiltIn, ImbalanceMm};
 use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
 use kestrel_venue::{Credentials, VenueError};
 
@@ -50,6 +51,11 @@ pub struct LiveArgs {
 /// Options of `kestrel paper`.
 #[derive(clap::Args)]
 pub struct PaperArgs {
+    /// A session file whose markets each name the capture their
+    /// simulator replays (`data`); by default, imbalance_mm on the bundled
+    /// Binance spot BTCUSDT capture (configs/paper.toml).
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// Stop after this many seconds (Ctrl-C or SIGTERM stop earlier).
     #[arg(long, default_value_t = 60)]
     seconds: u64,
@@ -74,6 +80,15 @@ pub fn run_live(args: &LiveArgs) -> anyhow::Result<()> {
         .with_context(|| format!("read {}", args.config.display()))?;
     let file =
         LiveFile::parse(&text).with_context(|| format!("parse {}", args.config.display()))?;
+    for (n, v) in file.markets().iter().enumerate() {
+        if let Some(data) = &v.data {
+            println!(
+                "  note: market {n}'s data ({}) is for kestrel paper; kestrel live trades {}",
+                data.display(),
+                v.rest_url
+            );
+        }
+    }
     let credentials = file.credentials()?;
     let runtime = runtime()?;
     session(
@@ -101,53 +116,80 @@ pub fn run_paper(args: &PaperArgs) -> anyhow::Result<()> {
     } else {
         bail!("--speed must be above 0");
     };
+    let text = match &args.config {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?
+        }
+        None => PAPER_CONFIG.to_owned(),
+    };
+    let mut file = LiveFile::parse(&text).context("the paper session's config")?;
     let (key, secret) = ("kestrel-paper-key", "kestrel-paper-secret");
     let account = AccountId(1);
-    let asset = |a: &str| Asset::new(a).map_err(|e| anyhow::anyhow!("{e}"));
-    let data = crate::backtest::data_path(Path::new(
-        "data/sample/binance_spot_btcusdt_20240808.raw.gz",
-    ));
-    let instrument = crate::market::binance_spot_instrument(&data, &Default::default())?;
-    let server = runtime.block_on(kestrel_sim_server::start(ServerConfig {
-        data,
-        instrument,
-        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        clock,
-        keys: ApiKeys(vec![ApiKey {
-            key: key.into(),
-            secret: secret.into(),
-            account,
-        }]),
-        deposits: vec![
-            (account, asset("USDT")?, Decimal::from(100_000)),
-            (account, asset("BTC")?, Decimal::from(1)),
-        ],
-        faults,
-        sim: SimConfig::default(),
-        weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
-    }))?;
-    let port = server.addr.port();
-    println!(
-        "kestrel paper: simulator on http://{} replaying the bundled Binance spot capture",
-        server.addr
-    );
-    let text = PAPER_CONFIG.replace("127.0.0.1:8765", &format!("127.0.0.1:{port}"));
-    let mut file = LiveFile::parse(&text).context("the built-in paper config")?;
-    file.session.metrics = args.metrics;
+    let asset = |a: &Asset| Asset::new(a.as_str()).map_err(|e| anyhow::anyhow!("{e}"));
+    let mut servers = Vec::new();
+    for (n, v) in file.venue.iter_mut().chain(&mut file.venues).enumerate() {
+        let data = crate::backtest::data_path(v.data.as_deref().with_context(|| {
+            format!(
+                "market {n} ({}): name the capture its simulator replays as `data`",
+                v.symbol
+            )
+        })?);
+        let instrument = crate::market::binance_spot_instrument(&data, &Default::default())?;
+        if instrument.native_symbol.as_str() != v.symbol {
+            bail!(
+                "market {n}: {} holds {}, not {}",
+                data.display(),
+                instrument.native_symbol,
+                v.symbol
+            );
+        }
+        let deposits = vec![
+            (account, asset(&instrument.quote)?, Decimal::from(100_000)),
+            (account, asset(&instrument.base)?, Decimal::from(1)),
+        ];
+        let server = runtime.block_on(kestrel_sim_server::start(ServerConfig {
+            data: data.clone(),
+            instrument,
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            clock,
+            keys: ApiKeys(vec![ApiKey {
+                key: key.into(),
+                secret: secret.into(),
+                account,
+            }]),
+            deposits,
+            faults: faults.clone(),
+            sim: SimConfig::default(),
+            weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
+        }))?;
+        println!(
+            "kestrel paper: simulator on http://{} replaying {}",
+            server.addr,
+            data.display()
+        );
+        v.rest_url = format!("http://{}", server.addr);
+        v.ws_api_url = format!("ws://{}/ws-api/v3", server.addr);
+        v.stream_url = format!("ws://{}/stream?streams=", server.addr);
+        servers.push(server);
+    }
+    file.session.metrics = args.metrics.or(file.session.metrics);
     file.session.journal = args.journal.clone().unwrap_or_else(|| {
         PathBuf::from(format!(
             "journal/paper-{}",
             WallClock.now().as_nanos() / 1_000_000
         ))
     });
+    let credentials = vec![Credentials::new(key, secret); servers.len()];
     let result = session(
         &runtime,
         &file,
         &text,
-        Credentials::new(key, secret),
+        credentials,
         Some(Duration::from_secs(args.seconds)),
     );
-    runtime.block_on(server.shutdown());
+    for server in servers {
+        runtime.block_on(server.shutdown());
+    }
     result
 }
 
@@ -182,50 +224,36 @@ async fn stop_signal(after: Option<Duration>) {
     }
 }
 
-fn session(
-    runtime: &tokio::runtime::Runtime,
-    file: &LiveFile,
-    text: &str,
-    credentials: Credentials,
-    duration: Option<Duration>,
-) -> anyhow::Result<()> {
-    let v = &file.venue;
-    let StrategySection::ImbalanceMm { .. } = file.strategy else {
-        bail!("live sessions run imbalance_mm (sma_cross trades daily bars)");
-    };
-    // The journal first, before the venue is touched: a damaged journal
-    // stops the session here, with nothing changed anywhere.
-    let dir = &file.session.journal;
-    let prior = open_prior(dir)?;
+/// One market of a session, opened: its venue section, REST client,
+/// instrument (with the account's fees) and order gateway.
+struct OpenMarket<'a> {
+    section: &'a config::VenueSection,
+    rest: Arc<BinanceRest>,
+    instrument: Instrument,
+    venue: Arc<BinanceExecution>,
+}
 
+/// Reads a market's instrument from its venue and opens its gateway.
+fn open_market<'a>(
+    runtime: &tokio::runtime::Runtime,
+    section: &'a config::VenueSection,
+    credentials: Credentials,
+) -> anyhow::Result<OpenMarket<'a>> {
     let market = BinanceMarket::Spot;
     let rest = Arc::new(BinanceRest::new(
-        RestClient::new(market.rest_config(v.rest_url.clone()))?,
+        RestClient::new(market.rest_config(section.rest_url.clone()))?,
         market,
     ));
     let mut instrument = runtime
         .block_on(live::patiently(|| async {
             rest.instruments().await.map_err(VenueError::from)
         }))
-        .context("exchangeInfo")?
+        .with_context(|| format!("exchangeInfo of {}", section.rest_url))?
         .into_iter()
-        .find(|i| i.native_symbol.as_str() == v.symbol)
-        .with_context(|| format!("the venue does not list {}", v.symbol))?;
-    if let Some(p) = &prior {
-        if p.header.instrument.id != instrument.id {
-            bail!(
-                "{} holds a session on {}, not {}",
-                dir.display(),
-                p.header.instrument.id,
-                instrument.id
-            );
-        }
-        if p.header.config != text {
-            println!("  note: the session keeps the configuration it was started with");
-        }
-    }
+        .find(|i| i.native_symbol.as_str() == section.symbol)
+        .with_context(|| format!("{} does not list {}", section.rest_url, section.symbol))?;
     let venue = BinanceExecution::new(
-        BinanceConfig::new(v.rest_url.clone(), v.ws_api_url.clone()),
+        BinanceConfig::new(section.rest_url.clone(), section.ws_api_url.clone()),
         credentials,
         instrument.clone(),
     )?;
@@ -235,7 +263,76 @@ fn session(
     (instrument.maker_fee, instrument.taker_fee) = runtime
         .block_on(live::patiently(|| venue.fee_rates()))
         .context("the account's fee rates")?;
-    let venue = Arc::new(venue);
+    Ok(OpenMarket {
+        section,
+        rest,
+        instrument,
+        venue: Arc::new(venue),
+    })
+}
+
+/// Markets a session cannot keep apart: the same instrument twice, or two
+/// on one account that share an asset (a restart checks each market's
+/// fills against the account's balances, which would then mix).
+fn check_markets(markets: &[OpenMarket<'_>]) -> anyhow::Result<()> {
+    for (n, a) in markets.iter().enumerate() {
+        for b in &markets[n + 1..] {
+            if a.instrument.id == b.instrument.id {
+                bail!("{} is listed twice", a.instrument.id);
+            }
+            let one_account = a.section.rest_url == b.section.rest_url
+                && a.section.api_key_env == b.section.api_key_env;
+            let shared = [&a.instrument.base, &a.instrument.quote]
+                .into_iter()
+                .find(|asset| **asset == b.instrument.base || **asset == b.instrument.quote);
+            if let (true, Some(asset)) = (one_account, shared) {
+                bail!(
+                    "{} and {} trade on one account and share {asset}: a restart could not tell \
+                     their fills apart in its balance. Trade them from separate accounts \
+                     (sub-accounts), one [[venues]] entry each",
+                    a.instrument.id,
+                    b.instrument.id
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn session(
+    runtime: &tokio::runtime::Runtime,
+    file: &LiveFile,
+    text: &str,
+    credentials: Vec<Credentials>,
+    duration: Option<Duration>,
+) -> anyhow::Result<()> {
+    // The journal first, before the venue is touched: a damaged journal
+    // stops the session here, with nothing changed anywhere.
+    let dir = &file.session.journal;
+    let prior = open_prior(dir)?;
+
+    let markets = file
+        .markets()
+        .into_iter()
+        .zip(credentials)
+        .map(|(section, credentials)| open_market(runtime, section, credentials))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    check_markets(&markets)?;
+    let instruments: Vec<Instrument> = markets.iter().map(|m| m.instrument.clone()).collect();
+    if let Some(p) = &prior {
+        let ids = |list: &[Instrument]| list.iter().map(|i| i.id).collect::<Vec<_>>();
+        if ids(&p.header.instruments) != ids(&instruments) {
+            bail!(
+                "{} holds a session on {:?}, not {:?}",
+                dir.display(),
+                ids(&p.header.instruments),
+                ids(&instruments)
+            );
+        }
+        if p.header.config != text {
+            println!("  note: the session keeps the configuration it was started with");
+        }
+    }
 
     let (journal, opened) = JournalWriter::open(WriterConfig {
         dir: dir.clone(),
@@ -255,11 +352,11 @@ fn session(
     let (header, kernel, start) = match prior {
         None => {
             let header = SessionHeader {
-                instrument: instrument.clone(),
+                instruments: instruments.clone(),
                 session_ms: now_ms,
                 config: text.to_owned(),
             };
-            let kernel = kernel_for(file, &instrument, now_ms)?;
+            let kernel = kernel_for(file, &instruments, now_ms)?;
             let start = SessionStart::Fresh {
                 id_prefix: file.session.id_prefix.clone(),
                 unknown_orders: file.unknown_orders()?,
@@ -277,43 +374,49 @@ fn session(
             }
             let plan = RecoveryPlan {
                 applied: p.replayed.trade_ids,
-                start_base_quote: p.replayed.start_balances,
+                start_balances: p.replayed.start_balances,
                 unknown_orders: file.unknown_orders()?,
                 session_ms: now_ms,
             };
             (p.header, p.kernel, SessionStart::Resume(plan))
         }
     };
-    let frames = FrameSync::new(
-        BinanceDecoder::new(Instruments::new(instrument.clone())),
-        SpotSequencer::new(),
-    );
-    let channels = Channels::new();
-    let (gateway_tx, resync_tx) = channels.session_ends();
-    let mut live_session = LiveSession::new(
-        kernel,
-        frames,
-        &header,
-        Some(journal),
-        gateway_tx,
-        resync_tx,
-    );
+    let channels = Channels::new(markets.len());
+    let session_markets = instruments
+        .iter()
+        .enumerate()
+        .filter_map(|(n, i)| {
+            let frames = FrameSync::new(
+                BinanceDecoder::new(Instruments::new(i.clone())),
+                SpotSequencer::new(),
+            );
+            channels.session_market(n, i.id, frames)
+        })
+        .collect();
+    let mut live_session = LiveSession::new(kernel, session_markets, &header, Some(journal))?;
     live_session.snapshot_every(file.session.snapshot_every);
 
-    let ws = WsConfig::new(format!(
-        "{}{}",
-        v.stream_url,
-        market.book_streams(&v.symbol)
-    ));
-    let (symbol, depth) = (v.symbol.clone(), v.depth_limit);
-    let snapshot = move || -> SnapshotRequest {
-        let (rest, symbol) = (Arc::clone(&rest), symbol.clone());
-        Box::pin(async move { rest.depth_snapshot(&symbol, depth).await })
-    };
-    let title = file
-        .title
-        .clone()
-        .unwrap_or_else(|| format!("imbalance_mm on {}", instrument.id));
+    let book = BinanceMarket::Spot;
+    let connections = markets
+        .iter()
+        .map(|m| {
+            let v = m.section;
+            let ws = WsConfig::new(format!("{}{}", v.stream_url, book.book_streams(&v.symbol)));
+            let (rest, symbol, depth) = (Arc::clone(&m.rest), v.symbol.clone(), v.depth_limit);
+            let snapshot = move || -> SnapshotRequest {
+                let (rest, symbol) = (Arc::clone(&rest), symbol.clone());
+                Box::pin(async move { rest.depth_snapshot(&symbol, depth).await })
+            };
+            Connection {
+                venue: Arc::clone(&m.venue),
+                market: MarketFeed { ws, snapshot },
+            }
+        })
+        .collect();
+    let title = file.title.clone().unwrap_or_else(|| {
+        let names: Vec<String> = instruments.iter().map(|i| i.id.to_string()).collect();
+        format!("live on {}", names.join(" + "))
+    });
     println!("kestrel live: {title}");
     println!("  journal {}", file.session.journal.display());
     if let Some(addr) = file.session.metrics {
@@ -324,8 +427,7 @@ fn session(
         live_session,
         channels,
         Wiring {
-            venue: Arc::clone(&venue),
-            market: MarketFeed { ws, snapshot },
+            connections,
             policy: file.shutdown()?,
             start,
             metrics: file.session.metrics,
@@ -353,7 +455,8 @@ fn session(
             r.to_cancel.len()
         );
     }
-    summary::print(&outcome, &venue);
+    let venues: Vec<&BinanceExecution> = markets.iter().map(|m| &*m.venue).collect();
+    summary::print(&outcome, &venues);
     println!("  latency (stages of the live pipeline)");
     print!("{}", outcome.latency.table());
     if let Some(e) = &outcome.session.journal_error {
@@ -365,7 +468,7 @@ fn session(
 /// A journal a session resumes from, rebuilt.
 struct Prior {
     header: SessionHeader,
-    kernel: Kernel<ImbalanceMm>,
+    kernel: Kernel<BuiltIn>,
     replayed: replay::Replayed,
     next_seq: u64,
 }
@@ -405,7 +508,7 @@ fn open_prior(dir: &Path) -> anyhow::Result<Option<Prior>> {
         println!("  note: the snapshot at record {seq} was passed over: {why}");
     }
     println!(
-        "  resumed: {} from {}, {} records replayed in {:.0?} (position {}, {} orders open, {} intents unconfirmed)",
+        "  resumed: {} from {}, {} records replayed in {:.0?} ({} orders open, {} intents unconfirmed)",
         dir.display(),
         replayed.snapshot_seq.map_or_else(
             || "the start".to_owned(),
@@ -413,10 +516,12 @@ fn open_prior(dir: &Path) -> anyhow::Result<Option<Prior>> {
         ),
         replayed.records,
         started.elapsed(),
-        kernel.instrument().qty_text(kernel.position().net_lots()),
         kernel.open_orders().count(),
         replayed.unconfirmed.len()
     );
+    for line in position_lines(&kernel) {
+        println!("    {line}");
+    }
     Ok(Some(Prior {
         header,
         kernel,
@@ -425,118 +530,111 @@ fn open_prior(dir: &Path) -> anyhow::Result<Option<Prior>> {
     }))
 }
 
-/// The kernel a session file describes.
+/// The kernel a session file describes, over `instruments` (the
+/// session's markets, in order).
 fn kernel_for(
     file: &LiveFile,
-    instrument: &kestrel_model::Instrument,
+    instruments: &[Instrument],
     session_ms: u64,
-) -> anyhow::Result<Kernel<ImbalanceMm>> {
-    let strategy = ImbalanceMm::new(file.strategy.imbalance_mm(instrument)?);
-    Ok(Kernel::new(
-        instrument,
-        strategy,
-        &file.kernel_config(instrument, session_ms)?,
-    ))
+) -> anyhow::Result<Kernel<BuiltIn>> {
+    let first = instruments.first().context("a session needs a market")?;
+    let strategies = match &file.strategy {
+        Some(section @ StrategySection::ImbalanceMm { .. }) => vec![StrategySetup {
+            strategy: BuiltIn::ImbalanceMm(ImbalanceMm::new(section.imbalance_mm(first)?)),
+            subscriptions: vec![InstrumentIndex::FIRST],
+            max_loss: None,
+        }],
+        Some(StrategySection::LeadLag { .. }) => bail!(
+            "lead_lag reads a second market: list both as [[venues]] and it as [[strategies]] with `lead`"
+        ),
+        Some(StrategySection::SmaCross { .. }) => {
+            bail!("live sessions trade order books (sma_cross trades daily bars)")
+        }
+        None => {
+            let index_of = |name: &str, key: &str| market_index(instruments, name, key);
+            crate::backtest::portfolio::strategy_setups(&file.strategies, instruments, index_of)?.0
+        }
+    };
+    let markets = instruments
+        .iter()
+        .map(|i| {
+            Ok(MarketSetup {
+                instrument: i.clone(),
+                limits: file.risk.limits(i)?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Kernel::build(
+        KernelSetup {
+            markets,
+            strategies,
+        },
+        &file.kernel_config(first, session_ms)?,
+    )?)
+}
+
+/// Which of the session's markets `name` is: `venue:NATIVE` (e.g.
+/// `binance_spot:BTCUSDT`) or the canonical id.
+fn market_index(
+    instruments: &[Instrument],
+    name: &str,
+    key: &str,
+) -> anyhow::Result<InstrumentIndex> {
+    let is = |i: &Instrument| {
+        i.id.to_string() == name
+            || name.split_once(':').is_some_and(|(venue, native)| {
+                venue.parse::<Venue>().is_ok_and(|v| v == i.id.venue)
+                    && native == i.native_symbol.as_str()
+            })
+    };
+    let at = instruments.iter().position(is).with_context(|| {
+        let names: Vec<String> = instruments
+            .iter()
+            .map(|i| {
+                format!(
+                    "{}:{}",
+                    i.id.venue.as_str().to_ascii_lowercase(),
+                    i.native_symbol
+                )
+            })
+            .collect();
+        format!(
+            "strategies.{key}: {name} is none of the session's markets ({})",
+            names.join(", ")
+        )
+    })?;
+    Ok(InstrumentIndex(u16::try_from(at)?))
 }
 
 /// A fresh kernel as the journaled session began: its configuration, its
-/// instrument and its id session all come from the header.
-pub fn kernel_from_header(header: &SessionHeader) -> anyhow::Result<Kernel<ImbalanceMm>> {
+/// instruments and its id session all come from the header.
+pub fn kernel_from_header(header: &SessionHeader) -> anyhow::Result<Kernel<BuiltIn>> {
     let file = LiveFile::parse(&header.config).context("the journaled session's config")?;
-    kernel_for(&file, &header.instrument, header.session_ms)
+    kernel_for(&file, &header.instruments, header.session_ms)
 }
 
-mod summary {
-    use std::sync::atomic::Ordering;
-
-    use kestrel_engine::live::LiveOutcome;
-    use kestrel_venue::binance::BinanceExecution;
-
-    /// The table printed at shutdown.
-    pub fn print<S: kestrel_strategy::Strategy>(o: &LiveOutcome<S>, venue: &BinanceExecution) {
-        let k = o.kernel.counters();
-        let s = &o.session;
-        let g = &o.gateway;
-        let c = venue.counters();
-        let position = o.kernel.position();
-        println!(
-            "  inputs        {} ({} market events, {} gaps, {} of them a crossed book)",
-            s.inputs, s.market_events, s.gaps, s.crossed
-        );
-        let m = &o.market;
-        let failures = m.snapshot_failures.load(Ordering::Relaxed);
-        let last_failure = match m.last_failure.lock().ok().and_then(|l| l.clone()) {
-            Some(why) if failures > 0 => format!(", the last: {why}"),
-            _ => String::new(),
-        };
-        println!(
-            "  market        {} connects, {} depth snapshots ({failures} requests failed{last_failure})",
-            m.connects.load(Ordering::Relaxed),
-            m.snapshots.load(Ordering::Relaxed),
-        );
-        println!(
-            "  book          {} updates, {} trades seen; {} diffs decided near the touch first ({} out of order)",
-            k.book_updates, k.trades, s.near_first, s.near_faults
-        );
-        println!(
-            "  orders        {} sent, {} rejected, {} unknown; {} cancels ({} refused)",
-            g.submitted.load(Ordering::Relaxed),
-            g.rejected.load(Ordering::Relaxed),
-            g.unknown.load(Ordering::Relaxed),
-            g.cancelled.load(Ordering::Relaxed),
-            g.cancel_rejected.load(Ordering::Relaxed)
-        );
-        let refusals: Vec<String> = o
-            .kernel
-            .refusals()
-            .iter()
-            .map(|(reason, n)| format!("{n} {reason}"))
-            .collect();
-        println!(
-            "  risk          {} refused{}{}; kill switch {}",
-            k.refused,
-            if refusals.is_empty() { "" } else { ": " },
-            refusals.join(", "),
-            o.kernel
-                .kill_switch()
-                .map_or_else(|| "off".to_owned(), |r| format!("on ({r})"))
-        );
-        println!(
-            "  reports       {} applied, {} repeats dropped, {} odd",
-            s.reports, s.duplicate_reports, k.odd_reports
-        );
-        println!(
-            "  recovered     {} fill gaps ({} fills fetched, {} unresolved), {} reconciliations",
-            s.fill_gaps, s.recovered_fills, s.unresolved_gaps, s.reconciliations
-        );
-        println!(
-            "  gateway       {} retries, {} look-ups, {} refused locally, {} clock re-syncs, {} user-stream reconnects",
-            c.retries.load(Ordering::Relaxed),
-            c.lookups.load(Ordering::Relaxed),
-            c.refused.load(Ordering::Relaxed),
-            c.resyncs.load(Ordering::Relaxed),
-            o.user_stream_reconnects
-        );
-        let settle = &o.kernel.instrument().contract.settle;
-        println!(
-            "  position      {}, realised {} {settle}, fees {} {settle}, equity {} {settle}",
-            o.kernel.instrument().qty_text(position.net_lots()),
-            position.realised(),
-            position.fees(),
-            o.kernel.equity()
-        );
-        println!(
-            "  journal       {} records, {} snapshots{}",
-            s.journaled,
-            s.snapshots,
-            if s.snapshot_failures > 0 {
-                format!(
-                    " ({} could not be encoded: recovery replays more)",
-                    s.snapshot_failures
-                )
-            } else {
-                String::new()
-            }
-        );
-    }
+/// Each market's position over every strategy, with its realised PnL and
+/// fees, in the instrument's units.
+pub fn position_lines<S: kestrel_strategy::Strategy>(kernel: &Kernel<S>) -> Vec<String> {
+    kernel
+        .instruments()
+        .enumerate()
+        .map(|(n, i)| {
+            let ix = InstrumentIndex(u16::try_from(n).unwrap_or(u16::MAX));
+            let add = |a: Decimal, b: Decimal| a.checked_add(b).unwrap_or(a);
+            let (realised, fees) = kernel
+                .positions_in(ix)
+                .fold((Decimal::ZERO, Decimal::ZERO), |(r, f), p| {
+                    (add(r, p.realised()), add(f, p.fees()))
+                });
+            let settle = &i.contract.settle;
+            format!(
+                "{} position {}, realised {realised} {settle}, fees {fees} {settle}",
+                i.id,
+                i.qty_text(kernel.net_lots(ix))
+            )
+        })
+        .collect()
 }
+
+mod summary;

@@ -17,6 +17,8 @@ use kestrel_model::{Decimal, ExecKind, Side};
 use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
 use kestrel_venue::{Credentials, ExecutionClient};
 
+pub mod rewrite;
+
 pub const KEY: &str = "crash-key";
 pub const SECRET: &str = "crash-secret";
 
@@ -221,7 +223,7 @@ pub fn read_journal(dir: &Path) -> Journaled {
     let mut reader = JournalReader::open(dir, 0).unwrap();
     let mut out = Journaled::default();
     while let Some(record) = reader.next_record().unwrap() {
-        match entry::decode(record.kind, record.payload, header.instrument.id).unwrap() {
+        match entry::decode(record.kind, record.payload, &header.ids()).unwrap() {
             Entry::Report { report, .. } => {
                 // An order a crash cut from the journal before its intent
                 // was written is rebuilt by replay and reconciled at the

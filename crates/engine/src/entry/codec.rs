@@ -18,19 +18,23 @@ pub fn encode(entry: &Entry, out: &mut Vec<u8>) -> RecordType {
     match entry {
         Entry::Session(header) => session(&mut w, header),
         Entry::Start { now }
-        | Entry::Gap { now }
         | Entry::Timers { now }
         | Entry::ResetKillSwitch { now }
         | Entry::CancelAll { now }
         | Entry::Stop { now } => w.time(*now),
-        Entry::Snapshot { now, book } => {
-            encode_snapshot(*now, book, w.0);
-        }
-        Entry::Delta { now, delta } => {
-            encode_delta(*now, delta, w.0);
-        }
-        Entry::Trade { now, trade } => {
+        Entry::Gap { now, ix } => {
             w.time(*now);
+            w.ix(*ix);
+        }
+        Entry::Snapshot { now, ix, book } => {
+            encode_snapshot(*now, *ix, book, w.0);
+        }
+        Entry::Delta { now, ix, delta } => {
+            encode_delta(*now, *ix, delta, w.0);
+        }
+        Entry::Trade { now, ix, trade } => {
+            w.time(*now);
+            w.ix(*ix);
             w.varint(trade.trade_id);
             w.zigzag(trade.price.ticks());
             w.varint(trade.qty.lots());
@@ -40,8 +44,9 @@ pub fn encode(entry: &Entry, out: &mut Vec<u8>) -> RecordType {
             }
             w.event_time_from(*now, trade.time);
         }
-        Entry::Report { now, report } => {
+        Entry::Report { now, ix, report } => {
             w.time(*now);
+            w.ix(*ix);
             exec_report(&mut w, report);
         }
         Entry::CancelRejected { now, id } => {
@@ -70,8 +75,14 @@ pub fn encode(entry: &Entry, out: &mut Vec<u8>) -> RecordType {
             w.time(*now);
             w.u64(*session_ms);
         }
-        Entry::Balances { now, base, quote } => {
+        Entry::Balances {
+            now,
+            ix,
+            base,
+            quote,
+        } => {
             w.time(*now);
+            w.ix(*ix);
             w.decimal(*base);
             w.decimal(*quote);
         }
@@ -82,9 +93,15 @@ pub fn encode(entry: &Entry, out: &mut Vec<u8>) -> RecordType {
 
 /// Appends a delta's payload without owning it (the live path, where the
 /// feed reuses its `BookDelta`); its record type.
-pub fn encode_delta(now: UnixNanos, delta: &BookDelta, out: &mut Vec<u8>) -> RecordType {
+pub fn encode_delta(
+    now: UnixNanos,
+    ix: InstrumentIndex,
+    delta: &BookDelta,
+    out: &mut Vec<u8>,
+) -> RecordType {
     let mut w = Out(out);
     w.time(now);
+    w.ix(ix);
     w.u64(delta.ids.first);
     w.varint(delta.ids.last.wrapping_sub(delta.ids.first));
     match delta.ids.prev {
@@ -100,9 +117,15 @@ pub fn encode_delta(now: UnixNanos, delta: &BookDelta, out: &mut Vec<u8>) -> Rec
 }
 
 /// Appends a snapshot's payload without owning it; its record type.
-pub fn encode_snapshot(now: UnixNanos, book: &BookSnapshot, out: &mut Vec<u8>) -> RecordType {
+pub fn encode_snapshot(
+    now: UnixNanos,
+    ix: InstrumentIndex,
+    book: &BookSnapshot,
+    out: &mut Vec<u8>,
+) -> RecordType {
     let mut w = Out(out);
     w.time(now);
+    w.ix(ix);
     w.u64(book.last_update_id);
     w.event_time_from(now, book.time);
     let mut prev = Price::from_ticks(0);
@@ -149,18 +172,29 @@ fn read_level_updates(r: &mut In<'_>) -> Result<Vec<LevelUpdate>, EntryError> {
     Ok(updates)
 }
 
-/// Reads an entry of type `kind`. Market events and reports get
-/// `instrument` (the session's), which the payload does not repeat.
+/// Reads an entry of type `kind`. Market events, reports and balances name
+/// their instrument by index into `instruments` (the session header's),
+/// and an index outside it is an invalid entry.
 pub fn decode(
     kind: RecordType,
     payload: &[u8],
-    instrument: InstrumentId,
+    instruments: &[InstrumentId],
 ) -> Result<Entry, EntryError> {
     let mut r = In::new(payload);
+    let instrument = |r: &mut In<'_>| -> Result<(InstrumentIndex, InstrumentId), EntryError> {
+        let ix = r.ix()?;
+        let id = instruments
+            .get(ix.get())
+            .ok_or(EntryError::Invalid("instrument index"))?;
+        Ok((ix, *id))
+    };
     let entry = match kind {
         kind::SESSION => Entry::Session(Box::new(read_session(&mut r)?)),
         kind::START => Entry::Start { now: r.time()? },
-        kind::GAP => Entry::Gap { now: r.time()? },
+        kind::GAP => Entry::Gap {
+            now: r.time()?,
+            ix: instrument(&mut r)?.0,
+        },
         kind::TIMERS => Entry::Timers { now: r.time()? },
         kind::RESET_KILL_SWITCH => Entry::ResetKillSwitch { now: r.time()? },
         kind::STOP => Entry::Stop { now: r.time()? },
@@ -170,12 +204,22 @@ pub fn decode(
             cut_at: r.varint()?,
             bytes: r.varint()?,
         },
-        kind::SNAPSHOT => read_snapshot(&mut r, instrument)?,
-        kind::DELTA => read_delta(&mut r, instrument)?,
+        kind::SNAPSHOT => {
+            let now = r.time()?;
+            let which = instrument(&mut r)?;
+            read_snapshot(&mut r, now, which)?
+        }
+        kind::DELTA => {
+            let now = r.time()?;
+            let which = instrument(&mut r)?;
+            read_delta(&mut r, now, which)?
+        }
         kind::TRADE => {
             let now = r.time()?;
+            let (ix, instrument) = instrument(&mut r)?;
             Entry::Trade {
                 now,
+                ix,
                 trade: Trade {
                     instrument,
                     trade_id: r.varint()?,
@@ -189,10 +233,15 @@ pub fn decode(
                 },
             }
         }
-        kind::REPORT => Entry::Report {
-            now: r.time()?,
-            report: read_exec_report(&mut r, instrument)?,
-        },
+        kind::REPORT => {
+            let now = r.time()?;
+            let (ix, instrument) = instrument(&mut r)?;
+            Entry::Report {
+                now,
+                ix,
+                report: read_exec_report(&mut r, instrument)?,
+            }
+        }
         kind::CANCEL_REJECTED => Entry::CancelRejected {
             now: r.time()?,
             id: r.client_id()?,
@@ -219,6 +268,7 @@ pub fn decode(
         },
         kind::BALANCES => Entry::Balances {
             now: r.time()?,
+            ix: instrument(&mut r)?.0,
             base: r.decimal()?,
             quote: r.decimal()?,
         },
@@ -228,7 +278,7 @@ pub fn decode(
     Ok(entry)
 }
 
-/// Reads a session header's payload (it names its own instrument).
+/// Reads a session header's payload (it names its own instruments).
 pub fn decode_header(payload: &[u8]) -> Result<SessionHeader, EntryError> {
     let mut r = In::new(payload);
     let header = read_session(&mut r)?;
@@ -241,21 +291,35 @@ fn side_from_byte(b: u8) -> Result<kestrel_model::Side, EntryError> {
 }
 
 fn session(w: &mut Out<'_>, h: &SessionHeader) {
-    super::instrument::write(w, &h.instrument);
+    w.len(h.instruments.len());
+    for i in &h.instruments {
+        super::instrument::write(w, i);
+    }
     w.u64(h.session_ms);
     w.long_str(&h.config);
 }
 
 fn read_session(r: &mut In<'_>) -> Result<SessionHeader, EntryError> {
+    // An instrument takes well over 16 bytes (its strings and decimals).
+    let n = r.len(16)?;
+    let instruments = (0..n)
+        .map(|_| super::instrument::read(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    if instruments.is_empty() || n > usize::from(u16::MAX) {
+        return Err(EntryError::Invalid("session instruments"));
+    }
     Ok(SessionHeader {
-        instrument: super::instrument::read(r)?,
+        instruments,
         session_ms: r.u64()?,
         config: r.long_str()?.to_owned(),
     })
 }
 
-fn read_delta(r: &mut In<'_>, instrument: InstrumentId) -> Result<Entry, EntryError> {
-    let now = r.time()?;
+fn read_delta(
+    r: &mut In<'_>,
+    now: UnixNanos,
+    (ix, instrument): (InstrumentIndex, InstrumentId),
+) -> Result<Entry, EntryError> {
     let first = r.u64()?;
     let last = first.wrapping_add(r.varint()?);
     let prev = match r.u8()? {
@@ -267,6 +331,7 @@ fn read_delta(r: &mut In<'_>, instrument: InstrumentId) -> Result<Entry, EntryEr
     let updates = read_level_updates(r)?;
     Ok(Entry::Delta {
         now,
+        ix,
         delta: BookDelta {
             instrument,
             ids: UpdateIds { first, last, prev },
@@ -276,8 +341,11 @@ fn read_delta(r: &mut In<'_>, instrument: InstrumentId) -> Result<Entry, EntryEr
     })
 }
 
-fn read_snapshot(r: &mut In<'_>, instrument: InstrumentId) -> Result<Entry, EntryError> {
-    let now = r.time()?;
+fn read_snapshot(
+    r: &mut In<'_>,
+    now: UnixNanos,
+    (ix, instrument): (InstrumentIndex, InstrumentId),
+) -> Result<Entry, EntryError> {
     let last_update_id = r.u64()?;
     let time = r.event_time_from(now)?;
     let mut sides = [Vec::new(), Vec::new()];
@@ -293,6 +361,7 @@ fn read_snapshot(r: &mut In<'_>, instrument: InstrumentId) -> Result<Entry, Entr
     let [bids, asks] = sides;
     Ok(Entry::Snapshot {
         now,
+        ix,
         book: BookSnapshot {
             instrument,
             last_update_id,

@@ -9,8 +9,9 @@
 //! them, and recovery learns which client order ids were already sent.
 //!
 //! Payloads are little-endian fields, market data in varints (see `wire`).
-//! The instrument is written once, in the session header, and not repeated
-//! in each market event.
+//! The instruments are written once, in the session header; market events,
+//! reports and balances carry the instrument's index into that list (one
+//! byte for the first 128), not the instrument again.
 
 mod codec;
 mod instrument;
@@ -18,8 +19,8 @@ mod wire;
 
 use kestrel_journal::RecordType;
 use kestrel_model::{
-    BookDelta, BookSnapshot, ClientOrderId, Decimal, ExecReport, Instrument, InstrumentIndex,
-    Trade, UnixNanos,
+    BookDelta, BookSnapshot, ClientOrderId, Decimal, ExecReport, Instrument, InstrumentId,
+    InstrumentIndex, Trade, UnixNanos,
 };
 use kestrel_strategy::Strategy;
 
@@ -31,25 +32,28 @@ pub use codec::{decode, decode_header, encode, encode_delta, encode_snapshot};
 pub mod kind {
     use kestrel_journal::RecordType;
 
-    /// [`Entry::Session`](super::Entry::Session), with the instrument's
-    /// contract terms and rules (1 was the form without, no longer read).
-    pub const SESSION: RecordType = RecordType(21);
+    /// [`Entry::Session`](super::Entry::Session), with every instrument's
+    /// contract terms and rules (1 had none, 21 one instrument; neither is
+    /// read any more).
+    pub const SESSION: RecordType = RecordType(23);
     /// [`Entry::Start`](super::Entry::Start).
     pub const START: RecordType = RecordType(2);
-    /// [`Entry::Snapshot`](super::Entry::Snapshot), levels in varints (3
-    /// was the fixed-width form, no longer read).
-    pub const SNAPSHOT: RecordType = RecordType(16);
-    /// [`Entry::Delta`](super::Entry::Delta), levels in varints (4 was the
-    /// fixed-width form, no longer read).
-    pub const DELTA: RecordType = RecordType(17);
-    /// [`Entry::Gap`](super::Entry::Gap).
-    pub const GAP: RecordType = RecordType(5);
-    /// [`Entry::Trade`](super::Entry::Trade), in varints (6 was the
-    /// fixed-width form, no longer read).
-    pub const TRADE: RecordType = RecordType(18);
+    /// [`Entry::Snapshot`](super::Entry::Snapshot), levels in varints,
+    /// with its instrument's index (3 and 16 were one instrument's, no
+    /// longer read).
+    pub const SNAPSHOT: RecordType = RecordType(24);
+    /// [`Entry::Delta`](super::Entry::Delta), levels in varints, with its
+    /// instrument's index (4 and 17, no longer read).
+    pub const DELTA: RecordType = RecordType(25);
+    /// [`Entry::Gap`](super::Entry::Gap), with its instrument's index (5,
+    /// no longer read).
+    pub const GAP: RecordType = RecordType(26);
+    /// [`Entry::Trade`](super::Entry::Trade), in varints, with its
+    /// instrument's index (6 and 18, no longer read).
+    pub const TRADE: RecordType = RecordType(27);
     /// [`Entry::Report`](super::Entry::Report), fills with their fee's
-    /// asset (7 was the form without, no longer read).
-    pub const REPORT: RecordType = RecordType(19);
+    /// asset, with its instrument's index (7 and 19, no longer read).
+    pub const REPORT: RecordType = RecordType(28);
     /// [`Entry::CancelRejected`](super::Entry::CancelRejected).
     pub const CANCEL_REJECTED: RecordType = RecordType(8);
     /// [`Entry::Timers`](super::Entry::Timers).
@@ -63,8 +67,9 @@ pub mod kind {
     pub const ADOPT: RecordType = RecordType(22);
     /// [`Entry::Resume`](super::Entry::Resume).
     pub const RESUME: RecordType = RecordType(13);
-    /// [`Entry::Balances`](super::Entry::Balances).
-    pub const BALANCES: RecordType = RecordType(14);
+    /// [`Entry::Balances`](super::Entry::Balances), with its instrument's
+    /// index (14, no longer read).
+    pub const BALANCES: RecordType = RecordType(29);
     /// [`Entry::CancelAll`](super::Entry::CancelAll).
     pub const CANCEL_ALL: RecordType = RecordType(15);
     /// [`Entry::Intent`](super::Entry::Intent), a submit with its
@@ -79,14 +84,22 @@ pub mod kind {
 /// What a session needs to be rebuilt: the first record of a journal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionHeader {
-    /// The traded market, as the session resolved it (from the venue's
-    /// `exchangeInfo` in live trading), so replay needs no venue.
-    pub instrument: Instrument,
+    /// The markets, in the kernel's instrument order, as the session
+    /// resolved them (from the venues' `exchangeInfo` in live trading), so
+    /// replay needs no venue.
+    pub instruments: Vec<Instrument>,
     /// The client-order-id session (ms), so ids stay unique across
     /// restarts and replay issues the same ones.
     pub session_ms: u64,
     /// The configuration file the session ran with, verbatim.
     pub config: String,
+}
+
+impl SessionHeader {
+    /// The instruments' ids, by index: what [`decode`] reads indices into.
+    pub fn ids(&self) -> Vec<InstrumentId> {
+        self.instruments.iter().map(|i| i.id).collect()
+    }
 }
 
 /// One journal record's meaning.
@@ -103,6 +116,8 @@ pub enum Entry {
     Snapshot {
         /// Kernel time.
         now: UnixNanos,
+        /// Its instrument.
+        ix: InstrumentIndex,
         /// The book.
         book: BookSnapshot,
     },
@@ -110,6 +125,8 @@ pub enum Entry {
     Delta {
         /// Kernel time.
         now: UnixNanos,
+        /// Its instrument.
+        ix: InstrumentIndex,
         /// The changes.
         delta: BookDelta,
     },
@@ -117,11 +134,15 @@ pub enum Entry {
     Gap {
         /// Kernel time.
         now: UnixNanos,
+        /// Its instrument.
+        ix: InstrumentIndex,
     },
     /// A print on the tape.
     Trade {
         /// Kernel time.
         now: UnixNanos,
+        /// Its instrument.
+        ix: InstrumentIndex,
         /// The trade.
         trade: Trade,
     },
@@ -129,6 +150,8 @@ pub enum Entry {
     Report {
         /// Kernel time.
         now: UnixNanos,
+        /// Its instrument (the venue connection it came from).
+        ix: InstrumentIndex,
         /// The report.
         report: ExecReport,
     },
@@ -173,11 +196,13 @@ pub enum Entry {
         /// The new id session (ms).
         session_ms: u64,
     },
-    /// The venue's balances of the instrument's two assets when the
+    /// The venue's balances of an instrument's two assets when the
     /// session began (a note for reconciliation; the kernel ignores it).
     Balances {
         /// Kernel time.
         now: UnixNanos,
+        /// The instrument.
+        ix: InstrumentIndex,
         /// Base asset, free plus locked.
         base: Decimal,
         /// Quote asset, free plus locked.
@@ -230,17 +255,15 @@ pub enum EntryError {
 }
 
 /// Feeds an input entry to the kernel, as live trading did; outputs and
-/// the header are ignored. A journal's session is of one instrument, so its
-/// market data is instrument 0's.
+/// the header are ignored.
 pub fn apply<S: Strategy>(kernel: &mut Kernel<S>, entry: &Entry) {
-    const IX: InstrumentIndex = InstrumentIndex::FIRST;
     match entry {
         Entry::Start { now } => kernel.start(*now),
-        Entry::Snapshot { now, book } => kernel.on_snapshot(IX, book, *now),
-        Entry::Delta { now, delta } => kernel.on_delta(IX, delta, *now),
-        Entry::Gap { now } => kernel.on_gap(IX, *now),
-        Entry::Trade { now, trade } => kernel.on_trade(IX, trade, *now),
-        Entry::Report { now, report } => kernel.on_report(report, *now),
+        Entry::Snapshot { now, ix, book } => kernel.on_snapshot(*ix, book, *now),
+        Entry::Delta { now, ix, delta } => kernel.on_delta(*ix, delta, *now),
+        Entry::Gap { now, ix } => kernel.on_gap(*ix, *now),
+        Entry::Trade { now, ix, trade } => kernel.on_trade(*ix, trade, *now),
+        Entry::Report { now, report, .. } => kernel.on_report(report, *now),
         Entry::CancelRejected { now, id } => kernel.on_cancel_rejected(*id, *now),
         Entry::Timers { now } => kernel.fire_timers(*now),
         Entry::ResetKillSwitch { .. } => kernel.reset_kill_switch(),

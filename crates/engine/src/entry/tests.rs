@@ -16,6 +16,18 @@ fn instrument() -> Instrument {
     kestrel_model::testing::instrument("0.10", "0.001")
 }
 
+/// The second market of the session these entries belong to.
+fn other() -> Instrument {
+    kestrel_instruments::testing::spot_btcusdt()
+}
+
+/// Its index.
+const OTHER: InstrumentIndex = InstrumentIndex(1);
+
+fn ids() -> Vec<InstrumentId> {
+    vec![instrument().id, other().id]
+}
+
 fn t(ns: u64) -> UnixNanos {
     UnixNanos::new(ns)
 }
@@ -27,7 +39,7 @@ fn id(s: &str) -> ClientOrderId {
 fn roundtrip(entry: &Entry) -> Entry {
     let mut buf = Vec::new();
     let kind = encode(entry, &mut buf);
-    decode(kind, &buf, instrument().id).unwrap()
+    decode(kind, &buf, &ids()).unwrap()
 }
 
 fn report(kind: ExecKind, status: OrderStatus) -> ExecReport {
@@ -61,13 +73,14 @@ fn every_entry() -> Vec<Entry> {
     };
     let mut entries = vec![
         Entry::Session(Box::new(SessionHeader {
-            instrument: i.clone(),
+            instruments: vec![i.clone(), other()],
             session_ms: 1_700_000_000_000,
             config: "[strategy]\nname = \"imbalance_mm\" # é\n".into(),
         })),
         Entry::Start { now: t(5) },
         Entry::Snapshot {
             now: t(6),
+            ix: IX,
             book: BookSnapshot {
                 instrument: i.id,
                 last_update_id: 99,
@@ -81,8 +94,9 @@ fn every_entry() -> Vec<Entry> {
         },
         Entry::Delta {
             now: t(7),
+            ix: OTHER,
             delta: BookDelta {
-                instrument: i.id,
+                instrument: other().id,
                 ids: UpdateIds {
                     first: 100,
                     last: 102,
@@ -103,7 +117,10 @@ fn every_entry() -> Vec<Entry> {
                 ],
             },
         },
-        Entry::Gap { now: t(8) },
+        Entry::Gap {
+            now: t(8),
+            ix: OTHER,
+        },
         Entry::CancelRejected {
             now: t(10),
             id: id("x-1"),
@@ -145,6 +162,7 @@ fn every_entry() -> Vec<Entry> {
         },
         Entry::Balances {
             now: t(23),
+            ix: OTHER,
             base: Decimal::parse("1.5").unwrap(),
             quote: Decimal::parse("-2.25").unwrap(),
         },
@@ -172,8 +190,9 @@ fn every_entry() -> Vec<Entry> {
     for aggressor in [None, Some(Side::Buy), Some(Side::Sell)] {
         entries.push(Entry::Trade {
             now: t(9),
+            ix: OTHER,
             trade: Trade {
-                instrument: i.id,
+                instrument: other().id,
                 trade_id: 5,
                 price: Price::from_ticks(10),
                 qty: Qty::from_lots(2),
@@ -203,6 +222,7 @@ fn every_entry() -> Vec<Entry> {
     for (kind, status) in kinds {
         entries.push(Entry::Report {
             now: t(19),
+            ix: IX,
             report: report(kind, status),
         });
     }
@@ -232,12 +252,28 @@ fn borrowed_encoders_match_owned_ones() {
         encode(&entry, &mut owned);
         let mut borrowed = Vec::new();
         match &entry {
-            Entry::Delta { now, delta } => encode_delta(*now, delta, &mut borrowed),
-            Entry::Snapshot { now, book } => encode_snapshot(*now, book, &mut borrowed),
+            Entry::Delta { now, ix, delta } => encode_delta(*now, *ix, delta, &mut borrowed),
+            Entry::Snapshot { now, ix, book } => encode_snapshot(*now, *ix, book, &mut borrowed),
             _ => continue,
         };
         assert_eq!(owned, borrowed);
     }
+}
+
+#[test]
+fn an_index_past_the_sessions_instruments_is_refused() {
+    let mut buf = Vec::new();
+    let kind = encode(
+        &Entry::Gap {
+            now: t(1),
+            ix: InstrumentIndex(2),
+        },
+        &mut buf,
+    );
+    assert_eq!(
+        decode(kind, &buf, &ids()),
+        Err(EntryError::Invalid("instrument index"))
+    );
 }
 
 #[test]
@@ -247,13 +283,13 @@ fn every_cut_of_a_payload_is_an_error() {
         let kind = encode(&entry, &mut buf);
         for len in 0..buf.len() {
             assert!(
-                decode(kind, &buf[..len], instrument().id).is_err(),
+                decode(kind, &buf[..len], &ids()).is_err(),
                 "{entry:?} cut at {len}"
             );
         }
         buf.push(0);
         assert_eq!(
-            decode(kind, &buf, instrument().id),
+            decode(kind, &buf, &ids()),
             Err(EntryError::Invalid("trailing bytes"))
         );
     }
@@ -264,6 +300,7 @@ fn a_count_larger_than_the_payload_is_refused_before_allocating() {
     let mut buf = Vec::new();
     encode_delta(
         t(1),
+        IX,
         &BookDelta {
             instrument: instrument().id,
             ids: UpdateIds::default(),
@@ -276,7 +313,7 @@ fn a_count_larger_than_the_payload_is_refused_before_allocating() {
     buf.pop();
     buf.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
     assert_eq!(
-        decode(kind::DELTA, &buf, instrument().id),
+        decode(kind::DELTA, &buf, &ids()),
         Err(EntryError::Truncated)
     );
     // A varint running past 64 bits is refused, not wrapped.
@@ -284,7 +321,7 @@ fn a_count_larger_than_the_payload_is_refused_before_allocating() {
     buf.extend_from_slice(&[0xff; 10]);
     buf.push(0x01);
     assert_eq!(
-        decode(kind::DELTA, &buf, instrument().id),
+        decode(kind::DELTA, &buf, &ids()),
         Err(EntryError::Invalid("varint overflow"))
     );
 }
@@ -292,7 +329,7 @@ fn a_count_larger_than_the_payload_is_refused_before_allocating() {
 #[test]
 fn unknown_types_are_named() {
     assert_eq!(
-        decode(RecordType(999), &[], instrument().id),
+        decode(RecordType(999), &[], &ids()),
         Err(EntryError::UnknownType(999))
     );
 }
@@ -307,6 +344,7 @@ proptest! {
     ) {
         let entry = Entry::Delta {
             now: t(now),
+            ix: IX,
             delta: BookDelta {
                 instrument: instrument().id,
                 ids: UpdateIds { first, last: first.wrapping_add(1), prev },
@@ -335,6 +373,7 @@ proptest! {
     ) {
         let entry = Entry::Trade {
             now: t(now),
+            ix: IX,
             trade: Trade {
                 instrument: instrument().id,
                 trade_id,
@@ -349,16 +388,17 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(kind in 0u16..40, bytes in prop::collection::vec(any::<u8>(), 0..256)) {
-        let _ = decode(RecordType(kind), &bytes, instrument().id);
+        let _ = decode(RecordType(kind), &bytes, &ids());
     }
 }
 
 #[test]
-fn a_session_header_keeps_the_whole_instrument() {
+fn a_session_header_keeps_every_whole_instrument() {
     use kestrel_instruments::testing::{coinm_btcusd_perp, spot_btcusdt, usdm_btcusdt};
-    for instrument in [spot_btcusdt(), usdm_btcusdt(), coinm_btcusd_perp()] {
+    let all = [spot_btcusdt(), usdm_btcusdt(), coinm_btcusd_perp()];
+    for n in 1..=all.len() {
         let header = SessionHeader {
-            instrument,
+            instruments: all[..n].to_vec(),
             session_ms: 1_723_161_255_000,
             config: "[venue]\n".into(),
         };

@@ -8,7 +8,8 @@
 //! which is what lets the journal keep up with the disk.
 
 use kestrel_model::{
-    ClientOrderId, Decimal, EventTime, OrderType, Price, Qty, Side, TimeInForce, UnixNanos,
+    ClientOrderId, Decimal, EventTime, InstrumentIndex, OrderType, Price, Qty, Side, TimeInForce,
+    UnixNanos,
 };
 
 use super::EntryError;
@@ -63,6 +64,10 @@ impl Out<'_> {
     /// A count of items to follow.
     pub(super) fn len(&mut self, n: usize) {
         self.varint(n as u64);
+    }
+    /// An instrument's index in the session, one byte below 128.
+    pub(super) fn ix(&mut self, ix: InstrumentIndex) {
+        self.varint(u64::from(ix.0));
     }
     pub(super) fn time(&mut self, t: UnixNanos) {
         self.u64(t.as_nanos());
@@ -211,6 +216,12 @@ impl<'a> In<'a> {
     }
     pub(super) fn time(&mut self) -> Result<UnixNanos, EntryError> {
         Ok(UnixNanos::new(self.u64()?))
+    }
+    /// What [`Out::ix`] wrote.
+    pub(super) fn ix(&mut self) -> Result<InstrumentIndex, EntryError> {
+        u16::try_from(self.varint()?)
+            .map(InstrumentIndex)
+            .map_err(|_| EntryError::Invalid("instrument index"))
     }
     pub(super) fn price(&mut self) -> Result<Price, EntryError> {
         Ok(Price::from_ticks(self.i64()?))

@@ -459,6 +459,31 @@ impl<S: Strategy> Kernel<S> {
         &self.markets[0].book
     }
 
+    /// Instrument `ix`'s book.
+    pub fn book_of(&self, ix: InstrumentIndex) -> Option<&OrderBook> {
+        self.markets.get(ix.get()).map(|m| &m.book)
+    }
+
+    /// How the account's fills in instrument `ix` moved its base and quote
+    /// balances, over every strategy: what the venue's balances must show.
+    pub fn flows(&self, ix: InstrumentIndex) -> (Decimal, Decimal) {
+        self.positions_in(ix)
+            .fold((Decimal::ZERO, Decimal::ZERO), |(b, q), p| {
+                (
+                    b.checked_add(p.base_flow()).unwrap_or(b),
+                    q.checked_add(p.quote_flow()).unwrap_or(q),
+                )
+            })
+    }
+
+    /// Every strategy's position in instrument `ix`.
+    pub fn positions_in(&self, ix: InstrumentIndex) -> impl Iterator<Item = &Position> {
+        self.core
+            .strategies
+            .iter()
+            .filter_map(move |s| s.positions.get(ix.get()))
+    }
+
     /// The first instrument.
     pub fn instrument(&self) -> &Instrument {
         &self.markets[0].instrument

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use std::time::Instant;
 
-use kestrel_model::Instrument;
+use kestrel_model::{Instrument, InstrumentIndex};
 use kestrel_venue::{ExecutionClient, OrderSpec, VenueError};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -35,11 +35,12 @@ pub struct GatewayStats {
     pub latency: Mutex<Latencies>,
 }
 
-/// Runs until the command channel closes. Each command runs as its own
-/// task, so one slow call does not hold up the rest.
+/// Runs until the command channel closes: the gateway of the kernel's
+/// instrument `ix`. Each command runs as its own task, so one slow call
+/// does not hold up the rest.
 pub async fn run<C: ExecutionClient + 'static>(
     client: Arc<C>,
-    instrument: Instrument,
+    (ix, instrument): (InstrumentIndex, Instrument),
     mut commands: UnboundedReceiver<GatewayCommand>,
     inputs: Sender<LiveInput>,
     stats: Arc<GatewayStats>,
@@ -52,7 +53,7 @@ pub async fn run<C: ExecutionClient + 'static>(
             match command {
                 GatewayCommand::Submit(order) => {
                     let handed_over = Instant::now();
-                    submit(&*client, order, &inputs, &stats).await;
+                    submit(&*client, ix, order, &inputs, &stats).await;
                     let ns = u64::try_from(handed_over.elapsed().as_nanos()).unwrap_or(u64::MAX);
                     if let Ok(mut l) = stats.latency.lock() {
                         l.record(Stage::DispatchToSent, ns);
@@ -81,14 +82,14 @@ pub async fn run<C: ExecutionClient + 'static>(
                     let found = patiently(|| {
                         reconcile(
                             &*client,
-                            &instrument,
+                            (ix, &instrument),
                             &known,
                             last_trade_id,
                             ReconcileMode::Live,
                         )
                     })
                     .await;
-                    let _ = inputs.send(LiveInput::Reconciled(found));
+                    let _ = inputs.send(LiveInput::Reconciled(ix, found));
                 }
             }
         });
@@ -97,6 +98,7 @@ pub async fn run<C: ExecutionClient + 'static>(
 
 async fn submit<C: ExecutionClient>(
     client: &C,
+    ix: InstrumentIndex,
     order: OrderSpec,
     inputs: &Sender<LiveInput>,
     stats: &GatewayStats,
@@ -124,6 +126,7 @@ async fn submit<C: ExecutionClient>(
         Err(e) => {
             stats.rejected.fetch_add(1, Ordering::Relaxed);
             let _ = inputs.send(LiveInput::SubmitFailed {
+                ix,
                 id: order.id,
                 side: order.side,
                 reason: e.reject_reason(),

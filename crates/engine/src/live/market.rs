@@ -9,6 +9,7 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use kestrel_model::InstrumentIndex;
 use kestrel_net::RestError;
 use kestrel_net::ws::{self, WsConfig, WsEvent};
 use tokio::sync::mpsc::{self, UnboundedReceiver};
@@ -57,9 +58,11 @@ fn retry_delay(error: &RestError) -> Duration {
     }
 }
 
-/// Runs until the kernel thread has gone. `snapshot` makes one depth
-/// request; `resync` carries the kernel's requests for a fresh book.
+/// Runs until the kernel thread has gone: the market of the kernel's
+/// instrument `ix`. `snapshot` makes one depth request; `resync` carries
+/// the kernel's requests for a fresh book.
 pub async fn run(
+    ix: InstrumentIndex,
     config: WsConfig,
     mut snapshot: impl FnMut() -> SnapshotRequest + Send,
     inputs: Sender<LiveInput>,
@@ -72,7 +75,11 @@ pub async fn run(
     loop {
         let input = tokio::select! {
             event = events.recv() => match event {
-                Some(WsEvent::Frame { data, local }) => LiveInput::Frame { local, bytes: data },
+                Some(WsEvent::Frame { data, local }) => LiveInput::Frame {
+                    ix,
+                    local,
+                    bytes: data,
+                },
                 Some(WsEvent::Connected(_)) => {
                     stats.connects.fetch_add(1, Ordering::Relaxed);
                     // Diffs are already flowing and held by the sync until
@@ -82,7 +89,7 @@ pub async fn run(
                 }
                 Some(WsEvent::Disconnected { .. }) => {
                     pending = None;
-                    LiveInput::MarketDown
+                    LiveInput::MarketDown(ix)
                 }
                 None => break,
             },
@@ -101,7 +108,11 @@ pub async fn run(
                 Ok(bytes) => {
                     pending = None;
                     stats.snapshots.fetch_add(1, Ordering::Relaxed);
-                    LiveInput::Frame { local: WallClock.now(), bytes }
+                    LiveInput::Frame {
+                        ix,
+                        local: WallClock.now(),
+                        bytes,
+                    }
                 }
                 Err(error) => {
                     // Try again; the book stays untrusted meanwhile.

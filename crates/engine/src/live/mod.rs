@@ -24,7 +24,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use kestrel_feed::{FrameDecoder, Sequencer};
-use kestrel_model::Decimal;
+use kestrel_model::{InstrumentId, InstrumentIndex};
 use kestrel_net::WsConfig;
 use kestrel_strategy::Strategy;
 use kestrel_venue::VenueError;
@@ -36,10 +36,14 @@ pub use gateway::GatewayStats;
 pub use latency::{Latencies, Stage};
 pub use market::{MarketStats, SnapshotRequest};
 pub use reconcile::{ReconcileMode, Reconciled, UnknownOrderPolicy};
-pub use session::{GatewayCommand, LiveInput, LiveSession, SessionStats};
+pub use session::{
+    GatewayCommand, LiveInput, LiveSession, SessionError, SessionMarket, SessionStats,
+};
 
 use crate::clock::{Clock, WallClock};
 use crate::kernel::Kernel;
+use crate::market::FrameSync;
+use crate::replay;
 
 /// How a session ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +82,23 @@ pub struct LiveOutcome<S> {
     pub leftovers: Option<Reconciled>,
 }
 
+impl<S> LiveOutcome<S> {
+    /// What every market's reconciliation and leftovers found, added up.
+    fn totals(found: Vec<Reconciled>) -> Reconciled {
+        found.into_iter().fold(Reconciled::default(), |mut all, r| {
+            all.corrections.extend(r.corrections);
+            all.to_cancel.extend(r.to_cancel);
+            all.agreed += r.agreed;
+            all.resolved += r.resolved;
+            all.never_arrived += r.never_arrived;
+            all.adopted += r.adopted;
+            all.missed_fills += r.missed_fills;
+            all.passes = all.passes.max(r.passes);
+            all
+        })
+    }
+}
+
 /// Why a session could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
@@ -99,12 +120,18 @@ pub enum LiveError {
     Kernel(String),
 }
 
-/// What a session connects to, and how it ends.
-pub struct Wiring<F> {
+/// One market's connections: where its orders go and its data comes from.
+pub struct Connection<F> {
     /// The order gateway (its user-data stream included).
     pub venue: Arc<BinanceExecution>,
     /// The market connection.
     pub market: MarketFeed<F>,
+}
+
+/// What a session connects to, and how it ends.
+pub struct Wiring<F> {
+    /// One connection per kernel instrument, in the kernel's order.
+    pub connections: Vec<Connection<F>>,
     /// What happens to open orders at the end.
     pub policy: ShutdownPolicy,
     /// A new session, or one resuming from its journal.
@@ -132,19 +159,20 @@ pub enum SessionStart {
 /// How a resumed session catches up with the venue before it trades.
 #[derive(Clone, Debug)]
 pub struct RecoveryPlan {
-    /// Every fill the journal holds, by trade id.
-    pub applied: std::collections::HashSet<u64>,
-    /// The venue's balances (base, quote) when the session began, as
-    /// journaled.
-    pub start_base_quote: Option<(Decimal, Decimal)>,
+    /// Every fill the journal holds, by instrument and trade id.
+    pub applied: std::collections::HashSet<replay::FillKey>,
+    /// The venues' balances of each instrument's assets when the session
+    /// began, as journaled.
+    pub start_balances: replay::StartBalances,
     /// What to do with orders the journal lacks.
     pub unknown_orders: UnknownOrderPolicy,
     /// The new id session.
     pub session_ms: u64,
 }
 
-/// Runs a session until `stop` resolves: wires the tasks on `runtime`,
-/// runs the kernel on its own thread, and shuts down by the policy.
+/// Runs a session until `stop` resolves: wires each market's tasks on
+/// `runtime`, runs the kernel on its own thread, and shuts down by the
+/// policy.
 pub fn run<S, D, Q, F>(
     runtime: &Handle,
     session: LiveSession<S, D, Q>,
@@ -161,51 +189,63 @@ where
     let Channels {
         input_tx,
         input_rx,
-        gateway_tx,
-        gateway_rx,
-        resync_tx: _,
-        resync_rx,
+        markets: ends,
     } = channels;
     let Wiring {
-        venue,
-        market,
+        connections,
         policy,
         start,
         metrics,
     } = wiring;
+    if ends.len() != connections.len() {
+        return Err(LiveError::Kernel(format!(
+            "{} connections for {} markets",
+            connections.len(),
+            ends.len()
+        )));
+    }
     let mut session = session;
 
-    // The user stream first: no order goes out before our fills can come in.
-    let (user_tx, mut user_rx) = tokio::sync::mpsc::channel(1024);
-    runtime.spawn(user_stream::run(Arc::clone(&venue), user_tx));
-    let first = runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(10), async {
-            loop {
-                match user_rx.recv().await {
-                    Some(UserEvent::Connected) => return Ok(()),
-                    Some(UserEvent::Disconnected(why)) => return Err(why),
-                    Some(_) => {}
-                    None => return Err("stream ended".to_owned()),
+    // The user streams first: no order goes out before our fills can come in.
+    let mut user_streams = Vec::with_capacity(connections.len());
+    for c in &connections {
+        let (user_tx, mut user_rx) = tokio::sync::mpsc::channel(1024);
+        runtime.spawn(user_stream::run(Arc::clone(&c.venue), user_tx));
+        let first = runtime.block_on(async {
+            tokio::time::timeout(Duration::from_secs(10), async {
+                loop {
+                    match user_rx.recv().await {
+                        Some(UserEvent::Connected) => return Ok(()),
+                        Some(UserEvent::Disconnected(why)) => return Err(why),
+                        Some(_) => {}
+                        None => return Err("stream ended".to_owned()),
+                    }
                 }
-            }
-        })
-        .await
-    });
-    match first {
-        Ok(Ok(())) => {}
-        Ok(Err(why)) => return Err(LiveError::UserStream(why)),
-        Err(_) => return Err(LiveError::UserStream("timed out".into())),
+            })
+            .await
+        });
+        let id = c.venue.instrument().id;
+        match first {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => return Err(LiveError::UserStream(format!("{id}: {why}"))),
+            Err(_) => return Err(LiveError::UserStream(format!("{id}: timed out"))),
+        }
+        user_streams.push(user_rx);
     }
-    // Reports that arrive while we reconcile wait in the channel; the
+    // Reports that arrive while we reconcile wait in the channels; the
     // session drops the ones reconciliation already applied.
+    let legs: Vec<recover::Leg<'_, BinanceExecution>> = connections
+        .iter()
+        .enumerate()
+        .map(|(n, c)| recover::Leg {
+            ix: index(n),
+            venue: &*c.venue,
+            instrument: c.venue.instrument(),
+        })
+        .collect();
     let (reconciled, leftovers) = match start {
         SessionStart::Resume(plan) => (
-            Some(runtime.block_on(recover::recover(
-                &mut session,
-                &*venue,
-                venue.instrument(),
-                plan,
-            ))?),
+            Some(runtime.block_on(recover::recover(&mut session, &legs, plan))?),
             None,
         ),
         SessionStart::Fresh {
@@ -215,23 +255,23 @@ where
             None,
             Some(runtime.block_on(recover::start_fresh(
                 &mut session,
-                &*venue,
-                venue.instrument(),
+                &legs,
                 &id_prefix,
                 unknown_orders,
             ))?),
         ),
     };
+    drop(legs);
     let reconnects = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    {
-        let (inputs, reconnects) = (input_tx.clone(), Arc::clone(&reconnects));
+    for (n, mut user_rx) in user_streams.into_iter().enumerate() {
+        let (inputs, reconnects, ix) = (input_tx.clone(), Arc::clone(&reconnects), index(n));
         runtime.spawn(async move {
             while let Some(event) = user_rx.recv().await {
                 let input = match event {
-                    UserEvent::Report(report) => LiveInput::Report(report),
+                    UserEvent::Report(report) => LiveInput::Report(ix, report),
                     UserEvent::Connected => {
                         reconnects.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        LiveInput::UserStreamReconnected
+                        LiveInput::UserStreamReconnected(ix)
                     }
                     UserEvent::Disconnected(_) | UserEvent::Malformed(_) => continue,
                 };
@@ -242,27 +282,33 @@ where
         });
     }
 
-    for r in reconciled.iter().chain(&leftovers) {
-        for id in &r.to_cancel {
-            let _ = gateway_tx.send(GatewayCommand::Cancel(*id));
+    for found in reconciled.iter().chain(&leftovers) {
+        for (r, end) in found.iter().zip(&ends) {
+            for id in &r.to_cancel {
+                let _ = end.gateway_tx.send(GatewayCommand::Cancel(*id));
+            }
         }
     }
     let gateway_stats = Arc::new(GatewayStats::default());
-    runtime.spawn(gateway::run(
-        Arc::clone(&venue),
-        venue.instrument().clone(),
-        gateway_rx,
-        input_tx.clone(),
-        Arc::clone(&gateway_stats),
-    ));
     let market_stats = Arc::new(MarketStats::default());
-    runtime.spawn(market::run(
-        market.ws,
-        market.snapshot,
-        input_tx.clone(),
-        resync_rx,
-        Arc::clone(&market_stats),
-    ));
+    for (n, (c, end)) in connections.into_iter().zip(ends).enumerate() {
+        let ix = index(n);
+        runtime.spawn(gateway::run(
+            Arc::clone(&c.venue),
+            (ix, c.venue.instrument().clone()),
+            end.gateway_rx,
+            input_tx.clone(),
+            Arc::clone(&gateway_stats),
+        ));
+        runtime.spawn(market::run(
+            ix,
+            c.market.ws,
+            c.market.snapshot,
+            input_tx.clone(),
+            end.resync_rx,
+            Arc::clone(&market_stats),
+        ));
+    }
     {
         let inputs = input_tx.clone();
         runtime.spawn(async move {
@@ -309,9 +355,15 @@ where
         gateway: gateway_stats,
         market: market_stats,
         user_stream_reconnects: reconnects.load(std::sync::atomic::Ordering::Relaxed),
-        reconciled,
-        leftovers,
+        reconciled: reconciled.map(LiveOutcome::<S>::totals),
+        leftovers: leftovers.map(LiveOutcome::<S>::totals),
     })
+}
+
+/// The kernel index of the `n`th market (a session has far fewer than
+/// 65,536; [`Channels::new`] refuses more).
+fn index(n: usize) -> InstrumentIndex {
+    InstrumentIndex(u16::try_from(n).unwrap_or(u16::MAX))
 }
 
 /// Runs a venue call that must succeed before trading starts, again and
@@ -344,6 +396,11 @@ where
 pub struct Channels {
     input_tx: mpsc::Sender<LiveInput>,
     input_rx: mpsc::Receiver<LiveInput>,
+    markets: Vec<MarketEnds>,
+}
+
+/// One market's gateway and resync channels.
+struct MarketEnds {
     gateway_tx: tokio::sync::mpsc::UnboundedSender<GatewayCommand>,
     gateway_rx: tokio::sync::mpsc::UnboundedReceiver<GatewayCommand>,
     resync_tx: tokio::sync::mpsc::UnboundedSender<()>,
@@ -351,40 +408,48 @@ pub struct Channels {
 }
 
 impl Channels {
-    /// Fresh channels.
-    pub fn new() -> Self {
+    /// Fresh channels for a session of `markets` markets (at most 65,536).
+    pub fn new(markets: usize) -> Self {
         let (input_tx, input_rx) = mpsc::channel();
-        let (gateway_tx, gateway_rx) = tokio::sync::mpsc::unbounded_channel();
-        let (resync_tx, resync_rx) = tokio::sync::mpsc::unbounded_channel();
+        let markets = (0..markets.min(usize::from(u16::MAX) + 1))
+            .map(|_| {
+                let (gateway_tx, gateway_rx) = tokio::sync::mpsc::unbounded_channel();
+                let (resync_tx, resync_rx) = tokio::sync::mpsc::unbounded_channel();
+                MarketEnds {
+                    gateway_tx,
+                    gateway_rx,
+                    resync_tx,
+                    resync_rx,
+                }
+            })
+            .collect();
         Self {
             input_tx,
             input_rx,
-            gateway_tx,
-            gateway_rx,
-            resync_tx,
-            resync_rx,
+            markets,
         }
     }
 
-    /// The ends a [`LiveSession`] sends on: gateway commands and resync
-    /// requests.
-    pub fn session_ends(
+    /// The session's side of market `n`: `frames` syncing `instrument`,
+    /// whose orders and snapshot requests go to that market's tasks.
+    /// `None` past the markets these channels were made for.
+    pub fn session_market<D, Q>(
         &self,
-    ) -> (
-        tokio::sync::mpsc::UnboundedSender<GatewayCommand>,
-        tokio::sync::mpsc::UnboundedSender<()>,
-    ) {
-        (self.gateway_tx.clone(), self.resync_tx.clone())
+        n: usize,
+        instrument: InstrumentId,
+        frames: FrameSync<D, Q>,
+    ) -> Option<SessionMarket<D, Q>> {
+        let ends = self.markets.get(n)?;
+        Some(SessionMarket::new(
+            instrument,
+            frames,
+            ends.gateway_tx.clone(),
+            ends.resync_tx.clone(),
+        ))
     }
 
     /// A sender of kernel inputs (operator commands, tests).
     pub fn inputs(&self) -> mpsc::Sender<LiveInput> {
         self.input_tx.clone()
-    }
-}
-
-impl Default for Channels {
-    fn default() -> Self {
-        Self::new()
     }
 }

@@ -12,10 +12,10 @@
 
 use std::collections::HashSet;
 
-use kestrel_exec::{OrderState, Position};
+use kestrel_exec::OrderState;
 use kestrel_model::{
-    AccountId, ClientOrderId, Decimal, ExecKind, ExecReport, ExpireReason, Instrument, OrderId,
-    OrderStatus, Qty, RejectReason,
+    AccountId, ClientOrderId, Decimal, ExecKind, ExecReport, ExpireReason, Instrument,
+    InstrumentIndex, OrderId, OrderStatus, Qty, RejectReason,
 };
 use kestrel_venue::{ExecutionClient, VenueError, VenueFill, VenueOrder};
 
@@ -98,7 +98,7 @@ pub struct Reconciled {
 /// (by trade id) and still apply the rest with the right totals.
 pub async fn reconcile<C: ExecutionClient>(
     client: &C,
-    instrument: &Instrument,
+    (ix, instrument): (InstrumentIndex, &Instrument),
     open: &[KnownOrder],
     last_trade_id: Option<u64>,
     mode: ReconcileMode,
@@ -163,7 +163,7 @@ pub async fn reconcile<C: ExecutionClient>(
     }
     let cancel = mode == ReconcileMode::Restart(UnknownOrderPolicy::Cancel);
     for v in unknown {
-        adopt(client, instrument, &v, cancel, &mut out).await?;
+        adopt(client, (ix, instrument), &v, cancel, &mut out).await?;
     }
     Ok(out)
 }
@@ -174,7 +174,7 @@ pub async fn reconcile<C: ExecutionClient>(
 /// cancelled or left working by `policy`: never left working unknown.
 pub async fn leftovers<C: ExecutionClient>(
     client: &C,
-    instrument: &Instrument,
+    (ix, instrument): (InstrumentIndex, &Instrument),
     id_prefix: &str,
     policy: UnknownOrderPolicy,
 ) -> Result<Reconciled, VenueError> {
@@ -185,7 +185,7 @@ pub async fn leftovers<C: ExecutionClient>(
     let cancel = policy == UnknownOrderPolicy::Cancel;
     for v in client.open_orders().await? {
         if has_prefix(v.client_id.as_str(), id_prefix) {
-            adopt(client, instrument, &v, cancel, &mut out).await?;
+            adopt(client, (ix, instrument), &v, cancel, &mut out).await?;
         }
     }
     Ok(out)
@@ -203,15 +203,14 @@ fn has_prefix(id: &str, prefix: &str) -> bool {
 /// cancels it if it is open and `cancel` says so.
 async fn adopt<C: ExecutionClient>(
     client: &C,
-    instrument: &Instrument,
+    (ix, instrument): (InstrumentIndex, &Instrument),
     v: &VenueOrder,
     cancel: bool,
     out: &mut Reconciled,
 ) -> Result<(), VenueError> {
     out.adopted += 1;
     out.corrections.push(Correction::Adopt(AdoptedOrder {
-        // A live session trades one instrument, index 0.
-        instrument: kestrel_model::InstrumentIndex::FIRST,
+        instrument: ix,
         id: v.client_id,
         side: v.side,
         kind: v.kind,
@@ -308,20 +307,18 @@ fn rejected(instrument: &Instrument, known: &KnownOrder) -> ExecReport {
     }
 }
 
-/// Whether the fills the journal holds (`position`) account for how the
-/// venue's balances moved since the session began (`start` to `now`, base
-/// and quote): the base by the net position less fees withheld in it, the
-/// quote by the proceeds and costs of the fills less fees charged in it.
+/// Whether the fills the journal holds account for how the venue's
+/// balances moved since the session began (`start` to `now`, base and
+/// quote). `flows` is what the fills moved: the base by the net position
+/// less fees withheld in it, the quote by the proceeds and costs of the
+/// fills less fees charged in it (see `Position::base_flow`).
 pub fn balances_agree(
     instrument: &Instrument,
-    position: &Position,
+    flows: (Decimal, Decimal),
     start: (Decimal, Decimal),
     now: (Decimal, Decimal),
 ) -> Result<(), String> {
-    let journal = [
-        (position.base_flow(), &instrument.base),
-        (position.quote_flow(), &instrument.quote),
-    ];
+    let journal = [(flows.0, &instrument.base), (flows.1, &instrument.quote)];
     let moved = [(start.0, now.0), (start.1, now.1)]
         .map(|(from, to)| to.checked_sub(from).unwrap_or(Decimal::ZERO));
     let wrong: Vec<String> = journal
@@ -355,7 +352,7 @@ mod prefix_tests {
 
 #[cfg(test)]
 mod tests {
-    use kestrel_exec::CostMethod;
+    use kestrel_exec::{CostMethod, Position};
     use kestrel_model::{FeeAsset, Price, Qty, Side};
 
     use super::*;
@@ -380,24 +377,44 @@ mod tests {
         buy(&mut position, "0.01", FeeAsset::Quote);
         let start = (d("1"), d("1000"));
         assert_eq!(
-            balances_agree(&instrument, &position, start, (d("1.002"), d("999.79"))),
+            balances_agree(
+                &instrument,
+                (position.base_flow(), position.quote_flow()),
+                start,
+                (d("1.002"), d("999.79"))
+            ),
             Ok(())
         );
-        let quote =
-            balances_agree(&instrument, &position, start, (d("1.002"), d("999.8"))).unwrap_err();
+        let quote = balances_agree(
+            &instrument,
+            (position.base_flow(), position.quote_flow()),
+            start,
+            (d("1.002"), d("999.8")),
+        )
+        .unwrap_err();
         assert!(
             quote.contains("moved") && quote.contains("-0.21"),
             "{quote}"
         );
         assert!(!quote.contains("by 0.002"), "the base agrees: {quote}");
-        let base =
-            balances_agree(&instrument, &position, start, (d("1"), d("999.79"))).unwrap_err();
+        let base = balances_agree(
+            &instrument,
+            (position.base_flow(), position.quote_flow()),
+            start,
+            (d("1"), d("999.79")),
+        )
+        .unwrap_err();
         assert!(base.contains("by 0.002 but"), "{base}");
         // Binance's way: the fee withheld from the base bought.
         let mut position = Position::new(&instrument, CostMethod::Fifo);
         buy(&mut position, "0.000002", FeeAsset::Base);
         assert_eq!(
-            balances_agree(&instrument, &position, start, (d("1.001998"), d("999.8"))),
+            balances_agree(
+                &instrument,
+                (position.base_flow(), position.quote_flow()),
+                start,
+                (d("1.001998"), d("999.8"))
+            ),
             Ok(())
         );
     }

@@ -9,7 +9,7 @@
 //! are the same; otherwise it is made again.
 
 use kestrel_feed::{FrameDecoder, Sequencer};
-use kestrel_model::{Decimal, Instrument};
+use kestrel_model::{Decimal, Instrument, InstrumentIndex};
 use kestrel_strategy::Strategy;
 use kestrel_venue::{ExecutionClient, VenueError};
 
@@ -21,93 +21,120 @@ use crate::clock::{Clock, WallClock};
 /// result is checked as it stands.
 const PASSES: u64 = 5;
 
-/// Catches a resumed session up with `venue`: reconciles its orders and
-/// fills, starts a new id session, and checks the position against the
-/// balances. Trading must not begin if this fails.
+/// One market of a session and the venue connection that trades it.
+pub struct Leg<'a, C> {
+    /// The kernel's index of the instrument.
+    pub ix: InstrumentIndex,
+    /// The venue connection.
+    pub venue: &'a C,
+    /// The instrument.
+    pub instrument: &'a Instrument,
+}
+
+/// Catches a resumed session up with its venues: reconciles each market's
+/// orders and fills, starts a new id session, and checks each position
+/// against the balances. Trading must not begin if this fails. What each
+/// market's reconciliation found, in `legs` order.
 pub async fn recover<S, D, Q, C>(
     session: &mut LiveSession<S, D, Q>,
-    venue: &C,
-    instrument: &Instrument,
+    legs: &[Leg<'_, C>],
     plan: RecoveryPlan,
-) -> Result<Reconciled, LiveError>
+) -> Result<Vec<Reconciled>, LiveError>
 where
     S: Strategy,
     D: FrameDecoder,
     Q: Sequencer,
     C: ExecutionClient,
 {
-    session.set_history(plan.applied.iter().copied(), plan.start_base_quote);
-    let known = session.known_orders();
-    let last_trade_id = plan.applied.iter().max().copied();
+    session.set_history(plan.applied.iter().copied(), plan.start_balances.clone());
     let mode = ReconcileMode::Restart(plan.unknown_orders);
-    let pass = || async {
-        patiently(|| reconcile::reconcile(venue, instrument, &known, last_trade_id, mode))
-            .await
-            .map_err(venue_error)
-    };
-    let (reconciled, checked) = match plan.start_base_quote {
-        // Nothing to check the position against: one pass will do.
-        None => (pass().await?, None),
-        Some(start) => {
-            let b = bracketed(venue, instrument, pass).await?;
-            (b.found, Some((start, b.balances, b.steady)))
-        }
-    };
+    let mut found = Vec::with_capacity(legs.len());
+    for leg in legs {
+        let known = session.known_orders(leg.ix);
+        let last_trade_id = session.last_trade_id(leg.ix);
+        let market = (leg.ix, leg.instrument);
+        let pass = || async {
+            patiently(|| reconcile::reconcile(leg.venue, market, &known, last_trade_id, mode))
+                .await
+                .map_err(venue_error)
+        };
+        found.push(match plan.start_balances.get(&leg.ix) {
+            // Nothing to check the position against: one pass will do.
+            None => (pass().await?, None),
+            Some(start) => {
+                let b = bracketed(leg.venue, leg.instrument, pass).await?;
+                (b.found, Some((*start, b.balances, b.steady)))
+            }
+        });
+    }
     let now = WallClock.now();
     // The restart's boundary in the journal, before anything it applies:
     // ids from here are the new session's, whatever the strategy does in
     // answer to the corrections.
     session.resume(plan.session_ms, now);
-    session.correct(&reconciled.corrections, now);
-    if let Some((start, balances, steady)) = checked {
-        let position = session.kernel().position();
-        reconcile::balances_agree(instrument, position, start, balances).map_err(|why| {
-            let moving = if steady {
+    for (leg, (reconciled, _)) in legs.iter().zip(&found) {
+        session.correct(leg.ix, &reconciled.corrections, now);
+    }
+    for (leg, (_, checked)) in legs.iter().zip(&found) {
+        let Some((start, balances, steady)) = checked else {
+            continue;
+        };
+        let flows = session.kernel().flows(leg.ix);
+        reconcile::balances_agree(leg.instrument, flows, *start, *balances).map_err(|why| {
+            let moving = if *steady {
                 ""
             } else {
                 " (the balances moved during every pass)"
             };
-            LiveError::Unreconciled(format!("{why}{moving}"))
+            LiveError::Unreconciled(format!("{}: {why}{moving}", leg.instrument.id))
         })?;
     }
-    Ok(reconciled)
+    Ok(found.into_iter().map(|(r, _)| r).collect())
 }
 
-/// Starts a new session: open venue orders with our id prefix (an earlier
-/// session's, its journal gone) are adopted with their fills and then
-/// cancelled or left working by `policy`, and the balances the session
-/// begins with are journaled as they stood before those fills, so the
-/// position and the balances agree from here on.
+/// Starts a new session: on each market, open venue orders with our id
+/// prefix (an earlier session's, its journal gone) are adopted with their
+/// fills and then cancelled or left working by `policy`, and the balances
+/// the session begins with are journaled as they stood before those fills,
+/// so the positions and the balances agree from here on. What each
+/// market's look found, in `legs` order.
 pub async fn start_fresh<S, D, Q, C>(
     session: &mut LiveSession<S, D, Q>,
-    venue: &C,
-    instrument: &Instrument,
+    legs: &[Leg<'_, C>],
     id_prefix: &str,
     policy: UnknownOrderPolicy,
-) -> Result<Reconciled, LiveError>
+) -> Result<Vec<Reconciled>, LiveError>
 where
     S: Strategy,
     D: FrameDecoder,
     Q: Sequencer,
     C: ExecutionClient,
 {
-    let pass = || async {
-        patiently(|| reconcile::leftovers(venue, instrument, id_prefix, policy))
-            .await
-            .map_err(venue_error)
-    };
-    let b = bracketed(venue, instrument, pass).await?;
-    let now = WallClock.now();
-    session.correct(&b.found.corrections, now);
-    let position = session.kernel().position();
-    let before = |now: Decimal, flow: Decimal| {
-        now.checked_sub(flow)
-            .ok_or_else(|| LiveError::Venue(format!("balance {now} less fills {flow} overflows")))
-    };
-    let base = before(b.balances.0, position.base_flow())?;
-    let quote = before(b.balances.1, position.quote_flow())?;
-    session.note_balances(base, quote, now);
-    Ok(b.found)
+    let mut found = Vec::with_capacity(legs.len());
+    for leg in legs {
+        let market = (leg.ix, leg.instrument);
+        let pass = || async {
+            patiently(|| reconcile::leftovers(leg.venue, market, id_prefix, policy))
+                .await
+                .map_err(venue_error)
+        };
+        let b = bracketed(leg.venue, leg.instrument, pass).await?;
+        let now = WallClock.now();
+        session.correct(leg.ix, &b.found.corrections, now);
+        let (base_flow, quote_flow) = session.kernel().flows(leg.ix);
+        let before = |now: Decimal, flow: Decimal| {
+            now.checked_sub(flow).ok_or_else(|| {
+                LiveError::Venue(format!("balance {now} less fills {flow} overflows"))
+            })
+        };
+        let start = (
+            before(b.balances.0, base_flow)?,
+            before(b.balances.1, quote_flow)?,
+        );
+        session.note_balances(leg.ix, start, now);
+        found.push(b.found);
+    }
+    Ok(found)
 }
 
 /// A reconciliation pass and the balances it accounts for.

@@ -111,14 +111,17 @@ async fn a_fill_during_the_restart_is_found_before_the_balances_are_checked() {
     let (mut session, _orders, _resyncs) = idle_session();
     let plan = RecoveryPlan {
         applied: HashSet::new(),
-        start_base_quote: Some((btc, usdt)),
+        start_balances: [(IX, (btc, usdt))].into(),
         unknown_orders: UnknownOrderPolicy::Adopt,
         session_ms: 2,
     };
 
-    let found = recover(&mut session, &venue, &instrument, plan)
-        .await
-        .unwrap();
+    let legs = [Leg {
+        ix: IX,
+        venue: &venue,
+        instrument: &instrument,
+    }];
+    let found = recover(&mut session, &legs, plan).await.unwrap().remove(0);
     assert_eq!(
         found.passes, 2,
         "the balances moved during the first: {found:?}"

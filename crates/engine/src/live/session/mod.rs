@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_journal::{JournalWriter, RecordType};
 use kestrel_model::{
-    AccountId, ClientOrderId, Decimal, ExecKind, ExecReport, OrderId, OrderStatus, Qty,
-    RejectReason, Side, TouchBounds, UnixNanos,
+    AccountId, ClientOrderId, Decimal, ExecKind, ExecReport, InstrumentId, InstrumentIndex,
+    OrderId, OrderStatus, Qty, RejectReason, Side, TouchBounds, UnixNanos,
 };
 use kestrel_strategy::Strategy;
 use kestrel_venue::{OrderSpec, VenueError, VenueFill};
@@ -21,12 +21,10 @@ use crate::clock::{Clock, WallClock};
 use crate::entry::{self, Entry, SessionHeader};
 use crate::kernel::{Kernel, OrderIntent};
 use crate::market::{FeedEvent, FeedKind, FrameStart, FrameSync};
+use crate::replay::{FillKey, StartBalances};
 
 use super::latency::{Latencies, Stage};
 use super::reconcile::{Correction, KnownOrder, Reconciled};
-
-/// A live session trades one instrument, index 0.
-const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;
 
 /// Nanoseconds from `from` to `to`, zero if the clock stepped back.
 fn elapsed(from: UnixNanos, to: UnixNanos) -> u64 {
@@ -38,18 +36,22 @@ fn elapsed(from: UnixNanos, to: UnixNanos) -> u64 {
 pub enum LiveInput {
     /// A market frame, or a REST depth snapshot's body, as received.
     Frame {
+        /// Whose market.
+        ix: InstrumentIndex,
         /// Our receive time.
         local: UnixNanos,
         /// The bytes.
         bytes: Bytes,
     },
-    /// The market connection dropped: the book is untrusted until the
+    /// A market connection dropped: its book is untrusted until the
     /// snapshot that follows the reconnect.
-    MarketDown,
-    /// An execution report from the venue.
-    Report(ExecReport),
+    MarketDown(InstrumentIndex),
+    /// An execution report from the venue connection of an instrument.
+    Report(InstrumentIndex, ExecReport),
     /// The venue certainly did not take an order.
     SubmitFailed {
+        /// Its instrument.
+        ix: InstrumentIndex,
         /// The order.
         id: ClientOrderId,
         /// Its side.
@@ -67,11 +69,11 @@ pub enum LiveInput {
         /// Its fills, oldest first.
         fills: Result<Vec<VenueFill>, VenueError>,
     },
-    /// The user-data stream reconnected: reports sent meanwhile are lost
-    /// to it, and the venue is asked.
-    UserStreamReconnected,
-    /// What asking the venue found (or why it failed).
-    Reconciled(Result<Reconciled, VenueError>),
+    /// An instrument's user-data stream reconnected: reports sent
+    /// meanwhile are lost to it, and the venue is asked.
+    UserStreamReconnected(InstrumentIndex),
+    /// What asking an instrument's venue found (or why it failed).
+    Reconciled(InstrumentIndex, Result<Reconciled, VenueError>),
     /// An operator reset the kill switch.
     ResetKillSwitch,
     /// Wind down: every open order is cancelled; market data and timers
@@ -92,7 +94,8 @@ pub enum GatewayCommand {
     Submit(OrderSpec),
     /// Cancel an order.
     Cancel(ClientOrderId),
-    /// Cancel every open order (shutdown policy, kill switch).
+    /// Cancel every open order of the gateway's instrument (shutdown
+    /// policy, kill switch).
     CancelAll,
     /// Fetch every fill of an order.
     FetchFills {
@@ -153,21 +156,74 @@ pub struct SessionStats {
     pub journal_error: Option<String>,
 }
 
-/// The kernel, its market sync and its journal, driven by [`LiveInput`]s.
-pub struct LiveSession<S, D, Q> {
-    kernel: Kernel<S>,
+/// One market of a session, the kernel's instrument of the same index:
+/// its feed sync and the channels to its venue connection.
+pub struct SessionMarket<D, Q> {
+    instrument: InstrumentId,
     frames: FrameSync<D, Q>,
     slot: FeedEvent,
-    journal: Option<JournalWriter>,
-    buf: Vec<u8>,
     gateway: UnboundedSender<GatewayCommand>,
     resync: UnboundedSender<()>,
-    /// Trade ids applied: a fill the stream and the venue's history both
+    /// What the kernel reads of this book, asked between inputs for the
+    /// next diff (see `Kernel::touch_bounds`).
+    bounds: Option<TouchBounds>,
+}
+
+impl<D, Q> SessionMarket<D, Q> {
+    /// A market of `instrument` synced by `frames`, whose orders go to
+    /// `gateway` and whose snapshot requests to `resync`.
+    pub fn new(
+        instrument: InstrumentId,
+        frames: FrameSync<D, Q>,
+        gateway: UnboundedSender<GatewayCommand>,
+        resync: UnboundedSender<()>,
+    ) -> Self {
+        Self {
+            instrument,
+            frames,
+            slot: FeedEvent::new(instrument),
+            gateway,
+            resync,
+            bounds: None,
+        }
+    }
+}
+
+/// Why a session could not be put together.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The markets are not the kernel's instruments, in its order.
+    #[error("market {ix} is {got}, where the kernel's instrument is {want}")]
+    Market {
+        /// The place.
+        ix: usize,
+        /// The market given.
+        got: String,
+        /// The kernel's instrument there.
+        want: String,
+    },
+    /// A market for each of the kernel's instruments, no more, no fewer.
+    #[error("{got} markets for a kernel of {want} instruments")]
+    Count {
+        /// Markets given.
+        got: usize,
+        /// The kernel's instruments.
+        want: usize,
+    },
+}
+
+/// The kernel, its markets' syncs and its journal, driven by
+/// [`LiveInput`]s.
+pub struct LiveSession<S, D, Q> {
+    kernel: Kernel<S>,
+    markets: Vec<SessionMarket<D, Q>>,
+    journal: Option<JournalWriter>,
+    buf: Vec<u8>,
+    /// Fills applied: a fill the stream and the venue's history both
     /// deliver is applied once.
-    applied: HashSet<u64>,
+    applied: HashSet<FillKey>,
     /// Reports held for orders whose missed fills are being fetched.
     held: HashMap<ClientOrderId, Vec<ExecReport>>,
-    instrument: kestrel_model::InstrumentId,
     stats: SessionStats,
     /// Reused buffers for the kernel's outputs.
     intents: Vec<OrderIntent>,
@@ -183,35 +239,42 @@ pub struct LiveSession<S, D, Q> {
     /// Inputs between snapshots (0: none), and inputs since the last.
     snapshot_every: u64,
     since_snapshot: u64,
-    /// The venue's balances when the session began.
-    start_balances: Option<(Decimal, Decimal)>,
-    /// What the kernel reads of the book, asked between inputs for the
-    /// next diff (see `Kernel::touch_bounds`).
-    bounds: Option<TouchBounds>,
+    /// The venue's balances when the session began, per instrument.
+    start_balances: StartBalances,
 }
 
 impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
-    /// A session around `kernel`; with a journal, `header` is its first record.
+    /// A session around `kernel`, with one market per kernel instrument in
+    /// its order; with a journal, `header` is its first record.
     pub fn new(
         kernel: Kernel<S>,
-        frames: FrameSync<D, Q>,
+        markets: Vec<SessionMarket<D, Q>>,
         header: &SessionHeader,
         journal: Option<JournalWriter>,
-        gateway: UnboundedSender<GatewayCommand>,
-        resync: UnboundedSender<()>,
-    ) -> Self {
-        let instrument = header.instrument.id;
+    ) -> Result<Self, SessionError> {
+        let want = kernel.instruments().count();
+        if markets.len() != want {
+            return Err(SessionError::Count {
+                got: markets.len(),
+                want,
+            });
+        }
+        for (ix, (m, i)) in markets.iter().zip(kernel.instruments()).enumerate() {
+            if m.instrument != i.id {
+                return Err(SessionError::Market {
+                    ix,
+                    got: m.instrument.to_string(),
+                    want: i.id.to_string(),
+                });
+            }
+        }
         let mut session = Self {
             kernel,
-            frames,
-            slot: FeedEvent::new(instrument),
+            markets,
             journal,
             buf: Vec::with_capacity(4096),
-            gateway,
-            resync,
             applied: HashSet::new(),
             held: HashMap::new(),
-            instrument,
             stats: SessionStats::default(),
             intents: Vec::with_capacity(16),
             decisions: Vec::with_capacity(16),
@@ -221,8 +284,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             draining: None,
             snapshot_every: 0,
             since_snapshot: 0,
-            start_balances: None,
-            bounds: None,
+            start_balances: StartBalances::new(),
         };
         if session.journal.as_ref().is_some_and(|j| j.next_seq() == 0) {
             session.record(&Entry::Session(Box::new(header.clone())));
@@ -232,7 +294,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
                 session.stats.journal_error.get_or_insert(e.to_string());
             }
         }
-        session
+        Ok(session)
     }
 
     /// The kernel.
@@ -276,10 +338,21 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         self.apply(&Entry::Resume { now, session_ms }, now);
     }
 
-    /// Journals the venue's balances at the session's start.
-    pub fn note_balances(&mut self, base: Decimal, quote: Decimal, now: UnixNanos) {
-        self.start_balances = Some((base, quote));
-        self.record(&Entry::Balances { now, base, quote });
+    /// Journals the venue's balances of instrument `ix`'s assets at the
+    /// session's start.
+    pub fn note_balances(
+        &mut self,
+        ix: InstrumentIndex,
+        (base, quote): (Decimal, Decimal),
+        now: UnixNanos,
+    ) {
+        self.start_balances.insert(ix, (base, quote));
+        self.record(&Entry::Balances {
+            now,
+            ix,
+            base,
+            quote,
+        });
     }
 
     /// Snapshots the session's state into the journal every `inputs`
@@ -289,20 +362,32 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     }
 
     /// What a resumed session knows of its journal: the fills it holds
-    /// (by trade id) and the balances the session began with.
+    /// and the balances the session began with.
     pub fn set_history(
         &mut self,
-        trade_ids: impl IntoIterator<Item = u64>,
-        start_balances: Option<(Decimal, Decimal)>,
+        fills: impl IntoIterator<Item = FillKey>,
+        start_balances: StartBalances,
     ) {
-        self.applied.extend(trade_ids);
+        self.applied.extend(fills);
         self.start_balances = start_balances;
     }
 
-    /// The orders the kernel believes open, for reconciliation.
-    pub fn known_orders(&self) -> Vec<KnownOrder> {
+    /// The highest trade id applied on instrument `ix`: the venue's fills
+    /// above it are the ones reconciliation looks for.
+    pub fn last_trade_id(&self, ix: InstrumentIndex) -> Option<u64> {
+        self.applied
+            .iter()
+            .filter(|(i, _)| *i == ix)
+            .map(|(_, id)| *id)
+            .max()
+    }
+
+    /// The orders of instrument `ix` the kernel believes open, for
+    /// reconciliation with its venue.
+    pub fn known_orders(&self, ix: InstrumentIndex) -> Vec<KnownOrder> {
         self.kernel
             .open_orders()
+            .filter(|(_, o)| o.instrument == ix)
             .map(|(id, o)| KnownOrder {
                 id,
                 side: o.side,
@@ -312,21 +397,60 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             .collect()
     }
 
-    /// Applies what reconciliation found, journaled like any input.
-    pub fn correct(&mut self, corrections: &[Correction], now: UnixNanos) {
+    /// Applies what reconciliation with instrument `ix`'s venue found,
+    /// journaled like any input.
+    pub fn correct(&mut self, ix: InstrumentIndex, corrections: &[Correction], now: UnixNanos) {
         for c in corrections {
             match *c {
                 Correction::Adopt(order) => self.apply(&Entry::Adopt { now, order }, now),
-                Correction::Report(report) => self.on_report(report, now),
+                Correction::Report(report) => self.on_report(ix, report, now),
             }
+        }
+    }
+
+    /// Sends a command to the gateway of instrument `ix` (none for an
+    /// index outside the session, which no caller makes).
+    fn send(&self, ix: InstrumentIndex, command: GatewayCommand) {
+        if let Some(m) = self.markets.get(ix.get()) {
+            let _ = m.gateway.send(command);
+        }
+    }
+
+    /// The instrument of an order the kernel tracks.
+    fn order_ix(&self, id: ClientOrderId) -> Option<InstrumentIndex> {
+        self.kernel.order(id).map(|o| o.instrument)
+    }
+
+    /// Sends a cancel to the order's gateway; one the kernel no longer
+    /// tracks goes to every gateway (a venue that does not have it says so).
+    pub(crate) fn send_cancel(&self, id: ClientOrderId) {
+        match self.order_ix(id) {
+            Some(ix) => self.send(ix, GatewayCommand::Cancel(id)),
+            None => {
+                for m in &self.markets {
+                    let _ = m.gateway.send(GatewayCommand::Cancel(id));
+                }
+            }
+        }
+    }
+
+    /// Tells every gateway to cancel all its instrument's orders.
+    pub(crate) fn cancel_everything(&self) {
+        for m in &self.markets {
+            let _ = m.gateway.send(GatewayCommand::CancelAll);
         }
     }
 
     /// Handles one input at `now`; `false` once the session has stopped.
     pub fn on_input(&mut self, input: LiveInput, now: UnixNanos) -> bool {
+        let ix = match &input {
+            LiveInput::Frame { ix, .. } => Some(*ix),
+            _ => None,
+        };
         let go_on = self.handle(input, now);
-        // Ready for the next frame before it comes.
-        self.bounds = self.kernel.touch_bounds(IX);
+        // Ready for the next frame before it comes: the market just
+        // updated, or all of them after anything else.
+        self.refresh_bounds(ix);
         go_on
     }
 
@@ -338,7 +462,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
                 self.apply(&Entry::Stop { now }, now);
                 return false;
             }
-            if matches!(input, LiveInput::Frame { .. } | LiveInput::MarketDown) {
+            if matches!(input, LiveInput::Frame { .. } | LiveInput::MarketDown(_)) {
                 return true;
             }
         }
@@ -351,38 +475,52 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
                     return false;
                 }
             }
-            LiveInput::Frame { local, bytes } => {
-                let start = self
-                    .frames
-                    .on_frame_near(&bytes, local, self.bounds, &mut self.slot);
+            LiveInput::Frame { ix, local, bytes } => {
+                let Some(market) = self.markets.get_mut(ix.get()) else {
+                    return true;
+                };
+                let start =
+                    market
+                        .frames
+                        .on_frame_near(&bytes, local, market.bounds, &mut market.slot);
                 let decoded = WallClock.now();
                 self.latency
                     .record(Stage::ReceiveToDecode, elapsed(local, decoded));
                 self.tick = Some((local, decoded));
                 let mut made = match start {
                     FrameStart::Near(beyond) => {
-                        self.on_near_delta(&bytes, local, beyond, now);
-                        self.frames.next_held(&mut self.slot)
+                        self.on_near_delta(ix, &bytes, local, beyond, now);
+                        self.next_held(ix)
                     }
                     FrameStart::Whole(made) => made,
                 };
                 while made {
-                    self.on_market_event(now);
-                    made = self.frames.next_held(&mut self.slot);
+                    self.on_market_event(ix, now);
+                    made = self.next_held(ix);
                 }
                 self.tick = None;
             }
-            LiveInput::MarketDown => {
-                self.frames.lose_sync();
-                self.apply(&Entry::Gap { now }, now);
+            LiveInput::MarketDown(ix) => {
+                if let Some(m) = self.markets.get_mut(ix.get()) {
+                    m.frames.lose_sync();
+                    self.apply(&Entry::Gap { now, ix }, now);
+                }
             }
-            LiveInput::Report(report) => self.on_report(report, now),
-            LiveInput::SubmitFailed { id, side, reason } => {
+            LiveInput::Report(ix, report) => self.on_report(ix, report, now),
+            LiveInput::SubmitFailed {
+                ix,
+                id,
+                side,
+                reason,
+            } => {
+                let Some(m) = self.markets.get(ix.get()) else {
+                    return true;
+                };
                 let report = ExecReport {
                     order_id: OrderId(0),
                     client_id: id,
                     account: AccountId::default(),
-                    instrument: self.instrument,
+                    instrument: m.instrument,
                     side,
                     kind: ExecKind::Rejected(reason),
                     status: OrderStatus::Rejected,
@@ -390,24 +528,27 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
                     leaves: Qty::ZERO,
                     time: now,
                 };
-                self.on_report(report, now);
+                self.on_report(ix, report, now);
             }
             LiveInput::CancelFailed(id) => self.apply(&Entry::CancelRejected { now, id }, now),
             LiveInput::OrderFills { id, fills } => self.on_order_fills(id, fills, now),
-            LiveInput::UserStreamReconnected => {
+            LiveInput::UserStreamReconnected(ix) => {
                 self.stats.reconciliations += 1;
-                let _ = self.gateway.send(GatewayCommand::Reconcile {
-                    known: self.known_orders(),
-                    last_trade_id: self.applied.iter().max().copied(),
-                });
+                self.send(
+                    ix,
+                    GatewayCommand::Reconcile {
+                        known: self.known_orders(ix),
+                        last_trade_id: self.last_trade_id(ix),
+                    },
+                );
             }
-            LiveInput::Reconciled(Ok(r)) => {
-                self.correct(&r.corrections, now);
+            LiveInput::Reconciled(ix, Ok(r)) => {
+                self.correct(ix, &r.corrections, now);
                 for id in r.to_cancel {
-                    let _ = self.gateway.send(GatewayCommand::Cancel(id));
+                    self.send(ix, GatewayCommand::Cancel(id));
                 }
             }
-            LiveInput::Reconciled(Err(_)) => self.stats.unresolved_gaps += 1,
+            LiveInput::Reconciled(_, Err(_)) => self.stats.unresolved_gaps += 1,
             LiveInput::ResetKillSwitch => self.apply(&Entry::ResetKillSwitch { now }, now),
             LiveInput::Shutdown => {
                 self.apply(&Entry::Stop { now }, now);
@@ -421,8 +562,27 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     pub fn on_timers(&mut self, now: UnixNanos) {
         if self.draining.is_none() && self.kernel.next_timer().is_some_and(|t| t <= now) {
             self.apply(&Entry::Timers { now }, now);
-            self.bounds = self.kernel.touch_bounds(IX);
+            self.refresh_bounds(None);
         }
+    }
+
+    /// Asks the kernel what it reads of market `ix`'s book (of every
+    /// market's, for `None`) before the next diff.
+    fn refresh_bounds(&mut self, ix: Option<InstrumentIndex>) {
+        let kernel = &self.kernel;
+        for (n, m) in self.markets.iter_mut().enumerate() {
+            let this = InstrumentIndex(n as u16);
+            if ix.is_none_or(|ix| ix == this) {
+                m.bounds = kernel.touch_bounds(this);
+            }
+        }
+    }
+
+    /// The next event market `ix`'s sync holds, into its slot.
+    fn next_held(&mut self, ix: InstrumentIndex) -> bool {
+        self.markets
+            .get_mut(ix.get())
+            .is_some_and(|m| m.frames.next_held(&mut m.slot))
     }
 
     /// Flushes the journal and hands back the kernel, the stats and the
@@ -437,45 +597,59 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         (self.kernel, stats, self.latency)
     }
 
-    fn on_market_event(&mut self, now: UnixNanos) {
+    fn on_market_event(&mut self, ix: InstrumentIndex, now: UnixNanos) {
         self.stats.market_events += 1;
-        match self.slot.kind {
+        let Some(m) = self.markets.get(ix.get()) else {
+            return;
+        };
+        match m.slot.kind {
             FeedKind::Delta => {
-                let was_crossed = self.kernel.book().is_crossed();
-                self.kernel.on_delta(IX, &self.slot.delta, now);
-                self.after_book(now, |slot, buf| entry::encode_delta(now, &slot.delta, buf));
-                self.check_crossed(was_crossed, now);
+                let was_crossed = self.crossed(ix);
+                self.kernel.on_delta(ix, &m.slot.delta, now);
+                self.after_book(ix, now, |slot, buf| {
+                    entry::encode_delta(now, ix, &slot.delta, buf)
+                });
+                self.check_crossed(ix, was_crossed, now);
             }
             FeedKind::Snapshot => {
-                self.kernel.on_snapshot(IX, &self.slot.snapshot, now);
-                self.after_book(now, |slot, buf| {
-                    entry::encode_snapshot(now, &slot.snapshot, buf)
+                self.kernel.on_snapshot(ix, &m.slot.snapshot, now);
+                self.after_book(ix, now, |slot, buf| {
+                    entry::encode_snapshot(now, ix, &slot.snapshot, buf)
                 });
             }
             FeedKind::Trade => {
-                let trade = self.slot.trade;
-                self.apply(&Entry::Trade { now, trade }, now);
+                let trade = m.slot.trade;
+                self.apply(&Entry::Trade { now, ix, trade }, now);
             }
-            FeedKind::Gap => self.on_gap(now),
+            FeedKind::Gap => self.on_gap(ix, now),
         }
     }
 
-    /// The feed lost the book's continuity: ask for a snapshot.
-    fn on_gap(&mut self, now: UnixNanos) {
+    /// Whether market `ix`'s book is crossed.
+    fn crossed(&self, ix: InstrumentIndex) -> bool {
+        self.kernel.book_of(ix).is_some_and(|b| b.is_crossed())
+    }
+
+    /// Market `ix`'s feed lost the book's continuity: ask for a snapshot.
+    fn on_gap(&mut self, ix: InstrumentIndex, now: UnixNanos) {
         self.stats.gaps += 1;
-        let _ = self.resync.send(());
-        self.apply(&Entry::Gap { now }, now);
+        if let Some(m) = self.markets.get(ix.get()) {
+            let _ = m.resync.send(());
+        }
+        self.apply(&Entry::Gap { now, ix }, now);
     }
 
     /// After a diff: a book it crossed cannot be the venue's (a stale
     /// level the diffs never removed), so it is resynced like a gap. One
     /// that was crossed already (by a venue's crossed snapshot) is left to
     /// the next snapshot rather than asked for again on every diff.
-    fn check_crossed(&mut self, was_crossed: bool, now: UnixNanos) {
-        if !was_crossed && self.kernel.book().is_crossed() {
+    fn check_crossed(&mut self, ix: InstrumentIndex, was_crossed: bool, now: UnixNanos) {
+        if !was_crossed && self.crossed(ix) {
             self.stats.crossed += 1;
-            self.frames.lose_sync();
-            self.on_gap(now);
+            if let Some(m) = self.markets.get_mut(ix.get()) {
+                m.frames.lose_sync();
+            }
+            self.on_gap(ix, now);
         }
     }
 
@@ -484,14 +658,17 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     /// and the decisions.
     fn after_book(
         &mut self,
+        ix: InstrumentIndex,
         now: UnixNanos,
         encode: impl FnOnce(&FeedEvent, &mut Vec<u8>) -> RecordType,
     ) {
         let decided = self.dispatch();
-        let slot = &self.slot;
-        record_with(&mut self.journal, &mut self.buf, &mut self.stats, |buf| {
-            encode(slot, buf)
-        });
+        if let Some(m) = self.markets.get(ix.get()) {
+            let slot = &m.slot;
+            record_with(&mut self.journal, &mut self.buf, &mut self.stats, |buf| {
+                encode(slot, buf)
+            });
+        }
         self.journal_outputs(now, decided);
     }
 
@@ -520,18 +697,17 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         self.decisions.extend(self.kernel.drain_decisions());
         self.intents.extend(self.kernel.drain_intents());
         for intent in &self.intents {
-            let command = match intent.order() {
+            match intent.order() {
                 Some(order) => {
                     if let Some((local, _)) = self.tick {
                         self.latency
                             .record(Stage::TickToDispatch, elapsed(local, WallClock.now()));
                     }
-                    GatewayCommand::Submit(order)
+                    self.send(order.instrument, GatewayCommand::Submit(order));
                 }
-                None => GatewayCommand::Cancel(intent.id()),
-            };
+                None => self.send_cancel(intent.id()),
+            }
             self.stats.commands += 1;
-            let _ = self.gateway.send(command);
         }
         decided
     }

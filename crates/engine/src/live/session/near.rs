@@ -2,13 +2,10 @@
 //! orders go out, before the rest of the frame is decoded.
 
 use kestrel_feed::{FrameDecoder, Sequencer};
-use kestrel_model::{TouchBounds, UnixNanos};
+use kestrel_model::{InstrumentIndex, TouchBounds, UnixNanos};
 use kestrel_strategy::Strategy;
 
 use super::{LiveSession, entry, record_with};
-
-/// A live session trades one instrument, index 0.
-const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;
 
 impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     /// A diff begun near the touch (`beyond`: where the levels not yet
@@ -20,6 +17,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     /// the gap.
     pub(super) fn on_near_delta(
         &mut self,
+        ix: InstrumentIndex,
         frame: &[u8],
         local: UnixNanos,
         beyond: TouchBounds,
@@ -27,28 +25,36 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     ) {
         self.stats.market_events += 1;
         self.stats.near_first += 1;
-        let was_crossed = self.kernel.book().is_crossed();
+        let was_crossed = self.crossed(ix);
+        let Some(market) = self.markets.get_mut(ix.get()) else {
+            return;
+        };
         let kernel = &mut self.kernel;
-        let early = self.frames.take_near(frame, beyond, |part, beyond| {
-            kernel.on_delta_near(IX, part, beyond, now)
+        let early = market.frames.take_near(frame, beyond, |part, beyond| {
+            kernel.on_delta_near(ix, part, beyond, now)
         });
         let mut decided = if early { self.dispatch() } else { None };
-        let end = self.frames.finish_near(frame, local, &mut self.slot);
+        let Some(market) = self.markets.get_mut(ix.get()) else {
+            return;
+        };
+        let end = market.frames.finish_near(frame, local, &mut market.slot);
         let fault = end.fault;
-        self.kernel.on_delta_rest(IX, end.rest, now);
+        self.kernel.on_delta_rest(ix, end.rest, now);
         if !early {
             decided = self.dispatch();
         }
-        let slot = &self.slot;
-        record_with(&mut self.journal, &mut self.buf, &mut self.stats, |buf| {
-            entry::encode_delta(now, &slot.delta, buf)
-        });
+        if let Some(market) = self.markets.get(ix.get()) {
+            let slot = &market.slot;
+            record_with(&mut self.journal, &mut self.buf, &mut self.stats, |buf| {
+                entry::encode_delta(now, ix, &slot.delta, buf)
+            });
+        }
         self.journal_outputs(now, decided);
         if fault.is_some() {
             self.stats.near_faults += 1;
-            self.on_gap(now);
+            self.on_gap(ix, now);
         } else {
-            self.check_crossed(was_crossed, now);
+            self.check_crossed(ix, was_crossed, now);
         }
     }
 }

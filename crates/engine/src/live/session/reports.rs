@@ -3,7 +3,9 @@
 
 use kestrel_exec::OrderState;
 use kestrel_feed::{FrameDecoder, Sequencer};
-use kestrel_model::{ClientOrderId, ExecKind, ExecReport, OrderId, OrderStatus, Qty, UnixNanos};
+use kestrel_model::{
+    ClientOrderId, ExecKind, ExecReport, InstrumentIndex, OrderId, OrderStatus, Qty, UnixNanos,
+};
 use kestrel_strategy::Strategy;
 use kestrel_venue::VenueFill;
 
@@ -17,11 +19,20 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     /// acknowledgement of an order already acknowledged, anything about an
     /// order already ended), and a report whose cumulative quantity shows
     /// fills the session never received is held while they are fetched.
-    pub(super) fn on_report(&mut self, report: ExecReport, now: UnixNanos) {
-        self.on_report_checked(report, now, true);
+    pub(super) fn on_report(&mut self, ix: InstrumentIndex, report: ExecReport, now: UnixNanos) {
+        // An order's reports are about its instrument, whichever
+        // connection they came by.
+        let ix = self.order_ix(report.client_id).unwrap_or(ix);
+        self.on_report_checked(ix, report, now, true);
     }
 
-    fn on_report_checked(&mut self, report: ExecReport, now: UnixNanos, check_gap: bool) {
+    fn on_report_checked(
+        &mut self,
+        ix: InstrumentIndex,
+        report: ExecReport,
+        now: UnixNanos,
+        check_gap: bool,
+    ) {
         if let Some(held) = self.held.get_mut(&report.client_id) {
             held.push(report);
             return;
@@ -30,7 +41,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             ExecKind::Trade(f) => Some(f),
             _ => None,
         };
-        if fill.is_some_and(|f| self.applied.contains(&f.trade_id)) {
+        if fill.is_some_and(|f| self.applied.contains(&(ix, f.trade_id))) {
             self.stats.duplicate_reports += 1;
             return;
         }
@@ -45,7 +56,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
                 return;
             }
             // A fill of an order we do not track: the kernel counts it.
-            self.apply_report(report, now);
+            self.apply_report(ix, report, now);
             return;
         };
         let expected = filled
@@ -54,10 +65,13 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         if check_gap && report.filled > expected && report.order_id != OrderId(0) {
             self.stats.fill_gaps += 1;
             self.held.insert(report.client_id, vec![report]);
-            let _ = self.gateway.send(GatewayCommand::FetchFills {
-                id: report.client_id,
-                order_id: report.order_id,
-            });
+            self.send(
+                ix,
+                GatewayCommand::FetchFills {
+                    id: report.client_id,
+                    order_id: report.order_id,
+                },
+            );
             return;
         }
         let acked_again = report.kind == ExecKind::New && state != OrderState::PendingNew;
@@ -65,12 +79,12 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             self.stats.duplicate_reports += 1;
             return;
         }
-        self.apply_report(report, now);
+        self.apply_report(ix, report, now);
     }
 
-    fn apply_report(&mut self, report: ExecReport, now: UnixNanos) {
+    fn apply_report(&mut self, ix: InstrumentIndex, report: ExecReport, now: UnixNanos) {
         if let ExecKind::Trade(f) = report.kind {
-            self.applied.insert(f.trade_id);
+            self.applied.insert((ix, f.trade_id));
         }
         if let Some(o) = self.kernel.order(report.client_id) {
             let since = elapsed(o.sent_at, WallClock.now());
@@ -85,7 +99,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             }
         }
         self.stats.reports += 1;
-        self.apply(&Entry::Report { now, report }, now);
+        self.apply(&Entry::Report { now, ix, report }, now);
     }
 
     /// Applies the fetched fills the session lacked, then the held reports.
@@ -96,13 +110,17 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         now: UnixNanos,
     ) {
         let held = self.held.remove(&id).unwrap_or_default();
+        let Some(ix) = self.order_ix(id) else {
+            // Held reports are only ever of tracked orders.
+            return;
+        };
         match (fills, held.first()) {
             (Ok(fills), Some(first)) => {
                 let qty = self.kernel.order(id).map_or(Qty::ZERO, |o| o.order.qty());
                 let mut cum = Qty::ZERO;
                 for f in fills {
                     cum = cum.checked_add(f.qty).unwrap_or(cum);
-                    if self.applied.contains(&f.trade_id) {
+                    if self.applied.contains(&(ix, f.trade_id)) {
                         continue;
                     }
                     self.stats.recovered_fills += 1;
@@ -119,14 +137,14 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
                         time: f.time,
                         ..*first
                     };
-                    self.on_report_checked(report, now, false);
+                    self.on_report_checked(ix, report, now, false);
                 }
             }
             (Err(_), _) => self.stats.unresolved_gaps += 1,
             (Ok(_), None) => {}
         }
         for report in held {
-            self.on_report_checked(report, now, false);
+            self.on_report_checked(ix, report, now, false);
         }
     }
 }

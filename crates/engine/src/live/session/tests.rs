@@ -38,23 +38,25 @@ pub(crate) fn idle_session() -> (
 ) {
     let instrument = spot_btcusdt();
     let header = SessionHeader {
-        instrument: instrument.clone(),
+        instruments: vec![instrument.clone()],
         session_ms: 1,
         config: String::new(),
     };
     let kernel = Kernel::new(&instrument, Idle, &crate::kernel::tests::config());
     let frames = FrameSync::new(
-        BinanceDecoder::new(Instruments::new(instrument)),
+        BinanceDecoder::new(Instruments::new(instrument.clone())),
         SpotSequencer::new(),
     );
     let (gateway, orders) = unbounded_channel();
     let (resync, resyncs) = unbounded_channel();
-    let session = LiveSession::new(kernel, frames, &header, None, gateway, resync);
+    let market = SessionMarket::new(instrument.id, frames, gateway, resync);
+    let session = LiveSession::new(kernel, vec![market], &header, None).unwrap();
     (session, orders, resyncs)
 }
 
 fn frame(text: &str) -> LiveInput {
     LiveInput::Frame {
+        ix: InstrumentIndex::FIRST,
         local: UnixNanos::new(1),
         bytes: Bytes::from(text.to_owned()),
     }

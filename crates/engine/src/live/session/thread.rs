@@ -8,7 +8,7 @@ use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_model::UnixNanos;
 use kestrel_strategy::Strategy;
 
-use super::{GatewayCommand, LiveInput, LiveSession, SessionStats, elapsed};
+use super::{LiveInput, LiveSession, SessionStats, elapsed};
 use crate::clock::{Clock, WallClock};
 use crate::kernel::Kernel;
 use crate::live::latency::Latencies;
@@ -63,10 +63,17 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             "Reports the order life cycle did not expect.",
             k.odd_reports,
         );
-        out.push_str(&format!(
-            "# HELP kestrel_position_lots Net position in lots.\n# TYPE kestrel_position_lots gauge\nkestrel_position_lots {}\n",
-            self.kernel.position().net_lots()
-        ));
+        out.push_str(
+            "# HELP kestrel_position_lots Net position in lots, per instrument.\n# TYPE kestrel_position_lots gauge\n",
+        );
+        for (n, i) in self.kernel.instruments().enumerate() {
+            out.push_str(&format!(
+                "kestrel_position_lots{{instrument=\"{}\"}} {}\n",
+                i.id,
+                self.kernel
+                    .net_lots(kestrel_model::InstrumentIndex(n as u16))
+            ));
+        }
         self.latency.prometheus(&mut out);
         out
     }
@@ -94,7 +101,7 @@ where
             SessionState {
                 kernel,
                 trade_ids: self.applied.iter().copied().collect(),
-                start_balances: self.start_balances,
+                start_balances: self.start_balances.clone(),
                 last_time: Some(now),
             }
             .encode()
@@ -167,7 +174,7 @@ where
         if session.stats.journal_error.is_some() {
             // Without a journal the session cannot be recovered: stop
             // trading now rather than trade unrecorded.
-            let _ = session.gateway.send(GatewayCommand::CancelAll);
+            session.cancel_everything();
             session.on_input(LiveInput::Shutdown, clock.now());
             break;
         }
