@@ -142,6 +142,12 @@ fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
 }
 
 fn convert_into(args: &ConvertArgs, partial: &Path) -> anyhow::Result<()> {
+    if crate::market::is_tape(&args.input) {
+        bail!(
+            "{} is a tape already: replay and backtest read it as it is",
+            args.input.display()
+        );
+    }
     let format = match args.format {
         InputFormat::Auto => detect(&args.input)?,
         f => f,

@@ -5,14 +5,19 @@
 //! command that fetches it.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use kestrel_feed::capture::CaptureReader;
-use kestrel_feed::identify::{IdentifyError, Identity, Protocol, SAMPLE_FRAMES, identify};
+use kestrel_feed::Instruments;
+use kestrel_feed::identify::{
+    IdentifyError, Identity, Protocol, SAMPLE_FRAMES, WithFeed, identify,
+};
 use kestrel_instruments::LookupError;
 use kestrel_model::{
     Contract, Decimal, Increment, Instrument, InstrumentId, Qty, Symbol, TradingRules, Venue,
 };
+use kestrel_tape::{MappedTape, TapeDecoder};
 use serde_json::Value;
 
 use crate::instruments::CatalogueArgs;
@@ -42,8 +47,89 @@ pub struct RecordedMarket {
     /// The grid was inferred from the data: the symbol is not in the
     /// catalogue, so order checks cannot be trusted.
     pub inferred: bool,
-    /// Every symbol the sampled frames named.
+    /// Every symbol the sampled frames named (a tape's header lists).
     pub symbols: Vec<String>,
+    /// The recording is a tape, mapped: its events were decoded once.
+    pub tape: Option<TapeInput>,
+}
+
+/// A mapped tape and which of its instruments is read.
+#[derive(Clone, Debug)]
+pub struct TapeInput {
+    /// The tape.
+    pub map: Arc<MappedTape>,
+    /// The instrument's index in its header.
+    pub index: u16,
+}
+
+impl RecordedMarket {
+    /// Runs `work` with the decoder this recording needs (a tape's, or
+    /// the protocol's over `instrument`) under its protocol's sync rules.
+    pub fn with_feed<W: WithFeed>(&self, instrument: Instrument, work: W) -> W::Output {
+        match &self.tape {
+            Some(t) => self
+                .protocol
+                .with_sequencer(TapeDecoder::new(t.map.instruments(), t.index), work),
+            None => self.protocol.with_feed(Instruments::new(instrument), work),
+        }
+    }
+}
+
+/// Whether the file at `path` is a tape (`kestrel data convert`'s output),
+/// by its magic.
+pub fn is_tape(path: &Path) -> bool {
+    let mut magic = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok_and(|()| magic == kestrel_tape::header::MAGIC)
+}
+
+/// A tape's market: the instrument its header lists (the one `--symbol`
+/// and `--venue` pick, when it lists several). A tape is self-describing,
+/// so the catalogue is not asked.
+fn resolve_tape(path: &Path, args: &MarketArgs) -> anyhow::Result<RecordedMarket> {
+    let map = MappedTape::open(path).with_context(|| format!("cannot open tape {}", path.display()))?;
+    let listed = map.instruments();
+    let names = || {
+        listed
+            .iter()
+            .map(|i| format!("{}:{}", i.id.venue.as_str().to_ascii_lowercase(), i.native_symbol))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let picked: Vec<usize> = (0..listed.len())
+        .filter(|&n| {
+            let i = &listed[n];
+            args.symbol
+                .as_ref()
+                .is_none_or(|s| i.native_symbol.as_str().eq_ignore_ascii_case(s))
+                && args.venue.is_none_or(|v| v == i.id.venue)
+        })
+        .collect();
+    let index = match picked.as_slice() {
+        [one] => *one,
+        [] => bail!("{} holds {}: none is the one asked for", path.display(), names()),
+        _ => bail!(
+            "{} holds {} instruments ({}): pass --symbol (and --venue) to take one",
+            path.display(),
+            listed.len(),
+            names()
+        ),
+    };
+    let instrument = listed[index].clone();
+    let protocol = Protocol::of_venue(instrument.id.venue)
+        .with_context(|| format!("{} has no order-book feed to replay", instrument.id.venue))?;
+    let symbols = listed.iter().map(|i| i.native_symbol.to_string()).collect();
+    Ok(RecordedMarket {
+        protocol,
+        instrument,
+        inferred: false,
+        symbols,
+        tape: Some(TapeInput {
+            map: Arc::new(map),
+            index: u16::try_from(index)?,
+        }),
+    })
 }
 
 /// Says what a capture's first frames (`frames`, read from `path`) are.
@@ -82,6 +168,9 @@ pub fn resolve(
     args: &MarketArgs,
     allow_inferred: bool,
 ) -> anyhow::Result<RecordedMarket> {
+    if is_tape(path) {
+        return resolve_tape(path, args);
+    }
     let frames = sample(path)?;
     let identity = identify_frames(path, &frames)?;
     let venues = match args.venue {
@@ -143,6 +232,7 @@ pub fn resolve(
         instrument,
         inferred,
         symbols: identity.symbols,
+        tape: None,
     })
 }
 
@@ -156,6 +246,12 @@ pub fn binance_spot_instrument(
         catalogue: catalogue.clone(),
         ..MarketArgs::default()
     };
+    if is_tape(path) {
+        bail!(
+            "{} is a tape; the simulator serves the venue's frames: give it the capture",
+            path.display()
+        );
+    }
     let market = resolve(path, &args, false)?;
     if market.protocol != Protocol::BinanceSpot {
         bail!(

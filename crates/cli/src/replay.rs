@@ -9,12 +9,11 @@ use kestrel_book::OrderBook;
 use kestrel_feed::capture::CaptureReader;
 use kestrel_feed::identify::WithFeed;
 use kestrel_feed::{
-    FeedStats, FeedUpdate, FrameDecoder, FrameError, InstrumentFeed, Instruments, Sequencer,
-    SyncStats,
+    FeedStats, FeedUpdate, FrameDecoder, FrameError, InstrumentFeed, Sequencer, SyncStats,
 };
 use kestrel_model::{Instrument, Level, Side, UnixNanos};
 
-use crate::market::{MarketArgs, RecordedMarket};
+use crate::market::{MarketArgs, RecordedMarket, TapeInput};
 
 /// The capture shipped in the repository.
 const SAMPLE: &str = "data/sample/binance_usdm_btcusdt_20240808.raw.gz";
@@ -70,12 +69,12 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
     let bundled = args.file.is_none();
     let path = args.file.clone().unwrap_or_else(sample_path);
     let market = crate::market::resolve(&path, &args.market, true)?;
-    let instruments = Instruments::new(market.instrument.clone());
-    let summary = market.protocol.with_feed(
-        instruments,
+    let summary = market.with_feed(
+        market.instrument.clone(),
         Replay {
             path: &path,
             instrument: &market.instrument,
+            tape: market.tape.as_ref(),
         },
     )?;
     report(&path, &market, &summary, args.depth)?;
@@ -110,10 +109,11 @@ struct Summary {
     off_grid: Option<(u64, FrameError)>,
 }
 
-/// A capture replayed through one protocol's feed.
+/// A recording replayed through one protocol's feed.
 struct Replay<'a> {
     path: &'a Path,
     instrument: &'a Instrument,
+    tape: Option<&'a TapeInput>,
 }
 
 impl WithFeed for Replay<'_> {
@@ -124,10 +124,53 @@ impl WithFeed for Replay<'_> {
         decoder: D,
         sequencer: S,
     ) -> Self::Output {
-        replay_file(
-            self.path,
-            InstrumentFeed::new(self.instrument, decoder, sequencer),
-        )
+        let feed = InstrumentFeed::new(self.instrument, decoder, sequencer);
+        match self.tape {
+            Some(tape) => replay_tape(self.path, tape, feed),
+            None => replay_file(self.path, feed),
+        }
+    }
+}
+
+/// A tape's messages of one instrument through the feed: the same sync
+/// and checks as its capture's frames, with nothing left to parse.
+fn replay_tape<D: FrameDecoder, S: Sequencer>(
+    path: &Path,
+    tape: &TapeInput,
+    mut feed: InstrumentFeed<D, S>,
+) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let mut next = 0;
+    while let Some(message) = tape.map.message(next) {
+        let message = message.with_context(|| format!("replay of {} stopped", path.display()))?;
+        next = message.next;
+        if message.instrument == tape.index {
+            feed.on_frame(message.bytes, UnixNanos::new(message.local_ns));
+        }
+    }
+    if tape.map.trailing_bytes() > 0 {
+        bail!(
+            "replay of {} stopped: {} bytes after the last whole record (a torn write)",
+            path.display(),
+            tape.map.trailing_bytes()
+        );
+    }
+    Ok(summary(feed, started.elapsed(), None))
+}
+
+/// What a replay through `feed` left.
+fn summary<D: FrameDecoder, S: Sequencer>(
+    feed: InstrumentFeed<D, S>,
+    wall: Duration,
+    off_grid: Option<(u64, FrameError)>,
+) -> Summary {
+    Summary {
+        trusted: feed.sync().trusted_book().is_some(),
+        book: feed.sync().book().clone(),
+        sync: feed.sync().stats().clone(),
+        feed: feed.stats().clone(),
+        wall,
+        off_grid,
     }
 }
 
@@ -155,17 +198,10 @@ fn replay_file<D: FrameDecoder, S: Sequencer>(
             Err(e) => return Err(e).context(format!("replay of {} stopped", path.display())),
         }
     }
-    let wall = started.elapsed();
-    Ok(Summary {
-        trusted: feed.sync().trusted_book().is_some(),
-        book: feed.sync().book().clone(),
-        sync: feed.sync().stats().clone(),
-        feed: feed.stats().clone(),
-        wall,
-        // A stray frame is counted as malformed; a tick or lot change shows
-        // as a run of them from one point on.
-        off_grid: off_grid.filter(|_| off_grid_frames >= OFF_GRID_RUN),
-    })
+    // A stray frame is counted as malformed; a tick or lot change shows
+    // as a run of them from one point on.
+    let off_grid = off_grid.filter(|_| off_grid_frames >= OFF_GRID_RUN);
+    Ok(summary(feed, started.elapsed(), off_grid))
 }
 
 fn report(
@@ -280,9 +316,14 @@ fn report(
     );
     let per_sec = |n: u64, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
     println!(
-        "  replay rate   {:.2} M frames/s, {:.1} M level updates/s end to end (read, gunzip, decode, sync, apply) in {:.0} ms",
+        "  replay rate   {:.2} M frames/s, {:.1} M level updates/s end to end ({}) in {:.0} ms",
         per_sec(feed.frames, wall) / 1e6,
         per_sec(sync.levels_applied, wall) / 1e6,
+        if market.tape.is_some() {
+            "mapped tape: read records, sync, apply"
+        } else {
+            "read, gunzip, decode, sync, apply"
+        },
         wall.as_secs_f64() * 1e3
     );
     Ok(())

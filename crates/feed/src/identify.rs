@@ -158,6 +158,34 @@ impl Protocol {
         }
     }
 
+    /// The protocol a venue's feed speaks, `None` for venues without one
+    /// (bar data).
+    pub fn of_venue(venue: Venue) -> Option<Self> {
+        Some(match venue {
+            Venue::BinanceSpot => Self::BinanceSpot,
+            Venue::BinanceUsdm => Self::BinanceUsdm,
+            Venue::BinanceCoinm => Self::BinanceCoinm,
+            Venue::Okx => Self::Okx,
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => Self::Bybit,
+            Venue::Bitstamp | Venue::Nasdaq => return None,
+        })
+    }
+
+    /// Runs `work` with `decoder` (events already decoded once, from a
+    /// tape) under this protocol's sync rules.
+    pub fn with_sequencer<D: FrameDecoder + 'static, W: WithFeed>(
+        self,
+        decoder: D,
+        work: W,
+    ) -> W::Output {
+        match self {
+            Self::BinanceUsdm | Self::BinanceCoinm => work.run(decoder, FuturesSequencer::new()),
+            Self::BinanceSpot => work.run(decoder, SpotSequencer::new()),
+            Self::Okx => work.run(decoder, OkxSequencer::new()),
+            Self::Bybit => work.run(decoder, BybitSequencer::new()),
+        }
+    }
+
     /// This protocol's decoder, boxed, for tools that only decode.
     pub fn decoder(self, instruments: Instruments) -> Box<dyn FrameDecoder> {
         match self {

@@ -41,11 +41,7 @@ impl TapeEvent<'_> {
 #[derive(Debug)]
 pub struct TapeEvents<S> {
     source: S,
-    ids: Vec<InstrumentId>,
-    /// Last batches read; kept to reuse their buffers.
-    delta: Option<BookDelta>,
-    snapshot: Option<BookSnapshot>,
-    records: u64,
+    assembler: Assembler,
 }
 
 impl<S: RecordSource> TapeEvents<S> {
@@ -53,6 +49,37 @@ impl<S: RecordSource> TapeEvents<S> {
     pub fn new(source: S, instruments: &[Instrument]) -> Self {
         Self {
             source,
+            assembler: Assembler::new(instruments),
+        }
+    }
+
+    /// Records consumed so far.
+    pub fn records(&self) -> u64 {
+        self.assembler.records()
+    }
+
+    /// The next event, `None` at the end of the tape.
+    pub fn next_event(&mut self) -> Result<Option<TapeEvent<'_>>, TapeError> {
+        self.assembler.next(&mut self.source)
+    }
+}
+
+/// Records into events, one venue message at a time, with buffers reused
+/// from message to message: what [`TapeEvents`] and the frame decoder
+/// ([`crate::TapeDecoder`]) share.
+#[derive(Debug)]
+pub(crate) struct Assembler {
+    ids: Vec<InstrumentId>,
+    /// Last batches read; kept to reuse their buffers.
+    delta: Option<BookDelta>,
+    snapshot: Option<BookSnapshot>,
+    records: u64,
+}
+
+impl Assembler {
+    /// An assembler for a tape whose header listed `instruments`.
+    pub(crate) fn new(instruments: &[Instrument]) -> Self {
+        Self {
             ids: instruments.iter().map(|i| i.id).collect(),
             delta: None,
             snapshot: None,
@@ -61,13 +88,16 @@ impl<S: RecordSource> TapeEvents<S> {
     }
 
     /// Records consumed so far.
-    pub fn records(&self) -> u64 {
+    pub(crate) fn records(&self) -> u64 {
         self.records
     }
 
-    /// The next event, `None` at the end of the tape.
-    pub fn next_event(&mut self) -> Result<Option<TapeEvent<'_>>, TapeError> {
-        let Some(first) = self.next_record()? else {
+    /// The event the next message of `source` makes, `None` at its end.
+    pub(crate) fn next<S: RecordSource>(
+        &mut self,
+        source: &mut S,
+    ) -> Result<Option<TapeEvent<'_>>, TapeError> {
+        let Some(first) = self.next_record(source)? else {
             return Ok(None);
         };
         let instrument = self.instrument(&first)?;
@@ -110,7 +140,7 @@ impl<S: RecordSource> TapeEvents<S> {
             RecordKind::DeltaLevel => {
                 let mut updates = self.delta.take().map(|d| d.updates).unwrap_or_default();
                 updates.clear();
-                let read = self.read_batch(first, |r| {
+                let read = self.read_batch(source, first, |r| {
                     updates.push(LevelUpdate {
                         price: Price::from_ticks(r.price),
                         qty: Qty::from_lots(r.qty),
@@ -138,7 +168,7 @@ impl<S: RecordSource> TapeEvents<S> {
                     .unwrap_or_default();
                 bids.clear();
                 asks.clear();
-                let read = self.read_batch(first, |r| {
+                let read = self.read_batch(source, first, |r| {
                     let level = Level {
                         price: Price::from_ticks(r.price),
                         qty: Qty::from_lots(r.qty),
@@ -162,8 +192,9 @@ impl<S: RecordSource> TapeEvents<S> {
     }
 
     /// Feeds every level record of the batch opened by `first` to `level`.
-    fn read_batch(
+    fn read_batch<S: RecordSource>(
         &mut self,
+        source: &mut S,
         first: Record,
         mut level: impl FnMut(&Record),
     ) -> Result<(), TapeError> {
@@ -189,7 +220,9 @@ impl<S: RecordSource> TapeEvents<S> {
             if end {
                 return Ok(());
             }
-            record = self.next_record()?.ok_or(TapeError::Truncated(0))?;
+            record = self
+                .next_record(source)?
+                .ok_or(TapeError::Truncated(0))?;
             let same = record.kind == first.kind
                 && record.instrument == first.instrument
                 && record.batch_len == first.batch_len
@@ -203,8 +236,11 @@ impl<S: RecordSource> TapeEvents<S> {
         }
     }
 
-    fn next_record(&mut self) -> Result<Option<Record>, TapeError> {
-        let record = self.source.next_record()?;
+    fn next_record<S: RecordSource>(
+        &mut self,
+        source: &mut S,
+    ) -> Result<Option<Record>, TapeError> {
+        let record = source.next_record()?;
         if record.is_some() {
             self.records += 1;
         }

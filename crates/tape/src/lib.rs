@@ -13,9 +13,13 @@
 //!   [`MappedTape`] maps the file for random access. Both feed
 //!   [`TapeEvents`], which rebuilds the model's events one venue message at
 //!   a time, so memory stays bounded by the largest message.
+//! * [`TapeDecoder`] reads a mapped tape's messages as frames
+//!   ([`MappedTape::message`]), so replay and backtest sync a tape through
+//!   the same sequencers as a live feed, without parsing anything.
 //! * Every record is validated on read; a torn or corrupt tail stops the
 //!   read with an error after every whole event before it.
 
+mod decoder;
 mod error;
 pub mod events;
 pub mod header;
@@ -23,8 +27,9 @@ pub mod reader;
 pub mod record;
 pub mod writer;
 
+pub use decoder::TapeDecoder;
 pub use error::TapeError;
 pub use events::{TapeEvent, TapeEvents};
-pub use reader::{MappedTape, RecordSource, TapeReader};
+pub use reader::{MappedTape, Message, RecordSource, SliceRecords, TapeReader};
 pub use record::{Flags, RECORD_SIZE, Record, RecordKind};
 pub use writer::TapeWriter;

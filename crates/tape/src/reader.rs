@@ -139,12 +139,80 @@ impl MappedTape {
         Some(Record::from_bytes(bytes))
     }
 
+    /// The venue message whose first record is record `index`: its
+    /// records' bytes (a batch's, or one record), whose instrument and
+    /// receive time they are, and the index of the next message. `None`
+    /// past the end; an error for a record that does not read or a batch
+    /// that runs past the file. The bytes are the map's own, for
+    /// [`crate::TapeDecoder`], which checks the batch whole.
+    pub fn message(&self, index: usize) -> Option<Result<Message<'_>, TapeError>> {
+        let first = match self.get(index)? {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
+        };
+        let batched = first.kind().is_ok_and(|k| k.is_level())
+            && !first.flags.contains(crate::record::Flags::EMPTY);
+        let count = if batched {
+            first.batch_len as usize
+        } else {
+            1
+        };
+        let at = self.header_len + index * RECORD_SIZE;
+        let bytes = count
+            .checked_mul(RECORD_SIZE)
+            .filter(|_| count > 0)
+            .and_then(|len| self.map.get(at..at.checked_add(len)?));
+        Some(match bytes {
+            Some(bytes) => Ok(Message {
+                bytes,
+                instrument: first.instrument,
+                local_ns: first.local_ns,
+                next: index + count,
+            }),
+            None => Err(TapeError::BrokenBatch {
+                record: index as u64,
+                reason: "batch runs past the end of the tape",
+            }),
+        })
+    }
+
     /// Records in file order, as a [`RecordSource`].
     pub fn records(&self) -> MappedRecords<'_> {
         MappedRecords {
             tape: self,
             next: 0,
         }
+    }
+}
+
+/// One venue message's records in a [`MappedTape`].
+#[derive(Clone, Copy, Debug)]
+pub struct Message<'a> {
+    /// The records, 64 bytes each.
+    pub bytes: &'a [u8],
+    /// The instrument's index in the header.
+    pub instrument: u16,
+    /// When we received it, ns.
+    pub local_ns: u64,
+    /// The index of the message after it.
+    pub next: usize,
+}
+
+/// Records laid out in a byte slice (a [`Message`]'s), in order; bytes
+/// after the last whole record are a truncation.
+#[derive(Debug)]
+pub struct SliceRecords<'a>(pub &'a [u8]);
+
+impl RecordSource for SliceRecords<'_> {
+    fn next_record(&mut self) -> Result<Option<Record>, TapeError> {
+        if self.0.is_empty() {
+            return Ok(None);
+        }
+        let Some((head, rest)) = self.0.split_first_chunk::<RECORD_SIZE>() else {
+            return Err(TapeError::Truncated(self.0.len() as u64));
+        };
+        self.0 = rest;
+        Record::from_bytes(head).map(Some)
     }
 }
 

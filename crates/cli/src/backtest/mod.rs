@@ -9,18 +9,21 @@ mod sweep;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use kestrel_analytics::{Report, to_html};
-use kestrel_engine::backtest::CaptureSource;
+use kestrel_engine::backtest::{CaptureSource, Recording, TapeSource};
 use kestrel_engine::{Backtest, backtest_bars, read_daily_csv, run_backtest};
 use kestrel_feed::identify::WithFeed;
-use kestrel_feed::{FrameDecoder, Instruments, Sequencer};
+use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_model::{Decimal, Instrument};
 use kestrel_strategy::{ImbalanceMm, SmaCross};
 
 pub use config::{DataFormat, RunFile, StrategySection};
+
+use crate::market::TapeInput;
 
 /// The main job's configuration, built into the binary.
 const DEFAULT_CONFIG: &str = include_str!("../../../../configs/imbalance_mm.toml");
@@ -124,14 +127,17 @@ pub fn run_file(file: &RunFile, show_progress: bool) -> anyhow::Result<Outcome> 
     match (file.data.format, &file.strategy) {
         (DataFormat::Capture, StrategySection::ImbalanceMm { .. }) => {
             let market = crate::market::resolve(&path, &file.data.market_args()?, false)?;
-            let instrument = file.instrument(market.instrument)?;
+            let instrument = file.instrument(market.instrument.clone())?;
             let title = title.unwrap_or_else(|| format!("imbalance_mm on {}", instrument.id));
-            market.protocol.with_feed(
-                Instruments::new(instrument.clone()),
+            market.with_feed(
+                instrument.clone(),
                 L2Run {
                     file,
                     instrument: &instrument,
-                    path: &path,
+                    input: Input {
+                        path: &path,
+                        tape: market.tape.as_ref(),
+                    },
                     title: &title,
                     show_progress,
                 },
@@ -153,11 +159,41 @@ pub fn run_file(file: &RunFile, show_progress: bool) -> anyhow::Result<Outcome> 
     }
 }
 
-/// An order-book backtest, run with whichever decoder the capture needs.
+/// Where a recording is read from: a capture's path, or a mapped tape.
+#[derive(Clone, Copy)]
+pub(crate) struct Input<'a> {
+    pub path: &'a Path,
+    pub tape: Option<&'a TapeInput>,
+}
+
+impl Input<'_> {
+    /// The recording as a market source, through `decoder` (the tape's,
+    /// for a tape) and `sequencer`.
+    pub fn open<D: FrameDecoder, S: Sequencer>(
+        self,
+        decoder: D,
+        sequencer: S,
+    ) -> anyhow::Result<Recording<D, S>> {
+        Ok(match self.tape {
+            Some(t) => Recording::Tape(TapeSource::new(
+                Arc::clone(&t.map),
+                t.index,
+                decoder,
+                sequencer,
+            )),
+            None => Recording::Capture(
+                CaptureSource::open(self.path, decoder, sequencer)
+                    .with_context(|| format!("opening {}", self.path.display()))?,
+            ),
+        })
+    }
+}
+
+/// An order-book backtest, run with whichever decoder the recording needs.
 struct L2Run<'a> {
     file: &'a RunFile,
     instrument: &'a Instrument,
-    path: &'a Path,
+    input: Input<'a>,
     title: &'a str,
     show_progress: bool,
 }
@@ -173,7 +209,7 @@ impl WithFeed for L2Run<'_> {
         run_l2(
             self.file,
             self.instrument,
-            self.path,
+            self.input,
             decoder,
             sequencer,
             self.title,
@@ -185,7 +221,7 @@ impl WithFeed for L2Run<'_> {
 fn run_l2<D: FrameDecoder, S: Sequencer>(
     file: &RunFile,
     instrument: &Instrument,
-    path: &Path,
+    input: Input<'_>,
     decoder: D,
     sequencer: S,
     title: &str,
@@ -193,8 +229,7 @@ fn run_l2<D: FrameDecoder, S: Sequencer>(
 ) -> anyhow::Result<Outcome> {
     let strategy = ImbalanceMm::new(file.strategy.imbalance_mm(instrument)?);
     let config = file.backtest_config(instrument)?;
-    let source = CaptureSource::open(path, decoder, sequencer)
-        .with_context(|| format!("opening {}", path.display()))?;
+    let source = input.open(decoder, sequencer)?;
     let started = Instant::now();
     let mut bar = summary::ProgressBar::new(show_progress);
     let run = run_backtest(instrument, source, strategy, &config, |f| bar.show(f))?;

@@ -18,14 +18,14 @@
 //! …
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use kestrel_engine::backtest::{CaptureSource, Feed, MarketSource};
+use kestrel_engine::backtest::{Feed, MarketSource};
 use kestrel_engine::{KernelSetup, MarketSetup, StrategySetup};
 use kestrel_feed::identify::WithFeed;
-use kestrel_feed::{FrameDecoder, Instruments, Sequencer};
+use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_model::{Instrument, InstrumentIndex};
 use kestrel_strategy::{BuiltIn, ImbalanceMm, LeadLag};
 use serde::Deserialize;
@@ -33,7 +33,7 @@ use serde::Deserialize;
 use super::config::{
     AccountSection, ReportSection, RiskSection, Settings, SimSection, StrategySection,
 };
-use super::{Outcome, data_path, l2_outcome, summary};
+use super::{Input, Outcome, data_path, l2_outcome, summary};
 use crate::instruments::CatalogueArgs;
 use crate::market::MarketArgs;
 
@@ -106,7 +106,7 @@ impl PortfolioFile {
 
 /// A recording opened through its protocol's decoder, boxed so recordings
 /// of different venues share one timeline.
-struct Open<'a>(&'a Path);
+struct Open<'a>(Input<'a>);
 
 impl WithFeed for Open<'_> {
     type Output = anyhow::Result<Box<dyn MarketSource>>;
@@ -116,9 +116,7 @@ impl WithFeed for Open<'_> {
         decoder: D,
         sequencer: S,
     ) -> Self::Output {
-        let source = CaptureSource::open(self.0, decoder, sequencer)
-            .with_context(|| format!("opening {}", self.0.display()))?;
-        Ok(Box::new(source))
+        Ok(Box::new(self.0.open(decoder, sequencer)?))
     }
 }
 
@@ -136,7 +134,7 @@ pub fn run(file: &PortfolioFile, show_progress: bool) -> anyhow::Result<Outcome>
             .with_context(|| format!("feeds[{n}].instrument"))?;
         args.catalogue = file.catalogue();
         let market = crate::market::resolve(&path, &args, false)?;
-        let instrument = settings.instrument(market.instrument)?;
+        let instrument = settings.instrument(market.instrument.clone())?;
         let ix = match instruments.iter().position(|i| i.id == instrument.id) {
             Some(at) => at,
             None => {
@@ -144,9 +142,11 @@ pub fn run(file: &PortfolioFile, show_progress: bool) -> anyhow::Result<Outcome>
                 instruments.len() - 1
             }
         };
-        let source = market
-            .protocol
-            .with_feed(Instruments::new(instrument), Open(&path))?;
+        let input = Input {
+            path: &path,
+            tape: market.tape.as_ref(),
+        };
+        let source = market.with_feed(instrument, Open(input))?;
         feeds.push(Feed {
             instrument: InstrumentIndex(u16::try_from(ix)?),
             source,

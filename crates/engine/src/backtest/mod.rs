@@ -34,7 +34,9 @@ use kestrel_strategy::Strategy;
 use crate::clock::{Clock, SimClock};
 use crate::kernel::{Kernel, KernelConfig, OrderIntent};
 use ring::Ring;
-pub use source::{CaptureSource, FeedEvent, FeedKind, MarketSource, MemorySource};
+pub use source::{
+    CaptureSource, FeedEvent, FeedKind, MarketSource, MemorySource, Recording, TapeSource,
+};
 
 /// How the strategy's clock relates to the venue's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,11 +1,14 @@
 //! Recorded market data for the backtest, streamed from disk one event at
-//! a time through the same decoders and sync rules as a live feed.
+//! a time through the same decoders and sync rules as a live feed: text
+//! captures decoded as they are read, tapes decoded once beforehand.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use kestrel_feed::capture::{CaptureReader, ReadProgress};
 use kestrel_feed::{FeedError, FrameDecoder, Sequencer};
 use kestrel_model::UnixNanos;
+use kestrel_tape::MappedTape;
 
 use crate::market::FrameSync;
 pub use crate::market::{FeedEvent, FeedKind, MarketSource};
@@ -65,6 +68,101 @@ impl<D: FrameDecoder, S: Sequencer> MarketSource for CaptureSource<D, S> {
 
     fn malformed(&self) -> u64 {
         self.sync.malformed()
+    }
+}
+
+/// One instrument's messages of a memory-mapped tape (`kestrel data
+/// convert`), through the venue's sync rules exactly as live
+/// ([`FrameSync`], with a [`kestrel_tape::TapeDecoder`] as the decoder):
+/// the text was parsed once, when the tape was written, and each frame is
+/// the message's records, borrowed from the map.
+pub struct TapeSource<D, S> {
+    tape: Arc<MappedTape>,
+    instrument: u16,
+    next: usize,
+    sync: FrameSync<D, S>,
+}
+
+impl<D: FrameDecoder, S: Sequencer> TapeSource<D, S> {
+    /// Instrument `instrument` (its index in the header) of `tape`,
+    /// decoded by `decoder` (a `TapeDecoder` of that instrument).
+    pub fn new(tape: Arc<MappedTape>, instrument: u16, decoder: D, sequencer: S) -> Self {
+        Self {
+            tape,
+            instrument,
+            next: 0,
+            sync: FrameSync::new(decoder, sequencer),
+        }
+    }
+}
+
+impl<D: FrameDecoder, S: Sequencer> MarketSource for TapeSource<D, S> {
+    fn next_into(&mut self, slot: &mut FeedEvent) -> Result<bool, FeedError> {
+        loop {
+            if self.sync.next_held(slot) {
+                return Ok(true);
+            }
+            let message = match self.tape.message(self.next) {
+                Some(Ok(m)) => m,
+                Some(Err(e)) => return Err(FeedError::Format(format!("tape: {e}"))),
+                None if self.tape.trailing_bytes() > 0 => {
+                    return Err(FeedError::Format(format!(
+                        "tape: {} bytes after the last whole record (a torn write)",
+                        self.tape.trailing_bytes()
+                    )));
+                }
+                None => return Ok(false),
+            };
+            self.next = message.next;
+            if message.instrument != self.instrument {
+                continue;
+            }
+            let local = UnixNanos::new(message.local_ns);
+            if self.sync.on_frame(message.bytes, local, slot) {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn progress(&self) -> Option<f64> {
+        Some(self.next as f64 / self.tape.len().max(1) as f64)
+    }
+
+    fn malformed(&self) -> u64 {
+        self.sync.malformed()
+    }
+}
+
+/// A recording, text or tape: one type for a runner that takes either,
+/// with a branch per event rather than a virtual call.
+pub enum Recording<D, S> {
+    /// A text capture, decoded as it is read.
+    Capture(CaptureSource<D, S>),
+    /// A tape, decoded once when it was written.
+    Tape(TapeSource<D, S>),
+}
+
+impl<D: FrameDecoder, S: Sequencer> MarketSource for Recording<D, S> {
+    #[inline]
+    fn next_into(&mut self, slot: &mut FeedEvent) -> Result<bool, FeedError> {
+        match self {
+            Self::Capture(c) => c.next_into(slot),
+            Self::Tape(t) => t.next_into(slot),
+        }
+    }
+
+    fn progress(&self) -> Option<f64> {
+        match self {
+            Self::Capture(c) => c.progress(),
+            Self::Tape(t) => t.progress(),
+        }
+    }
+
+    fn malformed(&self) -> u64 {
+        match self {
+            Self::Capture(c) => c.malformed(),
+            Self::Tape(t) => t.malformed(),
+        }
     }
 }
 
