@@ -1,12 +1,18 @@
 //! Tapes: any bytes are read as a tape, header and records, without
 //! panicking; what reads back whole is written again and must read back
-//! the same.
+//! the same. The records after the header are also decoded as one frame
+//! (what replay and backtest hand the `TapeDecoder`), never panicking.
 #![no_main]
 
-use kestrel_tape::{TapeEvent, TapeEvents, TapeReader, TapeWriter};
+use kestrel_feed::FrameDecoder;
+use kestrel_model::UnixNanos;
+use kestrel_tape::{TapeDecoder, TapeEvent, TapeEvents, TapeReader, TapeWriter};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    // Any bytes as one message's records.
+    let listed = [kestrel_instruments::testing::spot_btcusdt()];
+    let _ = TapeDecoder::new(&listed, 0).decode(data, UnixNanos::new(0));
     let Ok(reader) = TapeReader::new(data) else {
         return;
     };

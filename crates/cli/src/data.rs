@@ -1,5 +1,5 @@
-//! `kestrel data`: convert recorded market data into Kestrel tapes, and
-//! inspect tapes.
+//! `kestrel data`: convert recorded market data into Kestrel tapes, merge
+//! tapes, and inspect them.
 
 use std::fs::File;
 use std::io::{BufRead, BufWriter, Read};
@@ -27,6 +27,17 @@ pub struct DataArgs {
 enum DataCommand {
     /// Turn a capture, Tardis CSV or Binance historical depth CSV into a tape.
     Convert(ConvertArgs),
+    /// Join tapes into one, by receive time: a market's days into one
+    /// tape, or several markets into one that replay and backtest read
+    /// (`--symbol`, or a portfolio's feeds naming their instrument).
+    Merge {
+        /// The tapes, two or more.
+        #[arg(required = true, num_args = 2..)]
+        inputs: Vec<PathBuf>,
+        /// Tape to write.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Check a tape record by record and summarise what it holds.
     Info {
         /// The tape.
@@ -69,6 +80,7 @@ enum InputFormat {
 pub fn run(args: &DataArgs) -> anyhow::Result<()> {
     match &args.command {
         DataCommand::Convert(args) => convert(args),
+        DataCommand::Merge { inputs, output } => merge(inputs, output),
         DataCommand::Info { file } => info(file),
     }
 }
@@ -120,17 +132,69 @@ impl Converted {
     }
 }
 
+/// Merges tapes into a temporary file beside `output`, renamed into place
+/// only on success.
+fn merge(inputs: &[PathBuf], output: &Path) -> anyhow::Result<()> {
+    let tapes = inputs
+        .iter()
+        .map(|p| MappedTape::open(p).with_context(|| format!("cannot open tape {}", p.display())))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let partial = partial_path(output)?;
+    let started = Instant::now();
+    let written = File::create(&partial)
+        .with_context(|| format!("cannot create {}", partial.display()))
+        .and_then(|f| {
+            Ok(kestrel_tape::merge(
+                &tapes,
+                BufWriter::with_capacity(1 << 16, f),
+            )?)
+        });
+    let merged = match written {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&partial, output)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    println!("merged {} tapes → {}", inputs.len(), output.display());
+    for (n, i) in merged.instruments.iter().enumerate() {
+        println!("  instrument  #{n} {}", i.id);
+    }
+    println!(
+        "  messages    {} in {} records, in {} ms",
+        merged.messages,
+        merged.records,
+        started.elapsed().as_millis()
+    );
+    Ok(())
+}
+
+/// Where a file is written before it is renamed into place at `output`.
+fn partial_path(output: &Path) -> anyhow::Result<PathBuf> {
+    let name = output
+        .file_name()
+        .with_context(|| format!("{} is not a file name", output.display()))?;
+    Ok(output.with_file_name(format!(".{}.partial", name.to_string_lossy())))
+}
+
+/// Converts the capture at `input` into a tape at `output` (what a sweep
+/// does once, so that its runs read events instead of text).
+pub fn capture_to_tape(input: &Path, output: &Path, market: &MarketArgs) -> anyhow::Result<()> {
+    convert(&ConvertArgs {
+        input: input.to_path_buf(),
+        output: output.to_path_buf(),
+        format: InputFormat::Capture,
+        market: market.clone(),
+    })
+}
+
 /// Converts into a temporary file beside the output and renames it into
 /// place only on success: a failed or empty conversion leaves nothing but
 /// its error, never a valid-looking partial tape.
 fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
-    let name = args
-        .output
-        .file_name()
-        .with_context(|| format!("{} is not a file name", args.output.display()))?;
-    let partial = args
-        .output
-        .with_file_name(format!(".{}.partial", name.to_string_lossy()));
+    let partial = partial_path(&args.output)?;
     let result = convert_into(args, &partial);
     if result.is_err() {
         let _ = std::fs::remove_file(&partial);

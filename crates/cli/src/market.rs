@@ -8,8 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use kestrel_feed::capture::CaptureReader;
 use kestrel_feed::Instruments;
+use kestrel_feed::capture::CaptureReader;
 use kestrel_feed::identify::{
     IdentifyError, Identity, Protocol, SAMPLE_FRAMES, WithFeed, identify,
 };
@@ -88,12 +88,19 @@ pub fn is_tape(path: &Path) -> bool {
 /// and `--venue` pick, when it lists several). A tape is self-describing,
 /// so the catalogue is not asked.
 fn resolve_tape(path: &Path, args: &MarketArgs) -> anyhow::Result<RecordedMarket> {
-    let map = MappedTape::open(path).with_context(|| format!("cannot open tape {}", path.display()))?;
+    let map =
+        MappedTape::open(path).with_context(|| format!("cannot open tape {}", path.display()))?;
     let listed = map.instruments();
     let names = || {
         listed
             .iter()
-            .map(|i| format!("{}:{}", i.id.venue.as_str().to_ascii_lowercase(), i.native_symbol))
+            .map(|i| {
+                format!(
+                    "{}:{}",
+                    i.id.venue.as_str().to_ascii_lowercase(),
+                    i.native_symbol
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -108,7 +115,11 @@ fn resolve_tape(path: &Path, args: &MarketArgs) -> anyhow::Result<RecordedMarket
         .collect();
     let index = match picked.as_slice() {
         [one] => *one,
-        [] => bail!("{} holds {}: none is the one asked for", path.display(), names()),
+        [] => bail!(
+            "{} holds {}: none is the one asked for",
+            path.display(),
+            names()
+        ),
         _ => bail!(
             "{} holds {} instruments ({}): pass --symbol (and --venue) to take one",
             path.display(),

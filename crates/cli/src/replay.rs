@@ -237,16 +237,16 @@ fn report(
             ", from the catalogue"
         }
     );
-    if market.symbols.len() > 1 {
+    let others: Vec<&str> = market
+        .symbols
+        .iter()
+        .filter(|s| **s != market.instrument.native_symbol.as_str())
+        .map(String::as_str)
+        .collect();
+    if !others.is_empty() {
         println!(
             "  other symbols {} (their frames counted as other, never applied)",
-            market
-                .symbols
-                .iter()
-                .filter(|s| **s != market.instrument.native_symbol.as_str())
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
+            others.join(", ")
         );
     }
     println!(

@@ -53,6 +53,10 @@ pub enum TapeError {
     /// The writer was given an event for an instrument not in its header.
     #[error("{0} is not in the tape's instrument table")]
     NotInHeader(InstrumentId),
+    /// Two tapes being merged list one instrument with different terms
+    /// (a tick or lot change between them, say).
+    #[error("{0} is listed with different terms in the tapes being merged")]
+    Conflict(InstrumentId),
     /// A batch longer than a record can count.
     #[error("a batch of {0} levels is too long for one tape batch")]
     BatchTooLong(usize),

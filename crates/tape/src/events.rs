@@ -220,9 +220,7 @@ impl Assembler {
             if end {
                 return Ok(());
             }
-            record = self
-                .next_record(source)?
-                .ok_or(TapeError::Truncated(0))?;
+            record = self.next_record(source)?.ok_or(TapeError::Truncated(0))?;
             let same = record.kind == first.kind
                 && record.instrument == first.instrument
                 && record.batch_len == first.batch_len

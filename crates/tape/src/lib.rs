@@ -16,6 +16,8 @@
 //! * [`TapeDecoder`] reads a mapped tape's messages as frames
 //!   ([`MappedTape::message`]), so replay and backtest sync a tape through
 //!   the same sequencers as a live feed, without parsing anything.
+//! * [`merge`] joins tapes by receive time: a market's days into one, or
+//!   several markets into one tape.
 //! * Every record is validated on read; a torn or corrupt tail stops the
 //!   read with an error after every whole event before it.
 
@@ -23,6 +25,7 @@ mod decoder;
 mod error;
 pub mod events;
 pub mod header;
+mod merge;
 pub mod reader;
 pub mod record;
 pub mod writer;
@@ -30,6 +33,7 @@ pub mod writer;
 pub use decoder::TapeDecoder;
 pub use error::TapeError;
 pub use events::{TapeEvent, TapeEvents};
+pub use merge::{Merged, merge};
 pub use reader::{MappedTape, Message, RecordSource, SliceRecords, TapeReader};
 pub use record::{Flags, RECORD_SIZE, Record, RecordKind};
 pub use writer::TapeWriter;

@@ -152,11 +152,7 @@ impl MappedTape {
         };
         let batched = first.kind().is_ok_and(|k| k.is_level())
             && !first.flags.contains(crate::record::Flags::EMPTY);
-        let count = if batched {
-            first.batch_len as usize
-        } else {
-            1
-        };
+        let count = if batched { first.batch_len as usize } else { 1 };
         let at = self.header_len + index * RECORD_SIZE;
         let bytes = count
             .checked_mul(RECORD_SIZE)

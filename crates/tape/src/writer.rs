@@ -165,7 +165,8 @@ impl<W: Write> TapeWriter<W> {
             .ok_or(TapeError::NotInHeader(*id))
     }
 
-    fn put(&mut self, record: &Record) -> Result<(), TapeError> {
+    /// Appends a record as it is (a merge copying whole messages).
+    pub(crate) fn put(&mut self, record: &Record) -> Result<(), TapeError> {
         self.out.write_all(&record.to_bytes())?;
         self.records += 1;
         Ok(())

@@ -1,14 +1,17 @@
 //! `kestrel backtest --sweep`: every combination of the `[sweep]` grid,
-//! one kernel per combination, run across all cores with rayon. Each run
-//! streams its own data from disk, so memory grows with the number of
-//! cores, not of combinations.
+//! one kernel per combination, run across all cores with rayon. A capture
+//! is decoded once, into a tape every run maps (the page cache holds it
+//! once), so the runs read events rather than parse text; memory grows
+//! with the number of cores, not of combinations.
+
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 use serde::Serialize;
 use toml::{Table, Value};
 
-use super::{RunFile, run_file};
+use super::{DataFormat, RunFile, run_file};
 
 /// One combination's result, as `sweep.json` holds it.
 #[derive(Serialize)]
@@ -69,11 +72,50 @@ fn with_params(text: &str, params: &[(String, Value)]) -> anyhow::Result<RunFile
     RunFile::parse(&toml::to_string(&doc)?).with_context(|| format!("sweep point {params:?}"))
 }
 
+/// A tape made for one sweep, removed when the sweep ends.
+struct SweepTape(PathBuf);
+
+impl Drop for SweepTape {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The file's text reading a tape of its capture, decoded now, once; the
+/// text as it is when its data is a tape already (or not a capture).
+fn decoded_once(text: &str, file: &RunFile) -> anyhow::Result<(String, Option<SweepTape>)> {
+    let path = super::data_path(&file.data.file);
+    if file.data.format != DataFormat::Capture || crate::market::is_tape(&path) {
+        return Ok((text.to_owned(), None));
+    }
+    let tape = SweepTape(std::env::temp_dir().join(format!(
+        "kestrel-sweep-{}-{}.tape",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    )));
+    crate::data::capture_to_tape(&path, &tape.0, &file.data.market_args()?)?;
+    let mut doc: Table = toml::from_str(text)?;
+    let data = doc
+        .get_mut("data")
+        .and_then(Value::as_table_mut)
+        .context("the configuration has no [data] section")?;
+    let name = tape
+        .0
+        .to_str()
+        .context("the temporary directory's path is not UTF-8")?;
+    data.insert("file".into(), Value::String(name.to_owned()));
+    Ok((toml::to_string(&doc)?, Some(tape)))
+}
+
 pub fn run(text: &str, file: &RunFile) -> anyhow::Result<()> {
     if file.sweep.is_empty() {
         bail!("the configuration has no [sweep] section to run");
     }
     let combos = combinations(&file.sweep)?;
+    let (text, _tape) = decoded_once(text, file)?;
+    let text = text.as_str();
     println!(
         "Kestrel sweep: {} combinations on {} threads",
         combos.len(),
