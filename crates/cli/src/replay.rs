@@ -107,6 +107,27 @@ struct Summary {
     wall: Duration,
     /// The first price or size off the instrument's grid, and its line.
     off_grid: Option<(u64, FrameError)>,
+    /// Frames after which the best bid or ask (price or size) changed:
+    /// the touch is read after every frame, as a strategy would.
+    touch_changes: u64,
+}
+
+/// The best bid and ask after each frame, and how often they changed.
+#[derive(Default)]
+struct Touch {
+    last: (Option<Level>, Option<Level>),
+    changes: u64,
+}
+
+impl Touch {
+    #[inline]
+    fn read(&mut self, book: &OrderBook) {
+        let now = (book.best_bid(), book.best_ask());
+        if now != self.last {
+            self.last = now;
+            self.changes += 1;
+        }
+    }
 }
 
 /// A recording replayed through one protocol's feed.
@@ -141,11 +162,13 @@ fn replay_tape<D: FrameDecoder, S: Sequencer>(
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
     let mut next = 0;
+    let mut touch = Touch::default();
     while let Some(message) = tape.map.message(next) {
         let message = message.with_context(|| format!("replay of {} stopped", path.display()))?;
         next = message.next;
         if message.instrument == tape.index {
             feed.on_frame(message.bytes, UnixNanos::new(message.local_ns));
+            touch.read(feed.sync().book());
         }
     }
     if tape.map.trailing_bytes() > 0 {
@@ -155,7 +178,7 @@ fn replay_tape<D: FrameDecoder, S: Sequencer>(
             tape.map.trailing_bytes()
         );
     }
-    Ok(summary(feed, started.elapsed(), None))
+    Ok(summary(feed, started.elapsed(), None, touch.changes))
 }
 
 /// What a replay through `feed` left.
@@ -163,6 +186,7 @@ fn summary<D: FrameDecoder, S: Sequencer>(
     feed: InstrumentFeed<D, S>,
     wall: Duration,
     off_grid: Option<(u64, FrameError)>,
+    touch_changes: u64,
 ) -> Summary {
     Summary {
         trusted: feed.sync().trusted_book().is_some(),
@@ -171,6 +195,7 @@ fn summary<D: FrameDecoder, S: Sequencer>(
         feed: feed.stats().clone(),
         wall,
         off_grid,
+        touch_changes,
     }
 }
 
@@ -181,6 +206,7 @@ fn replay_file<D: FrameDecoder, S: Sequencer>(
     let mut reader = CaptureReader::open(path)
         .with_context(|| format!("cannot open capture {}", path.display()))?;
     let (mut off_grid, mut off_grid_frames) = (None, 0u64);
+    let mut touch = Touch::default();
     let started = Instant::now();
     while let Some(frame) = reader.next_frame() {
         match frame {
@@ -190,6 +216,7 @@ fn replay_file<D: FrameDecoder, S: Sequencer>(
                     off_grid_frames += 1;
                     off_grid.get_or_insert((reader.lines_read(), e));
                 }
+                touch.read(feed.sync().book());
             }
             // Counted like an undecodable frame; reading goes on.
             Err(e) if e.is_recoverable() => {
@@ -201,7 +228,7 @@ fn replay_file<D: FrameDecoder, S: Sequencer>(
     // A stray frame is counted as malformed; a tick or lot change shows
     // as a run of them from one point on.
     let off_grid = off_grid.filter(|_| off_grid_frames >= OFF_GRID_RUN);
-    Ok(summary(feed, started.elapsed(), off_grid))
+    Ok(summary(feed, started.elapsed(), off_grid, touch.changes))
 }
 
 fn report(
@@ -276,6 +303,10 @@ fn report(
         } else {
             "NOT trusted (rebuilding)"
         }
+    );
+    println!(
+        "  touch         read after every frame; the best bid or ask changed after {} of them",
+        summary.touch_changes
     );
     println!("  last update   {}", book.last_update_id());
     println!("  best bid      {}", show(book.best_bid()));
