@@ -136,7 +136,10 @@ fn backtest_sweep_runs_every_point_of_the_grid() {
         .unwrap();
     let said = text(&out);
     assert!(out.status.success(), "{said}");
-    assert!(said.contains("converted"), "the capture is decoded once: {said}");
+    assert!(
+        said.contains("converted"),
+        "the capture is decoded once: {said}"
+    );
     // The grid in the config is 3 × 2 × 2 points, each run and reported.
     let points = said.lines().filter(|l| l.contains(" equity ")).count();
     assert_eq!(points, 12, "{said}");

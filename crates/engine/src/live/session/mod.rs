@@ -9,207 +9,23 @@ use std::collections::{HashMap, HashSet};
 use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_journal::{JournalWriter, RecordType};
 use kestrel_model::{
-    AccountId, ClientOrderId, Decimal, ExecKind, ExecReport, InstrumentId, InstrumentIndex,
-    OrderId, OrderStatus, Qty, RejectReason, Side, TouchBounds, UnixNanos,
+    AccountId, ClientOrderId, Decimal, ExecKind, ExecReport, InstrumentIndex, OrderId, OrderStatus,
+    Qty, UnixNanos,
 };
 use kestrel_strategy::Strategy;
-use kestrel_venue::{OrderSpec, VenueError, VenueFill};
-use tokio::sync::mpsc::UnboundedSender;
-use tokio_tungstenite::tungstenite::Bytes;
 
 use crate::clock::{Clock, WallClock};
 use crate::entry::{self, Entry, SessionHeader};
 use crate::kernel::{Kernel, OrderIntent};
-use crate::market::{FeedEvent, FeedKind, FrameStart, FrameSync};
+use crate::market::{FeedEvent, FeedKind, FrameStart};
 use crate::replay::{FillKey, StartBalances};
 
 use super::latency::{Latencies, Stage};
-use super::reconcile::{Correction, KnownOrder, Reconciled};
+use super::reconcile::{Correction, KnownOrder};
 
 /// Nanoseconds from `from` to `to`, zero if the clock stepped back.
 fn elapsed(from: UnixNanos, to: UnixNanos) -> u64 {
     to.as_nanos().saturating_sub(from.as_nanos())
-}
-
-/// An input to the kernel thread.
-#[derive(Debug)]
-pub enum LiveInput {
-    /// A market frame, or a REST depth snapshot's body, as received.
-    Frame {
-        /// Whose market.
-        ix: InstrumentIndex,
-        /// Our receive time.
-        local: UnixNanos,
-        /// The bytes.
-        bytes: Bytes,
-    },
-    /// A market connection dropped: its book is untrusted until the
-    /// snapshot that follows the reconnect.
-    MarketDown(InstrumentIndex),
-    /// An execution report from the venue connection of an instrument.
-    Report(InstrumentIndex, ExecReport),
-    /// The venue certainly did not take an order.
-    SubmitFailed {
-        /// Its instrument.
-        ix: InstrumentIndex,
-        /// The order.
-        id: ClientOrderId,
-        /// Its side.
-        side: Side,
-        /// Why.
-        reason: RejectReason,
-    },
-    /// The venue refused a cancel.
-    CancelFailed(ClientOrderId),
-    /// Every fill of an order, fetched because a report showed fills the
-    /// session never received (or why the fetch failed).
-    OrderFills {
-        /// The order.
-        id: ClientOrderId,
-        /// Its fills, oldest first.
-        fills: Result<Vec<VenueFill>, VenueError>,
-    },
-    /// An instrument's user-data stream reconnected: reports sent
-    /// meanwhile are lost to it, and the venue is asked.
-    UserStreamReconnected(InstrumentIndex),
-    /// What asking an instrument's venue found (or why it failed).
-    Reconciled(InstrumentIndex, Result<Reconciled, VenueError>),
-    /// An operator reset the kill switch.
-    ResetKillSwitch,
-    /// Wind down: every open order is cancelled; market data and timers
-    /// no longer reach the strategy; reports still do, until no order is
-    /// open or `until` passes, then the session stops.
-    Drain {
-        /// The latest time to stop.
-        until: UnixNanos,
-    },
-    /// Stop: the strategy stops, and the session ends.
-    Shutdown,
-}
-
-/// What the kernel thread asks of the gateway.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum GatewayCommand {
-    /// Place an order.
-    Submit(OrderSpec),
-    /// Cancel an order.
-    Cancel(ClientOrderId),
-    /// Cancel every open order of the gateway's instrument (shutdown
-    /// policy, kill switch).
-    CancelAll,
-    /// Fetch every fill of an order.
-    FetchFills {
-        /// Our id.
-        id: ClientOrderId,
-        /// The venue's id.
-        order_id: OrderId,
-    },
-    /// Compare these open orders with the venue's.
-    Reconcile {
-        /// The kernel's open orders.
-        known: Vec<KnownOrder>,
-        /// The highest trade id applied.
-        last_trade_id: Option<u64>,
-    },
-}
-
-/// What a session did, for the summary printed at shutdown.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SessionStats {
-    /// Inputs processed.
-    pub inputs: u64,
-    /// Market events applied (deltas, snapshots, trades, gaps).
-    pub market_events: u64,
-    /// Gaps, each followed by a resync request.
-    pub gaps: u64,
-    /// Diffs after which the book crossed: the local book is wrong, so
-    /// each is also a gap.
-    pub crossed: u64,
-    /// Diffs taken near the touch first, deciding before the rest of the
-    /// frame was decoded.
-    pub near_first: u64,
-    /// Of those, diffs whose rest did not agree with the near part (a
-    /// venue list out of price order): each also a gap.
-    pub near_faults: u64,
-    /// Execution reports applied.
-    pub reports: u64,
-    /// Reports dropped as repeats of what was already applied.
-    pub duplicate_reports: u64,
-    /// Reports that showed missed fills, which were then fetched.
-    pub fill_gaps: u64,
-    /// Fills recovered from the venue during the session.
-    pub recovered_fills: u64,
-    /// Gaps whose fills could not be fetched (the reports were applied
-    /// as they came).
-    pub unresolved_gaps: u64,
-    /// Reconciliations after the user stream reconnected.
-    pub reconciliations: u64,
-    /// Orders and cancels sent to the gateway.
-    pub commands: u64,
-    /// Records journaled.
-    pub journaled: u64,
-    /// Snapshots handed to the journal.
-    pub snapshots: u64,
-    /// Snapshots that could not be encoded.
-    pub snapshot_failures: u64,
-    /// The first journal error, after which the session stops trading.
-    pub journal_error: Option<String>,
-}
-
-/// One market of a session, the kernel's instrument of the same index:
-/// its feed sync and the channels to its venue connection.
-pub struct SessionMarket<D, Q> {
-    instrument: InstrumentId,
-    frames: FrameSync<D, Q>,
-    slot: FeedEvent,
-    gateway: UnboundedSender<GatewayCommand>,
-    resync: UnboundedSender<()>,
-    /// What the kernel reads of this book, asked between inputs for the
-    /// next diff (see `Kernel::touch_bounds`).
-    bounds: Option<TouchBounds>,
-}
-
-impl<D, Q> SessionMarket<D, Q> {
-    /// A market of `instrument` synced by `frames`, whose orders go to
-    /// `gateway` and whose snapshot requests to `resync`.
-    pub fn new(
-        instrument: InstrumentId,
-        frames: FrameSync<D, Q>,
-        gateway: UnboundedSender<GatewayCommand>,
-        resync: UnboundedSender<()>,
-    ) -> Self {
-        Self {
-            instrument,
-            frames,
-            slot: FeedEvent::new(instrument),
-            gateway,
-            resync,
-            bounds: None,
-        }
-    }
-}
-
-/// Why a session could not be put together.
-#[derive(Debug, thiserror::Error)]
-pub enum SessionError {
-    /// The markets are not the kernel's instruments, in its order.
-    #[error("market {ix} is {got}, where the kernel's instrument is {want}")]
-    Market {
-        /// The place.
-        ix: usize,
-        /// The market given.
-        got: String,
-        /// The kernel's instrument there.
-        want: String,
-    },
-    /// A market for each of the kernel's instruments, no more, no fewer.
-    #[error("{got} markets for a kernel of {want} instruments")]
-    Count {
-        /// Markets given.
-        got: usize,
-        /// The kernel's instruments.
-        want: usize,
-    },
 }
 
 /// The kernel, its markets' syncs and its journal, driven by
@@ -763,10 +579,14 @@ fn record_with(
     }
 }
 
+mod io;
+mod market;
 mod near;
 mod reports;
 #[cfg(test)]
 pub(crate) mod tests;
 mod thread;
 
+pub use io::{GatewayCommand, LiveInput, SessionStats};
+pub use market::{SessionError, SessionMarket};
 pub use thread::run;

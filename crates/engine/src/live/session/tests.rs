@@ -9,8 +9,10 @@ use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_signals::SignalValues;
 use kestrel_strategy::Context;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio_tungstenite::tungstenite::Bytes;
 
 use super::*;
+use crate::market::FrameSync;
 
 /// A strategy that never trades.
 pub(crate) struct Idle;
