@@ -93,7 +93,7 @@ fn kill_run(
         child.wait().unwrap();
         if let Some(order) = foreign.as_ref().filter(|_| n == kills / 2) {
             runtime
-                .block_on(kestrel_engine::live::patiently(|| venue.submit(order)))
+                .block_on(kestrel_live::patiently(|| venue.submit(order)))
                 .unwrap();
         }
     }

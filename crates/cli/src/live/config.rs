@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use kestrel_engine::KernelConfig;
-use kestrel_engine::live::{ShutdownPolicy, UnknownOrderPolicy};
 use kestrel_exec::CostMethod;
 use kestrel_journal::FsyncPolicy;
+use kestrel_live::{ShutdownPolicy, UnknownOrderPolicy};
 use kestrel_model::Instrument;
 use kestrel_signals::SignalConfig;
 use kestrel_sim::QueueModel;

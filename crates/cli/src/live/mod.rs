@@ -12,16 +12,16 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use kestrel_engine::Clock;
 use kestrel_engine::entry::SessionHeader;
-use kestrel_engine::live::{
-    self, Channels, Connection, LiveSession, MarketFeed, RecoveryPlan, SessionStart,
-    SnapshotRequest, Wiring,
-};
 use kestrel_engine::market::FrameSync;
 use kestrel_engine::replay;
 use kestrel_engine::{Kernel, WallClock};
 use kestrel_feed::Instruments;
 use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
 use kestrel_journal::{JournalWriter, WriterConfig};
+use kestrel_live::{
+    Channels, Connection, LiveSession, MarketFeed, RecoveryPlan, SessionStart, SnapshotRequest,
+    Wiring,
+};
 use kestrel_model::{Asset, Decimal, Instrument};
 use kestrel_net::binance::{BinanceMarket, BinanceRest};
 use kestrel_net::{RestClient, WsConfig};
@@ -244,7 +244,7 @@ fn open_market<'a>(
         market,
     ));
     let mut instrument = runtime
-        .block_on(live::patiently(|| async {
+        .block_on(kestrel_live::patiently(|| async {
             rest.instruments().await.map_err(VenueError::from)
         }))
         .with_context(|| format!("exchangeInfo of {}", section.rest_url))?
@@ -257,10 +257,10 @@ fn open_market<'a>(
         instrument.clone(),
     )?;
     runtime
-        .block_on(live::patiently(|| venue.sync_clock()))
+        .block_on(kestrel_live::patiently(|| venue.sync_clock()))
         .context("the venue's clock")?;
     (instrument.maker_fee, instrument.taker_fee) = runtime
-        .block_on(live::patiently(|| venue.fee_rates()))
+        .block_on(kestrel_live::patiently(|| venue.fee_rates()))
         .context("the account's fee rates")?;
     Ok(OpenMarket {
         section,
@@ -421,7 +421,7 @@ fn session(
     if let Some(addr) = file.session.metrics {
         println!("  metrics http://{addr}/metrics");
     }
-    let outcome = live::run(
+    let outcome = kestrel_live::run(
         runtime.handle(),
         live_session,
         channels,

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kestrel_engine::live::LiveOutcome;
+use kestrel_live::LiveOutcome;
 use kestrel_venue::binance::{BinanceExecution, GatewayCounters};
 
 /// The table printed at shutdown; `venues` are the session's gateways.

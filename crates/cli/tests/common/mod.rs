@@ -263,7 +263,7 @@ pub fn venue_client(runtime: &tokio::runtime::Runtime, port: u16) -> BinanceExec
     .unwrap();
     // Faults may be on: the clock sync rides them out as a session does.
     runtime
-        .block_on(kestrel_engine::live::patiently(|| venue.sync_clock()))
+        .block_on(kestrel_live::patiently(|| venue.sync_clock()))
         .unwrap();
     venue
 }

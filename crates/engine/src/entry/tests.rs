@@ -1,12 +1,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use kestrel_model::OrderSpec;
 use kestrel_model::{
     AccountId, BookDelta, BookSnapshot, ClientOrderId, Decimal, EventTime, ExecKind, ExecReport,
     ExpireReason, FeeAsset, Fill, Level, LevelUpdate, Liquidity, OrderId, OrderStatus, OrderType,
     Price, Qty, RejectReason, Side, TimeInForce, Trade, UnixNanos, UpdateIds,
 };
 use kestrel_risk::{BracketExit, Decision, Reason};
-use kestrel_venue::OrderSpec;
 use proptest::prelude::*;
 
 use super::*;

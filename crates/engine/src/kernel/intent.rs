@@ -1,9 +1,9 @@
 //! What the kernel hands its runner after each event: order actions that
 //! passed risk, and every risk decision, for the journal.
 
+use kestrel_model::OrderSpec;
 use kestrel_model::{ClientOrderId, Price, Qty, Side, StrategyIndex, UnixNanos};
 use kestrel_risk::{BracketExit, Decision, Reason};
-use kestrel_venue::OrderSpec;
 
 /// An order action that passed risk, for the runner to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -2,11 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use kestrel_model::OrderSpec;
 use kestrel_model::{EventTime, FeeAsset, InstrumentId, LevelUpdate, OrderType, Qty, UpdateIds};
 use kestrel_risk::{BracketExit, Decision, TokenBucket};
 use kestrel_sim::{AccountId, Fill, Liquidity, OrderId, OrderStatus};
 use kestrel_strategy::{Context, ContextError, NewOrder, OrderUpdate};
-use kestrel_venue::OrderSpec;
 
 use super::*;
 
@@ -49,31 +49,7 @@ fn instrument() -> Instrument {
 }
 
 pub(crate) fn config() -> KernelConfig {
-    let d = |s: &str| Decimal::parse(s).unwrap();
-    KernelConfig {
-        risk: RiskLimits {
-            max_order_qty: Qty::from_lots(10),
-            max_order_notional: d("100000"),
-            max_position: Qty::from_lots(10),
-            max_exposure: d("100000"),
-            price_band_bps: 500,
-            orders: TokenBucket::new(10, 1.0),
-            max_book_age_ns: 1_000_000_000,
-            max_volatility: None,
-            max_trade_loss: d("5"),
-            max_daily_loss: d("1000"),
-            max_drawdown: d("1000"),
-            max_ack_p99_ns: 1_000_000_000,
-        },
-        signals: SignalConfig::default(),
-        queue_model: QueueModel::Conservative,
-        cost_method: CostMethod::Fifo,
-        cash: d("1000"),
-        id_prefix: "t".into(),
-        session_ms: 0,
-        sample_interval_ns: 1_000,
-        bracket: Default::default(),
-    }
+    crate::testing::kernel_config()
 }
 
 fn delta(id: InstrumentId, updates: &[(Side, i64, u64)]) -> BookDelta {

@@ -14,11 +14,11 @@ use kestrel_model::{
 };
 use kestrel_strategy::Strategy;
 
-use crate::clock::{Clock, WallClock};
-use crate::entry::{self, Entry, SessionHeader};
-use crate::kernel::{Kernel, OrderIntent};
-use crate::market::{FeedEvent, FeedKind, FrameStart};
-use crate::replay::{FillKey, StartBalances};
+use kestrel_engine::clock::{Clock, WallClock};
+use kestrel_engine::entry::{self, Entry, SessionHeader};
+use kestrel_engine::kernel::{Kernel, OrderIntent};
+use kestrel_engine::market::{FeedEvent, FeedKind, FrameStart};
+use kestrel_engine::replay::{FillKey, StartBalances};
 
 use super::latency::{Latencies, Stage};
 use super::reconcile::{Correction, KnownOrder};
@@ -43,7 +43,7 @@ pub struct LiveSession<S, D, Q> {
     stats: SessionStats,
     /// Reused buffers for the kernel's outputs.
     intents: Vec<OrderIntent>,
-    decisions: Vec<crate::kernel::RiskEvent>,
+    decisions: Vec<kestrel_engine::kernel::RiskEvent>,
     resumed: bool,
     /// Stage latencies.
     latency: Latencies,

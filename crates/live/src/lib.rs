@@ -40,10 +40,10 @@ pub use session::{
     GatewayCommand, LiveInput, LiveSession, SessionError, SessionMarket, SessionStats,
 };
 
-use crate::clock::{Clock, WallClock};
-use crate::kernel::Kernel;
-use crate::market::FrameSync;
-use crate::replay;
+use kestrel_engine::clock::{Clock, WallClock};
+use kestrel_engine::kernel::Kernel;
+use kestrel_engine::market::FrameSync;
+use kestrel_engine::replay;
 
 /// How a session ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,8 +14,8 @@ use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
 use kestrel_venue::{Credentials, OrderSpec, VenueBalance, VenueFill, VenueOrder};
 
 use super::*;
-use crate::live::UnknownOrderPolicy;
-use crate::live::session::tests::idle_session;
+use crate::UnknownOrderPolicy;
+use crate::session::tests::idle_session;
 
 /// The venue, where `trade` is carried out right after the first look at
 /// the fills: an order filling while the restart looks elsewhere.

@@ -5,10 +5,10 @@
 
 use std::path::PathBuf;
 
-use kestrel_engine::live::reconcile::{KnownOrder, reconcile};
-use kestrel_engine::live::{ReconcileMode, UnknownOrderPolicy};
 use kestrel_exec::{OrderState, Working};
 use kestrel_instruments::testing::spot_btcusdt;
+use kestrel_live::reconcile::{KnownOrder, reconcile};
+use kestrel_live::{ReconcileMode, UnknownOrderPolicy};
 use kestrel_model::{
     Asset, ClientOrderId, Decimal, InstrumentIndex, OrderType, Price, Qty, Side, TimeInForce,
 };

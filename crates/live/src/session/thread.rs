@@ -9,10 +9,10 @@ use kestrel_model::UnixNanos;
 use kestrel_strategy::Strategy;
 
 use super::{LiveInput, LiveSession, SessionStats, elapsed};
-use crate::clock::{Clock, WallClock};
-use crate::kernel::Kernel;
-use crate::live::latency::Latencies;
-use crate::replay::SessionState;
+use crate::latency::Latencies;
+use kestrel_engine::clock::{Clock, WallClock};
+use kestrel_engine::kernel::Kernel;
+use kestrel_engine::replay::SessionState;
 
 impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     /// The session's counters, position and latencies as Prometheus text.

@@ -16,7 +16,7 @@ use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio_tungstenite::tungstenite::Bytes;
 
 use super::session::LiveInput;
-use crate::clock::{Clock, WallClock};
+use kestrel_engine::clock::{Clock, WallClock};
 
 /// A pending REST depth request.
 pub type SnapshotRequest = Pin<Box<dyn Future<Output = Result<Bytes, RestError>> + Send>>;

@@ -7,7 +7,7 @@ use kestrel_model::{
 use kestrel_venue::{OrderSpec, VenueError, VenueFill};
 use tokio_tungstenite::tungstenite::Bytes;
 
-use crate::live::reconcile::{KnownOrder, Reconciled};
+use crate::reconcile::{KnownOrder, Reconciled};
 
 /// An input to the kernel thread.
 #[derive(Debug)]

@@ -12,7 +12,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use tokio_tungstenite::tungstenite::Bytes;
 
 use super::*;
-use crate::market::FrameSync;
+use kestrel_engine::market::FrameSync;
 
 /// A strategy that never trades.
 pub(crate) struct Idle;
@@ -44,7 +44,7 @@ pub(crate) fn idle_session() -> (
         session_ms: 1,
         config: String::new(),
     };
-    let kernel = Kernel::new(&instrument, Idle, &crate::kernel::tests::config());
+    let kernel = Kernel::new(&instrument, Idle, &kestrel_engine::testing::kernel_config());
     let frames = FrameSync::new(
         BinanceDecoder::new(Instruments::new(instrument.clone())),
         SpotSequencer::new(),

@@ -19,7 +19,7 @@ use kestrel_model::{
 };
 use kestrel_venue::{ExecutionClient, VenueError, VenueFill, VenueOrder};
 
-use crate::kernel::AdoptedOrder;
+use kestrel_engine::kernel::AdoptedOrder;
 
 /// What to do with open orders the journal did not know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

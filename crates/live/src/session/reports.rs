@@ -10,9 +10,9 @@ use kestrel_strategy::Strategy;
 use kestrel_venue::VenueFill;
 
 use super::{GatewayCommand, LiveSession, elapsed};
-use crate::clock::{Clock, WallClock};
-use crate::entry::Entry;
-use crate::live::latency::Stage;
+use crate::latency::Stage;
+use kestrel_engine::clock::{Clock, WallClock};
+use kestrel_engine::entry::Entry;
 
 impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     /// Applies a report once: repeats are dropped (fills by trade id, an

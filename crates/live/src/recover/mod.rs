@@ -15,7 +15,7 @@ use kestrel_venue::{ExecutionClient, VenueError};
 
 use super::reconcile::{self, ReconcileMode, Reconciled, UnknownOrderPolicy};
 use super::{LiveError, LiveSession, RecoveryPlan, patiently};
-use crate::clock::{Clock, WallClock};
+use kestrel_engine::clock::{Clock, WallClock};
 
 /// Passes made while the balances move under them; after the last, its
 /// result is checked as it stands.
