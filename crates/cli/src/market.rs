@@ -75,6 +75,33 @@ impl RecordedMarket {
     }
 }
 
+/// Whether `name` names `instrument`: `venue:NATIVE` (e.g.
+/// `binance_usdm:BTCUSDT`, any case for the venue) or its canonical id.
+pub fn is_named(instrument: &Instrument, name: &str) -> bool {
+    instrument.id.to_string() == name
+        || name.split_once(':').is_some_and(|(venue, native)| {
+            venue
+                .parse::<Venue>()
+                .is_ok_and(|v| v == instrument.id.venue)
+                && native == instrument.native_symbol.as_str()
+        })
+}
+
+/// `instruments` as `venue:NATIVE` names, for messages.
+pub fn names(instruments: &[Instrument]) -> String {
+    let names: Vec<String> = instruments
+        .iter()
+        .map(|i| {
+            format!(
+                "{}:{}",
+                i.id.venue.as_str().to_ascii_lowercase(),
+                i.native_symbol
+            )
+        })
+        .collect();
+    names.join(", ")
+}
+
 /// Whether the file at `path` is a tape (`kestrel data convert`'s output),
 /// by its magic.
 pub fn is_tape(path: &Path) -> bool {

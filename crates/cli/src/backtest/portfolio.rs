@@ -166,6 +166,7 @@ pub fn run(file: &PortfolioFile, show_progress: bool) -> anyhow::Result<Outcome>
         Ok(InstrumentIndex(u16::try_from(at)?))
     };
     let (strategies, names) = strategy_setups(&file.strategies, &instruments, index_of)?;
+    file.risk.check_markets(&instruments)?;
     let config = settings.backtest_config(&instruments[0])?;
     let markets = instruments
         .iter()

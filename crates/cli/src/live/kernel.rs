@@ -4,7 +4,7 @@
 use anyhow::{Context, bail};
 use kestrel_engine::entry::SessionHeader;
 use kestrel_engine::{Kernel, KernelSetup, MarketSetup, StrategySetup};
-use kestrel_model::{Decimal, Instrument, InstrumentIndex, Venue};
+use kestrel_model::{Decimal, Instrument, InstrumentIndex};
 use kestrel_strategy::{BuiltIn, ImbalanceMm};
 
 use super::config::LiveFile;
@@ -35,6 +35,7 @@ pub(super) fn kernel_for(
             crate::backtest::portfolio::strategy_setups(&file.strategies, instruments, index_of)?.0
         }
     };
+    file.risk.check_markets(instruments)?;
     let markets = instruments
         .iter()
         .map(|i| {
@@ -53,36 +54,22 @@ pub(super) fn kernel_for(
     )?)
 }
 
-/// Which of the session's markets `name` is: `venue:NATIVE` (e.g.
-/// `binance_spot:BTCUSDT`) or the canonical id.
+/// Which of the session's markets `name` (`venue:NATIVE` or the
+/// canonical id) is.
 fn market_index(
     instruments: &[Instrument],
     name: &str,
     key: &str,
 ) -> anyhow::Result<InstrumentIndex> {
-    let is = |i: &Instrument| {
-        i.id.to_string() == name
-            || name.split_once(':').is_some_and(|(venue, native)| {
-                venue.parse::<Venue>().is_ok_and(|v| v == i.id.venue)
-                    && native == i.native_symbol.as_str()
-            })
-    };
-    let at = instruments.iter().position(is).with_context(|| {
-        let names: Vec<String> = instruments
-            .iter()
-            .map(|i| {
-                format!(
-                    "{}:{}",
-                    i.id.venue.as_str().to_ascii_lowercase(),
-                    i.native_symbol
-                )
-            })
-            .collect();
-        format!(
-            "strategies.{key}: {name} is none of the session's markets ({})",
-            names.join(", ")
-        )
-    })?;
+    let at = instruments
+        .iter()
+        .position(|i| crate::market::is_named(i, name))
+        .with_context(|| {
+            format!(
+                "strategies.{key}: {name} is none of the session's markets ({})",
+                crate::market::names(instruments)
+            )
+        })?;
     Ok(InstrumentIndex(u16::try_from(at)?))
 }
 
