@@ -163,9 +163,9 @@ fn merge(inputs: &[PathBuf], output: &Path) -> anyhow::Result<()> {
         println!("  instrument  #{n} {}", i.id);
     }
     println!(
-        "  messages    {} in {} records, in {} ms",
+        "  messages    {} in {} bytes, in {} ms",
         merged.messages,
-        merged.records,
+        merged.bytes,
         started.elapsed().as_millis()
     );
     Ok(())
@@ -282,7 +282,7 @@ fn convert_into(args: &ConvertArgs, partial: &Path) -> anyhow::Result<()> {
             None => bail!("{} holds no market events: it is empty", input.display()),
         }
     }
-    let records = tape.records();
+    let messages = tape.messages();
     tape.finish()?;
     let wall = started.elapsed();
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
@@ -292,7 +292,7 @@ fn convert_into(args: &ConvertArgs, partial: &Path) -> anyhow::Result<()> {
         args.output.display()
     );
     println!("  instrument  {}", instrument.id);
-    println!("  events      {} in {records} records", done.events);
+    println!("  events      {} in {messages} messages", done.events);
     println!(
         "  bytes       {} in, {} out, in {:.0} ms",
         size(input),
@@ -387,8 +387,8 @@ fn info(path: &Path) -> anyhow::Result<()> {
             instrument.id, instrument.tick, instrument.lot
         );
     }
-    println!("  records     {}", tape.len());
-    let mut events = TapeEvents::new(tape.records(), tape.instruments());
+    println!("  bytes       {} of messages", tape.data_len());
+    let mut events = TapeEvents::new(tape.messages(), tape.instruments());
     let (mut deltas, mut levels, mut snapshots, mut trades, mut quotes) = (0u64, 0u64, 0, 0, 0);
     let mut span: Option<(UnixNanos, UnixNanos)> = None;
     let verdict = loop {
@@ -418,9 +418,12 @@ fn info(path: &Path) -> anyhow::Result<()> {
     }
     match verdict {
         Ok(()) => {
-            println!("  check       every record valid");
+            println!("  check       every message whole and matching its checksum");
             Ok(())
         }
-        Err(e) => bail!("tape damaged after {} whole records: {e}", events.records()),
+        Err(e) => bail!(
+            "tape damaged after {} whole messages: {e}",
+            deltas + snapshots + trades + quotes
+        ),
     }
 }

@@ -45,7 +45,7 @@ fn data_convert_writes_a_valid_tape_and_refuses_bad_input_leaving_nothing() {
     assert!(out.status.success(), "{}", text(&out));
     let info = kestrel(&["data", "info", s(&tape)], LIMIT);
     assert!(
-        info.status.success() && text(&info).contains("every record valid"),
+        info.status.success() && text(&info).contains("every message whole"),
         "{}",
         text(&info)
     );

@@ -1,14 +1,13 @@
 //! A tape's venue messages as frames, so that a tape replays through the
 //! same sync path as a live socket or a text capture (the venue's
 //! sequencer, the same held and stale diffs, the same gaps): each frame is
-//! the bytes of one message's records, borrowed from the map, and decoding
-//! it is reading fixed-width fields rather than parsing JSON.
+//! the bytes of one framed message, borrowed from the map, and decoding it
+//! is reading varints rather than parsing JSON.
 
 use kestrel_feed::{Decoded, FrameDecoder, FrameError};
 use kestrel_model::{Instrument, Trade, UnixNanos};
 
 use crate::events::{Assembler, TapeEvent};
-use crate::reader::SliceRecords;
 
 /// Decodes one instrument's messages of a tape; other instruments'
 /// messages are [`Decoded::Other`], as another symbol's frames are.
@@ -42,28 +41,18 @@ impl TapeDecoder {
 
 impl FrameDecoder for TapeDecoder {
     fn decode(&mut self, frame: &[u8], _local: UnixNanos) -> Result<Decoded<'_>, FrameError> {
-        // The instrument index sits at bytes 2..4 of every record.
-        let Some(&[lo, hi]) = frame.get(2..4) else {
-            return Err(FrameError::MissingField("tape record"));
+        // The instrument index sits at bytes 6..8 of every message.
+        let Some(&[lo, hi]) = frame.get(6..8) else {
+            return Err(FrameError::MissingField("tape message"));
         };
         if u16::from_le_bytes([lo, hi]) != self.instrument {
             return Ok(Decoded::Other);
         }
-        let mut records = SliceRecords(frame);
-        let event = self.assembler.next(&mut records);
-        let event = match event {
-            Ok(Some(event)) if records.0.is_empty() => event,
-            Ok(Some(_)) => {
-                self.last_error = Some(crate::TapeError::BrokenBatch {
-                    record: 0,
-                    reason: "a frame holds more than one message",
-                });
-                return Err(FrameError::BadValue("tape batch"));
-            }
-            Ok(None) => return Ok(Decoded::Other),
+        let event = match self.assembler.read(frame) {
+            Ok(event) => event,
             Err(e) => {
                 self.last_error = Some(e);
-                return Err(FrameError::BadValue("tape record"));
+                return Err(FrameError::BadValue("tape message"));
             }
         };
         Ok(match event {

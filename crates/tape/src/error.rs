@@ -12,8 +12,11 @@ pub enum TapeError {
     /// The file does not start with the tape magic.
     #[error("not a Kestrel tape (bad magic)")]
     BadMagic,
-    /// A version or record size this reader does not know.
-    #[error("unsupported tape version {version} with {record_size}-byte records")]
+    /// A version this reader does not know (2 held fixed 64-byte records;
+    /// convert the capture again).
+    #[error(
+        "unsupported tape version {version} (record size field {record_size}); this build reads version 3: convert the capture again"
+    )]
     Unsupported {
         /// Format version in the header.
         version: u16,
@@ -23,32 +26,34 @@ pub enum TapeError {
     /// The instrument table cannot be read.
     #[error("bad header: {0}")]
     BadHeader(String),
-    /// A record kind this reader does not know.
-    #[error("unknown record kind {0}")]
+    /// A message kind this reader does not know.
+    #[error("unknown message kind {0}")]
     BadKind(u8),
     /// Flag bits this reader does not know.
-    #[error("unknown record flags {0:#04x}")]
+    #[error("unknown message flags {0:#04x}")]
     BadFlags(u8),
-    /// A record names an instrument the header does not list.
-    #[error("record {record} names instrument {index}, the header lists {listed}")]
+    /// A message names an instrument the header does not list.
+    #[error("message {message} names instrument {index}, the header lists {listed}")]
     UnknownInstrument {
-        /// Index of the record in the file.
-        record: u64,
+        /// Index of the message in the file.
+        message: u64,
         /// The index it names.
         index: u16,
         /// How many instruments the header lists.
         listed: usize,
     },
-    /// A batch of level records that does not hang together.
-    #[error("record {record}: broken batch: {reason}")]
-    BrokenBatch {
-        /// Index of the offending record.
-        record: u64,
-        /// What is wrong.
-        reason: &'static str,
-    },
-    /// The file ends inside a record or a batch.
-    #[error("truncated tape: {0} trailing bytes after the last whole record or batch")]
+    /// A message length no writer makes.
+    #[error("a message claims {0} bytes")]
+    BadLength(u64),
+    /// A message whose bytes do not match its checksum.
+    #[error("a message does not match its checksum")]
+    BadChecksum,
+    /// A message whose event does not read (its checksum matched: a
+    /// writer's bug, or damage the checksum missed).
+    #[error("a message's event does not read: {0}")]
+    BadEvent(&'static str),
+    /// The file ends inside a message.
+    #[error("truncated tape: {0} trailing bytes after the last whole message")]
     Truncated(u64),
     /// The writer was given an event for an instrument not in its header.
     #[error("{0} is not in the tape's instrument table")]
@@ -57,7 +62,7 @@ pub enum TapeError {
     /// (a tick or lot change between them, say).
     #[error("{0} is listed with different terms in the tapes being merged")]
     Conflict(InstrumentId),
-    /// A batch longer than a record can count.
-    #[error("a batch of {0} levels is too long for one tape batch")]
-    BatchTooLong(usize),
+    /// An event too large for one message.
+    #[error("an event of {0} bytes is too large for one tape message")]
+    TooLarge(usize),
 }

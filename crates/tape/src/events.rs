@@ -1,17 +1,17 @@
-//! Records back into the model's events, one venue message at a time.
+//! Messages back into the model's events.
 
 use kestrel_model::{
-    BookDelta, BookSnapshot, EventTime, Instrument, InstrumentId, Level, LevelUpdate, Price, Qty,
-    Quote, Side, Trade, UnixNanos, UpdateIds,
+    BookDelta, BookSnapshot, EventTime, Instrument, InstrumentId, Level, Price, Qty, Quote, Side,
+    Trade, UnixNanos, UpdateIds,
 };
 
 use crate::error::TapeError;
-use crate::reader::RecordSource;
-use crate::record::{Flags, Record, RecordKind};
+use crate::message::{self, Flags, Kind};
+use crate::reader::MessageSource;
 
-/// One event read back from a tape. Batches borrow the reader's buffers
-/// until the next call, so reading allocates only while they grow to the
-/// largest batch in the file.
+/// One event read back from a tape. Deltas and snapshots borrow the
+/// reader's buffers until the next call, so reading allocates only while
+/// they grow to the largest message in the file.
 #[derive(Debug)]
 pub enum TapeEvent<'a> {
     /// An incremental update batch.
@@ -36,15 +36,15 @@ impl TapeEvent<'_> {
     }
 }
 
-/// Turns a [`RecordSource`] into events, checking that every batch hangs
-/// together (same kind, instrument, ids and times; as many levels as it says).
+/// Turns a [`MessageSource`] into events, every message checked against
+/// its checksum and read whole.
 #[derive(Debug)]
 pub struct TapeEvents<S> {
     source: S,
     assembler: Assembler,
 }
 
-impl<S: RecordSource> TapeEvents<S> {
+impl<S: MessageSource> TapeEvents<S> {
     /// Reads `source`, whose header listed `instruments`.
     pub fn new(source: S, instruments: &[Instrument]) -> Self {
         Self {
@@ -53,27 +53,29 @@ impl<S: RecordSource> TapeEvents<S> {
         }
     }
 
-    /// Records consumed so far.
-    pub fn records(&self) -> u64 {
-        self.assembler.records()
+    /// Messages read so far.
+    pub fn messages(&self) -> u64 {
+        self.assembler.messages
     }
 
     /// The next event, `None` at the end of the tape.
     pub fn next_event(&mut self) -> Result<Option<TapeEvent<'_>>, TapeError> {
-        self.assembler.next(&mut self.source)
+        match self.source.next_message()? {
+            Some(bytes) => self.assembler.read(bytes).map(Some),
+            None => Ok(None),
+        }
     }
 }
 
-/// Records into events, one venue message at a time, with buffers reused
-/// from message to message: what [`TapeEvents`] and the frame decoder
-/// ([`crate::TapeDecoder`]) share.
+/// Messages into events, with buffers reused from message to message: what
+/// [`TapeEvents`] and the frame decoder ([`crate::TapeDecoder`]) share.
 #[derive(Debug)]
 pub(crate) struct Assembler {
     ids: Vec<InstrumentId>,
-    /// Last batches read; kept to reuse their buffers.
+    /// The last delta and snapshot read; kept to reuse their buffers.
     delta: Option<BookDelta>,
     snapshot: Option<BookSnapshot>,
-    records: u64,
+    messages: u64,
 }
 
 impl Assembler {
@@ -83,176 +85,198 @@ impl Assembler {
             ids: instruments.iter().map(|i| i.id).collect(),
             delta: None,
             snapshot: None,
-            records: 0,
+            messages: 0,
         }
     }
 
-    /// Records consumed so far.
-    pub(crate) fn records(&self) -> u64 {
-        self.records
-    }
-
-    /// The event the next message of `source` makes, `None` at its end.
-    pub(crate) fn next<S: RecordSource>(
-        &mut self,
-        source: &mut S,
-    ) -> Result<Option<TapeEvent<'_>>, TapeError> {
-        let Some(first) = self.next_record(source)? else {
-            return Ok(None);
-        };
-        let instrument = self.instrument(&first)?;
+    /// The event of one whole message (framed, checksum included).
+    pub(crate) fn read(&mut self, bytes: &[u8]) -> Result<TapeEvent<'_>, TapeError> {
+        self.messages += 1;
+        let (head, mut r) = message::open(bytes)?;
+        let instrument = self.ids.get(usize::from(head.instrument)).copied().ok_or(
+            TapeError::UnknownInstrument {
+                message: self.messages - 1,
+                index: head.instrument,
+                listed: self.ids.len(),
+            },
+        )?;
         let time = EventTime {
-            exchange: UnixNanos::new(first.exchange_ns),
-            local: UnixNanos::new(first.local_ns),
+            exchange: UnixNanos::new(head.exchange_ns),
+            local: UnixNanos::new(head.local_ns),
         };
-        let side = |r: &Record| {
-            if r.flags.contains(Flags::SELL) {
-                Side::Sell
-            } else {
-                Side::Buy
-            }
-        };
-        match first.kind()? {
-            RecordKind::Trade => Ok(Some(TapeEvent::Trade(Trade {
-                instrument,
-                trade_id: first.a,
-                price: Price::from_ticks(first.price),
-                qty: Qty::from_lots(first.qty),
-                aggressor: first
-                    .flags
-                    .contains(Flags::AGGRESSOR_KNOWN)
-                    .then(|| side(&first)),
-                time,
-            }))),
-            RecordKind::Quote => Ok(Some(TapeEvent::Quote(Quote {
-                instrument,
-                update_id: first.a,
-                bid: Level {
-                    price: Price::from_ticks(first.price),
-                    qty: Qty::from_lots(first.qty),
-                },
-                ask: Level {
-                    price: Price::from_ticks(first.b as i64),
-                    qty: Qty::from_lots(first.c),
-                },
-                time,
-            }))),
-            RecordKind::DeltaLevel => {
+        let event = match head.kind {
+            Kind::Delta => {
+                let first = r.varint()?;
+                let last = first.wrapping_add(r.varint()?);
+                let prev = if head.flags.contains(Flags::HAS_PREV) {
+                    Some(first.wrapping_sub(r.varint()?))
+                } else {
+                    None
+                };
                 let mut updates = self.delta.take().map(|d| d.updates).unwrap_or_default();
-                updates.clear();
-                let read = self.read_batch(source, first, |r| {
-                    updates.push(LevelUpdate {
-                        price: Price::from_ticks(r.price),
-                        qty: Qty::from_lots(r.qty),
-                        side: side(r),
-                    });
-                });
-                self.delta = Some(BookDelta {
+                r.updates(&mut updates)?;
+                r.finish()?;
+                TapeEvent::Delta(self.delta.insert(BookDelta {
                     instrument,
-                    ids: UpdateIds {
-                        first: first.a,
-                        last: first.b,
-                        prev: first.flags.contains(Flags::HAS_PREV).then_some(first.c),
-                    },
+                    ids: UpdateIds { first, last, prev },
                     time,
                     updates,
-                });
-                read?;
-                Ok(self.delta.as_ref().map(TapeEvent::Delta))
+                }))
             }
-            RecordKind::SnapshotLevel => {
+            Kind::Snapshot => {
+                let last_update_id = r.varint()?;
                 let (mut bids, mut asks) = self
                     .snapshot
                     .take()
                     .map(|s| (s.bids, s.asks))
                     .unwrap_or_default();
-                bids.clear();
-                asks.clear();
-                let read = self.read_batch(source, first, |r| {
-                    let level = Level {
-                        price: Price::from_ticks(r.price),
-                        qty: Qty::from_lots(r.qty),
-                    };
-                    match side(r) {
-                        Side::Buy => bids.push(level),
-                        Side::Sell => asks.push(level),
-                    }
-                });
-                self.snapshot = Some(BookSnapshot {
+                r.sides(&mut bids, &mut asks)?;
+                r.finish()?;
+                TapeEvent::Snapshot(self.snapshot.insert(BookSnapshot {
                     instrument,
-                    last_update_id: first.a,
+                    last_update_id,
                     time,
                     bids,
                     asks,
-                });
-                read?;
-                Ok(self.snapshot.as_ref().map(TapeEvent::Snapshot))
+                }))
             }
+            Kind::Trade => {
+                let trade_id = r.varint()?;
+                let price = Price::from_ticks(r.zigzag()?);
+                let qty = Qty::from_lots(r.varint()?);
+                r.finish()?;
+                let side = if head.flags.contains(Flags::SELL) {
+                    Side::Sell
+                } else {
+                    Side::Buy
+                };
+                TapeEvent::Trade(Trade {
+                    instrument,
+                    trade_id,
+                    price,
+                    qty,
+                    aggressor: head.flags.contains(Flags::AGGRESSOR_KNOWN).then_some(side),
+                    time,
+                })
+            }
+            Kind::Quote => {
+                let update_id = r.varint()?;
+                let bid_price = r.zigzag()?;
+                let bid_qty = r.varint()?;
+                let ask_price = bid_price.wrapping_add(r.zigzag()?);
+                let ask_qty = r.varint()?;
+                r.finish()?;
+                TapeEvent::Quote(Quote {
+                    instrument,
+                    update_id,
+                    bid: Level {
+                        price: Price::from_ticks(bid_price),
+                        qty: Qty::from_lots(bid_qty),
+                    },
+                    ask: Level {
+                        price: Price::from_ticks(ask_price),
+                        qty: Qty::from_lots(ask_qty),
+                    },
+                    time,
+                })
+            }
+        };
+        Ok(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use kestrel_instruments::testing::usdm_btcusdt;
+    use kestrel_model::LevelUpdate;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::{TapeReader, TapeWriter};
+
+    fn time(exchange: u64, local: u64) -> EventTime {
+        EventTime {
+            exchange: UnixNanos::new(exchange),
+            local: UnixNanos::new(local),
         }
     }
 
-    /// Feeds every level record of the batch opened by `first` to `level`.
-    fn read_batch<S: RecordSource>(
-        &mut self,
-        source: &mut S,
-        first: Record,
-        mut level: impl FnMut(&Record),
-    ) -> Result<(), TapeError> {
-        let broken = |record, reason| TapeError::BrokenBatch { record, reason };
-        if first.flags.contains(Flags::EMPTY) {
-            if first.batch_len != 0 || !first.flags.contains(Flags::BATCH_END) {
-                return Err(broken(self.records - 1, "empty marker inside a batch"));
-            }
-            return Ok(());
-        }
-        let mut record = first;
-        let mut count: u32 = 0;
-        loop {
-            count += 1;
-            level(&record);
-            let end = record.flags.contains(Flags::BATCH_END);
-            if end != (count == first.batch_len) {
-                return Err(broken(
-                    self.records - 1,
-                    "level count differs from batch length",
-                ));
-            }
-            if end {
-                return Ok(());
-            }
-            record = self.next_record(source)?.ok_or(TapeError::Truncated(0))?;
-            let same = record.kind == first.kind
-                && record.instrument == first.instrument
-                && record.batch_len == first.batch_len
-                && (record.exchange_ns, record.local_ns) == (first.exchange_ns, first.local_ns)
-                && (record.a, record.b, record.c) == (first.a, first.b, first.c)
-                && record.flags.contains(Flags::HAS_PREV) == first.flags.contains(Flags::HAS_PREV)
-                && !record.flags.contains(Flags::EMPTY);
-            if !same {
-                return Err(broken(self.records - 1, "record does not match its batch"));
-            }
-        }
+    fn side(sell: bool) -> Side {
+        if sell { Side::Sell } else { Side::Buy }
     }
 
-    fn next_record<S: RecordSource>(
-        &mut self,
-        source: &mut S,
-    ) -> Result<Option<Record>, TapeError> {
-        let record = source.next_record()?;
-        if record.is_some() {
-            self.records += 1;
+    proptest! {
+        /// Whatever a writer is given comes back the same: any prices
+        /// (differences wrap), sizes, ids and times.
+        #[test]
+        fn every_event_reads_back_as_written(
+            first in any::<u64>(), last in any::<u64>(), prev in any::<Option<u64>>(),
+            levels in prop::collection::vec((any::<i64>(), any::<u64>(), any::<bool>()), 0..40),
+            trade in (any::<u64>(), any::<i64>(), any::<u64>(), any::<Option<bool>>()),
+            quote in (any::<u64>(), any::<i64>(), any::<u64>(), any::<i64>(), any::<u64>()),
+            times in (any::<u64>(), any::<u64>()),
+        ) {
+            let i = usdm_btcusdt();
+            let t = time(times.0, times.1);
+            let delta = BookDelta {
+                instrument: i.id,
+                ids: UpdateIds { first, last, prev },
+                time: t,
+                updates: levels
+                    .iter()
+                    .map(|&(p, q, s)| LevelUpdate { price: Price::from_ticks(p), qty: Qty::from_lots(q), side: side(s) })
+                    .collect(),
+            };
+            let level = |&(p, q, _): &(i64, u64, bool)| Level { price: Price::from_ticks(p), qty: Qty::from_lots(q) };
+            let snapshot = BookSnapshot {
+                instrument: i.id,
+                last_update_id: first,
+                time: t,
+                bids: levels.iter().filter(|l| !l.2).map(level).collect(),
+                asks: levels.iter().filter(|l| l.2).map(level).collect(),
+            };
+            let print = Trade {
+                instrument: i.id,
+                trade_id: trade.0,
+                price: Price::from_ticks(trade.1),
+                qty: Qty::from_lots(trade.2),
+                aggressor: trade.3.map(side),
+                time: t,
+            };
+            let top = Quote {
+                instrument: i.id,
+                update_id: quote.0,
+                bid: Level { price: Price::from_ticks(quote.1), qty: Qty::from_lots(quote.2) },
+                ask: Level { price: Price::from_ticks(quote.3), qty: Qty::from_lots(quote.4) },
+                time: t,
+            };
+            let mut w = TapeWriter::new(Vec::new(), std::slice::from_ref(&i)).unwrap();
+            w.write_delta(&delta).unwrap();
+            w.write_snapshot(&snapshot).unwrap();
+            w.write_trade(&print).unwrap();
+            w.write_quote(&top).unwrap();
+            let bytes = w.finish().unwrap();
+            let reader = TapeReader::new(&bytes[..]).unwrap();
+            let mut events = TapeEvents::new(reader, std::slice::from_ref(&i));
+            match events.next_event().unwrap() {
+                Some(TapeEvent::Delta(d)) => prop_assert_eq!(d, &delta),
+                other => prop_assert!(false, "{other:?}"),
+            }
+            match events.next_event().unwrap() {
+                Some(TapeEvent::Snapshot(s)) => prop_assert_eq!(s, &snapshot),
+                other => prop_assert!(false, "{other:?}"),
+            }
+            match events.next_event().unwrap() {
+                Some(TapeEvent::Trade(x)) => prop_assert_eq!(x, print),
+                other => prop_assert!(false, "{other:?}"),
+            }
+            match events.next_event().unwrap() {
+                Some(TapeEvent::Quote(q)) => prop_assert_eq!(q, top),
+                other => prop_assert!(false, "{other:?}"),
+            }
+            prop_assert!(events.next_event().unwrap().is_none());
         }
-        Ok(record)
-    }
-
-    fn instrument(&self, record: &Record) -> Result<InstrumentId, TapeError> {
-        self.ids
-            .get(usize::from(record.instrument))
-            .copied()
-            .ok_or(TapeError::UnknownInstrument {
-                record: self.records - 1,
-                index: record.instrument,
-                listed: self.ids.len(),
-            })
     }
 }

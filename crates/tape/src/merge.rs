@@ -6,10 +6,8 @@ use std::io::Write;
 
 use kestrel_model::Instrument;
 
-use crate::RecordSource;
 use crate::error::TapeError;
-use crate::reader::{MappedTape, SliceRecords};
-use crate::record::Record;
+use crate::reader::MappedTape;
 use crate::writer::TapeWriter;
 
 /// What a merge wrote.
@@ -19,8 +17,8 @@ pub struct Merged {
     pub instruments: Vec<Instrument>,
     /// Venue messages written.
     pub messages: u64,
-    /// Records written.
-    pub records: u64,
+    /// Their bytes.
+    pub bytes: u64,
 }
 
 /// Writes the messages of `inputs` to `out`, ordered by receive time (a
@@ -48,14 +46,12 @@ pub fn merge<W: Write>(inputs: &[MappedTape], out: W) -> Result<Merged, TapeErro
     let mut writer = TapeWriter::new(out, &instruments)?;
     let mut next = vec![0usize; inputs.len()];
     let mut merged = Merged::default();
+    let mut copy = Vec::new();
     loop {
         // The input whose next message was received first.
         let mut first: Option<(usize, crate::reader::Message<'_>)> = None;
         for (n, tape) in inputs.iter().enumerate() {
             let Some(message) = tape.message(next[n]) else {
-                if tape.trailing_bytes() > 0 {
-                    return Err(TapeError::Truncated(tape.trailing_bytes() as u64));
-                }
                 continue;
             };
             let message = message?;
@@ -67,23 +63,23 @@ pub fn merge<W: Write>(inputs: &[MappedTape], out: W) -> Result<Merged, TapeErro
             break;
         };
         next[n] = message.next;
-        let mut records = SliceRecords(message.bytes);
-        while let Some(record) = records.next_record()? {
-            let instrument = renumber[n]
-                .get(usize::from(record.instrument))
-                .copied()
-                .ok_or(TapeError::UnknownInstrument {
-                    record: merged.records,
-                    index: record.instrument,
-                    listed: inputs[n].instruments().len(),
-                })?;
-            writer.put(&Record {
-                instrument,
-                ..record
+        // Checked before it is copied: a merge never launders damage
+        // into a message with a fresh checksum.
+        crate::message::open(message.bytes)?;
+        let instrument = renumber[n]
+            .get(usize::from(message.instrument))
+            .copied()
+            .ok_or(TapeError::UnknownInstrument {
+                message: merged.messages,
+                index: message.instrument,
+                listed: inputs[n].instruments().len(),
             })?;
-            merged.records += 1;
-        }
+        copy.clear();
+        copy.extend_from_slice(message.bytes);
+        crate::message::renumber(&mut copy, instrument);
+        writer.put_raw(&copy)?;
         merged.messages += 1;
+        merged.bytes += copy.len() as u64;
     }
     writer.finish()?;
     merged.instruments = instruments;
@@ -137,11 +133,11 @@ mod tests {
         let mut out = Vec::new();
         let merged = merge(&inputs, &mut out).unwrap();
         assert_eq!(merged.instruments, vec![spot.clone(), usdm.clone()]);
-        assert_eq!((merged.messages, merged.records), (7, 7));
+        assert_eq!(merged.messages, 7);
         let path = std::env::temp_dir().join(format!("kestrel-merge-{}-out", std::process::id()));
         std::fs::write(&path, &out).unwrap();
         let mapped = MappedTape::open(&path).unwrap();
-        let mut events = TapeEvents::new(mapped.records(), mapped.instruments());
+        let mut events = TapeEvents::new(mapped.messages(), mapped.instruments());
         let mut seen = Vec::new();
         while let Some(TapeEvent::Trade(t)) = events.next_event().unwrap() {
             seen.push((t.time.local.as_nanos(), t.instrument == spot.id));

@@ -1,4 +1,4 @@
-//! Reading records: streamed from any reader, or memory-mapped.
+//! Reading messages: streamed from any reader, or memory-mapped.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -9,20 +9,23 @@ use memmap2::Mmap;
 
 use crate::error::TapeError;
 use crate::header;
-use crate::record::{RECORD_SIZE, Record};
+use crate::message::{self, HEAD};
 
-/// Anything that yields records in file order.
-pub trait RecordSource {
-    /// The next record, `None` at a clean end of file.
-    fn next_record(&mut self) -> Result<Option<Record>, TapeError>;
+/// Anything that yields a tape's messages in file order, each whole
+/// (framed, checksum included), for [`crate::TapeEvents`].
+pub trait MessageSource {
+    /// The next message's bytes, `None` at a clean end of file.
+    fn next_message(&mut self) -> Result<Option<&[u8]>, TapeError>;
 }
 
-/// Reads a tape front to back through a small buffer: memory stays bounded
-/// whatever the file's size, and the input may be a pipe.
+/// Reads a tape front to back through a buffer the size of its largest
+/// message: memory stays bounded whatever the file's size, and the input
+/// may be a pipe.
 #[derive(Debug)]
 pub struct TapeReader<R: Read> {
     input: R,
     instruments: Vec<Instrument>,
+    buf: Vec<u8>,
 }
 
 impl TapeReader<BufReader<File>> {
@@ -49,39 +52,72 @@ impl<R: Read> TapeReader<R> {
         Ok(Self {
             instruments: header::decode(&whole)?,
             input,
+            buf: Vec::with_capacity(4096),
         })
     }
 
-    /// The instruments the header lists; records name them by index.
+    /// The instruments the header lists; messages name them by index.
     pub fn instruments(&self) -> &[Instrument] {
         &self.instruments
     }
-}
 
-impl<R: Read> RecordSource for TapeReader<R> {
-    fn next_record(&mut self) -> Result<Option<Record>, TapeError> {
-        let mut bytes = [0u8; RECORD_SIZE];
-        let mut filled = 0;
-        while filled < RECORD_SIZE {
-            match self.input.read(&mut bytes[filled..]) {
-                Ok(0) if filled == 0 => return Ok(None),
-                Ok(0) => return Err(TapeError::Truncated(filled as u64)),
+    /// Fills `self.buf[from..]`; the bytes read, short only at the end.
+    fn fill(&mut self, from: usize) -> Result<usize, TapeError> {
+        let mut filled = from;
+        while filled < self.buf.len() {
+            match self.input.read(&mut self.buf[filled..]) {
+                Ok(0) => break,
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        Record::from_bytes(&bytes).map(Some)
+        Ok(filled)
     }
 }
 
-/// A tape mapped into memory: random access by record index, and no copy
-/// between the page cache and the reader.
+impl<R: Read> MessageSource for TapeReader<R> {
+    fn next_message(&mut self) -> Result<Option<&[u8]>, TapeError> {
+        self.buf.resize(4, 0);
+        match self.fill(0)? {
+            0 => return Ok(None),
+            4 => {}
+            short => return Err(TapeError::Truncated(short as u64)),
+        }
+        let len = match message::framed_len(&self.buf) {
+            Some(len) => len?,
+            None => return Err(TapeError::Truncated(4)),
+        };
+        self.buf.resize(len, 0);
+        let got = self.fill(4)?;
+        if got < len {
+            return Err(TapeError::Truncated(got as u64));
+        }
+        Ok(Some(&self.buf))
+    }
+}
+
+/// A tape mapped into memory: messages read in place, with no copy between
+/// the page cache and the reader.
 #[derive(Debug)]
 pub struct MappedTape {
     map: Mmap,
     header_len: usize,
     instruments: Vec<Instrument>,
+}
+
+/// One message of a [`MappedTape`], found by [`MappedTape::message`].
+#[derive(Clone, Copy, Debug)]
+pub struct Message<'a> {
+    /// The whole message, framed; [`crate::TapeDecoder`] checks and reads it.
+    pub bytes: &'a [u8],
+    /// The instrument's index in the header (read before the checksum is
+    /// checked: a damaged one is caught when the message is decoded).
+    pub instrument: u16,
+    /// When we received it, ns.
+    pub local_ns: u64,
+    /// Where the next message starts.
+    pub next: usize,
 }
 
 impl MappedTape {
@@ -91,9 +127,9 @@ impl MappedTape {
         // SAFETY: the map is read-only and private to this process. Another
         // process truncating or rewriting the file while it is mapped would
         // change the bytes under us (or fault, for truncation); tapes are
-        // written once and never modified in place, and every record read
-        // from the map is validated by `Record::from_bytes` as if it came
-        // from an untrusted file.
+        // written once and never modified in place, and every message read
+        // from the map is checked against its checksum and decoded as if it
+        // came from an untrusted file.
         #[allow(unsafe_code)]
         let map = unsafe { Mmap::map(&file)? };
         let preamble: &[u8; header::PREAMBLE_LEN] = map
@@ -117,119 +153,65 @@ impl MappedTape {
         &self.instruments
     }
 
-    /// Whole records in the file.
-    pub fn len(&self) -> usize {
-        (self.map.len() - self.header_len) / RECORD_SIZE
+    /// Bytes of messages after the header: where [`Self::message`]'s
+    /// offsets end, for progress.
+    pub fn data_len(&self) -> usize {
+        self.map.len() - self.header_len
     }
 
-    /// Whether the file holds no whole record.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Bytes after the last whole record: non-zero means a torn write.
-    pub fn trailing_bytes(&self) -> usize {
-        (self.map.len() - self.header_len) % RECORD_SIZE
-    }
-
-    /// Record `index`, decoded and checked; `None` past the end.
-    pub fn get(&self, index: usize) -> Option<Result<Record, TapeError>> {
-        let at = self.header_len + index.checked_mul(RECORD_SIZE)?;
-        let bytes: &[u8; RECORD_SIZE] = self.map.get(at..at + RECORD_SIZE)?.try_into().ok()?;
-        Some(Record::from_bytes(bytes))
-    }
-
-    /// The venue message whose first record is record `index`: its
-    /// records' bytes (a batch's, or one record), whose instrument and
-    /// receive time they are, and the index of the next message. `None`
-    /// past the end; an error for a record that does not read or a batch
-    /// that runs past the file. The bytes are the map's own, for
-    /// [`crate::TapeDecoder`], which checks the batch whole.
-    pub fn message(&self, index: usize) -> Option<Result<Message<'_>, TapeError>> {
-        let first = match self.get(index)? {
-            Ok(r) => r,
-            Err(e) => return Some(Err(e)),
+    /// The message starting `offset` bytes after the header (0 for the
+    /// first; each gives the next). `None` at the end; an error for a
+    /// length no writer makes or one that runs past the file.
+    pub fn message(&self, offset: usize) -> Option<Result<Message<'_>, TapeError>> {
+        let at = self.header_len.checked_add(offset)?;
+        let rest = self.map.get(at..).filter(|r| !r.is_empty())?;
+        let len = match message::framed_len(rest) {
+            Some(Ok(len)) => len,
+            Some(Err(e)) => return Some(Err(e)),
+            None => return Some(Err(TapeError::Truncated(rest.len() as u64))),
         };
-        let batched = first.kind().is_ok_and(|k| k.is_level())
-            && !first.flags.contains(crate::record::Flags::EMPTY);
-        let count = if batched { first.batch_len as usize } else { 1 };
-        let at = self.header_len + index * RECORD_SIZE;
-        let bytes = count
-            .checked_mul(RECORD_SIZE)
-            .filter(|_| count > 0)
-            .and_then(|len| self.map.get(at..at.checked_add(len)?));
-        Some(match bytes {
-            Some(bytes) => Ok(Message {
-                bytes,
-                instrument: first.instrument,
-                local_ns: first.local_ns,
-                next: index + count,
-            }),
-            None => Err(TapeError::BrokenBatch {
-                record: index as u64,
-                reason: "batch runs past the end of the tape",
-            }),
-        })
+        let Some(bytes) = rest.get(..len) else {
+            return Some(Err(TapeError::Truncated(rest.len() as u64)));
+        };
+        let word = |from: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&bytes[from..from + 8]);
+            u64::from_le_bytes(w)
+        };
+        debug_assert!(len >= HEAD);
+        Some(Ok(Message {
+            bytes,
+            instrument: u16::from_le_bytes([bytes[6], bytes[7]]),
+            local_ns: word(16),
+            next: offset + len,
+        }))
     }
 
-    /// Records in file order, as a [`RecordSource`].
-    pub fn records(&self) -> MappedRecords<'_> {
-        MappedRecords {
+    /// Messages in file order, as a [`MessageSource`].
+    pub fn messages(&self) -> MappedMessages<'_> {
+        MappedMessages {
             tape: self,
             next: 0,
         }
     }
 }
 
-/// One venue message's records in a [`MappedTape`].
-#[derive(Clone, Copy, Debug)]
-pub struct Message<'a> {
-    /// The records, 64 bytes each.
-    pub bytes: &'a [u8],
-    /// The instrument's index in the header.
-    pub instrument: u16,
-    /// When we received it, ns.
-    pub local_ns: u64,
-    /// The index of the message after it.
-    pub next: usize,
-}
-
-/// Records laid out in a byte slice (a [`Message`]'s), in order; bytes
-/// after the last whole record are a truncation.
-#[derive(Debug)]
-pub struct SliceRecords<'a>(pub &'a [u8]);
-
-impl RecordSource for SliceRecords<'_> {
-    fn next_record(&mut self) -> Result<Option<Record>, TapeError> {
-        if self.0.is_empty() {
-            return Ok(None);
-        }
-        let Some((head, rest)) = self.0.split_first_chunk::<RECORD_SIZE>() else {
-            return Err(TapeError::Truncated(self.0.len() as u64));
-        };
-        self.0 = rest;
-        Record::from_bytes(head).map(Some)
-    }
-}
-
 /// A cursor over a [`MappedTape`].
 #[derive(Debug)]
-pub struct MappedRecords<'a> {
+pub struct MappedMessages<'a> {
     tape: &'a MappedTape,
     next: usize,
 }
 
-impl RecordSource for MappedRecords<'_> {
-    fn next_record(&mut self) -> Result<Option<Record>, TapeError> {
-        match self.tape.get(self.next) {
-            Some(record) => {
-                self.next += 1;
-                record.map(Some)
-            }
-            None if self.tape.trailing_bytes() > 0 => {
-                Err(TapeError::Truncated(self.tape.trailing_bytes() as u64))
-            }
+impl MessageSource for MappedMessages<'_> {
+    fn next_message(&mut self) -> Result<Option<&[u8]>, TapeError> {
+        match self.tape.message(self.next) {
             None => Ok(None),
+            Some(Err(e)) => Err(e),
+            Some(Ok(m)) => {
+                self.next = m.next;
+                Ok(Some(m.bytes))
+            }
         }
     }
 }

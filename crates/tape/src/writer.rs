@@ -1,4 +1,4 @@
-//! Writes events as records after a header.
+//! Writes events as framed messages after a header.
 
 use std::io::Write;
 
@@ -8,15 +8,17 @@ use kestrel_model::{
 
 use crate::error::TapeError;
 use crate::header;
-use crate::record::{Flags, Record, RecordKind};
+use crate::message::{self, Flags, Head, Kind, MAX_MESSAGE};
 
-/// Appends events to a tape. Give it a buffered writer: it writes one
-/// 64-byte record at a time.
+/// Appends events to a tape, one framed message each. Give it a buffered
+/// writer.
 #[derive(Debug)]
 pub struct TapeWriter<W: Write> {
     out: W,
     instruments: Vec<InstrumentId>,
-    records: u64,
+    messages: u64,
+    /// The message being written, reused.
+    buf: Vec<u8>,
 }
 
 impl<W: Write> TapeWriter<W> {
@@ -27,111 +29,66 @@ impl<W: Write> TapeWriter<W> {
         Ok(Self {
             out,
             instruments: instruments.iter().map(|i| i.id).collect(),
-            records: 0,
+            messages: 0,
+            buf: Vec::with_capacity(4096),
         })
     }
 
-    /// Records written so far.
-    pub fn records(&self) -> u64 {
-        self.records
+    /// Messages written so far.
+    pub fn messages(&self) -> u64 {
+        self.messages
     }
 
-    /// One record per level, ids and times repeated in each.
+    /// A delta, its levels as runs on one side.
     pub fn write_delta(&mut self, delta: &BookDelta) -> Result<(), TapeError> {
-        let base = self.batch_record(
-            RecordKind::DeltaLevel,
-            &delta.instrument,
-            delta.time,
-            delta.updates.len(),
-        )?;
-        let base = Record {
-            a: delta.ids.first,
-            b: delta.ids.last,
-            c: delta.ids.prev.unwrap_or(0),
-            flags: base
-                .flags
-                .with_if(Flags::HAS_PREV, delta.ids.prev.is_some()),
-            ..base
-        };
-        if delta.updates.is_empty() {
-            return self.put(&empty(base));
-        }
-        let last = delta.updates.len() - 1;
-        for (i, u) in delta.updates.iter().enumerate() {
-            self.put(&level(
-                base,
-                u.side,
-                u.price.ticks(),
-                u.qty.lots(),
-                i == last,
-            ))?;
-        }
-        Ok(())
+        let flags = Flags::NONE.with_if(Flags::HAS_PREV, delta.ids.prev.is_some());
+        let head = self.head(Kind::Delta, flags, &delta.instrument, delta.time)?;
+        self.put(&head, |out| message::delta_body(out, delta))
     }
 
-    /// One record per level: bids best first, then asks best first.
+    /// A whole book: bids best first, then asks best first.
     pub fn write_snapshot(&mut self, snapshot: &BookSnapshot) -> Result<(), TapeError> {
-        let count = snapshot.bids.len() + snapshot.asks.len();
-        let base = self.batch_record(
-            RecordKind::SnapshotLevel,
+        let head = self.head(
+            Kind::Snapshot,
+            Flags::NONE,
             &snapshot.instrument,
             snapshot.time,
-            count,
         )?;
-        let base = Record {
-            a: snapshot.last_update_id,
-            ..base
-        };
-        if count == 0 {
-            return self.put(&empty(base));
-        }
-        let levels = (snapshot.bids.iter().map(|l| (Side::Buy, l)))
-            .chain(snapshot.asks.iter().map(|l| (Side::Sell, l)));
-        for (i, (side, l)) in levels.enumerate() {
-            self.put(&level(
-                base,
-                side,
-                l.price.ticks(),
-                l.qty.lots(),
-                i + 1 == count,
-            ))?;
-        }
-        Ok(())
+        self.put(&head, |out| {
+            out.varint(snapshot.last_update_id);
+            out.sides(snapshot);
+        })
     }
 
-    /// One record.
+    /// A trade print.
     pub fn write_trade(&mut self, trade: &Trade) -> Result<(), TapeError> {
-        let record = Record {
-            kind: RecordKind::Trade as u8,
-            flags: Flags::NONE
-                .with_if(Flags::AGGRESSOR_KNOWN, trade.aggressor.is_some())
-                .with_if(Flags::SELL, trade.aggressor == Some(Side::Sell)),
-            instrument: self.index(&trade.instrument)?,
-            exchange_ns: trade.time.exchange.as_nanos(),
-            local_ns: trade.time.local.as_nanos(),
-            price: trade.price.ticks(),
-            qty: trade.qty.lots(),
-            a: trade.trade_id,
-            ..Record::default()
-        };
-        self.put(&record)
+        let flags = Flags::NONE
+            .with_if(Flags::AGGRESSOR_KNOWN, trade.aggressor.is_some())
+            .with_if(Flags::SELL, trade.aggressor == Some(Side::Sell));
+        let head = self.head(Kind::Trade, flags, &trade.instrument, trade.time)?;
+        self.put(&head, |out| {
+            out.varint(trade.trade_id);
+            out.zigzag(trade.price.ticks());
+            out.varint(trade.qty.lots());
+        })
     }
 
-    /// One record.
+    /// The venue's best bid and ask.
     pub fn write_quote(&mut self, quote: &Quote) -> Result<(), TapeError> {
-        let record = Record {
-            kind: RecordKind::Quote as u8,
-            instrument: self.index(&quote.instrument)?,
-            exchange_ns: quote.time.exchange.as_nanos(),
-            local_ns: quote.time.local.as_nanos(),
-            price: quote.bid.price.ticks(),
-            qty: quote.bid.qty.lots(),
-            a: quote.update_id,
-            b: quote.ask.price.ticks() as u64,
-            c: quote.ask.qty.lots(),
-            ..Record::default()
-        };
-        self.put(&record)
+        let head = self.head(Kind::Quote, Flags::NONE, &quote.instrument, quote.time)?;
+        self.put(&head, |out| {
+            out.varint(quote.update_id);
+            out.zigzag(quote.bid.price.ticks());
+            out.varint(quote.bid.qty.lots());
+            out.zigzag(
+                quote
+                    .ask
+                    .price
+                    .ticks()
+                    .wrapping_sub(quote.bid.price.ticks()),
+            );
+            out.varint(quote.ask.qty.lots());
+        })
     }
 
     /// Flushes and hands back the writer.
@@ -140,20 +97,26 @@ impl<W: Write> TapeWriter<W> {
         Ok(self.out)
     }
 
-    fn batch_record(
+    /// Appends a whole message as it is (a merge copying messages).
+    pub(crate) fn put_raw(&mut self, bytes: &[u8]) -> Result<(), TapeError> {
+        self.out.write_all(bytes)?;
+        self.messages += 1;
+        Ok(())
+    }
+
+    fn head(
         &self,
-        kind: RecordKind,
+        kind: Kind,
+        flags: Flags,
         instrument: &InstrumentId,
         time: EventTime,
-        len: usize,
-    ) -> Result<Record, TapeError> {
-        Ok(Record {
-            kind: kind as u8,
+    ) -> Result<Head, TapeError> {
+        Ok(Head {
+            kind,
+            flags,
             instrument: self.index(instrument)?,
-            batch_len: u32::try_from(len).map_err(|_| TapeError::BatchTooLong(len))?,
             exchange_ns: time.exchange.as_nanos(),
             local_ns: time.local.as_nanos(),
-            ..Record::default()
         })
     }
 
@@ -165,29 +128,18 @@ impl<W: Write> TapeWriter<W> {
             .ok_or(TapeError::NotInHeader(*id))
     }
 
-    /// Appends a record as it is (a merge copying whole messages).
-    pub(crate) fn put(&mut self, record: &Record) -> Result<(), TapeError> {
-        self.out.write_all(&record.to_bytes())?;
-        self.records += 1;
+    fn put(
+        &mut self,
+        head: &Head,
+        body: impl FnOnce(&mut message::Out<'_>),
+    ) -> Result<(), TapeError> {
+        self.buf.clear();
+        message::write(&mut self.buf, head, body);
+        if self.buf.len() > MAX_MESSAGE {
+            return Err(TapeError::TooLarge(self.buf.len()));
+        }
+        self.out.write_all(&self.buf)?;
+        self.messages += 1;
         Ok(())
-    }
-}
-
-fn level(base: Record, side: Side, price: i64, qty: u64, end: bool) -> Record {
-    Record {
-        flags: base
-            .flags
-            .with_if(Flags::SELL, side == Side::Sell)
-            .with_if(Flags::BATCH_END, end),
-        price,
-        qty,
-        ..base
-    }
-}
-
-fn empty(base: Record) -> Record {
-    Record {
-        flags: base.flags.with(Flags::EMPTY).with(Flags::BATCH_END),
-        ..base
     }
 }

@@ -12,7 +12,7 @@ use kestrel_feed::{BookSync, Decoded, FrameDecoder, Instruments, SyncStatus, Tru
 use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::{BookDelta, BookSnapshot, Price, Quote, Side, Trade};
 use kestrel_tape::{
-    MappedTape, RECORD_SIZE, RecordSource, TapeError, TapeEvent, TapeEvents, TapeReader, TapeWriter,
+    MappedTape, MessageSource, TapeError, TapeEvent, TapeEvents, TapeReader, TapeWriter,
 };
 
 const CAPTURE: &str = "../../data/sample/binance_usdm_btcusdt_20240808.raw.gz";
@@ -73,7 +73,9 @@ fn write_capture(path: &Path) -> Vec<Owned> {
 }
 
 /// Replays a tape through the futures sync rules, checking every quote.
-fn replay<S: RecordSource>(events: &mut TapeEvents<S>) -> (BookSync<FuturesSequencer>, Vec<Owned>) {
+fn replay<S: MessageSource>(
+    events: &mut TapeEvents<S>,
+) -> (BookSync<FuturesSequencer>, Vec<Owned>) {
     let mut sync = BookSync::new(&usdm_btcusdt(), FuturesSequencer::new());
     let mut seen = Vec::new();
     while let Some(event) = events.next_event().unwrap() {
@@ -123,8 +125,10 @@ fn capture_tape_replays_to_the_oracle_streamed_and_mapped() {
     );
 
     let mapped = MappedTape::open(&path).unwrap();
-    assert_eq!(mapped.trailing_bytes(), 0);
-    let (sync, from_map) = replay(&mut TapeEvents::new(mapped.records(), mapped.instruments()));
+    let (sync, from_map) = replay(&mut TapeEvents::new(
+        mapped.messages(),
+        mapped.instruments(),
+    ));
     assert_oracle(&sync);
     assert!(from_map == written);
     std::fs::remove_file(&path).unwrap();
@@ -135,9 +139,9 @@ fn a_torn_tail_keeps_every_whole_event_before_it() {
     let path = temp("torn.ktape");
     let written = write_capture(&path);
     let full = std::fs::read(&path).unwrap();
-    // Cut the file 10 bytes into the last record, which ends a bookTicker or
+    // Cut the file 10 bytes short, inside the last message, a bookTicker or
     // trade: everything before it must still come out.
-    std::fs::write(&path, &full[..full.len() - RECORD_SIZE + 10]).unwrap();
+    std::fs::write(&path, &full[..full.len() - 10]).unwrap();
     let reader = TapeReader::open(&path).unwrap();
     let instruments = reader.instruments().to_vec();
     let mut events = TapeEvents::new(reader, &instruments);
@@ -149,15 +153,20 @@ fn a_torn_tail_keeps_every_whole_event_before_it() {
             Err(e) => break e,
         }
     };
-    assert!(matches!(error, TapeError::Truncated(10)), "{error}");
+    assert!(matches!(error, TapeError::Truncated(_)), "{error}");
     assert_eq!(read, written.len() - 1);
     let mapped = MappedTape::open(&path).unwrap();
-    assert_eq!(mapped.trailing_bytes(), 10);
+    let mut events = TapeEvents::new(mapped.messages(), mapped.instruments());
+    let mut read = 0;
+    while let Ok(Some(_)) = events.next_event() {
+        read += 1;
+    }
+    assert_eq!(read, written.len() - 1, "the map stops at the same place");
     std::fs::remove_file(&path).unwrap();
 }
 
 #[test]
-fn damaged_records_are_refused_not_misread() {
+fn damaged_messages_are_refused_not_misread() {
     let instrument = usdm_btcusdt();
     let mut delta = BookDelta {
         instrument: instrument.id,
@@ -175,7 +184,8 @@ fn damaged_records_are_refused_not_misread() {
     let mut tape = TapeWriter::new(Vec::new(), std::slice::from_ref(&instrument)).unwrap();
     tape.write_delta(&delta).unwrap();
     let bytes = tape.finish().unwrap();
-    let header = bytes.len() - 3 * RECORD_SIZE;
+    // The one message follows the header, whose length the preamble gives.
+    let start = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
     let read = |bytes: &[u8]| {
         let reader = TapeReader::new(bytes).unwrap();
         let instruments = reader.instruments().to_vec();
@@ -183,42 +193,47 @@ fn damaged_records_are_refused_not_misread() {
         events.next_event().map(|e| e.map(|e| owned(&e)))
     };
     assert_eq!(read(&bytes).unwrap().unwrap(), Owned::Delta(delta));
+    let n = u32::from_le_bytes(bytes[start..start + 4].try_into().unwrap()) as usize;
+    assert_eq!(start + 4 + n + 4, bytes.len(), "one message, framed");
 
-    // The middle record claims another update id: the batch is broken.
+    // Any byte changed after the length is caught by the checksum.
+    for i in start + 4..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[i] ^= 0x10;
+        assert!(
+            matches!(read(&bad), Err(TapeError::BadChecksum)),
+            "byte {i} changed"
+        );
+    }
+    // A length no writer makes, or one past the end of the file.
     let mut bad = bytes.clone();
-    bad[header + RECORD_SIZE + 40] ^= 1;
-    assert!(matches!(
-        read(&bad),
-        Err(TapeError::BrokenBatch { record: 1, .. })
-    ));
-    // An unknown instrument index.
+    bad[start + 3] = 0xff;
+    assert!(matches!(read(&bad), Err(TapeError::BadLength(_))));
     let mut bad = bytes.clone();
-    bad[header + 2] = 7;
-    assert!(matches!(
-        read(&bad),
-        Err(TapeError::UnknownInstrument { index: 7, .. })
-    ));
-    // The batch ends early.
-    let mut bad = bytes.clone();
-    bad[header + 1] |= 2;
-    assert!(matches!(
-        read(&bad),
-        Err(TapeError::BrokenBatch { record: 0, .. })
-    ));
+    bad[start] += 1;
+    assert!(matches!(read(&bad), Err(TapeError::Truncated(_))));
     // Not a tape at all.
     assert!(matches!(
         TapeReader::new(&b"{\"e\":1}"[..]),
         Err(TapeError::BadMagic)
     ));
     let mut not_tape = Vec::new();
-    not_tape.write_all(b"KESTRELT\x03\x00\x40\x00").unwrap();
+    not_tape.write_all(b"KESTRELT\x04\x00\x00\x00").unwrap();
     not_tape.extend_from_slice(&[64, 0, 0, 0]);
     assert!(matches!(
         TapeReader::new(&not_tape[..]),
-        Err(TapeError::Unsupported { version: 3, .. })
+        Err(TapeError::Unsupported { version: 4, .. })
+    ));
+    // Version 2 (fixed 64-byte records) is no longer read.
+    not_tape[8] = 2;
+    not_tape[10] = 64;
+    assert!(matches!(
+        TapeReader::new(&not_tape[..]),
+        Err(TapeError::Unsupported { version: 2, .. })
     ));
     // Version 1 (grids without contract terms) is no longer read.
     not_tape[8] = 1;
+    not_tape[10] = 0;
     assert!(matches!(
         TapeReader::new(&not_tape[..]),
         Err(TapeError::Unsupported { version: 1, .. })

@@ -75,7 +75,7 @@ impl<D: FrameDecoder, S: Sequencer> MarketSource for CaptureSource<D, S> {
 /// convert`), through the venue's sync rules exactly as live
 /// ([`FrameSync`], with a [`kestrel_tape::TapeDecoder`] as the decoder):
 /// the text was parsed once, when the tape was written, and each frame is
-/// the message's records, borrowed from the map.
+/// one framed message, borrowed from the map.
 pub struct TapeSource<D, S> {
     tape: Arc<MappedTape>,
     instrument: u16,
@@ -105,12 +105,6 @@ impl<D: FrameDecoder, S: Sequencer> MarketSource for TapeSource<D, S> {
             let message = match self.tape.message(self.next) {
                 Some(Ok(m)) => m,
                 Some(Err(e)) => return Err(FeedError::Format(format!("tape: {e}"))),
-                None if self.tape.trailing_bytes() > 0 => {
-                    return Err(FeedError::Format(format!(
-                        "tape: {} bytes after the last whole record (a torn write)",
-                        self.tape.trailing_bytes()
-                    )));
-                }
                 None => return Ok(false),
             };
             self.next = message.next;
@@ -125,7 +119,7 @@ impl<D: FrameDecoder, S: Sequencer> MarketSource for TapeSource<D, S> {
     }
 
     fn progress(&self) -> Option<f64> {
-        Some(self.next as f64 / self.tape.len().max(1) as f64)
+        Some(self.next as f64 / self.tape.data_len().max(1) as f64)
     }
 
     fn malformed(&self) -> u64 {
