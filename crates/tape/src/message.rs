@@ -146,7 +146,7 @@ pub(crate) fn write(out: &mut Vec<u8>, head: &Head, body: impl FnOnce(&mut Out<'
 /// read from its first four bytes; `None` if they are not there.
 pub(crate) fn framed_len(bytes: &[u8]) -> Option<Result<usize, TapeError>> {
     let n = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
-    if n < HEAD - 4 || n > MAX_MESSAGE {
+    if !(HEAD - 4..=MAX_MESSAGE).contains(&n) {
         return Some(Err(TapeError::BadLength(n as u64)));
     }
     Some(Ok(4 + n + TAIL))
