@@ -17,8 +17,6 @@ pub struct TapeDecoder {
     instrument: u16,
     /// The last trade message's print, lent out as a one-trade batch.
     trade: Vec<Trade>,
-    /// Why the last frame failed, for reports.
-    last_error: Option<crate::TapeError>,
 }
 
 impl TapeDecoder {
@@ -29,13 +27,7 @@ impl TapeDecoder {
             assembler: Assembler::new(instruments),
             instrument,
             trade: Vec::with_capacity(1),
-            last_error: None,
         }
-    }
-
-    /// Why the last undecodable frame failed.
-    pub fn last_error(&self) -> Option<&crate::TapeError> {
-        self.last_error.as_ref()
     }
 }
 
@@ -48,12 +40,10 @@ impl FrameDecoder for TapeDecoder {
         if u16::from_le_bytes([lo, hi]) != self.instrument {
             return Ok(Decoded::Other);
         }
-        let event = match self.assembler.read(frame) {
-            Ok(event) => event,
-            Err(e) => {
-                self.last_error = Some(e);
-                return Err(FrameError::BadValue("tape message"));
-            }
+        // A damaged message is a malformed frame: counted, and its gap
+        // left to the sequencer, as a capture's would be.
+        let Ok(event) = self.assembler.read(frame) else {
+            return Err(FrameError::BadValue("tape message"));
         };
         Ok(match event {
             TapeEvent::Delta(delta) => Decoded::Delta {
