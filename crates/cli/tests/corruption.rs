@@ -167,11 +167,18 @@ fn damaged_journals_are_refused_kept_and_repaired() {
         "the journal needs fills and working orders: {} fills, {working} open",
         first.fills.len()
     );
-    let found = inspect(&journal).unwrap();
+    let mut found = inspect(&journal).unwrap();
     assert!(
         found.damage.is_empty() && found.clean_stop.is_none(),
         "{found:?}"
     );
+    if let Some(last) = found.snapshots.last().filter(|s| s.seq >= found.next_seq) {
+        // Killed just after a snapshot of the whole log: take it as never
+        // written (a crash a moment earlier), so that the tear below cuts
+        // a record the newest snapshot does not cover.
+        std::fs::remove_file(&last.path).unwrap();
+        found = inspect(&journal).unwrap();
+    }
     let records = found.next_seq;
     let newest_snapshot = found.snapshots.last().map(|s| s.seq).unwrap();
     println!(
