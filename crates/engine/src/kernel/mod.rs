@@ -192,11 +192,12 @@ impl<S: Strategy> Kernel<S> {
             // Most of a diff is deep levels nothing watches: they skip the
             // (often cache-missing) read of the old size.
             let best = touch[u.side as usize];
-            let ours = core
-                .strategies
-                .iter()
-                .any(|s| s.orders.rests_at(ix, u.side, u.price));
-            if market.signals.watches(u.price, best) || ours {
+            let watched = market.signals.watches(u.price, best)
+                || core
+                    .strategies
+                    .iter()
+                    .any(|s| s.orders.rests_at(ix, u.side, u.price));
+            if watched {
                 let old = market.book.qty_at(u.side, u.price);
                 market
                     .signals
