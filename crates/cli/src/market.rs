@@ -118,19 +118,6 @@ fn resolve_tape(path: &Path, args: &MarketArgs) -> anyhow::Result<RecordedMarket
     let map =
         MappedTape::open(path).with_context(|| format!("cannot open tape {}", path.display()))?;
     let listed = map.instruments();
-    let names = || {
-        listed
-            .iter()
-            .map(|i| {
-                format!(
-                    "{}:{}",
-                    i.id.venue.as_str().to_ascii_lowercase(),
-                    i.native_symbol
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let picked: Vec<usize> = (0..listed.len())
         .filter(|&n| {
             let i = &listed[n];
@@ -145,13 +132,13 @@ fn resolve_tape(path: &Path, args: &MarketArgs) -> anyhow::Result<RecordedMarket
         [] => bail!(
             "{} holds {}: none is the one asked for",
             path.display(),
-            names()
+            names(listed)
         ),
         _ => bail!(
             "{} holds {} instruments ({}): pass --symbol (and --venue) to take one",
             path.display(),
             listed.len(),
-            names()
+            names(listed)
         ),
     };
     let instrument = listed[index].clone();

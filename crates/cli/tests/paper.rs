@@ -29,6 +29,21 @@ fn number_before(text: &str, label: &str) -> u64 {
         .unwrap_or_else(|| panic!("no number before {label:?} in:\n{text}"))
 }
 
+/// `kestrel journal verify` on `journal`: it must pass, having matched
+/// decisions; its report.
+fn verified(journal: &Path) -> String {
+    let verify = Command::new(env!("CARGO_BIN_EXE_kestrel"))
+        .args(["journal", "verify"])
+        .arg(journal)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(verify.status.success(), "verify failed:\n{report}");
+    assert!(number_before(&report, "decisions matched") > 0, "{report}");
+    report
+}
+
 #[test]
 fn a_paper_session_trades_and_replays_decision_for_decision() {
     let journal = std::env::temp_dir().join(format!("kestrel-paper-{}", std::process::id()));
@@ -55,15 +70,7 @@ fn a_paper_session_trades_and_replays_decision_for_decision() {
         "no latency table:\n{out}"
     );
 
-    let verify = Command::new(env!("CARGO_BIN_EXE_kestrel"))
-        .args(["journal", "verify"])
-        .arg(&journal)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&verify.stdout);
-    assert!(verify.status.success(), "verify failed:\n{report}");
-    assert!(number_before(&report, "decisions matched") > 0, "{report}");
+    let report = verified(&journal);
     assert!(report.contains("  ok"), "{report}");
     let _ = std::fs::remove_dir_all(&journal);
 }
@@ -212,15 +219,7 @@ fn a_paper_session_trades_two_markets_and_replays_them() {
         "both markets were traded:\n{out}"
     );
 
-    let verify = Command::new(env!("CARGO_BIN_EXE_kestrel"))
-        .args(["journal", "verify"])
-        .arg(&journal)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&verify.stdout);
-    assert!(verify.status.success(), "verify failed:\n{report}");
-    assert!(number_before(&report, "decisions matched") > 0, "{report}");
+    let report = verified(&journal);
     assert!(report.contains("#1 ETH/USDT@BINANCE_SPOT"), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
 }

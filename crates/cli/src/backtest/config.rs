@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use kestrel_engine::{BacktestConfig, BracketTicks, ClockOffset, KernelConfig};
+use kestrel_engine::{BacktestConfig, BracketTicks, ClockOffset, KernelConfig, MarketSetup};
 use kestrel_exec::{CostMethod, RepricePolicy};
 use kestrel_model::{Decimal, Instrument, Qty};
 use kestrel_risk::{RiskLimits, TokenBucket};
@@ -454,9 +454,24 @@ impl RiskSection {
         })
     }
 
+    /// Each of `instruments` with its limits, for a kernel of several
+    /// markets; every `[risk.markets]` entry must name one of them.
+    pub fn market_setups(&self, instruments: &[Instrument]) -> anyhow::Result<Vec<MarketSetup>> {
+        self.check_markets(instruments)?;
+        instruments
+            .iter()
+            .map(|i| {
+                Ok(MarketSetup {
+                    instrument: i.clone(),
+                    limits: self.limits(i)?,
+                })
+            })
+            .collect()
+    }
+
     /// Checks that every `[risk.markets]` entry names one of `instruments`:
     /// a misspelt market must not leave the defaults silently in force.
-    pub fn check_markets(&self, instruments: &[Instrument]) -> anyhow::Result<()> {
+    fn check_markets(&self, instruments: &[Instrument]) -> anyhow::Result<()> {
         for name in self.markets.keys() {
             if !instruments.iter().any(|i| crate::market::is_named(i, name)) {
                 bail!(

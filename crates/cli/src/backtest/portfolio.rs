@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use kestrel_engine::backtest::{Feed, MarketSource};
-use kestrel_engine::{KernelSetup, MarketSetup, StrategySetup};
+use kestrel_engine::{KernelSetup, StrategySetup};
 use kestrel_feed::identify::WithFeed;
 use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_model::{Instrument, InstrumentIndex};
@@ -166,17 +166,8 @@ pub fn run(file: &PortfolioFile, show_progress: bool) -> anyhow::Result<Outcome>
         Ok(InstrumentIndex(u16::try_from(at)?))
     };
     let (strategies, names) = strategy_setups(&file.strategies, &instruments, index_of)?;
-    file.risk.check_markets(&instruments)?;
     let config = settings.backtest_config(&instruments[0])?;
-    let markets = instruments
-        .iter()
-        .map(|i| {
-            Ok(MarketSetup {
-                instrument: i.clone(),
-                limits: file.risk.limits(i)?,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let markets = file.risk.market_setups(&instruments)?;
     let kernel = kestrel_engine::Kernel::build(
         KernelSetup {
             markets,

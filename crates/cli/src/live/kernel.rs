@@ -3,7 +3,7 @@
 
 use anyhow::{Context, bail};
 use kestrel_engine::entry::SessionHeader;
-use kestrel_engine::{Kernel, KernelSetup, MarketSetup, StrategySetup};
+use kestrel_engine::{Kernel, KernelSetup, StrategySetup};
 use kestrel_model::{Decimal, Instrument, InstrumentIndex};
 use kestrel_strategy::{BuiltIn, ImbalanceMm};
 
@@ -35,16 +35,7 @@ pub(super) fn kernel_for(
             crate::backtest::portfolio::strategy_setups(&file.strategies, instruments, index_of)?.0
         }
     };
-    file.risk.check_markets(instruments)?;
-    let markets = instruments
-        .iter()
-        .map(|i| {
-            Ok(MarketSetup {
-                instrument: i.clone(),
-                limits: file.risk.limits(i)?,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let markets = file.risk.market_setups(instruments)?;
     Ok(Kernel::build(
         KernelSetup {
             markets,
