@@ -11,7 +11,6 @@ pub mod bars;
 pub mod clock;
 pub mod entry;
 pub mod kernel;
-pub mod market;
 pub mod replay;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

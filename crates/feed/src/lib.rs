@@ -3,9 +3,13 @@
 //! * Decoders per venue ([`binance`], [`okx`], [`bybit`]) parse frames in
 //!   place into the model's events, without allocating.
 //! * Sequencers per venue restate that venue's sync rules next to the code
-//!   that implements them; [`sync::BookSync`] applies them to a book,
-//!   buffers during resync and says when the book is (un)trusted.
-//! * [`pipeline::InstrumentFeed`] joins the two, for live and recorded data alike.
+//!   that implements them.
+//! * [`sync`] is the one pipeline that applies them, for replay, backtest
+//!   and live alike: it holds deltas during a resync, checks every book by
+//!   one integrity policy and says when a book is (un)trusted.
+//!   [`sync::BookSync`] keeps the book itself; [`sync::FrameSync`] hands
+//!   events to a caller that keeps it (the kernel).
+//! * [`pipeline::InstrumentFeed`] joins a decoder and a [`sync::BookSync`].
 //! * Recorded data: raw frame captures ([`capture`]), Tardis CSV
 //!   ([`tardis`]) and Binance's historical depth CSV ([`binance::history`]).
 
@@ -30,4 +34,7 @@ pub use decode::{Decoded, FrameDecoder, Instruments, NearDelta};
 pub use error::{FeedError, FrameError};
 pub use pipeline::{FeedStats, FeedUpdate, InstrumentFeed};
 pub use sequence::{SequenceState, Sequencer, Verdict};
-pub use sync::{BookSync, SyncStats, SyncStatus, Trust, Untrusted};
+pub use sync::{
+    BookSync, FeedEvent, FeedKind, FrameStart, FrameSync, NearRest, SplitFault, SyncStats,
+    SyncStatus, Trust, Untrusted,
+};

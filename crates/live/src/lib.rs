@@ -42,8 +42,8 @@ pub use session::{
 
 use kestrel_engine::clock::{Clock, WallClock};
 use kestrel_engine::kernel::Kernel;
-use kestrel_engine::market::FrameSync;
 use kestrel_engine::replay;
+use kestrel_feed::FrameSync;
 
 /// How a session ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -88,8 +88,9 @@ pub struct UpdateIds {
 /// all of it before reading the book: the book may look crossed mid-batch.
 ///
 /// The feed reuses one `BookDelta` and its `updates` buffer, so decoding a
-/// frame allocates nothing once the buffer has grown to the largest batch.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// frame allocates nothing once the buffer has grown to the largest batch
+/// (its `clone_from` keeps the target's buffer, unlike a derived one).
+#[derive(Debug, PartialEq, Eq)]
 pub struct BookDelta {
     /// The market.
     pub instrument: InstrumentId,
@@ -101,8 +102,27 @@ pub struct BookDelta {
     pub updates: Vec<LevelUpdate>,
 }
 
-/// A whole book: bids best (highest) first, asks best (lowest) first.
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl Clone for BookDelta {
+    fn clone(&self) -> Self {
+        Self {
+            instrument: self.instrument,
+            ids: self.ids,
+            time: self.time,
+            updates: self.updates.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.instrument = source.instrument;
+        self.ids = source.ids;
+        self.time = source.time;
+        self.updates.clone_from(&source.updates);
+    }
+}
+
+/// A whole book: bids best (highest) first, asks best (lowest) first. Its
+/// `clone_from` keeps the target's buffers.
+#[derive(Debug, PartialEq, Eq)]
 pub struct BookSnapshot {
     /// The market.
     pub instrument: InstrumentId,
@@ -114,6 +134,26 @@ pub struct BookSnapshot {
     pub bids: Vec<Level>,
     /// Ask levels, best first.
     pub asks: Vec<Level>,
+}
+
+impl Clone for BookSnapshot {
+    fn clone(&self) -> Self {
+        Self {
+            instrument: self.instrument,
+            last_update_id: self.last_update_id,
+            time: self.time,
+            bids: self.bids.clone(),
+            asks: self.asks.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.instrument = source.instrument;
+        self.last_update_id = source.last_update_id;
+        self.time = source.time;
+        self.bids.clone_from(&source.bids);
+        self.asks.clone_from(&source.asks);
+    }
 }
 
 /// A print on the venue's tape.

@@ -260,6 +260,8 @@ fn l2_outcome<S: kestrel_strategy::Strategy>(
         ("bracket_exits", k.bracket_exits),
         ("feed_gaps", k.gaps),
         ("malformed_frames", stats.malformed),
+        ("books_lost", stats.books_lost),
+        ("deltas_skipped", stats.deltas_skipped),
     ];
     for (name, n) in counters {
         report.counters.insert(name.into(), n);

@@ -17,8 +17,8 @@ pub fn print<S: kestrel_strategy::Strategy>(o: &LiveOutcome<S>, venues: &[&Binan
             .sum()
     };
     println!(
-        "  inputs        {} ({} market events, {} gaps, {} of them a crossed book)",
-        s.inputs, s.market_events, s.gaps, s.crossed
+        "  inputs        {} ({} market events, {} gaps, {} of them a book found wrong: crossed or off its checksum)",
+        s.inputs, s.market_events, s.gaps, s.books_lost
     );
     let m = &o.market;
     let failures = m.snapshot_failures.load(Ordering::Relaxed);

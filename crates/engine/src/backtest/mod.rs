@@ -76,6 +76,12 @@ pub struct RunStats {
     pub malformed: u64,
     /// Most events waiting between the venue and the kernel at once.
     pub max_in_flight: usize,
+    /// Books the kernel found wrong after a delta or snapshot (crossed, or
+    /// off the venue's checksum): each lost until the recording's next
+    /// snapshot, as live, where a snapshot is fetched at once.
+    pub books_lost: u64,
+    /// Deltas not applied because their book was lost so.
+    pub deltas_skipped: u64,
 }
 
 /// A finished backtest.
@@ -140,6 +146,9 @@ struct Lane<M> {
     eof: bool,
     last_arrival: UnixNanos,
     offset: i64,
+    /// The kernel's book failed the integrity check: deltas are skipped
+    /// until the next snapshot.
+    lost: bool,
 }
 
 impl<M: MarketSource> Lane<M> {
@@ -228,6 +237,7 @@ pub fn run_kernel<S: Strategy, M: MarketSource>(
             eof: false,
             last_arrival: UnixNanos::new(0),
             offset: 0,
+            lost: false,
         };
         while lane.ring.len() < OFFSET_PREFIX && !lane.eof {
             lane.eof = !lane.ring.read(&mut lane.source)?;
@@ -366,7 +376,15 @@ pub fn run_kernel<S: Strategy, M: MarketSource>(
                 let lane = &mut lanes[which];
                 if let Some(slot) = lane.ring.front() {
                     probe.before();
-                    deliver(&mut kernel, lane.instrument, &slot.event, now);
+                    let ix = lane.instrument;
+                    deliver(
+                        &mut kernel,
+                        ix,
+                        &mut lane.lost,
+                        &slot.event,
+                        now,
+                        &mut stats,
+                    );
                     probe.after(slot.event.kind, kernel.pending_intents());
                 }
                 lane.ring.pop_front();
@@ -453,18 +471,51 @@ fn feed_venue(venue: &mut SimVenue, event: &FeedEvent) {
     }
 }
 
-/// The kernel receives a recorded event of instrument `ix` at `now`.
+/// The kernel receives a recorded event of instrument `ix` at `now`. A
+/// book event is checked after by the feed's one integrity policy; a book
+/// that fails is lost for the kernel until the next snapshot (`lost`).
 fn deliver<S: Strategy>(
     kernel: &mut Kernel<S>,
     ix: InstrumentIndex,
+    lost: &mut bool,
     event: &FeedEvent,
     now: UnixNanos,
+    stats: &mut RunStats,
 ) {
     match event.kind {
-        FeedKind::Delta => kernel.on_delta(ix, &event.delta, now),
-        FeedKind::Snapshot => kernel.on_snapshot(ix, &event.snapshot, now),
+        FeedKind::Delta if *lost => stats.deltas_skipped += 1,
+        FeedKind::Delta => {
+            kernel.on_delta(ix, &event.delta, now);
+            verify(kernel, ix, lost, event.checksum, now, stats);
+        }
+        FeedKind::Snapshot => {
+            kernel.on_snapshot(ix, &event.snapshot, now);
+            *lost = false;
+            verify(kernel, ix, lost, event.checksum, now, stats);
+        }
         FeedKind::Trade => kernel.on_trade(ix, &event.trade, now),
         FeedKind::Gap => kernel.on_gap(ix, now),
+    }
+}
+
+/// The book of `ix` just changed: the feed's integrity policy, acted on as
+/// a live session does (less the snapshot request a recording cannot make).
+#[inline]
+fn verify<S: Strategy>(
+    kernel: &mut Kernel<S>,
+    ix: InstrumentIndex,
+    lost: &mut bool,
+    checksum: Option<i32>,
+    now: UnixNanos,
+    stats: &mut RunStats,
+) {
+    let failed = kernel
+        .book_of(ix)
+        .is_some_and(|book| kestrel_feed::sync::integrity(book, checksum).is_err());
+    if failed {
+        stats.books_lost += 1;
+        *lost = true;
+        kernel.on_gap(ix, now);
     }
 }
 

@@ -6,12 +6,42 @@ use std::path::Path;
 use std::sync::Arc;
 
 use kestrel_feed::capture::{CaptureReader, ReadProgress};
-use kestrel_feed::{FeedError, FrameDecoder, Sequencer};
+use kestrel_feed::{FeedError, FrameDecoder, FrameSync, Sequencer};
+pub use kestrel_feed::{FeedEvent, FeedKind};
 use kestrel_model::UnixNanos;
 use kestrel_tape::MappedTape;
 
-use crate::market::FrameSync;
-pub use crate::market::{FeedEvent, FeedKind, MarketSource};
+/// A stream of market events in arrival order.
+pub trait MarketSource {
+    /// Writes the next event into `slot`; `false` at the end of the data.
+    fn next_into(&mut self, slot: &mut FeedEvent) -> Result<bool, FeedError>;
+
+    /// How much of the data has been read, 0 to 1, if known.
+    fn progress(&self) -> Option<f64> {
+        None
+    }
+
+    /// Frames that could not be decoded (counted and skipped).
+    fn malformed(&self) -> u64 {
+        0
+    }
+}
+
+/// Recordings of different venues on one timeline are boxed: one virtual
+/// call per event.
+impl MarketSource for Box<dyn MarketSource> {
+    fn next_into(&mut self, slot: &mut FeedEvent) -> Result<bool, FeedError> {
+        (**self).next_into(slot)
+    }
+
+    fn progress(&self) -> Option<f64> {
+        (**self).progress()
+    }
+
+    fn malformed(&self) -> u64 {
+        (**self).malformed()
+    }
+}
 
 /// A recorded capture (`<local_ns> <frame>` lines, gzip or plain) through
 /// the venue's decoder and sync rules, exactly as live ([`FrameSync`]).
@@ -184,8 +214,8 @@ impl MarketSource for MemorySource<'_> {
         for event in self.events.by_ref() {
             self.left -= 1;
             match event {
-                MarketEvent::Delta(d) => slot.set_delta(d),
-                MarketEvent::Snapshot(s) => slot.set_snapshot(s),
+                MarketEvent::Delta(d) => slot.set_delta(d, None),
+                MarketEvent::Snapshot(s) => slot.set_snapshot(s, None),
                 MarketEvent::Trade(t) => slot.set_trade(*t),
                 MarketEvent::Quote(_) | MarketEvent::Bar(_) => continue,
             }

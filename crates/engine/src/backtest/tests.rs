@@ -200,3 +200,66 @@ fn a_trade_before_our_order_arrives_does_not_fill_it() {
 
 /// The one instrument of these tests.
 const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;
+
+#[test]
+fn a_book_a_delta_crosses_is_lost_until_the_next_snapshot_as_live() {
+    use kestrel_model::{BookDelta, LevelUpdate, UpdateIds};
+    let instrument = kestrel_model::testing::instrument("1", "1");
+    let delta = |id: u64, local: u64, side: Side, price: i64| {
+        MarketEvent::Delta(BookDelta {
+            instrument: instrument.id,
+            ids: UpdateIds {
+                first: id,
+                last: id,
+                prev: None,
+            },
+            time: t(local - 100, local),
+            updates: vec![LevelUpdate {
+                price: Price::from_ticks(price),
+                qty: Qty::from_lots(1),
+                side,
+            }],
+        })
+    };
+    let MarketEvent::Snapshot(first) = snapshot(&instrument) else {
+        unreachable!()
+    };
+    let again = BookSnapshot {
+        last_update_id: 5,
+        time: t(300, 400),
+        ..first.clone()
+    };
+    let events = [
+        MarketEvent::Snapshot(first),
+        // A bid through the ask at 101: the ask should have gone, so the
+        // book is not the venue's.
+        delta(2, 200, Side::Buy, 102),
+        delta(3, 300, Side::Sell, 103),
+        MarketEvent::Snapshot(again),
+        delta(6, 500, Side::Sell, 104),
+    ];
+    let run = run_backtest(
+        &instrument,
+        MemorySource::new(&events),
+        Recorder::default(),
+        &config(),
+        |_| {},
+    )
+    .unwrap();
+    let books: Vec<u64> = run
+        .kernel
+        .strategy()
+        .heard
+        .iter()
+        .filter(|(_, what)| *what == "book")
+        .map(|(at, _)| *at)
+        .collect();
+    // Told of the crossed book and of its loss at 200 (so it can pull its
+    // quotes), then nothing until the snapshot at 400: the delta at 300
+    // never reached the book.
+    assert_eq!(books, [100, 200, 200, 400, 500]);
+    assert_eq!(run.kernel.counters().gaps, 1);
+    assert_eq!(run.stats.books_lost, 1);
+    assert_eq!(run.stats.deltas_skipped, 1);
+    assert!(!run.kernel.book().is_crossed());
+}

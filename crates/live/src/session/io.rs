@@ -100,9 +100,9 @@ pub struct SessionStats {
     pub market_events: u64,
     /// Gaps, each followed by a resync request.
     pub gaps: u64,
-    /// Diffs after which the book crossed: the local book is wrong, so
-    /// each is also a gap.
-    pub crossed: u64,
+    /// Books found wrong after a diff or snapshot by the feed's integrity
+    /// policy (crossed, or off the venue's checksum): each also a gap.
+    pub books_lost: u64,
     /// Diffs taken near the touch first, deciding before the rest of the
     /// frame was decoded.
     pub near_first: u64,

@@ -5,7 +5,7 @@ use kestrel_model::{InstrumentId, TouchBounds};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::GatewayCommand;
-use kestrel_engine::market::{FeedEvent, FrameSync};
+use kestrel_feed::{FeedEvent, FrameSync};
 
 /// One market of a session, the kernel's instrument of the same index:
 /// its feed sync and the channels to its venue connection.

@@ -17,8 +17,8 @@ use kestrel_strategy::Strategy;
 use kestrel_engine::clock::{Clock, WallClock};
 use kestrel_engine::entry::{self, Entry, SessionHeader};
 use kestrel_engine::kernel::{Kernel, OrderIntent};
-use kestrel_engine::market::{FeedEvent, FeedKind, FrameStart};
 use kestrel_engine::replay::{FillKey, StartBalances};
+use kestrel_feed::{FeedEvent, FeedKind, FrameStart, SyncStatus, Untrusted};
 
 use super::latency::{Latencies, Stage};
 use super::reconcile::{Correction, KnownOrder};
@@ -318,7 +318,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             }
             LiveInput::MarketDown(ix) => {
                 if let Some(m) = self.markets.get_mut(ix.get()) {
-                    m.frames.lose_sync();
+                    m.frames.lose_sync(Untrusted::Disconnected);
                     self.apply(&Entry::Gap { now, ix }, now);
                 }
             }
@@ -420,18 +420,18 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         };
         match m.slot.kind {
             FeedKind::Delta => {
-                let was_crossed = self.crossed(ix);
                 self.kernel.on_delta(ix, &m.slot.delta, now);
                 self.after_book(ix, now, |slot, buf| {
                     entry::encode_delta(now, ix, &slot.delta, buf)
                 });
-                self.check_crossed(ix, was_crossed, now);
+                self.verify_book(ix, now);
             }
             FeedKind::Snapshot => {
                 self.kernel.on_snapshot(ix, &m.slot.snapshot, now);
                 self.after_book(ix, now, |slot, buf| {
                     entry::encode_snapshot(now, ix, &slot.snapshot, buf)
                 });
+                self.verify_book(ix, now);
             }
             FeedKind::Trade => {
                 let trade = m.slot.trade;
@@ -439,11 +439,6 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             }
             FeedKind::Gap => self.on_gap(ix, now),
         }
-    }
-
-    /// Whether market `ix`'s book is crossed.
-    fn crossed(&self, ix: InstrumentIndex) -> bool {
-        self.kernel.book_of(ix).is_some_and(|b| b.is_crossed())
     }
 
     /// Market `ix`'s feed lost the book's continuity: ask for a snapshot.
@@ -455,16 +450,17 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
         self.apply(&Entry::Gap { now, ix }, now);
     }
 
-    /// After a diff: a book it crossed cannot be the venue's (a stale
-    /// level the diffs never removed), so it is resynced like a gap. One
-    /// that was crossed already (by a venue's crossed snapshot) is left to
-    /// the next snapshot rather than asked for again on every diff.
-    fn check_crossed(&mut self, ix: InstrumentIndex, was_crossed: bool, now: UnixNanos) {
-        if !was_crossed && self.crossed(ix) {
-            self.stats.crossed += 1;
-            if let Some(m) = self.markets.get_mut(ix.get()) {
-                m.frames.lose_sync();
-            }
+    /// After a diff or snapshot: the feed's one integrity policy on the
+    /// kernel's book. A book that fails (crossed by a stale level the diffs
+    /// never removed, or off the venue's checksum) cannot be the venue's,
+    /// so it is resynced like a gap; its diffs are held until the snapshot.
+    fn verify_book(&mut self, ix: InstrumentIndex, now: UnixNanos) {
+        let (Some(m), Some(book)) = (self.markets.get_mut(ix.get()), self.kernel.book_of(ix))
+        else {
+            return;
+        };
+        if let SyncStatus::Lost(_) = m.frames.verify(book, m.slot.checksum) {
+            self.stats.books_lost += 1;
             self.on_gap(ix, now);
         }
     }

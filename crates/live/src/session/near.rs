@@ -25,7 +25,6 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
     ) {
         self.stats.market_events += 1;
         self.stats.near_first += 1;
-        let was_crossed = self.crossed(ix);
         let Some(market) = self.markets.get_mut(ix.get()) else {
             return;
         };
@@ -54,7 +53,7 @@ impl<S: Strategy, D: FrameDecoder, Q: Sequencer> LiveSession<S, D, Q> {
             self.stats.near_faults += 1;
             self.on_gap(ix, now);
         } else {
-            self.check_crossed(ix, was_crossed, now);
+            self.verify_book(ix, now);
         }
     }
 }

@@ -12,7 +12,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use tokio_tungstenite::tungstenite::Bytes;
 
 use super::*;
-use kestrel_engine::market::FrameSync;
+use kestrel_feed::FrameSync;
 
 /// A strategy that never trades.
 pub(crate) struct Idle;
@@ -84,7 +84,7 @@ fn a_diff_that_crosses_the_book_resyncs_it() {
 
     // The bid at 100.00 should have gone; the ask falls through it.
     session.on_input(diff(12, 12, "", r#"["99.80","1.0"]"#), now);
-    assert_eq!(session.stats().crossed, 1);
+    assert_eq!(session.stats().books_lost, 1);
     assert_eq!(session.stats().gaps, 1);
     assert!(resyncs.try_recv().is_ok(), "a snapshot was asked for");
 
@@ -96,5 +96,5 @@ fn a_diff_that_crosses_the_book_resyncs_it() {
         now,
     );
     assert!(!session.kernel().book().is_crossed());
-    assert_eq!(session.stats().crossed, 1);
+    assert_eq!(session.stats().books_lost, 1);
 }

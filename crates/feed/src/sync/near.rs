@@ -9,10 +9,11 @@
 //! lies beyond the last one it had. A frame that fails the check loses
 //! the book's continuity, as a gap does.
 
-use kestrel_feed::{Decoded, FrameDecoder, Sequencer};
 use kestrel_model::{LevelUpdate, Side, TouchBounds, UnixNanos};
 
-use super::{FeedEvent, FrameSync};
+use super::{FeedEvent, FrameSync, Untrusted};
+use crate::decode::{Decoded, FrameDecoder};
+use crate::sequence::Sequencer;
 
 /// Frames shorter than this are decoded whole: a diff's near part is
 /// some 25 levels, about a kilobyte, and a frame not much longer has
@@ -88,12 +89,10 @@ impl<D: FrameDecoder, S: Sequencer> FrameSync<D, S> {
         bounds: Option<TouchBounds>,
         slot: &mut FeedEvent,
     ) -> FrameStart {
-        let worth_it = frame.len() >= SPLIT_MIN_BYTES && self.synced && self.released.is_empty();
+        let worth_it = frame.len() >= SPLIT_MIN_BYTES && self.resync.has_snapshot();
         if let Some(bounds) = bounds.filter(|_| worth_it) {
             if let Some(near) = self.decoder.decode_near(frame, local, bounds) {
-                if self.sequencer.continues(&near.delta.ids) {
-                    // Applied, by `continues`' contract.
-                    self.sequencer.on_delta(&near.delta.ids);
+                if self.resync.take_continuing(near.delta) {
                     slot.set_delta_head(near.delta);
                     self.split.given.clone_from(&near.delta.updates);
                     return FrameStart::Near(near.beyond);
@@ -148,12 +147,14 @@ impl<D: FrameDecoder, S: Sequencer> FrameSync<D, S> {
     ) -> NearRest<'_> {
         let split = &mut self.split;
         let fault = match self.decoder.decode(frame, local) {
-            Ok(Decoded::Delta { delta, .. })
+            Ok(Decoded::Delta { delta, checksum })
                 if delta.ids == slot.delta.ids && delta.instrument == slot.delta.instrument =>
             {
                 let taken = split.take_rest(&delta.updates);
                 if taken.is_ok() {
                     slot.delta.updates.clone_from(&delta.updates);
+                    slot.checksum = checksum;
+                    self.resync.count_applied(delta.updates.len());
                 }
                 taken.err()
             }
@@ -166,7 +167,7 @@ impl<D: FrameDecoder, S: Sequencer> FrameSync<D, S> {
             self.split.faults += 1;
             self.split.rest.clear();
             slot.delta.updates.clone_from(&self.split.given);
-            self.lose_sync();
+            self.lose_sync(Untrusted::SplitFault);
         }
         NearRest {
             rest: &self.split.rest,
@@ -217,13 +218,13 @@ impl NearSplit {
 
 #[cfg(test)]
 mod tests {
-    use kestrel_feed::Instruments;
-    use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
+    use crate::Instruments;
+    use crate::binance::{BinanceDecoder, FuturesSequencer};
     use kestrel_instruments::testing::usdm_btcusdt;
     use kestrel_model::{Price, UnixNanos};
 
     use super::*;
-    use crate::market::FeedKind;
+    use crate::sync::FeedKind;
 
     type Sync = FrameSync<BinanceDecoder, FuturesSequencer>;
 
@@ -353,7 +354,7 @@ mod tests {
         let frame = diff(&[9_999], &[10_002]);
         let start = sync.on_frame_near(frame.as_bytes(), UnixNanos::new(2), bounds(), &mut slot);
         assert_eq!(start, FrameStart::Whole(true));
-        sync.lose_sync();
+        sync.lose_sync(Untrusted::Disconnected);
         let (bids, asks) = sides();
         let frame = diff(&bids, &asks);
         let start = sync.on_frame_near(frame.as_bytes(), UnixNanos::new(2), bounds(), &mut slot);
