@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use kestrel_exec::OrderState;
 use kestrel_model::{
-    AccountId, ClientOrderId, Decimal, ExecKind, ExecReport, ExpireReason, Instrument,
+    AccountId, Asset, ClientOrderId, Decimal, ExecKind, ExecReport, ExpireReason, Instrument,
     InstrumentIndex, OrderId, OrderStatus, Qty, RejectReason,
 };
 use kestrel_venue::{ExecutionClient, VenueError, VenueFill, VenueOrder};
@@ -307,6 +307,37 @@ fn rejected(instrument: &Instrument, known: &KnownOrder) -> ExecReport {
     }
 }
 
+/// An asset the journal's fills and the venue's balance moved differently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssetDrift {
+    /// The asset.
+    pub asset: Asset,
+    /// What the journal's fills moved it by.
+    pub fills: Decimal,
+    /// What the venue's balance moved by.
+    pub venue: Decimal,
+}
+
+/// The journal's fills do not account for how the venue's balances moved:
+/// fills happened that the journal never saw, or it holds ones that never
+/// happened.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{} since the session began", describe(.0))]
+pub struct BalanceMismatch(pub Vec<AssetDrift>);
+
+fn describe(drifts: &[AssetDrift]) -> String {
+    drifts
+        .iter()
+        .map(|d| {
+            format!(
+                "the journal's fills moved {} by {} but the venue's balance moved by {}",
+                d.asset, d.fills, d.venue
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Whether the fills the journal holds account for how the venue's
 /// balances moved since the session began (`start` to `now`, base and
 /// quote). `flows` is what the fills moved: the base by the net position
@@ -317,22 +348,24 @@ pub fn balances_agree(
     flows: (Decimal, Decimal),
     start: (Decimal, Decimal),
     now: (Decimal, Decimal),
-) -> Result<(), String> {
+) -> Result<(), BalanceMismatch> {
     let journal = [(flows.0, &instrument.base), (flows.1, &instrument.quote)];
     let moved = [(start.0, now.0), (start.1, now.1)]
         .map(|(from, to)| to.checked_sub(from).unwrap_or(Decimal::ZERO));
-    let wrong: Vec<String> = journal
+    let drifts: Vec<AssetDrift> = journal
         .iter()
         .zip(moved)
         .filter(|((fills, _), moved)| fills != moved)
-        .map(|((fills, asset), moved)| {
-            format!("the journal's fills moved {asset} by {fills} but the venue's balance moved by {moved}")
+        .map(|((fills, asset), moved)| AssetDrift {
+            asset: (*asset).clone(),
+            fills: *fills,
+            venue: moved,
         })
         .collect();
-    if wrong.is_empty() {
+    if drifts.is_empty() {
         Ok(())
     } else {
-        Err(format!("{} since the session began", wrong.join("; ")))
+        Err(BalanceMismatch(drifts))
     }
 }
 
@@ -391,7 +424,8 @@ mod tests {
             start,
             (d("1.002"), d("999.8")),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             quote.contains("moved") && quote.contains("-0.21"),
             "{quote}"
@@ -404,6 +438,8 @@ mod tests {
             (d("1"), d("999.79")),
         )
         .unwrap_err();
+        assert_eq!(base.0.len(), 1, "only the base drifted");
+        let base = base.to_string();
         assert!(base.contains("by 0.002 but"), "{base}");
         // Binance's way: the fee withheld from the base bought.
         let mut position = Position::new(&instrument, CostMethod::Fifo);

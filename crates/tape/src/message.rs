@@ -233,6 +233,12 @@ impl Out<'_> {
     }
 }
 
+/// A zigzag-encoded varint's signed value.
+#[inline(always)]
+fn unzigzag(v: u64) -> i64 {
+    (v >> 1) as i64 ^ -((v & 1) as i64)
+}
+
 /// Reads an event's varint fields, never past its bytes.
 #[derive(Debug)]
 pub struct In<'a>(&'a [u8]);
@@ -242,8 +248,42 @@ impl In<'_> {
         TapeError::BadEvent(what)
     }
 
+    /// One varint field.
     #[inline]
     pub(crate) fn varint(&mut self) -> Result<u64, TapeError> {
+        self.next().ok_or_else(|| self.why())
+    }
+
+    /// One zigzag (signed) varint field.
+    #[inline]
+    pub(crate) fn zigzag(&mut self) -> Result<i64, TapeError> {
+        self.next().map(unzigzag).ok_or_else(|| self.why())
+    }
+
+    /// The next varint, `None` if the bytes left do not hold one (nothing
+    /// is consumed then; [`Self::why`] says what is wrong). Most of a
+    /// tape's fields (price steps, sizes in lots, counts) take one or two
+    /// bytes (three for a size past 16,383 lots), read here without a loop.
+    #[inline(always)]
+    fn next(&mut self) -> Option<u64> {
+        match *self.0 {
+            [b0, ref rest @ ..] if b0 < 0x80 => {
+                self.0 = rest;
+                Some(u64::from(b0))
+            }
+            [b0, b1, ref rest @ ..] if b1 < 0x80 => {
+                self.0 = rest;
+                Some(u64::from(b0 & 0x7f) | u64::from(b1) << 7)
+            }
+            [b0, b1, b2, ref rest @ ..] if b2 < 0x80 => {
+                self.0 = rest;
+                Some(u64::from(b0 & 0x7f) | u64::from(b1 & 0x7f) << 7 | u64::from(b2) << 14)
+            }
+            _ => self.next_long(),
+        }
+    }
+
+    fn next_long(&mut self) -> Option<u64> {
         let bytes = self.0;
         let mut v = 0u64;
         for (i, &b) in bytes.iter().enumerate().take(10) {
@@ -251,23 +291,33 @@ impl In<'_> {
             if b < 0x80 {
                 // The tenth byte holds the top bit only.
                 if i == 9 && b > 1 {
-                    break;
+                    return None;
                 }
                 self.0 = &bytes[i + 1..];
-                return Ok(v);
+                return Some(v);
             }
         }
-        Err(if bytes.len() < 10 && bytes.iter().all(|b| b & 0x80 != 0) {
+        None
+    }
+
+    /// Why the varint at the current place could not be read.
+    #[cold]
+    fn why(&self) -> TapeError {
+        let bytes = self.0;
+        if bytes.len() < 10 && bytes.iter().all(|b| b & 0x80 != 0) {
             Self::broken("event ends inside a field")
         } else {
             Self::broken("varint overflow")
-        })
+        }
     }
 
-    #[inline]
-    pub(crate) fn zigzag(&mut self) -> Result<i64, TapeError> {
-        let v = self.varint()?;
-        Ok((v >> 1) as i64 ^ -((v & 1) as i64))
+    /// A level: its price step from `prev` (which it moves) and its size.
+    #[inline(always)]
+    fn level(&mut self, prev: &mut Price) -> Option<(Price, Qty)> {
+        let step = unzigzag(self.next()?);
+        let lots = self.next()?;
+        *prev = Price::from_ticks(prev.ticks().wrapping_add(step));
+        Some((*prev, Qty::from_lots(lots)))
     }
 
     /// A count of items of at least `item_bytes` each: one the rest of the
@@ -278,12 +328,6 @@ impl In<'_> {
             return Err(Self::broken("count larger than the event"));
         }
         Ok(n)
-    }
-
-    #[inline]
-    pub(crate) fn level(&mut self, prev: &mut Price) -> Result<(Price, Qty), TapeError> {
-        *prev = Price::from_ticks(prev.ticks().wrapping_add(self.zigzag()?));
-        Ok((*prev, Qty::from_lots(self.varint()?)))
     }
 
     /// What [`Out::updates`] wrote, into `updates` (cleared first).
@@ -301,7 +345,9 @@ impl In<'_> {
             let n = self.len(2)?;
             updates.reserve(n);
             for _ in 0..n {
-                let (price, qty) = self.level(&mut prev)?;
+                let Some((price, qty)) = self.level(&mut prev) else {
+                    return Err(self.why());
+                };
                 updates.push(LevelUpdate { price, qty, side });
             }
         }
@@ -320,7 +366,9 @@ impl In<'_> {
             let n = self.len(2)?;
             levels.reserve(n);
             for _ in 0..n {
-                let (price, qty) = self.level(&mut prev)?;
+                let Some((price, qty)) = self.level(&mut prev) else {
+                    return Err(self.why());
+                };
                 levels.push(Level { price, qty });
             }
         }
