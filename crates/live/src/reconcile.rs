@@ -357,7 +357,7 @@ pub fn balances_agree(
         .zip(moved)
         .filter(|((fills, _), moved)| fills != moved)
         .map(|((fills, asset), moved)| AssetDrift {
-            asset: (*asset).clone(),
+            asset: **asset,
             fills: *fills,
             venue: moved,
         })
