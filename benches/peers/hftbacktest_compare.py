@@ -4,7 +4,9 @@
 Both systems read the capture decoded once beforehand: hftbacktest through
 its own converter (`hftbacktest.data.utils.binancefutures.convert`), Kestrel
 through `kestrel data convert` (a tape). Then, on the same machine in one
-run, each does two things, timed over several rounds (median):
+run, each does two things, timed over several rounds with the two
+systems back to back in each round (medians, and the median of the
+rounds' ratios, so a machine changing speed moves both sides):
 
 * replay: the whole book rebuilt, the best bid and ask read at every
   wake-up (hftbacktest: `ROIVectorMarketDepthBacktest` and
@@ -48,8 +50,9 @@ def median(xs):
     return statistics.median(xs)
 
 
-def hftbacktest_runs(rounds):
-    """hftbacktest's conversion, replay and market maker; loop times only."""
+def hftbacktest_setup():
+    """hftbacktest's conversion, then its replay and market-maker loops,
+    compiled, each as a function timing one run of its loop."""
     import numpy as np
     from numba import njit
 
@@ -140,28 +143,24 @@ def hftbacktest_runs(rounds):
     touch(HashMapMarketDepthBacktest([asset(False)]))
     market_maker(HashMapMarketDepthBacktest([asset(True)]), 0.005, 0.03)
 
-    out = {"convert_s": convert_s, "events": events}
-    for name, make in [
-        ("replay_roi", lambda: ROIVectorMarketDepthBacktest([roi(asset(False))])),
-        ("replay_hashmap", lambda: HashMapMarketDepthBacktest([asset(False)])),
-    ]:
-        times = []
-        for _ in range(rounds):
+    def timed(make, loop, *extra):
+        def run():
             hbt = make()
             t = time.perf_counter()
-            wakes, _ = touch(hbt)
-            times.append(time.perf_counter() - t)
+            result = loop(hbt, *extra)
+            elapsed = time.perf_counter() - t
             hbt.close()
-        out[name] = {"s": median(times), "wakes": int(wakes)}
-    times = []
-    for _ in range(rounds):
-        hbt = HashMapMarketDepthBacktest([asset(True)])
-        t = time.perf_counter()
-        wakes, orders, fills = market_maker(hbt, 0.005, 0.03)
-        times.append(time.perf_counter() - t)
-        hbt.close()
-    out["mm"] = {"s": median(times), "wakes": int(wakes), "orders": int(orders), "fills": int(fills)}
-    return out
+            return elapsed, result
+
+        return run
+
+    return {
+        "convert_s": convert_s,
+        "events": events,
+        "replay_roi": timed(lambda: ROIVectorMarketDepthBacktest([roi(asset(False))]), touch),
+        "replay_hashmap": timed(lambda: HashMapMarketDepthBacktest([asset(False)]), touch),
+        "mm": timed(lambda: HashMapMarketDepthBacktest([asset(True)]), market_maker, 0.005, 0.03),
+    }
 
 
 def kestrel(binary, args):
@@ -180,17 +179,12 @@ def number(pattern, text):
     return float(m.group(1).replace(",", ""))
 
 
-def kestrel_runs(binary, rounds, scratch):
+def kestrel_setup(binary, scratch):
+    """Kestrel's conversion to a tape, then its replay and market maker,
+    each as a function timing one run (its printed loop time, and the
+    process's wall time)."""
     tape = os.path.join(scratch, "usdm.tape")
-    said, convert_s = kestrel(binary, ["data", "convert", CAPTURE, "-o", tape])
-    replay = []
-    for _ in range(rounds):
-        said, wall = kestrel(binary, ["replay", "--file", tape])
-        frames = number(r"frames\s+(\d+)", said)
-        levels = number(r"\((\d+) level updates\)", said)
-        trades = number(r"book, (\d+) trades", said)
-        rate = number(r"replay rate\s+([\d.]+) M frames/s", said)
-        replay.append((frames / (rate * 1e6), wall))
+    _, convert_s = kestrel(binary, ["data", "convert", CAPTURE, "-o", tape])
     with open(CONFIG) as f:
         config = f.read()
     config = re.sub(r'(?m)^file = .*$', f'file = "{tape}"', config)
@@ -199,30 +193,29 @@ def kestrel_runs(binary, rounds, scratch):
     path = os.path.join(scratch, "mm.toml")
     with open(path, "w") as f:
         f.write(config)
-    mm = []
-    for _ in range(rounds):
+    seen = {}
+
+    def replay():
+        said, wall = kestrel(binary, ["replay", "--file", tape])
+        frames = number(r"frames\s+(\d+)", said)
+        levels = number(r"\((\d+) level updates\)", said)
+        trades = number(r"book, (\d+) trades", said)
+        rate = number(r"replay rate\s+([\d.]+) M frames/s", said)
+        seen.update(frames=int(frames), events=int(levels + trades))
+        return frames / (rate * 1e6), wall
+
+    def mm():
         said, wall = kestrel(binary, ["backtest", "--config", path])
         events = number(r"run\s+(\d+) market events", said)
         rate = number(r"\(([\d.]+) M events/s\)", said)
-        mm.append((events / (rate * 1e6), wall))
-    import json
+        import json
 
-    with open(os.path.join(scratch, "r.json")) as f:
-        counters = json.load(f)
-    activity = counters["summary"]["activity"]
-    return {
-        "convert_s": convert_s,
-        "frames": int(frames),
-        "events": int(levels + trades),
-        "replay": {"s": median(r[0] for r in replay), "wall": median(r[1] for r in replay)},
-        "mm": {
-            "s": median(m[0] for m in mm),
-            "wall": median(m[1] for m in mm),
-            "events": int(events),
-            "orders": int(activity["orders"]),
-            "fills": int(activity["fills"]),
-        },
-    }
+        with open(os.path.join(scratch, "r.json")) as f:
+            activity = json.load(f)["summary"]["activity"]
+        seen.update(mm_events=int(events), orders=int(activity["orders"]), fills=int(activity["fills"]))
+        return events / (rate * 1e6), wall
+
+    return {"convert_s": convert_s, "replay": replay, "mm": mm, "seen": seen}
 
 
 def main():
@@ -231,33 +224,54 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        k = kestrel_runs(args.kestrel, args.rounds, scratch)
-    started = time.perf_counter()
-    h = hftbacktest_runs(args.rounds)
-    h_wall = time.perf_counter() - started
+        started = time.perf_counter()
+        h = hftbacktest_setup()
+        setup_s = time.perf_counter() - started
+        k = kestrel_setup(args.kestrel, scratch)
+        # Round by round, each system right after the other, so that a
+        # machine slowing down or speeding up moves both; the ratio is
+        # taken in each round, and the median of those is given.
+        runs = {name: [] for name in ["roi", "hashmap", "replay", "hbt_mm", "mm"]}
+        for _ in range(args.rounds):
+            runs["roi"].append(h["replay_roi"]())
+            runs["hashmap"].append(h["replay_hashmap"]())
+            runs["replay"].append(k["replay"]())
+            runs["hbt_mm"].append(h["mm"]())
+            runs["mm"].append(k["mm"]())
+    seen = k["seen"]
+
+    def t(name):
+        return median(r[0] for r in runs[name])
+
+    def ratio(theirs, ours):
+        return median(a[0] / b[0] for a, b in zip(runs[theirs], runs[ours]))
 
     def rate(n, s):
         return f"{n / s / 1e6:6.1f} M/s"
 
-    print(f"Bundled USD-M capture, {args.rounds} rounds, medians; loop times as each system reports them.")
+    wakes = runs["roi"][-1][1][0]
+    m_wakes, m_orders, m_fills = runs["hbt_mm"][-1][1]
+    print(f"Bundled USD-M capture, {args.rounds} interleaved rounds, medians; loop times as each system reports them.")
     print(f"  decoded once: hftbacktest {h['events']:,} events in {h['convert_s']:.2f} s; "
-          f"Kestrel {k['events']:,} events ({k['frames']:,} frames) in {k['convert_s']:.2f} s")
+          f"Kestrel {seen['events']:,} events ({seen['frames']:,} frames) in {k['convert_s']:.2f} s")
     print("  replay, touch read at every wake-up / frame:")
-    for name in ["replay_roi", "replay_hashmap"]:
-        r = h[name]
-        print(f"    hftbacktest {name[7:]:8} {r['s'] * 1e3:7.1f} ms  {rate(h['events'], r['s'])}  ({r['wakes']:,} wake-ups)")
-    r = k["replay"]
-    print(f"    kestrel tape        {r['s'] * 1e3:7.1f} ms  {rate(k['events'], r['s'])}  ({k['frames']:,} frames; process {r['wall'] * 1e3:.0f} ms)")
-    print(f"    ratio               {h['replay_roi']['s'] / r['s']:.2f}x hftbacktest's ROI vector, "
-          f"{h['replay_hashmap']['s'] / r['s']:.2f}x its hash map (time, same capture)")
-    m, km = h["mm"], k["mm"]
+    for name in ["roi", "hashmap"]:
+        print(f"    hftbacktest {name:8} {t(name) * 1e3:7.1f} ms  {rate(h['events'], t(name))}  ({int(wakes):,} wake-ups)")
+    wall = median(r[1] for r in runs["replay"])
+    print(f"    kestrel tape        {t('replay') * 1e3:7.1f} ms  {rate(seen['events'], t('replay'))}  "
+          f"({seen['frames']:,} frames; process {wall * 1e3:.0f} ms)")
+    print(f"    ratio               {ratio('roi', 'replay'):.2f}x hftbacktest's ROI vector, "
+          f"{ratio('hashmap', 'replay'):.2f}x its hash map (median of the rounds' ratios)")
+    print(f"    rounds' ratios      {', '.join(f'{a[0] / b[0]:.2f}' for a, b in zip(runs['roi'], runs['replay']))}")
+    wall = median(r[1] for r in runs["mm"])
     print("  queue-model market maker, 1 ms latency:")
-    print(f"    hftbacktest         {m['s'] * 1e3:7.1f} ms  {rate(h['events'], m['s'])}  "
-          f"{m['orders']:,} orders, {m['fills']:,} fills ({m['wakes']:,} wake-ups)")
-    print(f"    kestrel             {km['s'] * 1e3:7.1f} ms  {rate(km['events'], km['s'])}  "
-          f"{km['orders']:,} orders, {km['fills']:,} fills (process {km['wall'] * 1e3:.0f} ms)")
-    print(f"    ratio               {m['s'] / km['s']:.2f}x (time, same capture)")
-    print(f"  hftbacktest's whole script (numba import and compile, conversion, every round): {h_wall:.1f} s")
+    print(f"    hftbacktest         {t('hbt_mm') * 1e3:7.1f} ms  {rate(h['events'], t('hbt_mm'))}  "
+          f"{int(m_orders):,} orders, {int(m_fills):,} fills ({int(m_wakes):,} wake-ups)")
+    print(f"    kestrel             {t('mm') * 1e3:7.1f} ms  {rate(seen['mm_events'], t('mm'))}  "
+          f"{seen['orders']:,} orders, {seen['fills']:,} fills (process {wall * 1e3:.0f} ms)")
+    print(f"    ratio               {ratio('hbt_mm', 'mm'):.2f}x (median of the rounds' ratios)")
+    print(f"    rounds' ratios      {', '.join(f'{a[0] / b[0]:.2f}' for a, b in zip(runs['hbt_mm'], runs['mm']))}")
+    print(f"  hftbacktest's set-up (numba import and compile, conversion): {setup_s:.1f} s")
 
 
 if __name__ == "__main__":
