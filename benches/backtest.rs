@@ -88,7 +88,7 @@ fn backtest_benches(c: &mut Criterion) {
         .unwrap_or_else(|e| panic!("{e}"))
     };
     let first = run();
-    let a = first.kernel.into_report("bench").summary.activity;
+    let a = first.into_report("bench").summary.activity;
     println!(
         "{count} market events; {} orders, {} fills, {} cancels",
         a.orders, a.fills, a.cancels
@@ -172,7 +172,6 @@ fn backtest_benches(c: &mut Criterion) {
         .unwrap_or_else(|e| panic!("{e}"))
     };
     let legs: Vec<u64> = run_two()
-        .kernel
         .into_report("bench")
         .series
         .legs

@@ -72,7 +72,7 @@ fn the_kernel_does_not_allocate_per_event() {
     .unwrap();
     let total = allocations() - before;
     let book_steady = bare_book_allocations(&instrument, &events, probe.warm);
-    let fills = run.kernel.into_report("t").summary.activity.fills;
+    let fills = run.into_report("t").summary.activity.fills;
     eprintln!(
         "{} events, {fills} fills: kernel {} allocations in the first tenth, {} after \
          (a bare book: {book_steady} after); outside the kernel (source, ring, venue) \

@@ -43,7 +43,7 @@ fn two_markets_and_two_strategies_do_not_allocate_per_event() {
     let kernel = two_strategy_kernel(&markets);
     let config = kestrel_benches::backtest::backtest_config();
     let run = run_kernel(kernel, feeds(&markets), &config, |_| {}, &mut probe).unwrap();
-    let report = run.kernel.into_report("t");
+    let report = run.into_report("t");
     let legs: Vec<u64> = report.series.legs.iter().map(|l| l.fill_count).collect();
     // What the bare books make after the same share of their events.
     let books: usize = markets

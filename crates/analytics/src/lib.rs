@@ -10,12 +10,14 @@
 
 pub mod activity;
 pub mod html;
+pub mod points;
 pub mod report;
 pub mod returns;
 pub mod trades;
 
 pub use activity::Activity;
 pub use html::to_html;
+pub use points::{RunPoint, SeriesBuilder};
 pub use report::{Basis, FillMark, Leg, MIN_ANNUALISED_YEARS, Point, Report, RunSeries, Summary};
 pub use returns::{annual_return, calmar, drawdown_series, max_drawdown, returns, sharpe, sortino};
 pub use trades::TradeStats;

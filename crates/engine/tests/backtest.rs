@@ -101,9 +101,10 @@ fn imbalance_mm_over_the_real_capture() {
     let book = run.kernel.book();
     assert_eq!(book.best_bid().unwrap().price.ticks(), 616_597);
     assert_eq!(book.best_ask().unwrap().price.ticks(), 616_598);
-    let report = run.kernel.into_report("test");
+    let stats = run.stats;
+    let report = run.into_report("test");
     let a = report.summary.activity;
-    println!("{:?} {:?}", run.stats, a);
+    println!("{:?} {:?}", stats, a);
     assert!(a.fills > 10, "{a:?}");
     assert!(a.orders > a.fills);
 }

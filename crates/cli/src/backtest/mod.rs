@@ -247,7 +247,7 @@ fn l2_outcome<S: kestrel_strategy::Strategy>(
     let k = *run.kernel.counters();
     let refusals: Vec<_> = run.kernel.refusals().to_vec();
     let stats = run.stats;
-    let mut report = run.kernel.into_report(title);
+    let mut report = run.into_report(title);
     let counters = [
         ("book_updates", k.book_updates),
         ("level_updates", k.level_updates),

@@ -86,13 +86,23 @@ pub struct RunStats {
 
 /// A finished backtest.
 pub struct Backtest<S> {
-    /// The kernel, with its book, position, counters and recorded series.
+    /// The kernel, with its books, positions and counters.
     pub kernel: Kernel<S>,
+    /// The run's series, folded from the points drained from the kernel
+    /// (see [`Kernel::into_report`]).
+    pub series: kestrel_analytics::RunSeries,
     /// The simulated venues as they ended, one per venue of the
     /// instruments, in the order the instruments first name them.
     pub venues: Vec<SimVenue>,
     /// Runner counters.
     pub stats: RunStats,
+}
+
+impl<S: Strategy> Backtest<S> {
+    /// The run's report, titled `title`, over its series.
+    pub fn into_report(self, title: &str) -> kestrel_analytics::Report {
+        self.kernel.into_report(title, self.series)
+    }
 }
 
 /// Events read before the clock offset is estimated.
@@ -289,8 +299,8 @@ pub fn run_kernel<S: Strategy, M: MarketSource>(
         .min()
         .unwrap_or(UnixNanos::new(0));
     clock.advance_to(start);
+    let mut router = Router::new(&instruments, &venue_of, kernel.emit_points());
     kernel.start(clock.now());
-    let mut router = Router::new(&instruments, &venue_of);
     loop {
         for lane in &mut lanes {
             lane.top_up(&mut venues)?;
@@ -406,25 +416,34 @@ pub fn run_kernel<S: Strategy, M: MarketSource>(
     // it stops has no market left to reach.
     kernel.drain_intents().for_each(drop);
     stats.decisions += kernel.drain_decisions().count() as u64;
+    router.series.extend(kernel.drain_points());
     stats.malformed = lanes.iter().map(|l| l.source.malformed()).sum();
     progress(1.0);
     Ok(Backtest {
         kernel,
+        series: router.series.finish(),
         venues,
         stats,
     })
 }
 
-/// Where each intent goes: its instrument's venue, with its id.
+/// Where what the kernel puts out goes: each intent to its instrument's
+/// venue, each point of the report's series to the run's builder.
 struct Router {
     /// By instrument: the venue's index and the instrument's id.
     routes: Vec<(usize, kestrel_model::InstrumentId)>,
     /// Intents drained and not yet sent (reused: no allocation per event).
     scratch: Vec<OrderIntent>,
+    /// The report's series.
+    series: kestrel_analytics::SeriesBuilder,
 }
 
 impl Router {
-    fn new(instruments: &[Instrument], venue_of: &[usize]) -> Self {
+    fn new(
+        instruments: &[Instrument],
+        venue_of: &[usize],
+        series: kestrel_analytics::SeriesBuilder,
+    ) -> Self {
         Self {
             routes: instruments
                 .iter()
@@ -432,11 +451,12 @@ impl Router {
                 .map(|(i, &v)| (v, i.id))
                 .collect(),
             scratch: Vec::with_capacity(16),
+            series,
         }
     }
 
-    /// Sends what the kernel decided at `now`, and counts its risk
-    /// decisions.
+    /// Sends what the kernel decided at `now`, counts its risk decisions
+    /// and folds its points into the series.
     fn flush<S: Strategy>(
         &mut self,
         kernel: &mut Kernel<S>,
@@ -458,6 +478,7 @@ impl Router {
             venues[venue].send(now, command(id, intent));
         }
         stats.decisions += kernel.drain_decisions().count() as u64;
+        self.series.extend(kernel.drain_points());
     }
 }
 

@@ -177,19 +177,8 @@ impl<S: Strategy> Kernel<S> {
                 // Room for every reason code: a first refusal allocates nothing.
                 refusals: Vec::with_capacity(32),
                 counters: KernelCounters::default(),
-                recorder: {
-                    let recorder = RunRecorder::new(config.sample_interval_ns);
-                    // Several instruments are recorded apart as well.
-                    if markets.len() > 1 {
-                        recorder.with_legs(
-                            markets
-                                .iter()
-                                .map(|m| (m.instrument.id.to_string(), m.instrument.qty_unit())),
-                        )
-                    } else {
-                        recorder
-                    }
-                },
+                // Several instruments are recorded apart as well.
+                recorder: RunRecorder::new(config.sample_interval_ns, markets.len()),
                 bracket_ticks: config.bracket,
                 acks: AckLatencies::default(),
             },

@@ -22,7 +22,7 @@ mod touch;
 
 use std::cmp::Reverse;
 
-use kestrel_analytics::{Basis, Report};
+use kestrel_analytics::{Basis, Report, RunPoint, RunSeries, SeriesBuilder};
 use kestrel_book::OrderBook;
 use kestrel_exec::{CostMethod, OrderEvent, Position, QueueModel};
 use kestrel_model::{
@@ -455,6 +455,26 @@ impl<S: Strategy> Kernel<S> {
         self.core.decisions.drain(..)
     }
 
+    /// The report's points (samples, our fills) since the last drain, once
+    /// asked for with [`Self::emit_points`]. Drain them after every input,
+    /// as intents and decisions: the kernel keeps none, and they wait.
+    pub fn drain_points(&mut self) -> std::vec::Drain<'_, RunPoint> {
+        self.core.recorder.drain_points()
+    }
+
+    /// Makes the kernel emit its report's points from now on, and gives a
+    /// builder for them: the run's own series, and each instrument's when
+    /// it has several. Without this call the kernel emits none.
+    pub fn emit_points(&mut self) -> SeriesBuilder {
+        self.core.recorder.emit();
+        let legs = self.core.recorder.has_legs().then(|| {
+            self.markets
+                .iter()
+                .map(|m| (m.instrument.id.to_string(), m.instrument.qty_unit()))
+        });
+        SeriesBuilder::new(legs.into_iter().flatten())
+    }
+
     /// The first instrument's book.
     pub fn book(&self) -> &OrderBook {
         &self.markets[0].book
@@ -544,15 +564,16 @@ impl<S: Strategy> Kernel<S> {
     }
 
     /// The run's report, titled `title`, in the settlement asset and the
-    /// first instrument's units.
-    pub fn into_report(mut self, title: &str) -> Report {
+    /// first instrument's units, over `series`: the points drained from
+    /// this kernel, folded by [`Self::series_builder`].
+    pub fn into_report(mut self, title: &str, mut series: RunSeries) -> Report {
         const YEAR_NS: f64 = 365.0 * 86_400e9;
         // Each leg's closing figures, over every strategy.
         let core = &mut self.core;
         let inventories: Vec<f64> = (0..self.markets.len())
             .map(|i| core.inventory(&self.markets, InstrumentIndex(i as u16)))
             .collect();
-        for (i, leg) in core.recorder.legs_mut().iter_mut().enumerate() {
+        for (i, leg) in series.legs.iter_mut().enumerate() {
             let mark = mark_price(&self.markets[i].book);
             for s in &core.strategies {
                 let p = &s.positions[i];
@@ -570,7 +591,7 @@ impl<S: Strategy> Kernel<S> {
             sample_seconds: interval / 1e9,
             periods_per_year: YEAR_NS / interval,
         };
-        let (series, trades, activity) = self.core.recorder.finish();
+        let (trades, activity) = self.core.recorder.finish();
         Report::new(title, series, trades, activity, basis)
     }
 }

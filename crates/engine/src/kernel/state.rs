@@ -253,11 +253,12 @@ impl Core {
         };
         if instrument == InstrumentIndex::FIRST {
             let inventory = self.inventory(markets, InstrumentIndex::FIRST);
-            self.recorder.fill(now, mark, inventory);
+            self.recorder.fill(mark, inventory);
         }
-        let inventory = self.inventory(markets, instrument);
-        self.recorder
-            .fill_leg(instrument.get(), now, mark, inventory);
+        if self.recorder.has_legs() {
+            let inventory = self.inventory(markets, instrument);
+            self.recorder.fill_leg(instrument.get(), mark, inventory);
+        }
         let bracket = self.new_bracket(s, instrument, spec);
         self.strategies[s.get()].brackets[instrument.get()] = bracket;
         self.check_strategy_loss(s, markets);
