@@ -96,7 +96,10 @@ impl OrderBook {
 
     /// Sets the size at one price; zero removes the level. Removing a level
     /// that is not there is a no-op, as venues' sync rules require.
-    #[inline]
+    /// Always inlined: it is the inner loop of every diff, and a caller the
+    /// compiler judged too big to take it (the multi-instrument kernel's
+    /// `apply_levels`) paid a call per level.
+    #[inline(always)]
     pub fn update_level(&mut self, side: Side, price: Price, qty: Qty) {
         self.sides[side as usize].set(ladder_key(side, price.ticks()), qty.lots());
     }
