@@ -23,6 +23,7 @@
 //!   or damaged one stops the read with an error after every whole event
 //!   before it.
 
+mod crc;
 mod decoder;
 mod error;
 pub mod events;

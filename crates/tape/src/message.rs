@@ -138,7 +138,7 @@ pub(crate) fn write(out: &mut Vec<u8>, head: &Head, body: impl FnOnce(&mut Out<'
     body(&mut Out(out));
     let n = (out.len() - start - 4) as u32;
     out[start..start + 4].copy_from_slice(&n.to_le_bytes());
-    let crc = crc32c::crc32c(&out[start + 4..]);
+    let crc = crate::crc::crc32c(&out[start + 4..]);
     out.extend_from_slice(&crc.to_le_bytes());
 }
 
@@ -162,7 +162,7 @@ pub fn open(bytes: &[u8]) -> Result<(Head, In<'_>), TapeError> {
         .ok_or(TapeError::Truncated(bytes.len() as u64))?;
     let (framed, crc) = bytes.split_at(body_end);
     let want = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
-    if crc32c::crc32c(&framed[4..]) != want {
+    if crate::crc::crc32c(&framed[4..]) != want {
         return Err(TapeError::BadChecksum);
     }
     let word = |at: usize| {
@@ -390,7 +390,7 @@ impl In<'_> {
 pub(crate) fn renumber(bytes: &mut [u8], instrument: u16) {
     bytes[6..8].copy_from_slice(&instrument.to_le_bytes());
     let end = bytes.len() - TAIL;
-    let crc = crc32c::crc32c(&bytes[4..end]);
+    let crc = crate::crc::crc32c(&bytes[4..end]);
     bytes[end..].copy_from_slice(&crc.to_le_bytes());
 }
 
