@@ -28,8 +28,7 @@ use kestrel_model::{InstrumentId, InstrumentIndex};
 use kestrel_net::WsConfig;
 use kestrel_strategy::Strategy;
 use kestrel_venue::VenueError;
-use kestrel_venue::binance::BinanceExecution;
-use kestrel_venue::binance::user_stream::{self, UserEvent};
+use kestrel_venue::{AccountStream, ExecutionClient, UserEvent};
 use tokio::runtime::Handle;
 
 pub use gateway::GatewayStats;
@@ -121,17 +120,18 @@ pub enum LiveError {
 }
 
 /// One market's connections: where its orders go and its data comes from.
-pub struct Connection<F> {
-    /// The order gateway (its user-data stream included).
-    pub venue: Arc<BinanceExecution>,
+/// `V` is the venue adapter's gateway: order entry and the account stream.
+pub struct Connection<F, V> {
+    /// The order gateway (its account stream included).
+    pub venue: Arc<V>,
     /// The market connection.
     pub market: MarketFeed<F>,
 }
 
 /// What a session connects to, and how it ends.
-pub struct Wiring<F> {
+pub struct Wiring<F, V> {
     /// One connection per kernel instrument, in the kernel's order.
-    pub connections: Vec<Connection<F>>,
+    pub connections: Vec<Connection<F, V>>,
     /// What happens to open orders at the end.
     pub policy: ShutdownPolicy,
     /// A new session, or one resuming from its journal.
@@ -173,11 +173,11 @@ pub struct RecoveryPlan {
 /// Runs a session until `stop` resolves: wires each market's tasks on
 /// `runtime`, runs the kernel on its own thread, and shuts down by the
 /// policy.
-pub fn run<S, D, Q, F>(
+pub fn run<S, D, Q, F, V>(
     runtime: &Handle,
     session: LiveSession<S, D, Q>,
     channels: Channels,
-    wiring: Wiring<F>,
+    wiring: Wiring<F, V>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<LiveOutcome<S>, LiveError>
 where
@@ -185,6 +185,7 @@ where
     D: FrameDecoder + Send + 'static,
     Q: Sequencer + Send + 'static,
     F: FnMut() -> SnapshotRequest + Send + 'static,
+    V: ExecutionClient + AccountStream + 'static,
 {
     let Channels {
         input_tx,
@@ -210,7 +211,7 @@ where
     let mut user_streams = Vec::with_capacity(connections.len());
     for c in &connections {
         let (user_tx, mut user_rx) = tokio::sync::mpsc::channel(1024);
-        runtime.spawn(user_stream::run(Arc::clone(&c.venue), user_tx));
+        runtime.spawn(Arc::clone(&c.venue).stream(user_tx));
         let first = runtime.block_on(async {
             tokio::time::timeout(Duration::from_secs(10), async {
                 loop {
@@ -234,7 +235,7 @@ where
     }
     // Reports that arrive while we reconcile wait in the channels; the
     // session drops the ones reconciliation already applied.
-    let legs: Vec<recover::Leg<'_, BinanceExecution>> = connections
+    let legs: Vec<recover::Leg<'_, V>> = connections
         .iter()
         .enumerate()
         .map(|(n, c)| recover::Leg {

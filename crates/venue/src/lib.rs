@@ -3,6 +3,8 @@
 //!
 //! * [`ExecutionClient`]: submit, cancel, and the queries recovery needs
 //!   (one order, open orders, fills since a trade id, balances).
+//! * [`AccountStream`]: the venue's push stream of our orders' events.
+//!   A live session needs the two, and is generic over them.
 //! * [`binance::BinanceExecution`]: signed REST (HMAC-SHA256) against any
 //!   Binance-compatible endpoint — our simulator by default, the testnet or
 //!   mainnet by configuration — and [`binance::user_stream`] for execution
@@ -17,6 +19,7 @@
 //! are made idempotent by the client order id (a submit whose outcome is
 //! unknown is looked up by that id before it is sent again).
 
+pub mod account;
 pub mod binance;
 pub mod breaker;
 pub mod credentials;
@@ -27,8 +30,9 @@ pub mod throttle;
 
 use std::future::Future;
 
-use kestrel_model::{ClientOrderId, OrderId};
+use kestrel_model::{ClientOrderId, Instrument, OrderId};
 
+pub use account::{AccountStream, UserEvent};
 pub use breaker::{BreakerState, CircuitBreaker};
 pub use credentials::Credentials;
 pub use error::VenueError;
@@ -40,6 +44,9 @@ pub use order::{VenueBalance, VenueFill, VenueOrder};
 /// Execution reports arrive separately, on the venue's push stream; these
 /// calls answer with the order's state as the venue returned it.
 pub trait ExecutionClient: Send + Sync {
+    /// The instrument this client trades.
+    fn instrument(&self) -> &Instrument;
+
     /// Places an order. Safe to call again with the same id after an
     /// unknown outcome: the venue is asked about the id before resending.
     fn submit(

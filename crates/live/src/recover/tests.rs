@@ -25,6 +25,10 @@ struct TradesMeanwhile {
 }
 
 impl ExecutionClient for TradesMeanwhile {
+    fn instrument(&self) -> &Instrument {
+        ExecutionClient::instrument(&self.venue)
+    }
+
     async fn submit(&self, order: &OrderSpec) -> Result<VenueOrder, VenueError> {
         self.venue.submit(order).await
     }

@@ -167,11 +167,6 @@ impl BinanceExecution {
         })
     }
 
-    /// The instrument traded.
-    pub fn instrument(&self) -> &Instrument {
-        &self.instrument
-    }
-
     /// The venue's clock as measured.
     pub fn skew(&self) -> &ClockSkew {
         &self.skew
@@ -422,6 +417,10 @@ fn time_in_force(t: TimeInForce) -> &'static str {
 }
 
 impl ExecutionClient for BinanceExecution {
+    fn instrument(&self) -> &Instrument {
+        &self.instrument
+    }
+
     async fn submit(&self, order: &OrderSpec) -> Result<VenueOrder, VenueError> {
         let call = Call {
             method: Method::Post,

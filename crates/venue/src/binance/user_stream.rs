@@ -7,6 +7,7 @@
 //! [`UserEvent::Connected`] but the first, the owner must recover them by
 //! query (open orders, fills since the last trade id it saw).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,19 +19,14 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{BinanceExecution, json};
-use crate::VenueError;
+pub use crate::account::UserEvent;
+use crate::{AccountStream, VenueError};
 
-/// What the user-data stream tells its owner.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum UserEvent {
-    /// Subscribed: reports flow from here on.
-    Connected,
-    /// An execution report for the gateway's instrument.
-    Report(ExecReport),
-    /// An event we could not read, with why; the stream goes on.
-    Malformed(String),
-    /// The connection dropped; a reconnect follows.
-    Disconnected(String),
+/// Binance's user-data stream is the account stream of a Binance gateway.
+impl AccountStream for BinanceExecution {
+    fn stream(self: Arc<Self>, events: mpsc::Sender<UserEvent>) -> impl Future<Output = ()> + Send {
+        run(self, events)
+    }
 }
 
 /// Runs the stream until `events` is closed: connects, subscribes, passes
