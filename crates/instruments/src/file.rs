@@ -212,7 +212,11 @@ pub fn instrument_from_json(text: &str) -> Result<Instrument, FileError> {
 }
 
 fn write_entry(i: &Instrument) -> Entry {
-    let qty = |q: Qty| i.lot.display_trimmed(q.lots() as i64).to_string();
+    let qty = |q: Qty| {
+        i.lot
+            .display_trimmed(i64::try_from(q.lots()).unwrap_or(i64::MAX))
+            .to_string()
+    };
     let r = &i.rules;
     Entry {
         venue: i.id.venue.as_str().into(),

@@ -228,7 +228,12 @@ impl Increment {
         if negative && magnitude != 0 {
             return Err(DecimalError::Negative);
         }
-        self.count(magnitude)
+        // Sizes are also used signed (positions, rendering): a count past
+        // `i64::MAX` is out of range, not a silently negative size.
+        match self.count(magnitude)? {
+            steps if steps > i64::MAX as u64 => Err(DecimalError::Overflow),
+            steps => Ok(steps),
+        }
     }
 
     #[inline(always)]

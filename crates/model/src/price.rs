@@ -218,6 +218,19 @@ mod tests {
     }
 
     #[test]
+    fn a_size_past_the_signed_range_is_out_of_range_not_negative() {
+        // 10,003,333,333,333,333,000 lots fits a u64 but not an i64: read
+        // as one it would render as a negative size (found by fuzzing).
+        let lot = inc("0.001");
+        assert_eq!(
+            Qty::parse("10003333333333333", &lot),
+            Err(DecimalError::Overflow)
+        );
+        let most = Qty::parse("9223372036854775.807", &lot).unwrap();
+        assert_eq!(most.display(&lot).to_string(), "9223372036854775.807");
+    }
+
+    #[test]
     fn qty_is_exact_and_non_negative() {
         let lot = inc("0.001");
         assert_eq!(Qty::parse("0.00100000", &lot), Ok(Qty::from_lots(1)));
