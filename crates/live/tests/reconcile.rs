@@ -13,26 +13,23 @@ use kestrel_model::{
     Asset, ClientOrderId, Decimal, InstrumentIndex, OrderType, Price, Qty, Side, TimeInForce,
 };
 use kestrel_sim::AccountId;
-use kestrel_sim_server::{ApiKey, ApiKeys, RunningServer, ServerConfig};
+use kestrel_sim_server::{RunningServer, ServerConfig};
 use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
 use kestrel_venue::{Credentials, ExecutionClient, OrderSpec};
 
 async fn server() -> RunningServer {
-    let account = AccountId(1);
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../data/sample/binance_spot_btcusdt_20240808.raw.gz");
-    kestrel_sim_server::start(ServerConfig {
-        keys: ApiKeys(vec![ApiKey {
-            key: "k".into(),
-            secret: "s".into(),
-            account,
-        }]),
-        deposits: vec![
-            (account, Asset::new("USDT").unwrap(), Decimal::from(100_000)),
-            (account, Asset::new("BTC").unwrap(), Decimal::from(1)),
-        ],
-        ..ServerConfig::loopback(data, spot_btcusdt())
-    })
+    let deposits = [
+        (Asset::new("USDT").unwrap(), Decimal::from(100_000)),
+        (Asset::new("BTC").unwrap(), Decimal::from(1)),
+    ];
+    kestrel_sim_server::start(ServerConfig::loopback(data, spot_btcusdt()).with_account(
+        "k",
+        "s",
+        AccountId(1),
+        deposits,
+    ))
     .await
     .unwrap()
 }

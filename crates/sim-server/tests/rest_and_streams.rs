@@ -10,29 +10,25 @@ use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::{Asset, Decimal};
 use kestrel_sim::AccountId;
 use kestrel_sim_server::auth::sign;
-use kestrel_sim_server::{ApiKey, ApiKeys, RunningServer, ServerConfig};
+use kestrel_sim_server::{RunningServer, ServerConfig};
 use serde_json::{Value, json};
 
 const KEY: &str = "k";
 const SECRET: &str = "s";
 
 async fn server() -> RunningServer {
-    let account = AccountId(1);
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../data/sample/binance_spot_btcusdt_20240808.raw.gz");
-    kestrel_sim_server::start(ServerConfig {
-        keys: ApiKeys(vec![ApiKey {
-            key: KEY.into(),
-            secret: SECRET.into(),
-            account,
-        }]),
-        deposits: vec![(
-            account,
-            Asset::new("USDT").unwrap(),
-            Decimal::parse("100000").unwrap(),
-        )],
-        ..ServerConfig::loopback(data, spot_btcusdt())
-    })
+    let usdt = (
+        Asset::new("USDT").unwrap(),
+        Decimal::parse("100000").unwrap(),
+    );
+    kestrel_sim_server::start(ServerConfig::loopback(data, spot_btcusdt()).with_account(
+        KEY,
+        SECRET,
+        AccountId(1),
+        [usdt],
+    ))
     .await
     .unwrap()
 }

@@ -102,6 +102,18 @@ fn config() -> BacktestConfig {
     }
 }
 
+/// The [`Recorder`] over `events` with the tests' configuration.
+fn run(instrument: &Instrument, events: &[MarketEvent]) -> Backtest<Recorder> {
+    run_backtest(
+        instrument,
+        MemorySource::new(events),
+        Recorder::default(),
+        &config(),
+        |_| {},
+    )
+    .unwrap()
+}
+
 fn snapshot(instrument: &Instrument) -> MarketEvent {
     let level = |p, q| Level {
         price: Price::from_ticks(p),
@@ -132,14 +144,7 @@ fn answers_arrive_after_both_latencies_and_trades_fill_only_orders_already_there
             time: t(1_500, 1_600),
         }),
     ];
-    let run = run_backtest(
-        &instrument,
-        MemorySource::new(&events),
-        Recorder::default(),
-        &config(),
-        |_| {},
-    )
-    .unwrap();
+    let run = run(&instrument, &events);
     // The ack is made at venue 1,000 and seen at 1,000 + 100 + 1,000; the
     // fill at venue 1,500, seen at 2,600. The trade itself reached us at
     // 1,600, before our ack.
@@ -159,14 +164,7 @@ fn answers_arrive_after_both_latencies_and_trades_fill_only_orders_already_there
 fn an_order_is_answered_even_when_no_market_event_follows_it() {
     let instrument = kestrel_model::testing::instrument("1", "1");
     let events = [snapshot(&instrument)];
-    let run = run_backtest(
-        &instrument,
-        MemorySource::new(&events),
-        Recorder::default(),
-        &config(),
-        |_| {},
-    )
-    .unwrap();
+    let run = run(&instrument, &events);
     assert_eq!(run.kernel.strategy().heard, [(100, "book"), (2_100, "ack")]);
 }
 
@@ -186,14 +184,7 @@ fn a_trade_before_our_order_arrives_does_not_fill_it() {
             time: t(900, 1_000),
         }),
     ];
-    let run = run_backtest(
-        &instrument,
-        MemorySource::new(&events),
-        Recorder::default(),
-        &config(),
-        |_| {},
-    )
-    .unwrap();
+    let run = run(&instrument, &events);
     assert_eq!(run.kernel.position().net_lots(), 0);
     assert!(run.kernel.strategy().heard.contains(&(2_100, "ack")));
 }
@@ -238,14 +229,7 @@ fn a_book_a_delta_crosses_is_lost_until_the_next_snapshot_as_live() {
         MarketEvent::Snapshot(again),
         delta(6, 500, Side::Sell, 104),
     ];
-    let run = run_backtest(
-        &instrument,
-        MemorySource::new(&events),
-        Recorder::default(),
-        &config(),
-        |_| {},
-    )
-    .unwrap();
+    let run = run(&instrument, &events);
     let books: Vec<u64> = run
         .kernel
         .strategy()

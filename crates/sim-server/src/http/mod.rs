@@ -66,6 +66,28 @@ impl ServerConfig {
             weight_per_minute: crate::weight::WEIGHT_PER_MINUTE,
         }
     }
+
+    /// Adds `account`, traded with `key` and `secret`, holding `deposits`.
+    #[must_use]
+    pub fn with_account(
+        mut self,
+        key: &str,
+        secret: &str,
+        account: AccountId,
+        deposits: impl IntoIterator<Item = (Asset, Decimal)>,
+    ) -> Self {
+        self.keys.0.push(crate::ApiKey {
+            key: key.into(),
+            secret: secret.into(),
+            account,
+        });
+        self.deposits.extend(
+            deposits
+                .into_iter()
+                .map(|(asset, amount)| (account, asset, amount)),
+        );
+        self
+    }
 }
 
 /// Why the server could not start.
