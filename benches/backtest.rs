@@ -25,11 +25,11 @@ use hdrhistogram::Histogram;
 use kestrel_benches::backtest::{backtest_config, imbalance_mm};
 use kestrel_benches::portfolio::{feeds, two_markets, two_strategy_kernel};
 use kestrel_benches::{load_market_events, sample_capture};
+use kestrel_binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_book::OrderBook;
 use kestrel_engine::backtest::{CaptureSource, FeedKind, MemorySource};
 use kestrel_engine::{DeliveryProbe, run_backtest, run_backtest_probed, run_kernel};
 use kestrel_feed::Instruments;
-use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_model::MarketEvent;
 
 /// Tick-to-decision times of deltas, split by whether the strategy acted.

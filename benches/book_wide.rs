@@ -31,11 +31,11 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, 
 use kestrel_benches::backtest::{backtest_config, imbalance_mm};
 use kestrel_book::OrderBook;
 use kestrel_engine::Kernel;
-use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::{
     BookDelta, BookSnapshot, EventTime, Instrument, LevelUpdate, Price, Qty, Side, UnixNanos,
     UpdateIds,
 };
+use kestrel_registry::testing::usdm_btcusdt;
 
 /// Where bids end and asks begin, in ticks.
 const TOUCH: i64 = 500_000;

@@ -25,13 +25,13 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use kestrel_benches::baseline::{serde_json_depth, serde_json_trade, sonic_depth};
 use kestrel_benches::okx::{okx_book_frames, okx_instrument};
 use kestrel_benches::{load_book_stream, load_frames, sample_capture};
+use kestrel_binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_book::reference::ReferenceBook;
-use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
-use kestrel_feed::okx::{OkxDecoder, OkxSequencer};
 use kestrel_feed::{
     Decoded, FrameDecoder, InstrumentFeed, Instruments, Sequencer, SyncStatus, Verdict,
 };
 use kestrel_model::{LevelUpdate, UnixNanos};
+use kestrel_okx::{OkxDecoder, OkxSequencer};
 
 type BinanceFeed = InstrumentFeed<BinanceDecoder, FuturesSequencer>;
 

@@ -18,16 +18,16 @@ use hdrhistogram::Histogram;
 use kestrel_benches::backtest::{backtest_config, imbalance_mm};
 use kestrel_benches::live::{acknowledge_all, spot_kernel_config, spot_strategy};
 use kestrel_benches::{load_frames, load_market_events, spot_capture};
+use kestrel_binance::{BinanceConfig, BinanceExecution};
+use kestrel_binance::{BinanceDecoder, SpotSequencer};
 use kestrel_engine::entry::{self, Entry, SessionHeader};
 use kestrel_engine::{Kernel, OrderIntent, replay};
 use kestrel_feed::Instruments;
-use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
 use kestrel_feed::{FeedEvent, FeedKind, FrameStart, FrameSync};
-use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_journal::{FsyncPolicy, JournalWriter, WriterConfig};
 use kestrel_model::{MarketEvent, UnixNanos};
+use kestrel_registry::testing::spot_btcusdt;
 use kestrel_venue::Credentials;
-use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kestrel-bench-{name}-{}", std::process::id()));
@@ -253,7 +253,7 @@ fn venue_answer(
 }
 
 fn kestrel_benches_instrument() -> kestrel_model::InstrumentId {
-    kestrel_instruments::testing::usdm_btcusdt().id
+    kestrel_registry::testing::usdm_btcusdt().id
 }
 
 fn time(e: &MarketEvent) -> UnixNanos {
@@ -579,8 +579,8 @@ fn main() {
         tick_to_order_figures(
             "Binance USD-M (depth@0ms)",
             &kestrel_benches::sample_capture(),
-            kestrel_instruments::testing::usdm_btcusdt(),
-            kestrel_feed::binance::FuturesSequencer::new,
+            kestrel_registry::testing::usdm_btcusdt(),
+            kestrel_binance::FuturesSequencer::new,
             imbalance_mm,
             &backtest_config().kernel,
         );

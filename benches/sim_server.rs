@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kestrel_benches::spot_capture;
-use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::{Asset, Decimal};
+use kestrel_registry::testing::spot_btcusdt;
 use kestrel_sim::{AccountId, SimConfig};
 use kestrel_sim_server::auth::sign;
 use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, ServerConfig};

@@ -5,11 +5,11 @@
 use std::time::Instant;
 
 use kestrel_benches::{load_frames, sample_capture};
-use kestrel_feed::binance::BinanceDecoder;
+use kestrel_binance::BinanceDecoder;
 use kestrel_feed::json::Scanner;
 use kestrel_feed::{Decoded, FrameDecoder, Instruments};
-use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::UnixNanos;
+use kestrel_registry::testing::usdm_btcusdt;
 
 fn main() {
     let rounds: usize = std::env::args().nth(1).map_or(3, |s| s.parse().unwrap());

@@ -11,11 +11,11 @@ pub mod portfolio;
 
 use std::path::{Path, PathBuf};
 
-use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
+use kestrel_binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_feed::capture::CaptureReader;
 use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments, Sequencer, Verdict};
-use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::{BookDelta, BookSnapshot, Instrument, LevelUpdate, MarketEvent, UnixNanos};
+use kestrel_registry::testing::usdm_btcusdt;
 
 /// The bundled Binance USD-M BTCUSDT capture.
 pub fn sample_capture() -> PathBuf {

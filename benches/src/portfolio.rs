@@ -4,13 +4,13 @@
 //! `imbalance_mm` on the perpetual, as `configs/lead_lag_btc.toml` sets
 //! them up.
 
+use kestrel_binance::{FuturesSequencer, SpotSequencer};
 use kestrel_engine::backtest::{Feed, MemorySource};
 use kestrel_engine::{Kernel, KernelSetup, MarketSetup, StrategySetup};
 use kestrel_exec::RepricePolicy;
 use kestrel_feed::FeedError;
-use kestrel_feed::binance::{FuturesSequencer, SpotSequencer};
-use kestrel_instruments::testing::{spot_btcusdt, usdm_btcusdt};
 use kestrel_model::{Instrument, InstrumentIndex, MarketEvent, Qty};
+use kestrel_registry::testing::{spot_btcusdt, usdm_btcusdt};
 use kestrel_strategy::{BuiltIn, LeadLag, LeadLagConfig};
 
 use crate::backtest::{backtest_config, imbalance_mm};

@@ -9,10 +9,10 @@ use std::cell::Cell;
 
 use kestrel_benches::okx::{okx_book_frames, okx_instrument};
 use kestrel_benches::{load_book_stream, load_frames, sample_capture};
-use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
-use kestrel_feed::okx::{OkxDecoder, OkxSequencer};
+use kestrel_binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_feed::{FeedUpdate, InstrumentFeed, Instruments, SyncStatus, Untrusted};
 use kestrel_model::UnixNanos;
+use kestrel_okx::{OkxDecoder, OkxSequencer};
 
 struct Counting;
 
@@ -53,7 +53,7 @@ static GLOBAL: Counting = Counting;
 #[test]
 fn binance_frames_do_not_allocate_once_warm() {
     let frames = load_frames(&sample_capture()).unwrap();
-    let instrument = kestrel_instruments::testing::usdm_btcusdt();
+    let instrument = kestrel_registry::testing::usdm_btcusdt();
     let decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
     let mut feed = InstrumentFeed::new(&instrument, decoder, FuturesSequencer::new());
     // First pass: buffers and the book's far-level store grow to their

@@ -12,12 +12,12 @@ use std::path::Path;
 use kestrel_benches::backtest::{backtest_config, imbalance_mm};
 use kestrel_benches::live::{acknowledge_all, spot_kernel_config, spot_strategy};
 use kestrel_benches::{load_frames, sample_capture, spot_capture};
+use kestrel_binance::{BinanceDecoder, FuturesSequencer, SpotSequencer};
 use kestrel_engine::{Kernel, KernelConfig, OrderIntent, RiskEvent};
-use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer, SpotSequencer};
 use kestrel_feed::{FeedEvent, FeedKind, FrameStart, FrameSync};
 use kestrel_feed::{Instruments, Sequencer};
-use kestrel_instruments::testing::{spot_btcusdt, usdm_btcusdt};
 use kestrel_model::{Instrument, UnixNanos};
+use kestrel_registry::testing::{spot_btcusdt, usdm_btcusdt};
 use kestrel_strategy::ImbalanceMm;
 
 type Mm = Kernel<ImbalanceMm>;

@@ -2,8 +2,8 @@
 //! the venue's sync rules is never served crossed.
 #![no_main]
 
-use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
-use kestrel_instruments::testing::usdm_btcusdt;
+use kestrel_binance::{BinanceDecoder, FuturesSequencer};
+use kestrel_registry::testing::usdm_btcusdt;
 use kestrel_feed::{InstrumentFeed, Instruments};
 use kestrel_model::UnixNanos;
 use libfuzzer_sys::fuzz_target;

@@ -2,8 +2,8 @@
 //! grouped into events and run through the futures sync rules.
 #![no_main]
 
-use kestrel_feed::binance::{BinanceDepthCsvReader, FuturesSequencer};
-use kestrel_instruments::testing::usdm_btcusdt;
+use kestrel_binance::{BinanceDepthCsvReader, FuturesSequencer};
+use kestrel_registry::testing::usdm_btcusdt;
 use kestrel_feed::{BookSync, Decoded};
 use libfuzzer_sys::fuzz_target;
 

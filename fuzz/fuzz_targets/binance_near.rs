@@ -5,8 +5,8 @@
 //! end, and every level not read lies beyond where the read said.
 #![no_main]
 
-use kestrel_feed::binance::BinanceDecoder;
-use kestrel_instruments::testing::usdm_btcusdt;
+use kestrel_binance::BinanceDecoder;
+use kestrel_registry::testing::usdm_btcusdt;
 use kestrel_feed::{Decoded, FrameDecoder, Instruments};
 use kestrel_model::{LevelUpdate, Price, Side, TouchBounds, UnixNanos};
 use libfuzzer_sys::fuzz_target;

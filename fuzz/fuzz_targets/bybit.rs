@@ -2,8 +2,8 @@
 //! the venue's sync rules is never served crossed.
 #![no_main]
 
-use kestrel_feed::bybit::{BybitDecoder, BybitSequencer};
-use kestrel_instruments::testing::bybit_linear_xrpusdt;
+use kestrel_bybit::{BybitDecoder, BybitSequencer};
+use kestrel_registry::testing::bybit_linear_xrpusdt;
 use kestrel_feed::{InstrumentFeed, Instruments};
 use kestrel_model::UnixNanos;
 use libfuzzer_sys::fuzz_target;

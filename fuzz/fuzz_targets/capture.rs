@@ -2,9 +2,9 @@
 //! through the Binance pipeline without panicking; every refusal is typed.
 #![no_main]
 
-use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
+use kestrel_binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_feed::capture::CaptureReader;
-use kestrel_instruments::testing::usdm_btcusdt;
+use kestrel_registry::testing::usdm_btcusdt;
 use kestrel_feed::{InstrumentFeed, Instruments};
 use libfuzzer_sys::fuzz_target;
 

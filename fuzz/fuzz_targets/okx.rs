@@ -2,8 +2,8 @@
 //! the venue's sync rules is never served crossed.
 #![no_main]
 
-use kestrel_feed::okx::{OkxDecoder, OkxSequencer};
-use kestrel_instruments::testing::okx_btc_usdt;
+use kestrel_okx::{OkxDecoder, OkxSequencer};
+use kestrel_registry::testing::okx_btc_usdt;
 use kestrel_feed::{InstrumentFeed, Instruments};
 use kestrel_model::UnixNanos;
 use libfuzzer_sys::fuzz_target;

@@ -3,7 +3,7 @@
 //! through the venue (balances enforced) without a panic.
 #![no_main]
 
-use kestrel_instruments::testing::spot_btcusdt;
+use kestrel_registry::testing::spot_btcusdt;
 use kestrel_model::{
     Asset, BookSnapshot, Decimal, EventTime, Level, Price, Qty, UnixNanos,
 };

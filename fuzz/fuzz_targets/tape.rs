@@ -11,7 +11,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     // Any bytes as one message's records.
-    let listed = [kestrel_instruments::testing::spot_btcusdt()];
+    let listed = [kestrel_registry::testing::spot_btcusdt()];
     let _ = TapeDecoder::new(&listed, 0).decode(data, UnixNanos::new(0));
     let Ok(reader) = TapeReader::new(data) else {
         return;

@@ -2,8 +2,8 @@
 //! grouped into messages and applied without panicking.
 #![no_main]
 
-use kestrel_feed::bybit::BybitSequencer;
-use kestrel_instruments::testing::usdm_btcusdt;
+use kestrel_bybit::BybitSequencer;
+use kestrel_registry::testing::usdm_btcusdt;
 use kestrel_feed::tardis::TardisBookReader;
 use kestrel_feed::{BookSync, Decoded};
 use libfuzzer_sys::fuzz_target;

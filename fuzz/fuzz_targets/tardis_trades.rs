@@ -2,7 +2,7 @@
 //! with a typed error.
 #![no_main]
 
-use kestrel_instruments::testing::usdm_btcusdt;
+use kestrel_registry::testing::usdm_btcusdt;
 use kestrel_feed::tardis::TardisTradeReader;
 use libfuzzer_sys::fuzz_target;
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use kestrel_feed::binance::BinanceDepthCsvReader;
+use kestrel_binance::BinanceDepthCsvReader;
 use kestrel_feed::capture::{CaptureReader, open_maybe_gzip};
 use kestrel_feed::tardis::{TardisBookReader, TardisTradeReader};
 use kestrel_feed::{Decoded, FeedError, Instruments};

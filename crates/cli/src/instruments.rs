@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
+use kestrel_instruments::Catalogue;
 use kestrel_instruments::file::{CatalogueFile, Source};
-use kestrel_instruments::{Catalogue, Endpoint};
 use kestrel_model::{ContractKind, Decimal, Instrument, InstrumentStatus, Venue};
+use kestrel_registry::Endpoint;
 
 /// The catalogue files to read on top of the bundled one.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -22,7 +23,7 @@ pub struct CatalogueArgs {
 impl CatalogueArgs {
     /// The bundled catalogue with the given files over it.
     pub fn load(&self) -> anyhow::Result<Catalogue> {
-        let mut catalogue = kestrel_instruments::bundled()
+        let mut catalogue = kestrel_registry::bundled()
             .map_err(anyhow::Error::msg)?
             .clone();
         for path in &self.files {
@@ -125,9 +126,9 @@ fn fetch(
         .enable_all()
         .build()?;
     let fetched = runtime
-        .block_on(kestrel_net::instruments::fetch(endpoint, base_url))
+        .block_on(kestrel_registry::fetch::fetch(endpoint, base_url))
         .with_context(|| format!("fetching {endpoint} from {base_url}"))?;
-    let table = kestrel_instruments::bundled_fee_schedule();
+    let table = kestrel_registry::bundled_fee_schedule();
     let mut listed = fetched.parsed.instruments;
     for instrument in &mut listed {
         match fees {

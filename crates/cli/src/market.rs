@@ -10,12 +10,12 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use kestrel_feed::Instruments;
 use kestrel_feed::capture::CaptureReader;
-use kestrel_feed::identify::{
-    IdentifyError, Identity, Protocol, SAMPLE_FRAMES, WithFeed, identify,
-};
 use kestrel_instruments::LookupError;
 use kestrel_model::{
     Contract, Decimal, Increment, Instrument, InstrumentId, Qty, Symbol, TradingRules, Venue,
+};
+use kestrel_registry::identify::{
+    IdentifyError, Identity, Protocol, SAMPLE_FRAMES, WithFeed, identify,
 };
 use kestrel_tape::{MappedTape, TapeDecoder};
 use serde_json::Value;

@@ -11,8 +11,8 @@ use std::time::Duration;
 use anyhow::Context;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use kestrel_binance::{BinanceMarket, BinanceRest};
 use kestrel_feed::capture::CaptureWriter;
-use kestrel_net::binance::{BinanceMarket, BinanceRest};
 use kestrel_net::record::RecordStats;
 use kestrel_net::{RestClient, WsConfig};
 

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use kestrel_book::OrderBook;
 use kestrel_feed::capture::CaptureReader;
-use kestrel_feed::identify::WithFeed;
 use kestrel_feed::{
     FeedStats, FeedUpdate, FrameDecoder, FrameError, InstrumentFeed, Sequencer, SyncStats,
 };
 use kestrel_model::{Instrument, Level, Side, UnixNanos};
+use kestrel_registry::identify::WithFeed;
 
 use crate::market::{MarketArgs, RecordedMarket, TapeInput};
 

@@ -58,7 +58,7 @@ fn a_capture_of_another_listed_symbol_replays_on_its_own_grid_with_no_flags() {
     assert!(listed.status.success(), "{}", text(&listed));
     let catalogue = dir.join("coarse.json");
     let mut file = kestrel_instruments::file::CatalogueFile::default();
-    let mut coarse = kestrel_instruments::bundled()
+    let mut coarse = kestrel_registry::bundled()
         .unwrap()
         .find(kestrel_model::Venue::BinanceUsdm, "XRPUSDT")
         .unwrap()
@@ -157,7 +157,7 @@ fn instruments_fetch_reads_the_simulators_exchange_info_into_a_catalogue() {
         .catalogue
         .find(kestrel_model::Venue::BinanceSpot, "BTCUSDT")
         .unwrap();
-    let bundled = kestrel_instruments::bundled()
+    let bundled = kestrel_registry::bundled()
         .unwrap()
         .find(kestrel_model::Venue::BinanceSpot, "BTCUSDT")
         .unwrap();

@@ -6,13 +6,13 @@
 
 use std::path::PathBuf;
 
+use kestrel_binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_engine::backtest::CaptureSource;
 use kestrel_engine::{Backtest, BacktestConfig, ClockOffset, KernelConfig, run_backtest};
 use kestrel_exec::{CostMethod, RepricePolicy};
 use kestrel_feed::Instruments;
-use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
-use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::{Decimal, Instrument, Qty};
+use kestrel_registry::testing::usdm_btcusdt;
 use kestrel_risk::{RiskLimits, TokenBucket};
 use kestrel_signals::SignalConfig;
 use kestrel_sim::{LatencyModel, QueueModel, SimConfig};

@@ -10,7 +10,7 @@ use crate::lines::LineReader;
 
 /// A CSV file whose header row has been checked.
 #[derive(Debug)]
-pub(crate) struct CsvRows<R> {
+pub struct CsvRows<R> {
     lines: LineReader<R>,
 }
 
@@ -50,7 +50,7 @@ impl<R: BufRead> CsvRows<R> {
 /// ahead to see where a message ends. A row that fails to parse ends the
 /// message before it and is reported on the next call, so no good row is
 /// lost to a bad neighbour.
-pub(crate) struct RowGroups<R, T> {
+pub struct RowGroups<R, T> {
     rows: CsvRows<R>,
     parse: fn(Fields<'_>, &Instrument) -> Result<T, FrameError>,
     instrument: Instrument,
@@ -59,6 +59,8 @@ pub(crate) struct RowGroups<R, T> {
 }
 
 impl<R: BufRead, T: Copy> RowGroups<R, T> {
+    /// Reads `input`, whose header must hold `columns`, parsing each row
+    /// with `parse` on `instrument`'s grid.
     pub fn new(
         input: R,
         columns: &[&str],
@@ -115,7 +117,7 @@ impl<R: BufRead, T: Copy> RowGroups<R, T> {
 
 /// The fields of one row, taken in column order.
 #[derive(Debug)]
-pub(crate) struct Fields<'a> {
+pub struct Fields<'a> {
     rest: Option<&'a [u8]>,
     pos: usize,
 }

@@ -90,13 +90,17 @@ pub trait FrameDecoder {
 
 /// The reusable output buffers of a decoder.
 #[derive(Debug)]
-pub(crate) struct FrameBuffers {
+pub struct FrameBuffers {
+    /// The last depth diff decoded.
     pub delta: BookDelta,
+    /// The last whole book decoded.
     pub snapshot: BookSnapshot,
+    /// The last frame's trades.
     pub trades: Vec<Trade>,
 }
 
 impl FrameBuffers {
+    /// Empty buffers for `instrument`.
     pub fn new(instrument: InstrumentId) -> Self {
         Self {
             delta: BookDelta {
@@ -176,7 +180,7 @@ impl Instruments {
 
 /// Parses a price on the instrument's tick grid.
 #[inline(always)]
-pub(crate) fn price(text: &[u8], instrument: &Instrument) -> Result<Price, FrameError> {
+pub fn price(text: &[u8], instrument: &Instrument) -> Result<Price, FrameError> {
     Price::parse_bytes(text, &instrument.tick).map_err(|error| FrameError::Decimal {
         field: "price",
         error,
@@ -185,7 +189,7 @@ pub(crate) fn price(text: &[u8], instrument: &Instrument) -> Result<Price, Frame
 
 /// Parses a size on the instrument's lot grid.
 #[inline(always)]
-pub(crate) fn qty(text: &[u8], instrument: &Instrument) -> Result<Qty, FrameError> {
+pub fn qty(text: &[u8], instrument: &Instrument) -> Result<Qty, FrameError> {
     Qty::parse_bytes(text, &instrument.lot).map_err(|error| FrameError::Decimal {
         field: "qty",
         error,
@@ -195,7 +199,7 @@ pub(crate) fn qty(text: &[u8], instrument: &Instrument) -> Result<Qty, FrameErro
 /// Reads a level list `[["price","size",…],…]` with the general scanner
 /// (any JSON layout; extra elements, such as OKX's order counts, are
 /// skipped) and hands each level to `push`.
-pub(crate) fn levels(
+pub fn levels(
     raw: &[u8],
     instrument: &Instrument,
     mut push: impl FnMut(Level),
@@ -248,7 +252,7 @@ fn append_levels<T>(
 /// Reads the level list at the scanner's cursor, in one pass, appending
 /// each level to `out` as `make` turns it.
 #[inline]
-pub(crate) fn scan_levels<T>(
+pub fn scan_levels<T>(
     s: &mut Scanner<'_>,
     instrument: &Instrument,
     out: &mut Vec<T>,
@@ -263,7 +267,7 @@ pub(crate) fn scan_levels<T>(
 /// Reads a level list at the scanner's cursor straight into a delta's
 /// updates on `side`, in one pass.
 #[inline]
-pub(crate) fn scan_delta_levels(
+pub fn scan_delta_levels(
     s: &mut Scanner<'_>,
     side: Side,
     instrument: &Instrument,
@@ -278,7 +282,7 @@ pub(crate) fn scan_delta_levels(
 
 /// Appends a level list (the raw bytes of one JSON value) to a delta's
 /// updates on `side`.
-pub(crate) fn delta_levels(
+pub fn delta_levels(
     raw: &[u8],
     side: Side,
     instrument: &Instrument,
@@ -290,7 +294,7 @@ pub(crate) fn delta_levels(
 }
 
 /// Replaces `out` with a level list.
-pub(crate) fn snapshot_levels(
+pub fn snapshot_levels(
     raw: &[u8],
     instrument: &Instrument,
     out: &mut Vec<Level>,

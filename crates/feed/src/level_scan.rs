@@ -248,11 +248,7 @@ fn level(block: &Block, at: u32, instrument: &Instrument) -> Option<(Level, u32)
 /// to `push`; the number of bytes the list took, or `None` for anything else
 /// (the caller then rereads the list on the general path).
 #[inline]
-pub(crate) fn levels(
-    input: &[u8],
-    instrument: &Instrument,
-    mut push: impl FnMut(Level),
-) -> Option<usize> {
+pub fn levels(input: &[u8], instrument: &Instrument, mut push: impl FnMut(Level)) -> Option<usize> {
     match levels_while(input, instrument, |level| {
         push(level);
         true
@@ -264,7 +260,7 @@ pub(crate) fn levels(
 
 /// How far [`levels_while`] read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ListRead {
+pub enum ListRead {
     /// To the list's end, just before this index.
     Whole(usize),
     /// Up to the level `push` declined to go past, which ends just before
@@ -275,7 +271,7 @@ pub(crate) enum ListRead {
 /// [`levels`], stopping after the first level for which `push` returns
 /// `false`.
 #[inline]
-pub(crate) fn levels_while(
+pub fn levels_while(
     input: &[u8],
     instrument: &Instrument,
     push: impl FnMut(Level) -> bool,
@@ -293,7 +289,7 @@ pub(crate) fn levels_while(
 /// a list: `Whole` then counts the bytes up to the list's end from the
 /// start of `input`, and `Stopped` too.
 #[inline]
-pub(crate) fn levels_from(
+pub fn levels_from(
     input: &[u8],
     start: usize,
     instrument: &Instrument,
@@ -334,7 +330,7 @@ pub(crate) fn levels_from(
 /// (its `[`): the level and the index just past its `]`. `None` for
 /// anything the fast path declines.
 #[inline]
-pub(crate) fn level_at(input: &[u8], at: usize, instrument: &Instrument) -> Option<(Level, usize)> {
+pub fn level_at(input: &[u8], at: usize, instrument: &Instrument) -> Option<(Level, usize)> {
     let block = Block::at(input, at);
     let (level, end) = level(&block, 0, instrument)?;
     Some((level, at + end as usize))
@@ -343,7 +339,7 @@ pub(crate) fn level_at(input: &[u8], at: usize, instrument: &Instrument) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kestrel_instruments::testing::usdm_btcusdt;
+    use kestrel_registry::testing::usdm_btcusdt;
 
     fn scan(text: &str) -> Option<(Vec<Level>, usize)> {
         let mut out = Vec::new();

@@ -10,7 +10,7 @@ const STEP: usize = 64;
 
 /// The index of the first `]]` in `input`, or `None` if a byte outside
 /// the compact layout's comes first, or there is none.
-pub(crate) fn list_close(input: &[u8]) -> Option<usize> {
+pub fn list_close(input: &[u8]) -> Option<usize> {
     let mut at = 0;
     // Whether the previous step's last byte was a `]`.
     let mut carry = 0u64;

@@ -11,12 +11,12 @@
 
 use std::path::PathBuf;
 
+use kestrel_binance::{BinanceDecoder, FuturesSequencer, SpotSequencer};
 use kestrel_book::OrderBook;
-use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer, SpotSequencer};
 use kestrel_feed::capture::CaptureReader;
 use kestrel_feed::{FeedUpdate, InstrumentFeed, Instruments, Sequencer, SyncStatus, Untrusted};
-use kestrel_instruments::testing::{spot_btcusdt, usdm_btcusdt};
 use kestrel_model::{Instrument, Side, UnixNanos};
+use kestrel_registry::testing::{spot_btcusdt, usdm_btcusdt};
 
 /// Frames used from each capture: enough for many faults and resyncs while
 /// keeping the debug-build test quick.

@@ -5,15 +5,15 @@
 
 use std::path::PathBuf;
 
-use kestrel_feed::binance::{BinanceDecoder, BinanceDepthCsvReader};
-use kestrel_feed::bybit::BybitSequencer;
+use kestrel_binance::{BinanceDecoder, BinanceDepthCsvReader};
+use kestrel_bybit::BybitSequencer;
 use kestrel_feed::capture::CaptureReader;
 use kestrel_feed::tardis::{TardisBookReader, TardisTradeReader};
 use kestrel_feed::{BookSync, Decoded, FeedError, FrameDecoder, Instruments, SyncStatus, Trust};
-use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::{
     Increment, Instrument, InstrumentId, LevelUpdate, Price, Side, Symbol, Trade, UnixNanos, Venue,
 };
+use kestrel_registry::testing::usdm_btcusdt;
 
 fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -102,25 +102,3 @@ impl FeeSchedule {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn the_bundled_table_reads_and_bad_rows_are_named() {
-        let table = crate::bundled::fee_schedule();
-        let usdm = table
-            .rates(Venue::BinanceUsdm, ContractKind::Linear)
-            .unwrap();
-        assert_eq!(usdm.maker, "0.0002".parse().unwrap());
-        assert_eq!(usdm.taker, "0.0005".parse().unwrap());
-        let err = FeeSchedule::from_json(
-            r#"{"tiers":[{"venue":"OKX","kind":"option","maker":"0","taker":"0"}]}"#,
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("kind \"option\""), "{err}");
-        assert!(FeeSchedule::from_json("[]").is_err());
-    }
-}

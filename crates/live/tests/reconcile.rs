@@ -5,16 +5,16 @@
 
 use std::path::PathBuf;
 
+use kestrel_binance::{BinanceConfig, BinanceExecution};
 use kestrel_exec::{OrderState, Working};
-use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_live::reconcile::{KnownOrder, reconcile};
 use kestrel_live::{ReconcileMode, UnknownOrderPolicy};
 use kestrel_model::{
     Asset, ClientOrderId, Decimal, InstrumentIndex, OrderType, Price, Qty, Side, TimeInForce,
 };
+use kestrel_registry::testing::spot_btcusdt;
 use kestrel_sim::AccountId;
 use kestrel_sim_server::{RunningServer, ServerConfig};
-use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
 use kestrel_venue::{Credentials, ExecutionClient, OrderSpec};
 
 async fn server() -> RunningServer {

@@ -5,18 +5,15 @@
 //!   ([`backoff`]), resubscription, and an explicit event when the stream
 //!   breaks so the feed marks its books untrusted and resyncs.
 //! * [`rest`]: the REST client: timeouts, HTTP 429/418 with `Retry-After`,
-//!   request-weight accounting; [`binance`] its Binance endpoints
-//!   (depth snapshots, `exchangeInfo` → instruments); [`instruments`]
-//!   fetches any venue's instrument listing, paced and paged.
+//!   request-weight accounting. Each venue's endpoints are in its adapter
+//!   (`kestrel-binance`'s `rest`), the listing fetch in `kestrel-registry`.
 //! * [`record`]: a live session to a replayable recording.
 //!
 //! Decoding and sequencing are not here: frames go to `kestrel-feed`
 //! unchanged, so live and recorded data take one path.
 
 pub mod backoff;
-pub mod binance;
 mod clock;
-pub mod instruments;
 pub mod record;
 pub mod rest;
 mod tls;

@@ -4,9 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use kestrel_instruments::Endpoint;
-use kestrel_net::instruments::fetch;
+use kestrel_binance::BinanceMarket;
+use kestrel_bybit::Category;
 use kestrel_net::{RestClient, RestConfig, RestError};
+use kestrel_registry::Endpoint;
+use kestrel_registry::fetch::fetch;
 
 mod common;
 use common::server;
@@ -31,7 +33,9 @@ async fn pages_are_followed_and_a_rate_limit_is_waited_out() {
     })
     .await;
     let started = Instant::now();
-    let fetched = fetch(Endpoint::BybitLinear, &url).await.unwrap();
+    let fetched = fetch(Endpoint::Bybit(Category::Linear), &url)
+        .await
+        .unwrap();
     let names: Vec<_> = fetched
         .parsed
         .instruments
@@ -71,7 +75,9 @@ async fn every_okx_instrument_type_is_asked_for() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ban_longer_than_we_wait_and_a_venue_error_stop_the_fetch() {
     let (url, _) = server(|_, _| (418, vec![("retry-after", "7200".into())], "{}".into())).await;
-    let err = fetch(Endpoint::BinanceSpot, &url).await.unwrap_err();
+    let err = fetch(Endpoint::Binance(BinanceMarket::Spot), &url)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("418"), "{err}");
     let (url, _) = server(|_, _| {
         (
@@ -81,7 +87,9 @@ async fn a_ban_longer_than_we_wait_and_a_venue_error_stop_the_fetch() {
         )
     })
     .await;
-    let err = fetch(Endpoint::BybitSpot, &url).await.unwrap_err();
+    let err = fetch(Endpoint::Bybit(Category::Spot), &url)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("10006"), "{err}");
 }
 

@@ -8,14 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
+use kestrel_binance::{BinanceDecoder, FuturesSequencer};
+use kestrel_binance::{BinanceMarket, BinanceRest};
 use kestrel_feed::capture::{CaptureReader, CaptureWriter};
 use kestrel_feed::{InstrumentFeed, Instruments, Trust};
-use kestrel_instruments::testing::usdm_btcusdt;
-use kestrel_net::binance::{BinanceMarket, BinanceRest};
 use kestrel_net::{
     BackoffPolicy, Disconnect, RestClient, RestConfig, RestError, WsConfig, WsEvent,
 };
+use kestrel_registry::testing::usdm_btcusdt;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::{Bytes, Message};

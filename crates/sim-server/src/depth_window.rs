@@ -90,8 +90,8 @@ impl DepthWindow {
 
 #[cfg(test)]
 mod tests {
-    use kestrel_instruments::testing::spot_btcusdt;
     use kestrel_model::{EventTime, LevelUpdate, UpdateIds};
+    use kestrel_registry::testing::spot_btcusdt;
 
     use super::*;
 

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::io::BufRead;
 use std::path::Path;
 
-use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
+use kestrel_binance::{BinanceDecoder, SpotSequencer};
 use kestrel_feed::capture::{CaptureReader, open_maybe_gzip};
 use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments, Sequencer, Verdict};
 use kestrel_model::{BookDelta, Instrument, Trade, UnixNanos};

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::{ClientOrderId, EventTime, Price, Qty, Side, UnixNanos};
+use kestrel_registry::testing::spot_btcusdt;
 use kestrel_sim::{
     AccountId, Command, LatencyModel, OrderRequest, QueueModel, SelfTradePrevention, SimConfig,
     SimVenue, local_clock_offset,

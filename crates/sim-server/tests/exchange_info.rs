@@ -4,8 +4,10 @@
 //! went in (fees aside: they come from the account, not this endpoint).
 #![allow(clippy::unwrap_used)]
 
-use kestrel_instruments::{Endpoint, bundled, venues};
+use kestrel_binance::BinanceMarket;
+use kestrel_binance::instruments::parse;
 use kestrel_model::{Decimal, Venue};
+use kestrel_registry::bundled;
 use kestrel_sim_server::wire::exchange_info;
 
 #[test]
@@ -18,7 +20,7 @@ fn every_bundled_spot_market_reads_back_as_it_was_served() {
     assert!(spot.len() >= 5);
     for instrument in spot {
         let body = exchange_info(instrument, 1_723_680_000_000).to_string();
-        let parsed = venues::parse(Endpoint::BinanceSpot, body.as_bytes()).unwrap();
+        let parsed = parse(BinanceMarket::Spot, body.as_bytes()).unwrap();
         let mut back = parsed.instruments.into_iter().next().unwrap();
         (back.maker_fee, back.taker_fee) = (instrument.maker_fee, instrument.taker_fee);
         assert_eq!(&back, instrument, "{}", instrument.id);

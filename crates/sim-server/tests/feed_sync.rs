@@ -7,13 +7,13 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use kestrel_binance::{BinanceDecoder, SpotSequencer};
+use kestrel_binance::{BinanceMarket, BinanceRest};
 use kestrel_book::OrderBook;
-use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
 use kestrel_feed::{FeedUpdate, InstrumentFeed, Instruments, SyncStatus, Untrusted};
-use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::{Level, Side, UnixNanos};
-use kestrel_net::binance::{BinanceMarket, BinanceRest};
 use kestrel_net::{BackoffPolicy, RestClient, RestConfig, WsConfig, WsEvent};
+use kestrel_registry::testing::spot_btcusdt;
 use kestrel_sim::{SimConfig, SimVenue};
 use kestrel_sim_server::{ApiKeys, ClockMode, FaultConfig, MarketReplay, ServerConfig};
 use tokio::sync::mpsc;

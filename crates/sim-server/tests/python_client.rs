@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::{Asset, Decimal};
+use kestrel_registry::testing::spot_btcusdt;
 use kestrel_sim::{AccountId, SimConfig};
 use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, ServerConfig};
 

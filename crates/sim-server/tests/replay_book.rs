@@ -7,8 +7,8 @@
 
 use std::path::PathBuf;
 
-use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::Side;
+use kestrel_registry::testing::spot_btcusdt;
 use kestrel_sim::{SimConfig, SimVenue};
 use kestrel_sim_server::MarketReplay;
 

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
-use kestrel_instruments::testing::spot_btcusdt;
 use kestrel_model::{Asset, Decimal};
+use kestrel_registry::testing::spot_btcusdt;
 use kestrel_sim::AccountId;
 use kestrel_sim_server::auth::sign;
 use kestrel_sim_server::{RunningServer, ServerConfig};

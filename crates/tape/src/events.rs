@@ -189,8 +189,8 @@ impl Assembler {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use kestrel_instruments::testing::usdm_btcusdt;
     use kestrel_model::LevelUpdate;
+    use kestrel_registry::testing::usdm_btcusdt;
     use proptest::prelude::*;
 
     use super::*;

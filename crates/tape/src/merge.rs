@@ -90,8 +90,8 @@ pub fn merge<W: Write>(inputs: &[MappedTape], out: W) -> Result<Merged, TapeErro
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use kestrel_instruments::testing::{spot_btcusdt, usdm_btcusdt};
     use kestrel_model::{EventTime, Price, Qty, Trade, UnixNanos};
+    use kestrel_registry::testing::{spot_btcusdt, usdm_btcusdt};
 
     use super::*;
     use crate::{TapeEvent, TapeEvents};

@@ -6,11 +6,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use kestrel_feed::binance::{BinanceDecoder, FuturesSequencer};
+use kestrel_binance::{BinanceDecoder, FuturesSequencer};
 use kestrel_feed::capture::CaptureReader;
 use kestrel_feed::{BookSync, Decoded, FrameDecoder, Instruments, SyncStatus, Trust};
-use kestrel_instruments::testing::usdm_btcusdt;
 use kestrel_model::{BookDelta, BookSnapshot, Price, Quote, Side, Trade};
+use kestrel_registry::testing::usdm_btcusdt;
 use kestrel_tape::{
     MappedTape, MessageSource, TapeError, TapeEvent, TapeEvents, TapeReader, TapeWriter,
 };

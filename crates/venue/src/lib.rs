@@ -1,14 +1,12 @@
-//! Kestrel's order gateways: the [`ExecutionClient`] trait and its Binance
-//! adapter.
+//! Kestrel's order gateways: the [`ExecutionClient`] trait and what every
+//! venue's gateway shares. Each venue's implementation is in its adapter
+//! (`kestrel-binance`'s `execution`).
 //!
 //! * [`ExecutionClient`]: submit, cancel, and the queries recovery needs
 //!   (one order, open orders, fills since a trade id, balances).
 //! * [`AccountStream`]: the venue's push stream of our orders' events.
 //!   A live session needs the two, and is generic over them.
-//! * [`binance::BinanceExecution`]: signed REST (HMAC-SHA256) against any
-//!   Binance-compatible endpoint — our simulator by default, the testnet or
-//!   mainnet by configuration — and [`binance::user_stream`] for execution
-//!   reports over the WebSocket API.
+//! * [`Credentials`]: an API key and its HMAC-SHA256 signing secret.
 //! * [`VenueError`]: every venue's failures in one enum, saying whether
 //!   the call's outcome is unknown and whether a retry can help.
 //! * Guards around every call: the venue's order-count limits
@@ -20,7 +18,6 @@
 //! unknown is looked up by that id before it is sent again).
 
 pub mod account;
-pub mod binance;
 pub mod breaker;
 pub mod credentials;
 pub mod error;

@@ -560,7 +560,7 @@ impl StrategySection {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use kestrel_instruments::testing::{spot_btcusdt, usdm_btcusdt};
+    use kestrel_registry::testing::{spot_btcusdt, usdm_btcusdt};
 
     use super::*;
 

@@ -16,9 +16,9 @@ use anyhow::{Context, bail};
 use kestrel_analytics::{Report, to_html};
 use kestrel_engine::backtest::{CaptureSource, Recording, TapeSource};
 use kestrel_engine::{Backtest, backtest_bars, read_daily_csv, run_backtest};
-use kestrel_feed::identify::WithFeed;
 use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_model::{Decimal, Instrument};
+use kestrel_registry::identify::WithFeed;
 use kestrel_strategy::{ImbalanceMm, SmaCross};
 
 pub use config::{DataFormat, RunFile, StrategySection};

@@ -24,9 +24,9 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use kestrel_engine::backtest::{Feed, MarketSource};
 use kestrel_engine::{KernelSetup, StrategySetup};
-use kestrel_feed::identify::WithFeed;
 use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_model::{Instrument, InstrumentIndex};
+use kestrel_registry::identify::WithFeed;
 use kestrel_strategy::{BuiltIn, ImbalanceMm, LeadLag};
 use serde::Deserialize;
 

@@ -10,25 +10,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use kestrel_binance::{BinanceConfig, BinanceExecution};
+use kestrel_binance::{BinanceDecoder, SpotSequencer};
+use kestrel_binance::{BinanceMarket, BinanceRest};
 use kestrel_engine::Clock;
 use kestrel_engine::entry::SessionHeader;
 use kestrel_engine::replay;
 use kestrel_engine::{Kernel, WallClock};
 use kestrel_feed::FrameSync;
 use kestrel_feed::Instruments;
-use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
 use kestrel_journal::{JournalWriter, WriterConfig};
 use kestrel_live::{
     Channels, Connection, LiveSession, MarketFeed, RecoveryPlan, SessionStart, SnapshotRequest,
     Wiring,
 };
 use kestrel_model::{Asset, Decimal, Instrument};
-use kestrel_net::binance::{BinanceMarket, BinanceRest};
 use kestrel_net::{RestClient, WsConfig};
 use kestrel_sim::{AccountId, SimConfig};
 use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, ServerConfig};
 use kestrel_strategy::BuiltIn;
-use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
 use kestrel_venue::{Credentials, VenueError};
 
 use config::LiveFile;

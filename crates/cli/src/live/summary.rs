@@ -2,8 +2,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use kestrel_binance::{BinanceExecution, GatewayCounters};
 use kestrel_live::LiveOutcome;
-use kestrel_venue::binance::{BinanceExecution, GatewayCounters};
 
 /// The table printed at shutdown; `venues` are the session's gateways.
 pub fn print<S: kestrel_strategy::Strategy>(o: &LiveOutcome<S>, venues: &[&BinanceExecution]) {

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use kestrel_binance::{BinanceConfig, BinanceExecution};
 use kestrel_engine::OrderIntent;
 use kestrel_engine::entry::{self, Entry};
 use kestrel_journal::JournalReader;
 use kestrel_model::{Decimal, ExecKind, Side};
-use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
 use kestrel_venue::{Credentials, ExecutionClient};
 
 pub mod rewrite;
@@ -258,7 +258,7 @@ pub fn venue_client(runtime: &tokio::runtime::Runtime, port: u16) -> BinanceExec
     let venue = BinanceExecution::new(
         BinanceConfig::simulator(port),
         Credentials::new(KEY, SECRET),
-        kestrel_instruments::testing::spot_btcusdt(),
+        kestrel_registry::testing::spot_btcusdt(),
     )
     .unwrap();
     // Faults may be on: the clock sync rides them out as a session does.

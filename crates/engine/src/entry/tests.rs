@@ -18,7 +18,7 @@ fn instrument() -> Instrument {
 
 /// The second market of the session these entries belong to.
 fn other() -> Instrument {
-    kestrel_instruments::testing::spot_btcusdt()
+    kestrel_registry::testing::spot_btcusdt()
 }
 
 /// Its index.
@@ -394,7 +394,7 @@ proptest! {
 
 #[test]
 fn a_session_header_keeps_every_whole_instrument() {
-    use kestrel_instruments::testing::{coinm_btcusd_perp, spot_btcusdt, usdm_btcusdt};
+    use kestrel_registry::testing::{coinm_btcusd_perp, spot_btcusdt, usdm_btcusdt};
     let all = [spot_btcusdt(), usdm_btcusdt(), coinm_btcusd_perp()];
     for n in 1..=all.len() {
         let header = SessionHeader {

@@ -6,11 +6,11 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use kestrel_instruments::testing::spot_btcusdt;
+use kestrel_binance::{BinanceConfig, BinanceExecution};
 use kestrel_model::{Asset, ClientOrderId, OrderId, OrderType, Qty, Side, TimeInForce};
+use kestrel_registry::testing::spot_btcusdt;
 use kestrel_sim::AccountId;
 use kestrel_sim_server::{ApiKey, ApiKeys, ServerConfig};
-use kestrel_venue::binance::{BinanceConfig, BinanceExecution};
 use kestrel_venue::{Credentials, OrderSpec, VenueBalance, VenueFill, VenueOrder};
 
 use super::*;

@@ -2,10 +2,10 @@
 //! book loses it and asks for a snapshot, once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use kestrel_binance::{BinanceDecoder, SpotSequencer};
 use kestrel_book::OrderBook;
 use kestrel_feed::Instruments;
-use kestrel_feed::binance::{BinanceDecoder, SpotSequencer};
-use kestrel_instruments::testing::spot_btcusdt;
+use kestrel_registry::testing::spot_btcusdt;
 use kestrel_signals::SignalValues;
 use kestrel_strategy::Context;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
