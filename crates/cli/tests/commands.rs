@@ -233,14 +233,36 @@ fn an_inverse_backtest_counts_pnl_in_coins_by_the_venues_formula() {
 /// PnL adds up to the portfolio's.
 #[test]
 fn a_two_market_two_strategy_backtest_is_deterministic_and_adds_up() {
-    let dir = scratch("portfolio");
-    let config = std::fs::read_to_string(repo().join("configs/lead_lag_btc.toml")).unwrap();
+    portfolio_adds_up(
+        "lead_lag_btc",
+        "report_lead_lag",
+        ["BTC/USDT@BINANCE_SPOT", "BTC/USDT:USDT@BINANCE_USDM"],
+    );
+}
+
+/// Two perpetuals settled in USDT and in BTC: the coin leg is converted
+/// into the portfolio's USDT, and the legs still add up to it.
+#[test]
+fn legs_settled_in_different_assets_add_up_in_one_currency() {
+    portfolio_adds_up(
+        "perps_usdt_and_coin",
+        "report_perps",
+        ["BTC/USDT:USDT@BINANCE_USDM", "BTC/USD:BTC@BINANCE_COINM"],
+    );
+}
+
+/// Runs `configs/{name}.toml` twice (its reports renamed from `stub`):
+/// the same run twice over, every leg trades and is sampled, and the legs'
+/// PnL adds up to the portfolio's.
+fn portfolio_adds_up(name: &str, stub: &str, instruments: [&str; 2]) {
+    let dir = scratch(name);
+    let config = std::fs::read_to_string(repo().join(format!("configs/{name}.toml"))).unwrap();
     let mut reports = Vec::new();
     for run in ["a", "b"] {
         let json = dir.join(format!("{run}.json"));
         let edited = config
-            .replace("report_lead_lag.json", s(&json))
-            .replace("report_lead_lag.html", s(&dir.join(format!("{run}.html"))));
+            .replace(&format!("{stub}.json"), s(&json))
+            .replace(&format!("{stub}.html"), s(&dir.join(format!("{run}.html"))));
         let path = dir.join(format!("{run}.toml"));
         std::fs::write(&path, edited).unwrap();
         let out = kestrel(&["backtest", "--config", s(&path)], LIMIT);
@@ -256,10 +278,8 @@ fn a_two_market_two_strategy_backtest_is_deterministic_and_adds_up() {
         .iter()
         .map(|l| l["instrument"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        ["BTC/USDT@BINANCE_SPOT", "BTC/USDT:USDT@BINANCE_USDM"]
-    );
+    assert_eq!(names, instruments);
+    assert_eq!(report["basis"]["currency"], "USDT");
     for leg in legs {
         assert!(leg["fill_count"].as_u64().unwrap() > 10, "{leg}");
         assert!(

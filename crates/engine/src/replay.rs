@@ -115,8 +115,9 @@ impl SessionState {
     /// The schema of [`Self::encode`]'s bytes, stored with each snapshot:
     /// a snapshot of another schema is passed over, never misread (1 was
     /// the one-instrument kernel's state, 2 kept one trade-id space and one
-    /// pair of balances, 3 held the report's series inside the kernel).
-    pub const SCHEMA: u32 = 4;
+    /// pair of balances, 3 held the report's series inside the kernel, 4
+    /// counted equity in one settlement asset only).
+    pub const SCHEMA: u32 = 5;
 
     /// The encoded bytes, as a journal snapshot holds them.
     pub fn encode(&self) -> Result<Vec<u8>, StateError> {

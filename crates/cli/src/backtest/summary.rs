@@ -129,6 +129,20 @@ pub fn table(data: &str, outcome: &Outcome) -> String {
         opt(s.order_to_trade, 2),
         b.qty_unit
     );
+    for (n, leg) in r.series.legs.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {:<14}{}: {} fills, fees {} {cur}, realised {} {cur}, open {} {cur}, position {} {}",
+            if n == 0 { "legs" } else { "" },
+            leg.instrument,
+            leg.fill_count,
+            amount(leg.fees),
+            amount(leg.realised),
+            amount(leg.unrealised),
+            leg.position,
+            leg.qty_unit
+        );
+    }
     let refusals: Vec<String> = r
         .counters
         .iter()

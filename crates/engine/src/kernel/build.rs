@@ -1,12 +1,14 @@
 //! Building a kernel of several instruments and strategies, checked: every
 //! subscription names an instrument the kernel holds, and equity can be
-//! counted in one asset.
+//! counted in one asset: the first instrument's settlement asset, into
+//! which every other settlement asset is converted at the mark of a market
+//! the kernel holds.
 
 use std::collections::BinaryHeap;
 
 use kestrel_book::OrderBook;
 use kestrel_exec::{ClientOrderIds, Position};
-use kestrel_model::{Asset, Instrument, InstrumentIndex, StrategyIndex, UnixNanos};
+use kestrel_model::{Asset, ContractKind, Instrument, InstrumentIndex, StrategyIndex, UnixNanos};
 use kestrel_risk::{RiskEngine, RiskLimits};
 use kestrel_signals::Signals;
 use kestrel_strategy::Strategy;
@@ -68,18 +70,21 @@ pub enum KernelError {
     /// A strategy subscribed to nothing.
     #[error("{0} subscribes to no instrument")]
     NoSubscription(StrategyIndex),
-    /// Instruments settled in different assets: equity would need a price
-    /// between them, which this kernel does not keep.
-    #[error("{first} settles in {a} and {other} in {b}: one kernel counts equity in one asset")]
-    MixedSettlement {
-        /// The first instrument.
-        first: String,
+    /// An instrument settles in an asset no market of the kernel prices in
+    /// the kernel's currency, so its PnL cannot be counted in equity.
+    #[error(
+        "{instrument} settles in {settle}, but the kernel counts equity in {currency} \
+         (the first market's settlement asset) and holds no market of {settle} in \
+         {currency} to convert at: add one (e.g. {settle}/{currency} spot), or put \
+         a {settle}-settled market first"
+    )]
+    NoConversion {
+        /// The instrument.
+        instrument: String,
         /// Its settlement asset.
-        a: Asset,
-        /// The one that differs.
-        other: String,
-        /// Its settlement asset.
-        b: Asset,
+        settle: Asset,
+        /// The kernel's currency.
+        currency: Asset,
     },
 }
 
@@ -100,20 +105,15 @@ impl<S: Strategy> Kernel<S> {
             return Err(KernelError::TooMany("strategies"));
         }
         let currency = markets[0].instrument.contract.settle;
-        if let Some(other) = markets
+        let instruments: Vec<&Instrument> = markets.iter().map(|m| &m.instrument).collect();
+        let conversions = markets
             .iter()
-            .find(|m| m.instrument.contract.settle != currency)
-        {
-            return Err(KernelError::MixedSettlement {
-                first: markets[0].instrument.id.to_string(),
-                a: currency,
-                other: other.instrument.id.to_string(),
-                b: other.instrument.contract.settle,
-            });
-        }
+            .map(|m| conversion(&instruments, &m.instrument, currency))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut built_markets: Vec<Market> = markets
             .iter()
-            .map(|m| Market {
+            .zip(conversions)
+            .map(|(m, converted_by)| Market {
                 instrument: m.instrument.clone(),
                 book: OrderBook::new(&m.instrument),
                 synced: false,
@@ -122,6 +122,7 @@ impl<S: Strategy> Kernel<S> {
                 volatility: None,
                 limits: m.limits,
                 subscribers: Vec::new(),
+                converted_by,
                 split: None,
             })
             .collect();
@@ -185,4 +186,30 @@ impl<S: Strategy> Kernel<S> {
             strategies: kernel_strategies,
         })
     }
+}
+
+/// The market whose mark converts `instrument`'s settlement asset into
+/// `currency`: `None` when no conversion is needed, else a market of the
+/// settlement asset quoted in the currency, spot first (a derivative's mark
+/// carries its basis).
+fn conversion(
+    markets: &[&Instrument],
+    instrument: &Instrument,
+    currency: Asset,
+) -> Result<Option<InstrumentIndex>, KernelError> {
+    let settle = instrument.contract.settle;
+    if settle == currency {
+        return Ok(None);
+    }
+    let prices = |i: &&&Instrument| i.base == settle && i.quote == currency;
+    let spot = markets
+        .iter()
+        .position(|i| prices(&i) && i.contract.kind == ContractKind::Spot);
+    spot.or_else(|| markets.iter().position(|i| prices(&i)))
+        .map(|i| Some(InstrumentIndex(i as u16)))
+        .ok_or_else(|| KernelError::NoConversion {
+            instrument: instrument.id.to_string(),
+            settle,
+            currency,
+        })
 }

@@ -39,7 +39,7 @@ pub use intent::{OrderIntent, RiskEvent};
 pub use orders::{WorkingOrder, WorkingOrders};
 pub use record::RunRecorder;
 pub use recover::{AdoptedOrder, StateError};
-use state::{Core, Market, mark_price};
+use state::{Core, Market, in_currency, mark_price};
 
 /// The kernel's settings. `risk` holds the account's limits and, for a
 /// one-instrument kernel, the instrument's ([`MarketSetup`] gives each
@@ -527,12 +527,14 @@ impl<S: Strategy> Kernel<S> {
     }
 
     /// Equity now: cash, realised PnL less fees, and the open positions at
-    /// mid, in the settlement asset.
+    /// mid, in [`Self::currency`].
     pub fn equity(&self) -> Decimal {
         self.core.equity(&self.markets)
     }
 
-    /// What equity is counted in.
+    /// What equity is counted in: the first instrument's settlement asset.
+    /// Other settlement assets are converted at the mark of a market of
+    /// that asset in this one, which the kernel must hold.
     pub fn currency(&self) -> Asset {
         self.core.currency
     }
@@ -573,14 +575,17 @@ impl<S: Strategy> Kernel<S> {
         let inventories: Vec<f64> = (0..self.markets.len())
             .map(|i| core.inventory(&self.markets, InstrumentIndex(i as u16)))
             .collect();
+        let markets = &self.markets;
         for (i, leg) in series.legs.iter_mut().enumerate() {
-            let mark = mark_price(&self.markets[i].book);
+            let market = &markets[i];
+            let mark = mark_price(&market.book);
+            let value = |amount: Decimal| in_currency(markets, market, amount).to_f64();
             for s in &core.strategies {
                 let p = &s.positions[i];
                 leg.traded += p.traded().to_f64();
-                leg.fees += p.fees().to_f64();
-                leg.realised += p.realised_net().to_f64();
-                leg.unrealised += mark.map_or(0.0, |m| p.unrealised(m).to_f64());
+                leg.fees += value(p.fees());
+                leg.realised += value(p.realised_net());
+                leg.unrealised += mark.map_or(0.0, |m| value(p.unrealised(m)));
             }
             leg.position = inventories[i];
         }

@@ -33,6 +33,9 @@ pub(super) struct Market {
     pub limits: RiskLimits,
     /// The strategies subscribed to it, in index order.
     pub subscribers: Vec<StrategyIndex>,
+    /// The market whose mark converts this one's settlement asset into the
+    /// kernel's currency; `None` when it settles in that currency.
+    pub converted_by: Option<InstrumentIndex>,
     /// A diff taken in two parts, between them (never across inputs).
     #[serde(skip)]
     pub split: Option<SplitDelta>,
@@ -108,19 +111,40 @@ pub(super) fn mark_price(book: &OrderBook) -> Option<Price> {
     ))
 }
 
+/// The value in the kernel's currency of `amount` of `market`'s settlement
+/// asset: itself, or at the mark of the market that prices that asset
+/// (zero until that market has a mark).
+pub(super) fn in_currency(markets: &[Market], market: &Market, amount: Decimal) -> Decimal {
+    let Some(by) = market.converted_by else {
+        return amount;
+    };
+    let Some(pricing) = markets.get(by.get()) else {
+        return Decimal::ZERO;
+    };
+    mark_price(&pricing.book)
+        .and_then(|m| amount.checked_mul(Decimal::from_steps(m.ticks(), &pricing.instrument.tick)))
+        .unwrap_or(Decimal::ZERO)
+}
+
+/// A position's PnL, realised after fees plus open at its market's mark, in
+/// its settlement asset.
+fn position_pnl(position: &Position, market: &Market) -> Decimal {
+    let open = mark_price(&market.book).map_or(Decimal::ZERO, |m| position.unrealised(m));
+    position
+        .realised_net()
+        .checked_add(open)
+        .unwrap_or(position.realised_net())
+}
+
 impl Core {
     /// Equity: cash, every strategy's realised PnL less fees, and every
-    /// open position at its market's mark, in the settlement asset.
+    /// open position at its market's mark, in the kernel's currency.
     pub fn equity(&self, markets: &[Market]) -> Decimal {
         let mut equity = self.cash;
         for s in &self.strategies {
             for (position, market) in s.positions.iter().zip(markets) {
-                let open =
-                    mark_price(&market.book).map_or(Decimal::ZERO, |m| position.unrealised(m));
-                equity = equity
-                    .checked_add(position.realised_net())
-                    .and_then(|e| e.checked_add(open))
-                    .unwrap_or(equity);
+                let pnl = in_currency(markets, market, position_pnl(position, market));
+                equity = equity.checked_add(pnl).unwrap_or(equity);
             }
         }
         equity
@@ -236,12 +260,18 @@ impl Core {
                     return;
                 }
             };
+        let market = &markets[instrument.get()];
+        let value = spec.settle_value(price, qty).unwrap_or(Decimal::ZERO);
         let activity = self.recorder.activity_mut();
         activity.fills += 1;
-        activity.fees += fee.to_f64();
-        // In the settlement asset, like equity, so turnover is a ratio.
-        activity.traded += spec.settle_value(price, qty).map_or(0.0, Decimal::to_f64);
-        let pnl = realised.checked_sub(fee).unwrap_or(realised);
+        activity.fees += in_currency(markets, market, fee).to_f64();
+        // In the kernel's currency, like equity, so turnover is a ratio.
+        activity.traded += in_currency(markets, market, value).to_f64();
+        let pnl = in_currency(
+            markets,
+            market,
+            realised.checked_sub(fee).unwrap_or(realised),
+        );
         if realised != Decimal::ZERO {
             self.recorder.trades_mut().add(pnl.to_f64());
         }
@@ -269,15 +299,12 @@ impl Core {
     }
 
     /// A strategy's PnL: realised after fees, plus its open positions at
-    /// their marks.
+    /// their marks, in the kernel's currency.
     pub fn strategy_pnl(&self, s: StrategyIndex, markets: &[Market]) -> Decimal {
         let mut pnl = Decimal::ZERO;
         for (position, market) in self.strategies[s.get()].positions.iter().zip(markets) {
-            let open = mark_price(&market.book).map_or(Decimal::ZERO, |m| position.unrealised(m));
-            pnl = pnl
-                .checked_add(position.realised_net())
-                .and_then(|p| p.checked_add(open))
-                .unwrap_or(pnl);
+            let leg = in_currency(markets, market, position_pnl(position, market));
+            pnl = pnl.checked_add(leg).unwrap_or(pnl);
         }
         pnl
     }

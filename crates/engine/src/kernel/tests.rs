@@ -583,12 +583,91 @@ fn a_kernel_refuses_a_bad_setup_with_the_reason() {
         build(vec![], vec![InstrumentIndex(0)]),
         Some(KernelError::Empty)
     ));
+    // Settled in ETH, which no market prices in USDT.
     let mut mixed = two_markets();
-    mixed[1].instrument.contract.settle = "BTC".parse().unwrap();
-    assert!(matches!(
-        build(mixed, vec![InstrumentIndex(0)]),
-        Some(KernelError::MixedSettlement { .. })
-    ));
+    mixed[1].instrument.contract.settle = "ETH".parse().unwrap();
+    let err = build(mixed, vec![InstrumentIndex(0)]).unwrap();
+    assert!(matches!(err, KernelError::NoConversion { .. }));
+    assert!(err.to_string().contains("ETH/USDT"), "{err}");
+}
+
+/// A coin-settled inverse leg counts in equity at the spot mark of its
+/// coin: long 2 contracts of 100 USD from 100 to a mark of 125 gains
+/// 200/100 − 200/125 = 0.4 BTC, which at a BTC/USDT mark of 50,000 is
+/// 20,000 USDT.
+#[test]
+fn a_coin_settled_leg_counts_in_equity_at_its_coins_mark() {
+    let spot = instrument();
+    let inverse = Instrument {
+        id: InstrumentId::from_native(kestrel_model::Venue::BinanceCoinm, "BTCUSD_PERP").unwrap(),
+        quote: "USD".parse().unwrap(),
+        contract: kestrel_model::Contract {
+            kind: kestrel_model::ContractKind::Inverse,
+            multiplier: "100".parse().unwrap(),
+            settle: "BTC".parse().unwrap(),
+            expiry: None,
+        },
+        ..spot.clone()
+    };
+    let markets = [spot.clone(), inverse.clone()]
+        .into_iter()
+        .map(|instrument| MarketSetup {
+            instrument,
+            limits: config().risk,
+        })
+        .collect();
+    let mut k = Kernel::build(
+        KernelSetup {
+            markets,
+            strategies: vec![StrategySetup {
+                strategy: OneBid {
+                    price: 100,
+                    ..OneBid::default()
+                },
+                subscriptions: vec![InstrumentIndex(1)],
+                max_loss: None,
+            }],
+        },
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(k.currency().as_str(), "USDT");
+    for m in &mut k.markets {
+        m.synced = true;
+    }
+    let cash = k.equity();
+    let book = |bid, ask| [(Side::Buy, bid, 5), (Side::Sell, ask, 5)];
+    k.on_delta(
+        InstrumentIndex(0),
+        &delta(spot.id, &book(49_999, 50_001)),
+        UnixNanos::new(10),
+    );
+    k.on_delta(
+        InstrumentIndex(1),
+        &delta(inverse.id, &book(99, 101)),
+        UnixNanos::new(11),
+    );
+    let id = k.strategy().placed.unwrap().unwrap();
+    k.on_report(
+        &report(id, ExecKind::New, OrderStatus::New, Side::Buy),
+        UnixNanos::new(12),
+    );
+    k.on_report(
+        &report(id, fill(100, 2), OrderStatus::Filled, Side::Buy),
+        UnixNanos::new(13),
+    );
+    k.on_delta(
+        InstrumentIndex(1),
+        &delta(inverse.id, &[(Side::Buy, 99, 0), (Side::Sell, 101, 0)]),
+        UnixNanos::new(14),
+    );
+    k.on_delta(
+        InstrumentIndex(1),
+        &delta(inverse.id, &book(124, 126)),
+        UnixNanos::new(15),
+    );
+    let gain = k.equity().checked_sub(cash).unwrap();
+    assert_eq!(gain, "20000".parse().unwrap());
 }
 
 /// Two strategies on two markets: halting one cancels its order and
