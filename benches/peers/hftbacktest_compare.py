@@ -12,7 +12,10 @@ rounds' ratios, so a machine changing speed moves both sides):
   wake-up (hftbacktest: `ROIVectorMarketDepthBacktest` and
   `HashMapMarketDepthBacktest`, a numba loop over `wait_next_feed`;
   Kestrel: `kestrel replay --file TAPE`, which reads the touch after
-  every frame);
+  every frame). hftbacktest's converter keeps depth and trades and drops
+  the capture's 66,089 bookTickers, so Kestrel replays two tapes: one of
+  the same input (`data convert --without quotes`), and the whole one,
+  whose every bookTicker is also read and checked against the book;
 * a queue-model market maker with 1 ms order latency: hftbacktest's one
   level each side at the touch (`power_prob_queue_model(2)`, no partial
   fills), Kestrel's main job (`imbalance_mm`, probabilistic queue model,
@@ -185,6 +188,9 @@ def kestrel_setup(binary, scratch):
     process's wall time)."""
     tape = os.path.join(scratch, "usdm.tape")
     _, convert_s = kestrel(binary, ["data", "convert", CAPTURE, "-o", tape])
+    # What hftbacktest's converter keeps: depth and trades, no bookTicker.
+    lean = os.path.join(scratch, "usdm-depth-trades.tape")
+    kestrel(binary, ["data", "convert", CAPTURE, "-o", lean, "--without", "quotes"])
     with open(CONFIG) as f:
         config = f.read()
     config = re.sub(r'(?m)^file = .*$', f'file = "{tape}"', config)
@@ -195,13 +201,13 @@ def kestrel_setup(binary, scratch):
         f.write(config)
     seen = {}
 
-    def replay():
-        said, wall = kestrel(binary, ["replay", "--file", tape])
+    def replay(path, key):
+        said, wall = kestrel(binary, ["replay", "--file", path])
         frames = number(r"frames\s+(\d+)", said)
         levels = number(r"\((\d+) level updates\)", said)
         trades = number(r"book, (\d+) trades", said)
         rate = number(r"replay rate\s+([\d.]+) M frames/s", said)
-        seen.update(frames=int(frames), events=int(levels + trades))
+        seen[key] = (int(frames), int(levels + trades))
         return frames / (rate * 1e6), wall
 
     def mm():
@@ -215,7 +221,13 @@ def kestrel_setup(binary, scratch):
         seen.update(mm_events=int(events), orders=int(activity["orders"]), fills=int(activity["fills"]))
         return events / (rate * 1e6), wall
 
-    return {"convert_s": convert_s, "replay": replay, "mm": mm, "seen": seen}
+    return {
+        "convert_s": convert_s,
+        "replay": lambda: replay(tape, "full"),
+        "replay_lean": lambda: replay(lean, "lean"),
+        "mm": mm,
+        "seen": seen,
+    }
 
 
 def main():
@@ -231,10 +243,11 @@ def main():
         # Round by round, each system right after the other, so that a
         # machine slowing down or speeding up moves both; the ratio is
         # taken in each round, and the median of those is given.
-        runs = {name: [] for name in ["roi", "hashmap", "replay", "hbt_mm", "mm"]}
+        runs = {name: [] for name in ["roi", "hashmap", "replay", "replay_lean", "hbt_mm", "mm"]}
         for _ in range(args.rounds):
             runs["roi"].append(h["replay_roi"]())
             runs["hashmap"].append(h["replay_hashmap"]())
+            runs["replay_lean"].append(k["replay_lean"]())
             runs["replay"].append(k["replay"]())
             runs["hbt_mm"].append(h["mm"]())
             runs["mm"].append(k["mm"]())
@@ -252,17 +265,24 @@ def main():
     wakes = runs["roi"][-1][1][0]
     m_wakes, m_orders, m_fills = runs["hbt_mm"][-1][1]
     print(f"Bundled USD-M capture, {args.rounds} interleaved rounds, medians; loop times as each system reports them.")
+    frames, events = seen["full"]
     print(f"  decoded once: hftbacktest {h['events']:,} events in {h['convert_s']:.2f} s; "
-          f"Kestrel {seen['events']:,} events ({seen['frames']:,} frames) in {k['convert_s']:.2f} s")
+          f"Kestrel {events:,} events ({frames:,} frames) in {k['convert_s']:.2f} s")
     print("  replay, touch read at every wake-up / frame:")
     for name in ["roi", "hashmap"]:
         print(f"    hftbacktest {name:8} {t(name) * 1e3:7.1f} ms  {rate(h['events'], t(name))}  ({int(wakes):,} wake-ups)")
-    wall = median(r[1] for r in runs["replay"])
-    print(f"    kestrel tape        {t('replay') * 1e3:7.1f} ms  {rate(seen['events'], t('replay'))}  "
-          f"({seen['frames']:,} frames; process {wall * 1e3:.0f} ms)")
-    print(f"    ratio               {ratio('roi', 'replay'):.2f}x hftbacktest's ROI vector, "
-          f"{ratio('hashmap', 'replay'):.2f}x its hash map (median of the rounds' ratios)")
-    print(f"    rounds' ratios      {', '.join(f'{a[0] / b[0]:.2f}' for a, b in zip(runs['roi'], runs['replay']))}")
+    rows = [
+        ("replay_lean", "lean", "kestrel, same input", "depth and trades, as hftbacktest's converter keeps"),
+        ("replay", "full", "kestrel, + bookTicker", "every bookTicker also read and checked against the book"),
+    ]
+    for key, tape, label, what in rows:
+        frames, events = seen[tape]
+        wall = median(r[1] for r in runs[key])
+        print(f"    {label:21} {t(key) * 1e3:5.1f} ms  {rate(events, t(key))}  "
+              f"({frames:,} frames: {what}; process {wall * 1e3:.0f} ms)")
+        print(f"      ratio             {ratio('roi', key):.2f}x hftbacktest's ROI vector, "
+              f"{ratio('hashmap', key):.2f}x its hash map (median of the rounds' ratios)")
+        print(f"      rounds' ratios    {', '.join(f'{a[0] / b[0]:.2f}' for a, b in zip(runs['roi'], runs[key]))}")
     wall = median(r[1] for r in runs["mm"])
     print("  queue-model market maker, 1 ms latency:")
     print(f"    hftbacktest         {t('hbt_mm') * 1e3:7.1f} ms  {rate(h['events'], t('hbt_mm'))}  "

@@ -60,6 +60,20 @@ struct ConvertArgs {
     /// (their venue defaults to USDⓈ-M, which publishes them).
     #[command(flatten)]
     market: MarketArgs,
+    /// Streams to leave out of the tape (the book's depth is always kept):
+    /// a tape for work that never reads them is smaller and replays
+    /// faster. What is left out is counted and printed.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    without: Vec<Stream>,
+}
+
+/// Streams `convert` can leave out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Stream {
+    /// Trade prints.
+    Trades,
+    /// The venue's best bid and ask (Binance `bookTicker`, OKX `bbo-tbt`).
+    Quotes,
 }
 
 /// Recorded-data formats `convert` reads.
@@ -111,6 +125,10 @@ struct Converted {
     events: u64,
     bad_input: u64,
     first_bad: Option<String>,
+    /// Streams the user asked to leave out.
+    without: Vec<Stream>,
+    /// Events of those streams, left out.
+    left_out: u64,
 }
 
 impl Converted {
@@ -121,6 +139,10 @@ impl Converted {
         item: Result<Decoded<'_>, FeedError>,
     ) -> anyhow::Result<()> {
         match item {
+            Ok(Decoded::Trades(t)) if self.without.contains(&Stream::Trades) => {
+                self.left_out += t.len() as u64;
+            }
+            Ok(Decoded::Quote(_)) if self.without.contains(&Stream::Quotes) => self.left_out += 1,
             Ok(decoded) => self.events += write(tape, &decoded)?,
             Err(e) if e.is_recoverable() => {
                 self.bad_input += 1;
@@ -187,6 +209,7 @@ pub fn capture_to_tape(input: &Path, output: &Path, market: &MarketArgs) -> anyh
         output: output.to_path_buf(),
         format: InputFormat::Capture,
         market: market.clone(),
+        without: Vec::new(),
     })
 }
 
@@ -233,7 +256,10 @@ fn convert_into(args: &ConvertArgs, partial: &Path) -> anyhow::Result<()> {
         std::slice::from_ref(&instrument),
     )?;
     let started = Instant::now();
-    let mut done = Converted::default();
+    let mut done = Converted {
+        without: args.without.clone(),
+        ..Converted::default()
+    };
     let input = &args.input;
     let opened = |e: FeedError| anyhow::Error::new(e).context(format!("{}", input.display()));
     match format {
@@ -293,6 +319,12 @@ fn convert_into(args: &ConvertArgs, partial: &Path) -> anyhow::Result<()> {
     );
     println!("  instrument  {}", instrument.id);
     println!("  events      {} in {messages} messages", done.events);
+    if !done.without.is_empty() {
+        println!(
+            "  left out    {} events of {:?}, as --without asked",
+            done.left_out, done.without
+        );
+    }
     println!(
         "  bytes       {} in, {} out, in {:.0} ms",
         size(input),

@@ -49,6 +49,38 @@ fn data_convert_writes_a_valid_tape_and_refuses_bad_input_leaving_nothing() {
         "{}",
         text(&info)
     );
+    // Quotes left out on request, and said so; the book is the same.
+    let lean = dir.join("usdm-no-quotes.ktape");
+    let out = kestrel(
+        &[
+            "data",
+            "convert",
+            s(&capture),
+            "-o",
+            s(&lean),
+            "--without",
+            "quotes",
+        ],
+        LIMIT,
+    );
+    assert!(
+        text(&out).contains("left out    66089 events"),
+        "{}",
+        text(&out)
+    );
+    let info = text(&kestrel(&["data", "info", s(&lean)], LIMIT));
+    assert!(info.contains("21313 trades, 0 quotes"), "{info}");
+    let replayed = |t: &std::path::Path| {
+        let out = text(&kestrel(&["replay", "--file", s(t)], LIMIT));
+        let pick = |key: &str| {
+            out.lines()
+                .find(|l| l.contains(key))
+                .unwrap_or("")
+                .to_owned()
+        };
+        [pick("best bid"), pick("best ask"), pick("levels")]
+    };
+    assert_eq!(replayed(&tape), replayed(&lean));
     // A truncated gzip, an empty file, and garbage: exit 1, no tape.
     let bytes = std::fs::read(&capture).unwrap();
     let cases = [

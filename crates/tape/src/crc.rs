@@ -23,17 +23,25 @@ pub(crate) fn crc32c(bytes: &[u8]) -> u32 {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse4.2")]
 fn sse42(bytes: &[u8]) -> u32 {
-    use std::arch::x86_64::{_mm_crc32_u8, _mm_crc32_u64};
+    use std::arch::x86_64::{_mm_crc32_u8, _mm_crc32_u16, _mm_crc32_u32, _mm_crc32_u64};
     let mut crc = u64::from(u32::MAX);
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(word);
-        crc = _mm_crc32_u64(crc, u64::from_le_bytes(w));
+    let mut rest = bytes;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        crc = _mm_crc32_u64(crc, u64::from_le_bytes(*word));
+        rest = tail;
     }
+    // The last 0–7 bytes in at most three steps rather than one a byte.
     let mut crc = crc as u32;
-    for &b in words.remainder() {
-        crc = _mm_crc32_u8(crc, b);
+    if let [a, b, c, d, ref tail @ ..] = *rest {
+        crc = _mm_crc32_u32(crc, u32::from_le_bytes([a, b, c, d]));
+        rest = tail;
+    }
+    if let [a, b, ref tail @ ..] = *rest {
+        crc = _mm_crc32_u16(crc, u16::from_le_bytes([a, b]));
+        rest = tail;
+    }
+    if let [a] = *rest {
+        crc = _mm_crc32_u8(crc, a);
     }
     !crc
 }

@@ -113,15 +113,20 @@ impl Assembler {
                 } else {
                     None
                 };
-                let mut updates = self.delta.take().map(|d| d.updates).unwrap_or_default();
-                r.updates(&mut updates)?;
-                r.finish()?;
-                TapeEvent::Delta(self.delta.insert(BookDelta {
+                // Written in place: the levels' buffer is kept from one
+                // delta to the next.
+                let delta = self.delta.get_or_insert_with(|| BookDelta {
                     instrument,
-                    ids: UpdateIds { first, last, prev },
+                    ids: UpdateIds::default(),
                     time,
-                    updates,
-                }))
+                    updates: Vec::new(),
+                });
+                r.updates(&mut delta.updates)?;
+                r.finish()?;
+                delta.instrument = instrument;
+                delta.ids = UpdateIds { first, last, prev };
+                delta.time = time;
+                TapeEvent::Delta(delta)
             }
             Kind::Snapshot => {
                 let last_update_id = r.varint()?;

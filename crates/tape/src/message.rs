@@ -239,6 +239,61 @@ fn unzigzag(v: u64) -> i64 {
     (v >> 1) as i64 ^ -((v & 1) as i64)
 }
 
+/// The varint `bytes` starts with and the bytes after it; `None` if they
+/// do not start with a whole one. Most of a tape's fields (price steps,
+/// sizes in lots, counts) take one or two bytes (three for a size past
+/// 16,383 lots), read here without a loop.
+#[inline(always)]
+fn varint_at(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    match *bytes {
+        [b0, ref rest @ ..] if b0 < 0x80 => Some((u64::from(b0), rest)),
+        [b0, b1, ref rest @ ..] if b1 < 0x80 => {
+            Some((u64::from(b0 & 0x7f) | u64::from(b1) << 7, rest))
+        }
+        [b0, b1, b2, ref rest @ ..] if b2 < 0x80 => Some((
+            u64::from(b0 & 0x7f) | u64::from(b1 & 0x7f) << 7 | u64::from(b2) << 14,
+            rest,
+        )),
+        _ => varint_long(bytes),
+    }
+}
+
+/// A varint of four bytes or more (or none). Ids and times take six to
+/// eight: those are read from one 8-byte word, the 7-bit groups packed by
+/// three shift-and-mask steps; longer ones, and the last bytes of an
+/// event, byte by byte.
+fn varint_long(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    if let Some(word) = bytes.first_chunk::<8>() {
+        let w = u64::from_le_bytes(*word);
+        let ends = !w & 0x8080_8080_8080_8080;
+        if ends != 0 {
+            let len = ends.trailing_zeros() as usize / 8 + 1;
+            let kept = if len == 8 {
+                w
+            } else {
+                w & ((1u64 << (8 * len)) - 1)
+            };
+            let mut x = kept & 0x7f7f_7f7f_7f7f_7f7f;
+            x = (x & 0x007f_007f_007f_007f) | ((x & 0x7f00_7f00_7f00_7f00) >> 1);
+            x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) >> 2);
+            x = (x & 0x0000_0000_0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) >> 4);
+            return Some((x, &bytes[len..]));
+        }
+    }
+    let mut v = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            // The tenth byte holds the top bit only.
+            if i == 9 && b > 1 {
+                return None;
+            }
+            return Some((v, &bytes[i + 1..]));
+        }
+    }
+    None
+}
+
 /// Reads an event's varint fields, never past its bytes.
 #[derive(Debug)]
 pub struct In<'a>(&'a [u8]);
@@ -261,43 +316,12 @@ impl In<'_> {
     }
 
     /// The next varint, `None` if the bytes left do not hold one (nothing
-    /// is consumed then; [`Self::why`] says what is wrong). Most of a
-    /// tape's fields (price steps, sizes in lots, counts) take one or two
-    /// bytes (three for a size past 16,383 lots), read here without a loop.
+    /// is consumed then; [`Self::why`] says what is wrong).
     #[inline(always)]
     fn next(&mut self) -> Option<u64> {
-        match *self.0 {
-            [b0, ref rest @ ..] if b0 < 0x80 => {
-                self.0 = rest;
-                Some(u64::from(b0))
-            }
-            [b0, b1, ref rest @ ..] if b1 < 0x80 => {
-                self.0 = rest;
-                Some(u64::from(b0 & 0x7f) | u64::from(b1) << 7)
-            }
-            [b0, b1, b2, ref rest @ ..] if b2 < 0x80 => {
-                self.0 = rest;
-                Some(u64::from(b0 & 0x7f) | u64::from(b1 & 0x7f) << 7 | u64::from(b2) << 14)
-            }
-            _ => self.next_long(),
-        }
-    }
-
-    fn next_long(&mut self) -> Option<u64> {
-        let bytes = self.0;
-        let mut v = 0u64;
-        for (i, &b) in bytes.iter().enumerate().take(10) {
-            v |= u64::from(b & 0x7f) << (7 * i);
-            if b < 0x80 {
-                // The tenth byte holds the top bit only.
-                if i == 9 && b > 1 {
-                    return None;
-                }
-                self.0 = &bytes[i + 1..];
-                return Some(v);
-            }
-        }
-        None
+        let (v, rest) = varint_at(self.0)?;
+        self.0 = rest;
+        Some(v)
     }
 
     /// Why the varint at the current place could not be read.
@@ -311,13 +335,34 @@ impl In<'_> {
         }
     }
 
-    /// A level: its price step from `prev` (which it moves) and its size.
+    /// `levels.len()` levels into `levels` (price steps from `prev`, which
+    /// moves, and sizes), each by `write`. The bytes are read from a local
+    /// slice so the loop keeps its place in registers.
     #[inline(always)]
-    fn level(&mut self, prev: &mut Price) -> Option<(Price, Qty)> {
-        let step = unzigzag(self.next()?);
-        let lots = self.next()?;
-        *prev = Price::from_ticks(prev.ticks().wrapping_add(step));
-        Some((*prev, Qty::from_lots(lots)))
+    fn levels<T>(
+        &mut self,
+        prev: &mut Price,
+        levels: &mut [T],
+        write: impl Fn(&mut T, Price, Qty),
+    ) -> Result<(), TapeError> {
+        let mut bytes = self.0;
+        let mut price = prev.ticks();
+        for slot in levels {
+            let Some((step, rest)) = varint_at(bytes) else {
+                self.0 = bytes;
+                return Err(self.why());
+            };
+            let Some((lots, rest)) = varint_at(rest) else {
+                self.0 = rest;
+                return Err(self.why());
+            };
+            bytes = rest;
+            price = price.wrapping_add(unzigzag(step));
+            write(slot, Price::from_ticks(price), Qty::from_lots(lots));
+        }
+        self.0 = bytes;
+        *prev = Price::from_ticks(price);
+        Ok(())
     }
 
     /// A count of items of at least `item_bytes` each: one the rest of the
@@ -343,13 +388,16 @@ impl In<'_> {
                 _ => return Err(Self::broken("side")),
             };
             let n = self.len(2)?;
-            updates.reserve(n);
-            for _ in 0..n {
-                let Some((price, qty)) = self.level(&mut prev) else {
-                    return Err(self.why());
-                };
-                updates.push(LevelUpdate { price, qty, side });
-            }
+            let start = updates.len();
+            let blank = LevelUpdate {
+                side,
+                price: prev,
+                qty: Qty::ZERO,
+            };
+            updates.resize(start + n, blank);
+            self.levels(&mut prev, &mut updates[start..], |u, price, qty| {
+                (u.price, u.qty) = (price, qty);
+            })?;
         }
         Ok(())
     }
@@ -362,15 +410,16 @@ impl In<'_> {
     ) -> Result<(), TapeError> {
         let mut prev = Price::from_ticks(0);
         for levels in [bids, asks] {
-            levels.clear();
             let n = self.len(2)?;
-            levels.reserve(n);
-            for _ in 0..n {
-                let Some((price, qty)) = self.level(&mut prev) else {
-                    return Err(self.why());
-                };
-                levels.push(Level { price, qty });
-            }
+            let blank = Level {
+                price: prev,
+                qty: Qty::ZERO,
+            };
+            levels.clear();
+            levels.resize(n, blank);
+            self.levels(&mut prev, levels, |l, price, qty| {
+                (l.price, l.qty) = (price, qty);
+            })?;
         }
         Ok(())
     }
@@ -402,4 +451,28 @@ pub(crate) fn delta_body(out: &mut Out<'_>, delta: &BookDelta) {
         out.varint(delta.ids.first.wrapping_sub(prev));
     }
     out.updates(&delta.updates);
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{Out, varint_at};
+
+    proptest! {
+        /// Every value reads back whatever follows it: the word path (8
+        /// bytes left), the byte path, and both ends of each length.
+        #[test]
+        fn varints_read_back(v in any::<u64>(), shift in 0u32..64, tail in proptest::collection::vec(any::<u8>(), 0..12)) {
+            for value in [v, v >> shift] {
+                let mut bytes = Vec::new();
+                Out(&mut bytes).varint(value);
+                let len = bytes.len();
+                bytes.extend_from_slice(&tail);
+                let (read, rest) = varint_at(&bytes).unwrap();
+                prop_assert_eq!(read, value);
+                prop_assert_eq!(rest.len(), bytes.len() - len);
+            }
+        }
+    }
 }
