@@ -1,7 +1,8 @@
 //! The live runner: the same kernel as the backtest, fed by real sockets.
 //!
 //! ```text
-//!  market WS + REST depth ─► market task ─┐
+//!  market WS + REST depth ─► market task ─┐   (one per connection, which
+//!                                         │    carries several markets)
 //!  user-data stream ───────► report pump ─┼─► kernel thread ─► gateway task ─► venue REST
 //!  stop signal ────────────► stop task ───┘        │
 //!                                                  └─► journal writer thread
@@ -25,7 +26,6 @@ use std::time::Duration;
 
 use kestrel_feed::{FrameDecoder, Sequencer};
 use kestrel_model::{InstrumentId, InstrumentIndex};
-use kestrel_net::WsConfig;
 use kestrel_strategy::Strategy;
 use kestrel_venue::VenueError;
 use kestrel_venue::{AccountStream, ExecutionClient, UserEvent};
@@ -33,7 +33,7 @@ use tokio::runtime::Handle;
 
 pub use gateway::GatewayStats;
 pub use latency::{Latencies, Stage};
-pub use market::{MarketStats, SnapshotRequest};
+pub use market::{FeedMarket, MarketFeed, MarketStats, Route, SnapshotRequest};
 pub use reconcile::{ReconcileMode, Reconciled, UnknownOrderPolicy};
 pub use session::{
     GatewayCommand, LiveInput, LiveSession, SessionError, SessionMarket, SessionStats,
@@ -53,14 +53,6 @@ pub enum ShutdownPolicy {
     LeaveOpen,
 }
 
-/// The market connection of a session.
-pub struct MarketFeed<F> {
-    /// The WebSocket streams.
-    pub ws: WsConfig,
-    /// Makes one REST depth request.
-    pub snapshot: F,
-}
-
 /// A finished session.
 pub struct LiveOutcome<S> {
     /// The kernel as it stopped.
@@ -71,7 +63,7 @@ pub struct LiveOutcome<S> {
     pub latency: Latencies,
     /// What the gateway did.
     pub gateway: Arc<GatewayStats>,
-    /// What the market-data task did.
+    /// What the market-data tasks did.
     pub market: Arc<MarketStats>,
     /// User-stream reconnects.
     pub user_stream_reconnects: u64,
@@ -119,19 +111,19 @@ pub enum LiveError {
     Kernel(String),
 }
 
-/// One market's connections: where its orders go and its data comes from.
-/// `V` is the venue adapter's gateway: order entry and the account stream.
-pub struct Connection<F, V> {
+/// One market's order connection. `V` is the venue adapter's gateway:
+/// order entry and the account stream.
+pub struct Connection<V> {
     /// The order gateway (its account stream included).
     pub venue: Arc<V>,
-    /// The market connection.
-    pub market: MarketFeed<F>,
 }
 
 /// What a session connects to, and how it ends.
 pub struct Wiring<F, V> {
-    /// One connection per kernel instrument, in the kernel's order.
-    pub connections: Vec<Connection<F, V>>,
+    /// One order connection per kernel instrument, in the kernel's order.
+    pub connections: Vec<Connection<V>>,
+    /// The market-data connections: each kernel instrument in exactly one.
+    pub feeds: Vec<MarketFeed<F>>,
     /// What happens to open orders at the end.
     pub policy: ShutdownPolicy,
     /// A new session, or one resuming from its journal.
@@ -194,6 +186,7 @@ where
     } = channels;
     let Wiring {
         connections,
+        feeds,
         policy,
         start,
         metrics,
@@ -203,6 +196,24 @@ where
             "{} connections for {} markets",
             connections.len(),
             ends.len()
+        )));
+    }
+    let mut served = vec![0usize; ends.len()];
+    for m in feeds.iter().flat_map(|f| &f.markets) {
+        match served.get_mut(m.ix.get()) {
+            Some(count) => *count += 1,
+            None => {
+                return Err(LiveError::Kernel(format!(
+                    "a feed serves {}, not a market",
+                    m.ix
+                )));
+            }
+        }
+    }
+    if let Some(n) = served.iter().position(|&count| count != 1) {
+        return Err(LiveError::Kernel(format!(
+            "market {n} is in {} market feeds: each must be in one",
+            served[n]
         )));
     }
     let mut session = session;
@@ -292,21 +303,28 @@ where
     }
     let gateway_stats = Arc::new(GatewayStats::default());
     let market_stats = Arc::new(MarketStats::default());
+    let mut resyncs: Vec<_> = Vec::with_capacity(ends.len());
     for (n, (c, end)) in connections.into_iter().zip(ends).enumerate() {
-        let ix = index(n);
         runtime.spawn(gateway::run(
             Arc::clone(&c.venue),
-            (ix, c.venue.instrument().clone()),
+            (index(n), c.venue.instrument().clone()),
             end.gateway_rx,
             input_tx.clone(),
             Arc::clone(&gateway_stats),
         ));
+        resyncs.push(Some(end.resync_rx));
+    }
+    for feed in feeds {
+        // Each market is in exactly one feed (checked above).
+        let resync = feed
+            .markets
+            .iter()
+            .filter_map(|m| resyncs.get_mut(m.ix.get()).and_then(Option::take))
+            .collect();
         runtime.spawn(market::run(
-            ix,
-            c.market.ws,
-            c.market.snapshot,
+            feed,
             input_tx.clone(),
-            end.resync_rx,
+            resync,
             Arc::clone(&market_stats),
         ));
     }

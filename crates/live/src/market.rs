@@ -1,6 +1,9 @@
-//! The market-data task: frames from the venue's WebSocket, a REST depth
-//! snapshot after every (re)connect and whenever the kernel asks for one
-//! (after a gap), all handed to the kernel thread in receive order.
+//! The market-data task of one connection: frames from the venue's
+//! WebSocket, which carries the streams of every market it serves (a
+//! venue's combined streams), each routed to its market; a REST depth
+//! snapshot of each market after every (re)connect and whenever the kernel
+//! asks for one (after a gap); all handed to the kernel thread in receive
+//! order.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -33,6 +36,10 @@ pub struct MarketStats {
     pub snapshot_failures: AtomicU64,
     /// Why the last one failed.
     pub last_failure: Mutex<Option<String>>,
+    /// Frames of a connection of several markets that named none of them
+    /// (subscription answers, a stream nobody asked for): counted, not
+    /// passed on.
+    pub unrouted: AtomicU64,
 }
 
 impl MarketStats {
@@ -58,78 +65,159 @@ fn retry_delay(error: &RestError) -> Duration {
     }
 }
 
-/// Runs until the kernel thread has gone: the market of the kernel's
-/// instrument `ix`. `snapshot` makes one depth request; `resync` carries
-/// the kernel's requests for a fresh book.
-pub async fn run(
-    ix: InstrumentIndex,
-    config: WsConfig,
-    mut snapshot: impl FnMut() -> SnapshotRequest + Send,
+/// One market of a market-data connection.
+pub struct FeedMarket<F> {
+    /// The kernel's index of its instrument.
+    pub ix: InstrumentIndex,
+    /// Makes one REST depth request for it.
+    pub snapshot: F,
+}
+
+/// Which of a connection's markets a frame belongs to, by its position in
+/// [`MarketFeed::markets`]; `None` for a frame of none of them. Venue
+/// adapters know where their frames name the stream.
+pub type Route = Box<dyn Fn(&[u8]) -> Option<usize> + Send>;
+
+/// A market-data connection: one WebSocket carrying the streams of each of
+/// its markets.
+pub struct MarketFeed<F> {
+    /// The WebSocket, subscribed to every market's streams.
+    pub ws: WsConfig,
+    /// Its markets.
+    pub markets: Vec<FeedMarket<F>>,
+    /// Each frame's market (a connection of one market takes every frame).
+    pub route: Route,
+}
+
+/// A depth answer, tagged with the market and with the connection it was
+/// asked on: one asked before a reconnect is dropped.
+type Answer = (usize, u64, Result<Bytes, RestError>);
+
+/// Asks for market `pos`'s depth after `wait`, answering on `answers`.
+fn ask<F: FnMut() -> SnapshotRequest>(
+    market: &mut FeedMarket<F>,
+    (pos, generation): (usize, u64),
+    wait: Duration,
+    answers: &mpsc::UnboundedSender<Answer>,
+) {
+    let request = (market.snapshot)();
+    let answers = answers.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(wait).await;
+        let _ = answers.send((pos, generation, request.await));
+    });
+}
+
+/// Runs until the kernel thread has gone: the markets of one connection.
+/// `resync[n]` carries the kernel's requests for a fresh book of
+/// `feed.markets[n]`.
+pub async fn run<F: FnMut() -> SnapshotRequest + Send>(
+    feed: MarketFeed<F>,
     inputs: Sender<LiveInput>,
-    mut resync: UnboundedReceiver<()>,
+    resync: Vec<UnboundedReceiver<()>>,
     stats: Arc<MarketStats>,
 ) {
+    let MarketFeed {
+        ws,
+        mut markets,
+        route,
+    } = feed;
     let (tx, mut events) = mpsc::channel(4096);
-    let connection = tokio::spawn(ws::run(config, tx));
-    let mut pending: Option<SnapshotRequest> = None;
+    let connection = tokio::spawn(ws::run(ws, tx));
+    // Every market's resync requests, by position, on one channel.
+    let (resync_tx, mut resyncs) = mpsc::unbounded_channel();
+    let forwarders: Vec<_> = resync
+        .into_iter()
+        .enumerate()
+        .map(|(pos, mut rx)| {
+            let tx = resync_tx.clone();
+            tokio::spawn(async move {
+                while rx.recv().await.is_some() {
+                    if tx.send(pos).is_err() {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(resync_tx);
+    let (answer_tx, mut answers) = mpsc::unbounded_channel::<Answer>();
+    // Bumped at each (dis)connect: answers to older asks are stale.
+    let mut generation = 0u64;
+    let mut asked = vec![false; markets.len()];
     loop {
         let input = tokio::select! {
             event = events.recv() => match event {
-                Some(WsEvent::Frame { data, local }) => LiveInput::Frame {
-                    ix,
-                    local,
-                    bytes: data,
-                },
+                Some(WsEvent::Frame { data, local }) => {
+                    let pos = if markets.len() == 1 { Some(0) } else { route(&data) };
+                    let Some(market) = pos.and_then(|p| markets.get(p)) else {
+                        stats.unrouted.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    };
+                    LiveInput::Frame {
+                        ix: market.ix,
+                        local,
+                        bytes: data,
+                    }
+                }
                 Some(WsEvent::Connected(_)) => {
                     stats.connects.fetch_add(1, Ordering::Relaxed);
-                    // Diffs are already flowing and held by the sync until
-                    // this snapshot bridges them.
-                    pending = Some(snapshot());
+                    generation += 1;
+                    // Diffs are already flowing and held by each market's
+                    // sync until its snapshot bridges them.
+                    for (pos, market) in markets.iter_mut().enumerate() {
+                        asked[pos] = true;
+                        ask(market, (pos, generation), Duration::ZERO, &answer_tx);
+                    }
                     continue;
                 }
                 Some(WsEvent::Disconnected { .. }) => {
-                    pending = None;
-                    LiveInput::MarketDown(ix)
+                    generation += 1;
+                    asked.fill(false);
+                    let down = markets.iter().map(|m| LiveInput::MarketDown(m.ix));
+                    if down.into_iter().any(|d| inputs.send(d).is_err()) {
+                        break;
+                    }
+                    continue;
                 }
                 None => break,
             },
-            Some(()) = resync.recv() => {
-                if pending.is_none() {
-                    pending = Some(snapshot());
+            Some(pos) = resyncs.recv() => {
+                if let (Some(false), Some(market)) = (asked.get(pos).copied(), markets.get_mut(pos)) {
+                    asked[pos] = true;
+                    ask(market, (pos, generation), Duration::ZERO, &answer_tx);
                 }
                 continue;
             }
-            body = async {
-                match pending.as_mut() {
-                    Some(request) => request.await,
-                    None => std::future::pending().await,
-                }
-            }, if pending.is_some() => match body {
-                Ok(bytes) => {
-                    pending = None;
-                    stats.snapshots.fetch_add(1, Ordering::Relaxed);
-                    LiveInput::Frame {
-                        ix,
-                        local: WallClock.now(),
-                        bytes,
+            Some((pos, asked_on, answer)) = answers.recv() => {
+                let Some(market) = markets.get_mut(pos).filter(|_| asked_on == generation) else {
+                    continue;
+                };
+                match answer {
+                    Ok(bytes) => {
+                        asked[pos] = false;
+                        stats.snapshots.fetch_add(1, Ordering::Relaxed);
+                        LiveInput::Frame {
+                            ix: market.ix,
+                            local: WallClock.now(),
+                            bytes,
+                        }
+                    }
+                    Err(error) => {
+                        // Try again; the book stays untrusted meanwhile.
+                        stats.failed(&error);
+                        ask(market, (pos, generation), retry_delay(&error), &answer_tx);
+                        continue;
                     }
                 }
-                Err(error) => {
-                    // Try again; the book stays untrusted meanwhile.
-                    stats.failed(&error);
-                    let wait = retry_delay(&error);
-                    let retry = snapshot();
-                    pending = Some(Box::pin(async move {
-                        tokio::time::sleep(wait).await;
-                        retry.await
-                    }));
-                    continue;
-                }
-            },
+            }
         };
         if inputs.send(input).is_err() {
             break;
         }
     }
     connection.abort();
+    for forwarder in forwarders {
+        forwarder.abort();
+    }
 }

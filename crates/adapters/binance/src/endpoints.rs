@@ -125,10 +125,28 @@ impl BinanceMarket {
         format!("{s}@{depth}/{s}@trade/{s}@bookTicker")
     }
 }
+/// The symbol a combined-stream frame names, lower case as streams are
+/// (`btcusdt` of `{"stream":"btcusdt@depth@100ms","data":…}`); `None` for a
+/// frame that is not one (a subscription answer, a bare stream's frame).
+pub fn stream_symbol(frame: &[u8]) -> Option<&[u8]> {
+    let rest = frame.strip_prefix(b"{\"stream\":\"")?;
+    let end = rest.iter().position(|&b| b == b'@' || b == b'"')?;
+    (rest.get(end) == Some(&b'@')).then(|| &rest[..end])
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn combined_frames_name_their_symbol() {
+        let frame = br#"{"stream":"ethusdt@trade","data":{"e":"trade"}}"#;
+        assert_eq!(stream_symbol(frame), Some(&b"ethusdt"[..]));
+        assert_eq!(stream_symbol(br#"{"result":null,"id":1}"#), None);
+        assert_eq!(stream_symbol(br#"{"stream":"noat","data":{}}"#), None);
+        assert_eq!(stream_symbol(b"{\"stream\":\"btc"), None);
+    }
 
     #[test]
     fn depth_weights_follow_the_documented_tables() {

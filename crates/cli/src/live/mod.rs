@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use kestrel_binance::endpoints::stream_symbol;
 use kestrel_binance::{BinanceConfig, BinanceExecution};
 use kestrel_binance::{BinanceDecoder, SpotSequencer};
 use kestrel_binance::{BinanceMarket, BinanceRest};
@@ -21,10 +22,10 @@ use kestrel_feed::FrameSync;
 use kestrel_feed::Instruments;
 use kestrel_journal::{JournalWriter, WriterConfig};
 use kestrel_live::{
-    Channels, Connection, LiveSession, MarketFeed, RecoveryPlan, SessionStart, SnapshotRequest,
-    Wiring,
+    Channels, Connection, FeedMarket, LiveSession, MarketFeed, RecoveryPlan, Route, SessionStart,
+    SnapshotRequest, Wiring,
 };
-use kestrel_model::{Asset, Decimal, Instrument};
+use kestrel_model::{Asset, Decimal, Instrument, InstrumentIndex};
 use kestrel_net::{RestClient, WsConfig};
 use kestrel_sim::{AccountId, SimConfig};
 use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, ServerConfig};
@@ -270,6 +271,53 @@ fn open_market<'a>(
     })
 }
 
+/// The session's market-data connections: one per stream host, carrying
+/// the streams of every market served there (Binance's combined streams),
+/// each frame routed to its market by the stream it names.
+fn market_feeds(
+    markets: &[OpenMarket<'_>],
+) -> Vec<MarketFeed<impl FnMut() -> SnapshotRequest + Send + use<>>> {
+    let book = BinanceMarket::Spot;
+    let mut hosts: Vec<&str> = markets
+        .iter()
+        .map(|m| m.section.stream_url.as_str())
+        .collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    hosts
+        .into_iter()
+        .map(|host| {
+            let (mut streams, mut symbols, mut feed_markets) = (Vec::new(), Vec::new(), Vec::new());
+            for (n, m) in markets.iter().enumerate() {
+                let v = m.section;
+                if v.stream_url != host {
+                    continue;
+                }
+                streams.push(book.book_streams(&v.symbol));
+                symbols.push(v.symbol.to_ascii_lowercase().into_bytes());
+                let (rest, symbol, depth) = (Arc::clone(&m.rest), v.symbol.clone(), v.depth_limit);
+                let snapshot = move || -> SnapshotRequest {
+                    let (rest, symbol) = (Arc::clone(&rest), symbol.clone());
+                    Box::pin(async move { rest.depth_snapshot(&symbol, depth).await })
+                };
+                feed_markets.push(FeedMarket {
+                    ix: InstrumentIndex(n as u16),
+                    snapshot,
+                });
+            }
+            let route: Route = Box::new(move |frame| {
+                let named = stream_symbol(frame)?;
+                symbols.iter().position(|s| s.as_slice() == named)
+            });
+            MarketFeed {
+                ws: WsConfig::new(format!("{host}{}", streams.join("/"))),
+                markets: feed_markets,
+                route,
+            }
+        })
+        .collect()
+}
+
 /// Markets a session cannot keep apart: the same instrument twice, or two
 /// on one account that share an asset (a restart checks each market's
 /// fills against the account's balances, which would then mix).
@@ -395,23 +443,13 @@ fn session(
     let mut live_session = LiveSession::new(kernel, session_markets, &header, Some(journal))?;
     live_session.snapshot_every(file.session.snapshot_every);
 
-    let book = BinanceMarket::Spot;
     let connections = markets
         .iter()
-        .map(|m| {
-            let v = m.section;
-            let ws = WsConfig::new(format!("{}{}", v.stream_url, book.book_streams(&v.symbol)));
-            let (rest, symbol, depth) = (Arc::clone(&m.rest), v.symbol.clone(), v.depth_limit);
-            let snapshot = move || -> SnapshotRequest {
-                let (rest, symbol) = (Arc::clone(&rest), symbol.clone());
-                Box::pin(async move { rest.depth_snapshot(&symbol, depth).await })
-            };
-            Connection {
-                venue: Arc::clone(&m.venue),
-                market: MarketFeed { ws, snapshot },
-            }
+        .map(|m| Connection {
+            venue: Arc::clone(&m.venue),
         })
         .collect();
+    let feeds = market_feeds(&markets);
     let title = file.title.clone().unwrap_or_else(|| {
         let names: Vec<String> = instruments.iter().map(|i| i.id.to_string()).collect();
         format!("live on {}", names.join(" + "))
@@ -427,6 +465,7 @@ fn session(
         channels,
         Wiring {
             connections,
+            feeds,
             policy: file.shutdown()?,
             start,
             metrics: file.session.metrics,

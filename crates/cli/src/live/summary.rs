@@ -26,8 +26,12 @@ pub fn print<S: kestrel_strategy::Strategy>(o: &LiveOutcome<S>, venues: &[&Binan
         Some(why) if failures > 0 => format!(", the last: {why}"),
         _ => String::new(),
     };
+    let unrouted = match m.unrouted.load(Ordering::Relaxed) {
+        0 => String::new(),
+        n => format!("; {n} frames named none of the connection's markets"),
+    };
     println!(
-        "  market        {} connects, {} depth snapshots ({failures} requests failed{last_failure})",
+        "  market        {} connects, {} depth snapshots ({failures} requests failed{last_failure}){unrouted}",
         m.connects.load(Ordering::Relaxed),
         m.snapshots.load(Ordering::Relaxed),
     );
