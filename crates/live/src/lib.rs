@@ -111,17 +111,28 @@ pub enum LiveError {
     Kernel(String),
 }
 
-/// One market's order connection. `V` is the venue adapter's gateway:
-/// order entry and the account stream.
+/// One market's order connection. `V` is the venue adapter's order entry
+/// for that market.
 pub struct Connection<V> {
-    /// The order gateway (its account stream included).
+    /// The order gateway.
     pub venue: Arc<V>,
 }
 
+/// A venue account's push stream of our orders' events, and the markets
+/// traded on that account: one stream per account, whatever it trades.
+pub struct AccountLink<A> {
+    /// The stream.
+    pub stream: Arc<A>,
+    /// The kernel instruments traded on the account.
+    pub markets: Vec<InstrumentIndex>,
+}
+
 /// What a session connects to, and how it ends.
-pub struct Wiring<F, V> {
+pub struct Wiring<F, V, A> {
     /// One order connection per kernel instrument, in the kernel's order.
     pub connections: Vec<Connection<V>>,
+    /// The accounts: each kernel instrument on exactly one.
+    pub accounts: Vec<AccountLink<A>>,
     /// The market-data connections: each kernel instrument in exactly one.
     pub feeds: Vec<MarketFeed<F>>,
     /// What happens to open orders at the end.
@@ -165,11 +176,11 @@ pub struct RecoveryPlan {
 /// Runs a session until `stop` resolves: wires each market's tasks on
 /// `runtime`, runs the kernel on its own thread, and shuts down by the
 /// policy.
-pub fn run<S, D, Q, F, V>(
+pub fn run<S, D, Q, F, V, A>(
     runtime: &Handle,
     session: LiveSession<S, D, Q>,
     channels: Channels,
-    wiring: Wiring<F, V>,
+    wiring: Wiring<F, V, A>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<LiveOutcome<S>, LiveError>
 where
@@ -177,7 +188,8 @@ where
     D: FrameDecoder + Send + 'static,
     Q: Sequencer + Send + 'static,
     F: FnMut() -> SnapshotRequest + Send + 'static,
-    V: ExecutionClient + AccountStream + 'static,
+    V: ExecutionClient + 'static,
+    A: AccountStream + 'static,
 {
     let Channels {
         input_tx,
@@ -186,6 +198,7 @@ where
     } = channels;
     let Wiring {
         connections,
+        accounts,
         feeds,
         policy,
         start,
@@ -198,31 +211,23 @@ where
             ends.len()
         )));
     }
-    let mut served = vec![0usize; ends.len()];
-    for m in feeds.iter().flat_map(|f| &f.markets) {
-        match served.get_mut(m.ix.get()) {
-            Some(count) => *count += 1,
-            None => {
-                return Err(LiveError::Kernel(format!(
-                    "a feed serves {}, not a market",
-                    m.ix
-                )));
-            }
-        }
-    }
-    if let Some(n) = served.iter().position(|&count| count != 1) {
-        return Err(LiveError::Kernel(format!(
-            "market {n} is in {} market feeds: each must be in one",
-            served[n]
-        )));
-    }
+    each_once(
+        ends.len(),
+        feeds.iter().flat_map(|f| f.markets.iter().map(|m| m.ix)),
+        "market feeds",
+    )?;
+    each_once(
+        ends.len(),
+        accounts.iter().flat_map(|a| a.markets.iter().copied()),
+        "accounts",
+    )?;
     let mut session = session;
 
     // The user streams first: no order goes out before our fills can come in.
-    let mut user_streams = Vec::with_capacity(connections.len());
-    for c in &connections {
+    let mut user_streams = Vec::with_capacity(accounts.len());
+    for account in &accounts {
         let (user_tx, mut user_rx) = tokio::sync::mpsc::channel(1024);
-        runtime.spawn(Arc::clone(&c.venue).stream(user_tx));
+        runtime.spawn(Arc::clone(&account.stream).stream(user_tx));
         let first = runtime.block_on(async {
             tokio::time::timeout(Duration::from_secs(10), async {
                 loop {
@@ -236,11 +241,17 @@ where
             })
             .await
         });
-        let id = c.venue.instrument().id;
+        let names: Vec<String> = account
+            .markets
+            .iter()
+            .filter_map(|ix| connections.get(ix.get()))
+            .map(|c| c.venue.instrument().id.to_string())
+            .collect();
+        let names = names.join(", ");
         match first {
             Ok(Ok(())) => {}
-            Ok(Err(why)) => return Err(LiveError::UserStream(format!("{id}: {why}"))),
-            Err(_) => return Err(LiveError::UserStream(format!("{id}: timed out"))),
+            Ok(Err(why)) => return Err(LiveError::UserStream(format!("{names}: {why}"))),
+            Err(_) => return Err(LiveError::UserStream(format!("{names}: timed out"))),
         }
         user_streams.push(user_rx);
     }
@@ -275,19 +286,38 @@ where
     };
     drop(legs);
     let reconnects = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    for (n, mut user_rx) in user_streams.into_iter().enumerate() {
-        let (inputs, reconnects, ix) = (input_tx.clone(), Arc::clone(&reconnects), index(n));
+    let ids: Arc<Vec<InstrumentId>> = Arc::new(
+        connections
+            .iter()
+            .map(|c| c.venue.instrument().id)
+            .collect(),
+    );
+    for (account, mut user_rx) in accounts.iter().zip(user_streams) {
+        let (inputs, reconnects) = (input_tx.clone(), Arc::clone(&reconnects));
+        let (markets, ids) = (account.markets.clone(), Arc::clone(&ids));
         runtime.spawn(async move {
             while let Some(event) = user_rx.recv().await {
-                let input = match event {
-                    UserEvent::Report(report) => LiveInput::Report(ix, report),
+                let sent = match event {
+                    // Each report to its market, by the instrument it names.
+                    UserEvent::Report(report) => {
+                        let ix = markets
+                            .iter()
+                            .copied()
+                            .find(|ix| ids.get(ix.get()) == Some(&report.instrument));
+                        match ix {
+                            Some(ix) => inputs.send(LiveInput::Report(ix, report)).is_ok(),
+                            None => true,
+                        }
+                    }
                     UserEvent::Connected => {
                         reconnects.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        LiveInput::UserStreamReconnected(ix)
+                        markets
+                            .iter()
+                            .all(|&ix| inputs.send(LiveInput::UserStreamReconnected(ix)).is_ok())
                     }
-                    UserEvent::Disconnected(_) | UserEvent::Malformed(_) => continue,
+                    UserEvent::Disconnected(_) | UserEvent::Malformed(_) => true,
                 };
-                if inputs.send(input).is_err() {
+                if !sent {
                     break;
                 }
             }
@@ -377,6 +407,28 @@ where
         reconciled: reconciled.map(LiveOutcome::<S>::totals),
         leftovers: leftovers.map(LiveOutcome::<S>::totals),
     })
+}
+
+/// Checks that `served` names each of `markets` markets exactly once.
+fn each_once(
+    markets: usize,
+    served: impl Iterator<Item = InstrumentIndex>,
+    what: &str,
+) -> Result<(), LiveError> {
+    let mut count = vec![0usize; markets];
+    for ix in served {
+        match count.get_mut(ix.get()) {
+            Some(c) => *c += 1,
+            None => return Err(LiveError::Kernel(format!("{what} name {ix}, not a market"))),
+        }
+    }
+    match count.iter().position(|&c| c != 1) {
+        Some(n) => Err(LiveError::Kernel(format!(
+            "market {n} is in {} {what}: each must be in one",
+            count[n]
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The kernel index of the `n`th market (a session has far fewer than

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 pub enum UserEvent {
     /// Subscribed: reports flow from here on.
     Connected,
-    /// An execution report for the stream's instrument.
+    /// An execution report, naming its instrument.
     Report(ExecReport),
     /// An event we could not read, with why; the stream goes on.
     Malformed(String),
@@ -22,7 +22,9 @@ pub enum UserEvent {
     Disconnected(String),
 }
 
-/// The venue's push stream of our orders' events for one instrument.
+/// The venue's push stream of our orders' events on one account, for every
+/// market the account trades (a live session routes each report by the
+/// instrument it names).
 ///
 /// Reports sent while the stream was down are lost to it: after every
 /// [`UserEvent::Connected`] but the first, the owner recovers them by

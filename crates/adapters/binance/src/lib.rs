@@ -25,6 +25,6 @@ pub mod rest;
 pub use data::{BinanceDecoder, BinanceDepthCsvReader, FuturesSequencer, SpotSequencer};
 pub use endpoints::BinanceMarket;
 #[cfg(feature = "live")]
-pub use execution::{BinanceConfig, BinanceExecution, GatewayCounters};
+pub use execution::{BinanceAccount, BinanceConfig, BinanceExecution, GatewayCounters};
 #[cfg(feature = "live")]
 pub use rest::BinanceRest;

@@ -103,7 +103,7 @@ async fn orders_queries_and_the_user_stream() {
     let server = server().await;
     let gw = gateway(&server).await;
     let (tx, mut events) = mpsc::channel(64);
-    tokio::spawn(user_stream::run(Arc::clone(&gw), tx));
+    tokio::spawn(user_stream::run(Arc::clone(gw.account()), tx));
     assert_eq!(events.recv().await, Some(UserEvent::Connected));
 
     let placed = gw.submit(&resting("t-rest-1")).await.unwrap();
@@ -239,7 +239,7 @@ async fn the_user_stream_reconnects_after_a_drop() {
     let server = server().await;
     let gw = gateway(&server).await;
     let (tx, mut events) = mpsc::channel(64);
-    tokio::spawn(user_stream::run(Arc::clone(&gw), tx));
+    tokio::spawn(user_stream::run(Arc::clone(gw.account()), tx));
     assert_eq!(events.recv().await, Some(UserEvent::Connected));
     server.close_connections();
     let mut seen = Vec::new();

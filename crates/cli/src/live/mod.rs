@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use kestrel_binance::endpoints::stream_symbol;
-use kestrel_binance::{BinanceConfig, BinanceExecution};
+use kestrel_binance::{BinanceAccount, BinanceConfig, BinanceExecution};
 use kestrel_binance::{BinanceDecoder, SpotSequencer};
 use kestrel_binance::{BinanceMarket, BinanceRest};
 use kestrel_engine::Clock;
@@ -22,8 +22,8 @@ use kestrel_feed::FrameSync;
 use kestrel_feed::Instruments;
 use kestrel_journal::{JournalWriter, WriterConfig};
 use kestrel_live::{
-    Channels, Connection, FeedMarket, LiveSession, MarketFeed, RecoveryPlan, Route, SessionStart,
-    SnapshotRequest, Wiring,
+    AccountLink, Channels, Connection, FeedMarket, LiveSession, MarketFeed, RecoveryPlan, Route,
+    SessionStart, SnapshotRequest, Wiring,
 };
 use kestrel_model::{Asset, Decimal, Instrument, InstrumentIndex};
 use kestrel_net::{RestClient, WsConfig};
@@ -233,11 +233,13 @@ struct OpenMarket<'a> {
     venue: Arc<BinanceExecution>,
 }
 
-/// Reads a market's instrument from its venue and opens its gateway.
+/// Reads a market's instrument from its venue and opens its gateway, on
+/// the account of `accounts` it shares keys and hosts with, or a new one.
 fn open_market<'a>(
     runtime: &tokio::runtime::Runtime,
     section: &'a config::VenueSection,
     credentials: Credentials,
+    accounts: &mut Vec<(&'a config::VenueSection, Arc<BinanceAccount>)>,
 ) -> anyhow::Result<OpenMarket<'a>> {
     let market = BinanceMarket::Spot;
     let rest = Arc::new(BinanceRest::new(
@@ -252,14 +254,25 @@ fn open_market<'a>(
         .into_iter()
         .find(|i| i.native_symbol.as_str() == section.symbol)
         .with_context(|| format!("{} does not list {}", section.rest_url, section.symbol))?;
-    let venue = BinanceExecution::new(
-        BinanceConfig::new(section.rest_url.clone(), section.ws_api_url.clone()),
-        credentials,
-        instrument.clone(),
-    )?;
-    runtime
-        .block_on(kestrel_live::patiently(|| venue.sync_clock()))
-        .context("the venue's clock")?;
+    let shared = accounts
+        .iter()
+        .find(|(s, _)| same_account(s, section))
+        .map(|(_, a)| Arc::clone(a));
+    let account = match shared {
+        Some(account) => account,
+        None => {
+            let account = Arc::new(BinanceAccount::new(
+                BinanceConfig::new(section.rest_url.clone(), section.ws_api_url.clone()),
+                credentials,
+            )?);
+            runtime
+                .block_on(kestrel_live::patiently(|| account.sync_clock()))
+                .context("the venue's clock")?;
+            accounts.push((section, Arc::clone(&account)));
+            account
+        }
+    };
+    let venue = account.market(instrument.clone());
     (instrument.maker_fee, instrument.taker_fee) = runtime
         .block_on(kestrel_live::patiently(|| venue.fee_rates()))
         .context("the account's fee rates")?;
@@ -318,6 +331,11 @@ fn market_feeds(
         .collect()
 }
 
+/// Whether two markets trade on one account: the same venue and keys.
+fn same_account(a: &config::VenueSection, b: &config::VenueSection) -> bool {
+    a.rest_url == b.rest_url && a.ws_api_url == b.ws_api_url && a.api_key_env == b.api_key_env
+}
+
 /// Markets a session cannot keep apart: the same instrument twice, or two
 /// on one account that share an asset (a restart checks each market's
 /// fills against the account's balances, which would then mix).
@@ -327,8 +345,7 @@ fn check_markets(markets: &[OpenMarket<'_>]) -> anyhow::Result<()> {
             if a.instrument.id == b.instrument.id {
                 bail!("{} is listed twice", a.instrument.id);
             }
-            let one_account = a.section.rest_url == b.section.rest_url
-                && a.section.api_key_env == b.section.api_key_env;
+            let one_account = same_account(a.section, b.section);
             let shared = [&a.instrument.base, &a.instrument.quote]
                 .into_iter()
                 .find(|asset| **asset == b.instrument.base || **asset == b.instrument.quote);
@@ -358,11 +375,12 @@ fn session(
     let dir = &file.session.journal;
     let prior = open_prior(dir)?;
 
+    let mut accounts = Vec::new();
     let markets = file
         .markets()
         .into_iter()
         .zip(credentials)
-        .map(|(section, credentials)| open_market(runtime, section, credentials))
+        .map(|(section, credentials)| open_market(runtime, section, credentials, &mut accounts))
         .collect::<anyhow::Result<Vec<_>>>()?;
     check_markets(&markets)?;
     let instruments: Vec<Instrument> = markets.iter().map(|m| m.instrument.clone()).collect();
@@ -449,6 +467,16 @@ fn session(
             venue: Arc::clone(&m.venue),
         })
         .collect();
+    let account_links = accounts
+        .iter()
+        .map(|(_, account)| AccountLink {
+            stream: Arc::clone(account),
+            markets: (0..markets.len())
+                .filter(|&n| Arc::ptr_eq(markets[n].venue.account(), account))
+                .map(|n| InstrumentIndex(n as u16))
+                .collect(),
+        })
+        .collect();
     let feeds = market_feeds(&markets);
     let title = file.title.clone().unwrap_or_else(|| {
         let names: Vec<String> = instruments.iter().map(|i| i.id.to_string()).collect();
@@ -465,6 +493,7 @@ fn session(
         channels,
         Wiring {
             connections,
+            accounts: account_links,
             feeds,
             policy: file.shutdown()?,
             start,
@@ -493,8 +522,8 @@ fn session(
             r.to_cancel.len()
         );
     }
-    let venues: Vec<&BinanceExecution> = markets.iter().map(|m| &*m.venue).collect();
-    summary::print(&outcome, &venues);
+    let gateways: Vec<&BinanceAccount> = accounts.iter().map(|(_, a)| &**a).collect();
+    summary::print(&outcome, &gateways);
     println!("  latency (stages of the live pipeline)");
     print!("{}", outcome.latency.table());
     if let Some(e) = &outcome.session.journal_error {

@@ -2,18 +2,18 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kestrel_binance::{BinanceExecution, GatewayCounters};
+use kestrel_binance::{BinanceAccount, GatewayCounters};
 use kestrel_live::LiveOutcome;
 
-/// The table printed at shutdown; `venues` are the session's gateways.
-pub fn print<S: kestrel_strategy::Strategy>(o: &LiveOutcome<S>, venues: &[&BinanceExecution]) {
+/// The table printed at shutdown; `accounts` are the session's gateways.
+pub fn print<S: kestrel_strategy::Strategy>(o: &LiveOutcome<S>, accounts: &[&BinanceAccount]) {
     let k = o.kernel.counters();
     let s = &o.session;
     let g = &o.gateway;
     let count = |read: fn(&GatewayCounters) -> &AtomicU64| -> u64 {
-        venues
+        accounts
             .iter()
-            .map(|v| read(v.counters()).load(Ordering::Relaxed))
+            .map(|a| read(a.counters()).load(Ordering::Relaxed))
             .sum()
     };
     println!(

@@ -322,15 +322,19 @@ struct Pushed<'a> {
     event: ExecutionReportJson<'a>,
 }
 
-/// A pushed `executionReport` event as an [`ExecReport`]; `None` for
-/// another symbol's.
+/// A pushed `executionReport` event as an [`ExecReport`], on the grid of
+/// the instrument `instrument_of` gives for its symbol; `None` for a symbol
+/// it gives none for.
 pub(crate) fn pushed_execution_report(
     frame: &[u8],
-    i: &Instrument,
+    instrument_of: impl Fn(&str) -> Option<Instrument>,
 ) -> Result<Option<ExecReport>, VenueError> {
     let pushed: Pushed<'_> =
         serde_json::from_slice(frame).map_err(|e| VenueError::Decode(e.to_string()))?;
-    execution_report(pushed.event, i)
+    match instrument_of(pushed.event.symbol) {
+        Some(i) => execution_report(pushed.event, &i),
+        None => Ok(None),
+    }
 }
 
 fn execution_report(

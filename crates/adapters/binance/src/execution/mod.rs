@@ -1,24 +1,22 @@
 //! Binance spot order entry over signed REST, against any
 //! Binance-compatible endpoint: `kestrel sim serve` by default, the testnet
-//! or mainnet by configuration.
+//! or mainnet by configuration. One [`BinanceAccount`] per account; one
+//! [`BinanceExecution`] per market traded on it.
 
+mod account;
 mod json;
 pub mod user_stream;
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use kestrel_model::{
-    ClientOrderId, Decimal, DecimalText, Instrument, OrderId, OrderType, TimeInForce,
-};
-use kestrel_net::{Method, RestClient, RestConfig, RestRequest};
-use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Bytes;
+use kestrel_model::{ClientOrderId, Decimal, Instrument, OrderId, OrderType, TimeInForce};
+use kestrel_net::Method;
 
-use kestrel_venue::breaker::CircuitBreaker;
-use kestrel_venue::skew::{ClockSkew, local_ms};
-use kestrel_venue::throttle::OrderRateLimit;
+use account::Call;
+pub use account::{BinanceAccount, GatewayCounters};
+use kestrel_venue::skew::ClockSkew;
 use kestrel_venue::{
     Credentials, ExecutionClient, OrderSpec, VenueBalance, VenueError, VenueFill, VenueOrder,
 };
@@ -93,106 +91,47 @@ impl BinanceConfig {
     }
 }
 
-/// What the gateway has had to do, for the shutdown summary and metrics.
-#[derive(Debug, Default)]
-pub struct GatewayCounters {
-    /// Calls retried after a transient failure.
-    pub retries: AtomicU64,
-    /// Submits whose outcome was unknown and were looked up by client id.
-    pub lookups: AtomicU64,
-    /// Calls refused locally by the breaker or the order limits.
-    pub refused: AtomicU64,
-    /// Clock re-syncs after the venue refused a timestamp.
-    pub resyncs: AtomicU64,
-}
-
-struct Guards {
-    breaker: CircuitBreaker,
-    per_10s: OrderRateLimit,
-    per_day: OrderRateLimit,
-}
-
-/// Binance spot order entry for one instrument.
+/// Binance spot order entry for one instrument, on its account
+/// ([`BinanceAccount::market`]).
 pub struct BinanceExecution {
-    rest: RestClient,
-    config: BinanceConfig,
-    credentials: Credentials,
+    account: Arc<BinanceAccount>,
     instrument: Instrument,
-    skew: ClockSkew,
-    guards: Mutex<Guards>,
-    counters: GatewayCounters,
-}
-
-/// One call's request: method, path, unsigned parameters, weight, and
-/// whether it counts as an order.
-struct Call<'a> {
-    method: Method,
-    path: &'a str,
-    params: String,
-    weight: u32,
-    is_order: bool,
 }
 
 impl BinanceExecution {
-    /// A gateway for `instrument`; call [`Self::sync_clock`] before trading.
+    /// A gateway for `instrument` on an account of its own; call
+    /// [`Self::sync_clock`] before trading.
     pub fn new(
         config: BinanceConfig,
         credentials: Credentials,
         instrument: Instrument,
     ) -> Result<Self, VenueError> {
-        let mut rest = RestConfig::new(config.rest_url.clone());
-        rest.timeout = config.timeout;
-        rest.weight_per_minute = config.weight_per_minute;
-        let guards = Guards {
-            breaker: CircuitBreaker::new(config.breaker_failures, config.breaker_cool_down),
-            per_10s: OrderRateLimit::new(
-                "orders per 10 s",
-                config.orders_per_10s,
-                Duration::from_secs(10),
-            ),
-            per_day: OrderRateLimit::new(
-                "orders per day",
-                config.orders_per_day,
-                Duration::from_secs(86_400),
-            ),
-        };
-        Ok(Self {
-            rest: RestClient::new(rest)?,
-            config,
-            credentials,
-            instrument,
-            skew: ClockSkew::default(),
-            guards: Mutex::new(guards),
-            counters: GatewayCounters::default(),
-        })
+        Ok(Arc::new(BinanceAccount::new(config, credentials)?).market(instrument))
+    }
+
+    /// The account it trades on.
+    pub fn account(&self) -> &Arc<BinanceAccount> {
+        &self.account
     }
 
     /// The venue's clock as measured.
     pub fn skew(&self) -> &ClockSkew {
-        &self.skew
+        self.account.skew()
     }
 
-    /// What the gateway has had to do.
+    /// What the account's gateway has had to do.
     pub fn counters(&self) -> &GatewayCounters {
-        &self.counters
+        self.account.counters()
     }
 
     /// Measures the venue's clock against ours (`GET /api/v3/time`).
     pub async fn sync_clock(&self) -> Result<(), VenueError> {
-        let sent = local_ms();
-        let body = self
-            .rest
-            .send(RestRequest {
-                method: Method::Get,
-                path_and_query: "/api/v3/time",
-                body: None,
-                api_key: None,
-                weight: 1,
-            })
-            .await?;
-        let received = local_ms();
-        self.skew.update(sent, json::server_time(&body)?, received);
-        Ok(())
+        self.account.sync_clock().await
+    }
+
+    /// The account's maker and taker fee rates (`GET /api/v3/account`).
+    pub async fn fee_rates(&self) -> Result<(Decimal, Decimal), VenueError> {
+        self.account.fee_rates().await
     }
 
     /// Every order of the account on this symbol, open or done
@@ -205,128 +144,14 @@ impl BinanceExecution {
             weight: 20,
             is_order: false,
         };
-        json::orders(&self.idempotent(&call).await?, &self.instrument)
-    }
-
-    /// The account's maker and taker fee rates (`GET /api/v3/account`).
-    pub async fn fee_rates(&self) -> Result<(Decimal, Decimal), VenueError> {
-        json::fee_rates(&self.idempotent(&account_call()).await?)
-    }
-
-    fn guards(&self) -> std::sync::MutexGuard<'_, Guards> {
-        // The guards are counters; a panic elsewhere leaves them usable.
-        self.guards
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Path and query of a signed call: the parameters, `recvWindow`, the
-    /// venue's time, and the HMAC-SHA256 signature of all of them.
-    /// `path?params&recvWindow=…&timestamp=…&signature=…`, built in one
-    /// buffer: it is on the way from a decision to the wire.
-    fn signed_path(&self, path: &str, params: &str) -> String {
-        let mut out = String::with_capacity(path.len() + params.len() + 160);
-        out.push_str(path);
-        out.push('?');
-        let query = out.len();
-        out.push_str(params);
-        if !params.is_empty() {
-            out.push('&');
-        }
-        let recv_window = i64::try_from(self.config.recv_window_ms).unwrap_or(i64::MAX);
-        out.push_str("recvWindow=");
-        out.push_str(DecimalText::integer(recv_window).as_str());
-        out.push_str("&timestamp=");
-        out.push_str(DecimalText::integer(self.skew.venue_ms()).as_str());
-        let signature = self.credentials.sign(&out[query..]);
-        out.push_str("&signature=");
-        out.push_str(signature.as_str());
-        out
+        json::orders(&self.account.idempotent(&call).await?, &self.instrument)
     }
 
     /// The bytes of a new-order request, as they go on the wire (path and
     /// signed query): what the tick-to-order benchmark times.
     pub fn order_request(&self, order: &OrderSpec) -> String {
-        self.signed_path("/api/v3/order", &self.order_params(order))
-    }
-
-    /// One signed call, through the breaker and the order limits.
-    async fn signed(&self, call: &Call<'_>) -> Result<Bytes, VenueError> {
-        {
-            let now = Instant::now();
-            let mut g = self.guards();
-            let admitted = g
-                .breaker
-                .admit(now)
-                .map_err(VenueError::CircuitOpen)
-                .and_then(|()| {
-                    if call.is_order {
-                        g.per_10s
-                            .try_acquire(now)
-                            .and_then(|()| g.per_day.try_acquire(now))
-                            .map_err(|(name, wait)| VenueError::Throttled(name, wait))
-                    } else {
-                        Ok(())
-                    }
-                });
-            if let Err(e) = admitted {
-                self.counters.refused.fetch_add(1, Ordering::Relaxed);
-                return Err(e);
-            }
-        }
-        let path = self.signed_path(call.path, &call.params);
-        let result = self
-            .rest
-            .send(RestRequest {
-                method: call.method,
-                path_and_query: &path,
-                body: None,
-                api_key: Some(&self.credentials.api_key),
-                weight: call.weight,
-            })
-            .await
-            .map_err(VenueError::from);
-        let mut g = self.guards();
-        match &result {
-            Err(e) if e.trips_breaker() => g.breaker.on_failure(Instant::now()),
-            _ => g.breaker.on_success(),
-        }
-        result
-    }
-
-    /// A call that is safe to repeat: retried on transient failures, with
-    /// the clock re-synced after a refused timestamp.
-    async fn idempotent(&self, call: &Call<'_>) -> Result<Bytes, VenueError> {
-        let mut delay = self.config.retry_delay;
-        let mut attempt = 1;
-        loop {
-            match self.signed(call).await {
-                Err(e) if attempt < self.config.max_attempts && self.worth_retrying(&e).await => {
-                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// Whether `e` is worth another attempt soon; re-syncs the clock first
-    /// if that was the trouble.
-    async fn worth_retrying(&self, e: &VenueError) -> bool {
-        match e {
-            VenueError::ClockSkew(_) => {
-                self.counters.resyncs.fetch_add(1, Ordering::Relaxed);
-                self.sync_clock().await.is_ok()
-            }
-            VenueError::RateLimited { retry_after } | VenueError::Throttled(_, retry_after) => {
-                *retry_after <= Duration::from_secs(1)
-            }
-            // A breaker that opened stays open longer than a retry waits.
-            VenueError::CircuitOpen(_) => false,
-            e => e.is_transient(),
-        }
+        self.account
+            .signed_path("/api/v3/order", &self.order_params(order))
     }
 
     fn symbol(&self) -> &str {
@@ -379,22 +204,15 @@ impl BinanceExecution {
     /// Looks an order up after a submit of unknown outcome: `Some` if the
     /// venue has it, `None` if it certainly never arrived.
     async fn look_up(&self, id: ClientOrderId) -> Result<Option<VenueOrder>, VenueError> {
-        self.counters.lookups.fetch_add(1, Ordering::Relaxed);
+        self.account
+            .counters
+            .lookups
+            .fetch_add(1, Ordering::Relaxed);
         match self.order(id).await {
             Ok(o) => Ok(Some(o)),
             Err(VenueError::UnknownOrder) => Ok(None),
             Err(e) => Err(e),
         }
-    }
-}
-
-fn account_call() -> Call<'static> {
-    Call {
-        method: Method::Get,
-        path: "/api/v3/account",
-        params: "omitZeroBalances=false".into(),
-        weight: 20,
-        is_order: false,
     }
 }
 
@@ -429,10 +247,10 @@ impl ExecutionClient for BinanceExecution {
             weight: 1,
             is_order: true,
         };
-        let mut delay = self.config.retry_delay;
+        let mut delay = self.account.config.retry_delay;
         let mut attempt = 1;
         loop {
-            let error = match self.signed(&call).await {
+            let error = match self.account.signed(&call).await {
                 Ok(body) => return json::order(&body, &self.instrument),
                 // Our id is in use: an earlier attempt got there.
                 Err(VenueError::Duplicate) if attempt > 1 => {
@@ -440,7 +258,7 @@ impl ExecutionClient for BinanceExecution {
                 }
                 Err(e) => e,
             };
-            if attempt >= self.config.max_attempts {
+            if attempt >= self.account.config.max_attempts {
                 return Err(error);
             }
             if error.outcome_unknown() {
@@ -451,12 +269,15 @@ impl ExecutionClient for BinanceExecution {
                 if let Some(found) = self.look_up(order.id).await? {
                     return Ok(found);
                 }
-            } else if self.worth_retrying(&error).await {
+            } else if self.account.worth_retrying(&error).await {
                 tokio::time::sleep(delay).await;
             } else {
                 return Err(error);
             }
-            self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            self.account
+                .counters
+                .retries
+                .fetch_add(1, Ordering::Relaxed);
             delay *= 2;
             attempt += 1;
         }
@@ -464,7 +285,7 @@ impl ExecutionClient for BinanceExecution {
 
     async fn cancel(&self, id: ClientOrderId) -> Result<VenueOrder, VenueError> {
         let call = self.order_call(Method::Delete, id, 1);
-        match self.idempotent(&call).await {
+        match self.account.idempotent(&call).await {
             Ok(body) => json::order(&body, &self.instrument),
             Err(e) => Err(e),
         }
@@ -478,7 +299,7 @@ impl ExecutionClient for BinanceExecution {
             weight: 1,
             is_order: false,
         };
-        match self.idempotent(&call).await {
+        match self.account.idempotent(&call).await {
             Ok(body) => json::orders(&body, &self.instrument),
             // Binance answers "unknown order" when nothing is open.
             Err(VenueError::UnknownOrder) => Ok(Vec::new()),
@@ -488,6 +309,7 @@ impl ExecutionClient for BinanceExecution {
 
     async fn order(&self, id: ClientOrderId) -> Result<VenueOrder, VenueError> {
         let body = self
+            .account
             .idempotent(&self.order_call(Method::Get, id, 4))
             .await?;
         json::order(&body, &self.instrument)
@@ -501,7 +323,7 @@ impl ExecutionClient for BinanceExecution {
             weight: 4,
             is_order: false,
         };
-        json::order(&self.idempotent(&call).await?, &self.instrument)
+        json::order(&self.account.idempotent(&call).await?, &self.instrument)
     }
 
     async fn open_orders(&self) -> Result<Vec<VenueOrder>, VenueError> {
@@ -512,7 +334,7 @@ impl ExecutionClient for BinanceExecution {
             weight: 6,
             is_order: false,
         };
-        let body = self.idempotent(&call).await?;
+        let body = self.account.idempotent(&call).await?;
         json::orders(&body, &self.instrument)
     }
 
@@ -528,7 +350,7 @@ impl ExecutionClient for BinanceExecution {
                 weight: 20,
                 is_order: false,
             };
-            let mut page = json::fills(&self.idempotent(&call).await?, &self.instrument)?;
+            let mut page = json::fills(&self.account.idempotent(&call).await?, &self.instrument)?;
             page.retain(|f| f.trade_id >= from);
             let full = page.len() == PAGE;
             from = page.last().map_or(from, |f| f.trade_id + 1);
@@ -547,12 +369,12 @@ impl ExecutionClient for BinanceExecution {
             weight: 5,
             is_order: false,
         };
-        let mut fills = json::fills(&self.idempotent(&call).await?, &self.instrument)?;
+        let mut fills = json::fills(&self.account.idempotent(&call).await?, &self.instrument)?;
         fills.retain(|f| f.order_id == id);
         Ok(fills)
     }
 
     async fn balances(&self) -> Result<Vec<VenueBalance>, VenueError> {
-        json::balances(&self.idempotent(&account_call()).await?)
+        self.account.balances().await
     }
 }

@@ -18,12 +18,12 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{BinanceExecution, json};
+use super::{BinanceAccount, json};
 pub use kestrel_venue::UserEvent;
 use kestrel_venue::{AccountStream, VenueError};
 
 /// Binance's user-data stream is the account stream of a Binance gateway.
-impl AccountStream for BinanceExecution {
+impl AccountStream for BinanceAccount {
     fn stream(self: Arc<Self>, events: mpsc::Sender<UserEvent>) -> impl Future<Output = ()> + Send {
         run(self, events)
     }
@@ -31,7 +31,7 @@ impl AccountStream for BinanceExecution {
 
 /// Runs the stream until `events` is closed: connects, subscribes, passes
 /// reports on, and reconnects after any failure.
-pub async fn run(gateway: Arc<BinanceExecution>, events: mpsc::Sender<UserEvent>) {
+pub async fn run(gateway: Arc<BinanceAccount>, events: mpsc::Sender<UserEvent>) {
     let mut backoff = Backoff::new(BackoffPolicy::default(), 0x5eed);
     loop {
         let (reason, subscribed) = match session(&gateway, &events).await {
@@ -83,14 +83,15 @@ enum Frame {
     Other,
 }
 
-fn read_frame(text: &str, gateway: &BinanceExecution) -> Frame {
+fn read_frame(text: &str, gateway: &BinanceAccount) -> Frame {
     let head: Head<'_> = match serde_json::from_str(text) {
         Ok(h) => h,
         Err(e) => return Frame::Malformed(VenueError::Decode(e.to_string())),
     };
     match (head.event, head.status) {
         (Some(event), _) if event.kind == "executionReport" => {
-            match json::pushed_execution_report(text.as_bytes(), &gateway.instrument) {
+            // Another market of the account, traded elsewhere, is not ours.
+            match json::pushed_execution_report(text.as_bytes(), |s| gateway.instrument_of(s)) {
                 Ok(Some(report)) => Frame::Report(report),
                 Ok(None) => Frame::Other,
                 Err(e) => Frame::Malformed(e),
@@ -108,7 +109,7 @@ fn read_frame(text: &str, gateway: &BinanceExecution) -> Frame {
 /// One connection: `Ok` when the owner has gone, `Err` with why it broke
 /// and whether it had subscribed.
 async fn session(
-    gateway: &BinanceExecution,
+    gateway: &BinanceAccount,
     events: &mpsc::Sender<UserEvent>,
 ) -> Result<(), (String, bool)> {
     let url = gateway.config.ws_api_url.as_str();
@@ -165,4 +166,50 @@ async fn session(
         }
     }
     Err(("connection ended".into(), subscribed))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use std::sync::Arc;
+
+    use kestrel_model::{InstrumentId, Symbol, Venue};
+    use kestrel_venue::Credentials;
+
+    use super::{Frame, read_frame};
+    use crate::execution::{BinanceAccount, BinanceConfig};
+
+    fn report(symbol: &str) -> String {
+        format!(
+            r#"{{"subscriptionId":0,"event":{{"e":"executionReport","E":1,"s":"{symbol}","c":"km-1-c","S":"BUY","o":"LIMIT","f":"GTC","q":"0.02000000","p":"100.00","x":"NEW","X":"NEW","i":7,"l":"0","z":"0","L":"0","n":"0","N":null,"T":1700000000123,"t":-1,"m":false,"C":""}}}}"#
+        )
+    }
+
+    /// One account, two markets: its one stream reads each market's
+    /// reports on that market's grid, and passes over a third symbol's.
+    #[test]
+    fn one_account_stream_serves_each_of_its_markets() {
+        let account = Arc::new(
+            BinanceAccount::new(BinanceConfig::simulator(1), Credentials::new("k", "s")).unwrap(),
+        );
+        let btc = kestrel_model::testing::instrument("0.01", "0.00001");
+        let mut eth = kestrel_model::testing::instrument("0.01", "0.0001");
+        eth.id = InstrumentId::from_native(Venue::BinanceSpot, "ETHUSDT").unwrap();
+        eth.native_symbol = Symbol::new("ETHUSDT").unwrap();
+        let (a, b) = (account.market(btc.clone()), account.market(eth.clone()));
+        assert!(Arc::ptr_eq(a.account(), b.account()));
+        for (symbol, instrument, lots) in [("BTCUSDT", &btc, 2_000), ("ETHUSDT", &eth, 200)] {
+            let Frame::Report(r) = read_frame(&report(symbol), &account) else {
+                panic!("{symbol}: not a report");
+            };
+            assert_eq!(r.instrument, instrument.id);
+            // 0.02 on each market's own lot.
+            assert_eq!(r.leaves.lots() + r.filled.lots(), lots, "{symbol}");
+        }
+        assert!(matches!(
+            read_frame(&report("XRPUSDT"), &account),
+            Frame::Other
+        ));
+    }
 }

@@ -48,7 +48,7 @@ fn execution_reports_become_exec_reports() {
         "c":"km-1-c","S":"BUY","o":"LIMIT","f":"GTC","q":"0.00200000","p":"100.00",
         "x":"TRADE","X":"PARTIALLY_FILLED","i":7,"l":"0.00050000","z":"0.00050000",
         "L":"99.99","n":"0.0000005","N":"USDT","T":1700000000123,"t":42,"m":true,"C":""}}"#;
-    let r = pushed_execution_report(trade, &i).unwrap().unwrap();
+    let r = pushed_execution_report(trade, only(&i)).unwrap().unwrap();
     let ExecKind::Trade(fill) = r.kind else {
         panic!("{r:?}")
     };
@@ -65,7 +65,7 @@ fn execution_reports_become_exec_reports() {
         .unwrap()
         .replace(r#""N":"USDT""#, r#""N":"BNB""#);
     for (frame, asset) in [(in_base, FeeAsset::Base), (in_bnb, FeeAsset::Other)] {
-        let r = pushed_execution_report(frame.as_bytes(), &i)
+        let r = pushed_execution_report(frame.as_bytes(), only(&i))
             .unwrap()
             .unwrap();
         assert!(
@@ -82,14 +82,14 @@ fn execution_reports_become_exec_reports() {
     let cancel = br#"{"event":{"e":"executionReport","s":"BTCUSDT","c":"cxl-1","C":"km-1-c",
         "S":"BUY","q":"0.00200000","x":"CANCELED","X":"CANCELED","i":7,"l":"0","z":"0.00050000",
         "L":"0","n":"0","T":1,"t":-1,"m":false}}"#;
-    let r = pushed_execution_report(cancel, &i).unwrap().unwrap();
+    let r = pushed_execution_report(cancel, only(&i)).unwrap().unwrap();
     assert_eq!(r.client_id.as_str(), "km-1-c");
     assert_eq!((r.kind, r.leaves), (ExecKind::Canceled, Qty::ZERO));
 
     let other = br#"{"event":{"e":"executionReport","s":"ETHUSDT","c":"x","S":"BUY","q":"1",
         "x":"NEW","X":"NEW","i":1,"l":"0","z":"0","L":"0","n":"0","T":1,"t":-1,"m":false}}"#;
-    assert_eq!(pushed_execution_report(other, &i).unwrap(), None);
-    assert!(pushed_execution_report(b"{\"event\":{}}", &i).is_err());
+    assert_eq!(pushed_execution_report(other, only(&i)).unwrap(), None);
+    assert!(pushed_execution_report(b"{\"event\":{}}", only(&i)).is_err());
 }
 
 #[test]
@@ -115,4 +115,9 @@ fn trades_and_balances() {
     let b = balances(account).unwrap();
     assert_eq!(b[0].asset.as_str(), "USDT");
     assert_eq!(b[0].locked, Decimal::parse("0.5").unwrap());
+}
+
+/// The instrument of `i`'s symbol only, as an account trading just it.
+fn only(i: &Instrument) -> impl Fn(&str) -> Option<Instrument> + '_ {
+    move |s| (s == i.native_symbol.as_str()).then(|| i.clone())
 }
