@@ -264,6 +264,11 @@ where
             ix: index(n),
             venue: &*c.venue,
             instrument: c.venue.instrument(),
+            // Each market is on exactly one account (checked above).
+            account: accounts
+                .iter()
+                .position(|a| a.markets.contains(&index(n)))
+                .unwrap_or(n),
         })
         .collect();
     let (reconciled, leftovers) = match start {

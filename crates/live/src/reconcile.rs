@@ -338,28 +338,35 @@ fn describe(drifts: &[AssetDrift]) -> String {
         .join("; ")
 }
 
+/// One asset of an account since the session began: what the journal's
+/// fills moved it by (summed over every market of the account that uses
+/// it), and the venue's balance then and now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AssetMove {
+    /// The asset.
+    pub asset: Asset,
+    /// What the fills moved it by: a market's base by its net position
+    /// less fees withheld in it, its quote by the proceeds and costs of
+    /// its fills less fees charged in it (see `Position::base_flow`).
+    pub fills: Decimal,
+    /// The venue's balance when the session began.
+    pub start: Decimal,
+    /// The venue's balance now.
+    pub now: Decimal,
+}
+
 /// Whether the fills the journal holds account for how the venue's
-/// balances moved since the session began (`start` to `now`, base and
-/// quote). `flows` is what the fills moved: the base by the net position
-/// less fees withheld in it, the quote by the proceeds and costs of the
-/// fills less fees charged in it (see `Position::base_flow`).
-pub fn balances_agree(
-    instrument: &Instrument,
-    flows: (Decimal, Decimal),
-    start: (Decimal, Decimal),
-    now: (Decimal, Decimal),
-) -> Result<(), BalanceMismatch> {
-    let journal = [(flows.0, &instrument.base), (flows.1, &instrument.quote)];
-    let moved = [(start.0, now.0), (start.1, now.1)]
-        .map(|(from, to)| to.checked_sub(from).unwrap_or(Decimal::ZERO));
-    let drifts: Vec<AssetDrift> = journal
+/// balances moved since the session began, asset by asset.
+pub fn balances_agree(moves: &[AssetMove]) -> Result<(), BalanceMismatch> {
+    let drifts: Vec<AssetDrift> = moves
         .iter()
-        .zip(moved)
-        .filter(|((fills, _), moved)| fills != moved)
-        .map(|((fills, asset), moved)| AssetDrift {
-            asset: **asset,
-            fills: *fills,
-            venue: moved,
+        .filter_map(|m| {
+            let moved = m.now.checked_sub(m.start).unwrap_or(Decimal::ZERO);
+            (moved != m.fills).then_some(AssetDrift {
+                asset: m.asset,
+                fills: m.fills,
+                venue: moved,
+            })
         })
         .collect();
     if drifts.is_empty() {
@@ -390,6 +397,29 @@ mod tests {
 
     use super::*;
 
+    /// The moves of one market's base and quote.
+    fn moves(
+        i: &kestrel_model::Instrument,
+        flows: (Decimal, Decimal),
+        start: (Decimal, Decimal),
+        now: (Decimal, Decimal),
+    ) -> [AssetMove; 2] {
+        [
+            AssetMove {
+                asset: i.base,
+                fills: flows.0,
+                start: start.0,
+                now: now.0,
+            },
+            AssetMove {
+                asset: i.quote,
+                fills: flows.1,
+                start: start.1,
+                now: now.1,
+            },
+        ]
+    }
+
     #[test]
     fn both_balances_must_have_moved_by_the_fills() {
         let instrument = kestrel_model::testing::instrument("0.01", "0.001");
@@ -409,48 +439,30 @@ mod tests {
         };
         buy(&mut position, "0.01", FeeAsset::Quote);
         let start = (d("1"), d("1000"));
-        assert_eq!(
-            balances_agree(
-                &instrument,
-                (position.base_flow(), position.quote_flow()),
-                start,
-                (d("1.002"), d("999.79"))
-            ),
-            Ok(())
-        );
-        let quote = balances_agree(
-            &instrument,
-            (position.base_flow(), position.quote_flow()),
-            start,
-            (d("1.002"), d("999.8")),
-        )
-        .unwrap_err()
-        .to_string();
+        let flows = (position.base_flow(), position.quote_flow());
+        let check = |now| balances_agree(&moves(&instrument, flows, start, now));
+        assert_eq!(check((d("1.002"), d("999.79"))), Ok(()));
+        let quote = check((d("1.002"), d("999.8"))).unwrap_err().to_string();
         assert!(
             quote.contains("moved") && quote.contains("-0.21"),
             "{quote}"
         );
         assert!(!quote.contains("by 0.002"), "the base agrees: {quote}");
-        let base = balances_agree(
-            &instrument,
-            (position.base_flow(), position.quote_flow()),
-            start,
-            (d("1"), d("999.79")),
-        )
-        .unwrap_err();
+        let base = check((d("1"), d("999.79"))).unwrap_err();
         assert_eq!(base.0.len(), 1, "only the base drifted");
         let base = base.to_string();
         assert!(base.contains("by 0.002 but"), "{base}");
         // Binance's way: the fee withheld from the base bought.
         let mut position = Position::new(&instrument, CostMethod::Fifo);
         buy(&mut position, "0.000002", FeeAsset::Base);
+        let flows = (position.base_flow(), position.quote_flow());
         assert_eq!(
-            balances_agree(
+            balances_agree(&moves(
                 &instrument,
-                (position.base_flow(), position.quote_flow()),
+                flows,
                 start,
                 (d("1.001998"), d("999.8"))
-            ),
+            )),
             Ok(())
         );
     }

@@ -336,28 +336,16 @@ fn same_account(a: &config::VenueSection, b: &config::VenueSection) -> bool {
     a.rest_url == b.rest_url && a.ws_api_url == b.ws_api_url && a.api_key_env == b.api_key_env
 }
 
-/// Markets a session cannot keep apart: the same instrument twice, or two
-/// on one account that share an asset (a restart checks each market's
-/// fills against the account's balances, which would then mix).
+/// Markets a session cannot keep apart: the same instrument twice. (Two
+/// markets on one account may share an asset: a restart checks the
+/// account's balances against the fills of all its markets together.)
 fn check_markets(markets: &[OpenMarket<'_>]) -> anyhow::Result<()> {
     for (n, a) in markets.iter().enumerate() {
-        for b in &markets[n + 1..] {
-            if a.instrument.id == b.instrument.id {
-                bail!("{} is listed twice", a.instrument.id);
-            }
-            let one_account = same_account(a.section, b.section);
-            let shared = [&a.instrument.base, &a.instrument.quote]
-                .into_iter()
-                .find(|asset| **asset == b.instrument.base || **asset == b.instrument.quote);
-            if let (true, Some(asset)) = (one_account, shared) {
-                bail!(
-                    "{} and {} trade on one account and share {asset}: a restart could not tell \
-                     their fills apart in its balance. Trade them from separate accounts \
-                     (sub-accounts), one [[venues]] entry each",
-                    a.instrument.id,
-                    b.instrument.id
-                );
-            }
+        if markets[n + 1..]
+            .iter()
+            .any(|b| a.instrument.id == b.instrument.id)
+        {
+            bail!("{} is listed twice", a.instrument.id);
         }
     }
     Ok(())

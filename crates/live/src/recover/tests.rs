@@ -124,6 +124,7 @@ async fn a_fill_during_the_restart_is_found_before_the_balances_are_checked() {
         ix: IX,
         venue: &venue,
         instrument: &instrument,
+        account: 0,
     }];
     let found = recover(&mut session, &legs, plan).await.unwrap().remove(0);
     assert_eq!(
@@ -144,3 +145,27 @@ async fn a_fill_during_the_restart_is_found_before_the_balances_are_checked() {
 
 /// The one instrument of these tests.
 const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;
+
+/// Two markets on one account sharing USDT: bought 0.002 BTC at 100 and
+/// 0.5 ETH at 10, the account's USDT fell by both (5.2), which neither
+/// market's fills alone account for; a USDT balance 0.01 short of that is
+/// one drift, of USDT.
+#[test]
+fn a_shared_asset_moves_by_every_market_on_the_account() {
+    let d = |s: &str| Decimal::parse(s).unwrap();
+    let btc = spot_btcusdt();
+    let mut eth = spot_btcusdt();
+    eth.base = Asset::new("ETH").unwrap();
+    let markets = [
+        (&btc, (d("0.002"), d("-0.2")), (d("1"), d("1000"))),
+        (&eth, (d("0.5"), d("-5")), (d("2"), d("1000"))),
+    ];
+    let assets = [btc.base, btc.quote, eth.base];
+    let moves = account_moves(&markets, &assets, &[d("1.002"), d("994.8"), d("2.5")]);
+    assert_eq!(reconcile::balances_agree(&moves), Ok(()));
+    let short = account_moves(&markets, &assets, &[d("1.002"), d("994.79"), d("2.5")]);
+    let drift = reconcile::balances_agree(&short).unwrap_err();
+    assert_eq!(drift.0.len(), 1);
+    assert_eq!(drift.0[0].asset, btc.quote);
+    assert_eq!(drift.0[0].fills, d("-5.2"));
+}
