@@ -211,11 +211,35 @@ fn legs_html(report: &Report) -> String {
             amount(l.fees),
             amount(l.realised),
             amount(l.unrealised),
-            l.position,
+            amount(l.position),
             escape(&l.qty_unit)
         );
     }
     out.push_str("</table>");
+    if let Some(p) = &report.portfolio {
+        let _ = write!(
+            out,
+            "<p>Exposure at the end: gross {} {cur}, net {} {cur}.</p>\
+             <table><tr><th>venue account</th><td>asset</td><td>moved by the fills</td>\
+             <td>open PnL on top</td></tr>",
+            amount(p.gross_exposure),
+            amount(p.net_exposure),
+            cur = escape(cur)
+        );
+        for account in &p.accounts {
+            for a in &account.assets {
+                let _ = write!(
+                    out,
+                    "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(&account.venue),
+                    escape(&a.asset),
+                    amount(a.moved),
+                    amount(a.open)
+                );
+            }
+        }
+        out.push_str("</table>");
+    }
     for l in legs {
         let frame = Frame::of(&[&l.price]);
         let marks = fill_marks(frame.as_ref(), &l.fills);

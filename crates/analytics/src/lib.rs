@@ -11,6 +11,7 @@
 pub mod activity;
 pub mod html;
 pub mod points;
+pub mod portfolio;
 pub mod report;
 pub mod returns;
 pub mod trades;
@@ -18,6 +19,7 @@ pub mod trades;
 pub use activity::Activity;
 pub use html::to_html;
 pub use points::{RunPoint, SeriesBuilder};
+pub use portfolio::{AccountBalances, AssetBalance, Portfolio};
 pub use report::{Basis, FillMark, Leg, MIN_ANNUALISED_YEARS, Point, Report, RunSeries, Summary};
 pub use returns::{annual_return, calmar, drawdown_series, max_drawdown, returns, sharpe, sortino};
 pub use trades::TradeStats;

@@ -194,6 +194,10 @@ pub struct Report {
     pub counters: BTreeMap<String, u64>,
     /// The series.
     pub series: RunSeries,
+    /// Exposure and each venue account's balances, for a run of several
+    /// markets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub portfolio: Option<crate::Portfolio>,
 }
 
 impl Report {
@@ -241,6 +245,7 @@ impl Report {
             summary,
             counters: BTreeMap::new(),
             series,
+            portfolio: None,
         }
     }
 

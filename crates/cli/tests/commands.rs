@@ -329,5 +329,44 @@ fn portfolio_adds_up(name: &str, stub: &str, instruments: [&str; 2]) {
         (legs_pnl - pnl).abs() < 1e-6,
         "legs {legs_pnl} vs portfolio {pnl}"
     );
+    // Exposure at the end, and the venue accounts the fills moved: a spot
+    // leg's base moved by its position, a derivative's margin by its PnL.
+    let portfolio = &report["portfolio"];
+    let (gross, net) = (
+        f(&portfolio["gross_exposure"]),
+        f(&portfolio["net_exposure"]),
+    );
+    assert!(gross > 0.0 && gross + 1e-9 >= net.abs(), "{portfolio}");
+    for leg in legs {
+        let name = leg["instrument"].as_str().unwrap();
+        let venue = name.rsplit('@').next().unwrap();
+        let account = portfolio["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["venue"] == venue)
+            .unwrap_or_else(|| panic!("no account {venue}: {portfolio}"));
+        let asset = |code: &str| {
+            account["assets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["asset"] == code)
+                .unwrap_or_else(|| panic!("{venue} has no {code}: {account}"))
+                .clone()
+        };
+        if !name.contains(':') {
+            let base = name.split('/').next().unwrap();
+            assert!(
+                (f(&asset(base)["moved"]) - f(&leg["position"])).abs() < 1e-9,
+                "{name}"
+            );
+        } else if name.contains(":USDT") {
+            assert!(
+                (f(&asset("USDT")["moved"]) - f(&leg["realised"])).abs() < 1e-6,
+                "{name}"
+            );
+        }
+    }
     let _ = std::fs::remove_dir_all(dir);
 }

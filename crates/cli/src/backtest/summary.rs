@@ -52,6 +52,16 @@ impl ProgressBar {
     }
 }
 
+/// An amount with its sign, always.
+fn signed(v: f64) -> String {
+    let text = amount(v);
+    if text.starts_with('-') {
+        text
+    } else {
+        format!("+{text}")
+    }
+}
+
 fn opt(v: Option<f64>, decimals: usize) -> String {
     v.map_or_else(|| "–".into(), |v| format!("{v:.decimals$}"))
 }
@@ -139,9 +149,38 @@ pub fn table(data: &str, outcome: &Outcome) -> String {
             amount(leg.fees),
             amount(leg.realised),
             amount(leg.unrealised),
-            leg.position,
+            amount(leg.position),
             leg.qty_unit
         );
+    }
+    if let Some(p) = &r.portfolio {
+        let _ = writeln!(
+            out,
+            "  exposure      gross {} {cur}, net {} {cur} (open positions at their marks)",
+            amount(p.gross_exposure),
+            amount(p.net_exposure)
+        );
+        for (n, account) in p.accounts.iter().enumerate() {
+            let assets: Vec<String> = account
+                .assets
+                .iter()
+                .map(|a| {
+                    let open = if a.open == 0.0 {
+                        String::new()
+                    } else {
+                        format!(" (open {})", signed(a.open))
+                    };
+                    format!("{} {}{open}", a.asset, signed(a.moved))
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {:<14}{}: {}",
+                if n == 0 { "fills moved" } else { "" },
+                account.venue,
+                assets.join(", ")
+            );
+        }
     }
     let refusals: Vec<String> = r
         .counters

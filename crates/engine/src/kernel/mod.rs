@@ -15,6 +15,7 @@ mod build;
 mod context;
 mod intent;
 mod orders;
+mod portfolio;
 mod record;
 mod recover;
 mod state;
@@ -596,8 +597,11 @@ impl<S: Strategy> Kernel<S> {
             sample_seconds: interval / 1e9,
             periods_per_year: YEAR_NS / interval,
         };
+        let portfolio = (self.markets.len() > 1).then(|| self.core.portfolio(&self.markets));
         let (trades, activity) = self.core.recorder.finish();
-        Report::new(title, series, trades, activity, basis)
+        let mut report = Report::new(title, series, trades, activity, basis);
+        report.portfolio = portfolio;
+        report
     }
 }
 
