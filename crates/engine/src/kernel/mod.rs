@@ -15,15 +15,15 @@ mod build;
 mod context;
 mod intent;
 mod orders;
-mod portfolio;
 mod record;
 mod recover;
+mod report;
 mod state;
 mod touch;
 
 use std::cmp::Reverse;
 
-use kestrel_analytics::{Basis, Report, RunPoint, RunSeries, SeriesBuilder};
+use kestrel_analytics::{RunPoint, SeriesBuilder};
 use kestrel_book::OrderBook;
 use kestrel_exec::{CostMethod, OrderEvent, Position, QueueModel};
 use kestrel_model::{
@@ -40,7 +40,7 @@ pub use intent::{OrderIntent, RiskEvent};
 pub use orders::{WorkingOrder, WorkingOrders};
 pub use record::RunRecorder;
 pub use recover::{AdoptedOrder, StateError};
-use state::{Core, Market, in_currency, mark_price};
+use state::{Core, Market, mark_price};
 
 /// The kernel's settings. `risk` holds the account's limits and, for a
 /// one-instrument kernel, the instrument's ([`MarketSetup`] gives each
@@ -564,44 +564,6 @@ impl<S: Strategy> Kernel<S> {
     /// Every strategy, by index.
     pub fn strategies(&self) -> &[S] {
         &self.strategies
-    }
-
-    /// The run's report, titled `title`, in the settlement asset and the
-    /// first instrument's units, over `series`: the points drained from
-    /// this kernel, folded by [`Self::series_builder`].
-    pub fn into_report(mut self, title: &str, mut series: RunSeries) -> Report {
-        const YEAR_NS: f64 = 365.0 * 86_400e9;
-        // Each leg's closing figures, over every strategy.
-        let core = &mut self.core;
-        let inventories: Vec<f64> = (0..self.markets.len())
-            .map(|i| core.inventory(&self.markets, InstrumentIndex(i as u16)))
-            .collect();
-        let markets = &self.markets;
-        for (i, leg) in series.legs.iter_mut().enumerate() {
-            let market = &markets[i];
-            let mark = mark_price(&market.book);
-            let value = |amount: Decimal| in_currency(markets, market, amount).to_f64();
-            for s in &core.strategies {
-                let p = &s.positions[i];
-                leg.traded += p.traded().to_f64();
-                leg.fees += value(p.fees());
-                leg.realised += value(p.realised_net());
-                leg.unrealised += mark.map_or(0.0, |m| value(p.unrealised(m)));
-            }
-            leg.position = inventories[i];
-        }
-        let interval = self.core.recorder.interval_ns() as f64;
-        let basis = Basis {
-            currency: self.core.currency.to_string(),
-            qty_unit: self.markets[0].instrument.qty_unit(),
-            sample_seconds: interval / 1e9,
-            periods_per_year: YEAR_NS / interval,
-        };
-        let portfolio = (self.markets.len() > 1).then(|| self.core.portfolio(&self.markets));
-        let (trades, activity) = self.core.recorder.finish();
-        let mut report = Report::new(title, series, trades, activity, basis);
-        report.portfolio = portfolio;
-        report
     }
 }
 

@@ -1,10 +1,54 @@
-//! The portfolio across the kernel's markets: exposure in the kernel's
-//! currency, and what the fills did to each venue account's balances.
+//! The run's report from the kernel at its end: each leg's figures and the
+//! portfolio across the markets (exposure in the kernel's currency, and
+//! what the fills did to each venue account's balances).
 
-use kestrel_analytics::{AccountBalances, AssetBalance, Portfolio};
+use kestrel_analytics::{AccountBalances, AssetBalance, Basis, Portfolio, Report, RunSeries};
 use kestrel_model::{ContractKind, Decimal, InstrumentIndex, Qty};
+use kestrel_strategy::Strategy;
 
+use super::Kernel;
 use super::state::{Core, Market, in_currency, mark_price};
+
+impl<S: Strategy> Kernel<S> {
+    /// The run's report, titled `title`, in the kernel's currency and the
+    /// first instrument's units (each leg in its own), over `series`: the
+    /// points drained from this kernel, folded by [`Self::series_builder`].
+    /// A run of several markets carries the portfolio at its end.
+    pub fn into_report(mut self, title: &str, mut series: RunSeries) -> Report {
+        const YEAR_NS: f64 = 365.0 * 86_400e9;
+        // Each leg's closing figures, over every strategy.
+        let core = &mut self.core;
+        let inventories: Vec<f64> = (0..self.markets.len())
+            .map(|i| core.inventory(&self.markets, InstrumentIndex(i as u16)))
+            .collect();
+        let markets = &self.markets;
+        for (i, leg) in series.legs.iter_mut().enumerate() {
+            let market = &markets[i];
+            let mark = mark_price(&market.book);
+            let value = |amount: Decimal| in_currency(markets, market, amount).to_f64();
+            for s in &core.strategies {
+                let p = &s.positions[i];
+                leg.traded += p.traded().to_f64();
+                leg.fees += value(p.fees());
+                leg.realised += value(p.realised_net());
+                leg.unrealised += mark.map_or(0.0, |m| value(p.unrealised(m)));
+            }
+            leg.position = inventories[i];
+        }
+        let interval = self.core.recorder.interval_ns() as f64;
+        let basis = Basis {
+            currency: self.core.currency.to_string(),
+            qty_unit: self.markets[0].instrument.qty_unit(),
+            sample_seconds: interval / 1e9,
+            periods_per_year: YEAR_NS / interval,
+        };
+        let portfolio = (self.markets.len() > 1).then(|| self.core.portfolio(&self.markets));
+        let (trades, activity) = self.core.recorder.finish();
+        let mut report = Report::new(title, series, trades, activity, basis);
+        report.portfolio = portfolio;
+        report
+    }
+}
 
 impl Core {
     /// Gross and net exposure in the kernel's currency: each market's open
