@@ -189,15 +189,28 @@ impl<S: Strategy> Kernel<S> {
     ) {
         let market = &mut self.markets[ix.get()];
         let core = &mut self.core;
+        // Per side, the span of prices where our orders rest, over every
+        // strategy, taken once a diff: most levels fall outside it and skip
+        // the look through the orders.
+        let span = |side| {
+            core.strategies
+                .iter()
+                .filter_map(|s| s.orders.resting_span(ix, side))
+                .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+        };
+        let spans = [span(Side::Buy), span(Side::Sell)];
         for u in updates {
             // Most of a diff is deep levels nothing watches: they skip the
             // (often cache-missing) read of the old size.
             let best = touch[u.side as usize];
+            let ours =
+                spans[u.side as usize].is_some_and(|(lo, hi)| lo <= u.price && u.price <= hi);
             let watched = market.signals.watches(u.price, best)
-                || core
-                    .strategies
-                    .iter()
-                    .any(|s| s.orders.rests_at(ix, u.side, u.price));
+                || ours
+                    && core
+                        .strategies
+                        .iter()
+                        .any(|s| s.orders.rests_at(ix, u.side, u.price));
             if watched {
                 let old = market.book.qty_at(u.side, u.price);
                 market

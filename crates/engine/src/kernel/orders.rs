@@ -138,6 +138,16 @@ impl WorkingOrders {
         })
     }
 
+    /// The lowest and highest prices at which our orders on `side` rest in
+    /// the book's queue, if any do.
+    pub fn resting_span(&self, instrument: InstrumentIndex, side: Side) -> Option<(Price, Price)> {
+        self.resting(instrument, side)
+            .fold(None, |span, p| match span {
+                None => Some((p, p)),
+                Some((lo, hi)) => Some((lo.min(p), hi.max(p))),
+            })
+    }
+
     /// The worst price at which one of our orders on `side` rests in the
     /// book's queue.
     pub fn worst_resting(&self, instrument: InstrumentIndex, side: Side) -> Option<Price> {
