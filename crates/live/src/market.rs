@@ -93,6 +93,37 @@ pub struct MarketFeed<F> {
 /// asked on: one asked before a reconnect is dropped.
 type Answer = (usize, u64, Result<Bytes, RestError>);
 
+/// How soon a market's next depth request may go: a venue whose books keep
+/// failing their checks right after a snapshot (crossed, or off their
+/// checksum) would otherwise be asked again and again at once.
+#[derive(Clone, Copy, Default)]
+struct Pace {
+    /// When its last snapshot came.
+    last: Option<std::time::Instant>,
+    /// Requests in a row that each followed a snapshot within [`Pace::QUICK`].
+    streak: u32,
+}
+
+impl Pace {
+    /// A request this soon after a snapshot counts towards the streak.
+    const QUICK: Duration = Duration::from_secs(5);
+
+    /// The wait before a resync request: none after a book that held, then
+    /// 0.25 s doubling to about half a minute while they keep failing.
+    fn wait(&mut self, now: std::time::Instant) -> Duration {
+        if self
+            .last
+            .is_some_and(|t| now.duration_since(t) < Self::QUICK)
+        {
+            self.streak = (self.streak + 1).min(8);
+            Duration::from_millis(125) * (1 << self.streak)
+        } else {
+            self.streak = 0;
+            Duration::ZERO
+        }
+    }
+}
+
 /// Asks for market `pos`'s depth after `wait`, answering on `answers`.
 fn ask<F: FnMut() -> SnapshotRequest>(
     market: &mut FeedMarket<F>,
@@ -145,6 +176,7 @@ pub async fn run<F: FnMut() -> SnapshotRequest + Send>(
     // Bumped at each (dis)connect: answers to older asks are stale.
     let mut generation = 0u64;
     let mut asked = vec![false; markets.len()];
+    let mut pace = vec![Pace::default(); markets.len()];
     loop {
         let input = tokio::select! {
             event = events.recv() => match event {
@@ -185,7 +217,8 @@ pub async fn run<F: FnMut() -> SnapshotRequest + Send>(
             Some(pos) = resyncs.recv() => {
                 if let (Some(false), Some(market)) = (asked.get(pos).copied(), markets.get_mut(pos)) {
                     asked[pos] = true;
-                    ask(market, (pos, generation), Duration::ZERO, &answer_tx);
+                    let wait = pace[pos].wait(std::time::Instant::now());
+                    ask(market, (pos, generation), wait, &answer_tx);
                 }
                 continue;
             }
@@ -196,6 +229,7 @@ pub async fn run<F: FnMut() -> SnapshotRequest + Send>(
                 match answer {
                     Ok(bytes) => {
                         asked[pos] = false;
+                        pace[pos].last = Some(std::time::Instant::now());
                         stats.snapshots.fetch_add(1, Ordering::Relaxed);
                         LiveInput::Frame {
                             ix: market.ix,

@@ -95,9 +95,17 @@ async fn two_markets_share_one_connection() {
     ];
     expected.sort();
     assert_eq!(seen, expected);
-    // The kernel asks for one market's book again: only that one comes.
+    // The kernel asks for one market's book again: only that one comes,
+    // and as the book came just before, after a pause (a venue whose books
+    // keep failing is not asked again at once).
+    let asked = std::time::Instant::now();
     resync_btc.send(()).unwrap();
     assert_eq!(frame(next()), (0, "btc book".to_owned()));
+    assert!(
+        asked.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        asked.elapsed()
+    );
     // The frame naming neither market follows the two: counted, not passed.
     for _ in 0..500 {
         if stats.unrouted.load(Ordering::Relaxed) == 1 {
