@@ -125,11 +125,9 @@ impl Macd {
                 }
                 let slow_n = self.window.len;
                 let skip = slow_n - self.fast_n;
-                let mean = |values: &mut dyn Iterator<Item = f64>, n: usize| {
-                    values.fold(0.0, |sum, v| sum + v) / n as f64
-                };
-                let slow = mean(&mut self.window.iter(), slow_n);
-                let fast = mean(&mut self.window.iter().skip(skip), self.fast_n);
+                // Summed oldest first, as TA-Lib seeds its averages.
+                let slow = self.window.iter().sum::<f64>() / slow_n as f64;
+                let fast = self.window.iter().skip(skip).sum::<f64>() / self.fast_n as f64;
                 (fast, slow)
             }
         };

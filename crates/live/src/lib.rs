@@ -241,17 +241,22 @@ where
             })
             .await
         });
-        let names: Vec<String> = account
-            .markets
-            .iter()
-            .filter_map(|ix| connections.get(ix.get()))
-            .map(|c| c.venue.instrument().id.to_string())
-            .collect();
-        let names = names.join(", ");
-        match first {
-            Ok(Ok(())) => {}
-            Ok(Err(why)) => return Err(LiveError::UserStream(format!("{names}: {why}"))),
-            Err(_) => return Err(LiveError::UserStream(format!("{names}: timed out"))),
+        let why = match first {
+            Ok(Ok(())) => None,
+            Ok(Err(why)) => Some(why),
+            Err(_) => Some("timed out".to_owned()),
+        };
+        if let Some(why) = why {
+            let names: Vec<String> = account
+                .markets
+                .iter()
+                .filter_map(|ix| connections.get(ix.get()))
+                .map(|c| c.venue.instrument().id.to_string())
+                .collect();
+            return Err(LiveError::UserStream(format!(
+                "{}: {why}",
+                names.join(", ")
+            )));
         }
         user_streams.push(user_rx);
     }

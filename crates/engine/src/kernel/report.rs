@@ -56,16 +56,11 @@ impl Core {
     /// over price for an inverse contract) and converted.
     pub fn exposures(&self, markets: &[Market]) -> (Decimal, Decimal) {
         let (mut gross, mut net) = (Decimal::ZERO, Decimal::ZERO);
-        for (i, market) in markets.iter().enumerate() {
-            let lots = self.net_lots(InstrumentIndex(i as u16));
-            let value = mark_price(&market.book)
-                .and_then(|m| {
-                    market
-                        .instrument
-                        .settle_value(m, Qty::from_lots(lots.unsigned_abs()))
-                })
-                .map(|v| in_currency(markets, market, v))
-                .unwrap_or(Decimal::ZERO);
+        for (market, lots, mark) in self.marked_positions(markets) {
+            let value = market
+                .instrument
+                .settle_value(mark, Qty::from_lots(lots.unsigned_abs()))
+                .map_or(Decimal::ZERO, |v| in_currency(markets, market, v));
             gross = gross.checked_add(value).unwrap_or(gross);
             let signed = if lots < 0 {
                 value.checked_neg().unwrap_or(value)

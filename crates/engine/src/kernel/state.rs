@@ -159,22 +159,29 @@ impl Core {
             .sum()
     }
 
+    /// Each market with the account's position in it (lots, long
+    /// positive) and its mark, where it has one.
+    pub fn marked_positions<'m>(
+        &'m self,
+        markets: &'m [Market],
+    ) -> impl Iterator<Item = (&'m Market, i64, Price)> + 'm {
+        markets.iter().enumerate().filter_map(|(i, market)| {
+            let mark = mark_price(&market.book)?;
+            Some((market, self.net_lots(InstrumentIndex(i as u16)), mark))
+        })
+    }
+
     /// The account's exposure: Σ over instruments of |net position| at
     /// its mark, in the quote asset (face value for inverse contracts).
     pub fn exposure(&self, markets: &[Market]) -> Decimal {
-        let mut total = Decimal::ZERO;
-        for (i, market) in markets.iter().enumerate() {
-            let lots = self.net_lots(InstrumentIndex(i as u16)).unsigned_abs();
-            let value = mark_price(&market.book)
-                .and_then(|m| {
-                    market
-                        .instrument
-                        .notional(m, kestrel_model::Qty::from_lots(lots))
-                })
-                .unwrap_or(Decimal::ZERO);
-            total = total.checked_add(value).unwrap_or(total);
-        }
-        total
+        self.marked_positions(markets)
+            .filter_map(|(market, lots, mark)| {
+                let qty = kestrel_model::Qty::from_lots(lots.unsigned_abs());
+                market.instrument.notional(mark, qty)
+            })
+            .fold(Decimal::ZERO, |total, v| {
+                total.checked_add(v).unwrap_or(total)
+            })
     }
 
     /// Our most aggressive open price on `side` of `instrument`, over every
