@@ -21,7 +21,7 @@ use std::path::Path;
 use kestrel_analytics::{Activity, Basis, FillMark, Report, RunSeries, TradeStats};
 use kestrel_book::OrderBook;
 use kestrel_model::{
-    Bar, ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderType, Price, Qty, Side,
+    Bar, BarSpec, ClientOrderId, Decimal, Instrument, InstrumentIndex, OrderType, Price, Qty, Side,
     UnixNanos,
 };
 use kestrel_strategy::{Context, ContextError, NewOrder, OrderUpdate, Size, Strategy, TimerId};
@@ -73,6 +73,12 @@ fn parse_date(s: &str) -> Option<UnixNanos> {
     Some(UnixNanos::new(days * 86_400_000_000_000))
 }
 
+/// One day, the daily files' bars.
+const DAY: BarSpec = match std::num::NonZeroU64::new(86_400_000_000_000) {
+    Some(ns) => BarSpec::Time(ns),
+    None => unreachable!(),
+};
+
 /// Reads a daily OHLCV CSV (`date,Open,High,Low,Close,Volume` after a
 /// header line) of `instrument`; prices must be on its tick, volumes on its
 /// lot. Each bar closes one day after it opens.
@@ -102,6 +108,7 @@ pub fn read_daily_csv(path: &Path, instrument: &Instrument) -> Result<Vec<Bar>, 
             Qty::parse(f[5].trim(), &instrument.lot).map_err(|e| bad(&format!("volume: {e}")))?;
         let bar = Bar {
             instrument: instrument.id,
+            spec: DAY,
             open_time,
             close_time: open_time.saturating_add_nanos(86_400_000_000_000),
             open: price(f[1])?,

@@ -3,6 +3,7 @@
 //! Every event carries two clocks: the venue's timestamp and our local receive
 //! time, so feed latency is a property of the data rather than a guess.
 
+use crate::bar_spec::BarSpec;
 use crate::instrument::InstrumentId;
 use crate::order::Side;
 use crate::price::{Price, Qty};
@@ -192,10 +193,12 @@ pub struct Quote {
 }
 
 /// An OHLCV bar over `[open_time, close_time)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Bar {
     /// The market.
     pub instrument: InstrumentId,
+    /// What closed it: with the instrument, the bar's key.
+    pub spec: BarSpec,
     /// Start of the interval.
     pub open_time: UnixNanos,
     /// End of the interval (exclusive).

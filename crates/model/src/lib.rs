@@ -5,6 +5,7 @@
 //! to and from the venues' decimal strings. Floats appear only in analytics
 //! helpers, never in a price, size or balance.
 
+pub mod bar_spec;
 pub mod contract;
 pub mod decimal;
 mod decimal_text;
@@ -20,6 +21,7 @@ pub mod rules;
 pub mod testing;
 pub mod time;
 
+pub use bar_spec::{BarSpec, BarSpecError};
 pub use contract::{Contract, ContractKind};
 pub use decimal::{Decimal, DecimalError, DecimalText, Increment};
 pub use event::{
