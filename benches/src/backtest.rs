@@ -58,6 +58,7 @@ pub fn backtest_config() -> BacktestConfig {
             session_ms: 7,
             sample_interval_ns: 1_000_000_000,
             bracket: Default::default(),
+            bars: Default::default(),
         },
         sim: SimConfig {
             queue_model,

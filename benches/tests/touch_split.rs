@@ -62,8 +62,8 @@ fn compare<Q: Sequencer>(
     let frames = load_frames(path).unwrap();
     let decoder = || BinanceDecoder::new(Instruments::new(instrument.clone()));
     let (mut whole, mut split) = (
-        Kernel::new(instrument, strategy(), config),
-        Kernel::new(instrument, strategy(), config),
+        Kernel::new(instrument, strategy(), config).unwrap(),
+        Kernel::new(instrument, strategy(), config).unwrap(),
     );
     let (mut whole_sync, mut split_sync) = (
         FrameSync::new(decoder(), sequencer()),

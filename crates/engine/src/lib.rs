@@ -16,8 +16,8 @@ pub mod replay;
 pub mod testing;
 
 pub use backtest::{
-    Backtest, BacktestConfig, ClockOffset, DeliveryProbe, Feed, RunStats, run_backtest,
-    run_backtest_probed, run_kernel,
+    Backtest, BacktestConfig, BacktestError, ClockOffset, DeliveryProbe, Feed, RunStats,
+    run_backtest, run_backtest_probed, run_kernel,
 };
 pub use bars::{BarError, BarReport, BarTrade, backtest_bars, read_daily_csv};
 pub use clock::{Clock, SimClock, WallClock};

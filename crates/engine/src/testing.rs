@@ -34,5 +34,6 @@ pub fn kernel_config() -> KernelConfig {
         session_ms: 0,
         sample_interval_ns: 1_000,
         bracket: Default::default(),
+        bars: Default::default(),
     }
 }

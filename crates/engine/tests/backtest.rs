@@ -56,6 +56,7 @@ fn config(limits: RiskLimits) -> BacktestConfig {
             session_ms: 1_723_161_256_000,
             sample_interval_ns: 1_000_000_000,
             bracket: Default::default(),
+            bars: Default::default(),
         },
         sim: SimConfig {
             order_entry: LatencyModel::Constant(1_000_000),

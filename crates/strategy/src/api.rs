@@ -3,8 +3,8 @@
 use kestrel_book::OrderBook;
 use kestrel_exec::OrderState;
 use kestrel_model::{
-    Bar, ClientOrderId, Instrument, InstrumentIndex, OrderType, Price, Qty, Side, TimeInForce,
-    Trade, UnixNanos,
+    Bar, BarSpec, ClientOrderId, Instrument, InstrumentIndex, OrderType, Price, Qty, Side,
+    TimeInForce, Trade, UnixNanos,
 };
 use kestrel_signals::SignalValues;
 
@@ -161,8 +161,12 @@ pub trait Strategy {
     }
     /// A trade print in a subscribed instrument.
     fn on_trade(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex, trade: &Trade) {}
-    /// A closed bar of a subscribed instrument.
+    /// A closed bar of a subscribed instrument, of one of [`Self::bars`]'
+    /// specs (or from a bar file); each bar comes once.
     fn on_bar(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex, bar: &Bar) {}
+    /// A bar already delivered, revised by a late trade (under the
+    /// correct-late policy): the whole revised bar.
+    fn on_bar_corrected(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex, bar: &Bar) {}
     /// A change to one of our orders.
     fn on_order(&mut self, ctx: &mut dyn Context, update: &OrderUpdate) {}
     /// A timer set with [`Context::set_timer`] fired.
@@ -175,5 +179,10 @@ pub trait Strategy {
     /// decoded, before the rest of the frame, with the same result.
     fn book_depth(&self) -> Option<usize> {
         None
+    }
+    /// The bars the kernel builds from the trades of each subscribed
+    /// instrument for [`Self::on_bar`]; none by default.
+    fn bars(&self) -> &[BarSpec] {
+        &[]
     }
 }

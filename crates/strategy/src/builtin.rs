@@ -64,6 +64,9 @@ impl Strategy for BuiltIn {
     fn on_bar(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex, bar: &Bar) {
         self.inner().on_bar(ctx, instrument, bar);
     }
+    fn on_bar_corrected(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex, bar: &Bar) {
+        self.inner().on_bar_corrected(ctx, instrument, bar);
+    }
     fn on_order(&mut self, ctx: &mut dyn Context, update: &OrderUpdate) {
         self.inner().on_order(ctx, update);
     }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use kestrel_bars::{BarOptions, EmptyBars, LatePolicy};
 use kestrel_engine::{BacktestConfig, BracketTicks, ClockOffset, KernelConfig, MarketSetup};
 use kestrel_exec::{CostMethod, RepricePolicy};
 use kestrel_model::{Decimal, Instrument, Qty};
@@ -44,6 +45,9 @@ pub struct RunFile {
     /// Where the reports go.
     #[serde(default)]
     pub report: ReportSection,
+    /// How bars built from trades close.
+    #[serde(default)]
+    pub bars: BarsSection,
     /// Parameter grid for `--sweep`: dotted keys to lists of values.
     #[serde(default)]
     pub sweep: toml::Table,
@@ -155,6 +159,68 @@ pub enum StrategySection {
         /// Slow window, bars.
         slow: usize,
     },
+}
+
+/// `[bars]`: how the bars a strategy reads close, when built from trades.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BarsSection {
+    /// How long after its end a time bar waits for late trades, ms.
+    pub watermark_ms: u64,
+    /// A trade later than that: `"drop"` (counted) or `"correct"` (a
+    /// correction event with the revised bar).
+    pub late: LateSetting,
+    /// Spans with no trade: `"carry"` (a bar at the last close, no volume)
+    /// or `"skip"`.
+    pub empty: EmptySetting,
+}
+
+impl Default for BarsSection {
+    fn default() -> Self {
+        Self {
+            watermark_ms: 0,
+            late: LateSetting::Drop,
+            empty: EmptySetting::Carry,
+        }
+    }
+}
+
+/// `bars.late`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LateSetting {
+    /// Counted and dropped.
+    Drop,
+    /// A correction event.
+    Correct,
+}
+
+/// `bars.empty`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmptySetting {
+    /// A bar at the last close.
+    Carry,
+    /// No bar.
+    Skip,
+}
+
+impl BarsSection {
+    /// The kernel's bar options.
+    pub fn options(&self) -> BarOptions {
+        BarOptions {
+            watermark_ns: self.watermark_ms.saturating_mul(1_000_000),
+            late: match self.late {
+                LateSetting::Drop => LatePolicy::Drop,
+                LateSetting::Correct => LatePolicy::Correct,
+            },
+            empty: match self.empty {
+                EmptySetting::Carry => EmptyBars::Carry,
+                EmptySetting::Skip => EmptyBars::Skip,
+            },
+            ..BarOptions::default()
+        }
+    }
 }
 
 /// `[account]`.
@@ -337,6 +403,7 @@ impl RunFile {
             sim: &self.sim,
             risk: &self.risk,
             report: &self.report,
+            bars: &self.bars,
         }
     }
 
@@ -363,6 +430,8 @@ pub struct Settings<'a> {
     pub risk: &'a RiskSection,
     /// `[report]`.
     pub report: &'a ReportSection,
+    /// `[bars]`.
+    pub bars: &'a BarsSection,
 }
 
 impl Settings<'_> {
@@ -401,6 +470,7 @@ impl Settings<'_> {
                 session_ms: self.sim.seed,
                 sample_interval_ns: self.report.sample_interval_ms.max(1) * 1_000_000,
                 bracket: r.bracket(),
+                bars: self.bars.options(),
             },
             sim: SimConfig {
                 queue_model,

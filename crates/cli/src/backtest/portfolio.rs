@@ -31,7 +31,7 @@ use kestrel_strategy::{BuiltIn, ImbalanceMm, LeadLag};
 use serde::Deserialize;
 
 use super::config::{
-    AccountSection, ReportSection, RiskSection, Settings, SimSection, StrategySection,
+    AccountSection, BarsSection, ReportSection, RiskSection, Settings, SimSection, StrategySection,
 };
 use super::{Input, Outcome, data_path, l2_outcome, summary};
 use crate::instruments::CatalogueArgs;
@@ -63,6 +63,9 @@ pub struct PortfolioFile {
     /// Where the reports go.
     #[serde(default)]
     pub report: ReportSection,
+    /// How bars built from trades close.
+    #[serde(default)]
+    pub bars: BarsSection,
 }
 
 /// `[[feeds]]`.
@@ -100,6 +103,7 @@ impl PortfolioFile {
             sim: &self.sim,
             risk: &self.risk,
             report: &self.report,
+            bars: &self.bars,
         }
     }
 }

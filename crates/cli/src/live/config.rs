@@ -207,6 +207,8 @@ impl LiveFile {
             session_ms,
             sample_interval_ns: self.session.sample_interval_ms.max(1) * 1_000_000,
             bracket: self.risk.bracket(),
+            // The live strategies read books, not bars.
+            bars: kestrel_bars::BarOptions::default(),
         })
     }
 

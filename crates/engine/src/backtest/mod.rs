@@ -187,7 +187,7 @@ pub fn run_backtest<S: Strategy, M: MarketSource>(
     strategy: S,
     config: &BacktestConfig,
     progress: impl FnMut(f64),
-) -> Result<Backtest<S>, kestrel_feed::FeedError> {
+) -> Result<Backtest<S>, BacktestError> {
     run_backtest_probed(instrument, source, strategy, config, progress, &mut ())
 }
 
@@ -199,13 +199,24 @@ pub fn run_backtest_probed<S: Strategy, M: MarketSource>(
     config: &BacktestConfig,
     progress: impl FnMut(f64),
     probe: &mut impl DeliveryProbe,
-) -> Result<Backtest<S>, kestrel_feed::FeedError> {
-    let kernel = Kernel::new(instrument, strategy, &config.kernel);
+) -> Result<Backtest<S>, BacktestError> {
+    let kernel = Kernel::new(instrument, strategy, &config.kernel)?;
     let feeds = vec![Feed {
         instrument: InstrumentIndex::FIRST,
         source,
     }];
-    run_kernel(kernel, feeds, config, progress, probe)
+    Ok(run_kernel(kernel, feeds, config, progress, probe)?)
+}
+
+/// Why a one-market backtest stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BacktestError {
+    /// The recording could not be read.
+    #[error(transparent)]
+    Feed(#[from] kestrel_feed::FeedError),
+    /// The kernel could not be built (bars the instrument cannot have).
+    #[error(transparent)]
+    Kernel(#[from] crate::kernel::KernelError),
 }
 
 /// Runs a kernel of several instruments and strategies over several

@@ -91,6 +91,7 @@ fn config() -> BacktestConfig {
             session_ms: 0,
             sample_interval_ns: 1_000,
             bracket: Default::default(),
+            bars: Default::default(),
         },
         sim: SimConfig {
             queue_model: QueueModel::Conservative,

@@ -70,6 +70,9 @@ pub enum KernelError {
     /// A strategy subscribed to nothing.
     #[error("{0} subscribes to no instrument")]
     NoSubscription(StrategyIndex),
+    /// A strategy asked for bars the instrument cannot have.
+    #[error(transparent)]
+    Bars(#[from] kestrel_bars::BarError),
     /// An instrument settles in an asset no market of the kernel prices in
     /// the kernel's currency, so its PnL cannot be counted in equity.
     #[error(
@@ -124,6 +127,7 @@ impl<S: Strategy> Kernel<S> {
                 subscribers: Vec::new(),
                 converted_by,
                 split: None,
+                bars: Vec::new(),
             })
             .collect();
         let mut states = Vec::with_capacity(strategies.len());
@@ -146,6 +150,18 @@ impl<S: Strategy> Kernel<S> {
                     built_markets[ix.get()].subscribers.push(index);
                 }
                 *flag = true;
+            }
+            for &spec in setup.strategy.bars() {
+                for &ix in &setup.subscriptions {
+                    let market = &mut built_markets[ix.get()];
+                    super::bars::subscribe(
+                        &mut market.bars,
+                        &market.instrument,
+                        spec,
+                        config.bars,
+                        index,
+                    )?;
+                }
             }
             states.push(StrategyState {
                 subscriptions: setup.subscriptions,
@@ -182,6 +198,7 @@ impl<S: Strategy> Kernel<S> {
                 recorder: RunRecorder::new(config.sample_interval_ns, markets.len()),
                 bracket_ticks: config.bracket,
                 acks: AckLatencies::default(),
+                bar_events: Vec::new(),
             },
             strategies: kernel_strategies,
         })

@@ -11,6 +11,7 @@
 //! after each event. Nothing here does I/O, and nothing allocates per event
 //! once its buffers have grown.
 
+mod bars;
 mod build;
 mod context;
 mod intent;
@@ -24,6 +25,7 @@ mod touch;
 use std::cmp::Reverse;
 
 use kestrel_analytics::{RunPoint, SeriesBuilder};
+use kestrel_bars::BarOptions;
 use kestrel_book::OrderBook;
 use kestrel_exec::{CostMethod, OrderEvent, Position, QueueModel};
 use kestrel_model::{
@@ -69,6 +71,9 @@ pub struct KernelConfig {
     /// Stop-loss and take-profit distances from the position's average
     /// price, in ticks, attached to every open position.
     pub bracket: BracketTicks,
+    /// How the bars strategies ask for close: watermark, late trades,
+    /// empty spans.
+    pub bars: BarOptions,
 }
 
 /// A bracket's legs, in ticks from the average entry price; `None` for
@@ -103,6 +108,10 @@ pub struct KernelCounters {
     pub bracket_exits: u64,
     /// Sequence gaps seen (book untrusted until the next snapshot).
     pub gaps: u64,
+    /// Bars delivered to strategies (closed and corrected), built from
+    /// trades.
+    #[serde(default)]
+    pub bars: u64,
 }
 
 /// The kernel: N instruments, M strategies, one account.
@@ -114,8 +123,13 @@ pub struct Kernel<S> {
 }
 
 impl<S: Strategy> Kernel<S> {
-    /// A kernel trading one instrument with one strategy.
-    pub fn new(instrument: &Instrument, strategy: S, config: &KernelConfig) -> Self {
+    /// A kernel trading one instrument with one strategy; refused only if
+    /// the strategy asks for bars the instrument cannot have.
+    pub fn new(
+        instrument: &Instrument,
+        strategy: S,
+        config: &KernelConfig,
+    ) -> Result<Self, KernelError> {
         let setup = KernelSetup {
             markets: vec![MarketSetup {
                 instrument: instrument.clone(),
@@ -127,11 +141,7 @@ impl<S: Strategy> Kernel<S> {
                 max_loss: None,
             }],
         };
-        match Self::build(setup, config) {
-            Ok(kernel) => kernel,
-            // One instrument subscribed by one strategy is always valid.
-            Err(e) => unreachable!("a one-instrument kernel: {e}"),
-        }
+        Self::build(setup, config)
     }
 
     /// Starts every strategy at `now`.
@@ -159,12 +169,18 @@ impl<S: Strategy> Kernel<S> {
             return;
         }
         market.synced = true;
+        if !market.bars.is_empty() {
+            self.advance_bars(ix, snapshot.time.exchange);
+        }
         self.after_book(ix, now);
     }
 
     /// A delta of `ix` the feed's sequencer accepted.
     pub fn on_delta(&mut self, ix: InstrumentIndex, delta: &BookDelta, now: UnixNanos) {
         self.core.now = now;
+        if !self.markets[ix.get()].bars.is_empty() {
+            self.advance_bars(ix, delta.time.exchange);
+        }
         let touch = self.touch(ix);
         self.apply_levels(ix, &delta.updates, touch, now);
         self.after_book(ix, now);
@@ -291,6 +307,11 @@ impl<S: Strategy> Kernel<S> {
     pub fn on_trade(&mut self, ix: InstrumentIndex, trade: &Trade, now: UnixNanos) {
         self.core.now = now;
         self.core.counters.trades += 1;
+        // Bars its stamp closes come first, as a timer at the bar's end
+        // would, then the trade itself.
+        if !self.markets[ix.get()].bars.is_empty() {
+            self.trade_bars(ix, trade, now);
+        }
         let market = &mut self.markets[ix.get()];
         market.signals.on_trade(trade);
         for s in &mut self.core.strategies {

@@ -39,6 +39,8 @@ pub(super) struct Market {
     /// A diff taken in two parts, between them (never across inputs).
     #[serde(skip)]
     pub split: Option<SplitDelta>,
+    /// Bars built from its trades, one per spec strategies asked for.
+    pub bars: Vec<super::bars::BarFeed>,
 }
 
 impl Market {
@@ -101,6 +103,9 @@ pub(super) struct Core {
     pub recorder: RunRecorder,
     pub bracket_ticks: BracketTicks,
     pub acks: AckLatencies,
+    /// Scratch for the bars an event closes.
+    #[serde(skip)]
+    pub bar_events: Vec<kestrel_bars::BarEvent>,
 }
 
 /// The price open positions are marked at: mid, rounded down to the tick.

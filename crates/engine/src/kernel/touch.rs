@@ -253,7 +253,7 @@ mod tests {
 
     fn kernel(config: &KernelConfig, bids: &[(i64, u64)], asks: &[(i64, u64)]) -> Kernel<Watcher> {
         let instrument = kestrel_model::testing::instrument("1", "1");
-        let mut kernel = Kernel::new(&instrument, Watcher::default(), config);
+        let mut kernel = Kernel::new(&instrument, Watcher::default(), config).unwrap();
         let level = |&(p, q): &(i64, u64)| Level {
             price: Price::from_ticks(p),
             qty: Qty::from_lots(q),

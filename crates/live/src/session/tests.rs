@@ -44,7 +44,7 @@ pub(crate) fn idle_session() -> (
         session_ms: 1,
         config: String::new(),
     };
-    let kernel = Kernel::new(&instrument, Idle, &kestrel_engine::testing::kernel_config());
+    let kernel = Kernel::new(&instrument, Idle, &kestrel_engine::testing::kernel_config()).unwrap();
     let frames = FrameSync::new(
         BinanceDecoder::new(Instruments::new(instrument.clone())),
         SpotSequencer::new(),

@@ -104,7 +104,8 @@ fn an_order_passes_risk_goes_out_and_follows_its_reports() {
             ..OneBid::default()
         },
         &config(),
-    );
+    )
+    .unwrap();
     k.on_snapshot(
         IX,
         &BookSnapshot {
@@ -180,7 +181,8 @@ fn refusals_carry_their_reason_and_a_losing_fill_trips_the_kill_switch() {
             ..OneBid::default()
         },
         &config(),
-    );
+    )
+    .unwrap();
     k.on_delta(
         IX,
         &delta(i.id, &[(Side::Buy, 99, 5), (Side::Sell, 101, 5)]),
@@ -197,7 +199,8 @@ fn refusals_carry_their_reason_and_a_losing_fill_trips_the_kill_switch() {
             ..OneBid::default()
         },
         &config(),
-    );
+    )
+    .unwrap();
     k.markets[0].synced = true;
     k.on_delta(
         IX,
@@ -215,7 +218,8 @@ fn refusals_carry_their_reason_and_a_losing_fill_trips_the_kill_switch() {
             ..OneBid::default()
         },
         &config(),
-    );
+    )
+    .unwrap();
     k.markets[0].synced = true;
     k.on_delta(
         IX,
@@ -293,7 +297,8 @@ fn a_cancel_before_the_ack_waits_for_it() {
             ..OneBid::default()
         },
         &config(),
-    );
+    )
+    .unwrap();
     k.markets[0].synced = true;
     k.on_delta(
         IX,
@@ -338,7 +343,8 @@ fn a_position_is_closed_when_the_mark_reaches_its_bracket() {
             ..OneBid::default()
         },
         &cfg,
-    );
+    )
+    .unwrap();
     k.markets[0].synced = true;
     k.on_delta(
         IX,
@@ -414,7 +420,7 @@ fn slow_acks_trip_the_latency_kill_switch() {
     let mut cfg = config();
     cfg.risk.max_ack_p99_ns = 1_000;
     cfg.risk.orders = TokenBucket::new(1_000, 1e9);
-    let mut k = Kernel::new(&i, OneBid::default(), &cfg);
+    let mut k = Kernel::new(&i, OneBid::default(), &cfg).unwrap();
     k.markets[0].synced = true;
     k.on_delta(
         IX,
