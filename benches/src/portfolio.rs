@@ -47,6 +47,7 @@ pub fn two_strategy_kernel(markets: &[(Instrument, Vec<MarketEvent>)]) -> Kernel
             .map(|(instrument, _)| MarketSetup {
                 instrument: instrument.clone(),
                 limits: limits_on(instrument, config.kernel.risk),
+                prices: kestrel_engine::PriceSource::Book,
             })
             .collect(),
         strategies: vec![

@@ -23,5 +23,5 @@ pub use bars::{BarError, BarReport, BarTrade, backtest_bars, read_daily_csv};
 pub use clock::{Clock, SimClock, WallClock};
 pub use kernel::{
     BracketTicks, Kernel, KernelConfig, KernelCounters, KernelError, KernelSetup, MarketSetup,
-    OrderIntent, RiskEvent, StrategySetup,
+    OrderIntent, PriceSource, RiskEvent, StrategySetup,
 };

@@ -32,6 +32,14 @@ impl<R: BufRead> CsvRows<R> {
         Ok(Self { lines })
     }
 
+    /// Rows without a header row to check (files written both ways, such
+    /// as Binance's: the reader looks at the first row itself).
+    pub fn headerless(input: R) -> Self {
+        Self {
+            lines: LineReader::new(input),
+        }
+    }
+
     /// The next row's line number and fields.
     pub fn next_row(&mut self) -> Option<Result<(u64, Fields<'_>), FeedError>> {
         Some(self.lines.next_line()?.map(|(line, text)| {
@@ -137,6 +145,17 @@ impl<'a> Fields<'a> {
                 Ok(rest)
             }
         }
+    }
+
+    /// The next field without taking it.
+    pub fn peek(&self) -> Option<&'a [u8]> {
+        let rest = self.rest?;
+        Some(rest.split(|&b| b == b',').next().unwrap_or(rest))
+    }
+
+    /// The rest of the row, unsplit.
+    pub fn rest(&self) -> &'a [u8] {
+        self.rest.unwrap_or_default()
     }
 
     /// Fails if fields remain.

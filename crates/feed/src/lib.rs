@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod sequence;
 pub mod sync;
 pub mod tardis;
+pub mod trade_file;
 
 pub use decode::{Decoded, FrameDecoder, Instruments, NearDelta};
 pub use error::{FeedError, FrameError};
@@ -36,3 +37,4 @@ pub use sync::{
     BookSync, FeedEvent, FeedKind, FrameStart, FrameSync, NearRest, SplitFault, SyncStats,
     SyncStatus, Trust, Untrusted,
 };
+pub use trade_file::TradeFile;

@@ -272,3 +272,13 @@ impl<R: BufRead> TardisTradeReader<R> {
         })
     }
 }
+
+impl<R: BufRead> crate::TradeFile for TardisTradeReader<R> {
+    fn next_trade(&mut self) -> Option<Result<Trade, FeedError>> {
+        Some(match self.next_event()? {
+            Ok(Decoded::Trades(&[trade])) => Ok(trade),
+            Ok(_) => Ok(self.trade[0]),
+            Err(e) => Err(e),
+        })
+    }
+}

@@ -41,7 +41,8 @@ impl Sma {
 }
 
 /// How an EMA starts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EmaSeed {
     /// From the SMA of the first `n` inputs, its first value with the `n`th
     /// (TA-Lib).
@@ -52,7 +53,7 @@ pub enum EmaSeed {
 }
 
 /// Exponential moving average with weight `2 / (n + 1)` on each new input.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Ema {
     k: f64,
     n: usize,
@@ -96,6 +97,12 @@ impl Ema {
     /// The current value, if there is one.
     pub fn value(&self) -> Option<f64> {
         self.value
+    }
+
+    /// Whether `n` inputs have come, whatever the seeding: NautilusTrader's
+    /// "initialized", after which a first-value EMA is trusted.
+    pub fn is_warm(&self) -> bool {
+        self.count >= self.n
     }
 }
 

@@ -44,6 +44,9 @@ pub struct SimConfig {
     /// book every fill there (server mode). Backtests that keep positions
     /// themselves leave it off.
     pub enforce_balances: bool,
+    /// Trade-only data (no book recorded): a market order fills whole at
+    /// the next trade's price, this many ticks worse.
+    pub trade_slippage_ticks: u32,
 }
 
 /// What a client sends.
@@ -110,7 +113,10 @@ impl SimVenue {
         Self {
             engines: instruments
                 .into_iter()
-                .map(|i| MatchingEngine::new(i, config.queue_model))
+                .map(|i| {
+                    MatchingEngine::new(i, config.queue_model)
+                        .with_trade_slippage(config.trade_slippage_ticks)
+                })
                 .collect(),
             inbound: Link::new(config.order_entry),
             outbound: Link::new(config.ack),

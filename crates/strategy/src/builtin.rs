@@ -8,7 +8,7 @@ use kestrel_model::{Bar, InstrumentIndex, Trade};
 use kestrel_signals::SignalValues;
 
 use crate::api::{Context, OrderUpdate, Strategy, TimerId};
-use crate::{ImbalanceMm, LeadLag, SmaCross};
+use crate::{EmaCross, ImbalanceMm, LeadLag, SmaCross};
 
 /// One of the built-in strategies.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -19,6 +19,8 @@ pub enum BuiltIn {
     LeadLag(LeadLag),
     /// `sma_cross`.
     SmaCross(SmaCross),
+    /// `ema_cross`.
+    EmaCross(EmaCross),
 }
 
 impl BuiltIn {
@@ -28,6 +30,7 @@ impl BuiltIn {
             Self::ImbalanceMm(_) => "imbalance_mm",
             Self::LeadLag(_) => "lead_lag",
             Self::SmaCross(_) => "sma_cross",
+            Self::EmaCross(_) => "ema_cross",
         }
     }
 
@@ -36,6 +39,7 @@ impl BuiltIn {
             Self::ImbalanceMm(s) => s,
             Self::LeadLag(s) => s,
             Self::SmaCross(s) => s,
+            Self::EmaCross(s) => s,
         }
     }
 }
@@ -56,6 +60,7 @@ impl Strategy for BuiltIn {
             Self::ImbalanceMm(s) => s.on_book(ctx, instrument, book, signals),
             Self::LeadLag(s) => s.on_book(ctx, instrument, book, signals),
             Self::SmaCross(s) => s.on_book(ctx, instrument, book, signals),
+            Self::EmaCross(s) => s.on_book(ctx, instrument, book, signals),
         }
     }
     fn on_trade(&mut self, ctx: &mut dyn Context, instrument: InstrumentIndex, trade: &Trade) {
@@ -81,6 +86,15 @@ impl Strategy for BuiltIn {
             Self::ImbalanceMm(s) => s.book_depth(),
             Self::LeadLag(s) => s.book_depth(),
             Self::SmaCross(s) => s.book_depth(),
+            Self::EmaCross(s) => s.book_depth(),
+        }
+    }
+    fn bars(&self) -> &[kestrel_model::BarSpec] {
+        match self {
+            Self::ImbalanceMm(s) => s.bars(),
+            Self::LeadLag(s) => s.bars(),
+            Self::SmaCross(s) => s.bars(),
+            Self::EmaCross(s) => s.bars(),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod builtin;
+pub mod ema_cross;
 pub mod imbalance_mm;
 pub mod lead_lag;
 pub mod quotes;
@@ -12,6 +13,7 @@ pub mod sma_cross;
 
 pub use api::{Context, ContextError, NewOrder, OrderUpdate, Size, Strategy, TimerId};
 pub use builtin::BuiltIn;
+pub use ema_cross::{EmaCross, EmaCrossConfig};
 pub use imbalance_mm::{ImbalanceMm, ImbalanceMmConfig};
 pub use lead_lag::{LeadLag, LeadLagConfig};
 pub use sma_cross::SmaCross;

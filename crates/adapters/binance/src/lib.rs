@@ -22,7 +22,10 @@ pub mod instruments;
 #[cfg(feature = "live")]
 pub mod rest;
 
-pub use data::{BinanceDecoder, BinanceDepthCsvReader, FuturesSequencer, SpotSequencer};
+pub use data::{
+    BinanceDecoder, BinanceDepthCsvReader, BinanceTradesCsvReader, FuturesSequencer, SpotSequencer,
+    TradeLayout,
+};
 pub use endpoints::BinanceMarket;
 #[cfg(feature = "live")]
 pub use execution::{BinanceAccount, BinanceConfig, BinanceExecution, GatewayCounters};

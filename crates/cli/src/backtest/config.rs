@@ -80,6 +80,13 @@ pub enum DataFormat {
     Capture,
     /// Daily OHLCV bars (Date,Open,High,Low,Close,Volume CSV).
     OhlcvDaily,
+    /// Binance's public `trades` files (data.binance.vision), spot or
+    /// futures, with or without the header row.
+    BinanceTrades,
+    /// Binance's public `aggTrades` files.
+    BinanceAggTrades,
+    /// Tardis `trades` CSV.
+    TardisTrades,
 }
 
 impl DataSection {
@@ -159,6 +166,22 @@ pub enum StrategySection {
         /// Slow window, bars.
         slow: usize,
     },
+    /// EMA crossover on bars the kernel builds from trades, always in the
+    /// market (NautilusTrader's `EMACross`).
+    EmaCross {
+        /// The bars: `1m`, `5m`, `1h`, `ticks:100`, `volume:5`, ….
+        bar: String,
+        /// Fast EMA period, bars.
+        fast: usize,
+        /// Slow EMA period, bars.
+        slow: usize,
+        /// How the EMAs start: `first` (NautilusTrader's, the default) or
+        /// `sma` (TA-Lib's).
+        #[serde(default = "first_close")]
+        seed: kestrel_indicators::EmaSeed,
+        /// Order size (base asset).
+        qty: String,
+    },
 }
 
 /// `[bars]`: how the bars a strategy reads close, when built from trades.
@@ -223,6 +246,11 @@ impl BarsSection {
     }
 }
 
+/// `ema_cross`'s default seeding, NautilusTrader's.
+fn first_close() -> kestrel_indicators::EmaSeed {
+    kestrel_indicators::EmaSeed::First
+}
+
 /// `[account]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -261,6 +289,9 @@ pub struct SimSection {
     pub maker_fee: Option<String>,
     /// Taker fee override (fraction).
     pub taker_fee: Option<String>,
+    /// On trades alone, market orders fill at the next trade's price this
+    /// many ticks worse.
+    pub trade_slippage_ticks: u32,
 }
 
 impl Default for SimSection {
@@ -273,6 +304,7 @@ impl Default for SimSection {
             seed: 7,
             maker_fee: None,
             taker_fee: None,
+            trade_slippage_ticks: 0,
         }
     }
 }
@@ -477,6 +509,7 @@ impl Settings<'_> {
                 order_entry: LatencyModel::Constant(self.sim.order_entry_us * 1_000),
                 ack: LatencyModel::Constant(self.sim.ack_us * 1_000),
                 seed: self.sim.seed,
+                trade_slippage_ticks: self.sim.trade_slippage_ticks,
                 ..SimConfig::default()
             },
             offset: ClockOffset::Estimate,
@@ -534,6 +567,7 @@ impl RiskSection {
                 Ok(MarketSetup {
                     instrument: i.clone(),
                     limits: self.limits(i)?,
+                    prices: kestrel_engine::PriceSource::Book,
                 })
             })
             .collect()
@@ -590,6 +624,16 @@ impl StrategySection {
                 min_interval_ns: reprice_min_interval_ms * 1_000_000,
             },
         })
+    }
+
+    /// The strategy's name, as files write it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ImbalanceMm { .. } => "imbalance_mm",
+            Self::LeadLag { .. } => "lead_lag",
+            Self::SmaCross { .. } => "sma_cross",
+            Self::EmaCross { .. } => "ema_cross",
+        }
     }
 
     /// The market maker's settings, for `instrument`.

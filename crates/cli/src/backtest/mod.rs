@@ -5,6 +5,7 @@ pub mod config;
 pub(crate) mod portfolio;
 mod summary;
 mod sweep;
+pub(crate) mod trades;
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -125,24 +126,55 @@ pub fn run_file(file: &RunFile, show_progress: bool) -> anyhow::Result<Outcome> 
     let path = data_path(&file.data.file);
     let title = file.title.clone();
     match (file.data.format, &file.strategy) {
-        (DataFormat::Capture, StrategySection::ImbalanceMm { .. }) => {
+        (
+            DataFormat::Capture,
+            StrategySection::ImbalanceMm { .. } | StrategySection::EmaCross { .. },
+        ) => {
             let market = crate::market::resolve(&path, &file.data.market_args()?, false)?;
             let instrument = file.instrument(market.instrument.clone())?;
-            let title = title.unwrap_or_else(|| format!("imbalance_mm on {}", instrument.id));
-            market.with_feed(
-                instrument.clone(),
-                L2Run {
+            let title =
+                title.unwrap_or_else(|| format!("{} on {}", file.strategy.name(), instrument.id));
+            let input = Input {
+                path: &path,
+                tape: market.tape.as_ref(),
+            };
+            if let StrategySection::EmaCross { .. } = file.strategy {
+                let strategy = trades::ema_cross(&file.strategy, &instrument)?;
+                let run = L2Run {
                     file,
                     instrument: &instrument,
-                    input: Input {
-                        path: &path,
-                        tape: market.tape.as_ref(),
-                    },
+                    input,
                     title: &title,
                     show_progress,
-                },
-            )
+                    strategy,
+                };
+                return market.with_feed(instrument.clone(), run);
+            }
+            let strategy = ImbalanceMm::new(file.strategy.imbalance_mm(&instrument)?);
+            let run = L2Run {
+                file,
+                instrument: &instrument,
+                input,
+                title: &title,
+                show_progress,
+                strategy,
+            };
+            market.with_feed(instrument.clone(), run)
         }
+        (
+            DataFormat::BinanceTrades | DataFormat::BinanceAggTrades | DataFormat::TardisTrades,
+            StrategySection::EmaCross { .. },
+        ) => trades::run(file, &path, title, show_progress),
+        (
+            DataFormat::BinanceTrades | DataFormat::BinanceAggTrades | DataFormat::TardisTrades,
+            StrategySection::ImbalanceMm { .. },
+        ) => {
+            bail!("imbalance_mm quotes an order book: give it an L2 capture, not trades alone")
+        }
+        (DataFormat::OhlcvDaily, StrategySection::EmaCross { .. }) => bail!(
+            "ema_cross builds its bars from trades: give it a capture, or binance-trades, \
+             binance-agg-trades or tardis-trades"
+        ),
         (DataFormat::OhlcvDaily, StrategySection::SmaCross { fast, slow }) => {
             run_bars(file, &path, *fast, *slow, title)
         }
@@ -151,6 +183,9 @@ pub fn run_file(file: &RunFile, show_progress: bool) -> anyhow::Result<Outcome> 
         }
         (DataFormat::OhlcvDaily, StrategySection::ImbalanceMm { .. }) => {
             bail!("imbalance_mm trades an order book: give it an L2 capture")
+        }
+        (_, StrategySection::SmaCross { .. }) => {
+            bail!("sma_cross trades bars: set data.format = \"ohlcv-daily\"")
         }
         (_, StrategySection::LeadLag { .. }) => bail!(
             "lead_lag quotes one market around another: write a portfolio file, with [[feeds]] \
@@ -190,15 +225,16 @@ impl Input<'_> {
 }
 
 /// An order-book backtest, run with whichever decoder the recording needs.
-struct L2Run<'a> {
+struct L2Run<'a, S> {
     file: &'a RunFile,
     instrument: &'a Instrument,
     input: Input<'a>,
     title: &'a str,
     show_progress: bool,
+    strategy: S,
 }
 
-impl WithFeed for L2Run<'_> {
+impl<St: kestrel_strategy::Strategy> WithFeed for L2Run<'_, St> {
     type Output = anyhow::Result<Outcome>;
 
     fn run<D: FrameDecoder + 'static, S: Sequencer + 'static>(
@@ -206,30 +242,28 @@ impl WithFeed for L2Run<'_> {
         decoder: D,
         sequencer: S,
     ) -> Self::Output {
-        run_l2(
+        let source = self.input.open(decoder, sequencer)?;
+        run_source(
             self.file,
             self.instrument,
-            self.input,
-            decoder,
-            sequencer,
+            source,
+            self.strategy,
             self.title,
             self.show_progress,
         )
     }
 }
 
-fn run_l2<D: FrameDecoder, S: Sequencer>(
+/// Runs `strategy` over `source` on the simulated venue.
+fn run_source<S: kestrel_strategy::Strategy, M: kestrel_engine::backtest::MarketSource>(
     file: &RunFile,
     instrument: &Instrument,
-    input: Input<'_>,
-    decoder: D,
-    sequencer: S,
+    source: M,
+    strategy: S,
     title: &str,
     show_progress: bool,
 ) -> anyhow::Result<Outcome> {
-    let strategy = ImbalanceMm::new(file.strategy.imbalance_mm(instrument)?);
     let config = file.backtest_config(instrument)?;
-    let source = input.open(decoder, sequencer)?;
     let started = Instant::now();
     let mut bar = summary::ProgressBar::new(show_progress);
     let run = run_backtest(instrument, source, strategy, &config, |f| bar.show(f))?;
@@ -246,6 +280,10 @@ fn l2_outcome<S: kestrel_strategy::Strategy>(
 ) -> Outcome {
     let k = *run.kernel.counters();
     let refusals: Vec<_> = run.kernel.refusals().to_vec();
+    let bar_counters: Vec<_> = run
+        .kernel
+        .bar_counters(kestrel_model::InstrumentIndex::FIRST)
+        .collect();
     let stats = run.stats;
     let mut report = run.into_report(title);
     let counters = [
@@ -265,6 +303,21 @@ fn l2_outcome<S: kestrel_strategy::Strategy>(
     ];
     for (name, n) in counters {
         report.counters.insert(name.into(), n);
+    }
+    if k.bars > 0 {
+        report.counters.insert("bars".into(), k.bars);
+    }
+    for (spec, c) in bar_counters {
+        let odd = [
+            ("late trades", c.late),
+            ("late trades corrected", c.corrected),
+            ("trades out of order", c.out_of_order),
+            ("trades from the future", c.future),
+            ("empty bars", c.empty),
+        ];
+        for (name, n) in odd.into_iter().filter(|(_, n)| *n > 0) {
+            report.counters.insert(format!("{spec} bars: {name}"), n);
+        }
     }
     for (reason, n) in refusals {
         report.counters.insert(format!("refused: {reason}"), n);

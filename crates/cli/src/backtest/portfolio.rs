@@ -240,6 +240,13 @@ pub fn strategy_setups(
             (StrategySection::ImbalanceMm { .. }, Some(_)) => {
                 bail!("strategies[{n}]: imbalance_mm reads one market; `lead` is for lead_lag")
             }
+            (StrategySection::EmaCross { .. }, None) => (
+                BuiltIn::EmaCross(super::trades::ema_cross(&section, spec)?),
+                vec![quoted],
+            ),
+            (StrategySection::EmaCross { .. }, Some(_)) => {
+                bail!("strategies[{n}]: ema_cross reads one market; `lead` is for lead_lag")
+            }
             (StrategySection::SmaCross { .. }, _) => {
                 bail!("strategies[{n}]: sma_cross trades bars, not a portfolio of order books")
             }

@@ -24,6 +24,11 @@ pub(super) fn kernel_for(
             subscriptions: vec![InstrumentIndex::FIRST],
             max_loss: None,
         }],
+        Some(section @ StrategySection::EmaCross { .. }) => vec![StrategySetup {
+            strategy: BuiltIn::EmaCross(crate::backtest::trades::ema_cross(section, first)?),
+            subscriptions: vec![InstrumentIndex::FIRST],
+            max_loss: None,
+        }],
         Some(StrategySection::LeadLag { .. }) => bail!(
             "lead_lag reads a second market: list both as [[venues]] and it as [[strategies]] with `lead`"
         ),

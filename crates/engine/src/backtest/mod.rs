@@ -32,10 +32,11 @@ use kestrel_sim::{
 use kestrel_strategy::Strategy;
 
 use crate::clock::{Clock, SimClock};
-use crate::kernel::{Kernel, KernelConfig, OrderIntent};
+use crate::kernel::{Kernel, KernelConfig, KernelSetup, MarketSetup, OrderIntent, StrategySetup};
 use ring::Ring;
 pub use source::{
     CaptureSource, FeedEvent, FeedKind, MarketSource, MemorySource, Recording, TapeSource,
+    TradeSource,
 };
 
 /// How the strategy's clock relates to the venue's.
@@ -200,7 +201,19 @@ pub fn run_backtest_probed<S: Strategy, M: MarketSource>(
     progress: impl FnMut(f64),
     probe: &mut impl DeliveryProbe,
 ) -> Result<Backtest<S>, BacktestError> {
-    let kernel = Kernel::new(instrument, strategy, &config.kernel)?;
+    let setup = KernelSetup {
+        markets: vec![MarketSetup {
+            instrument: instrument.clone(),
+            limits: config.kernel.risk,
+            prices: source.prices(),
+        }],
+        strategies: vec![StrategySetup {
+            strategy,
+            subscriptions: vec![InstrumentIndex::FIRST],
+            max_loss: None,
+        }],
+    };
+    let kernel = Kernel::build(setup, &config.kernel)?;
     let feeds = vec![Feed {
         instrument: InstrumentIndex::FIRST,
         source,

@@ -6,10 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use kestrel_feed::capture::{CaptureReader, ReadProgress};
-use kestrel_feed::{FeedError, FrameDecoder, FrameSync, Sequencer};
+use kestrel_feed::{FeedError, FrameDecoder, FrameSync, Sequencer, TradeFile};
 pub use kestrel_feed::{FeedEvent, FeedKind};
 use kestrel_model::UnixNanos;
 use kestrel_tape::MappedTape;
+
+use crate::kernel::PriceSource;
 
 /// A stream of market events in arrival order.
 pub trait MarketSource {
@@ -24,6 +26,12 @@ pub trait MarketSource {
     /// Frames that could not be decoded (counted and skipped).
     fn malformed(&self) -> u64 {
         0
+    }
+
+    /// Where the market's prices come from: a recording with a book, or
+    /// trades alone.
+    fn prices(&self) -> PriceSource {
+        PriceSource::Book
     }
 }
 
@@ -40,6 +48,10 @@ impl MarketSource for Box<dyn MarketSource> {
 
     fn malformed(&self) -> u64 {
         (**self).malformed()
+    }
+
+    fn prices(&self) -> PriceSource {
+        (**self).prices()
     }
 }
 
@@ -187,6 +199,45 @@ impl<D: FrameDecoder, S: Sequencer> MarketSource for Recording<D, S> {
             Self::Capture(c) => c.malformed(),
             Self::Tape(t) => t.malformed(),
         }
+    }
+}
+
+/// Trades alone, from a file of them (Tardis, Binance's public files,
+/// Parquet): no book, so market orders fill by the simulator's trade-only
+/// rule. Bad rows are counted and skipped.
+pub struct TradeSource<T> {
+    file: T,
+    malformed: u64,
+}
+
+impl<T: TradeFile> TradeSource<T> {
+    /// The trades of `file`.
+    pub fn new(file: T) -> Self {
+        Self { file, malformed: 0 }
+    }
+}
+
+impl<T: TradeFile> MarketSource for TradeSource<T> {
+    fn next_into(&mut self, slot: &mut FeedEvent) -> Result<bool, FeedError> {
+        loop {
+            match self.file.next_trade() {
+                None => return Ok(false),
+                Some(Ok(trade)) => {
+                    slot.set_trade(trade);
+                    return Ok(true);
+                }
+                Some(Err(e)) if e.is_recoverable() => self.malformed += 1,
+                Some(Err(e)) => return Err(e),
+            }
+        }
+    }
+
+    fn malformed(&self) -> u64 {
+        self.malformed
+    }
+
+    fn prices(&self) -> PriceSource {
+        PriceSource::Trades
     }
 }
 

@@ -24,6 +24,19 @@ pub struct MarketSetup {
     /// Its order size and value, position, band, book-age and volatility
     /// limits (the account-level ones come from [`KernelConfig::risk`]).
     pub limits: RiskLimits,
+    /// Where its prices come from: its book, or its trades alone.
+    pub prices: PriceSource,
+}
+
+/// Where a market's prices come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PriceSource {
+    /// Its order book: marks at the mid, trusted while in sync.
+    #[default]
+    Book,
+    /// Its trades alone (no book recorded): marks at the last trade,
+    /// trusted from the first trade on, and that trade's age is the book's.
+    Trades,
 }
 
 /// A strategy of a kernel and the instruments it reads and trades.
@@ -128,6 +141,8 @@ impl<S: Strategy> Kernel<S> {
                 converted_by,
                 split: None,
                 bars: Vec::new(),
+                prices: m.prices,
+                last_trade: None,
             })
             .collect();
         let mut states = Vec::with_capacity(strategies.len());

@@ -104,10 +104,9 @@ impl Context for KernelContext<'_> {
     fn place(&mut self, order: NewOrder) -> Result<ClientOrderId, ContextError> {
         let ix = order.instrument;
         let market = self.market(ix)?;
-        let opposite = market.book.best(order.side.opposite());
         let reference = order
             .price
-            .or(opposite.map(|l| l.price))
+            .or(market.reference(order.side))
             .unwrap_or(Price::ZERO);
         let qty = self.quantity(market, order.size, reference);
         let check = OrderCheck {
@@ -117,7 +116,7 @@ impl Context for KernelContext<'_> {
             price: order.price,
             qty,
             reference,
-            mid: market.book.mid(),
+            mid: market.mid(),
             position_lots: self.core.net_lots(ix),
             exposure: self.core.exposure(self.markets),
             own_opposite: self.core.own_best(ix, order.side.opposite()),

@@ -36,13 +36,13 @@ use kestrel_risk::{Reason, RiskLimits};
 use kestrel_signals::{SignalConfig, SignalValues};
 use kestrel_strategy::{Context as _, Strategy, TimerId};
 
-pub use build::{KernelError, KernelSetup, MarketSetup, StrategySetup};
+pub use build::{KernelError, KernelSetup, MarketSetup, PriceSource, StrategySetup};
 use context::KernelContext;
 pub use intent::{OrderIntent, RiskEvent};
 pub use orders::{WorkingOrder, WorkingOrders};
 pub use record::RunRecorder;
 pub use recover::{AdoptedOrder, StateError};
-use state::{Core, Market, mark_price};
+use state::{Core, Market};
 
 /// The kernel's settings. `risk` holds the account's limits and, for a
 /// one-instrument kernel, the instrument's ([`MarketSetup`] gives each
@@ -134,6 +134,7 @@ impl<S: Strategy> Kernel<S> {
             markets: vec![MarketSetup {
                 instrument: instrument.clone(),
                 limits: config.risk,
+                prices: PriceSource::Book,
             }],
             strategies: vec![StrategySetup {
                 strategy,
@@ -284,7 +285,7 @@ impl<S: Strategy> Kernel<S> {
 
     /// Closes at market each position in `ix` whose mark reached its bracket.
     fn check_brackets(&mut self, ix: InstrumentIndex, now: UnixNanos) {
-        let Some(mark) = mark_price(&self.markets[ix.get()].book) else {
+        let Some(mark) = self.markets[ix.get()].mark() else {
             return;
         };
         for s in 0..self.core.strategies.len() {
@@ -314,6 +315,14 @@ impl<S: Strategy> Kernel<S> {
         }
         let market = &mut self.markets[ix.get()];
         market.signals.on_trade(trade);
+        market.last_trade = Some(trade.price);
+        let trades_only = market.prices == PriceSource::Trades;
+        if trades_only {
+            // Its trades are its prices: they age, mark and sample it.
+            market.book_time = now;
+            self.check_brackets(ix, now);
+            self.core.maybe_sample(&self.markets, now);
+        }
         for s in &mut self.core.strategies {
             s.orders.on_trade(ix, trade.price, trade.qty.lots());
         }

@@ -7,7 +7,7 @@ use kestrel_model::{ContractKind, Decimal, InstrumentIndex, Qty};
 use kestrel_strategy::Strategy;
 
 use super::Kernel;
-use super::state::{Core, Market, in_currency, mark_price};
+use super::state::{Core, Market, in_currency};
 
 impl<S: Strategy> Kernel<S> {
     /// The run's report, titled `title`, in the kernel's currency and the
@@ -24,7 +24,7 @@ impl<S: Strategy> Kernel<S> {
         let markets = &self.markets;
         for (i, leg) in series.legs.iter_mut().enumerate() {
             let market = &markets[i];
-            let mark = mark_price(&market.book);
+            let mark = market.mark();
             let value = |amount: Decimal| in_currency(markets, market, amount).to_f64();
             for s in &core.strategies {
                 let p = &s.positions[i];
@@ -80,7 +80,7 @@ impl Core {
         let mut accounts: Vec<AccountBalances> = Vec::new();
         for (i, market) in markets.iter().enumerate() {
             let instrument = &market.instrument;
-            let mark = mark_price(&market.book);
+            let mark = market.mark();
             let venue = instrument.id.venue.to_string();
             let n = match accounts.iter().position(|a| a.venue == venue) {
                 Some(n) => n,

@@ -15,6 +15,7 @@ use kestrel_model::{
 use kestrel_risk::{Bracket, Reason, RiskEngine, RiskLimits};
 use kestrel_signals::Signals;
 
+use super::build::PriceSource;
 use super::{
     AckLatencies, BracketTicks, KernelCounters, OrderIntent, RiskEvent, RunRecorder, WorkingOrders,
     touch::SplitDelta,
@@ -41,12 +42,46 @@ pub(super) struct Market {
     pub split: Option<SplitDelta>,
     /// Bars built from its trades, one per spec strategies asked for.
     pub bars: Vec<super::bars::BarFeed>,
+    /// Where its prices come from.
+    pub prices: PriceSource,
+    /// The last trade's price.
+    pub last_trade: Option<Price>,
 }
 
 impl Market {
-    /// Whether strategies may trust the book.
+    /// Whether strategies may trust its prices: the book in sync and not
+    /// crossed, or (trades alone) a trade seen.
     pub fn trusted(&self) -> bool {
-        self.synced && !self.book.is_crossed()
+        match self.prices {
+            PriceSource::Book => self.synced && !self.book.is_crossed(),
+            PriceSource::Trades => self.last_trade.is_some(),
+        }
+    }
+
+    /// The price positions are marked at: the book's mid rounded down to
+    /// the tick, or the last trade.
+    pub fn mark(&self) -> Option<Price> {
+        match self.prices {
+            PriceSource::Book => mark_price(&self.book),
+            PriceSource::Trades => self.last_trade,
+        }
+    }
+
+    /// The price a market order is valued at: the opposite best, or the
+    /// last trade.
+    pub fn reference(&self, side: kestrel_model::Side) -> Option<Price> {
+        match self.prices {
+            PriceSource::Book => self.book.best(side.opposite()).map(|l| l.price),
+            PriceSource::Trades => self.last_trade,
+        }
+    }
+
+    /// The mid the price band is measured from.
+    pub fn mid(&self) -> Option<f64> {
+        match self.prices {
+            PriceSource::Book => self.book.mid(),
+            PriceSource::Trades => self.last_trade.map(|p| p.to_f64(&self.instrument.tick)),
+        }
     }
 }
 
@@ -109,7 +144,7 @@ pub(super) struct Core {
 }
 
 /// The price open positions are marked at: mid, rounded down to the tick.
-pub(super) fn mark_price(book: &OrderBook) -> Option<Price> {
+fn mark_price(book: &OrderBook) -> Option<Price> {
     let (bid, ask) = (book.best_bid()?, book.best_ask()?);
     Some(Price::from_ticks(
         (bid.price.ticks() + ask.price.ticks()).div_euclid(2),
@@ -126,7 +161,8 @@ pub(super) fn in_currency(markets: &[Market], market: &Market, amount: Decimal) 
     let Some(pricing) = markets.get(by.get()) else {
         return Decimal::ZERO;
     };
-    mark_price(&pricing.book)
+    pricing
+        .mark()
         .and_then(|m| amount.checked_mul(Decimal::from_steps(m.ticks(), &pricing.instrument.tick)))
         .unwrap_or(Decimal::ZERO)
 }
@@ -134,7 +170,9 @@ pub(super) fn in_currency(markets: &[Market], market: &Market, amount: Decimal) 
 /// A position's PnL, realised after fees plus open at its market's mark, in
 /// its settlement asset.
 fn position_pnl(position: &Position, market: &Market) -> Decimal {
-    let open = mark_price(&market.book).map_or(Decimal::ZERO, |m| position.unrealised(m));
+    let open = market
+        .mark()
+        .map_or(Decimal::ZERO, |m| position.unrealised(m));
     position
         .realised_net()
         .checked_add(open)
@@ -171,7 +209,7 @@ impl Core {
         markets: &'m [Market],
     ) -> impl Iterator<Item = (&'m Market, i64, Price)> + 'm {
         markets.iter().enumerate().filter_map(|(i, market)| {
-            let mark = mark_price(&market.book)?;
+            let mark = market.mark()?;
             Some((market, self.net_lots(InstrumentIndex(i as u16)), mark))
         })
     }
@@ -203,7 +241,7 @@ impl Core {
     }
 
     pub fn maybe_sample(&mut self, markets: &[Market], now: UnixNanos) {
-        if self.recorder.due(now) && markets[0].book.mid().is_some() {
+        if self.recorder.due(now) && markets[0].mid().is_some() {
             self.sample(markets, now);
         }
     }
@@ -214,12 +252,11 @@ impl Core {
         let equity = self.equity(markets).to_f64();
         let inventory = self.inventory(markets, InstrumentIndex::FIRST);
         self.recorder
-            .sample(now, equity, inventory, markets[0].book.mid());
+            .sample(now, equity, inventory, markets[0].mid());
         if self.recorder.has_legs() {
             for (i, market) in markets.iter().enumerate() {
                 let inventory = self.inventory(markets, InstrumentIndex(i as u16));
-                self.recorder
-                    .sample_leg(i, now, inventory, market.book.mid());
+                self.recorder.sample_leg(i, now, inventory, market.mid());
             }
         }
     }

@@ -17,6 +17,10 @@
 //! 5. So does a recorded book whose opposite best moves to or through our
 //!    price (checked after each whole delta, which may pass through
 //!    transiently crossed states).
+//!
+//! On trade-only data (no book has ever been recorded) a market order has
+//! nothing to walk: it waits for the next trade and fills whole at that
+//! trade's price, the configured slippage worse (ticks), as a taker.
 
 mod taker;
 mod working;
@@ -68,6 +72,13 @@ pub struct MatchingEngine {
     plan: Vec<taker::Match>,
     /// Scratch: our resting orders an aggressive order may meet.
     makers: Vec<usize>,
+    /// Whether a book was ever recorded; until then market orders wait
+    /// for a trade.
+    book_seen: bool,
+    /// Market orders waiting for the next trade (trade-only data).
+    awaiting_trade: Vec<Working>,
+    /// Ticks worse than that trade they fill at.
+    trade_slippage_ticks: u32,
 }
 
 impl MatchingEngine {
@@ -84,7 +95,17 @@ impl MatchingEngine {
             next_trade_id: 1,
             plan: Vec::new(),
             makers: Vec::new(),
+            book_seen: false,
+            awaiting_trade: Vec::new(),
+            trade_slippage_ticks: 0,
         }
+    }
+
+    /// With market orders on trade-only data filled `ticks` worse than the
+    /// next trade.
+    pub fn with_trade_slippage(mut self, ticks: u32) -> Self {
+        self.trade_slippage_ticks = ticks;
+        self
     }
 
     /// The instrument traded here.
@@ -97,13 +118,19 @@ impl MatchingEngine {
         &self.book
     }
 
-    /// Our open orders: resting limits, then stops waiting for a trigger.
+    /// Our open orders: resting limits, stops waiting for a trigger, and
+    /// market orders waiting for a trade (trade-only data).
     pub fn open_orders(&self) -> impl Iterator<Item = ExecReport> + '_ {
         let now = UnixNanos::new(0);
         self.resting
             .iter()
             .map(move |r| r.order.report(ExecKind::New, now))
             .chain(self.stops.iter().map(move |s| s.report(ExecKind::New, now)))
+            .chain(
+                self.awaiting_trade
+                    .iter()
+                    .map(move |o| o.report(ExecKind::New, now)),
+            )
     }
 
     /// Recorded size ahead of one of our resting orders, in lots; `None` if
@@ -123,6 +150,7 @@ impl MatchingEngine {
         now: UnixNanos,
         out: &mut Vec<ExecReport>,
     ) {
+        self.book_seen = true;
         let mut book = OrderBook::new(&self.instrument);
         // The snapshot names its instrument; the venue routed it here.
         let _ = book.load_snapshot(&BookSnapshot {
@@ -141,6 +169,7 @@ impl MatchingEngine {
     /// Applies a recorded diff, moving our queues and filling what the book
     /// crossed.
     pub fn on_delta(&mut self, delta: &BookDelta, now: UnixNanos, out: &mut Vec<ExecReport>) {
+        self.book_seen = true;
         for u in &delta.updates {
             if self.spans[u.side as usize].is_some_and(|(lo, hi)| lo <= u.price && u.price <= hi) {
                 let old = self.book.qty_at(u.side, u.price).lots();
@@ -162,6 +191,9 @@ impl MatchingEngine {
     /// Applies a recorded trade: triggers stops, advances queues at its
     /// price and fills what it reached or went through.
     pub fn on_trade(&mut self, trade: &Trade, now: UnixNanos, out: &mut Vec<ExecReport>) {
+        if !self.awaiting_trade.is_empty() {
+            self.fill_awaiting(trade.price, now, out);
+        }
         self.trigger_stops(trade.price, now, out);
         let mut any_done = false;
         // Per side, what our earlier orders at the trade's price held before
@@ -224,13 +256,35 @@ impl MatchingEngine {
             out.push(s.report(ExecKind::Canceled, now));
             return Ok(());
         }
+        if let Some(i) = self.awaiting_trade.iter().position(matches) {
+            let o = self.awaiting_trade.remove(i);
+            out.push(o.report(ExecKind::Canceled, now));
+            return Ok(());
+        }
         Err(RejectReason::UnknownOrder)
     }
 
     /// Whether `account` has an open order with this client id.
     pub fn has_open(&self, account: AccountId, client_id: ClientOrderId) -> bool {
         let same = |o: &Working| o.req.account == account && o.req.client_id == client_id;
-        self.resting.iter().any(|r| same(&r.order)) || self.stops.iter().any(same)
+        self.resting.iter().any(|r| same(&r.order))
+            || self.stops.iter().any(same)
+            || self.awaiting_trade.iter().any(same)
+    }
+
+    /// Fills the market orders waiting on trade-only data at `price`, the
+    /// slippage worse.
+    fn fill_awaiting(&mut self, price: Price, now: UnixNanos, out: &mut Vec<ExecReport>) {
+        let slip = i64::from(self.trade_slippage_ticks);
+        for mut order in std::mem::take(&mut self.awaiting_trade) {
+            let worse = match order.req.side {
+                Side::Buy => slip,
+                Side::Sell => -slip,
+            };
+            let at = price.checked_offset(worse).unwrap_or(price);
+            let qty = order.leaves;
+            self.fill_taker(&mut order, at, qty, now, out);
+        }
     }
 
     /// Accepts and works a new order (the venue has checked the account).

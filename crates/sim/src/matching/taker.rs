@@ -56,6 +56,10 @@ impl MatchingEngine {
             self.rest(order);
             return;
         }
+        if req.kind == OrderType::Market && !self.book_seen {
+            self.awaiting_trade.push(order);
+            return;
+        }
         let limit = req.price.filter(|_| req.kind.has_limit_price());
         let (planned, end) = self.plan_take(&order, limit);
         if req.time_in_force == TimeInForce::Fok && planned < order.leaves {
@@ -305,7 +309,7 @@ impl MatchingEngine {
         self.remove_done();
     }
 
-    fn fill_taker(
+    pub(super) fn fill_taker(
         &mut self,
         order: &mut Working,
         price: Price,

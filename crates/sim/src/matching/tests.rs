@@ -444,3 +444,15 @@ fn a_quote_amount_converts_to_the_whole_lots_it_buys_now() {
         "bids at 100.0"
     );
 }
+
+#[test]
+fn on_trade_only_data_a_market_order_fills_whole_at_the_next_trade_with_slippage() {
+    let mut e = MatchingEngine::new(instrument(), QueueModel::Conservative).with_trade_slippage(2);
+    let out = submit(&mut e, 1, market("m", Side::Buy, 30));
+    assert!(fills(&out).is_empty(), "no book: it waits");
+    assert!(e.has_open(AccountId(1), ClientOrderId::new("m").unwrap()));
+    // A one-lot trade at 100.0: the whole order fills, 2 ticks worse.
+    let out = on_trade(&mut e, trade(100.0, 1, Side::Sell));
+    assert_eq!(fills(&out), [(1, px(100.2), 30, Liquidity::Taker)]);
+    assert!(!e.has_open(AccountId(1), ClientOrderId::new("m").unwrap()));
+}

@@ -60,6 +60,7 @@ fn two_markets() -> Vec<MarketSetup> {
         .map(|instrument| MarketSetup {
             instrument,
             limits: config().risk,
+            prices: crate::kernel::PriceSource::Book,
         })
         .collect()
 }
@@ -168,6 +169,7 @@ fn a_coin_settled_leg_counts_in_equity_at_its_coins_mark() {
         .map(|instrument| MarketSetup {
             instrument,
             limits: config().risk,
+            prices: crate::kernel::PriceSource::Book,
         })
         .collect();
     let mut k = Kernel::build(

@@ -1,0 +1,211 @@
+//! Binance's public trade files (data.binance.vision `trades` and
+//! `aggTrades`, spot and futures), with or without their header row.
+//!
+//! * trades: `id, price, qty, quote_qty, time, is_buyer_maker` (futures),
+//!   spot adding `is_best_match`;
+//! * aggTrades: `agg_trade_id, price, quantity, first_trade_id,
+//!   last_trade_id, transact_time, is_buyer_maker`, spot adding
+//!   `is_best_match`.
+//!
+//! Times are ms, or µs in spot files from 2025 on (told apart by size).
+//! The buyer being the maker means the seller took liquidity. The files
+//! carry only the venue's time, which is used for both clocks.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use kestrel_feed::capture::open_maybe_gzip;
+use kestrel_feed::csv::{CsvRows, Fields};
+use kestrel_feed::{FeedError, FrameError, TradeFile};
+use kestrel_model::{EventTime, Instrument, Price, Qty, Side, Trade, UnixNanos};
+
+/// Which of Binance's trade files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TradeLayout {
+    /// Every trade (`trades`).
+    Trades,
+    /// Trades aggregated by taker order and price (`aggTrades`).
+    AggTrades,
+}
+
+impl TradeLayout {
+    /// The futures files' header row.
+    fn header(self) -> &'static [u8] {
+        match self {
+            Self::Trades => b"id,price,qty,quote_qty,time,is_buyer_maker",
+            Self::AggTrades => {
+                b"agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker"
+            }
+        }
+    }
+}
+
+/// Stamps at or above this are µs, not ms (ms this large are past the
+/// year 5000).
+const MICROS_FROM: u64 = 100_000_000_000_000;
+
+/// Reads one of Binance's trade files, a trade per row.
+pub struct BinanceTradesCsvReader<R> {
+    rows: CsvRows<R>,
+    instrument: Instrument,
+    layout: TradeLayout,
+    first: bool,
+}
+
+impl BinanceTradesCsvReader<Box<dyn BufRead + Send>> {
+    /// Opens a file, gzipped or plain.
+    pub fn open(
+        path: &Path,
+        instrument: &Instrument,
+        layout: TradeLayout,
+    ) -> Result<Self, FeedError> {
+        Ok(Self::new(open_maybe_gzip(path)?, instrument, layout))
+    }
+}
+
+impl<R: BufRead> BinanceTradesCsvReader<R> {
+    /// Rows of `instrument`'s trades, in `layout`.
+    pub fn new(input: R, instrument: &Instrument, layout: TradeLayout) -> Self {
+        Self {
+            rows: CsvRows::headerless(input),
+            instrument: instrument.clone(),
+            layout,
+            first: true,
+        }
+    }
+}
+
+impl<R: BufRead> TradeFile for BinanceTradesCsvReader<R> {
+    fn next_trade(&mut self) -> Option<Result<Trade, FeedError>> {
+        loop {
+            let (line, fields) = match self.rows.next_row()? {
+                Ok(row) => row,
+                Err(e) => return Some(Err(e)),
+            };
+            let first = std::mem::replace(&mut self.first, false);
+            if first
+                && fields
+                    .peek()
+                    .is_some_and(|f| !f.first().is_some_and(u8::is_ascii_digit))
+            {
+                // A header row: it must be the layout's.
+                let header = fields.rest();
+                if header != self.layout.header() {
+                    return Some(Err(FeedError::Format(format!(
+                        "header row {:?} is not Binance's {:?} layout",
+                        String::from_utf8_lossy(header),
+                        self.layout
+                    ))));
+                }
+                continue;
+            }
+            return Some(
+                parse(fields, &self.instrument, self.layout)
+                    .map_err(|error| FeedError::Frame { line, error }),
+            );
+        }
+    }
+}
+
+fn parse(
+    mut f: Fields<'_>,
+    instrument: &Instrument,
+    layout: TradeLayout,
+) -> Result<Trade, FrameError> {
+    let trade_id = f.u64("id")?;
+    let price: Price = f.price("price", &instrument.tick)?;
+    let qty: Qty = f.qty("qty", &instrument.lot)?;
+    let time = match layout {
+        TradeLayout::Trades => {
+            f.next("quote_qty")?;
+            f.u64("time")?
+        }
+        TradeLayout::AggTrades => {
+            f.u64("first_trade_id")?;
+            f.u64("last_trade_id")?;
+            f.u64("transact_time")?
+        }
+    };
+    let buyer_maker = flag(f.next("is_buyer_maker")?, "is_buyer_maker")?;
+    // Spot files add `is_best_match`.
+    if let Ok(best) = f.next("is_best_match") {
+        flag(best, "is_best_match")?;
+    }
+    f.end()?;
+    let at = if time >= MICROS_FROM {
+        UnixNanos::from_micros(time)
+    } else {
+        UnixNanos::from_millis(time)
+    };
+    Ok(Trade {
+        instrument: instrument.id,
+        trade_id,
+        price,
+        qty,
+        aggressor: Some(if buyer_maker { Side::Sell } else { Side::Buy }),
+        time: EventTime {
+            exchange: at,
+            local: at,
+        },
+    })
+}
+
+fn flag(field: &[u8], name: &'static str) -> Result<bool, FrameError> {
+    if field.eq_ignore_ascii_case(b"true") {
+        Ok(true)
+    } else if field.eq_ignore_ascii_case(b"false") {
+        Ok(false)
+    } else {
+        Err(FrameError::BadValue(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use kestrel_model::testing::instrument;
+
+    fn read(text: &str, layout: TradeLayout) -> Vec<Result<Trade, FeedError>> {
+        let mut r =
+            BinanceTradesCsvReader::new(text.as_bytes(), &instrument("0.01", "0.001"), layout);
+        std::iter::from_fn(|| r.next_trade()).collect()
+    }
+
+    #[test]
+    fn futures_trades_with_a_header_and_spot_trades_without() {
+        let futures = "id,price,qty,quote_qty,time,is_buyer_maker\n\
+                       5,61000.10,0.004,244.0004,1723161255030,true\n";
+        let t = read(futures, TradeLayout::Trades).remove(0).unwrap();
+        assert_eq!(
+            (t.trade_id, t.price.ticks(), t.qty.lots()),
+            (5, 6_100_010, 4)
+        );
+        assert_eq!(t.aggressor, Some(Side::Sell));
+        assert_eq!(t.time.exchange, UnixNanos::from_millis(1_723_161_255_030));
+        // Spot, 2025 on: µs stamps, and `is_best_match`.
+        let spot = "7,100.5,1.000,100.5,1735689600123456,False,True\n";
+        let t = read(spot, TradeLayout::Trades).remove(0).unwrap();
+        assert_eq!(t.aggressor, Some(Side::Buy));
+        assert_eq!(
+            t.time.exchange,
+            UnixNanos::from_micros(1_735_689_600_123_456)
+        );
+    }
+
+    #[test]
+    fn agg_trades_and_bad_rows() {
+        let text = "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n\
+                    9,10.00,2.000,100,104,1723161255030,false\n\
+                    10,abc,2.000,105,105,1723161255031,false\n\
+                    11,10.01,1.000,106,106,1723161255032,maybe\n";
+        let out = read(text, TradeLayout::AggTrades);
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0].as_ref().unwrap().qty.lots(), 2000);
+        assert!(matches!(out[1], Err(FeedError::Frame { line: 3, .. })));
+        assert!(matches!(out[2], Err(FeedError::Frame { line: 4, .. })));
+        // The wrong layout's header is refused outright.
+        let out = read(text, TradeLayout::Trades);
+        assert!(matches!(out[0], Err(FeedError::Format(_))));
+    }
+}

@@ -1,0 +1,89 @@
+//! Backtests on trades alone (`binance-trades`, `binance-agg-trades`,
+//! `tardis-trades`): strategies that read bars the kernel builds from the
+//! trades, with market orders filled by the simulator's trade-only rule
+//! (the next trade's price, `sim.trade_slippage_ticks` worse).
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use kestrel_binance::{BinanceTradesCsvReader, TradeLayout};
+use kestrel_engine::backtest::TradeSource;
+use kestrel_feed::TradeFile;
+use kestrel_feed::tardis::TardisTradeReader;
+use kestrel_model::{Instrument, Qty};
+use kestrel_strategy::{EmaCross, EmaCrossConfig};
+
+use super::config::{DataFormat, RunFile, StrategySection};
+use super::{Outcome, run_source};
+
+/// `ema_cross` as the file's `[strategy]` sets it, on `instrument`.
+pub fn ema_cross(section: &StrategySection, instrument: &Instrument) -> anyhow::Result<EmaCross> {
+    let StrategySection::EmaCross {
+        bar,
+        fast,
+        slow,
+        seed,
+        qty,
+    } = section
+    else {
+        bail!("not an ema_cross section");
+    };
+    let bar = bar.parse().context("strategy.bar")?;
+    let qty = Qty::parse(qty, &instrument.lot)
+        .with_context(|| format!("strategy.qty {qty:?} on a lot of {}", instrument.lot))?;
+    if fast >= slow {
+        bail!("strategy.fast ({fast}) must be shorter than strategy.slow ({slow})");
+    }
+    Ok(EmaCross::new(EmaCrossConfig {
+        bar,
+        fast: *fast,
+        slow: *slow,
+        seed: *seed,
+        qty,
+    })?)
+}
+
+/// Runs the file's strategy over its trades file.
+pub fn run(
+    file: &RunFile,
+    path: &Path,
+    title: Option<String>,
+    show_progress: bool,
+) -> anyhow::Result<Outcome> {
+    let name = file.data.instrument.as_deref().context(
+        "data.instrument: a trades file does not name its market; give it, e.g. \"binance_usdm:BTCUSDT\"",
+    )?;
+    let base = file
+        .data
+        .market_args()?
+        .catalogue
+        .load()?
+        .resolve(name)?
+        .clone();
+    let instrument = file.instrument(base)?;
+    let opened = |e| anyhow::anyhow!("opening {}: {e}", path.display());
+    let trades: Box<dyn TradeFile> = match file.data.format {
+        DataFormat::BinanceTrades => Box::new(
+            BinanceTradesCsvReader::open(path, &instrument, TradeLayout::Trades).map_err(opened)?,
+        ),
+        DataFormat::BinanceAggTrades => Box::new(
+            BinanceTradesCsvReader::open(path, &instrument, TradeLayout::AggTrades)
+                .map_err(opened)?,
+        ),
+        DataFormat::TardisTrades => {
+            Box::new(TardisTradeReader::open(path, &instrument).map_err(opened)?)
+        }
+        other => bail!("{other:?} is not a trades format"),
+    };
+    let strategy = ema_cross(&file.strategy, &instrument)?;
+    let title =
+        title.unwrap_or_else(|| format!("{} on {} trades", file.strategy.name(), instrument.id));
+    run_source(
+        file,
+        &instrument,
+        TradeSource::new(trades),
+        strategy,
+        &title,
+        show_progress,
+    )
+}
