@@ -10,21 +10,93 @@
 //! golden files TA-Lib wrote (`tests/golden/make_golden.py`).
 //!
 //! * [`average`]: [`Sma`], [`Ema`] (seeded as TA-Lib does, or from the first
-//!   input as NautilusTrader does, [`EmaSeed`]).
-//! * [`momentum`]: [`Rsi`], [`Macd`].
-//! * [`volatility`]: [`StdDev`], [`Bollinger`], [`Atr`].
+//!   input as NautilusTrader does, [`EmaSeed`]), [`Wma`], [`Dema`], [`Tema`],
+//!   [`Kama`].
+//! * [`momentum`]: [`Rsi`], [`Macd`], [`Roc`].
+//! * [`volatility`]: [`StdDev`], [`Bollinger`], [`Atr`], [`Natr`].
+//! * [`oscillators`]: [`Stoch`], [`WillR`], [`Cci`].
+//! * [`trend`]: [`Adx`], the average directional index.
+//! * [`volume`]: [`Obv`], [`Mfi`], [`Vwap`] (by session; TA-Lib has none).
 //!
-//! Every update refuses a non-finite input ([`IndicatorError::NotFinite`])
-//! and leaves the indicator as it was, so one bad print cannot poison every
-//! value after it.
+//! Each is one definition: [`Indicator::next`] streams it, [`batch`] runs
+//! it over a series. Every update refuses a non-finite input
+//! ([`IndicatorError::NotFinite`]) and leaves the indicator as it was, so
+//! one bad print cannot poison every value after it. All but CCI (whose
+//! mean deviation has no running form) cost O(1) a bar.
 
 pub mod average;
 pub mod momentum;
+pub mod oscillators;
+pub mod trend;
 pub mod volatility;
+pub mod volume;
 
-pub use average::{Ema, EmaSeed, Sma};
-pub use momentum::{Macd, MacdValue, Rsi};
-pub use volatility::{Atr, BandsValue, Bollinger, StdDev};
+pub use average::{Dema, Ema, EmaSeed, Kama, Sma, Tema, Wma};
+pub use momentum::{Macd, MacdValue, Roc, Rsi};
+pub use oscillators::{Cci, Stoch, StochValue, WillR};
+pub use trend::Adx;
+pub use volatility::{Atr, BandsValue, Bollinger, Natr, StdDev};
+pub use volume::{Mfi, Obv, Vwap};
+
+/// A streaming indicator: one input at a time, a value once it has one.
+pub trait Indicator {
+    /// What it reads: a price, a bar, or a bar with its open time.
+    type Input: Copy;
+    /// What it gives.
+    type Output;
+    /// Takes the next input.
+    fn next(&mut self, input: Self::Input) -> Result<Option<Self::Output>, IndicatorError>;
+}
+
+/// Runs `indicator` over `inputs`: one value (or `None` in its lookback)
+/// per input, the same values the stream gives.
+pub fn batch<I: Indicator>(
+    mut indicator: I,
+    inputs: impl IntoIterator<Item = I::Input>,
+) -> Result<Vec<Option<I::Output>>, IndicatorError> {
+    inputs.into_iter().map(|x| indicator.next(x)).collect()
+}
+
+macro_rules! on_prices {
+    ($($t:ty => $out:ty),* $(,)?) => {$(
+        impl Indicator for $t {
+            type Input = f64;
+            type Output = $out;
+            fn next(&mut self, x: f64) -> Result<Option<$out>, IndicatorError> {
+                self.update(x)
+            }
+        }
+    )*};
+}
+
+macro_rules! on_bars {
+    ($($t:ty => $out:ty),* $(,)?) => {$(
+        impl Indicator for $t {
+            type Input = Bar;
+            type Output = $out;
+            fn next(&mut self, bar: Bar) -> Result<Option<$out>, IndicatorError> {
+                self.update(&bar)
+            }
+        }
+    )*};
+}
+
+on_prices!(
+    Sma => f64, Ema => f64, Wma => f64, Dema => f64, Tema => f64, Kama => f64,
+    Rsi => f64, Macd => MacdValue, Roc => f64, StdDev => f64, Bollinger => BandsValue,
+);
+on_bars!(
+    Atr => f64, Natr => f64, Stoch => StochValue, WillR => f64, Cci => f64, Adx => f64,
+    Obv => f64, Mfi => f64,
+);
+
+impl Indicator for Vwap {
+    type Input = (u64, Bar);
+    type Output = f64;
+    fn next(&mut self, (open_ns, bar): (u64, Bar)) -> Result<Option<f64>, IndicatorError> {
+        self.update(open_ns, &bar)
+    }
+}
 
 /// Why an indicator could not be made or updated.
 #[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]

@@ -1,4 +1,5 @@
-//! Momentum: Wilder's RSI and MACD, seeded as TA-Lib seeds them.
+//! Momentum: Wilder's RSI, MACD and the rate of change, seeded as TA-Lib
+//! seeds them.
 
 use crate::{IndicatorError, Window, finite, period};
 
@@ -54,8 +55,10 @@ impl Rsi {
         if self.changes < self.period {
             return Ok(None);
         }
-        self.gain /= self.n;
-        self.loss /= self.n;
+        // TA-Lib 0.8.1 multiplies by 1/n where it once divided by n.
+        let inverse = 1.0 / self.n;
+        self.gain *= inverse;
+        self.loss *= inverse;
         let sum = self.gain + self.loss;
         Ok(Some(if is_zero(sum) {
             0.0
@@ -135,7 +138,8 @@ impl Macd {
         let line = fast - slow;
         self.lines += 1;
         let signal = match self.signal {
-            Some(prev) => (line - prev) * self.k[2] + prev,
+            // TA-Lib 0.8.1 fuses the signal's step.
+            Some(prev) => (line - prev).mul_add(self.k[2], prev),
             None => {
                 self.signal_sum += line;
                 if self.lines < self.signal_n {
@@ -149,6 +153,37 @@ impl Macd {
             macd: line,
             signal,
             histogram: line - signal,
+        }))
+    }
+}
+
+/// Rate of change over `n` inputs, in percent: `(x / x₋ₙ − 1) · 100`, 0
+/// where the old input is 0. First value with input `n + 1`.
+#[derive(Clone, Debug)]
+pub struct Roc {
+    window: Window,
+}
+
+impl Roc {
+    /// A ROC over `n` inputs.
+    pub fn new(n: usize) -> Result<Self, IndicatorError> {
+        Ok(Self {
+            window: Window::new(period("ROC", n)? + 1),
+        })
+    }
+
+    /// Takes the next input; the ROC once `n + 1` have come.
+    pub fn update(&mut self, x: f64) -> Result<Option<f64>, IndicatorError> {
+        let x = finite("ROC", x)?;
+        self.window.push(x);
+        if !self.window.is_full() {
+            return Ok(None);
+        }
+        let old = self.window.iter().next().unwrap_or(0.0);
+        Ok(Some(if old != 0.0 {
+            ((x / old) - 1.0) * 100.0
+        } else {
+            0.0
         }))
     }
 }

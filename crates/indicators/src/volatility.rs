@@ -2,16 +2,23 @@
 
 use crate::{Bar, IndicatorError, Sma, Window, finite, period};
 
-/// Population standard deviation (÷ n) of the last `n` inputs, kept by a
-/// sliding-window Welford update: O(1) per input and without the
-/// cancellation of the one-pass sum-of-squares formula.
+/// Population standard deviation (÷ n) of the last `n` inputs, as TA-Lib
+/// 0.8 computes it: running sums of the inputs' distances from a shift
+/// near the window and of their squares, so the variance `mean(d²) −
+/// mean(d)²` never subtracts two squares of the price level. The shift is
+/// moved to the window's mean, and the sums rebuilt from the window, when
+/// cancellation would cost digits, when a large value leaves, and every
+/// `32n` inputs. O(1) an input between rebuilds.
 #[derive(Clone, Debug)]
 pub struct StdDev {
     window: Window,
-    n: f64,
-    mean: f64,
-    /// Σ (x − mean)² over the window.
-    m2: f64,
+    n: usize,
+    inverse: f64,
+    shift: f64,
+    /// Σ d and Σ d² of the window less its oldest input.
+    sum: f64,
+    squares: f64,
+    until_reseed: usize,
 }
 
 impl StdDev {
@@ -20,33 +27,66 @@ impl StdDev {
         let n = period("STDDEV", n)?;
         Ok(Self {
             window: Window::new(n),
-            n: n as f64,
-            mean: 0.0,
-            m2: 0.0,
+            n,
+            inverse: 1.0 / n as f64,
+            shift: 0.0,
+            sum: 0.0,
+            squares: 0.0,
+            until_reseed: 32 * n,
         })
     }
 
     /// Takes the next input; σ once `n` have come.
     pub fn update(&mut self, x: f64) -> Result<Option<f64>, IndicatorError> {
         let x = finite("STDDEV", x)?;
-        match self.window.push(x) {
-            None => {
-                // Growing: the plain Welford step.
-                let count = self.window.len as f64;
-                let delta = x - self.mean;
-                self.mean += delta / count;
-                self.m2 += delta * (x - self.mean);
-            }
-            Some(old) => {
-                let mean = self.mean + (x - old) / self.n;
-                self.m2 += (x - old) * (x - mean + old - self.mean);
-                self.mean = mean;
-            }
+        if self.window.len == 0 {
+            self.shift = x;
         }
-        Ok(self
-            .window
-            .is_full()
-            .then(|| (self.m2.max(0.0) / self.n).sqrt()))
+        self.window.push(x);
+        let d = x - self.shift;
+        self.sum += d;
+        self.squares += d * d;
+        if !self.window.is_full() {
+            return Ok(None);
+        }
+        let mean = self.sum * self.inverse;
+        let mut variance = self.squares * self.inverse - mean * mean;
+        let oldest = self.window.iter().next().unwrap_or(x);
+        let d = oldest - self.shift;
+        self.sum -= d;
+        let leaving = d * d;
+        self.squares -= leaving;
+        self.until_reseed -= 1;
+        if variance < 0.000001 * (self.squares * self.inverse)
+            || leaving > 1_000_000.0 * self.squares
+            || self.until_reseed == 0
+        {
+            variance = self.reseed();
+        }
+        Ok(Some(if variance < 1e-14 {
+            0.0
+        } else {
+            variance.sqrt()
+        }))
+    }
+
+    /// Moves the shift to the window's mean and sums the window afresh;
+    /// the window's variance.
+    fn reseed(&mut self) -> f64 {
+        self.until_reseed = 32 * self.n;
+        self.shift = self.window.iter().fold(0.0, |s, v| s + v) * self.inverse;
+        (self.sum, self.squares) = (0.0, 0.0);
+        for v in self.window.iter() {
+            let d = v - self.shift;
+            self.sum += d;
+            self.squares += d * d;
+        }
+        let mean = self.sum * self.inverse;
+        let variance = self.squares * self.inverse - mean * mean;
+        let d = self.window.iter().next().unwrap_or(0.0) - self.shift;
+        self.sum -= d;
+        self.squares -= d * d;
+        variance
     }
 }
 
@@ -133,7 +173,12 @@ impl Atr {
             .max((prev - low).abs());
         let n = self.n as f64;
         self.value = match self.value {
-            Some(atr) => Some((atr * (n - 1.0) + range) / n),
+            // TA-Lib 0.8.1's step: old weight times the ATR, fused onto
+            // the new weight times the range.
+            Some(atr) => {
+                let old = (n - 1.0) / n;
+                Some(old.mul_add(atr, (1.0 - old) * range))
+            }
             None => {
                 self.ranges += 1;
                 self.sum += range;
@@ -141,6 +186,35 @@ impl Atr {
             }
         };
         Ok(self.value)
+    }
+}
+
+/// Normalised ATR: Wilder's ATR as a percentage of the bar's close (0
+/// for a close of zero), its first value with bar `n + 1`.
+#[derive(Clone, Debug)]
+pub struct Natr {
+    atr: Atr,
+}
+
+impl Natr {
+    /// A NATR over `n` true ranges.
+    pub fn new(n: usize) -> Result<Self, IndicatorError> {
+        Ok(Self {
+            atr: Atr::new(period("NATR", n)?)?,
+        })
+    }
+
+    /// Takes the next bar; the NATR once `n` true ranges have come.
+    pub fn update(&mut self, bar: &Bar) -> Result<Option<f64>, IndicatorError> {
+        let close = finite("NATR close", bar.close)?;
+        let atr = self.atr.update(bar)?;
+        Ok(atr.map(|atr| {
+            if close != 0.0 {
+                atr / close * 100.0
+            } else {
+                0.0
+            }
+        }))
     }
 }
 
