@@ -180,7 +180,8 @@ fn at(ms: u64) -> EventTime {
 
 /// A kernel in sync on an empty book, as after an empty venue snapshot.
 fn kernel(instrument: &Instrument) -> Kernel<kestrel_strategy::ImbalanceMm> {
-    let mut kernel = Kernel::new(instrument, imbalance_mm(), &backtest_config().kernel).expect("an imbalance_mm kernel");
+    let mut kernel = Kernel::new(instrument, imbalance_mm(), &backtest_config().kernel)
+        .expect("an imbalance_mm kernel");
     let empty = BookSnapshot {
         instrument: instrument.id,
         last_update_id: 0,

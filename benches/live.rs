@@ -148,7 +148,8 @@ fn live_like_records(
         session_ms: config.kernel.session_ms,
         config: String::new(),
     };
-    let mut kernel = Kernel::new(&instrument, imbalance_mm(), &config.kernel).expect("an imbalance_mm kernel");
+    let mut kernel =
+        Kernel::new(&instrument, imbalance_mm(), &config.kernel).expect("an imbalance_mm kernel");
     let mut out = Vec::with_capacity(records);
     let mut snapshots = Vec::new();
     let record = |out: &mut Vec<_>, e: &Entry| {
@@ -306,7 +307,8 @@ fn recovery_figures(events: &[MarketEvent]) {
         let started = Instant::now();
         let (_, replayed) = replay::recover(&dir, written as u64, |_| {
             Ok::<_, std::convert::Infallible>(
-                Kernel::new(&instrument, imbalance_mm(), &backtest_config().kernel).expect("an imbalance_mm kernel"),
+                Kernel::new(&instrument, imbalance_mm(), &backtest_config().kernel)
+                    .expect("an imbalance_mm kernel"),
             )
         })
         .unwrap_or_else(|e| panic!("{e}"));
@@ -319,8 +321,8 @@ fn recovery_figures(events: &[MarketEvent]) {
             took.as_secs_f64() * 1e3
         );
         let started = Instant::now();
-        let mut kernel =
-            Kernel::new(&instrument, imbalance_mm(), &backtest_config().kernel).expect("an imbalance_mm kernel");
+        let mut kernel = Kernel::new(&instrument, imbalance_mm(), &backtest_config().kernel)
+            .expect("an imbalance_mm kernel");
         let replayed = replay::replay(&dir, &mut kernel).unwrap_or_else(|e| panic!("{e}"));
         let took = started.elapsed();
         assert!(replayed.mismatch.is_none(), "{:?}", replayed.mismatch);
@@ -421,7 +423,8 @@ impl<Q: kestrel_feed::Sequencer> TickSetup<'_, Q> {
     /// session does) or whole.
     fn pass(&self, split: bool, detail: bool) -> TickPass {
         let instrument = self.instrument;
-        let mut kernel = Kernel::new(instrument, (self.strategy)(), self.config).expect("an imbalance_mm kernel");
+        let mut kernel = Kernel::new(instrument, (self.strategy)(), self.config)
+            .expect("an imbalance_mm kernel");
         let mut sync = FrameSync::new(
             BinanceDecoder::new(Instruments::new(instrument.clone())),
             (self.sequencer)(),

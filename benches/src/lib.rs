@@ -8,6 +8,7 @@ pub mod dense;
 pub mod live;
 pub mod okx;
 pub mod portfolio;
+pub mod trades;
 
 use std::path::{Path, PathBuf};
 

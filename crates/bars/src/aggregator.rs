@@ -307,6 +307,20 @@ impl BarAggregator {
         period: u64,
         out: &mut Vec<BarEvent>,
     ) {
+        // Most trades fall in the one bar open, with no empty span before
+        // it: nothing can close, and no division is needed.
+        if self.open.len() == 1 {
+            let no_gap = self.next_start;
+            if let Some(bar) = self.open.front_mut()
+                && at >= bar.start
+                && at < bar.end
+                && no_gap.is_none_or(|next| next >= bar.start)
+            {
+                bar.add(price, lots, at);
+                self.high_water = self.high_water.max(at);
+                return;
+            }
+        }
         self.advance(UnixNanos::new(at), out);
         let start = at - at % period;
         if let Some(back) = self.open.back_mut()

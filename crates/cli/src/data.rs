@@ -43,6 +43,9 @@ enum DataCommand {
         /// The tape.
         file: PathBuf,
     },
+    /// Write a seeded synthetic tape as a Binance trades CSV: the same
+    /// seed gives the same file, for benchmarks and side-by-side runs.
+    SynthTrades(crate::synth::SynthArgs),
 }
 
 #[derive(clap::Args)]
@@ -96,6 +99,7 @@ pub fn run(args: &DataArgs) -> anyhow::Result<()> {
         DataCommand::Convert(args) => convert(args),
         DataCommand::Merge { inputs, output } => merge(inputs, output),
         DataCommand::Info { file } => info(file),
+        DataCommand::SynthTrades(args) => crate::synth::run(args),
     }
 }
 

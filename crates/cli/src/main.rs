@@ -11,6 +11,7 @@ mod market;
 mod record;
 mod replay;
 mod sim;
+mod synth;
 
 use clap::{Parser, Subcommand};
 

@@ -18,3 +18,13 @@ impl<T: TradeFile + ?Sized> TradeFile for Box<T> {
         (**self).next_trade()
     }
 }
+
+/// Trades already in memory, as a [`TradeFile`] (tests and benchmarks).
+#[derive(Clone, Debug)]
+pub struct TradeIter<I>(pub I);
+
+impl<I: Iterator<Item = Trade>> TradeFile for TradeIter<I> {
+    fn next_trade(&mut self) -> Option<Result<Trade, FeedError>> {
+        self.0.next().map(Ok)
+    }
+}

@@ -36,7 +36,7 @@ impl Sma {
         }
         let value = self.total / self.n;
         // The oldest input leaves before the next one comes.
-        self.total -= self.window.iter().next().unwrap_or(0.0);
+        self.total -= self.window.oldest().unwrap_or(0.0);
         Ok(Some(value))
     }
 }
@@ -166,7 +166,7 @@ impl Wma {
             }
         }
         // The oldest in the window leaves at the next input.
-        self.trailing = self.window.iter().next().unwrap_or(0.0);
+        self.trailing = self.window.oldest().unwrap_or(0.0);
         let value = self.sum / self.divider;
         self.sum -= self.sub;
         Ok(Some(value))
@@ -328,7 +328,7 @@ impl Kama {
             // TA-Lib's period 1 copies its input.
             return Ok(Some(x));
         }
-        let previous = self.window.iter().last();
+        let previous = self.window.newest();
         let left = self.window.push(x);
         let Some(previous) = previous else {
             return Ok(None);
@@ -342,12 +342,12 @@ impl Kama {
                 }
             }
             Some(old) => {
-                let after_old = self.window.iter().next().unwrap_or(old);
+                let after_old = self.window.oldest().unwrap_or(old);
                 self.path -= (old - after_old).abs();
                 self.path += (x - previous).abs();
             }
         }
-        let oldest = self.window.iter().next().unwrap_or(x);
+        let oldest = self.window.oldest().unwrap_or(x);
         let net = x - oldest;
         let ratio = if self.path <= net || (-1e-14 < self.path && self.path < 1e-14) {
             1.0

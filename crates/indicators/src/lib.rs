@@ -177,9 +177,36 @@ impl Window {
     fn push(&mut self, x: f64) -> Option<f64> {
         let out = (self.len == self.values.len()).then(|| self.values[self.next]);
         self.values[self.next] = x;
-        self.next = (self.next + 1) % self.values.len();
-        self.len = (self.len + 1).min(self.values.len());
+        // A wrap by comparison: a `%` is a division on every input.
+        self.next += 1;
+        if self.next == self.values.len() {
+            self.next = 0;
+        }
+        if self.len < self.values.len() {
+            self.len += 1;
+        }
         out
+    }
+
+    /// The oldest value.
+    fn oldest(&self) -> Option<f64> {
+        match self.len {
+            0 => None,
+            n if n == self.values.len() => Some(self.values[self.next]),
+            _ => Some(self.values[0]),
+        }
+    }
+
+    /// The newest value.
+    fn newest(&self) -> Option<f64> {
+        (self.len > 0).then(|| {
+            let last = if self.next == 0 {
+                self.values.len() - 1
+            } else {
+                self.next - 1
+            };
+            self.values[last]
+        })
     }
 
     fn is_full(&self) -> bool {

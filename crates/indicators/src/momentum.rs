@@ -179,7 +179,7 @@ impl Roc {
         if !self.window.is_full() {
             return Ok(None);
         }
-        let old = self.window.iter().next().unwrap_or(0.0);
+        let old = self.window.oldest().unwrap_or(0.0);
         Ok(Some(if old != 0.0 {
             ((x / old) - 1.0) * 100.0
         } else {

@@ -33,8 +33,14 @@ impl Monotonic {
         }
     }
 
+    /// The ring slot of the `i`th queued value (`i` < the ring's size).
     fn slot(&self, i: usize) -> usize {
-        (self.head + i) % self.values.len()
+        let slot = self.head + i;
+        if slot >= self.values.len() {
+            slot - self.values.len()
+        } else {
+            slot
+        }
     }
 
     /// Adds value `x` at `index`, dropping the values it outranks
@@ -42,7 +48,7 @@ impl Monotonic {
     fn push(&mut self, index: u64, x: f64, oldest: u64, outranks: fn(f64, f64) -> bool) {
         // Out of the window first, so the ring always has room.
         while self.len > 0 && self.at[self.head] < oldest {
-            self.head = (self.head + 1) % self.values.len();
+            self.head = self.slot(1);
             self.len -= 1;
         }
         while self.len > 0 && outranks(x, self.values[self.slot(self.len - 1)]) {

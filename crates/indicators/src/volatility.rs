@@ -51,7 +51,7 @@ impl StdDev {
         }
         let mean = self.sum * self.inverse;
         let mut variance = self.squares * self.inverse - mean * mean;
-        let oldest = self.window.iter().next().unwrap_or(x);
+        let oldest = self.window.oldest().unwrap_or(x);
         let d = oldest - self.shift;
         self.sum -= d;
         let leaving = d * d;
@@ -83,7 +83,7 @@ impl StdDev {
         }
         let mean = self.sum * self.inverse;
         let variance = self.squares * self.inverse - mean * mean;
-        let d = self.window.iter().next().unwrap_or(0.0) - self.shift;
+        let d = self.window.oldest().unwrap_or(0.0) - self.shift;
         self.sum -= d;
         self.squares -= d * d;
         variance

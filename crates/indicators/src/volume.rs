@@ -80,8 +80,8 @@ impl Mfi {
         };
         // The oldest leaves before the newest is added, as in TA-Lib.
         if self.positive.is_full() {
-            self.positive_sum -= self.positive.iter().next().unwrap_or(0.0);
-            self.negative_sum -= self.negative.iter().next().unwrap_or(0.0);
+            self.positive_sum -= self.positive.oldest().unwrap_or(0.0);
+            self.negative_sum -= self.negative.oldest().unwrap_or(0.0);
         }
         let change = typical - prev;
         let scale = typical.abs() + prev.abs();

@@ -31,6 +31,7 @@ pub mod matching;
 pub mod order;
 pub mod report;
 mod rng;
+pub mod synthetic;
 #[cfg(test)]
 mod test_support;
 pub mod venue;
@@ -41,4 +42,5 @@ pub use ledger::{Balance, Ledger, LedgerError};
 pub use matching::{MatchingEngine, OrderRef};
 pub use order::{AccountId, OrderId, OrderRequest, SelfTradePrevention};
 pub use report::{ExecKind, ExecReport, ExpireReason, Fill, Liquidity, OrderStatus, RejectReason};
+pub use synthetic::{SyntheticSpec, SyntheticTrades};
 pub use venue::{Command, SimConfig, SimVenue, VenueEvent, local_clock_offset};

@@ -488,6 +488,9 @@ impl Router {
         now: UnixNanos,
         stats: &mut RunStats,
     ) {
+        if !kernel.has_output() {
+            return;
+        }
         self.scratch.extend(kernel.drain_intents());
         for intent in self.scratch.drain(..) {
             // A cancel names only the order; the kernel knows its instrument.

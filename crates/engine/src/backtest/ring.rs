@@ -47,6 +47,13 @@ impl Ring {
         self.len
     }
 
+    /// The slot `n` places after the head (`n` ≤ the active slots): a
+    /// wrap by comparison, where `%` would divide on every event.
+    fn slot(&self, n: usize) -> usize {
+        let i = self.head + n;
+        if i >= self.active { i - self.active } else { i }
+    }
+
     /// Reads the next event of `source` into a new back slot; `false` at
     /// the end of the data (nothing added).
     pub fn read(
@@ -65,7 +72,7 @@ impl Ring {
             }
             self.active += 1;
         }
-        let i = (self.head + self.len) % self.active;
+        let i = self.slot(self.len);
         let added = source.next_into(&mut self.slots[i].event)?;
         if added {
             self.len += 1;
@@ -74,7 +81,7 @@ impl Ring {
     }
 
     pub fn get(&self, n: usize) -> Option<&Slot> {
-        (n < self.len).then(|| &self.slots[(self.head + n) % self.active])
+        (n < self.len).then(|| &self.slots[self.slot(n)])
     }
 
     pub fn front(&self) -> Option<&Slot> {
@@ -83,13 +90,13 @@ impl Ring {
 
     /// The newest slot; only after a successful [`Self::read`].
     pub fn back_mut(&mut self) -> &mut Slot {
-        let i = (self.head + self.len.saturating_sub(1)) % self.active.max(1);
+        let i = self.slot(self.len.saturating_sub(1));
         &mut self.slots[i]
     }
 
     pub fn pop_front(&mut self) {
         if self.len > 0 {
-            self.head = (self.head + 1) % self.active;
+            self.head = self.slot(1);
             self.len -= 1;
         }
         if self.active > MIN_SLOTS && self.len * 4 <= self.active {

@@ -285,6 +285,10 @@ impl<S: Strategy> Kernel<S> {
 
     /// Closes at market each position in `ix` whose mark reached its bracket.
     fn check_brackets(&mut self, ix: InstrumentIndex, now: UnixNanos) {
+        let bracket = self.core.bracket_ticks;
+        if bracket.stop_loss.is_none() && bracket.take_profit.is_none() {
+            return;
+        }
         let Some(mark) = self.markets[ix.get()].mark() else {
             return;
         };
@@ -314,10 +318,12 @@ impl<S: Strategy> Kernel<S> {
             self.trade_bars(ix, trade, now);
         }
         let market = &mut self.markets[ix.get()];
-        market.signals.on_trade(trade);
         market.last_trade = Some(trade.price);
-        let trades_only = market.prices == PriceSource::Trades;
-        if trades_only {
+        if market.prices == PriceSource::Book {
+            // The flow signals are read with the book; a market without
+            // one never shows them.
+            market.signals.on_trade(trade);
+        } else {
             // Its trades are its prices: they age, mark and sample it.
             market.book_time = now;
             self.check_brackets(ix, now);
@@ -492,6 +498,14 @@ impl<S: Strategy> Kernel<S> {
     /// The order actions that passed risk since the last drain.
     pub fn drain_intents(&mut self) -> std::vec::Drain<'_, OrderIntent> {
         self.core.outbox.drain(..)
+    }
+
+    /// Whether intents, decisions or points wait to be drained: most
+    /// events leave none, and a runner skips its drains then.
+    pub fn has_output(&self) -> bool {
+        !self.core.outbox.is_empty()
+            || !self.core.decisions.is_empty()
+            || self.core.recorder.has_points()
     }
 
     /// The risk decisions since the last drain.

@@ -122,6 +122,11 @@ impl RunRecorder {
         self.points.drain(..)
     }
 
+    /// Whether points wait to be drained.
+    pub fn has_points(&self) -> bool {
+        !self.points.is_empty()
+    }
+
     /// Trade results (closing fills).
     pub fn trades_mut(&mut self) -> &mut TradeStats {
         &mut self.trades

@@ -194,6 +194,9 @@ impl MatchingEngine {
         if !self.awaiting_trade.is_empty() {
             self.fill_awaiting(trade.price, now, out);
         }
+        if self.stops.is_empty() && self.resting.is_empty() {
+            return;
+        }
         self.trigger_stops(trade.price, now, out);
         let mut any_done = false;
         // Per side, what our earlier orders at the trade's price held before
