@@ -18,18 +18,17 @@
 //! Throughput counts trades.
 #![allow(clippy::expect_used)] // a bench whose run fails has nothing to measure
 
-use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kestrel_bars::{BarAggregator, BarEvent, BarOptions};
 use kestrel_benches::backtest::backtest_config;
-use kestrel_benches::trades::{TenIndicators, ema_cross, synthetic_eth};
+use kestrel_benches::trades::{TenIndicators, binance_csv, ema_cross, synthetic_eth};
 use kestrel_binance::{BinanceTradesCsvReader, TradeLayout};
 use kestrel_engine::backtest::TradeSource;
 use kestrel_engine::run_backtest;
 use kestrel_feed::TradeIter;
-use kestrel_model::{BarSpec, Instrument, Side, Trade};
+use kestrel_model::{BarSpec, Instrument};
 
 const TRADES: usize = 1_000_000;
 
@@ -43,23 +42,6 @@ fn as_bar(instrument: &Instrument, bar: &kestrel_model::Bar) -> kestrel_indicato
         close: px(bar.close),
         volume: bar.volume.to_f64(&instrument.lot),
     }
-}
-
-/// The trades as Binance writes them (futures `trades` layout).
-fn binance_csv(instrument: &Instrument, trades: &[Trade]) -> Vec<u8> {
-    let mut text = String::from("id,price,qty,quote_qty,time,is_buyer_maker\n");
-    for t in trades {
-        let _ = writeln!(
-            text,
-            "{},{},{},0,{},{}",
-            t.trade_id,
-            t.price.display(&instrument.tick),
-            t.qty.display(&instrument.lot),
-            t.time.exchange.as_nanos() / 1_000_000,
-            t.aggressor == Some(Side::Sell)
-        );
-    }
-    text.into_bytes()
 }
 
 fn bench(c: &mut Criterion) {

@@ -6,7 +6,9 @@
 use kestrel_indicators::{
     Adx, Atr, Bar, Bollinger, Cci, Ema, EmaSeed, Macd, Rsi, Sma, Stoch, WillR,
 };
-use kestrel_model::{BarSpec, Instrument, Price, Qty, Trade, UnixNanos};
+use std::fmt::Write as _;
+
+use kestrel_model::{BarSpec, Instrument, Price, Qty, Side, Trade, UnixNanos};
 use kestrel_registry::testing::usdm_btcusdt;
 use kestrel_sim::{SyntheticSpec, SyntheticTrades};
 use kestrel_strategy::{EmaCross, EmaCrossConfig};
@@ -94,4 +96,21 @@ impl TenIndicators {
         add(self.willr.update(bar).ok().flatten());
         sum
     }
+}
+
+/// The trades as Binance writes them (futures `trades` layout).
+pub fn binance_csv(instrument: &Instrument, trades: &[Trade]) -> Vec<u8> {
+    let mut text = String::from("id,price,qty,quote_qty,time,is_buyer_maker\n");
+    for t in trades {
+        let _ = writeln!(
+            text,
+            "{},{},{},0,{},{}",
+            t.trade_id,
+            t.price.display(&instrument.tick),
+            t.qty.display(&instrument.lot),
+            t.time.exchange.as_nanos() / 1_000_000,
+            t.aggressor == Some(Side::Sell)
+        );
+    }
+    text.into_bytes()
 }

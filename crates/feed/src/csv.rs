@@ -147,13 +147,8 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// The next field without taking it.
-    pub fn peek(&self) -> Option<&'a [u8]> {
-        let rest = self.rest?;
-        Some(rest.split(|&b| b == b',').next().unwrap_or(rest))
-    }
-
-    /// The rest of the row, unsplit.
+    /// The rest of the row, unsplit (a reader with its own one-pass
+    /// parser takes the row whole).
     pub fn rest(&self) -> &'a [u8] {
         self.rest.unwrap_or_default()
     }

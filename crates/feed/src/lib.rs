@@ -37,4 +37,4 @@ pub use sync::{
     BookSync, FeedEvent, FeedKind, FrameStart, FrameSync, NearRest, SplitFault, SyncStats,
     SyncStatus, Trust, Untrusted,
 };
-pub use trade_file::{TradeFile, TradeIter};
+pub use trade_file::{ReadAhead, TradeFile, TradeIter};

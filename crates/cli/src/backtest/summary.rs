@@ -77,7 +77,7 @@ pub fn table(data: &str, outcome: &Outcome) -> String {
     let _ = writeln!(out, "  data          {data}");
     let _ = writeln!(
         out,
-        "  run           {} market events in {:.2} s ({:.1} M events/s)",
+        "  run           {} market events in {:.3} s ({:.1} M events/s)",
         outcome.events,
         secs,
         outcome.events as f64 / secs.max(1e-9) / 1e6

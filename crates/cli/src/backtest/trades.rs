@@ -8,8 +8,8 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use kestrel_binance::{BinanceTradesCsvReader, TradeLayout};
 use kestrel_engine::backtest::TradeSource;
-use kestrel_feed::TradeFile;
 use kestrel_feed::tardis::TardisTradeReader;
+use kestrel_feed::{ReadAhead, TradeFile};
 use kestrel_model::{Instrument, Qty};
 use kestrel_strategy::{EmaCross, EmaCrossConfig};
 
@@ -62,7 +62,7 @@ pub fn run(
         .clone();
     let instrument = file.instrument(base)?;
     let opened = |e| anyhow::anyhow!("opening {}: {e}", path.display());
-    let trades: Box<dyn TradeFile> = match file.data.format {
+    let trades: Box<dyn TradeFile + Send> = match file.data.format {
         DataFormat::BinanceTrades => Box::new(
             BinanceTradesCsvReader::open(path, &instrument, TradeLayout::Trades).map_err(opened)?,
         ),
@@ -78,10 +78,11 @@ pub fn run(
     let strategy = ema_cross(&file.strategy, &instrument)?;
     let title =
         title.unwrap_or_else(|| format!("{} on {} trades", file.strategy.name(), instrument.id));
+    // Parsing runs on a thread of its own, ahead of the backtest.
     run_source(
         file,
         &instrument,
-        TradeSource::new(trades),
+        TradeSource::new(ReadAhead::new(trades)),
         strategy,
         &title,
         show_progress,

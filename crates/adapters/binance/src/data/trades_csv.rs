@@ -15,9 +15,9 @@ use std::io::BufRead;
 use std::path::Path;
 
 use kestrel_feed::capture::open_maybe_gzip;
-use kestrel_feed::csv::{CsvRows, Fields};
+use kestrel_feed::csv::CsvRows;
 use kestrel_feed::{FeedError, FrameError, TradeFile};
-use kestrel_model::{EventTime, Instrument, Price, Qty, Side, Trade, UnixNanos};
+use kestrel_model::{EventTime, Increment, Instrument, Price, Qty, Side, Trade, UnixNanos};
 
 /// Which of Binance's trade files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,56 +82,136 @@ impl<R: BufRead> TradeFile for BinanceTradesCsvReader<R> {
                 Ok(row) => row,
                 Err(e) => return Some(Err(e)),
             };
+            let row = fields.rest();
             let first = std::mem::replace(&mut self.first, false);
-            if first
-                && fields
-                    .peek()
-                    .is_some_and(|f| !f.first().is_some_and(u8::is_ascii_digit))
-            {
+            if first && !row.first().is_some_and(u8::is_ascii_digit) {
                 // A header row: it must be the layout's.
-                let header = fields.rest();
-                if header != self.layout.header() {
+                if row != self.layout.header() {
                     return Some(Err(FeedError::Format(format!(
                         "header row {:?} is not Binance's {:?} layout",
-                        String::from_utf8_lossy(header),
+                        String::from_utf8_lossy(row),
                         self.layout
                     ))));
                 }
                 continue;
             }
             return Some(
-                parse(fields, &self.instrument, self.layout)
+                parse(row, &self.instrument, self.layout)
                     .map_err(|error| FeedError::Frame { line, error }),
             );
         }
     }
 }
 
-fn parse(
-    mut f: Fields<'_>,
-    instrument: &Instrument,
-    layout: TradeLayout,
-) -> Result<Trade, FrameError> {
-    let trade_id = f.u64("id")?;
-    let price: Price = f.price("price", &instrument.tick)?;
-    let qty: Qty = f.qty("qty", &instrument.lot)?;
+/// A row's bytes read left to right, one field at a time, in one pass:
+/// these files are plain digits and commas, and a reader that splits
+/// first and parses after touches every byte twice.
+struct Row<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Row<'_> {
+    /// Steps past the comma ending a field; a field must end at one (or
+    /// at the row's end, when `last`).
+    fn end_field(&mut self, name: &'static str, last: bool) -> Result<(), FrameError> {
+        match self.bytes.get(self.pos) {
+            Some(b',') if !last => {
+                self.pos += 1;
+                Ok(())
+            }
+            None if last => Ok(()),
+            _ => Err(FrameError::BadValue(name)),
+        }
+    }
+
+    /// Digits, and how many follow a point (`None` if a point is not
+    /// allowed); at most 19 digits, which cannot overflow.
+    fn digits(&mut self, name: &'static str, point: bool) -> Result<(u64, u8), FrameError> {
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        let (mut value, mut count, mut frac, mut seen_point) = (0u64, 0usize, 0u8, false);
+        let mut i = 0;
+        while i < rest.len() {
+            let b = rest[i];
+            let digit = b.wrapping_sub(b'0');
+            if digit <= 9 {
+                value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+                count += 1;
+                frac += u8::from(seen_point);
+            } else if b == b'.' && point && !seen_point {
+                seen_point = true;
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        self.pos += i;
+        // Up to 19 digits cannot wrap a u64.
+        if count == 0 || count > 19 {
+            return Err(FrameError::BadValue(name));
+        }
+        Ok((value, frac))
+    }
+
+    /// An unsigned integer field.
+    fn uint(&mut self, name: &'static str) -> Result<u64, FrameError> {
+        let (value, _) = self.digits(name, false)?;
+        self.end_field(name, false)?;
+        Ok(value)
+    }
+
+    /// A non-negative decimal field, in steps of `increment`.
+    fn steps(&mut self, name: &'static str, increment: &Increment) -> Result<u64, FrameError> {
+        let (digits, frac) = self.digits(name, true)?;
+        self.end_field(name, false)?;
+        increment
+            .steps_from_digits(digits, frac)
+            .map_err(|error| FrameError::Decimal { field: name, error })
+    }
+
+    /// A field skipped whole.
+    fn skip(&mut self, name: &'static str) -> Result<(), FrameError> {
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        self.pos += rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
+        self.end_field(name, false)
+    }
+
+    /// `true` or `false`, any case, ending the row or a field.
+    fn flag(&mut self, name: &'static str) -> Result<Option<bool>, FrameError> {
+        let rest = &self.bytes[self.pos.min(self.bytes.len())..];
+        let len = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
+        let value = flag(&rest[..len], name)?;
+        self.pos += len;
+        Ok(Some(value))
+    }
+}
+
+fn parse(line: &[u8], instrument: &Instrument, layout: TradeLayout) -> Result<Trade, FrameError> {
+    let mut row = Row {
+        bytes: line,
+        pos: 0,
+    };
+    let trade_id = row.uint("id")?;
+    let price = row.steps("price", &instrument.tick)?;
+    let qty = row.steps("qty", &instrument.lot)?;
     let time = match layout {
         TradeLayout::Trades => {
-            f.next("quote_qty")?;
-            f.u64("time")?
+            row.skip("quote_qty")?;
+            row.uint("time")?
         }
         TradeLayout::AggTrades => {
-            f.u64("first_trade_id")?;
-            f.u64("last_trade_id")?;
-            f.u64("transact_time")?
+            row.uint("first_trade_id")?;
+            row.uint("last_trade_id")?;
+            row.uint("transact_time")?
         }
     };
-    let buyer_maker = flag(f.next("is_buyer_maker")?, "is_buyer_maker")?;
+    let buyer_maker = row.flag("is_buyer_maker")?.unwrap_or(false);
     // Spot files add `is_best_match`.
-    if let Ok(best) = f.next("is_best_match") {
-        flag(best, "is_best_match")?;
+    if row.end_field("is_buyer_maker", true).is_err() {
+        row.end_field("is_buyer_maker", false)?;
+        row.flag("is_best_match")?;
+        row.end_field("is_best_match", true)?;
     }
-    f.end()?;
     let at = if time >= MICROS_FROM {
         UnixNanos::from_micros(time)
     } else {
@@ -140,8 +220,8 @@ fn parse(
     Ok(Trade {
         instrument: instrument.id,
         trade_id,
-        price,
-        qty,
+        price: Price::from_ticks(i64::try_from(price).map_err(|_| FrameError::BadValue("price"))?),
+        qty: Qty::from_lots(qty),
         aggressor: Some(if buyer_maker { Side::Sell } else { Side::Buy }),
         time: EventTime {
             exchange: at,
