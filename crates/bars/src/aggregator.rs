@@ -5,7 +5,10 @@ use std::collections::VecDeque;
 
 use kestrel_model::{Bar, BarSpec, Instrument, InstrumentId, Price, Qty, Trade, UnixNanos};
 
-use crate::{BarError, BarOptions, CORRECTABLE, EmptyBars, LatePolicy, MAX_OPEN_BARS, ceil_units};
+use crate::{
+    BarError, BarOptions, CORRECTABLE, EmptyBars, LatePolicy, MAX_EMPTY_RUN, MAX_OPEN_BARS,
+    ceil_units,
+};
 
 /// What an aggregator emits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -26,6 +29,9 @@ pub struct BarCounters {
     pub closed: u64,
     /// Of those, spans with no trade carried at the last close.
     pub empty: u64,
+    /// Spans with no trade past [`crate::MAX_EMPTY_RUN`] in one gap: not
+    /// emitted (a stamp far ahead would otherwise make bars without end).
+    pub empty_skipped: u64,
     /// Trades for a time bar already closed.
     pub late: u64,
     /// Of those, the ones that revised their bar in a correction.
@@ -260,6 +266,7 @@ impl BarAggregator {
         }
         self.high_water = at;
         let carry = self.options.empty == EmptyBars::Carry;
+        let mut empty_run = 0u64;
         loop {
             // The earliest bar not closed: an open one, or (carrying) the
             // empty span after the last close.
@@ -276,8 +283,24 @@ impl BarAggregator {
                 return;
             }
             let bar = match gap {
+                Some((start, _)) if empty_run == MAX_EMPTY_RUN => {
+                    // Too long a gap: jump to the last span it closes (or
+                    // to the next open bar), counting what was passed over.
+                    let horizon = at.saturating_sub(self.options.watermark_ns);
+                    let last = horizon - horizon % period;
+                    let to = self
+                        .open
+                        .front()
+                        .map_or(last, |b| b.start.min(last))
+                        .max(start);
+                    self.counters.empty_skipped += (to - start) / period;
+                    self.next_start = Some(to);
+                    empty_run = 0;
+                    continue;
+                }
                 Some((start, price)) => {
                     self.counters.empty += 1;
+                    empty_run += 1;
                     Building::empty(start, end, price)
                 }
                 None => match self.open.pop_front() {

@@ -235,3 +235,22 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_gap_too_long_to_fill_is_counted_not_emitted_bar_by_bar() {
+    // One second bars, then a trade a million seconds on.
+    let trades = [trade(0.5, 100, 1), trade(1_000_000.5, 101, 1)];
+    let (events, agg) = run("1s", BarOptions::default(), &trades);
+    let c = agg.counters();
+    assert_eq!(c.empty, kestrel_bars::MAX_EMPTY_RUN);
+    assert_eq!(
+        c.empty + c.empty_skipped,
+        999_999,
+        "every empty second, emitted or counted"
+    );
+    assert_eq!(closed(&events).len() as u64, 1 + c.empty);
+    assert_eq!(
+        agg.partial().map(|b| b.open_time),
+        Some(UnixNanos::new(1_000_000 * S))
+    );
+}

@@ -314,6 +314,7 @@ fn l2_outcome<S: kestrel_strategy::Strategy>(
             ("trades out of order", c.out_of_order),
             ("trades from the future", c.future),
             ("empty bars", c.empty),
+            ("empty bars passed over in long gaps", c.empty_skipped),
         ];
         for (name, n) in odd.into_iter().filter(|(_, n)| *n > 0) {
             report.counters.insert(format!("{spec} bars: {name}"), n);
