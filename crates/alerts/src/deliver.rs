@@ -38,8 +38,12 @@ impl LogSink {
             .map_or_else(|| "-".to_owned(), |p| p.to_string());
         writeln!(
             self.out,
-            "ALERT {} on {} at {} ns, last price {} (id {})",
-            alert.rule, alert.instrument, alert.time_ns, price, alert.id
+            "ALERT {} on {} at {} UTC, last price {} (id {})",
+            alert.rule,
+            alert.instrument,
+            kestrel_model::UnixNanos::new(alert.time_ns).utc(),
+            price,
+            alert.id
         )
     }
 }

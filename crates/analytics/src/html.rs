@@ -96,24 +96,10 @@ fn polyline(frame: &Frame, points: &[Point], color: &str, step: bool) -> String 
     format!(r#"<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{d}"/>"#)
 }
 
-/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// A time in ms as a date, or a time of day for a span under two days.
 fn time_label(ms: f64, span_ms: f64) -> String {
     let ms = ms as i64;
-    let (y, m, d) = civil_from_days(ms.div_euclid(86_400_000));
+    let (y, m, d) = kestrel_model::time::civil_from_days(ms.div_euclid(86_400_000));
     if span_ms < 2.0 * 86_400_000.0 {
         let s = ms.rem_euclid(86_400_000) / 1_000;
         format!("{:02}:{:02}:{:02}", s / 3_600, s / 60 % 60, s % 60)
@@ -394,8 +380,6 @@ mod tests {
 
     #[test]
     fn dates_and_times_label_the_axis() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(12_649), (2004, 8, 19));
         assert_eq!(time_label(1_723_161_256_000.0, 1e9), "2024-08-08");
         assert_eq!(time_label(1_723_161_256_000.0, 60_000.0), "23:54:16");
     }

@@ -2,6 +2,7 @@
 //! main job: the `imbalance_mm` market maker backtested over the bundled
 //! real capture on the simulated venue, with its report.
 
+mod alerts;
 mod backtest;
 mod data;
 mod instruments;
@@ -53,6 +54,9 @@ enum Command {
     /// The exchange simulator: `kestrel sim serve` speaks the Binance spot
     /// API over a recorded capture, for paper trading and client tests.
     Sim(sim::SimArgs),
+    /// Alert rules over a recording: `test` prints when each would have
+    /// fired, `run` journals and delivers them (log, signed webhook).
+    Alerts(alerts::AlertsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -79,6 +83,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Journal(args)) => journal::run(&args),
         Some(Command::Instruments(args)) => instruments::run(&args),
         Some(Command::Paper(args)) => live::run_paper(&args),
+        Some(Command::Alerts(args)) => alerts::run(&args),
         None => backtest::run(&backtest::BacktestArgs::default()),
     }
 }

@@ -43,6 +43,26 @@ pub fn ema_cross(section: &StrategySection, instrument: &Instrument) -> anyhow::
     })?)
 }
 
+/// A trades file of `format`, of `instrument`, read on a thread of its
+/// own ahead of its consumer.
+pub fn open(format: DataFormat, path: &Path, instrument: &Instrument) -> anyhow::Result<ReadAhead> {
+    let opened = |e| anyhow::anyhow!("opening {}: {e}", path.display());
+    let trades: Box<dyn TradeFile + Send> = match format {
+        DataFormat::BinanceTrades => Box::new(
+            BinanceTradesCsvReader::open(path, instrument, TradeLayout::Trades).map_err(opened)?,
+        ),
+        DataFormat::BinanceAggTrades => Box::new(
+            BinanceTradesCsvReader::open(path, instrument, TradeLayout::AggTrades)
+                .map_err(opened)?,
+        ),
+        DataFormat::TardisTrades => {
+            Box::new(TardisTradeReader::open(path, instrument).map_err(opened)?)
+        }
+        other => bail!("{other:?} is not a trades format"),
+    };
+    Ok(ReadAhead::new(trades))
+}
+
 /// Runs the file's strategy over its trades file.
 pub fn run(
     file: &RunFile,
@@ -61,28 +81,14 @@ pub fn run(
         .resolve(name)?
         .clone();
     let instrument = file.instrument(base)?;
-    let opened = |e| anyhow::anyhow!("opening {}: {e}", path.display());
-    let trades: Box<dyn TradeFile + Send> = match file.data.format {
-        DataFormat::BinanceTrades => Box::new(
-            BinanceTradesCsvReader::open(path, &instrument, TradeLayout::Trades).map_err(opened)?,
-        ),
-        DataFormat::BinanceAggTrades => Box::new(
-            BinanceTradesCsvReader::open(path, &instrument, TradeLayout::AggTrades)
-                .map_err(opened)?,
-        ),
-        DataFormat::TardisTrades => {
-            Box::new(TardisTradeReader::open(path, &instrument).map_err(opened)?)
-        }
-        other => bail!("{other:?} is not a trades format"),
-    };
+    let trades = open(file.data.format, path, &instrument)?;
     let strategy = ema_cross(&file.strategy, &instrument)?;
     let title =
         title.unwrap_or_else(|| format!("{} on {} trades", file.strategy.name(), instrument.id));
-    // Parsing runs on a thread of its own, ahead of the backtest.
     run_source(
         file,
         &instrument,
-        TradeSource::new(ReadAhead::new(trades)),
+        TradeSource::new(trades),
         strategy,
         &title,
         show_progress,

@@ -1,0 +1,335 @@
+//! `kestrel alerts`: alert rules over a recording.
+//!
+//! * `test` replays the data through the rules and prints when each would
+//!   have fired, re-armed or been suppressed; nothing is delivered.
+//! * `run` does the same and delivers as it goes: each event journaled,
+//!   each alert to the log and (with a `[webhook]` section) to the signed
+//!   webhook, once. Run again over the same journal, alerts already
+//!   delivered are not sent again, and any a crash left undelivered are.
+//!
+//! A file holds `[data]` (as a backtest's), `[journal]`, an optional
+//! `[webhook]` and `[[alerts]]` rules, each naming the data's market.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use kestrel_alerts::{
+    AlertWatch, Dispatcher, LogSink, RuleConfig, Sink, WatchEvent, Webhook, WebhookConfig,
+};
+use kestrel_engine::backtest::{MarketSource, TradeSource};
+use kestrel_engine::run_backtest;
+use kestrel_feed::{FrameDecoder, Sequencer};
+use kestrel_model::{Instrument, InstrumentIndex};
+use kestrel_registry::identify::WithFeed;
+use serde::Deserialize;
+
+use crate::backtest::config::{
+    AccountSection, BarsSection, DataFormat, DataSection, ReportSection, RiskSection, Settings,
+    SimSection,
+};
+use crate::backtest::{Input, data_path};
+
+/// Options of `kestrel alerts`.
+#[derive(clap::Args)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    command: AlertsCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum AlertsCommand {
+    /// Replay the data through the rules and print when each would have
+    /// fired; deliver nothing.
+    Test {
+        /// The alerts file (TOML).
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Replay the data through the rules, journaling and delivering each
+    /// alert once (the log, and the webhook if the file has one).
+    Run {
+        /// The alerts file (TOML).
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+/// An alerts file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertsFile {
+    data: DataSection,
+    #[serde(default)]
+    journal: JournalSection,
+    webhook: Option<WebhookSection>,
+    alerts: Vec<RuleConfig>,
+}
+
+/// `[journal]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JournalSection {
+    /// Where the alerts' journal and dead letters live.
+    dir: PathBuf,
+}
+
+impl Default for JournalSection {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("alerts-journal"),
+        }
+    }
+}
+
+/// `[webhook]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookSection {
+    url: String,
+    /// The environment variable holding the shared secret (never the
+    /// secret itself in a file).
+    secret_env: String,
+    #[serde(default = "five")]
+    attempts: u32,
+    #[serde(default = "half_second")]
+    first_backoff_ms: u64,
+    #[serde(default = "five_seconds")]
+    timeout_ms: u64,
+}
+
+fn five() -> u32 {
+    5
+}
+fn half_second() -> u64 {
+    500
+}
+fn five_seconds() -> u64 {
+    5_000
+}
+
+pub fn run(args: &AlertsArgs) -> anyhow::Result<()> {
+    let (path, deliver) = match &args.command {
+        AlertsCommand::Test { config } => (config, false),
+        AlertsCommand::Run { config } => (config, true),
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file: AlertsFile =
+        toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+    if file.alerts.is_empty() {
+        bail!("{}: no [[alerts]]", path.display());
+    }
+    let data = data_path(&file.data.file);
+    let (events, receiver) = mpsc::channel();
+    let dispatcher = if deliver {
+        Some(dispatcher(&file)?)
+    } else {
+        None
+    };
+    // Deliveries go on beside the replay, in the order the rules fired.
+    let delivering = std::thread::spawn(move || -> anyhow::Result<Vec<WatchEvent>> {
+        let mut seen = Vec::new();
+        let mut dispatcher = dispatcher;
+        if let Some(d) = &mut dispatcher {
+            d.deliver_pending()?;
+        }
+        for event in receiver {
+            if let Some(d) = &mut dispatcher {
+                d.on_event(&event)?;
+            }
+            seen.push(event);
+        }
+        if let Some(d) = dispatcher {
+            let c = d.counts();
+            println!(
+                "delivered {} (to each sink once), {} new alerts, {} met again from the journal, {} dead letters{}, {} suppressed by cooldowns",
+                c.delivered,
+                c.fired,
+                c.repeated,
+                c.dead,
+                if c.dead > 0 {
+                    format!(" (in {})", d.dead_letters().display())
+                } else {
+                    String::new()
+                },
+                c.suppressed
+            );
+            d.close()?;
+        }
+        Ok(seen)
+    });
+    let watched = replay(&file, &data, events);
+    let seen = delivering
+        .join()
+        .map_err(|_| anyhow::anyhow!("the delivery thread stopped"))??;
+    let instrument = watched?;
+    print_events(&instrument, &seen, !deliver);
+    Ok(())
+}
+
+/// The dispatcher the file asks for: the log, and the webhook if any.
+fn dispatcher(file: &AlertsFile) -> anyhow::Result<Dispatcher> {
+    let mut sinks = vec![Sink::Log(LogSink::default())];
+    if let Some(w) = &file.webhook {
+        let secret = std::env::var(&w.secret_env)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .with_context(|| format!("webhook.secret_env: {} is not set", w.secret_env))?;
+        sinks.push(Sink::Webhook(Box::new(Webhook::new(WebhookConfig {
+            url: w.url.clone(),
+            secret,
+            attempts: w.attempts,
+            first_backoff: Duration::from_millis(w.first_backoff_ms),
+            timeout: Duration::from_millis(w.timeout_ms),
+        })?)));
+    }
+    Dispatcher::open(&file.journal.dir, sinks)
+        .with_context(|| format!("opening the journal in {}", file.journal.dir.display()))
+}
+
+/// Replays the data through the rules, streaming events to `events`; the
+/// data's instrument.
+fn replay(
+    file: &AlertsFile,
+    data: &Path,
+    events: mpsc::Sender<WatchEvent>,
+) -> anyhow::Result<Instrument> {
+    let trades_only = !matches!(file.data.format, DataFormat::Capture);
+    let market = if trades_only {
+        None
+    } else {
+        Some(crate::market::resolve(
+            data,
+            &file.data.market_args()?,
+            false,
+        )?)
+    };
+    let instrument = match &market {
+        Some(m) => m.instrument.clone(),
+        None => {
+            let name = file.data.instrument.as_deref().context(
+                "data.instrument: a trades file does not name its market; give it, e.g. \"binance_usdm:BTCUSDT\"",
+            )?;
+            file.data
+                .market_args()?
+                .catalogue
+                .load()?
+                .resolve(name)?
+                .clone()
+        }
+    };
+    for rule in &file.alerts {
+        if !crate::market::is_named(&instrument, &rule.instrument) {
+            bail!(
+                "alert {:?} names {}, but the data holds {} (one market a file)",
+                rule.name,
+                rule.instrument,
+                instrument.id
+            );
+        }
+    }
+    let rules: Vec<_> = file
+        .alerts
+        .iter()
+        .map(|r| (r.clone(), InstrumentIndex::FIRST))
+        .collect();
+    let watch = AlertWatch::new(&rules, std::slice::from_ref(&instrument))?.with_sink(events);
+    match market {
+        None => {
+            let source = TradeSource::new(crate::backtest::trades::open(
+                file.data.format,
+                data,
+                &instrument,
+            )?);
+            watch_over(&instrument, source, watch)?;
+        }
+        Some(m) => {
+            let input = Input {
+                path: data,
+                tape: m.tape.as_ref(),
+            };
+            m.with_feed(
+                instrument.clone(),
+                Replay {
+                    instrument: &instrument,
+                    input,
+                    watch,
+                },
+            )?;
+        }
+    }
+    Ok(instrument)
+}
+
+/// The watch over a recording, whichever decoder it needs.
+struct Replay<'a> {
+    instrument: &'a Instrument,
+    input: Input<'a>,
+    watch: AlertWatch,
+}
+
+impl WithFeed for Replay<'_> {
+    type Output = anyhow::Result<()>;
+
+    fn run<D: FrameDecoder + 'static, S: Sequencer + 'static>(
+        self,
+        decoder: D,
+        sequencer: S,
+    ) -> Self::Output {
+        let source = self.input.open(decoder, sequencer)?;
+        watch_over(self.instrument, source, self.watch)
+    }
+}
+
+/// Runs the watch in a kernel over `source` (a strategy that never trades,
+/// on the default simulated venue).
+fn watch_over<M: MarketSource>(
+    instrument: &Instrument,
+    source: M,
+    watch: AlertWatch,
+) -> anyhow::Result<()> {
+    let settings = Settings {
+        account: &AccountSection::default(),
+        sim: &SimSection::default(),
+        risk: &RiskSection::default(),
+        report: &ReportSection::default(),
+        bars: &BarsSection::default(),
+    };
+    let config = settings.backtest_config(instrument)?;
+    run_backtest(instrument, source, watch, &config, |_| {})?;
+    Ok(())
+}
+
+/// One line per event, by time.
+fn print_events(instrument: &Instrument, events: &[WatchEvent], dry: bool) {
+    let fired = events
+        .iter()
+        .filter(|e| matches!(e, WatchEvent::Fired(_)))
+        .count();
+    println!(
+        "{} alert events on {}: {fired} firings{}",
+        events.len(),
+        instrument.id,
+        if dry {
+            " (a test: nothing delivered)"
+        } else {
+            ""
+        }
+    );
+    for event in events {
+        let (what, rule, time_ns, price) = match event {
+            WatchEvent::Fired(a) => ("fired", &a.rule, a.time_ns, a.price),
+            WatchEvent::Rearmed { rule, time_ns } => ("re-armed", rule, *time_ns, None),
+            WatchEvent::Suppressed { rule, time_ns } => {
+                ("suppressed (cooldown)", rule, *time_ns, None)
+            }
+        };
+        let price = price.map_or_else(String::new, |p| format!(" at {p}"));
+        println!(
+            "  {}  {what:<22} {rule}{price}",
+            kestrel_model::UnixNanos::new(time_ns).utc()
+        );
+    }
+}

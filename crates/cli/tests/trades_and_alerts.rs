@@ -1,0 +1,191 @@
+//! Strategies on trades and alerts, end to end as a user runs them:
+//! `ema_cross` on the bundled trades alone and on the capture they came
+//! from (the same decisions), bad rows counted, and `alerts test` / `run`
+//! over the capture (a second run over the same journal sends nothing).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{kestrel, repo, text};
+
+const LIMIT: Duration = Duration::from_secs(300);
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kestrel-trades-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A bundled config with its outputs moved into `dir`, and `edits` made.
+fn config(name: &str, dir: &Path, edits: &[(&str, &str)]) -> PathBuf {
+    let mut text = std::fs::read_to_string(repo().join("configs").join(name)).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{name} has no {from:?}");
+        text = text.replace(from, to);
+    }
+    let text = text
+        .replace("html = \"", &format!("html = \"{}/", dir.display()))
+        .replace("json = \"", &format!("json = \"{}/", dir.display()))
+        .replace(
+            "dir = \"alerts-journal\"",
+            &format!("dir = \"{}/journal\"", dir.display()),
+        );
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A line's number after `label` in the summary.
+fn count(out: &str, label: &str) -> u64 {
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("no {label:?} line in\n{out}"));
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {line:?}"))
+}
+
+#[test]
+fn ema_cross_decides_alike_on_the_trades_alone_and_on_the_capture() {
+    let dir = scratch("ema");
+    let trades = config("ema_cross_btcusdt_trades.toml", &dir, &[]);
+    let out = kestrel(&["backtest", "--config", trades.to_str().unwrap()], LIMIT);
+    let trades_out = text(&out);
+    assert!(out.status.success(), "{trades_out}");
+    let capture = config(
+        "ema_cross_btcusdt_trades.toml",
+        &dir,
+        &[
+            (
+                "data/sample/binance-futures_trades_2024-08-08_BTCUSDT.derived.csv.gz",
+                "data/sample/binance_usdm_btcusdt_20240808.raw.gz",
+            ),
+            ("format = \"tardis-trades\"", "format = \"capture\""),
+        ],
+    );
+    let out = kestrel(&["backtest", "--config", capture.to_str().unwrap()], LIMIT);
+    let capture_out = text(&out);
+    assert!(out.status.success(), "{capture_out}");
+    // The same trades make the same 1 s bars and the same crossings: the
+    // same orders and round trips, whether fills come from the next trade
+    // or from the recorded book.
+    assert_eq!(count(&trades_out, "orders"), 15, "{trades_out}");
+    assert_eq!(count(&capture_out, "orders"), 15, "{capture_out}");
+    assert_eq!(count(&trades_out, "trades"), count(&capture_out, "trades"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ema_cross_report.json")).unwrap())
+            .unwrap();
+    assert!(
+        report["counters"]["bars"].as_u64().unwrap() > 300,
+        "{}",
+        report["counters"]
+    );
+}
+
+#[test]
+fn bad_rows_of_a_binance_trades_file_are_counted_not_fatal() {
+    let dir = scratch("bad");
+    let csv = dir.join("trades.csv");
+    let mut rows = String::from("id,price,qty,quote_qty,time,is_buyer_maker\n");
+    for i in 0..600u64 {
+        let price = 3000.0 + (i % 7) as f64 * 0.5;
+        rows.push_str(&format!(
+            "{i},{price:.2},0.010,30,{},false\n",
+            1_704_067_200_000 + i * 1_000
+        ));
+        if i == 300 {
+            rows.push_str("301,not-a-price,0.010,30,1704067500000,false\n");
+            rows.push_str("302,3000.00,0.010,30,1704067500001,maybe\n");
+        }
+    }
+    std::fs::write(&csv, rows).unwrap();
+    let file = dir.join("run.toml");
+    let (csv, dir_s) = (csv.display(), dir.display());
+    std::fs::write(
+        &file,
+        format!(
+            "[data]\nfile = \"{csv}\"\nformat = \"binance-trades\"\ninstrument = \"binance_usdm:ETHUSDT\"\n\
+             [strategy]\nkind = \"ema_cross\"\nbar = \"10s\"\nfast = 3\nslow = 5\nqty = \"0.01\"\n\
+             [report]\nhtml = \"{dir_s}/r.html\"\njson = \"{dir_s}/r.json\"\n"
+        ),
+    )
+    .unwrap();
+    let out = kestrel(&["backtest", "--config", file.to_str().unwrap()], LIMIT);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("r.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["counters"]["malformed_frames"], 2,
+        "{}",
+        report["counters"]
+    );
+    assert_eq!(report["counters"]["market_trades"], 600);
+}
+
+#[test]
+fn alerts_fire_once_and_a_second_run_sends_nothing_again() {
+    let dir = scratch("alerts");
+    let file = config("alerts_btcusdt.toml", &dir, &[]);
+    let out = kestrel(
+        &["alerts", "test", "--config", file.to_str().unwrap()],
+        LIMIT,
+    );
+    let tested = text(&out);
+    assert!(out.status.success(), "{tested}");
+    assert!(
+        tested.contains("16 firings (a test: nothing delivered)"),
+        "{tested}"
+    );
+    assert!(
+        tested.contains("2024-08-08 23:57:19.042  fired                  below 61,700 at 61699.9"),
+        "{tested}"
+    );
+    assert!(!dir.join("journal").exists(), "a test journals nothing");
+    let out = kestrel(
+        &["alerts", "run", "--config", file.to_str().unwrap()],
+        LIMIT,
+    );
+    let first = text(&out);
+    assert!(out.status.success(), "{first}");
+    assert_eq!(first.matches("ALERT ").count(), 16, "{first}");
+    assert!(
+        first.contains("delivered 16 (to each sink once), 16 new alerts"),
+        "{first}"
+    );
+    let out = kestrel(
+        &["alerts", "run", "--config", file.to_str().unwrap()],
+        LIMIT,
+    );
+    let second = text(&out);
+    assert_eq!(second.matches("ALERT ").count(), 0, "{second}");
+    assert!(
+        second.contains("delivered 0 (to each sink once), 0 new alerts, 16 met again"),
+        "{second}"
+    );
+    // A rule naming another market is refused, by name.
+    let other = config(
+        "alerts_btcusdt.toml",
+        &dir,
+        &[(
+            "name = \"below 61,700\"\ninstrument = \"binance_usdm:BTCUSDT\"",
+            "name = \"eth\"\ninstrument = \"binance_usdm:ETHUSDT\"",
+        )],
+    );
+    let out = kestrel(
+        &["alerts", "test", "--config", other.to_str().unwrap()],
+        LIMIT,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("alert \"eth\" names binance_usdm:ETHUSDT"),
+        "{}",
+        text(&out)
+    );
+}
