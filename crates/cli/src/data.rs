@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use kestrel_binance::BinanceDepthCsvReader;
 use kestrel_feed::capture::{CaptureReader, open_maybe_gzip};
 use kestrel_feed::tardis::{TardisBookReader, TardisTradeReader};
-use kestrel_feed::{Decoded, FeedError, Instruments};
+use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments};
 use kestrel_model::{Instrument, UnixNanos, Venue};
 use kestrel_tape::{MappedTape, TapeError, TapeEvent, TapeEvents, TapeWriter};
 
@@ -68,6 +68,10 @@ struct ConvertArgs {
     /// faster. What is left out is counted and printed.
     #[arg(long, value_enum, value_delimiter = ',')]
     without: Vec<Stream>,
+    /// Into a `.parquet` output: what to write, `trades`, `deltas`, or
+    /// `bars:SPEC` (`bars:1m`, `bars:ticks:100`) made from the trades.
+    #[arg(long, default_value = "trades")]
+    kind: crate::parquet_out::Kind,
 }
 
 /// Streams `convert` can leave out.
@@ -81,7 +85,7 @@ enum Stream {
 
 /// Recorded-data formats `convert` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum InputFormat {
+pub(crate) enum InputFormat {
     /// Tell from the first line.
     Auto,
     /// `<local_ts_ns> <frame>` lines (hftbacktest collector, `kestrel record`) or bare frames.
@@ -121,6 +125,55 @@ fn detect(path: &Path) -> anyhow::Result<InputFormat> {
             InputFormat::Capture
         },
     )
+}
+
+/// Reads `input` (of `format`, `instrument`'s) decoded message by
+/// message into `take`; bad input reaches `take` as errors.
+pub(crate) fn each_item(
+    format: InputFormat,
+    input: &Path,
+    instrument: &Instrument,
+    decoder: Option<Box<dyn FrameDecoder>>,
+    mut take: impl FnMut(Result<Decoded<'_>, FeedError>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let opened = |e: FeedError| anyhow::Error::new(e).context(format!("{}", input.display()));
+    match format {
+        InputFormat::Auto | InputFormat::Capture => {
+            let mut decoder = decoder.context("a capture needs its decoder")?;
+            let mut reader = CaptureReader::open(input).map_err(opened)?;
+            while let Some(frame) = reader.next_frame() {
+                let item = frame.and_then(|f| {
+                    let local = f.local.unwrap_or(UnixNanos::default());
+                    decoder
+                        .decode(f.frame, local)
+                        .map_err(|error| FeedError::Frame {
+                            line: f.line,
+                            error,
+                        })
+                });
+                take(item)?;
+            }
+        }
+        InputFormat::TardisBook => {
+            let mut reader = TardisBookReader::open(input, instrument).map_err(opened)?;
+            while let Some(item) = reader.next_event() {
+                take(item)?;
+            }
+        }
+        InputFormat::TardisTrades => {
+            let mut reader = TardisTradeReader::open(input, instrument).map_err(opened)?;
+            while let Some(item) = reader.next_event() {
+                take(item)?;
+            }
+        }
+        InputFormat::BinanceDepthCsv => {
+            let mut reader = BinanceDepthCsvReader::open(input, instrument).map_err(opened)?;
+            while let Some(item) = reader.next_event() {
+                take(item)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Counts of what a conversion wrote and skipped.
@@ -214,6 +267,7 @@ pub fn capture_to_tape(input: &Path, output: &Path, market: &MarketArgs) -> anyh
         format: InputFormat::Capture,
         market: market.clone(),
         without: Vec::new(),
+        kind: crate::parquet_out::Kind::Trades,
     })
 }
 
@@ -253,6 +307,16 @@ fn convert_into(args: &ConvertArgs, partial: &Path) -> anyhow::Result<()> {
         }
         csv => (csv_instrument(&args.input, csv, &args.market)?, None),
     };
+    if args.output.extension().is_some_and(|e| e == "parquet") {
+        return crate::parquet_out::convert(
+            args.kind,
+            format,
+            &args.input,
+            &instrument,
+            decoder,
+            partial,
+        );
+    }
     let out =
         File::create(partial).with_context(|| format!("cannot create {}", partial.display()))?;
     let mut tape = TapeWriter::new(
@@ -265,43 +329,9 @@ fn convert_into(args: &ConvertArgs, partial: &Path) -> anyhow::Result<()> {
         ..Converted::default()
     };
     let input = &args.input;
-    let opened = |e: FeedError| anyhow::Error::new(e).context(format!("{}", input.display()));
-    match format {
-        InputFormat::Auto | InputFormat::Capture => {
-            let mut decoder = decoder.context("a capture needs its decoder")?;
-            let mut reader = CaptureReader::open(input).map_err(opened)?;
-            while let Some(frame) = reader.next_frame() {
-                let item = frame.and_then(|f| {
-                    let local = f.local.unwrap_or(UnixNanos::default());
-                    decoder
-                        .decode(f.frame, local)
-                        .map_err(|error| FeedError::Frame {
-                            line: f.line,
-                            error,
-                        })
-                });
-                done.take(&mut tape, item)?;
-            }
-        }
-        InputFormat::TardisBook => {
-            let mut reader = TardisBookReader::open(input, &instrument).map_err(opened)?;
-            while let Some(item) = reader.next_event() {
-                done.take(&mut tape, item)?;
-            }
-        }
-        InputFormat::TardisTrades => {
-            let mut reader = TardisTradeReader::open(input, &instrument).map_err(opened)?;
-            while let Some(item) = reader.next_event() {
-                done.take(&mut tape, item)?;
-            }
-        }
-        InputFormat::BinanceDepthCsv => {
-            let mut reader = BinanceDepthCsvReader::open(input, &instrument).map_err(opened)?;
-            while let Some(item) = reader.next_event() {
-                done.take(&mut tape, item)?;
-            }
-        }
-    }
+    each_item(format, input, &instrument, decoder, |item| {
+        done.take(&mut tape, item)
+    })?;
     if done.events == 0 {
         match &done.first_bad {
             Some(first) => bail!(

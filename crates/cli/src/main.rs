@@ -9,6 +9,7 @@ mod instruments;
 mod journal;
 mod live;
 mod market;
+mod parquet_out;
 mod record;
 mod replay;
 mod sim;

@@ -189,3 +189,70 @@ fn alerts_fire_once_and_a_second_run_sends_nothing_again() {
         text(&out)
     );
 }
+
+#[test]
+fn the_capture_as_parquet_trades_backtests_to_the_same_decisions() {
+    let dir = scratch("parquet");
+    let parquet = dir.join("trades.parquet");
+    let out = kestrel(
+        &[
+            "data",
+            "convert",
+            "data/sample/binance_usdm_btcusdt_20240808.raw.gz",
+            "-o",
+            parquet.to_str().unwrap(),
+        ],
+        LIMIT,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("wrote 21313 trades"), "{}", text(&out));
+    let config = config(
+        "ema_cross_btcusdt_trades.toml",
+        &dir,
+        &[
+            (
+                "data/sample/binance-futures_trades_2024-08-08_BTCUSDT.derived.csv.gz",
+                parquet.to_str().unwrap(),
+            ),
+            ("format = \"tardis-trades\"", "format = \"parquet-trades\""),
+        ],
+    );
+    let out = kestrel(&["backtest", "--config", config.to_str().unwrap()], LIMIT);
+    let run = text(&out);
+    assert!(out.status.success(), "{run}");
+    assert_eq!(count(&run, "orders"), 15, "{run}");
+    // Bars and deltas convert too; an unknown kind is refused.
+    for kind in ["bars:1m", "deltas"] {
+        let out = kestrel(
+            &[
+                "data",
+                "convert",
+                "data/sample/binance_usdm_btcusdt_20240808.raw.gz",
+                "-o",
+                dir.join("x.parquet").to_str().unwrap(),
+                "--kind",
+                kind,
+            ],
+            LIMIT,
+        );
+        assert!(out.status.success(), "{kind}: {}", text(&out));
+    }
+    let out = kestrel(
+        &[
+            "data",
+            "convert",
+            "data/sample/binance_usdm_btcusdt_20240808.raw.gz",
+            "-o",
+            "x.parquet",
+            "--kind",
+            "candles",
+        ],
+        LIMIT,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("write trades, deltas or bars:SPEC"),
+        "{}",
+        text(&out)
+    );
+}

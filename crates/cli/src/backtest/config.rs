@@ -87,6 +87,8 @@ pub enum DataFormat {
     BinanceAggTrades,
     /// Tardis `trades` CSV.
     TardisTrades,
+    /// Trades as Parquet (`kestrel data convert … -o FILE.parquet`).
+    ParquetTrades,
 }
 
 impl DataSection {

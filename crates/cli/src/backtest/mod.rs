@@ -162,11 +162,17 @@ pub fn run_file(file: &RunFile, show_progress: bool) -> anyhow::Result<Outcome> 
             market.with_feed(instrument.clone(), run)
         }
         (
-            DataFormat::BinanceTrades | DataFormat::BinanceAggTrades | DataFormat::TardisTrades,
+            DataFormat::BinanceTrades
+            | DataFormat::BinanceAggTrades
+            | DataFormat::TardisTrades
+            | DataFormat::ParquetTrades,
             StrategySection::EmaCross { .. },
         ) => trades::run(file, &path, title, show_progress),
         (
-            DataFormat::BinanceTrades | DataFormat::BinanceAggTrades | DataFormat::TardisTrades,
+            DataFormat::BinanceTrades
+            | DataFormat::BinanceAggTrades
+            | DataFormat::TardisTrades
+            | DataFormat::ParquetTrades,
             StrategySection::ImbalanceMm { .. },
         ) => {
             bail!("imbalance_mm quotes an order book: give it an L2 capture, not trades alone")

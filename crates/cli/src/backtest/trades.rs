@@ -58,6 +58,9 @@ pub fn open(format: DataFormat, path: &Path, instrument: &Instrument) -> anyhow:
         DataFormat::TardisTrades => {
             Box::new(TardisTradeReader::open(path, instrument).map_err(opened)?)
         }
+        DataFormat::ParquetTrades => {
+            Box::new(kestrel_parquet::TradesReader::open(path, instrument)?)
+        }
         other => bail!("{other:?} is not a trades format"),
     };
     Ok(ReadAhead::new(trades))
