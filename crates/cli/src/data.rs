@@ -46,6 +46,10 @@ enum DataCommand {
     /// Write a seeded synthetic tape as a Binance trades CSV: the same
     /// seed gives the same file, for benchmarks and side-by-side runs.
     SynthTrades(crate::synth::SynthArgs),
+    /// Backfill klines from Binance's REST API (or the simulator) into
+    /// Binance's kline CSV, paged within the request weight; run again to
+    /// resume after the file's last kline.
+    Klines(crate::klines::KlinesArgs),
 }
 
 #[derive(clap::Args)]
@@ -104,6 +108,7 @@ pub fn run(args: &DataArgs) -> anyhow::Result<()> {
         DataCommand::Merge { inputs, output } => merge(inputs, output),
         DataCommand::Info { file } => info(file),
         DataCommand::SynthTrades(args) => crate::synth::run(args),
+        DataCommand::Klines(args) => crate::klines::run(args),
     }
 }
 

@@ -7,6 +7,7 @@ mod backtest;
 mod data;
 mod instruments;
 mod journal;
+mod klines;
 mod live;
 mod market;
 mod parquet_out;

@@ -85,10 +85,25 @@ pub enum Request {
     Balances(AccountId, oneshot::Sender<Vec<(Asset, Balance)>>),
     /// The book, best `limit` levels per side; `None` before the first sync.
     Depth(usize, oneshot::Sender<Option<DepthView>>),
+    /// Klines of the trades so far: interval (s), start and end (s), limit.
+    Klines(KlineQuery, oneshot::Sender<Vec<crate::klines::Kline>>),
     /// Change the clock's pace.
     SetClock(ClockMode),
     /// Release `n` frames of a stepped clock.
     Step(u64),
+}
+
+/// A klines request: interval, optional start and end (s), limit.
+#[derive(Clone, Copy, Debug)]
+pub struct KlineQuery {
+    /// Interval, s.
+    pub len_s: u64,
+    /// Opening at or after, s.
+    pub start_s: Option<u64>,
+    /// Opening at or before, s.
+    pub end_s: Option<u64>,
+    /// At most.
+    pub limit: usize,
 }
 
 /// Channels the exchange task publishes on.
@@ -121,6 +136,8 @@ pub struct Exchange {
     next: Option<MarketFrame>,
     /// A frame held back by a reorder fault, sent after the next one.
     held: Option<MarketFrame>,
+    /// The trades released so far, by second, for klines.
+    klines: crate::klines::KlineHistory,
 }
 
 impl Exchange {
@@ -145,6 +162,7 @@ impl Exchange {
             log,
             next: None,
             held: None,
+            klines: crate::klines::KlineHistory::default(),
         }
     }
 
@@ -171,6 +189,9 @@ impl Exchange {
             return;
         };
         self.clock.released();
+        for trade in self.replay.staged_trades() {
+            self.klines.on_trade(trade);
+        }
         self.replay.apply_staged(&mut self.venue);
         self.publish(frame);
         self.next = self.replay.next_frame(&mut self.venue);
@@ -274,6 +295,9 @@ impl Exchange {
             Request::OpenOrders(account, reply) => {
                 let open = self.records.open(account).into_iter().copied().collect();
                 let _ = reply.send(open);
+            }
+            Request::Klines(q, reply) => {
+                let _ = reply.send(self.klines.query(q.len_s, q.start_s, q.end_s, q.limit));
             }
             Request::Trades(account, reply) => {
                 let _ = reply.send(self.records.trades(account).to_vec());

@@ -6,8 +6,10 @@
 //!   frames, verbatim, and `@depth` (each second's diffs merged), on
 //!   `/ws/<stream>`, `/stream?streams=…` and `/ws` with `SUBSCRIBE`, paced by
 //!   a [`ClockMode`].
-//! * REST: public `time`, `exchangeInfo` and `depth` (consistent with the
-//!   stream's `U`/`u`), and HMAC-signed order entry, queries and account.
+//! * REST: public `time`, `exchangeInfo`, `depth` (consistent with the
+//!   stream's `U`/`u`) and `klines`/`uiKlines` (built from the trades
+//!   replayed so far, [`klines`]), and HMAC-signed order entry, queries
+//!   and account.
 //! * User data: `executionReport` and `outboundAccountPosition` events, on a
 //!   listen key's stream or through the WebSocket API
 //!   (`/ws-api/v3`, `userDataStream.subscribe.signature`).
@@ -23,6 +25,7 @@ pub mod error;
 pub mod exchange;
 pub mod faults;
 mod http;
+pub mod klines;
 pub mod orders;
 pub mod replay;
 pub mod request;

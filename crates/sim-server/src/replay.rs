@@ -162,6 +162,12 @@ impl MarketReplay {
         &self.stats
     }
 
+    /// The trades of the frame last returned by [`Self::next_frame`], not
+    /// yet applied.
+    pub fn staged_trades(&self) -> &[Trade] {
+        &self.staged.trades
+    }
+
     /// Applies the events of the frame last returned by
     /// [`Self::next_frame`]: call when that frame is released.
     pub fn apply_staged(&mut self, venue: &mut SimVenue) {

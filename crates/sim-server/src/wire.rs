@@ -314,6 +314,46 @@ pub fn depth(d: &DepthView, i: &Instrument) -> Value {
     json!({ "lastUpdateId": d.last_update_id, "bids": levels(&d.bids), "asks": levels(&d.asks) })
 }
 
+/// Klines as Binance writes them: `[open time (ms), open, high, low,
+/// close, volume, close time (ms), quote volume, trades, taker buy
+/// volume, taker buy quote volume, "0"]`, numbers as strings but the
+/// times and the count.
+pub fn klines(klines: &[crate::klines::Kline], i: &Instrument) -> Value {
+    let (tick_step, tick_scale) = i.tick.as_decimal().to_parts();
+    let (lot_step, lot_scale) = i.lot.as_decimal().to_parts();
+    let quote = |units: u128| {
+        i128::try_from(units)
+            .ok()
+            .and_then(|u| u.checked_mul(tick_step)?.checked_mul(lot_step))
+            .and_then(|m| kestrel_model::Decimal::from_parts(m, tick_scale + lot_scale))
+            .map_or_else(|| "0".to_owned(), |d| d.to_string())
+    };
+    let px = |t: i64| Price::from_ticks(t).display(&i.tick).to_string();
+    let q = |l: u64| Qty::from_lots(l).display(&i.lot).to_string();
+    Value::Array(
+        klines
+            .iter()
+            .map(|k| {
+                let open_ms = k.open_s * 1_000;
+                json!([
+                    open_ms,
+                    px(k.open),
+                    px(k.high),
+                    px(k.low),
+                    px(k.close),
+                    q(k.volume),
+                    open_ms + k.len_s * 1_000 - 1,
+                    quote(k.quote),
+                    k.trades,
+                    q(k.taker_buy),
+                    quote(k.taker_buy_quote),
+                    "0"
+                ])
+            })
+            .collect(),
+    )
+}
+
 /// `GET /api/v3/exchangeInfo`'s answer, written from the catalogue's
 /// instrument so that Binance's parser reads back what we hold: books are
 /// on `baseAssetPrecision`, orders on `stepSize`, and a rule we do not

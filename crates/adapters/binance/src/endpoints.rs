@@ -115,6 +115,33 @@ impl BinanceMarket {
         (path, weight)
     }
 
+    /// Path and query of a klines page from `start_ms` (klines opening at
+    /// or after it, up to `end_ms`), and its request weight.
+    pub fn klines_request(
+        self,
+        native_symbol: &str,
+        interval: &str,
+        start_ms: u64,
+        end_ms: u64,
+        limit: u32,
+    ) -> (String, u32) {
+        let weight = match self {
+            Self::Spot => 2,
+            Self::UsdM | Self::CoinM => match limit {
+                0..=99 => 1,
+                100..=499 => 2,
+                500..=1000 => 5,
+                _ => 10,
+            },
+        };
+        let path = format!(
+            "{}/klines?symbol={}&interval={interval}&startTime={start_ms}&endTime={end_ms}&limit={limit}",
+            self.api(),
+            native_symbol.to_ascii_uppercase()
+        );
+        (path, weight)
+    }
+
     /// The streams a book needs, by Binance's names: diffs, trades, quotes.
     pub fn book_streams(self, native_symbol: &str) -> String {
         let s = native_symbol.to_ascii_lowercase();

@@ -52,6 +52,11 @@ impl Drop for Sim {
 }
 
 pub fn start_sim(faults: Option<&Path>) -> Sim {
+    start_sim_at("3", faults)
+}
+
+/// The simulator replaying at `speed` times the recorded pace.
+pub fn start_sim_at(speed: &str, faults: Option<&Path>) -> Sim {
     let mut args = vec![
         "sim",
         "serve",
@@ -60,7 +65,7 @@ pub fn start_sim(faults: Option<&Path>) -> Sim {
         "--clock",
         "speed",
         "--speed",
-        "3",
+        speed,
         "--api-key",
         KEY,
         "--api-secret",

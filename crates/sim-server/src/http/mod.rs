@@ -238,6 +238,8 @@ fn router(state: AppState) -> Router {
         .route("/api/v3/time", get(rest::time))
         .route("/api/v3/exchangeInfo", get(rest::exchange_info))
         .route("/api/v3/depth", get(rest::depth))
+        .route("/api/v3/klines", get(rest::klines))
+        .route("/api/v3/uiKlines", get(rest::klines))
         .route(
             "/api/v3/order",
             post(rest::new_order)

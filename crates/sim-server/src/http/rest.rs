@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 
 use super::AppState;
 use crate::error::ApiError;
-use crate::exchange::{Request, wall_ms};
+use crate::exchange::{KlineQuery, Request, wall_ms};
 use crate::faults::RestFault;
 use crate::request::{Params, order_request};
 use crate::wire;
@@ -137,6 +137,58 @@ pub(super) async fn depth(State(state): State<AppState>, RawQuery(query): RawQue
         let view = ask(&state, |tx| Request::Depth(limit, tx)).await?;
         let view = view.ok_or_else(ApiError::unavailable)?;
         Ok(wire::depth(&view, &state.instrument))
+    })
+    .await
+}
+
+/// `GET /api/v3/klines` (and `uiKlines`): klines of the trades replayed
+/// so far, at Binance's weight (2) and with its parameter rules; only UTC
+/// buckets are served (`timeZone` 0).
+pub(super) async fn klines(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let params = Params::new(query.as_deref().unwrap_or(""), "");
+    endpoint(&state, 2, "GET /api/v3/klines", async {
+        check_symbol(&state, &params)?;
+        let interval = params
+            .get("interval")
+            .ok_or_else(|| ApiError::mandatory("interval"))?;
+        let len_s = crate::klines::interval_secs(interval)
+            .ok_or_else(|| ApiError::invalid_enum(-1120, "interval"))?;
+        let ms = |name: &str| -> Result<Option<u64>, ApiError> {
+            params
+                .get(name)
+                .map(|v| v.parse::<u64>().map_err(|_| ApiError::bad_param(name)))
+                .transpose()
+        };
+        let (start, end) = (ms("startTime")?, ms("endTime")?);
+        if start.zip(end).is_some_and(|(s, e)| s > e) {
+            return Err(ApiError::with_code(
+                -1023,
+                "Start time is greater than end time.",
+            ));
+        }
+        let limit = match params.get("limit") {
+            None => 500,
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|l| (1..=1000).contains(l))
+                .ok_or_else(|| ApiError::bad_param("limit"))?,
+        };
+        if params
+            .get("timeZone")
+            .is_some_and(|z| !matches!(z, "0" | "+00:00" | "00:00"))
+        {
+            return Err(ApiError::bad_param("timeZone"));
+        }
+        let query = KlineQuery {
+            len_s,
+            // Klines opening at or after the start, at or before the end.
+            start_s: start.map(|ms| ms.div_ceil(1_000)),
+            end_s: end.map(|ms| ms / 1_000),
+            limit,
+        };
+        let klines = ask(&state, |tx| Request::Klines(query, tx)).await?;
+        Ok(wire::klines(&klines, &state.instrument))
     })
     .await
 }
