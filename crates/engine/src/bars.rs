@@ -218,15 +218,33 @@ impl BarReport {
             fees: traded * commission,
             ..Activity::default()
         };
-        // Daily bars: a trading year is 252 of them.
+        let (sample_seconds, periods_per_year) = sampling(bars);
         let basis = Basis {
             currency: instrument.contract.settle.to_string(),
             qty_unit: instrument.qty_unit(),
-            sample_seconds: 86_400.0,
-            periods_per_year: 252.0,
+            sample_seconds,
+            periods_per_year,
         };
         Report::new(title, series, trades, activity, basis)
     }
+}
+
+/// Seconds a bar spans and bars a year: daily bars count a trading year
+/// of 252 (as backtesting.py does for equities); shorter time bars trade
+/// round the clock (crypto); bars of no fixed span take their mean span.
+fn sampling(bars: &[Bar]) -> (f64, f64) {
+    const YEAR_S: f64 = 365.25 * 86_400.0;
+    let seconds = match bars.first().map(|b| b.spec) {
+        Some(spec) if spec == DAY => return (86_400.0, 252.0),
+        Some(BarSpec::Time(ns)) => ns.get() as f64 / 1e9,
+        _ => match (bars.first(), bars.last()) {
+            (Some(first), Some(last)) => {
+                last.close_time.nanos_since(first.open_time).max(1) as f64 / 1e9 / bars.len() as f64
+            }
+            _ => 86_400.0,
+        },
+    };
+    (seconds, YEAR_S / seconds)
 }
 
 /// An order waiting for the next open.

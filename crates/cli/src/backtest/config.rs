@@ -89,6 +89,8 @@ pub enum DataFormat {
     TardisTrades,
     /// Trades as Parquet (`kestrel data convert … -o FILE.parquet`).
     ParquetTrades,
+    /// Bars as Parquet (`kestrel data convert … --kind bars:SPEC`).
+    ParquetBars,
 }
 
 impl DataSection {

@@ -177,17 +177,20 @@ pub fn run_file(file: &RunFile, show_progress: bool) -> anyhow::Result<Outcome> 
         ) => {
             bail!("imbalance_mm quotes an order book: give it an L2 capture, not trades alone")
         }
-        (DataFormat::OhlcvDaily, StrategySection::EmaCross { .. }) => bail!(
-            "ema_cross builds its bars from trades: give it a capture, or binance-trades, \
+        (DataFormat::OhlcvDaily | DataFormat::ParquetBars, StrategySection::EmaCross { .. }) => {
+            bail!(
+                "ema_cross builds its bars from trades: give it a capture, or binance-trades, \
              binance-agg-trades or tardis-trades"
-        ),
-        (DataFormat::OhlcvDaily, StrategySection::SmaCross { fast, slow }) => {
-            run_bars(file, &path, *fast, *slow, title)
+            )
         }
+        (
+            DataFormat::OhlcvDaily | DataFormat::ParquetBars,
+            StrategySection::SmaCross { fast, slow },
+        ) => run_bars(file, &path, *fast, *slow, title),
         (DataFormat::Capture, StrategySection::SmaCross { .. }) => {
-            bail!("sma_cross trades bars: set data.format = \"ohlcv-daily\"")
+            bail!("sma_cross trades bars: set data.format = \"ohlcv-daily\" or \"parquet-bars\"")
         }
-        (DataFormat::OhlcvDaily, StrategySection::ImbalanceMm { .. }) => {
+        (DataFormat::OhlcvDaily | DataFormat::ParquetBars, StrategySection::ImbalanceMm { .. }) => {
             bail!("imbalance_mm trades an order book: give it an L2 capture")
         }
         (_, StrategySection::SmaCross { .. }) => {
@@ -354,8 +357,17 @@ fn run_bars(
         .load()?
         .resolve(name)?
         .clone();
-    let bars =
-        read_daily_csv(path, &instrument).with_context(|| format!("reading {}", path.display()))?;
+    let (bars, period) = match file.data.format {
+        DataFormat::ParquetBars => {
+            let (spec, bars) = kestrel_parquet::read_bars(path, &instrument)?;
+            (bars, spec.to_string())
+        }
+        _ => (
+            read_daily_csv(path, &instrument)
+                .with_context(|| format!("reading {}", path.display()))?,
+            "daily".to_owned(),
+        ),
+    };
     let cash = Decimal::parse(&file.account.cash).context("account.cash")?;
     let commission = file.account.commission;
     let commission_decimal =
@@ -370,7 +382,7 @@ fn run_bars(
     );
     let title = title.unwrap_or_else(|| {
         format!(
-            "sma_cross({fast}, {slow}) on {} daily",
+            "sma_cross({fast}, {slow}) on {} {period} bars",
             instrument.native_symbol
         )
     });
