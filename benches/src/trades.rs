@@ -8,7 +8,7 @@ use kestrel_indicators::{
 };
 use std::fmt::Write as _;
 
-use kestrel_model::{BarSpec, Instrument, Price, Qty, Side, Trade, UnixNanos};
+use kestrel_model::{BarSpec, Instrument, Qty, Side, Trade};
 use kestrel_registry::testing::usdm_btcusdt;
 use kestrel_sim::{SyntheticSpec, SyntheticTrades};
 use kestrel_strategy::{EmaCross, EmaCrossConfig};
@@ -19,15 +19,7 @@ pub fn synthetic_eth(n: usize) -> (Instrument, Vec<Trade>) {
     let mut instrument = usdm_btcusdt();
     instrument.tick = "0.01".parse().expect("a tick");
     instrument.lot = "0.001".parse().expect("a lot");
-    let spec = SyntheticSpec {
-        seed: 7,
-        start: UnixNanos::from_millis(1_704_067_200_000),
-        price: Price::from_ticks(300_000),
-        mean_gap_ms: 50.0,
-        mean_lots: 30.0,
-        max_step_ticks: 3,
-        mean_trend_trades: 20_000.0,
-    };
+    let spec = SyntheticSpec::ethusdt(7);
     let trades = SyntheticTrades::new(instrument.id, spec).take(n).collect();
     (instrument, trades)
 }

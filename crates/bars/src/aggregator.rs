@@ -40,6 +40,9 @@ pub struct BarCounters {
     pub out_of_order: u64,
     /// Trades refused for a stamp too far past the caller's clock.
     pub future: u64,
+    /// Trades so large they would have split into more than
+    /// [`crate::MAX_EMPTY_RUN`] bars: the rest went whole into the last.
+    pub oversized: u64,
 }
 
 /// What closes a bar, in the instrument's units.

@@ -75,8 +75,10 @@ impl Default for BarOptions {
 /// Closed bars kept for corrections.
 pub const CORRECTABLE: usize = 16;
 
-/// The most empty bars one gap between trades emits; the rest of a longer
-/// gap is counted ([`BarCounters::empty_skipped`]) and passed over.
+/// The most empty bars one gap between trades emits, the rest of a longer
+/// gap counted ([`BarCounters::empty_skipped`]) and passed over; and the
+/// most bars one trade splits into, the rest going whole into the last
+/// ([`BarCounters::oversized`]): no input makes bars without end.
 pub const MAX_EMPTY_RUN: u64 = 100_000;
 
 /// The most time bars a watermark may hold open at once.

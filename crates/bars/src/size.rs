@@ -15,6 +15,7 @@ impl BarAggregator {
         out: &mut Vec<BarEvent>,
     ) {
         let ticks = u128::from(price.ticks().unsigned_abs());
+        let mut closed = 0u64;
         loop {
             if self.open.is_empty() {
                 self.open.push_back(Building::empty(at, at, price));
@@ -23,6 +24,12 @@ impl BarAggregator {
                 return;
             };
             let take = match self.rule {
+                // A trade that would split into more bars than a gap may
+                // hold: the rest goes whole into this one, counted.
+                _ if closed == crate::MAX_EMPTY_RUN => {
+                    self.counters.oversized += 1;
+                    lots
+                }
                 Rule::Volume(limit) => lots.min(limit.saturating_sub(bar.volume)),
                 Rule::Notional(limit) if ticks > 0 => {
                     let left = limit.saturating_sub(bar.notional);
@@ -41,6 +48,7 @@ impl BarAggregator {
             };
             if full {
                 if let Some(done) = self.open.pop_front() {
+                    closed += 1;
                     self.counters.closed += 1;
                     out.push(BarEvent::Closed(self.finished(&done)));
                 }

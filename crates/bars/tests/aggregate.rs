@@ -254,3 +254,17 @@ fn a_gap_too_long_to_fill_is_counted_not_emitted_bar_by_bar() {
         Some(UnixNanos::new(1_000_000 * S))
     );
 }
+
+#[test]
+fn a_trade_too_large_to_split_goes_whole_into_the_last_bar() {
+    // One-lot volume bars and a trade of ten million lots.
+    let trades = [trade(0.0, 100, 10_000_000)];
+    let (events, agg) = run("volume:0.001", BarOptions::default(), &trades);
+    assert_eq!(
+        closed(&events).len() as u64,
+        kestrel_bars::MAX_EMPTY_RUN + 1
+    );
+    assert_eq!(agg.counters().oversized, 1);
+    let lots: u64 = closed(&events).iter().map(|b| b.volume.lots()).sum();
+    assert_eq!(lots, 10_000_000, "every lot in a bar");
+}

@@ -208,17 +208,7 @@ fn replay(
     };
     let instrument = match &market {
         Some(m) => m.instrument.clone(),
-        None => {
-            let name = file.data.instrument.as_deref().context(
-                "data.instrument: a trades file does not name its market; give it, e.g. \"binance_usdm:BTCUSDT\"",
-            )?;
-            file.data
-                .market_args()?
-                .catalogue
-                .load()?
-                .resolve(name)?
-                .clone()
-        }
+        None => file.data.named_instrument("trades files")?,
     };
     for rule in &file.alerts {
         if !crate::market::is_named(&instrument, &rule.instrument) {

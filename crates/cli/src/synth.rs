@@ -44,13 +44,10 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<()> {
     let price = Price::parse(&args.price, &instrument.tick)
         .with_context(|| format!("--price {} on a tick of {}", args.price, instrument.tick))?;
     let spec = SyntheticSpec {
-        seed: args.seed,
         start: UnixNanos::from_millis(args.start_ms),
         price,
         mean_gap_ms: args.mean_gap_ms,
-        mean_lots: 30.0,
-        max_step_ticks: 3,
-        mean_trend_trades: 20_000.0,
+        ..SyntheticSpec::ethusdt(args.seed)
     };
     let file = std::fs::File::create(&args.output)
         .with_context(|| format!("creating {}", args.output.display()))?;

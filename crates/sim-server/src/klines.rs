@@ -174,7 +174,13 @@ impl KlineHistory {
         let mut previous_close = from.checked_sub(1).map(|i| self.seconds[i].close);
         let mut out: Vec<Kline> = Vec::new();
         let mut seconds = self.seconds[from..].iter().peekable();
-        let mut open = start;
+        // Before the first trade there is nothing to show: start at it, so
+        // a start at 0 costs nothing.
+        let mut open = match (previous_close, seconds.peek()) {
+            (Some(_), _) => start,
+            (None, Some(first)) => start.max(bucket(first.open_s, len_s)),
+            (None, None) => return out,
+        };
         while open <= end && out.len() < limit {
             let mut k = Kline::empty(open, len_s, previous_close.unwrap_or(0));
             while let Some(s) = seconds.next_if(|s| s.open_s < open.saturating_add(len_s)) {
@@ -242,6 +248,16 @@ mod tests {
         assert_eq!(h.query(60, Some(30), Some(120), 10).len(), 2);
         assert_eq!(interval_secs("1M"), None);
         assert_eq!(interval_secs("4h"), Some(14_400));
+    }
+
+    #[test]
+    fn a_start_long_before_the_first_trade_costs_nothing() {
+        let mut h = KlineHistory::default();
+        h.on_trade(&trade(1_700_000_000.0, 100, 1, true));
+        h.on_trade(&trade(1_700_000_005.0, 101, 1, true));
+        let k = h.query(1, Some(0), None, 10);
+        assert_eq!(k.len(), 6, "from the first trade's second to the last's");
+        assert_eq!(k[0].open_s, 1_700_000_000);
     }
 
     #[test]

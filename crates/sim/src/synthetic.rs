@@ -30,6 +30,24 @@ pub struct SyntheticSpec {
     pub mean_trend_trades: f64,
 }
 
+impl SyntheticSpec {
+    /// An ETHUSDT-like tape (the `ema_cross` comparison's): 3000.00 on a
+    /// 0.01 tick from 2024-01-01 00:00 UTC, a trade every 50 ms on
+    /// average, 30 lots on average, moves of up to 3 ticks, the drift
+    /// turning every 20,000 trades on average.
+    pub fn ethusdt(seed: u64) -> Self {
+        Self {
+            seed,
+            start: UnixNanos::from_millis(1_704_067_200_000),
+            price: Price::from_ticks(300_000),
+            mean_gap_ms: 50.0,
+            mean_lots: 30.0,
+            max_step_ticks: 3,
+            mean_trend_trades: 20_000.0,
+        }
+    }
+}
+
 /// The trades of a [`SyntheticSpec`], as an endless iterator.
 #[derive(Clone, Debug)]
 pub struct SyntheticTrades {
@@ -115,15 +133,7 @@ mod tests {
     use super::*;
 
     fn spec(seed: u64) -> SyntheticSpec {
-        SyntheticSpec {
-            seed,
-            start: UnixNanos::from_millis(1_704_067_200_000),
-            price: Price::from_ticks(300_000),
-            mean_gap_ms: 50.0,
-            mean_lots: 30.0,
-            max_step_ticks: 3,
-            mean_trend_trades: 20_000.0,
-        }
+        SyntheticSpec::ethusdt(seed)
     }
 
     #[test]

@@ -94,6 +94,17 @@ pub enum DataFormat {
 }
 
 impl DataSection {
+    /// The market `instrument` names, from the catalogue: for data that
+    /// does not name its own (`what`: "bars", "a trades file").
+    pub fn named_instrument(&self, what: &str) -> anyhow::Result<Instrument> {
+        let name = self.instrument.as_deref().with_context(|| {
+            format!(
+                "data.instrument: {what} do not name their market; give it, e.g. \"binance_usdm:BTCUSDT\""
+            )
+        })?;
+        Ok(self.market_args()?.catalogue.load()?.resolve(name)?.clone())
+    }
+
     /// How to find the market: `instrument` split into venue and symbol.
     pub fn market_args(&self) -> anyhow::Result<MarketArgs> {
         let (venue, symbol) = match &self.instrument {

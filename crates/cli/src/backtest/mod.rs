@@ -138,28 +138,20 @@ pub fn run_file(file: &RunFile, show_progress: bool) -> anyhow::Result<Outcome> 
                 path: &path,
                 tape: market.tape.as_ref(),
             };
-            if let StrategySection::EmaCross { .. } = file.strategy {
-                let strategy = trades::ema_cross(&file.strategy, &instrument)?;
-                let run = L2Run {
-                    file,
-                    instrument: &instrument,
-                    input,
-                    title: &title,
-                    show_progress,
-                    strategy,
-                };
-                return market.with_feed(instrument.clone(), run);
-            }
-            let strategy = ImbalanceMm::new(file.strategy.imbalance_mm(&instrument)?);
             let run = L2Run {
                 file,
                 instrument: &instrument,
                 input,
                 title: &title,
                 show_progress,
-                strategy,
+                strategy: (),
             };
-            market.with_feed(instrument.clone(), run)
+            if let StrategySection::EmaCross { .. } = file.strategy {
+                let strategy = trades::ema_cross(&file.strategy, &instrument)?;
+                return market.with_feed(instrument.clone(), run.with(strategy));
+            }
+            let strategy = ImbalanceMm::new(file.strategy.imbalance_mm(&instrument)?);
+            market.with_feed(instrument.clone(), run.with(strategy))
         }
         (
             DataFormat::BinanceTrades
@@ -241,6 +233,20 @@ struct L2Run<'a, S> {
     title: &'a str,
     show_progress: bool,
     strategy: S,
+}
+
+impl<'a> L2Run<'a, ()> {
+    /// The run, with its strategy.
+    fn with<S>(self, strategy: S) -> L2Run<'a, S> {
+        L2Run {
+            file: self.file,
+            instrument: self.instrument,
+            input: self.input,
+            title: self.title,
+            show_progress: self.show_progress,
+            strategy,
+        }
+    }
 }
 
 impl<St: kestrel_strategy::Strategy> WithFeed for L2Run<'_, St> {
@@ -346,17 +352,7 @@ fn run_bars(
     slow: usize,
     title: Option<String>,
 ) -> anyhow::Result<Outcome> {
-    let name =
-        file.data.instrument.as_deref().context(
-            "data.instrument: bars do not name their market; give it, e.g. \"nasdaq:GOOG\"",
-        )?;
-    let instrument = file
-        .data
-        .market_args()?
-        .catalogue
-        .load()?
-        .resolve(name)?
-        .clone();
+    let instrument = file.data.named_instrument("bars")?;
     let (bars, period) = match file.data.format {
         DataFormat::ParquetBars => {
             let (spec, bars) = kestrel_parquet::read_bars(path, &instrument)?;

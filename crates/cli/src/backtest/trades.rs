@@ -73,16 +73,7 @@ pub fn run(
     title: Option<String>,
     show_progress: bool,
 ) -> anyhow::Result<Outcome> {
-    let name = file.data.instrument.as_deref().context(
-        "data.instrument: a trades file does not name its market; give it, e.g. \"binance_usdm:BTCUSDT\"",
-    )?;
-    let base = file
-        .data
-        .market_args()?
-        .catalogue
-        .load()?
-        .resolve(name)?
-        .clone();
+    let base = file.data.named_instrument("trades files")?;
     let instrument = file.instrument(base)?;
     let trades = open(file.data.format, path, &instrument)?;
     let strategy = ema_cross(&file.strategy, &instrument)?;
