@@ -116,8 +116,9 @@ impl SessionState {
     /// a snapshot of another schema is passed over, never misread (1 was
     /// the one-instrument kernel's state, 2 kept one trade-id space and one
     /// pair of balances, 3 held the report's series inside the kernel, 4
-    /// counted equity in one settlement asset only).
-    pub const SCHEMA: u32 = 5;
+    /// counted equity in one settlement asset only, 5 had no bars and
+    /// priced every market by its book).
+    pub const SCHEMA: u32 = 6;
 
     /// The encoded bytes, as a journal snapshot holds them.
     pub fn encode(&self) -> Result<Vec<u8>, StateError> {
