@@ -153,6 +153,8 @@ pub(crate) enum Eval {
         bars: Box<BarAggregator>,
         on_bar: OnBar,
         holds: Option<bool>,
+        /// The bars a trade closes (reused: no allocation per trade).
+        closed: Vec<BarEvent>,
     },
     Signal {
         name: SignalName,
@@ -253,6 +255,7 @@ impl Eval {
                         below: *below,
                     },
                     holds: None,
+                    closed: Vec::new(),
                 }
             }
             Condition::MacdCross { bar, direction } => Self::Bars {
@@ -263,6 +266,7 @@ impl Eval {
                     before: None,
                 },
                 holds: None,
+                closed: Vec::new(),
             },
             Condition::BollingerBreakout { bar, direction } => Self::Bars {
                 bars: bars(bar)?,
@@ -271,6 +275,7 @@ impl Eval {
                     direction: *direction,
                 },
                 holds: None,
+                closed: Vec::new(),
             },
             Condition::Signal { name, above, below } => {
                 neither(above, below)?;
@@ -337,10 +342,11 @@ impl Eval {
                 bars,
                 on_bar,
                 holds,
+                closed,
             } => {
-                let mut out = Vec::new();
-                bars.on_trade(trade, trade.time.exchange, &mut out);
-                for event in &out {
+                closed.clear();
+                bars.on_trade(trade, trade.time.exchange, closed);
+                for event in closed.iter() {
                     if let BarEvent::Closed(bar) = event {
                         *holds = on_bar.on_bar(bar, tick);
                     }

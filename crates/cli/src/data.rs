@@ -256,7 +256,7 @@ fn merge(inputs: &[PathBuf], output: &Path) -> anyhow::Result<()> {
 }
 
 /// Where a file is written before it is renamed into place at `output`.
-fn partial_path(output: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn partial_path(output: &Path) -> anyhow::Result<PathBuf> {
     let name = output
         .file_name()
         .with_context(|| format!("{} is not a file name", output.display()))?;

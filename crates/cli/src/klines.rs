@@ -52,22 +52,10 @@ pub struct KlinesArgs {
     output: PathBuf,
 }
 
-/// The interval's length, ms.
+/// The interval's length, ms: Binance's intervals, as the simulator
+/// serves them.
 fn interval_ms(name: &str) -> Option<u64> {
-    let (n, unit) = name.split_at(name.len().checked_sub(1)?);
-    let n: u64 = n.parse().ok()?;
-    let unit_ms = match unit {
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        "w" => 604_800_000,
-        _ => return None,
-    };
-    const KNOWN: [&str; 15] = [
-        "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w",
-    ];
-    KNOWN.contains(&name).then_some(n * unit_ms)
+    kestrel_sim_server::klines::interval_secs(name).map(|s| s * 1_000)
 }
 
 /// The open time of the file's last kline, if it has one; a file that is

@@ -49,28 +49,41 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<()> {
         mean_gap_ms: args.mean_gap_ms,
         ..SyntheticSpec::ethusdt(args.seed)
     };
-    let file = std::fs::File::create(&args.output)
-        .with_context(|| format!("creating {}", args.output.display()))?;
-    let mut out = std::io::BufWriter::new(file);
-    writeln!(out, "id,price,qty,quote_qty,time,is_buyer_maker")?;
-    let (tick, lot) = (&instrument.tick, &instrument.lot);
-    for t in SyntheticTrades::new(instrument.id, spec).take(args.count as usize) {
-        let quote = instrument
-            .price_decimal(t.price)
-            .checked_mul(kestrel_model::Decimal::from_steps(t.qty.lots() as i64, lot))
-            .context("a notional out of range")?;
-        writeln!(
-            out,
-            "{},{},{},{},{},{}",
-            t.trade_id,
-            t.price.display(tick),
-            t.qty.display(lot),
-            quote,
-            t.time.exchange.as_nanos() / 1_000_000,
-            t.aggressor == Some(kestrel_model::Side::Sell),
-        )?;
+    // Written beside the output and renamed into place when whole: a
+    // failed run leaves no half file, and the old file until the new one.
+    let partial = crate::data::partial_path(&args.output)?;
+    let written = (|| -> anyhow::Result<()> {
+        let file = std::fs::File::create(&partial)
+            .with_context(|| format!("creating {}", partial.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        writeln!(out, "id,price,qty,quote_qty,time,is_buyer_maker")?;
+        let (tick, lot) = (&instrument.tick, &instrument.lot);
+        for t in SyntheticTrades::new(instrument.id, spec).take(args.count as usize) {
+            let quote = instrument
+                .price_decimal(t.price)
+                .checked_mul(kestrel_model::Decimal::from_steps(t.qty.lots() as i64, lot))
+                .context("a notional out of range")?;
+            writeln!(
+                out,
+                "{},{},{},{},{},{}",
+                t.trade_id,
+                t.price.display(tick),
+                t.qty.display(lot),
+                quote,
+                t.time.exchange.as_nanos() / 1_000_000,
+                t.aggressor == Some(kestrel_model::Side::Sell),
+            )?;
+        }
+        out.into_inner()?.sync_all()?;
+        Ok(())
+    })();
+    if written.is_err() {
+        // Nothing of a failed run is kept: the partial file was ours.
+        let _ = std::fs::remove_file(&partial);
     }
-    out.flush()?;
+    written?;
+    std::fs::rename(&partial, &args.output)
+        .with_context(|| format!("writing {}", args.output.display()))?;
     println!(
         "wrote {} synthetic {} trades (seed {}) to {}",
         args.count,

@@ -3,6 +3,8 @@
 //! intervals is built from them on request, spans without a trade carried
 //! at the last close with no volume, the newest kline still open.
 
+use std::collections::VecDeque;
+
 use kestrel_model::{Side, Trade};
 
 /// Binance's kline intervals and their length, s (`1M` has no fixed
@@ -100,7 +102,7 @@ impl Kline {
 /// The recording's trades so far, by second.
 #[derive(Debug, Default)]
 pub struct KlineHistory {
-    seconds: Vec<Kline>,
+    seconds: VecDeque<Kline>,
     /// Seconds dropped past [`MAX_SECONDS`].
     pub dropped: u64,
 }
@@ -138,14 +140,14 @@ impl KlineHistory {
             taker_buy: if buy { lots } else { 0 },
             taker_buy_quote: if buy { quote } else { 0 },
         };
-        match self.seconds.last_mut() {
+        match self.seconds.back_mut() {
             Some(last) if last.open_s >= s => last.absorb(&one),
             _ => {
                 if self.seconds.len() == MAX_SECONDS {
-                    self.seconds.remove(0);
+                    self.seconds.pop_front();
                     self.dropped += 1;
                 }
-                self.seconds.push(one);
+                self.seconds.push_back(one);
             }
         }
     }
@@ -159,7 +161,7 @@ impl KlineHistory {
         end_s: Option<u64>,
         limit: usize,
     ) -> Vec<Kline> {
-        let Some(last) = self.seconds.last() else {
+        let Some(last) = self.seconds.back() else {
             return Vec::new();
         };
         let newest = bucket(last.open_s, len_s);
@@ -173,7 +175,7 @@ impl KlineHistory {
         let from = self.seconds.partition_point(|k| k.open_s < start);
         let mut previous_close = from.checked_sub(1).map(|i| self.seconds[i].close);
         let mut out: Vec<Kline> = Vec::new();
-        let mut seconds = self.seconds[from..].iter().peekable();
+        let mut seconds = self.seconds.range(from..).peekable();
         // Before the first trade there is nothing to show: start at it, so
         // a start at 0 costs nothing.
         let mut open = match (previous_close, seconds.peek()) {
