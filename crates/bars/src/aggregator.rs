@@ -278,13 +278,18 @@ impl BarAggregator {
                 .zip(self.recent.back().map(|b| b.close))
                 .filter(|&(s, _)| carry && self.open.front().is_none_or(|b| b.start > s));
             let end = match (gap, self.open.front()) {
-                (Some((start, _)), _) => start.saturating_add(period),
-                (None, Some(b)) => b.end,
+                (Some((start, _)), _) => start.checked_add(period),
+                (None, Some(b)) => Some(b.end),
                 (None, None) => return,
             };
-            if end.saturating_add(self.options.watermark_ns) > at {
+            // A span ending past the end of time (stamps saturated far in
+            // the future) never closes: time cannot pass it.
+            let Some(end) = end.filter(|&e| {
+                e.checked_add(self.options.watermark_ns)
+                    .is_some_and(|closes_at| closes_at <= at)
+            }) else {
                 return;
-            }
+            };
             let bar = match gap {
                 Some((start, _)) if empty_run == MAX_EMPTY_RUN => {
                     // Too long a gap: jump to the last span it closes (or

@@ -268,3 +268,24 @@ fn a_trade_too_large_to_split_goes_whole_into_the_last_bar() {
     let lots: u64 = closed(&events).iter().map(|b| b.volume.lots()).sum();
     assert_eq!(lots, 10_000_000, "every lot in a bar");
 }
+
+#[test]
+fn a_stamp_at_the_end_of_time_closes_what_it_can_and_stops() {
+    // Found by CI's fuzzing: a ms stamp of year 2609 saturates to u64::MAX
+    // nanoseconds, and the span after it could never end.
+    for watermark_ns in [0, 2 * S] {
+        let mut end_of_time = trade(0.0, 101, 1);
+        end_of_time.time.exchange = UnixNanos::new(u64::MAX);
+        let trades = [trade(1.5, 100, 1), end_of_time, trade(2.5, 102, 1)];
+        let options = BarOptions {
+            watermark_ns,
+            ..BarOptions::default()
+        };
+        let (events, agg) = run("1s", options, &trades);
+        let c = agg.counters();
+        assert_eq!(c.empty, kestrel_bars::MAX_EMPTY_RUN);
+        assert!(c.empty_skipped > 10_000_000_000, "the gap is counted");
+        assert!(closed(&events).len() as u64 <= kestrel_bars::MAX_EMPTY_RUN + 2);
+        assert!(closed(&events).iter().all(Bar::is_consistent));
+    }
+}
