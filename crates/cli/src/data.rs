@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use kestrel_binance::BinanceDepthCsvReader;
+use kestrel_binance::{BinanceDepthCsvReader, BinanceTradesCsvReader, TradeLayout};
 use kestrel_feed::capture::{CaptureReader, open_maybe_gzip};
 use kestrel_feed::tardis::{TardisBookReader, TardisTradeReader};
-use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments};
+use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments, TradeFile};
 use kestrel_model::{Instrument, UnixNanos, Venue};
 use kestrel_tape::{MappedTape, TapeError, TapeEvent, TapeEvents, TapeWriter};
 
@@ -25,7 +25,8 @@ pub struct DataArgs {
 
 #[derive(clap::Subcommand)]
 enum DataCommand {
-    /// Turn a capture, Tardis CSV or Binance historical depth CSV into a tape.
+    /// Turn a capture, Tardis CSV or Binance historical depth or trades CSV
+    /// into a tape (or Parquet).
     Convert(ConvertArgs),
     /// Join tapes into one, by receive time: a market's days into one
     /// tape, or several markets into one that replay and backtest read
@@ -100,6 +101,10 @@ pub(crate) enum InputFormat {
     TardisTrades,
     /// Binance `T_DEPTH` historical CSV.
     BinanceDepthCsv,
+    /// Binance's public `trades` CSV (data.binance.vision).
+    BinanceTrades,
+    /// Binance's public `aggTrades` CSV.
+    BinanceAggTrades,
 }
 
 pub fn run(args: &DataArgs) -> anyhow::Result<()> {
@@ -126,6 +131,10 @@ fn detect(path: &Path) -> anyhow::Result<InputFormat> {
             InputFormat::TardisTrades
         } else if first.starts_with(b"symbol,timestamp,first_update_id") {
             InputFormat::BinanceDepthCsv
+        } else if first.starts_with(TradeLayout::Trades.header()) {
+            InputFormat::BinanceTrades
+        } else if first.starts_with(TradeLayout::AggTrades.header()) {
+            InputFormat::BinanceAggTrades
         } else {
             InputFormat::Capture
         },
@@ -175,6 +184,21 @@ pub(crate) fn each_item(
             let mut reader = BinanceDepthCsvReader::open(input, instrument).map_err(opened)?;
             while let Some(item) = reader.next_event() {
                 take(item)?;
+            }
+        }
+        InputFormat::BinanceTrades | InputFormat::BinanceAggTrades => {
+            let layout = if format == InputFormat::BinanceTrades {
+                TradeLayout::Trades
+            } else {
+                TradeLayout::AggTrades
+            };
+            let mut reader =
+                BinanceTradesCsvReader::open(input, instrument, layout).map_err(opened)?;
+            while let Some(item) = reader.next_trade() {
+                match item {
+                    Ok(trade) => take(Ok(Decoded::Trades(std::slice::from_ref(&trade))))?,
+                    Err(e) => take(Err(e))?,
+                }
             }
         }
     }
@@ -382,12 +406,36 @@ fn convert_into(args: &ConvertArgs, partial: &Path) -> anyhow::Result<()> {
 
 /// The instrument of a CSV input: the symbol from its first row, the venue
 /// from Tardis's `exchange` column, `--venue`, or USDⓈ-M for Binance's
-/// depth CSVs.
+/// depth CSVs. Binance's trades files name neither: the symbol is
+/// `--symbol` or the file name's first part (`ETHUSDT-trades-2024-01-01`),
+/// the venue `--venue`, or USDⓈ-M for a file with the futures header.
 fn csv_instrument(
     path: &Path,
     format: InputFormat,
     args: &MarketArgs,
 ) -> anyhow::Result<Instrument> {
+    if matches!(
+        format,
+        InputFormat::BinanceTrades | InputFormat::BinanceAggTrades
+    ) {
+        let from_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.split(['-', '.']).next())
+            .filter(|s| !s.is_empty());
+        let Some(symbol) = args.symbol.as_deref().or(from_name) else {
+            bail!("{}: name the market with --symbol", path.display());
+        };
+        let venue = match args.venue {
+            Some(v) => v,
+            None if detect(path)? == format => Venue::BinanceUsdm,
+            None => bail!(
+                "{}: a Binance trades file without a header row is spot or futures: pass --venue",
+                path.display()
+            ),
+        };
+        return Ok(args.catalogue.load()?.find(venue, symbol)?.clone());
+    }
     let mut input = open_maybe_gzip(path)?;
     let mut header = String::new();
     let mut row = String::new();

@@ -130,6 +130,57 @@ fn bad_rows_of_a_binance_trades_file_are_counted_not_fatal() {
 }
 
 #[test]
+fn a_binance_trades_csv_its_tape_and_its_parquet_decide_alike() {
+    let dir = scratch("forms");
+    let csv = dir.join("ETHUSDT-trades-synthetic.csv");
+    let csv_s = csv.to_str().unwrap();
+    let made = kestrel(
+        &["data", "synth-trades", "--count", "20000", "-o", csv_s],
+        LIMIT,
+    );
+    assert!(made.status.success(), "{}", text(&made));
+    let mut outputs = Vec::new();
+    for (file, format) in [
+        ("ETHUSDT-trades-synthetic.csv", "binance-trades"),
+        ("trades.tape", "capture"),
+        ("trades.parquet", "parquet-trades"),
+    ] {
+        let path = dir.join(file);
+        if format != "binance-trades" {
+            // The symbol comes from the file's name, the venue from its
+            // futures header.
+            let out = kestrel(
+                &["data", "convert", csv_s, "-o", path.to_str().unwrap()],
+                LIMIT,
+            );
+            assert!(out.status.success(), "{}", text(&out));
+        }
+        let (path_s, dir_s) = (path.display(), dir.display());
+        let run = dir.join(format!("{format}.toml"));
+        std::fs::write(
+            &run,
+            format!(
+                "[data]\nfile = \"{path_s}\"\nformat = \"{format}\"\ninstrument = \"binance_usdm:ETHUSDT\"\n\
+                 [strategy]\nkind = \"ema_cross\"\nbar = \"2s\"\nfast = 3\nslow = 5\nqty = \"0.01\"\n\
+                 [report]\nhtml = \"{dir_s}/{format}.html\"\njson = \"{dir_s}/{format}.json\"\n"
+            ),
+        )
+        .unwrap();
+        let out = kestrel(&["backtest", "--config", run.to_str().unwrap()], LIMIT);
+        let shown = text(&out);
+        assert!(out.status.success(), "{shown}");
+        assert_eq!(count(&shown, "run"), 20_000, "every trade read: {shown}");
+        outputs.push(shown);
+    }
+    let orders = count(&outputs[0], "orders");
+    assert!(orders > 10, "{}", outputs[0]);
+    for out in &outputs[1..] {
+        assert_eq!(count(out, "orders"), orders, "{out}");
+        assert_eq!(count(out, "trades"), count(&outputs[0], "trades"));
+    }
+}
+
+#[test]
 fn alerts_fire_once_and_a_second_run_sends_nothing_again() {
     let dir = scratch("alerts");
     let file = config("alerts_btcusdt.toml", &dir, &[]);

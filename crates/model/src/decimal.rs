@@ -305,6 +305,18 @@ impl Decimal {
     };
 
     fn normalised(mut mantissa: i128, mut scale: u8) -> Self {
+        // Most mantissas fit 64 bits, where dividing by ten is a multiply
+        // and not a call into 128-bit division.
+        if let Ok(mut small) = i64::try_from(mantissa) {
+            while scale > 0 && small % 10 == 0 {
+                small /= 10;
+                scale -= 1;
+            }
+            return Self {
+                mantissa: i128::from(small),
+                scale,
+            };
+        }
         while scale > 0 && mantissa % 10 == 0 {
             mantissa /= 10;
             scale -= 1;

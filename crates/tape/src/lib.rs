@@ -17,6 +17,8 @@
 //! * [`TapeDecoder`] reads a mapped tape's messages as frames
 //!   ([`MappedTape::message`]), so replay and backtest sync a tape through
 //!   the same sequencers as a live feed, without parsing anything.
+//! * [`TapeTrades`] reads a tape of trades alone (a trades CSV converted)
+//!   as a trades file, for backtests on trades.
 //! * [`merge`] joins tapes by receive time: a market's days into one, or
 //!   several markets into one tape.
 //! * Every message is checked against its checksum and read whole; a torn
@@ -31,6 +33,7 @@ pub mod header;
 mod merge;
 pub mod message;
 pub mod reader;
+mod trades;
 pub mod writer;
 
 pub use decoder::TapeDecoder;
@@ -38,4 +41,5 @@ pub use error::TapeError;
 pub use events::{TapeEvent, TapeEvents};
 pub use merge::{Merged, merge};
 pub use reader::{MappedTape, Message, MessageSource, TapeReader};
+pub use trades::TapeTrades;
 pub use writer::TapeWriter;

@@ -132,6 +132,16 @@ pub fn run_file(file: &RunFile, show_progress: bool) -> anyhow::Result<Outcome> 
         ) => {
             let market = crate::market::resolve(&path, &file.data.market_args()?, false)?;
             let instrument = file.instrument(market.instrument.clone())?;
+            if let Some(tape) = market.tape.as_ref().filter(|t| !t.map.holds_book(t.index)) {
+                // A tape of trades alone would never sync as a book feed.
+                if let StrategySection::ImbalanceMm { .. } = file.strategy {
+                    bail!(
+                        "imbalance_mm quotes an order book: {} holds trades alone",
+                        path.display()
+                    );
+                }
+                return trades::run_tape(file, tape, &instrument, title, show_progress);
+            }
             let title =
                 title.unwrap_or_else(|| format!("{} on {}", file.strategy.name(), instrument.id));
             let input = Input {

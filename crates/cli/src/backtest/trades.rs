@@ -1,9 +1,11 @@
 //! Backtests on trades alone (`binance-trades`, `binance-agg-trades`,
-//! `tardis-trades`): strategies that read bars the kernel builds from the
+//! `tardis-trades`, `parquet-trades`, or a tape of trades alone):
+//! strategies that read bars the kernel builds from the
 //! trades, with market orders filled by the simulator's trade-only rule
 //! (the next trade's price, `sim.trade_slippage_ticks` worse).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use kestrel_binance::{BinanceTradesCsvReader, TradeLayout};
@@ -12,9 +14,11 @@ use kestrel_feed::tardis::TardisTradeReader;
 use kestrel_feed::{ReadAhead, TradeFile};
 use kestrel_model::{Instrument, Qty};
 use kestrel_strategy::{EmaCross, EmaCrossConfig};
+use kestrel_tape::TapeTrades;
 
 use super::config::{DataFormat, RunFile, StrategySection};
 use super::{Outcome, run_source};
+use crate::market::TapeInput;
 
 /// `ema_cross` as the file's `[strategy]` sets it, on `instrument`.
 pub fn ema_cross(section: &StrategySection, instrument: &Instrument) -> anyhow::Result<EmaCross> {
@@ -76,12 +80,35 @@ pub fn run(
     let base = file.data.named_instrument("trades files")?;
     let instrument = file.instrument(base)?;
     let trades = open(file.data.format, path, &instrument)?;
-    let strategy = ema_cross(&file.strategy, &instrument)?;
+    run_trades(file, &instrument, trades, title, show_progress)
+}
+
+/// Runs the file's strategy over a tape that holds `instrument`'s trades
+/// and no book (a trades CSV converted).
+pub fn run_tape(
+    file: &RunFile,
+    tape: &TapeInput,
+    instrument: &Instrument,
+    title: Option<String>,
+    show_progress: bool,
+) -> anyhow::Result<Outcome> {
+    let trades = ReadAhead::new(TapeTrades::new(Arc::clone(&tape.map), tape.index));
+    run_trades(file, instrument, trades, title, show_progress)
+}
+
+fn run_trades(
+    file: &RunFile,
+    instrument: &Instrument,
+    trades: ReadAhead,
+    title: Option<String>,
+    show_progress: bool,
+) -> anyhow::Result<Outcome> {
+    let strategy = ema_cross(&file.strategy, instrument)?;
     let title =
         title.unwrap_or_else(|| format!("{} on {} trades", file.strategy.name(), instrument.id));
     run_source(
         file,
-        &instrument,
+        instrument,
         TradeSource::new(trades),
         strategy,
         &title,

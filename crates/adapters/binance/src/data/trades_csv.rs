@@ -29,8 +29,8 @@ pub enum TradeLayout {
 }
 
 impl TradeLayout {
-    /// The futures files' header row.
-    fn header(self) -> &'static [u8] {
+    /// The futures files' header row (spot files have none).
+    pub fn header(self) -> &'static [u8] {
         match self {
             Self::Trades => b"id,price,qty,quote_qty,time,is_buyer_maker",
             Self::AggTrades => {
