@@ -13,7 +13,10 @@ checks that the two sequences of orders (bar, side) agree.
 
 * Kestrel: `kestrel backtest` on a config written here (the trades file,
   `binance-trades`, USD-M ETHUSDT's grid), the time it prints for its run
-  (reading and parsing the CSV included), and the whole process.
+  (reading and parsing the CSV included), and the whole process; and the
+  same on the file converted once to a tape (`kestrel data convert`, not
+  timed, as NautilusTrader's ticks are made once), which it reads without
+  parsing text.
 * NautilusTrader: `BacktestEngine`, venue BINANCE, NETTING, CASH account,
   `TestInstrumentProvider.ethusdt_binance()`, the ticks made once with its
   `TradeTickDataWrangler` (not timed), `EMACross` on
@@ -45,12 +48,12 @@ KESTREL = os.path.join(ROOT, "target/release/kestrel")
 MINUTE_NS = 60_000_000_000
 
 
-def kestrel_config(trades_csv, report_dir):
+def kestrel_config(trades_file, report_dir, data_format="binance-trades"):
     return f"""
 title = "ema_cross(10, 20) on 1m bars of synthetic ETHUSDT trades"
 [data]
-file = "{trades_csv}"
-format = "binance-trades"
+file = "{trades_file}"
+format = "{data_format}"
 instrument = "binance_usdm:ETHUSDT"
 [strategy]
 kind = "ema_cross"
@@ -170,29 +173,41 @@ def main():
         )
         config = os.path.join(tmp, "ema_cross.toml")
         open(config, "w").write(kestrel_config(trades_csv, tmp))
+        tape = os.path.join(tmp, "ETHUSDT-trades.tape")
+        subprocess.run(
+            [KESTREL, "data", "convert", trades_csv, "--symbol", "ETHUSDT", "-o", tape],
+            check=True,
+            capture_output=True,
+        )
+        tape_config = os.path.join(tmp, "ema_cross_tape.toml")
+        open(tape_config, "w").write(kestrel_config(tape, tmp, "capture"))
         started = time.perf_counter()
         instrument, ticks = nautilus_ticks(trades_csv)
         print(f"NautilusTrader ticks made in {time.perf_counter() - started:.1f} s (not timed)")
-        ks, ns = [], []
+        ks, ts, ns = [], [], []
         for r in range(args.rounds):
             ks.append(run_kestrel(config, tmp))
+            ts.append(run_kestrel(tape_config, tmp))
             ns.append(run_nautilus(instrument, ticks))
             print(
-                f"round {r + 1}: Kestrel {ks[-1]['run_s'] * 1e3:.1f} ms "
+                f"round {r + 1}: Kestrel CSV {ks[-1]['run_s'] * 1e3:.1f} ms "
                 f"(process {ks[-1]['wall_s'] * 1e3:.0f} ms), "
+                f"tape {ts[-1]['run_s'] * 1e3:.1f} ms "
+                f"(process {ts[-1]['wall_s'] * 1e3:.0f} ms), "
                 f"NautilusTrader {ns[-1]['run_s'] * 1e3:.0f} ms"
             )
-        k, n = ks[-1], ns[-1]
-        k_rate = args.trades / statistics.median(x["run_s"] for x in ks)
-        n_rate = args.trades / statistics.median(x["run_s"] for x in ns)
-        ratio = statistics.median(b["run_s"] / a["run_s"] for a, b in zip(ks, ns))
+        k, t, n = ks[-1], ts[-1], ns[-1]
+        rate = lambda runs: args.trades / statistics.median(x["run_s"] for x in runs)
+        ratio = lambda runs: statistics.median(b["run_s"] / a["run_s"] for a, b in zip(runs, ns))
         print(f"\n{args.trades:,} synthetic ETHUSDT trades, ema_cross(10, 20) on 1-minute bars")
-        print(f"  Kestrel         {k_rate / 1e6:6.2f} M ticks/s  (CSV read and parsed in the run), "
-              f"{len(k['decisions'])} orders")
-        print(f"  NautilusTrader  {n_rate / 1e6:6.3f} M ticks/s  (engine.run() only), "
+        print(f"  Kestrel, CSV    {rate(ks) / 1e6:6.2f} M ticks/s  (read and parsed in the run), "
+              f"{len(k['decisions'])} orders, {ratio(ks):.1f}x")
+        print(f"  Kestrel, tape   {rate(ts) / 1e6:6.2f} M ticks/s  (read in the run), "
+              f"{len(t['decisions'])} orders, {ratio(ts):.1f}x")
+        print(f"  NautilusTrader  {rate(ns) / 1e6:6.3f} M ticks/s  (engine.run() only), "
               f"{len(n['decisions'])} orders, +{n['on_stop']} closing on stop")
-        print(f"  ratio (median of rounds) {ratio:.1f}x")
-        same = k["decisions"] == n["decisions"]
+        print("  (ratios: the median over rounds of NautilusTrader's time over Kestrel's)")
+        same = k["decisions"] == n["decisions"] == t["decisions"]
         print(f"  decisions (bar, side) identical: {same}")
         if not same:
             for i, (a, b) in enumerate(zip(k["decisions"], n["decisions"])):

@@ -1,7 +1,8 @@
 //! Strategies on trades and alerts, end to end as a user runs them:
 //! `ema_cross` on the bundled trades alone and on the capture they came
 //! from (the same decisions), bad rows counted, and `alerts test` / `run`
-//! over the capture (a second run over the same journal sends nothing).
+//! over the capture (a second run over the same journal sends nothing) and
+//! on a live feed (the simulator's), where a restart does not fire again.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{kestrel, repo, text};
+use common::{kestrel, repo, start_sim_at, text};
 
 const LIMIT: Duration = Duration::from_secs(300);
 
@@ -401,4 +402,50 @@ fn klines_backfilled_from_the_simulator_are_our_own_bars_and_resume_exactly() {
         );
         assert_eq!(qty(&row[5]), bar.volume, "{row:?}");
     }
+}
+
+#[test]
+fn alerts_run_on_a_live_feed_fires_once_and_not_again_after_a_restart() {
+    let dir = scratch("live");
+    let sim = start_sim_at("5", None);
+    let file = dir.join("live.toml");
+    let port = sim.port;
+    std::fs::write(
+        &file,
+        format!(
+            "[live]\nsymbol = \"BTCUSDT\"\nrest_url = \"http://127.0.0.1:{port}\"\n\
+             stream_url = \"ws://127.0.0.1:{port}/stream?streams=\"\n\
+             [journal]\ndir = \"{}/journal\"\n\
+             [[alerts]]\nname = \"above 1,000\"\ninstrument = \"binance_spot:BTCUSDT\"\n\
+             when = {{ price_above = 1000 }}\n\
+             [[alerts]]\nname = \"below 1,000\"\ninstrument = \"binance_spot:BTCUSDT\"\n\
+             when = {{ price_below = 1000 }}\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let config = file.to_str().unwrap();
+    let run = |seconds: &str| {
+        let out = kestrel(
+            &["alerts", "run", "--config", config, "--seconds", seconds],
+            LIMIT,
+        );
+        let shown = text(&out);
+        assert!(out.status.success(), "{shown}");
+        shown
+    };
+    let first = run("6");
+    assert!(
+        first.contains("watched BTC/USDT@BINANCE_SPOT live"),
+        "{first}"
+    );
+    assert!(
+        first.contains("1 firings") && first.contains("fired                  above 1,000"),
+        "the market is above 1,000 from its first trade: once\n{first}"
+    );
+    // The condition still holds: the journal's state keeps it disarmed.
+    let second = run("3");
+    assert!(second.contains("0 firings"), "{second}");
+    let test = kestrel(&["alerts", "test", "--config", config], LIMIT);
+    assert!(!test.status.success(), "a test replays a recording");
 }

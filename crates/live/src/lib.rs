@@ -10,6 +10,8 @@
 //!
 //! The kernel thread ([`session`]) is the only owner of trading state; the
 //! tasks around it talk to it by channel, so it never waits on I/O.
+//! [`watch`] runs a kernel that never trades (alert watches) on the same
+//! market tasks, with no venue or account.
 
 pub mod gateway;
 pub mod latency;
@@ -18,6 +20,7 @@ pub mod metrics;
 pub mod reconcile;
 pub mod recover;
 pub mod session;
+pub mod watch;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -38,6 +41,7 @@ pub use reconcile::{ReconcileMode, Reconciled, UnknownOrderPolicy};
 pub use session::{
     GatewayCommand, LiveInput, LiveSession, SessionError, SessionMarket, SessionStats,
 };
+pub use watch::{WatchStats, watch};
 
 use kestrel_engine::clock::{Clock, WallClock};
 use kestrel_engine::kernel::Kernel;

@@ -201,7 +201,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Resolves when the session should stop: Ctrl-C, SIGTERM, or time up.
-async fn stop_signal(after: Option<Duration>) {
+pub(crate) async fn stop_signal(after: Option<Duration>) {
     let time_up = async {
         match after {
             Some(d) => tokio::time::sleep(d).await,

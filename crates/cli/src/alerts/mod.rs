@@ -1,4 +1,4 @@
-//! `kestrel alerts`: alert rules over a recording.
+//! `kestrel alerts`: alert rules over a recording or a live feed.
 //!
 //! * `test` replays the data through the rules and prints when each would
 //!   have fired, re-armed or been suppressed; nothing is delivered.
@@ -6,11 +6,15 @@
 //!   each alert to the log and (with a `[webhook]` section) to the signed
 //!   webhook, once. Run again over the same journal, alerts already
 //!   delivered are not sent again, and any a crash left undelivered are.
+//!   With `[live]` instead of `[data]` it watches a live market ([`live`])
+//!   until stopped.
 //!
-//! A file holds `[data]` (as a backtest's), `[journal]`, an optional
-//! `[webhook]` and `[[alerts]]` rules, each naming the data's market.
+//! A file holds `[data]` (as a backtest's) or `[live]`, `[journal]`, an
+//! optional `[webhook]` and `[[alerts]]` rules, each naming the market.
 
-use std::path::{Path, PathBuf};
+mod live;
+
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -47,12 +51,17 @@ enum AlertsCommand {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Replay the data through the rules, journaling and delivering each
-    /// alert once (the log, and the webhook if the file has one).
+    /// Replay the data (or watch the `[live]` market) through the rules,
+    /// journaling and delivering each alert once (the log, and the webhook
+    /// if the file has one).
     Run {
         /// The alerts file (TOML).
         #[arg(long)]
         config: PathBuf,
+        /// A live watch stops after this many seconds (default: at Ctrl-C
+        /// or SIGTERM).
+        #[arg(long)]
+        seconds: Option<u64>,
     },
 }
 
@@ -60,7 +69,8 @@ enum AlertsCommand {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AlertsFile {
-    data: DataSection,
+    data: Option<DataSection>,
+    live: Option<live::LiveSection>,
     #[serde(default)]
     journal: JournalSection,
     webhook: Option<WebhookSection>,
@@ -110,9 +120,9 @@ fn five_seconds() -> u64 {
 }
 
 pub fn run(args: &AlertsArgs) -> anyhow::Result<()> {
-    let (path, deliver) = match &args.command {
-        AlertsCommand::Test { config } => (config, false),
-        AlertsCommand::Run { config } => (config, true),
+    let (path, deliver, seconds) = match &args.command {
+        AlertsCommand::Test { config } => (config, false, None),
+        AlertsCommand::Run { config, seconds } => (config, true, *seconds),
     };
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -121,13 +131,33 @@ pub fn run(args: &AlertsArgs) -> anyhow::Result<()> {
     if file.alerts.is_empty() {
         bail!("{}: no [[alerts]]", path.display());
     }
-    let data = data_path(&file.data.file);
+    match (&file.data, &file.live, deliver) {
+        (Some(_), Some(_), _) | (None, None, _) => {
+            bail!(
+                "{}: give [data] (a recording) or [live], one of them",
+                path.display()
+            )
+        }
+        (None, Some(_), false) => bail!(
+            "{}: alerts test replays a recording ([data]); alerts run watches [live]",
+            path.display()
+        ),
+        _ => {}
+    }
     let (events, receiver) = mpsc::channel();
     let dispatcher = if deliver {
         Some(dispatcher(&file)?)
     } else {
         None
     };
+    // A live watch goes on from the rules' states as the journal left
+    // them: an alert delivered before a restart does not fire again while
+    // its condition still holds. (A replay starts its data again, and the
+    // journal knows its alerts by id.)
+    let states = dispatcher
+        .as_ref()
+        .map(|d| d.recovered().states.clone())
+        .unwrap_or_default();
     // Deliveries go on beside the replay, in the order the rules fired.
     let delivering = std::thread::spawn(move || -> anyhow::Result<Vec<WatchEvent>> {
         let mut seen = Vec::new();
@@ -160,7 +190,11 @@ pub fn run(args: &AlertsArgs) -> anyhow::Result<()> {
         }
         Ok(seen)
     });
-    let watched = replay(&file, &data, events);
+    let watched = match (&file.data, &file.live) {
+        (Some(data), _) => replay(&file, data, events),
+        (None, Some(live)) => live::watch_live(&file, live, seconds, &states, events),
+        (None, None) => unreachable!("checked above"),
+    };
     let seen = delivering
         .join()
         .map_err(|_| anyhow::anyhow!("the delivery thread stopped"))??;
@@ -189,31 +223,13 @@ fn dispatcher(file: &AlertsFile) -> anyhow::Result<Dispatcher> {
         .with_context(|| format!("opening the journal in {}", file.journal.dir.display()))
 }
 
-/// Replays the data through the rules, streaming events to `events`; the
-/// data's instrument.
-fn replay(
-    file: &AlertsFile,
-    data: &Path,
-    events: mpsc::Sender<WatchEvent>,
-) -> anyhow::Result<Instrument> {
-    let trades_only = !matches!(file.data.format, DataFormat::Capture);
-    let market = if trades_only {
-        None
-    } else {
-        Some(crate::market::resolve(
-            data,
-            &file.data.market_args()?,
-            false,
-        )?)
-    };
-    let instrument = match &market {
-        Some(m) => m.instrument.clone(),
-        None => file.data.named_instrument("trades files")?,
-    };
+/// The file's rules on `instrument`, which each must name (one market a
+/// file).
+fn rules_on(file: &AlertsFile, instrument: &Instrument) -> anyhow::Result<AlertWatch> {
     for rule in &file.alerts {
-        if !crate::market::is_named(&instrument, &rule.instrument) {
+        if !crate::market::is_named(instrument, &rule.instrument) {
             bail!(
-                "alert {:?} names {}, but the data holds {} (one market a file)",
+                "alert {:?} names {}, but the file watches {} (one market a file)",
                 rule.name,
                 rule.instrument,
                 instrument.id
@@ -225,19 +241,40 @@ fn replay(
         .iter()
         .map(|r| (r.clone(), InstrumentIndex::FIRST))
         .collect();
-    let watch = AlertWatch::new(&rules, std::slice::from_ref(&instrument))?.with_sink(events);
+    Ok(AlertWatch::new(&rules, std::slice::from_ref(instrument))?)
+}
+
+/// Replays `data` through the rules, streaming events to `events`; the
+/// data's instrument.
+fn replay(
+    file: &AlertsFile,
+    data: &DataSection,
+    events: mpsc::Sender<WatchEvent>,
+) -> anyhow::Result<Instrument> {
+    let path = data_path(&data.file);
+    let trades_only = !matches!(data.format, DataFormat::Capture);
+    let market = if trades_only {
+        None
+    } else {
+        Some(crate::market::resolve(&path, &data.market_args()?, false)?)
+    };
+    let instrument = match &market {
+        Some(m) => m.instrument.clone(),
+        None => data.named_instrument("trades files")?,
+    };
+    let watch = rules_on(file, &instrument)?.with_sink(events);
     match market {
         None => {
             let source = TradeSource::new(crate::backtest::trades::open(
-                file.data.format,
-                data,
+                data.format,
+                &path,
                 &instrument,
             )?);
             watch_over(&instrument, source, watch)?;
         }
         Some(m) => {
             let input = Input {
-                path: data,
+                path: &path,
                 tape: m.tape.as_ref(),
             };
             m.with_feed(
@@ -280,6 +317,18 @@ fn watch_over<M: MarketSource>(
     source: M,
     watch: AlertWatch,
 ) -> anyhow::Result<()> {
+    run_backtest(
+        instrument,
+        source,
+        watch,
+        &watch_config(instrument)?,
+        |_| {},
+    )?;
+    Ok(())
+}
+
+/// The run a watch needs: every section at its defaults.
+fn watch_config(instrument: &Instrument) -> anyhow::Result<kestrel_engine::BacktestConfig> {
     let settings = Settings {
         account: &AccountSection::default(),
         sim: &SimSection::default(),
@@ -287,9 +336,7 @@ fn watch_over<M: MarketSource>(
         report: &ReportSection::default(),
         bars: &BarsSection::default(),
     };
-    let config = settings.backtest_config(instrument)?;
-    run_backtest(instrument, source, watch, &config, |_| {})?;
-    Ok(())
+    settings.backtest_config(instrument)
 }
 
 /// One line per event, by time.
