@@ -179,6 +179,26 @@ fn a_binance_trades_csv_its_tape_and_its_parquet_decide_alike() {
         assert_eq!(count(out, "orders"), orders, "{out}");
         assert_eq!(count(out, "trades"), count(&outputs[0], "trades"));
     }
+    // Alert rules read the tape's trades too.
+    let alerts = dir.join("alerts.toml");
+    std::fs::write(
+        &alerts,
+        format!(
+            "[data]\nfile = \"{}\"\n[[alerts]]\nname = \"above 1,000\"\n\
+             instrument = \"binance_usdm:ETHUSDT\"\nwhen = {{ price_above = 1000 }}\n",
+            dir.join("trades.tape").display()
+        ),
+    )
+    .unwrap();
+    let out = kestrel(
+        &["alerts", "test", "--config", alerts.to_str().unwrap()],
+        LIMIT,
+    );
+    let shown = text(&out);
+    assert!(
+        out.status.success() && shown.contains(": 1 firings"),
+        "{shown}"
+    );
 }
 
 #[test]

@@ -263,16 +263,22 @@ fn replay(
         None => data.named_instrument("trades files")?,
     };
     let watch = rules_on(file, &instrument)?.with_sink(events);
-    match market {
-        None => {
-            let source = TradeSource::new(crate::backtest::trades::open(
-                data.format,
-                &path,
-                &instrument,
-            )?);
-            watch_over(&instrument, source, watch)?;
+    // A tape of trades alone is read as trades: as a book feed it would
+    // never sync.
+    let trades_tape = market
+        .as_ref()
+        .and_then(|m| m.tape.as_ref())
+        .filter(|t| !t.map.holds_book(t.index));
+    match (market.as_ref(), trades_tape) {
+        (None, _) => {
+            let trades = crate::backtest::trades::open(data.format, &path, &instrument)?;
+            watch_over(&instrument, TradeSource::new(trades), watch)?;
         }
-        Some(m) => {
+        (Some(_), Some(tape)) => {
+            let trades = crate::backtest::trades::open_tape(tape);
+            watch_over(&instrument, TradeSource::new(trades), watch)?;
+        }
+        (Some(m), None) => {
             let input = Input {
                 path: &path,
                 tape: m.tape.as_ref(),

@@ -92,8 +92,12 @@ pub fn run_tape(
     title: Option<String>,
     show_progress: bool,
 ) -> anyhow::Result<Outcome> {
-    let trades = ReadAhead::new(TapeTrades::new(Arc::clone(&tape.map), tape.index));
-    run_trades(file, instrument, trades, title, show_progress)
+    run_trades(file, instrument, open_tape(tape), title, show_progress)
+}
+
+/// The trades of a tape that holds no book, read on a thread of their own.
+pub fn open_tape(tape: &TapeInput) -> ReadAhead {
+    ReadAhead::new(TapeTrades::new(Arc::clone(&tape.map), tape.index))
 }
 
 fn run_trades(
