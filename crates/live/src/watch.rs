@@ -38,6 +38,10 @@ pub struct WatchStats {
     pub gaps: u64,
     /// Connections dropped.
     pub disconnects: u64,
+    /// Frames that could not be read (counted, passed over).
+    pub malformed: u64,
+    /// Depth snapshots that failed (each retried).
+    pub snapshot_failures: u64,
 }
 
 /// One market of a watch: its frames' sync and where resyncs are asked.
@@ -151,6 +155,10 @@ where
     }
     kernel.stop(WallClock.now());
     refuse_orders(&mut kernel)?;
+    seen.malformed = watched.iter().map(|m| m.frames.malformed()).sum();
+    seen.snapshot_failures = stats
+        .snapshot_failures
+        .load(std::sync::atomic::Ordering::Relaxed);
     Ok((kernel, seen))
 }
 

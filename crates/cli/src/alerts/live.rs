@@ -118,8 +118,14 @@ pub(super) fn watch_live(
     let stop = crate::live::stop_signal(seconds.map(Duration::from_secs));
     let (_, seen) = kestrel_live::watch(runtime.handle(), kernel, vec![frames], vec![feed], stop)?;
     println!(
-        "watched {} live: {} frames, {} market events, {} resyncs, {} disconnects",
-        instrument.id, seen.frames, seen.events, seen.gaps, seen.disconnects
+        "watched {} live: {} frames ({} malformed), {} market events, {} resyncs, {} disconnects, {} failed snapshots",
+        instrument.id,
+        seen.frames,
+        seen.malformed,
+        seen.events,
+        seen.gaps,
+        seen.disconnects,
+        seen.snapshot_failures
     );
     Ok(instrument)
 }
