@@ -138,7 +138,11 @@ pub fn run(file: &PortfolioFile, show_progress: bool) -> anyhow::Result<Outcome>
             .with_context(|| format!("feeds[{n}].instrument"))?;
         args.catalogue = file.catalogue();
         let market = crate::market::resolve(&path, &args, false)?;
-        if market.tape.as_ref().is_some_and(|t| !t.map.holds_book(t.index)) {
+        if market
+            .tape
+            .as_ref()
+            .is_some_and(|t| !t.map.holds_book(t.index))
+        {
             // As a book feed it would never sync: refused, not run silent.
             bail!(
                 "feeds[{n}]: {} holds trades alone; a portfolio's feeds are order books",
