@@ -178,6 +178,10 @@ impl Position {
 
     /// PnL of the open quantity marked at `mark`.
     pub fn unrealised(&self, mark: Price) -> Decimal {
+        if self.open == 0 && self.cost == Decimal::ZERO {
+            // Flat: nothing to mark (and no decimal arithmetic to do).
+            return Decimal::ZERO;
+        }
         let value = self.value(mark, self.open).unwrap_or(Decimal::ZERO);
         self.gain(self.cost, value).unwrap_or(Decimal::ZERO)
     }

@@ -27,6 +27,23 @@ const POW10: [u64; 20] = {
     table
 };
 
+/// 10^0 … 10^38, every power an `i128` holds.
+const POW10_WIDE: [i128; 39] = {
+    let mut table = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
+/// 10^`k` as an `i128`, `None` past 10^38: a lookup where `checked_pow`
+/// loops, on every sum of two decimals.
+fn pow10_wide(k: u32) -> Option<i128> {
+    POW10_WIDE.get(usize::try_from(k).ok()?).copied()
+}
+
 /// Why a decimal string or value was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DecimalError {
@@ -367,7 +384,7 @@ impl Decimal {
         let scale = self.scale.max(rhs.scale);
         let widen = |d: Self| {
             d.mantissa
-                .checked_mul(10i128.checked_pow(u32::from(scale - d.scale))?)
+                .checked_mul(pow10_wide(u32::from(scale - d.scale))?)
         };
         Some(Self::normalised(
             widen(self)?.checked_add(widen(rhs)?)?,
@@ -393,7 +410,7 @@ impl Decimal {
         let extra = MAX_SCALE.saturating_sub(self.scale);
         let widened = self
             .mantissa
-            .checked_mul(10i128.checked_pow(u32::from(extra))?)?;
+            .checked_mul(pow10_wide(u32::from(extra))?)?;
         let product = widened.checked_mul(i128::from(num))?;
         let den = i128::from(den);
         let (q, r) = (product / den, product % den);
@@ -418,14 +435,14 @@ impl Decimal {
         let (num, den) = if shift >= 0 {
             (
                 self.mantissa
-                    .checked_mul(10i128.checked_pow(u32::try_from(shift).ok()?)?)?,
+                    .checked_mul(pow10_wide(u32::try_from(shift).ok()?)?)?,
                 rhs.mantissa,
             )
         } else {
             (
                 self.mantissa,
                 rhs.mantissa
-                    .checked_mul(10i128.checked_pow(shift.unsigned_abs())?)?,
+                    .checked_mul(pow10_wide(shift.unsigned_abs())?)?,
             )
         };
         let (q, r) = (num / den, num % den);

