@@ -408,9 +408,7 @@ impl Decimal {
             return None;
         }
         let extra = MAX_SCALE.saturating_sub(self.scale);
-        let widened = self
-            .mantissa
-            .checked_mul(pow10_wide(u32::from(extra))?)?;
+        let widened = self.mantissa.checked_mul(pow10_wide(u32::from(extra))?)?;
         let product = widened.checked_mul(i128::from(num))?;
         let den = i128::from(den);
         let (q, r) = (product / den, product % den);
