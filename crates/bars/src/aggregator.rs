@@ -239,6 +239,7 @@ impl BarAggregator {
 
     /// Takes a trade reaching us at `now` (the caller's clock), pushing
     /// what it closes or corrects to `out`.
+    #[inline]
     pub fn on_trade(&mut self, trade: &Trade, now: UnixNanos, out: &mut Vec<BarEvent>) {
         let at = trade.time.exchange.as_nanos();
         if at > now.as_nanos().saturating_add(self.options.max_future_ns) {
@@ -330,6 +331,7 @@ impl BarAggregator {
         self.recent.push_back(bar);
     }
 
+    #[inline]
     fn time_trade(
         &mut self,
         price: Price,
@@ -352,6 +354,19 @@ impl BarAggregator {
                 return;
             }
         }
+        self.time_trade_closing(price, lots, at, period, out);
+    }
+
+    /// A time-bar trade that may close bars, open one, or be late.
+    #[inline(never)]
+    fn time_trade_closing(
+        &mut self,
+        price: Price,
+        lots: u64,
+        at: u64,
+        period: u64,
+        out: &mut Vec<BarEvent>,
+    ) {
         self.advance(UnixNanos::new(at), out);
         let start = at - at % period;
         if let Some(back) = self.open.back_mut()

@@ -102,6 +102,7 @@ impl<const N: usize> std::str::FromStr for InlineStr<N> {
 /// call, one per event on the hot path, where venues find their market by
 /// id (some 8 % of a trades backtest's time).
 impl<const N: usize> PartialEq for InlineStr<N> {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         self.len == other.len
             && self

@@ -22,18 +22,17 @@
 //! data: memory stays flat however long the capture.
 
 mod ring;
+mod router;
 mod source;
 
 use kestrel_model::{Instrument, InstrumentIndex, UnixNanos};
-use kestrel_sim::{
-    AccountId, Command, OrderRef, OrderRequest, SelfTradePrevention, SimConfig, SimVenue,
-    VenueEvent, local_clock_offset,
-};
+use kestrel_sim::{AccountId, OrderRef, SimConfig, SimVenue, VenueEvent, local_clock_offset};
 use kestrel_strategy::Strategy;
 
 use crate::clock::{Clock, SimClock};
-use crate::kernel::{Kernel, KernelConfig, KernelSetup, MarketSetup, OrderIntent, StrategySetup};
+use crate::kernel::{Kernel, KernelConfig, KernelSetup, MarketSetup, StrategySetup};
 use ring::Ring;
+use router::Router;
 pub use source::{
     CaptureSource, FeedEvent, FeedKind, MarketSource, MemorySource, Recording, TapeSource,
     TradeSource,
@@ -451,64 +450,6 @@ pub fn run_kernel<S: Strategy, M: MarketSource>(
     })
 }
 
-/// Where what the kernel puts out goes: each intent to its instrument's
-/// venue, each point of the report's series to the run's builder.
-struct Router {
-    /// By instrument: the venue's index and the instrument's id.
-    routes: Vec<(usize, kestrel_model::InstrumentId)>,
-    /// Intents drained and not yet sent (reused: no allocation per event).
-    scratch: Vec<OrderIntent>,
-    /// The report's series.
-    series: kestrel_analytics::SeriesBuilder,
-}
-
-impl Router {
-    fn new(
-        instruments: &[Instrument],
-        venue_of: &[usize],
-        series: kestrel_analytics::SeriesBuilder,
-    ) -> Self {
-        Self {
-            routes: instruments
-                .iter()
-                .zip(venue_of)
-                .map(|(i, &v)| (v, i.id))
-                .collect(),
-            scratch: Vec::with_capacity(16),
-            series,
-        }
-    }
-
-    /// Sends what the kernel decided at `now`, counts its risk decisions
-    /// and folds its points into the series.
-    fn flush<S: Strategy>(
-        &mut self,
-        kernel: &mut Kernel<S>,
-        venues: &mut [SimVenue],
-        now: UnixNanos,
-        stats: &mut RunStats,
-    ) {
-        if !kernel.has_output() {
-            return;
-        }
-        self.scratch.extend(kernel.drain_intents());
-        for intent in self.scratch.drain(..) {
-            // A cancel names only the order; the kernel knows its instrument.
-            let ix = match intent {
-                OrderIntent::Submit(order) => Some(order.instrument),
-                OrderIntent::Cancel(id) => kernel.order(id).map(|o| o.instrument),
-            };
-            let Some(&(venue, id)) = ix.and_then(|ix| self.routes.get(ix.get())) else {
-                continue;
-            };
-            stats.commands += 1;
-            venues[venue].send(now, command(id, intent));
-        }
-        stats.decisions += kernel.drain_decisions().count() as u64;
-        self.series.extend(kernel.drain_points());
-    }
-}
-
 /// The venue processes a recorded event at its venue time.
 fn feed_venue(venue: &mut SimVenue, event: &FeedEvent) {
     match event.kind {
@@ -564,29 +505,6 @@ fn verify<S: Strategy>(
         stats.books_lost += 1;
         *lost = true;
         kernel.on_gap(ix, now);
-    }
-}
-
-/// The venue command for an intent.
-fn command(instrument: kestrel_model::InstrumentId, intent: OrderIntent) -> Command {
-    match intent {
-        OrderIntent::Submit(order) => Command::Submit(OrderRequest {
-            account: ACCOUNT,
-            instrument,
-            client_id: order.id,
-            side: order.side,
-            kind: order.kind,
-            time_in_force: order.time_in_force,
-            qty: order.qty,
-            price: order.price,
-            trigger: None,
-            stp: SelfTradePrevention::None,
-        }),
-        OrderIntent::Cancel(id) => Command::Cancel {
-            account: ACCOUNT,
-            instrument,
-            target: OrderRef::Client(id),
-        },
     }
 }
 

@@ -94,16 +94,23 @@ impl Ring {
         &mut self.slots[i]
     }
 
+    #[inline]
     pub fn pop_front(&mut self) {
         if self.len > 0 {
             self.head = self.slot(1);
             self.len -= 1;
         }
         if self.active > MIN_SLOTS && self.len * 4 <= self.active {
-            self.slots[..self.active].rotate_left(self.head);
-            self.head = 0;
-            self.active = (self.len * 2).max(MIN_SLOTS);
+            self.shrink();
         }
+    }
+
+    /// Cycles through fewer slots after a burst, keeping the others.
+    #[inline(never)]
+    fn shrink(&mut self) {
+        self.slots[..self.active].rotate_left(self.head);
+        self.head = 0;
+        self.active = (self.len * 2).max(MIN_SLOTS);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Slot> {

@@ -284,11 +284,16 @@ impl<S: Strategy> Kernel<S> {
     }
 
     /// Closes at market each position in `ix` whose mark reached its bracket.
+    #[inline]
     fn check_brackets(&mut self, ix: InstrumentIndex, now: UnixNanos) {
         let bracket = self.core.bracket_ticks;
-        if bracket.stop_loss.is_none() && bracket.take_profit.is_none() {
-            return;
+        if bracket.stop_loss.is_some() || bracket.take_profit.is_some() {
+            self.check_set_brackets(ix, now);
         }
+    }
+
+    #[inline(never)]
+    fn check_set_brackets(&mut self, ix: InstrumentIndex, now: UnixNanos) {
         let Some(mark) = self.markets[ix.get()].mark() else {
             return;
         };

@@ -190,7 +190,16 @@ impl MatchingEngine {
 
     /// Applies a recorded trade: triggers stops, advances queues at its
     /// price and fills what it reached or went through.
+    #[inline]
     pub fn on_trade(&mut self, trade: &Trade, now: UnixNanos, out: &mut Vec<ExecReport>) {
+        // Most trades meet none of our orders: a check inline, the work apart.
+        if !(self.awaiting_trade.is_empty() && self.stops.is_empty() && self.resting.is_empty()) {
+            self.match_trade(trade, now, out);
+        }
+    }
+
+    #[inline(never)]
+    fn match_trade(&mut self, trade: &Trade, now: UnixNanos, out: &mut Vec<ExecReport>) {
         if !self.awaiting_trade.is_empty() {
             self.fill_awaiting(trade.price, now, out);
         }
