@@ -4,7 +4,7 @@
 //! again on the same file and it continues after its last kline, so an
 //! interrupted backfill loses nothing and repeats nothing.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Seek, Write};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -80,8 +80,29 @@ fn last_open(path: &PathBuf) -> anyhow::Result<Option<u64>> {
             .split(',')
             .next()
             .and_then(|v| v.parse::<u64>().ok())
-            .with_context(|| format!("{} line {}: no open time", path.display(), n + 2))?;
+            .filter(|_| line.split(',').count() == HEADER.split(',').count())
+            .with_context(|| {
+                format!(
+                    "{} line {}: not a whole kline row: refusing to add to it",
+                    path.display(),
+                    n + 2
+                )
+            })?;
         last = Some(open);
+    }
+    // A row cut short by a crash parses as a shorter open time: a file
+    // must end with a whole line before anything is added after it.
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut end = [0u8];
+    file.seek(std::io::SeekFrom::Start(len.saturating_sub(1)))?;
+    file.read_exact(&mut end)?;
+    if end != *b"\n" {
+        bail!(
+            "{} ends in a partial row (a write cut short): refusing to add to it; \
+             remove or complete its last line",
+            path.display()
+        );
     }
     Ok(last)
 }

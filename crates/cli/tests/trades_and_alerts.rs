@@ -469,3 +469,48 @@ fn alerts_run_on_a_live_feed_fires_once_and_not_again_after_a_restart() {
     let test = kestrel(&["alerts", "test", "--config", config], LIMIT);
     assert!(!test.status.success(), "a test replays a recording");
 }
+
+#[test]
+fn a_kline_file_cut_short_is_refused_and_left_as_it_is() {
+    let dir = scratch("klines-cut");
+    let header = "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore";
+    let row = "1723161255000,1,1,1,1,1,1723161255999,1,1,1,1,0";
+    // A row cut inside its open time, and one cut inside its last field.
+    for (cut, why) in [
+        (
+            format!("{header}\n{row}\n17231612"),
+            "not a whole kline row",
+        ),
+        (
+            format!("{header}\n{row}\n{}", &row[..row.len() - 1]),
+            "partial row",
+        ),
+    ] {
+        let csv = dir.join("klines.csv");
+        std::fs::write(&csv, &cut).unwrap();
+        let out = kestrel(
+            &[
+                "data",
+                "klines",
+                "--base-url",
+                "http://127.0.0.1:9",
+                "--symbol",
+                "BTCUSDT",
+                "--interval",
+                "1s",
+                "--start-ms",
+                "1723161255000",
+                "-o",
+                csv.to_str().unwrap(),
+            ],
+            LIMIT,
+        );
+        let shown = text(&out);
+        assert!(!out.status.success() && shown.contains(why), "{shown}");
+        assert_eq!(
+            std::fs::read_to_string(&csv).unwrap(),
+            cut,
+            "nothing cut or added"
+        );
+    }
+}
