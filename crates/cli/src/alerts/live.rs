@@ -6,19 +6,16 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use anyhow::Context;
 use kestrel_alerts::{RuleState, WatchEvent};
-use kestrel_binance::endpoints::stream_symbol;
 use kestrel_binance::{BinanceDecoder, BinanceMarket, BinanceRest, SpotSequencer};
 use kestrel_engine::{Kernel, KernelSetup, MarketSetup, PriceSource, StrategySetup};
 use kestrel_feed::{FrameSync, Instruments};
-use kestrel_live::{FeedMarket, MarketFeed, Route, SnapshotRequest};
 use kestrel_model::{Instrument, InstrumentIndex};
-use kestrel_net::{RestClient, WsConfig};
-use kestrel_venue::VenueError;
+use kestrel_net::RestClient;
 use serde::Deserialize;
 
 use super::AlertsFile;
+use crate::live::{BookFeed, listed_instrument, market_feeds};
 
 /// `[live]`: the market an alerts file watches live, instead of `[data]`.
 #[derive(Deserialize)]
@@ -66,14 +63,7 @@ pub(super) fn watch_live(
         RestClient::new(book.rest_config(live.rest_url.clone()))?,
         book,
     ));
-    let instrument = runtime
-        .block_on(kestrel_live::patiently(|| async {
-            rest.instruments().await.map_err(VenueError::from)
-        }))
-        .with_context(|| format!("exchangeInfo of {}", live.rest_url))?
-        .into_iter()
-        .find(|i| i.native_symbol.as_str() == live.symbol)
-        .with_context(|| format!("{} does not list {}", live.rest_url, live.symbol))?;
+    let instrument = listed_instrument(&runtime, &rest, &live.rest_url, &live.symbol)?;
     let mut watch = super::rules_on(file, &instrument)?.with_sink(events);
     watch.restore(states);
     let config = super::watch_config(&instrument)?.kernel;
@@ -96,27 +86,14 @@ pub(super) fn watch_live(
         BinanceDecoder::new(Instruments::new(instrument.clone())),
         SpotSequencer::new(),
     );
-    let (symbol, depth) = (live.symbol.clone(), live.depth_limit);
-    let snapshot = move || -> SnapshotRequest {
-        let (rest, symbol) = (Arc::clone(&rest), symbol.clone());
-        Box::pin(async move { rest.depth_snapshot(&symbol, depth).await })
-    };
-    let wanted = live.symbol.to_ascii_lowercase().into_bytes();
-    let route: Route = Box::new(move |frame| (stream_symbol(frame)? == wanted).then_some(0));
-    let feed = MarketFeed {
-        ws: WsConfig::new(format!(
-            "{}{}",
-            live.stream_url,
-            book.book_streams(&live.symbol)
-        )),
-        markets: vec![FeedMarket {
-            ix: InstrumentIndex::FIRST,
-            snapshot,
-        }],
-        route,
-    };
+    let feeds = market_feeds(&[BookFeed {
+        stream_url: &live.stream_url,
+        symbol: &live.symbol,
+        depth_limit: live.depth_limit,
+        rest,
+    }]);
     let stop = crate::live::stop_signal(seconds.map(Duration::from_secs));
-    let (_, seen) = kestrel_live::watch(runtime.handle(), kernel, vec![frames], vec![feed], stop)?;
+    let (_, seen) = kestrel_live::watch(runtime.handle(), kernel, vec![frames], feeds, stop)?;
     println!(
         "watched {} live: {} frames ({} malformed), {} market events, {} resyncs, {} disconnects, {} failed snapshots",
         instrument.id,

@@ -3,6 +3,7 @@
 //! capture and a live session against it, in one command.
 
 pub mod config;
+mod feeds;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -10,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use kestrel_binance::endpoints::stream_symbol;
 use kestrel_binance::{BinanceAccount, BinanceConfig, BinanceExecution};
 use kestrel_binance::{BinanceDecoder, SpotSequencer};
 use kestrel_binance::{BinanceMarket, BinanceRest};
@@ -22,17 +22,17 @@ use kestrel_feed::FrameSync;
 use kestrel_feed::Instruments;
 use kestrel_journal::{JournalWriter, WriterConfig};
 use kestrel_live::{
-    AccountLink, Channels, Connection, FeedMarket, LiveSession, MarketFeed, RecoveryPlan, Route,
-    SessionStart, SnapshotRequest, Wiring,
+    AccountLink, Channels, Connection, LiveSession, RecoveryPlan, SessionStart, Wiring,
 };
 use kestrel_model::{Asset, Decimal, Instrument, InstrumentIndex};
-use kestrel_net::{RestClient, WsConfig};
+use kestrel_net::RestClient;
 use kestrel_sim::{AccountId, SimConfig};
 use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, ServerConfig};
 use kestrel_strategy::BuiltIn;
-use kestrel_venue::{Credentials, VenueError};
+use kestrel_venue::Credentials;
 
 use config::LiveFile;
+pub(crate) use feeds::{BookFeed, listed_instrument, market_feeds};
 
 /// The built-in paper-trading session.
 const PAPER_CONFIG: &str = include_str!("../../../../configs/paper.toml");
@@ -246,14 +246,7 @@ fn open_market<'a>(
         RestClient::new(market.rest_config(section.rest_url.clone()))?,
         market,
     ));
-    let mut instrument = runtime
-        .block_on(kestrel_live::patiently(|| async {
-            rest.instruments().await.map_err(VenueError::from)
-        }))
-        .with_context(|| format!("exchangeInfo of {}", section.rest_url))?
-        .into_iter()
-        .find(|i| i.native_symbol.as_str() == section.symbol)
-        .with_context(|| format!("{} does not list {}", section.rest_url, section.symbol))?;
+    let mut instrument = listed_instrument(runtime, &rest, &section.rest_url, &section.symbol)?;
     let shared = accounts
         .iter()
         .find(|(s, _)| same_account(s, section))
@@ -282,53 +275,6 @@ fn open_market<'a>(
         instrument,
         venue: Arc::new(venue),
     })
-}
-
-/// The session's market-data connections: one per stream host, carrying
-/// the streams of every market served there (Binance's combined streams),
-/// each frame routed to its market by the stream it names.
-fn market_feeds(
-    markets: &[OpenMarket<'_>],
-) -> Vec<MarketFeed<impl FnMut() -> SnapshotRequest + Send + use<>>> {
-    let book = BinanceMarket::Spot;
-    let mut hosts: Vec<&str> = markets
-        .iter()
-        .map(|m| m.section.stream_url.as_str())
-        .collect();
-    hosts.sort_unstable();
-    hosts.dedup();
-    hosts
-        .into_iter()
-        .map(|host| {
-            let (mut streams, mut symbols, mut feed_markets) = (Vec::new(), Vec::new(), Vec::new());
-            for (n, m) in markets.iter().enumerate() {
-                let v = m.section;
-                if v.stream_url != host {
-                    continue;
-                }
-                streams.push(book.book_streams(&v.symbol));
-                symbols.push(v.symbol.to_ascii_lowercase().into_bytes());
-                let (rest, symbol, depth) = (Arc::clone(&m.rest), v.symbol.clone(), v.depth_limit);
-                let snapshot = move || -> SnapshotRequest {
-                    let (rest, symbol) = (Arc::clone(&rest), symbol.clone());
-                    Box::pin(async move { rest.depth_snapshot(&symbol, depth).await })
-                };
-                feed_markets.push(FeedMarket {
-                    ix: InstrumentIndex(n as u16),
-                    snapshot,
-                });
-            }
-            let route: Route = Box::new(move |frame| {
-                let named = stream_symbol(frame)?;
-                symbols.iter().position(|s| s.as_slice() == named)
-            });
-            MarketFeed {
-                ws: WsConfig::new(format!("{host}{}", streams.join("/"))),
-                markets: feed_markets,
-                route,
-            }
-        })
-        .collect()
 }
 
 /// Whether two markets trade on one account: the same venue and keys.
@@ -465,7 +411,16 @@ fn session(
                 .collect(),
         })
         .collect();
-    let feeds = market_feeds(&markets);
+    let books: Vec<BookFeed<'_>> = markets
+        .iter()
+        .map(|m| BookFeed {
+            stream_url: &m.section.stream_url,
+            symbol: &m.section.symbol,
+            depth_limit: m.section.depth_limit,
+            rest: Arc::clone(&m.rest),
+        })
+        .collect();
+    let feeds = market_feeds(&books);
     let title = file.title.clone().unwrap_or_else(|| {
         let names: Vec<String> = instruments.iter().map(|i| i.id.to_string()).collect();
         format!("live on {}", names.join(" + "))
