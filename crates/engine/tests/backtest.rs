@@ -109,3 +109,62 @@ fn imbalance_mm_over_the_real_capture() {
     assert!(a.fills > 10, "{a:?}");
     assert!(a.orders > a.fills);
 }
+
+/// The runner steps a lone recording in a loop of its own; the same
+/// recording beside an empty second one goes through the general timeline,
+/// which weighs every candidate at every step. Both must make the same run.
+#[test]
+fn a_lone_recording_runs_as_the_general_timeline_does() {
+    use kestrel_engine::backtest::{Feed, MarketSource, MemorySource};
+    use kestrel_engine::{KernelSetup, MarketSetup, StrategySetup, run_kernel};
+    use kestrel_model::InstrumentIndex;
+
+    let instrument = usdm_btcusdt();
+    let config = config(limits());
+    let lone = run(&instrument, &config);
+
+    let other = kestrel_registry::testing::spot_btcusdt();
+    let market = |instrument: &Instrument| MarketSetup {
+        instrument: instrument.clone(),
+        limits: limits(),
+        prices: kestrel_engine::kernel::PriceSource::Book,
+    };
+    let kernel = kestrel_engine::Kernel::build(
+        KernelSetup {
+            markets: vec![market(&instrument), market(&other)],
+            strategies: vec![StrategySetup {
+                strategy: mm(),
+                subscriptions: vec![InstrumentIndex::FIRST],
+                max_loss: None,
+            }],
+        },
+        &config.kernel,
+    )
+    .unwrap();
+    let decoder = BinanceDecoder::new(Instruments::new(instrument.clone()));
+    let capture = CaptureSource::open(&capture(), decoder, FuturesSequencer::new()).unwrap();
+    let feeds: Vec<Feed<Box<dyn MarketSource>>> = vec![
+        Feed {
+            instrument: InstrumentIndex::FIRST,
+            source: Box::new(capture),
+        },
+        Feed {
+            instrument: InstrumentIndex(1),
+            source: Box::new(MemorySource::new(&[])),
+        },
+    ];
+    let general = run_kernel(kernel, feeds, &config, |_| {}, &mut ()).unwrap();
+
+    assert_eq!(lone.stats, general.stats);
+    assert_eq!(lone.kernel.counters(), general.kernel.counters());
+    let (a, b) = (
+        lone.into_report("lone").summary,
+        general.into_report("general").summary,
+    );
+    assert!(a.activity.fills > 10, "{:?}", a.activity);
+    assert_eq!(
+        serde_json::to_string(&a.activity).unwrap(),
+        serde_json::to_string(&b.activity).unwrap()
+    );
+    assert_eq!((a.pnl, a.end_equity), (b.pnl, b.end_equity));
+}

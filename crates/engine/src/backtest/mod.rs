@@ -21,6 +21,7 @@
 //! wait in a ring whose size is bounded by the feed latency, not by the
 //! data: memory stays flat however long the capture.
 
+mod lane;
 mod ring;
 mod router;
 mod source;
@@ -31,6 +32,7 @@ use kestrel_strategy::Strategy;
 
 use crate::clock::{Clock, SimClock};
 use crate::kernel::{Kernel, KernelConfig, KernelSetup, MarketSetup, StrategySetup};
+use lane::{Lane, Out};
 use ring::Ring;
 use router::Router;
 pub use source::{
@@ -142,41 +144,6 @@ pub struct Feed<M> {
     pub instrument: InstrumentIndex,
     /// The events.
     pub source: M,
-}
-
-/// One recording's place on the timeline.
-struct Lane<M> {
-    instrument: InstrumentIndex,
-    /// The simulated venue of its instrument.
-    venue: usize,
-    source: M,
-    ring: Ring,
-    /// Entries [0, fed) of the ring have been processed by the venue.
-    fed: usize,
-    eof: bool,
-    last_arrival: UnixNanos,
-    offset: i64,
-    /// The kernel's book failed the integrity check: deltas are skipped
-    /// until the next snapshot.
-    lost: bool,
-}
-
-impl<M: MarketSource> Lane<M> {
-    /// Reads one more event if the venue has processed all read so far.
-    fn top_up(&mut self, venues: &mut [SimVenue]) -> Result<(), kestrel_feed::FeedError> {
-        if self.fed == self.ring.len() && !self.eof {
-            if self.ring.read(&mut self.source)? {
-                let slot = self.ring.back_mut();
-                slot.arrival = venues[self.venue]
-                    .feed_arrival(slot.event.time)
-                    .max(self.last_arrival);
-                self.last_arrival = slot.arrival;
-            } else {
-                self.eof = true;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Runs `strategy` on `instrument` over `source` against the simulated
@@ -325,6 +292,16 @@ pub fn run_kernel<S: Strategy, M: MarketSource>(
     let mut router = Router::new(&instruments, &venue_of, kernel.emit_points());
     kernel.start(clock.now());
     loop {
+        if let [lane] = lanes.as_mut_slice() {
+            let mut out = Out {
+                kernel: &mut kernel,
+                venues: &mut venues,
+                router: &mut router,
+                stats: &mut stats,
+                probe,
+            };
+            lane.burst(&mut out, &mut clock, &mut progress)?;
+        }
         for lane in &mut lanes {
             lane.top_up(&mut venues)?;
         }
@@ -371,13 +348,7 @@ pub fn run_kernel<S: Strategy, M: MarketSource>(
             break;
         };
         match step {
-            Step::Feed => {
-                let lane = &mut lanes[which];
-                if let Some(slot) = lane.ring.get(lane.fed) {
-                    feed_venue(&mut venues[lane.venue], &slot.event);
-                }
-                lane.fed += 1;
-            }
+            Step::Feed => lanes[which].feed(&mut venues),
             Step::Command => {
                 let offset = venues[which].local_offset_ns();
                 venues[which].advance_to(shift(at, -offset));
@@ -405,25 +376,14 @@ pub fn run_kernel<S: Strategy, M: MarketSource>(
             }
             Step::Deliver => {
                 clock.advance_to(at);
-                let now = clock.now();
-                let lane = &mut lanes[which];
-                if let Some(slot) = lane.ring.front() {
-                    probe.before();
-                    let ix = lane.instrument;
-                    deliver(
-                        &mut kernel,
-                        ix,
-                        &mut lane.lost,
-                        &slot.event,
-                        now,
-                        &mut stats,
-                    );
-                    probe.after(slot.event.kind, kernel.pending_intents());
-                }
-                lane.ring.pop_front();
-                lane.fed -= 1;
-                stats.events += 1;
-                router.flush(&mut kernel, &mut venues, now, &mut stats);
+                let mut out = Out {
+                    kernel: &mut kernel,
+                    venues: &mut venues,
+                    router: &mut router,
+                    stats: &mut stats,
+                    probe,
+                };
+                lanes[which].deliver(&mut out, clock.now());
                 if stats.events % PROGRESS_EVERY == 0 {
                     let read: f64 = lanes
                         .iter()
@@ -450,66 +410,8 @@ pub fn run_kernel<S: Strategy, M: MarketSource>(
     })
 }
 
-/// The venue processes a recorded event at its venue time.
-fn feed_venue(venue: &mut SimVenue, event: &FeedEvent) {
-    match event.kind {
-        FeedKind::Delta => venue.on_delta(&event.delta),
-        FeedKind::Snapshot => venue.on_snapshot(&event.snapshot),
-        FeedKind::Trade => venue.on_trade(&event.trade),
-        FeedKind::Gap => {}
-    }
-}
-
-/// The kernel receives a recorded event of instrument `ix` at `now`. A
-/// book event is checked after by the feed's one integrity policy; a book
-/// that fails is lost for the kernel until the next snapshot (`lost`).
-fn deliver<S: Strategy>(
-    kernel: &mut Kernel<S>,
-    ix: InstrumentIndex,
-    lost: &mut bool,
-    event: &FeedEvent,
-    now: UnixNanos,
-    stats: &mut RunStats,
-) {
-    match event.kind {
-        FeedKind::Delta if *lost => stats.deltas_skipped += 1,
-        FeedKind::Delta => {
-            kernel.on_delta(ix, &event.delta, now);
-            verify(kernel, ix, lost, event.checksum, now, stats);
-        }
-        FeedKind::Snapshot => {
-            kernel.on_snapshot(ix, &event.snapshot, now);
-            *lost = false;
-            verify(kernel, ix, lost, event.checksum, now, stats);
-        }
-        FeedKind::Trade => kernel.on_trade(ix, &event.trade, now),
-        FeedKind::Gap => kernel.on_gap(ix, now),
-    }
-}
-
-/// The book of `ix` just changed: the feed's integrity policy, acted on as
-/// a live session does (less the snapshot request a recording cannot make).
-#[inline]
-fn verify<S: Strategy>(
-    kernel: &mut Kernel<S>,
-    ix: InstrumentIndex,
-    lost: &mut bool,
-    checksum: Option<i32>,
-    now: UnixNanos,
-    stats: &mut RunStats,
-) {
-    let failed = kernel
-        .book_of(ix)
-        .is_some_and(|book| kestrel_feed::sync::integrity(book, checksum).is_err());
-    if failed {
-        stats.books_lost += 1;
-        *lost = true;
-        kernel.on_gap(ix, now);
-    }
-}
-
 /// `t` moved by `by` ns, saturating at the ends of time.
-fn shift(t: UnixNanos, by: i64) -> UnixNanos {
+pub(super) fn shift(t: UnixNanos, by: i64) -> UnixNanos {
     UnixNanos::new(t.as_nanos().saturating_add_signed(by))
 }
 

@@ -190,6 +190,43 @@ fn a_trade_before_our_order_arrives_does_not_fill_it() {
     assert!(run.kernel.strategy().heard.contains(&(2_100, "ack")));
 }
 
+#[test]
+fn on_a_tie_our_order_is_at_the_venue_first_and_the_market_reaches_us_last() {
+    let instrument = kestrel_model::testing::instrument("1", "1");
+    let trade = |id, price, time| {
+        MarketEvent::Trade(Trade {
+            instrument: instrument.id,
+            trade_id: id,
+            price: Price::from_ticks(price),
+            qty: Qty::from_lots(5),
+            aggressor: Some(Side::Sell),
+            time,
+        })
+    };
+    let events = [
+        snapshot(&instrument),
+        // At the venue at 1,000, the very time our order arrives: the
+        // venue takes the orders due by a market event's time first, so
+        // this print fills it.
+        trade(1, 99, t(1_000, 1_900)),
+        // Reaches us at 2,100 with our ack and fill: the venue's answers
+        // go first.
+        trade(2, 101, t(1_050, 2_100)),
+    ];
+    let run = run(&instrument, &events);
+    assert_eq!(
+        run.kernel.strategy().heard,
+        [
+            (100, "book"),
+            (1_900, "trade"),
+            (2_100, "ack"),
+            (2_100, "filled"),
+            (2_100, "trade")
+        ]
+    );
+    assert_eq!(run.kernel.position().net_lots(), 2);
+}
+
 /// The one instrument of these tests.
 const IX: kestrel_model::InstrumentIndex = kestrel_model::InstrumentIndex::FIRST;
 
