@@ -137,7 +137,7 @@ impl Row<'_> {
             if digit <= 9 {
                 value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
                 count += 1;
-                frac += u8::from(seen_point);
+                frac = frac.saturating_add(u8::from(seen_point));
             } else if b == b'.' && point && !seen_point {
                 seen_point = true;
             } else {
@@ -271,6 +271,21 @@ mod tests {
             t.time.exchange,
             UnixNanos::from_micros(1_735_689_600_123_456)
         );
+    }
+
+    #[test]
+    fn long_fields_and_long_fractions() {
+        let instrument = kestrel_model::testing::instrument("0.01", "0.001");
+        let parse = |row: &str| parse(row.as_bytes(), &instrument, TradeLayout::Trades);
+        let t = parse("12345678901,3000.10000000,0.12300000,1,1704067200204,true").unwrap();
+        assert_eq!(
+            (t.trade_id, t.price.ticks(), t.qty.lots()),
+            (12_345_678_901, 300_010, 123)
+        );
+        // Twenty digits could wrap; hundreds of decimals must not panic.
+        assert!(parse("12345678901234567890,1,1,1,1,true").is_err());
+        let zeros = "0".repeat(300);
+        assert!(parse(&format!("1,1.{zeros},1,1,1,true")).is_err());
     }
 
     #[test]
