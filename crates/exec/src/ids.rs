@@ -68,6 +68,22 @@ impl ClientOrderIds {
         }
     }
 
+    /// Whether `id` is one of this session's that it had not issued:
+    /// after a crash, the generator restored from the journal counts only
+    /// the ids journaled, so a venue order with such an id was sent while
+    /// its record was lost.
+    pub fn not_yet_issued(&self, id: &str) -> bool {
+        let Some((session, n)) = id
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .and_then(|rest| rest.split_once('-'))
+        else {
+            return false;
+        };
+        let base36 = |t: &str| u64::from_str_radix(t, 36).ok();
+        base36(session) == Some(self.session) && base36(n).is_some_and(|n| n >= self.next)
+    }
+
     /// How many ids this session has issued.
     pub fn issued(&self) -> u64 {
         self.next
@@ -116,6 +132,21 @@ mod tests {
         );
         let mut resumed = ClientOrderIds::resume("kst", 1_723_161_256_000, a.issued());
         assert!(!seen.contains(&resumed.next_id()));
+        let mut restored = ClientOrderIds::resume("kst0", 1_723_161_256_000, 2);
+        let sent = ClientOrderIds::new("kst0", 1_723_161_256_000).next_id();
+        assert!(
+            !restored.not_yet_issued(sent.as_str()),
+            "{sent} was journaled"
+        );
+        let lost = restored.clone().next_id();
+        assert!(restored.not_yet_issued(lost.as_str()));
+        assert!(!restored.with_session(7).not_yet_issued(lost.as_str()));
+        assert!(
+            !ClientOrderIds::resume("kst1", 1_723_161_256_000, 2).not_yet_issued(lost.as_str())
+        );
+        assert!(!restored.not_yet_issued("kst0-zz-"));
+        restored.next_id();
+        assert!(!restored.not_yet_issued(lost.as_str()), "issued now");
         let long = ClientOrderIds::new("a very long prefix!", u64::MAX).next_id();
         assert!(long.as_str().len() <= 36);
     }

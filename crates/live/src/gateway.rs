@@ -86,6 +86,7 @@ pub async fn run<C: ExecutionClient + 'static>(
                             &known,
                             last_trade_id,
                             ReconcileMode::Live,
+                            None,
                         )
                     })
                     .await;

@@ -6,16 +6,21 @@
 //!   reports; an order the venue never saw becomes a rejection.
 //! * An order the venue has that the journal lacks (sent just before a
 //!   crash cut the journal) is adopted, so its fills count, and then
-//!   cancelled or left to trade by policy.
+//!   cancelled or left to trade by policy. Besides open orders and recent
+//!   fills, a restart finds such orders among those placed since the
+//!   journal's last input by their ids, which the journal's id
+//!   generators had yet to issue: one sent and cancelled before the crash
+//!   leaves no other trace, and is adopted closed, so the journal holds
+//!   every order the venue saw.
 //! * The position rebuilt from the journal's fills is checked against the
 //!   venue's balance of the base asset; trading resumes only if they agree.
 
 use std::collections::HashSet;
 
-use kestrel_exec::OrderState;
+use kestrel_exec::{ClientOrderIds, OrderState};
 use kestrel_model::{
     AccountId, Asset, ClientOrderId, Decimal, ExecKind, ExecReport, ExpireReason, Instrument,
-    InstrumentIndex, OrderId, OrderStatus, Qty, RejectReason,
+    InstrumentIndex, OrderId, OrderStatus, Qty, RejectReason, UnixNanos,
 };
 use kestrel_venue::{ExecutionClient, VenueError, VenueFill, VenueOrder};
 
@@ -89,9 +94,25 @@ pub struct Reconciled {
     pub passes: u64,
 }
 
+/// Where a restart looks for orders the crash cut from the journal after
+/// they were sent, including ones since closed without a fill, which
+/// neither the open orders nor the fills show.
+#[derive(Clone, Copy, Debug)]
+pub struct LostIds<'a> {
+    /// The crashed session's id generators, as restored from the journal.
+    pub generators: &'a [ClientOrderIds],
+    /// The journal's last input time: such orders were placed after it.
+    pub after: UnixNanos,
+}
+
+/// How far before the journal's last input the venue is asked for orders:
+/// room for the venue's clock and ours to differ.
+const LOST_MARGIN_NS: u64 = 60_000_000_000;
+
 /// Compares the kernel's open orders with the venue's, and looks for
-/// orders of ours the kernel does not know among the venue's open orders
-/// and its fills above `last_trade_id`.
+/// orders of ours the kernel does not know among the venue's open orders,
+/// its fills above `last_trade_id`, and (after a restart, with `lost`) the
+/// orders placed since the journal's last input with ids it never issued.
 ///
 /// Fill reports carry the venue's cumulative quantity counted over all of
 /// the order's fills, so the session can drop fills it already applied
@@ -102,6 +123,7 @@ pub async fn reconcile<C: ExecutionClient>(
     open: &[KnownOrder],
     last_trade_id: Option<u64>,
     mode: ReconcileMode,
+    lost: Option<LostIds<'_>>,
 ) -> Result<Reconciled, VenueError> {
     let venue_open = client.open_orders().await?;
     let mut out = Reconciled {
@@ -159,6 +181,20 @@ pub async fn reconcile<C: ExecutionClient>(
         let known = seen.contains(&order_id) || unknown.iter().any(|v| v.order_id == order_id);
         if !known {
             unknown.push(client.order_by_venue_id(order_id).await?);
+        }
+    }
+    if let Some(lost) = lost.filter(|_| mode != ReconcileMode::Live) {
+        let start = UnixNanos::new(lost.after.as_nanos().saturating_sub(LOST_MARGIN_NS));
+        for v in client.orders_from(start).await? {
+            let never_issued = lost
+                .generators
+                .iter()
+                .any(|g| g.not_yet_issued(v.client_id.as_str()));
+            let known =
+                seen.contains(&v.order_id) || unknown.iter().any(|u| u.order_id == v.order_id);
+            if never_issued && !known {
+                unknown.push(v);
+            }
         }
     }
     let cancel = mode == ReconcileMode::Restart(UnknownOrderPolicy::Cancel);

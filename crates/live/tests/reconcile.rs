@@ -76,6 +76,7 @@ async fn a_cut_cancel_is_sent_again_and_unknown_orders_follow_the_policy() {
             &known,
             None,
             mode,
+            None,
         )
     };
 
@@ -94,6 +95,62 @@ async fn a_cut_cancel_is_sent_again_and_unknown_orders_follow_the_policy() {
     // Mid-session the cancel may still be on its way: nothing is resent.
     let live = run(ReconcileMode::Live).await.unwrap();
     assert!(live.to_cancel.is_empty(), "{live:?}");
+}
+
+#[tokio::test]
+async fn an_order_sent_and_cancelled_before_its_record_reached_the_journal_is_adopted() {
+    use kestrel_exec::ClientOrderIds;
+    use kestrel_live::reconcile::{Correction, LostIds};
+    use kestrel_model::{ExecKind, UnixNanos};
+
+    let server = server().await;
+    let venue = BinanceExecution::new(
+        BinanceConfig::simulator(server.addr.port()),
+        Credentials::new("k", "s"),
+        spot_btcusdt(),
+    )
+    .unwrap();
+    venue.sync_clock().await.unwrap();
+    let crash_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    // The crashed session had issued (and journaled) one id; it sent a
+    // second and cancelled it, and the crash cut both records.
+    let mut ids = ClientOrderIds::new("kst0", crash_ms - 5_000);
+    let journaled = resting(ids.next_id().as_str());
+    let restored = ids.clone();
+    let lost = resting(ids.next_id().as_str());
+    let foreign = resting("manual-7");
+    for order in [&journaled, &lost, &foreign] {
+        venue.submit(order).await.unwrap();
+        venue.cancel(order.id).await.unwrap();
+    }
+    let instrument = spot_btcusdt();
+    let generators = [restored];
+    let found = reconcile(
+        &venue,
+        (InstrumentIndex::FIRST, &instrument),
+        &[],
+        None,
+        ReconcileMode::Restart(UnknownOrderPolicy::Cancel),
+        Some(LostIds {
+            generators: &generators,
+            after: UnixNanos::from_millis(crash_ms),
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found.adopted, 1, "{found:?}");
+    assert!(found.to_cancel.is_empty(), "it is closed already");
+    assert!(
+        matches!(
+            found.corrections.as_slice(),
+            [Correction::Adopt(a), .., Correction::Report(r)]
+                if a.id == lost.id && r.client_id == lost.id && r.kind == ExecKind::Canceled
+        ),
+        "{found:?}"
+    );
 }
 
 /// The one instrument of these tests.

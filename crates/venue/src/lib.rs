@@ -27,7 +27,7 @@ pub mod throttle;
 
 use std::future::Future;
 
-use kestrel_model::{ClientOrderId, Instrument, OrderId};
+use kestrel_model::{ClientOrderId, Instrument, OrderId, UnixNanos};
 
 pub use account::{AccountStream, UserEvent};
 pub use breaker::{BreakerState, CircuitBreaker};
@@ -76,6 +76,15 @@ pub trait ExecutionClient: Send + Sync {
 
     /// Every open order.
     fn open_orders(&self) -> impl Future<Output = Result<Vec<VenueOrder>, VenueError>> + Send;
+
+    /// Every order placed from `start` to a day after it (a day being
+    /// Binance's widest window), open or done, oldest first; orders placed
+    /// later may come too. Recovery looks here for orders sent just before
+    /// a crash cut them from the journal, and since closed.
+    fn orders_from(
+        &self,
+        start: UnixNanos,
+    ) -> impl Future<Output = Result<Vec<VenueOrder>, VenueError>> + Send;
 
     /// Our fills with a trade id at or above `from_trade_id`, oldest first.
     fn fills(

@@ -66,6 +66,19 @@ impl<S: Strategy> Kernel<S> {
         );
     }
 
+    /// Each strategy's client id generator. Restored from a journal, they
+    /// count the ids it holds: a venue order with an id they had yet to
+    /// issue is one the crash cut from the journal.
+    pub fn id_generators(&self) -> impl Iterator<Item = &kestrel_exec::ClientOrderIds> {
+        self.core.strategies.iter().map(|s| &s.ids)
+    }
+
+    /// The time of the last input applied: after a replay, the journal's
+    /// last record's.
+    pub fn last_input_time(&self) -> UnixNanos {
+        self.core.now
+    }
+
     /// Issues ids of a new session from here: after a restart, an id never
     /// repeats one the previous process may have sent unjournaled.
     pub fn resume_ids(&mut self, session_ms: u64) {

@@ -52,6 +52,12 @@ where
 {
     session.set_history(plan.applied.iter().copied(), plan.start_balances.clone());
     let mode = ReconcileMode::Restart(plan.unknown_orders);
+    // Before the new id session: what the journal says was issued.
+    let generators: Vec<_> = session.kernel().id_generators().cloned().collect();
+    let lost = reconcile::LostIds {
+        generators: &generators,
+        after: session.kernel().last_input_time(),
+    };
     let mut found: Vec<Option<Reconciled>> = legs.iter().map(|_| None).collect();
     let mut checks = Vec::new();
     for group in by_account(legs) {
@@ -69,7 +75,14 @@ where
                 let market = (leg.ix, leg.instrument);
                 out.push(
                     patiently(|| {
-                        reconcile::reconcile(leg.venue, market, known, *last_trade_id, mode)
+                        reconcile::reconcile(
+                            leg.venue,
+                            market,
+                            known,
+                            *last_trade_id,
+                            mode,
+                            Some(lost),
+                        )
                     })
                     .await
                     .map_err(venue_error)?,

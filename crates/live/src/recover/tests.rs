@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use kestrel_binance::{BinanceConfig, BinanceExecution};
-use kestrel_model::{Asset, ClientOrderId, OrderId, OrderType, Qty, Side, TimeInForce};
+use kestrel_model::{Asset, ClientOrderId, OrderId, OrderType, Qty, Side, TimeInForce, UnixNanos};
 use kestrel_registry::testing::spot_btcusdt;
 use kestrel_sim::AccountId;
 use kestrel_sim_server::{ApiKey, ApiKeys, ServerConfig};
@@ -51,6 +51,10 @@ impl ExecutionClient for TradesMeanwhile {
 
     async fn open_orders(&self) -> Result<Vec<VenueOrder>, VenueError> {
         self.venue.open_orders().await
+    }
+
+    async fn orders_from(&self, start: UnixNanos) -> Result<Vec<VenueOrder>, VenueError> {
+        self.venue.orders_from(start).await
     }
 
     async fn fills(&self, from_trade_id: u64) -> Result<Vec<VenueFill>, VenueError> {

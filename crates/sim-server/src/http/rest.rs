@@ -306,7 +306,10 @@ pub(super) async fn query_order(
     .await
 }
 
-/// `GET /api/v3/allOrders`: every order of the account, oldest first.
+/// `GET /api/v3/allOrders`: the account's orders, oldest first, with
+/// Binance's selection: from `orderId` on, or created within `startTime`
+/// to `endTime` (at most 24 hours apart), or else the latest; `limit` of
+/// them (default 500, at most 1000).
 pub(super) async fn all_orders(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -315,9 +318,51 @@ pub(super) async fn all_orders(
     endpoint(&state, 20, "GET /api/v3/allOrders", async {
         let (account, params) = signed(&state, &headers, &query, "")?;
         check_symbol(&state, &params)?;
-        let all = ask(&state, |tx| Request::AllOrders(account, tx)).await?;
+        let number = |name: &str| -> Result<Option<u64>, ApiError> {
+            params
+                .get(name)
+                .map(|v| v.parse::<u64>().map_err(|_| ApiError::bad_param(name)))
+                .transpose()
+        };
+        let limit = match number("limit")? {
+            None => 500,
+            Some(l) if (1..=1000).contains(&l) => l as usize,
+            Some(_) => return Err(ApiError::bad_param("limit")),
+        };
+        let from_id = number("orderId")?;
+        let (start, end) = (number("startTime")?, number("endTime")?);
+        const DAY_MS: u64 = 24 * 3_600_000;
+        let window = match (start, end) {
+            (Some(s), Some(e)) if s > e => {
+                return Err(ApiError::with_code(
+                    -1023,
+                    "Start time is greater than end time.",
+                ));
+            }
+            (Some(s), Some(e)) if e - s > DAY_MS => {
+                return Err(ApiError::with_code(
+                    -1127,
+                    "More than 24 hours between startTime and endTime.",
+                ));
+            }
+            (Some(s), e) => Some((s, e.unwrap_or(s.saturating_add(DAY_MS)))),
+            (None, Some(e)) => Some((e.saturating_sub(DAY_MS), e)),
+            (None, None) => None,
+        };
+        let mut all = ask(&state, |tx| Request::AllOrders(account, tx)).await?;
+        all.sort_unstable_by_key(|r| r.id);
+        let chosen: Vec<&crate::orders::OrderRecord> = match (from_id, window) {
+            (Some(id), _) => all.iter().filter(|r| r.id.0 >= id).take(limit).collect(),
+            (None, Some((s, e))) => all
+                .iter()
+                .filter(|r| (s..=e).contains(&r.created_ms))
+                .take(limit)
+                .collect(),
+            (None, None) => all.iter().skip(all.len().saturating_sub(limit)).collect(),
+        };
         Ok(Value::Array(
-            all.iter()
+            chosen
+                .into_iter()
                 .map(|r| wire::order(r, &state.instrument))
                 .collect(),
         ))

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use kestrel_model::{ClientOrderId, Decimal, Instrument, OrderId, OrderType, TimeInForce};
+use kestrel_model::{
+    ClientOrderId, Decimal, Instrument, OrderId, OrderType, TimeInForce, UnixNanos,
+};
 use kestrel_net::Method;
 
 use account::Call;
@@ -336,6 +338,39 @@ impl ExecutionClient for BinanceExecution {
         };
         let body = self.account.idempotent(&call).await?;
         json::orders(&body, &self.instrument)
+    }
+
+    async fn orders_from(&self, start: UnixNanos) -> Result<Vec<VenueOrder>, VenueError> {
+        const PAGE: usize = 1000;
+        const DAY_MS: u64 = 24 * 3_600_000;
+        let start_ms = start.as_nanos() / 1_000_000;
+        // The day's window first; when a page is full, on by order id (the
+        // venue's ids grow with time), which pages past the window's end.
+        let mut params = format!(
+            "symbol={}&startTime={start_ms}&endTime={}&limit={PAGE}",
+            self.symbol(),
+            start_ms + DAY_MS - 1
+        );
+        let mut out: Vec<VenueOrder> = Vec::new();
+        loop {
+            let call = Call {
+                method: Method::Get,
+                path: "/api/v3/allOrders",
+                params,
+                weight: 20,
+                is_order: false,
+            };
+            let page = json::orders(&self.account.idempotent(&call).await?, &self.instrument)?;
+            let full = page.len() >= PAGE;
+            let last = page.iter().map(|o| o.order_id.0).max();
+            out.extend(page);
+            match last {
+                Some(last) if full => {
+                    params = format!("symbol={}&orderId={}&limit={PAGE}", self.symbol(), last + 1);
+                }
+                _ => return Ok(out),
+            }
+        }
     }
 
     async fn fills(&self, from_trade_id: u64) -> Result<Vec<VenueFill>, VenueError> {
