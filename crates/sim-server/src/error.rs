@@ -105,8 +105,9 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, code, msg)
     }
 
-    /// -1003 with 429 (or 418 once banned) and `Retry-After`.
-    pub fn rate_limited(banned: bool, retry_after: u64) -> Self {
+    /// -1003 with 429 (or 418 once banned) and `Retry-After`, naming the
+    /// weight per minute in force.
+    pub fn rate_limited(banned: bool, retry_after: u64, limit: u32) -> Self {
         let (status, msg) = if banned {
             (
                 StatusCode::IM_A_TEAPOT,
@@ -117,7 +118,9 @@ impl ApiError {
         } else {
             (
                 StatusCode::TOO_MANY_REQUESTS,
-                "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.".to_owned(),
+                format!(
+                    "Too much request weight used; current limit is {limit} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."
+                ),
             )
         };
         Self {
@@ -138,6 +141,22 @@ impl ApiError {
     /// -1000: anything else.
     pub fn internal(msg: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, -1000, msg)
+    }
+
+    /// The Binance error for a response the router or an extractor made
+    /// with no Binance body (an unknown path, a method the path lacks, a
+    /// body too large or unreadable), at its status.
+    pub fn for_status(status: StatusCode) -> Self {
+        let (code, msg) = match status.as_u16() {
+            404 | 405 => (-1020, "This operation is not supported."),
+            413 => (-1101, "Request too large."),
+            s if s >= 500 => (
+                -1000,
+                "An unknown error occurred while processing the request.",
+            ),
+            _ => (-1100, "Malformed request."),
+        };
+        Self::new(status, code, msg)
     }
 
     /// Any code, e.g. a rejection injected by a test.

@@ -16,6 +16,8 @@ use tokio::time::{Instant, sleep_until};
 
 use crate::clock::{ClockMode, MarketClock};
 use crate::faults::{FaultLog, MarketFault, SharedFaults};
+use crate::market::wire::TickerFigures;
+use crate::market::{AggQuery, MarketData, Window};
 use crate::orders::{OrderRecord, OrderRecords, TradeRecord};
 use crate::replay::{MarketFrame, MarketReplay};
 
@@ -87,6 +89,8 @@ pub enum Request {
     Depth(usize, oneshot::Sender<Option<DepthView>>),
     /// Klines of the trades so far: interval (s), start and end (s), limit.
     Klines(KlineQuery, oneshot::Sender<Vec<crate::klines::Kline>>),
+    /// Public market data as of the market clock, as Binance's JSON.
+    Market(MarketQuery, oneshot::Sender<serde_json::Value>),
     /// Change the clock's pace.
     SetClock(ClockMode),
     /// Release `n` frames of a stepped clock.
@@ -104,6 +108,38 @@ pub struct KlineQuery {
     pub end_s: Option<u64>,
     /// At most.
     pub limit: usize,
+}
+
+/// A public market-data question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarketQuery {
+    /// `ticker/24hr`, full or mini.
+    Day {
+        /// `type=FULL`.
+        full: bool,
+    },
+    /// `ticker` over a window of this many seconds, full or mini.
+    Rolling {
+        /// The window, s.
+        len_s: u64,
+        /// `type=FULL`.
+        full: bool,
+    },
+    /// `ticker/price`.
+    Price,
+    /// `ticker/bookTicker`.
+    BookTicker,
+    /// `avgPrice`.
+    AvgPrice,
+    /// `trades` (newest) and `historicalTrades` (from an id).
+    Trades {
+        /// From this trade id on.
+        from_id: Option<u64>,
+        /// At most.
+        limit: usize,
+    },
+    /// `aggTrades`.
+    Aggs(AggQuery),
 }
 
 /// Channels the exchange task publishes on.
@@ -138,6 +174,10 @@ pub struct Exchange {
     held: Option<MarketFrame>,
     /// The trades released so far, by second, for klines.
     klines: crate::klines::KlineHistory,
+    /// The trades released so far, for tickers and trade lists.
+    market: MarketData,
+    /// The market clock: the newest released frame's venue time, ms.
+    market_ms: u64,
 }
 
 impl Exchange {
@@ -163,6 +203,8 @@ impl Exchange {
             next: None,
             held: None,
             klines: crate::klines::KlineHistory::default(),
+            market: MarketData::default(),
+            market_ms: 0,
         }
     }
 
@@ -189,9 +231,12 @@ impl Exchange {
             return;
         };
         self.clock.released();
+        self.market_ms = self.market_ms.max(frame.exchange.as_nanos() / 1_000_000);
         for trade in self.replay.staged_trades() {
             self.klines.on_trade(trade);
+            self.market.on_trade(trade);
         }
+        self.market.advance(self.market_ms);
         self.replay.apply_staged(&mut self.venue);
         self.publish(frame);
         self.next = self.replay.next_frame(&mut self.venue);
@@ -299,6 +344,9 @@ impl Exchange {
             Request::Klines(q, reply) => {
                 let _ = reply.send(self.klines.query(q.len_s, q.start_s, q.end_s, q.limit));
             }
+            Request::Market(q, reply) => {
+                let _ = reply.send(self.market_answer(q));
+            }
             Request::Trades(account, reply) => {
                 let _ = reply.send(self.records.trades(account).to_vec());
             }
@@ -322,6 +370,44 @@ impl Exchange {
             }
             Request::SetClock(mode) => self.clock.set_mode(mode),
             Request::Step(n) => self.clock.step(n),
+        }
+    }
+
+    /// Answers a market-data question as of the market clock.
+    fn market_answer(&self, q: MarketQuery) -> serde_json::Value {
+        use crate::market::wire;
+        let i = &self.instrument;
+        let top = self
+            .venue
+            .engine(i.id)
+            .map_or((None, None), |e| (e.book().best_bid(), e.book().best_ask()));
+        let last = self.market.last();
+        let figures = |w: Window| TickerFigures {
+            stats: self.market.window(w),
+            last_before: self.market.before(w).or(last.map(|t| t.price)),
+            open_ms: self.market_ms.saturating_sub(w.len_s() * 1_000),
+            close_ms: self.market_ms,
+        };
+        match q {
+            MarketQuery::Day { full } => {
+                wire::ticker_24hr(&figures(Window::Day), last, top, full, i)
+            }
+            MarketQuery::Rolling { len_s, full } => {
+                let f = TickerFigures {
+                    stats: self.market.window_of(len_s, self.market_ms / 1_000),
+                    last_before: last.map(|t| t.price),
+                    open_ms: self.market_ms.saturating_sub(len_s * 1_000),
+                    close_ms: self.market_ms,
+                };
+                wire::rolling_ticker(&f, full, i)
+            }
+            MarketQuery::Price => wire::price_ticker(last, i),
+            MarketQuery::BookTicker => wire::book_ticker(top, i),
+            MarketQuery::AvgPrice => wire::avg_price(&figures(Window::FiveMinutes), i),
+            MarketQuery::Trades { from_id, limit } => {
+                wire::trades(&self.market.trades(from_id, limit), i)
+            }
+            MarketQuery::Aggs(query) => wire::aggs(&self.market.aggs(query), i),
         }
     }
 

@@ -26,6 +26,7 @@ pub mod exchange;
 pub mod faults;
 mod http;
 pub mod klines;
+pub mod market;
 pub mod orders;
 pub mod replay;
 pub mod request;

@@ -45,6 +45,11 @@ impl WeightMeter {
         }
     }
 
+    /// The weight allowed per minute.
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
     /// Charges `weight` at wall time `now_ms`: the minute's total so far,
     /// or the 429/418 to answer with.
     pub fn charge(&self, weight: u32, now_ms: u64) -> Result<u32, ApiError> {
@@ -56,6 +61,7 @@ impl WeightMeter {
             return Err(ApiError::rate_limited(
                 true,
                 (m.banned_until_ms - now_ms).div_ceil(1000),
+                self.limit,
             ));
         }
         let minute = now_ms / 60_000;
@@ -66,10 +72,10 @@ impl WeightMeter {
             m.violations += 1;
             if m.violations > VIOLATIONS_BEFORE_BAN {
                 m.banned_until_ms = now_ms + BAN_SECONDS * 1000;
-                return Err(ApiError::rate_limited(true, BAN_SECONDS));
+                return Err(ApiError::rate_limited(true, BAN_SECONDS, self.limit));
             }
             let to_next_minute = ((minute + 1) * 60_000 - now_ms).div_ceil(1000);
-            return Err(ApiError::rate_limited(false, to_next_minute));
+            return Err(ApiError::rate_limited(false, to_next_minute, self.limit));
         }
         m.used += weight;
         Ok(m.used)

@@ -314,20 +314,23 @@ pub fn depth(d: &DepthView, i: &Instrument) -> Value {
     json!({ "lastUpdateId": d.last_update_id, "bids": levels(&d.bids), "asks": levels(&d.asks) })
 }
 
+/// A quote amount of `units` ticks × lots, as a decimal.
+pub fn quote_text(units: u128, i: &Instrument) -> String {
+    let (tick_step, tick_scale) = i.tick.as_decimal().to_parts();
+    let (lot_step, lot_scale) = i.lot.as_decimal().to_parts();
+    i128::try_from(units)
+        .ok()
+        .and_then(|u| u.checked_mul(tick_step)?.checked_mul(lot_step))
+        .and_then(|m| kestrel_model::Decimal::from_parts(m, tick_scale + lot_scale))
+        .map_or_else(|| "0".to_owned(), |d| d.to_string())
+}
+
 /// Klines as Binance writes them: `[open time (ms), open, high, low,
 /// close, volume, close time (ms), quote volume, trades, taker buy
 /// volume, taker buy quote volume, "0"]`, numbers as strings but the
 /// times and the count.
 pub fn klines(klines: &[crate::klines::Kline], i: &Instrument) -> Value {
-    let (tick_step, tick_scale) = i.tick.as_decimal().to_parts();
-    let (lot_step, lot_scale) = i.lot.as_decimal().to_parts();
-    let quote = |units: u128| {
-        i128::try_from(units)
-            .ok()
-            .and_then(|u| u.checked_mul(tick_step)?.checked_mul(lot_step))
-            .and_then(|m| kestrel_model::Decimal::from_parts(m, tick_scale + lot_scale))
-            .map_or_else(|| "0".to_owned(), |d| d.to_string())
-    };
+    let quote = |units: u128| quote_text(units, i);
     let px = |t: i64| Price::from_ticks(t).display(&i.tick).to_string();
     let q = |l: u64| Qty::from_lots(l).display(&i.lot).to_string();
     Value::Array(
@@ -358,7 +361,7 @@ pub fn klines(klines: &[crate::klines::Kline], i: &Instrument) -> Value {
 /// instrument so that Binance's parser reads back what we hold: books are
 /// on `baseAssetPrecision`, orders on `stepSize`, and a rule we do not
 /// hold is written as Binance writes "none" (`0`) or left out.
-pub fn exchange_info(i: &Instrument, now_ms: u64) -> Value {
+pub fn exchange_info(i: &Instrument, now_ms: u64, weight_per_minute: u32) -> Value {
     let r = &i.rules;
     let decimal =
         |d: Option<kestrel_model::Decimal>| d.map_or_else(|| "0".to_owned(), |d| d.to_string());
@@ -395,7 +398,7 @@ pub fn exchange_info(i: &Instrument, now_ms: u64) -> Value {
         "timezone": "UTC",
         "serverTime": now_ms,
         "rateLimits": [
-            { "rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": crate::weight::WEIGHT_PER_MINUTE },
+            { "rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": weight_per_minute },
             { "rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100 },
             { "rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200_000 },
         ],

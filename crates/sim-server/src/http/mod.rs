@@ -2,6 +2,7 @@
 //! the server's start and stop.
 
 mod control;
+mod market;
 mod rest;
 mod ws;
 
@@ -240,6 +241,14 @@ fn router(state: AppState) -> Router {
         .route("/api/v3/depth", get(rest::depth))
         .route("/api/v3/klines", get(rest::klines))
         .route("/api/v3/uiKlines", get(rest::klines))
+        .route("/api/v3/ticker/24hr", get(market::day_ticker))
+        .route("/api/v3/ticker", get(market::rolling_ticker))
+        .route("/api/v3/ticker/price", get(market::price))
+        .route("/api/v3/ticker/bookTicker", get(market::book_ticker))
+        .route("/api/v3/avgPrice", get(market::avg_price))
+        .route("/api/v3/trades", get(market::trades))
+        .route("/api/v3/historicalTrades", get(market::historical_trades))
+        .route("/api/v3/aggTrades", get(market::agg_trades))
         .route(
             "/api/v3/order",
             post(rest::new_order)
@@ -274,7 +283,25 @@ fn router(state: AppState) -> Router {
         )
         .route("/sim/clock", post(control::set_clock))
         .route("/sim/clock/step", post(control::step))
+        .layer(axum::middleware::map_response(binance_errors))
         .with_state(state)
+}
+
+/// Every error answer carries a Binance JSON body: one made by the router
+/// (an unknown path, a method the path lacks) or by an extractor (a body
+/// too large or unreadable) gets the body of its status; clients such as
+/// python-binance fail on an error without one.
+async fn binance_errors(response: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    crate::error::ApiError::for_status(status).into_response()
 }
 
 /// Clock modes by name, for the control endpoint and the command line.

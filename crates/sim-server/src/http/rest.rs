@@ -23,7 +23,9 @@ fn admit(state: &AppState, weight: u32, what: &str) -> Result<u32, ApiError> {
     match state.faults.rest_fault(what, &state.log) {
         RestFault::None => {}
         RestFault::ServerError => return Err(ApiError::unavailable()),
-        RestFault::RateLimited(after) => return Err(ApiError::rate_limited(false, after)),
+        RestFault::RateLimited(after) => {
+            return Err(ApiError::rate_limited(false, after, state.weight.limit()));
+        }
     }
     state.weight.charge(weight, wall_ms())
 }
@@ -62,7 +64,7 @@ fn signed(
 }
 
 /// Asks the exchange task and waits for its answer.
-async fn ask<T>(
+pub(super) async fn ask<T>(
     state: &AppState,
     make: impl FnOnce(oneshot::Sender<T>) -> Request,
 ) -> Result<T, ApiError> {
@@ -80,7 +82,7 @@ fn check_symbol(state: &AppState, params: &Params) -> Result<(), ApiError> {
 }
 
 /// Runs an endpoint: admission, then the body; errors become Binance's.
-async fn endpoint<F>(state: &AppState, weight: u32, what: &str, run: F) -> Response
+pub(super) async fn endpoint<F>(state: &AppState, weight: u32, what: &str, run: F) -> Response
 where
     F: std::future::Future<Output = Result<Value, ApiError>>,
 {
@@ -112,18 +114,21 @@ pub(super) async fn time(State(state): State<AppState>) -> Response {
 
 pub(super) async fn exchange_info(State(state): State<AppState>) -> Response {
     endpoint(&state, 20, "GET /api/v3/exchangeInfo", async {
-        Ok(wire::exchange_info(&state.instrument, wall_ms()))
+        Ok(wire::exchange_info(
+            &state.instrument,
+            wall_ms(),
+            state.weight.limit(),
+        ))
     })
     .await
 }
 
 pub(super) async fn depth(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let params = Params::new(query.as_deref().unwrap_or(""), "");
-    let limit = params
-        .get("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(100);
-    let weight = match limit {
+    // Binance's range, 1 to 5000; a limit that is not a number in it is
+    // refused, never read as the default.
+    let limit = crate::market::request::limit(&params, 100, 5000);
+    let weight = match limit.as_ref().map_or(100, |l| *l) {
         0..=100 => 5,
         101..=500 => 25,
         501..=1000 => 50,
@@ -131,9 +136,7 @@ pub(super) async fn depth(State(state): State<AppState>, RawQuery(query): RawQue
     };
     endpoint(&state, weight, "GET /api/v3/depth", async {
         check_symbol(&state, &params)?;
-        if limit == 0 || limit > 5000 {
-            return Err(ApiError::bad_param("limit"));
-        }
+        let limit = limit?;
         let view = ask(&state, |tx| Request::Depth(limit, tx)).await?;
         let view = view.ok_or_else(ApiError::unavailable)?;
         Ok(wire::depth(&view, &state.instrument))
