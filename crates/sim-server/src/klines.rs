@@ -9,7 +9,7 @@ use kestrel_model::{Side, Trade};
 
 /// Binance's kline intervals and their length, s (`1M` has no fixed
 /// length and is refused).
-const INTERVALS: [(&str, u64); 15] = [
+pub const INTERVALS: [(&str, u64); 15] = [
     ("1s", 1),
     ("1m", 60),
     ("3m", 180),
@@ -64,7 +64,8 @@ pub struct Kline {
 }
 
 impl Kline {
-    fn empty(open_s: u64, len_s: u64, price: i64) -> Self {
+    /// A kline of no trades, carried at `price`.
+    pub(crate) fn empty(open_s: u64, len_s: u64, price: i64) -> Self {
         Self {
             open_s,
             len_s,
@@ -80,8 +81,29 @@ impl Kline {
         }
     }
 
+    /// One trade, as a one-second bucket.
+    pub(crate) fn of_trade(trade: &Trade) -> Self {
+        let s = trade.time.exchange.as_nanos() / 1_000_000_000;
+        let (price, lots) = (trade.price.ticks(), trade.qty.lots());
+        let quote = u128::from(price.unsigned_abs()) * u128::from(lots);
+        let buy = trade.aggressor == Some(Side::Buy);
+        Self {
+            open_s: s,
+            len_s: 1,
+            open: price,
+            high: price,
+            low: price,
+            close: price,
+            volume: lots,
+            quote,
+            trades: 1,
+            taker_buy: if buy { lots } else { 0 },
+            taker_buy_quote: if buy { quote } else { 0 },
+        }
+    }
+
     /// Folds a later bucket (a second, or a trade as one) into this one.
-    fn absorb(&mut self, later: &Self) {
+    pub(crate) fn absorb(&mut self, later: &Self) {
         if self.trades == 0 {
             (self.open, self.high, self.low) = (later.open, later.high, later.low);
         } else {
@@ -109,7 +131,7 @@ pub struct KlineHistory {
 
 /// Where a bucket of `len_s` opens for second `s`: aligned to the epoch,
 /// weeks to Monday as Binance has them.
-fn bucket(s: u64, len_s: u64) -> u64 {
+pub(crate) fn bucket(s: u64, len_s: u64) -> u64 {
     if len_s == 604_800 {
         // 1970-01-01 was a Thursday; Binance's weeks open on Mondays.
         let monday = 4 * 86_400;
@@ -123,25 +145,9 @@ impl KlineHistory {
     /// Takes a recorded trade (the recording's order: a trade stamped
     /// before the newest second joins that second).
     pub fn on_trade(&mut self, trade: &Trade) {
-        let s = trade.time.exchange.as_nanos() / 1_000_000_000;
-        let (price, lots) = (trade.price.ticks(), trade.qty.lots());
-        let quote = u128::from(price.unsigned_abs()) * u128::from(lots);
-        let buy = trade.aggressor == Some(Side::Buy);
-        let one = Kline {
-            open_s: s,
-            len_s: 1,
-            open: price,
-            high: price,
-            low: price,
-            close: price,
-            volume: lots,
-            quote,
-            trades: 1,
-            taker_buy: if buy { lots } else { 0 },
-            taker_buy_quote: if buy { quote } else { 0 },
-        };
+        let one = Kline::of_trade(trade);
         match self.seconds.back_mut() {
-            Some(last) if last.open_s >= s => last.absorb(&one),
+            Some(last) if last.open_s >= one.open_s => last.absorb(&one),
             _ => {
                 if self.seconds.len() == MAX_SECONDS {
                     self.seconds.pop_front();

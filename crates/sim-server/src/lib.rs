@@ -30,6 +30,7 @@ pub mod market;
 pub mod orders;
 pub mod replay;
 pub mod request;
+pub mod streams;
 pub mod weight;
 pub mod wire;
 
@@ -38,4 +39,5 @@ pub use clock::ClockMode;
 pub use error::ApiError;
 pub use faults::{FaultConfig, FaultLog, FaultRecord, SharedFaults};
 pub use http::{RunningServer, ServerConfig, ServerError, parse_clock, start};
-pub use replay::{MarketFrame, MarketReplay, StreamKind};
+pub use replay::{MarketFrame, MarketReplay};
+pub use streams::StreamKind;

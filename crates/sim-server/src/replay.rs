@@ -19,43 +19,7 @@ use kestrel_sim::SimVenue;
 
 use crate::depth_window::{ClosedWindow, DepthWindow};
 
-/// Which public stream a frame belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum StreamKind {
-    /// `<symbol>@depth@100ms` diffs.
-    Depth,
-    /// `<symbol>@depth`: each second's diffs merged.
-    DepthSecond,
-    /// `<symbol>@trade`.
-    Trade,
-    /// `<symbol>@bookTicker`.
-    BookTicker,
-}
-
-impl StreamKind {
-    /// Every stream the server serves.
-    pub const ALL: [Self; 4] = [
-        Self::Depth,
-        Self::DepthSecond,
-        Self::Trade,
-        Self::BookTicker,
-    ];
-
-    /// Whether it carries depth diffs (with update ids).
-    pub fn is_depth(self) -> bool {
-        matches!(self, Self::Depth | Self::DepthSecond)
-    }
-
-    /// The stream's name for `symbol` (lower case), as clients subscribe to it.
-    pub fn name(self, symbol: &str) -> String {
-        match self {
-            Self::Depth => format!("{symbol}@depth@100ms"),
-            Self::DepthSecond => format!("{symbol}@depth"),
-            Self::Trade => format!("{symbol}@trade"),
-            Self::BookTicker => format!("{symbol}@bookTicker"),
-        }
-    }
-}
+pub use crate::streams::StreamKind;
 
 /// A frame ready to broadcast.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -269,7 +269,7 @@ fn router(state: AppState) -> Router {
                 .delete(rest::close_listen_key),
         )
         .route("/ws", get(ws::bare))
-        .route("/ws/{streams}", get(ws::raw))
+        .route("/ws/{*streams}", get(ws::raw))
         .route("/stream", get(ws::combined))
         .route("/ws-api/v3", get(ws::ws_api))
         .route(

@@ -2,7 +2,7 @@
 //! and `/ws` with `SUBSCRIBE`; a listen key in the same places gives that
 //! account's user-data events.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -15,47 +15,117 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
+use crate::error::ApiError;
 use crate::exchange::{AccountEvent, wall_ms};
+use crate::replay::MarketFrame;
+use crate::streams::{self, Stream};
 use crate::wire;
 
 /// How the server pings idle clients, as Binance does.
 const PING_EVERY: Duration = Duration::from_secs(20);
+/// Most streams one connection may hold, Binance's limit.
+const MAX_STREAMS: usize = 1024;
+/// Largest message (and frame) a client may send: a `SUBSCRIBE` of the
+/// most streams fits many times over.
+const MAX_MESSAGE: usize = 64 * 1024;
 
 /// What a connection receives.
 struct Subscriptions {
     /// Wrap each message as `{"stream":…,"data":…}`.
     combined: bool,
-    streams: Vec<String>,
+    /// Market streams, by the name the client gave.
+    streams: Vec<(String, Stream)>,
+    /// The names in `streams`, for de-duplication in O(1).
+    names: HashSet<String>,
     /// Listen keys subscribed, with their accounts.
     accounts: Vec<(String, AccountId)>,
 }
 
+/// What a name asks for.
+enum Wanted {
+    Market(Stream),
+    Account(AccountId),
+}
+
 impl Subscriptions {
-    fn add(&mut self, state: &AppState, name: &str) -> bool {
-        if name.contains('@') {
-            if !self.streams.iter().any(|s| s == name) {
-                self.streams.push(name.to_owned());
-            }
-            return true;
-        }
-        let account = state
-            .listen_keys
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(name)
-            .copied();
-        match account {
-            Some(account) => {
-                self.accounts.push((name.to_owned(), account));
-                true
-            }
-            None => false,
+    fn new(combined: bool) -> Self {
+        Self {
+            combined,
+            streams: Vec::new(),
+            names: HashSet::new(),
+            accounts: Vec::new(),
         }
     }
 
-    fn remove(&mut self, name: &str) {
-        self.streams.retain(|s| s != name);
-        self.accounts.retain(|(k, _)| k != name);
+    /// Adds every name, or none: a name the server does not serve, or one
+    /// stream too many, refuses the lot; the message says which.
+    fn add_all(&mut self, state: &AppState, names: &[String]) -> Result<(), String> {
+        let symbol = state.instrument.native_symbol.as_str().to_ascii_lowercase();
+        let mut wanted = Vec::with_capacity(names.len());
+        let mut fresh = HashSet::new();
+        for name in names {
+            let what = if name.contains('@') || name.starts_with('!') {
+                streams::parse(name, &symbol).map(Wanted::Market)
+            } else {
+                state
+                    .listen_keys
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get(name.as_str())
+                    .copied()
+                    .map(Wanted::Account)
+            };
+            let what = what.ok_or_else(|| format!("Invalid request: unknown stream '{name}'"))?;
+            if matches!(what, Wanted::Market(_)) && !self.names.contains(name) {
+                fresh.insert(name.as_str());
+            }
+            wanted.push((name, what));
+        }
+        if self.streams.len() + fresh.len() > MAX_STREAMS {
+            return Err(format!(
+                "Invalid request: at most {MAX_STREAMS} streams a connection"
+            ));
+        }
+        for (name, what) in wanted {
+            match what {
+                Wanted::Market(stream) => {
+                    if self.names.insert(name.clone()) {
+                        self.streams.push((name.clone(), stream));
+                    }
+                }
+                Wanted::Account(account) => {
+                    if !self.accounts.iter().any(|(k, _)| k == name) {
+                        self.accounts.push((name.clone(), account));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn remove_all(&mut self, names: &[String]) {
+        let gone: HashSet<&str> = names.iter().map(String::as_str).collect();
+        self.streams.retain(|(n, _)| !gone.contains(n.as_str()));
+        self.names.retain(|n| !gone.contains(n.as_str()));
+        self.accounts.retain(|(k, _)| !gone.contains(k.as_str()));
+    }
+
+    /// The messages a market frame makes for this connection: one per
+    /// stream subscribed that carries it, in the all-market form an array.
+    fn deliver(&self, frame: &MarketFrame) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, stream) in &self.streams {
+            if stream.kind != frame.kind {
+                continue;
+            }
+            let payload = String::from_utf8_lossy(&frame.payload);
+            if stream.all_market {
+                out.push(self.wrap(name, &format!("[{payload}]")));
+            } else {
+                out.push(self.wrap(name, &payload));
+            }
+        }
+        out
     }
 
     fn wrap(&self, stream: &str, payload: &str) -> String {
@@ -71,6 +141,8 @@ pub(super) async fn bare(ws: WebSocketUpgrade, State(state): State<AppState>) ->
     upgrade(ws, state, false, Vec::new())
 }
 
+/// `/ws/<stream>` and `/ws/<a>/<b>`: the raw form, several names apart by
+/// `/`.
 pub(super) async fn raw(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
@@ -104,18 +176,17 @@ pub(super) async fn combined(
     upgrade(ws, state, true, names)
 }
 
+/// Upgrades with the streams the URL names: a name the server does not
+/// serve refuses the upgrade with Binance's error, before any socket.
 fn upgrade(ws: WebSocketUpgrade, state: AppState, combined: bool, names: Vec<String>) -> Response {
-    ws.on_upgrade(move |socket| async move {
-        let mut subs = Subscriptions {
-            combined,
-            streams: Vec::new(),
-            accounts: Vec::new(),
-        };
-        for name in &names {
-            subs.add(&state, name);
-        }
-        serve(socket, state, subs).await;
-    })
+    use axum::response::IntoResponse;
+    let mut subs = Subscriptions::new(combined);
+    if let Err(why) = subs.add_all(&state, &names) {
+        return ApiError::with_code(-1100, why).into_response();
+    }
+    ws.max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| serve(socket, state, subs))
 }
 
 #[derive(Deserialize)]
@@ -134,20 +205,15 @@ async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
     let mut kick = state.kick.subscribe();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
-    let symbol = state.instrument.native_symbol.as_str().to_ascii_lowercase();
-    let names: HashMap<_, _> = crate::replay::StreamKind::ALL
-        .into_iter()
-        .map(|k| (k, k.name(&symbol)))
-        .collect();
     loop {
         let outgoing = tokio::select! {
             frame = market.recv() => match frame {
                 Ok(frame) => {
-                    let name = &names[&frame.kind];
-                    if !subs.streams.contains(name) {
+                    let messages = subs.deliver(&frame);
+                    if messages.is_empty() {
                         continue;
                     }
-                    subs.wrap(name, &String::from_utf8_lossy(&frame.payload))
+                    messages
                 }
                 // A client too slow for the stream is cut off, as Binance does.
                 Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
@@ -156,13 +222,13 @@ async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
                 Ok(event) => {
                     let Some(text) = account_message(&state, &subs, &event) else { continue };
                     state.faults.delay_ack().await;
-                    text
+                    vec![text]
                 }
                 Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
             },
             message = rx.next() => match message {
                 Some(Ok(Message::Text(text))) => match control_reply(&state, &mut subs, &text) {
-                    Some(reply) => reply,
+                    Some(reply) => vec![reply],
                     None => continue,
                 },
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
@@ -179,12 +245,10 @@ async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
                 continue;
             }
         };
-        if tx
-            .send(Message::Text(Utf8Bytes::from(outgoing)))
-            .await
-            .is_err()
-        {
-            break;
+        for text in outgoing {
+            if tx.send(Message::Text(Utf8Bytes::from(text))).await.is_err() {
+                return;
+            }
         }
     }
 }
@@ -214,18 +278,19 @@ fn control_reply(state: &AppState, subs: &mut Subscriptions, text: &str) -> Opti
     };
     let result = match m.method.as_str() {
         "SUBSCRIBE" => {
-            for name in &m.params {
-                subs.add(state, name);
+            if let Err(msg) = subs.add_all(state, &m.params) {
+                return Some(json!({ "error": { "code": 2, "msg": msg }, "id": m.id }).to_string());
             }
             Value::Null
         }
         "UNSUBSCRIBE" => {
-            for name in &m.params {
-                subs.remove(name);
-            }
+            subs.remove_all(&m.params);
             Value::Null
         }
-        "LIST_SUBSCRIPTIONS" => json!(subs.streams),
+        "LIST_SUBSCRIPTIONS" => {
+            let names: Vec<&str> = subs.streams.iter().map(|(n, _)| n.as_str()).collect();
+            json!(names)
+        }
         _ => {
             return Some(
                 json!({ "error": { "code": 1, "msg": "Unknown method" }, "id": m.id }).to_string(),
@@ -239,7 +304,9 @@ fn control_reply(state: &AppState, subs: &mut Subscriptions, text: &str) -> Opti
 /// user-data stream (`userDataStream.subscribe.signature`), plus `ping`
 /// and `time`. Events arrive as `{"subscriptionId":…,"event":{…}}`.
 pub(super) async fn ws_api(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
-    ws.on_upgrade(move |socket| serve_ws_api(socket, state))
+    ws.max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| serve_ws_api(socket, state))
 }
 
 async fn serve_ws_api(socket: WebSocket, state: AppState) {

@@ -4,6 +4,7 @@
 //! (amortised); the memory kept is bounded by the longest window Binance
 //! offers (7 days of one-second buckets) and a ring of recent trades.
 
+pub mod kline_streams;
 pub mod request;
 pub mod rolling;
 pub mod wire;

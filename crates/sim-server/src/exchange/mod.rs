@@ -16,10 +16,12 @@ use tokio::time::{Instant, sleep_until};
 
 use crate::clock::{ClockMode, MarketClock};
 use crate::faults::{FaultLog, MarketFault, SharedFaults};
-use crate::market::wire::TickerFigures;
-use crate::market::{AggQuery, MarketData, Window};
+use crate::market::kline_streams::KlineStreams;
+use crate::market::{AggQuery, MarketData};
 use crate::orders::{OrderRecord, OrderRecords, TradeRecord};
 use crate::replay::{MarketFrame, MarketReplay};
+
+mod market;
 
 /// A report to an account's user-data stream.
 #[derive(Clone, Debug)]
@@ -176,6 +178,8 @@ pub struct Exchange {
     klines: crate::klines::KlineHistory,
     /// The trades released so far, for tickers and trade lists.
     market: MarketData,
+    /// The klines in progress, for the kline streams.
+    kline_streams: KlineStreams,
     /// The market clock: the newest released frame's venue time, ms.
     market_ms: u64,
 }
@@ -204,6 +208,7 @@ impl Exchange {
             held: None,
             klines: crate::klines::KlineHistory::default(),
             market: MarketData::default(),
+            kline_streams: KlineStreams::default(),
             market_ms: 0,
         }
     }
@@ -214,6 +219,21 @@ impl Exchange {
         self.drain_venue();
         loop {
             let due = self.next.as_ref().and_then(|f| self.clock.due(f.recorded));
+            if due.is_some_and(|d| d <= Instant::now()) {
+                // Due already (a stepped or fast clock): no timer, whose
+                // tick costs a millisecond a frame; waiting requests first.
+                loop {
+                    match requests.try_recv() {
+                        Ok(request) => self.handle(request),
+                        Err(mpsc::error::TryRecvError::Empty) => break,
+                        Err(mpsc::error::TryRecvError::Disconnected) => return,
+                    }
+                }
+                self.release_frame();
+                // The market's readers run between frames.
+                tokio::task::yield_now().await;
+                continue;
+            }
             tokio::select! {
                 request = requests.recv() => match request {
                     Some(request) => self.handle(request),
@@ -231,20 +251,17 @@ impl Exchange {
             return;
         };
         self.clock.released();
-        self.market_ms = self.market_ms.max(frame.exchange.as_nanos() / 1_000_000);
-        for trade in self.replay.staged_trades() {
-            self.klines.on_trade(trade);
-            self.market.on_trade(trade);
-        }
-        self.market.advance(self.market_ms);
+        let closed = self.market_before(&frame);
         self.replay.apply_staged(&mut self.venue);
+        let recorded = frame.recorded;
         self.publish(frame);
+        self.market_after(recorded, closed);
         self.next = self.replay.next_frame(&mut self.venue);
         self.drain_venue();
     }
 
     /// Sends a market frame through the configured faults.
-    fn publish(&mut self, frame: MarketFrame) {
+    pub(super) fn publish(&mut self, frame: MarketFrame) {
         let fault = self.faults.market_fault(&frame, &self.log);
         let send = |f: MarketFrame| {
             // No subscriber is not an error.
@@ -370,44 +387,6 @@ impl Exchange {
             }
             Request::SetClock(mode) => self.clock.set_mode(mode),
             Request::Step(n) => self.clock.step(n),
-        }
-    }
-
-    /// Answers a market-data question as of the market clock.
-    fn market_answer(&self, q: MarketQuery) -> serde_json::Value {
-        use crate::market::wire;
-        let i = &self.instrument;
-        let top = self
-            .venue
-            .engine(i.id)
-            .map_or((None, None), |e| (e.book().best_bid(), e.book().best_ask()));
-        let last = self.market.last();
-        let figures = |w: Window| TickerFigures {
-            stats: self.market.window(w),
-            last_before: self.market.before(w).or(last.map(|t| t.price)),
-            open_ms: self.market_ms.saturating_sub(w.len_s() * 1_000),
-            close_ms: self.market_ms,
-        };
-        match q {
-            MarketQuery::Day { full } => {
-                wire::ticker_24hr(&figures(Window::Day), last, top, full, i)
-            }
-            MarketQuery::Rolling { len_s, full } => {
-                let f = TickerFigures {
-                    stats: self.market.window_of(len_s, self.market_ms / 1_000),
-                    last_before: last.map(|t| t.price),
-                    open_ms: self.market_ms.saturating_sub(len_s * 1_000),
-                    close_ms: self.market_ms,
-                };
-                wire::rolling_ticker(&f, full, i)
-            }
-            MarketQuery::Price => wire::price_ticker(last, i),
-            MarketQuery::BookTicker => wire::book_ticker(top, i),
-            MarketQuery::AvgPrice => wire::avg_price(&figures(Window::FiveMinutes), i),
-            MarketQuery::Trades { from_id, limit } => {
-                wire::trades(&self.market.trades(from_id, limit), i)
-            }
-            MarketQuery::Aggs(query) => wire::aggs(&self.market.aggs(query), i),
         }
     }
 
