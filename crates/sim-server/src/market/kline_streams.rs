@@ -124,7 +124,9 @@ mod tests {
         assert!(k.tick(10).is_empty(), "nothing before the first trade");
         k.on_trade(&trade(1, 61, 100));
         k.on_trade(&trade(2, 62, 105));
-        let minute = |pushes: &[KlinePush]| -> Vec<(bool, u64, i64, Option<(u64, u64)>)> {
+        /// A push of the minute: closed, open time, close, trade ids.
+        type Seen = (bool, u64, i64, Option<(u64, u64)>);
+        let minute = |pushes: &[KlinePush]| -> Vec<Seen> {
             pushes
                 .iter()
                 .filter(|p| INTERVALS[p.interval].0 == "1m")
