@@ -1,8 +1,8 @@
-//! The simulator driven by an unmodified third-party client, python-binance,
-//! from the test-only virtualenv `.ci/run` installs. It needs
-//! `KESTREL_PYTHON` (that venv's interpreter), so `cargo test` lists it as
-//! ignored; `.ci/run` runs it with `--ignored`, and there a missing
-//! interpreter fails it rather than passing it unseen.
+//! The simulator driven by unmodified third-party clients, python-binance
+//! and ccxt, from the test-only virtualenv `.ci/run` installs. They need
+//! `KESTREL_PYTHON` (that venv's interpreter), so `cargo test` lists them
+//! as ignored; `.ci/run` runs them with `--ignored`, and there a missing
+//! interpreter fails them rather than passing them unseen.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -23,11 +23,22 @@ fn root() -> PathBuf {
 const DEADLINE: Duration = Duration::from_secs(180);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs KESTREL_PYTHON, the python-binance venv's interpreter; .ci/run sets it and runs this with --ignored"]
-async fn python_binance_places_queries_cancels_and_gets_a_fill() {
-    let python = std::env::var("KESTREL_PYTHON").expect(
-        "KESTREL_PYTHON (the python-binance venv's interpreter) must be set: .ci/run sets it",
-    );
+#[ignore = "needs KESTREL_PYTHON, the client venv's interpreter; .ci/run sets it and runs this with --ignored"]
+async fn python_binance_reads_the_market_places_queries_cancels_and_gets_a_fill() {
+    run_script("python_binance_client.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs KESTREL_PYTHON, the client venv's interpreter; .ci/run sets it and runs this with --ignored"]
+async fn ccxt_reads_the_market_and_trades() {
+    run_script("ccxt_client.py").await;
+}
+
+/// Serves the spot recording at 5× its pace to one client script, which
+/// must exit 0 within [`DEADLINE`].
+async fn run_script(name: &str) {
+    let python = std::env::var("KESTREL_PYTHON")
+        .expect("KESTREL_PYTHON (the client venv's interpreter) must be set: .ci/run sets it");
     let account = AccountId(1);
     let config = ServerConfig {
         data: root().join("data/sample/binance_spot_btcusdt_20240808.raw.gz"),
@@ -57,7 +68,7 @@ async fn python_binance_places_queries_cancels_and_gets_a_fill() {
     };
     let server = kestrel_sim_server::start(config).await.unwrap();
     let port = server.addr.port();
-    let script = root().join("crates/sim-server/tests/clients/python_binance_client.py");
+    let script = root().join("crates/sim-server/tests/clients").join(name);
     let output = tokio::task::spawn_blocking(move || {
         let mut child = Command::new(python)
             .arg(script)
@@ -68,8 +79,9 @@ async fn python_binance_places_queries_cancels_and_gets_a_fill() {
         let started = Instant::now();
         while child.try_wait()?.is_none() {
             if started.elapsed() > DEADLINE {
+                // Killed, it fails below, with what it printed so far.
                 let _ = child.kill();
-                panic!("the python-binance script ran past {DEADLINE:?}");
+                break;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -81,5 +93,8 @@ async fn python_binance_places_queries_cancels_and_gets_a_fill() {
     println!("{}", String::from_utf8_lossy(&output.stdout));
     eprintln!("{}", String::from_utf8_lossy(&output.stderr));
     server.shutdown().await;
-    assert!(output.status.success(), "the python-binance script failed");
+    assert!(
+        output.status.success(),
+        "{name} failed (or ran past {DEADLINE:?})"
+    );
 }

@@ -1,8 +1,8 @@
 """Drives the simulator with the unmodified python-binance package.
 
 Run by tests/python_client.rs with KESTREL_SIM_PORT set; exits non-zero on
-the first failed check. Only the library's documented settings are touched:
-its REST and WebSocket-API base URLs.
+the first failed check. Only the library's base URLs are touched: REST,
+the WebSocket API and the market streams.
 """
 
 import os
@@ -15,6 +15,9 @@ from binance.base_client import BaseClient
 PORT = os.environ["KESTREL_SIM_PORT"]
 BaseClient.API_URL = f"http://127.0.0.1:{PORT}/api"
 BaseClient.WS_API_URL = f"ws://127.0.0.1:{PORT}/ws-api/v3"
+from binance.ws.streams import BinanceSocketManager  # noqa: E402
+
+BinanceSocketManager.STREAM_URL = f"ws://127.0.0.1:{PORT}/"
 
 from binance import Client, ThreadedWebsocketManager  # noqa: E402
 from binance.exceptions import BinanceAPIException  # noqa: E402
@@ -37,9 +40,47 @@ twm.start()
 twm.start_user_socket(callback=events.append)
 time.sleep(2)  # the subscription is made on the manager's own thread
 
+market_events = []
+twm.start_aggtrade_socket(callback=market_events.append, symbol=SYMBOL)
+twm.start_kline_socket(callback=market_events.append, symbol=SYMBOL, interval="1m")
+twm.start_symbol_ticker_socket(callback=market_events.append, symbol=SYMBOL)
+twm.start_symbol_miniticker_socket(callback=market_events.append, symbol=SYMBOL)
+time.sleep(3)
+
 book = client.get_order_book(symbol=SYMBOL, limit=5)
 check(book["bids"] and book["asks"] and book["lastUpdateId"] > 0, "depth snapshot")
 best_bid = Decimal(book["bids"][0][0])
+
+# A user's first market-data calls.
+ticker = client.get_ticker(symbol=SYMBOL)
+check(ticker["symbol"] == SYMBOL and int(ticker["count"]) > 0, f"24h ticker ({ticker['count']} trades)")
+check(Decimal(ticker["lowPrice"]) <= Decimal(ticker["lastPrice"]) <= Decimal(ticker["highPrice"]), "last price within the day's range")
+price = client.get_symbol_ticker(symbol=SYMBOL)
+check(Decimal(price["price"]) > 0, "price ticker")
+top = client.get_orderbook_ticker(symbol=SYMBOL)
+check(Decimal(top["bidPrice"]) < Decimal(top["askPrice"]), "book ticker")
+avg = client.get_avg_price(symbol=SYMBOL)
+check(avg["mins"] == 5 and Decimal(avg["price"]) > 0, "average price")
+recent = client.get_recent_trades(symbol=SYMBOL, limit=50)
+check(len(recent) == 50 and all(a["id"] + 1 == b["id"] for a, b in zip(recent, recent[1:])), "recent trades")
+older = client.get_historical_trades(symbol=SYMBOL, fromId=recent[0]["id"], limit=10)
+check(older == recent[:10], "historical trades from an id")
+aggs = client.get_aggregate_trades(symbol=SYMBOL, limit=20)
+check(aggs and all(a["l"] + 1 == b["f"] for a, b in zip(aggs, aggs[1:])), "aggregate trades")
+klines = client.get_klines(symbol=SYMBOL, interval="1m", limit=3)
+check(klines and int(klines[-1][8]) >= 0, "klines")
+try:
+    client.get_klines(symbol=SYMBOL, interval="1M")
+    check(False, "an interval not served is refused")
+except BinanceAPIException as e:
+    check(e.code == -1120, f"an interval not served is refused with {e.code}")
+
+deadline = time.time() + 15
+kinds = set()
+while time.time() < deadline and not {"aggTrade", "kline", "24hrTicker", "24hrMiniTicker"} <= kinds:
+    kinds = {e.get("e") for e in market_events}
+    time.sleep(0.2)
+check({"aggTrade", "kline", "24hrTicker", "24hrMiniTicker"} <= kinds, f"market streams deliver ({sorted(k for k in kinds if k)})")
 
 usdt_before = Decimal(client.get_asset_balance("USDT")["free"])
 btc_before = Decimal(client.get_asset_balance("BTC")["free"])
