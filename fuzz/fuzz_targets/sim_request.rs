@@ -1,6 +1,7 @@
-//! Requests to the simulator: any query string, form body and control JSON
-//! give a typed answer, and an order they describe, however odd, goes
-//! through the venue (balances enforced) without a panic.
+//! Requests to the simulator: any query string, form body, stream name and
+//! control JSON give a typed answer; a market-data query they describe is
+//! answered; an order they describe, however odd, goes through the venue
+//! (balances enforced) without a panic.
 #![no_main]
 
 use kestrel_registry::testing::spot_btcusdt;
@@ -10,7 +11,41 @@ use kestrel_model::{
 use kestrel_sim::{AccountId, Command, SimConfig, SimVenue};
 use kestrel_sim_server::request::{Params, order_request};
 use kestrel_sim_server::{ApiKey, ApiKeys, FaultConfig};
+use kestrel_sim_server::market::{MarketData, request as market};
 use libfuzzer_sys::fuzz_target;
+
+/// The market-data parsers over the same text, their queries answered by
+/// a few trades' worth of data; a stream name from the control line.
+fn market_data(params: &Params, name: &str) {
+    let _ = kestrel_sim_server::streams::parse(name, "btcusdt");
+    if let Ok(scope) = market::scope(params, "BTCUSDT") {
+        let _ = (market::day_ticker_weight(scope), market::rolling_weight(scope));
+    }
+    let _ = (market::full(params), market::window_size(params));
+    let mut data = MarketData::default();
+    for id in 0..50u64 {
+        let at = UnixNanos::from_millis(1_700_000_000_000 + id * 700);
+        let _ = data.on_trade(&kestrel_model::Trade {
+            instrument: spot_btcusdt().id,
+            trade_id: id,
+            price: Price::from_ticks(6_000_000 + (id % 7) as i64),
+            qty: Qty::from_lots(1 + id),
+            aggressor: None,
+            time: EventTime { exchange: at, local: at },
+        });
+    }
+    if let Ok(kestrel_sim_server::exchange::MarketQuery::Aggs(q)) = market::aggs(params) {
+        let _ = data.aggs(q);
+    }
+    if let Ok(kestrel_sim_server::exchange::MarketQuery::Trades { from_id, limit }) =
+        market::trades(params, true)
+    {
+        let _ = data.trades(from_id, limit);
+    }
+    if let Ok(len_s) = market::window_size(params) {
+        let _ = data.window_of(len_s, 1_700_000_040);
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -30,6 +65,7 @@ fuzz_target!(|data: &[u8]| {
 
     let instrument = spot_btcusdt();
     let params = Params::new(query, body);
+    market_data(&params, control);
     let Ok(parsed) = order_request(&instrument, AccountId(1), &params, || "gen".into()) else {
         return;
     };

@@ -85,14 +85,16 @@ pub fn window_size(params: &Params) -> Result<u64, ApiError> {
         return Ok(86_400);
     };
     let bad = || ApiError::with_code(-1100, "Invalid windowSize.");
-    let (n, unit) = text.split_at(text.len().saturating_sub(1));
-    let n: u64 = n.parse().map_err(|_| bad())?;
-    let (max, secs) = match unit {
-        "m" => (59, 60),
-        "h" => (23, 3_600),
-        "d" => (7, 86_400),
-        _ => return Err(bad()),
+    let (n, max, secs) = if let Some(n) = text.strip_suffix('m') {
+        (n, 59, 60)
+    } else if let Some(n) = text.strip_suffix('h') {
+        (n, 23, 3_600)
+    } else if let Some(n) = text.strip_suffix('d') {
+        (n, 7, 86_400)
+    } else {
+        return Err(bad());
     };
+    let n: u64 = n.parse().map_err(|_| bad())?;
     if (1..=max).contains(&n) {
         Ok(n * secs)
     } else {
@@ -208,7 +210,7 @@ mod tests {
         assert_eq!(window_size(&p("windowSize=15m")), Ok(900));
         assert_eq!(window_size(&p("windowSize=7d")), Ok(604_800));
         assert_eq!(window_size(&p("")), Ok(86_400));
-        for bad in ["60m", "0h", "8d", "1w", "m", "", "-1m"] {
+        for bad in ["60m", "0h", "8d", "1w", "m", "", "-1m", "1é", "é"] {
             let q = format!("windowSize={bad}");
             assert!(bad.is_empty() || window_size(&p(&q)).is_err(), "{bad}");
         }
