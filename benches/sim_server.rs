@@ -123,6 +123,7 @@ fn main() {
             sim: SimConfig::default(),
             // The weight meter would stop the run at 6,000 calls a minute.
             weight_per_minute: u32::MAX / 2,
+            control_token: kestrel_sim_server::new_control_token(),
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"));

@@ -90,6 +90,11 @@ struct ServeArgs {
     /// them, a two-minute 418 ban (Binance spot's limit by default).
     #[arg(long, default_value_t = kestrel_sim_server::weight::WEIGHT_PER_MINUTE)]
     weight_per_minute: u32,
+    /// The token the /sim control endpoints require in the
+    /// X-Kestrel-Sim-Token header; a random one, printed at start, if not
+    /// given.
+    #[arg(long, env = "KESTREL_SIM_CONTROL_TOKEN", hide_env_values = true)]
+    control_token: Option<String>,
 }
 
 pub fn run(args: &SimArgs) -> anyhow::Result<()> {
@@ -223,6 +228,10 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             ..SimConfig::default()
         },
         weight_per_minute: args.weight_per_minute,
+        control_token: args
+            .control_token
+            .clone()
+            .unwrap_or_else(kestrel_sim_server::new_control_token),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -232,10 +241,17 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         let server = kestrel_sim_server::start(config).await?;
         println!(
             "kestrel sim: Binance spot API on http://{addr} (REST) and ws://{addr}/ws, /stream; \
-             control under /sim; API key {:?}. Ctrl-C stops.",
+             API key {:?}. Ctrl-C stops.",
             args.api_key,
             addr = server.addr
         );
+        // The operator's own terminal: the token is theirs to pass on.
+        if args.control_token.is_none() {
+            println!(
+                "kestrel sim: control under /sim with header X-Kestrel-Sim-Token: {}",
+                server.control_token
+            );
+        }
         tokio::signal::ctrl_c().await?;
         server.shutdown().await;
         anyhow::Ok(())

@@ -148,20 +148,26 @@ fn kill_run(
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-async fn close_connections(port: u16) -> Result<(), kestrel_net::RestError> {
-    let client = kestrel_net::RestClient::new(kestrel_net::RestConfig::new(format!(
-        "http://127.0.0.1:{port}"
-    )))?;
-    client
-        .send(kestrel_net::RestRequest {
-            method: kestrel_net::Method::Post,
-            path_and_query: "/sim/faults/close-connections",
-            body: None,
-            api_key: None,
-            weight: 0,
-        })
-        .await
-        .map(|_| ())
+/// `POST /sim/faults/close-connections`, with the control token.
+async fn close_connections(port: u16) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let request = format!(
+        "POST /sim/faults/close-connections HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         {}: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        kestrel_sim_server::CONTROL_HEADER,
+        common::SIM_CONTROL
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await?;
+    if answer.starts_with(b"HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(
+            String::from_utf8_lossy(&answer).into_owned(),
+        ))
+    }
 }
 
 fn kills() -> u64 {

@@ -58,23 +58,54 @@ pub struct FaultRecord {
     pub detail: String,
 }
 
-/// The shared record of injected faults.
+/// Records the fault log keeps: the newest, so a long run with faults on,
+/// or a client posting settings in a loop, cannot grow it without bound.
+pub const MAX_FAULT_RECORDS: usize = 10_000;
+/// The longest detail kept of a record (a posted settings body, say).
+const MAX_DETAIL: usize = 512;
+
+/// The shared record of injected faults: the newest
+/// [`MAX_FAULT_RECORDS`], and how many older ones were let go.
 #[derive(Clone, Debug, Default)]
-pub struct FaultLog(Arc<Mutex<Vec<FaultRecord>>>);
+pub struct FaultLog(Arc<Mutex<Ring>>);
+
+#[derive(Debug, Default)]
+struct Ring {
+    records: std::collections::VecDeque<FaultRecord>,
+    dropped: u64,
+}
 
 impl FaultLog {
-    /// Adds a record.
-    pub fn push(&self, kind: &'static str, detail: String) {
-        lock(&self.0).push(FaultRecord {
+    /// Adds a record, its detail cut to its first 512 bytes.
+    pub fn push(&self, kind: &'static str, mut detail: String) {
+        if detail.len() > MAX_DETAIL {
+            let mut end = MAX_DETAIL;
+            while !detail.is_char_boundary(end) {
+                end -= 1;
+            }
+            detail.truncate(end);
+            detail.push('…');
+        }
+        let mut ring = lock(&self.0);
+        if ring.records.len() == MAX_FAULT_RECORDS {
+            ring.records.pop_front();
+            ring.dropped += 1;
+        }
+        ring.records.push_back(FaultRecord {
             time_ms: wall_ms(),
             kind,
             detail,
         });
     }
 
-    /// Every record so far.
+    /// The records kept, oldest first.
     pub fn records(&self) -> Vec<FaultRecord> {
-        lock(&self.0).clone()
+        lock(&self.0).records.iter().cloned().collect()
+    }
+
+    /// Records let go to keep the newest [`MAX_FAULT_RECORDS`].
+    pub fn dropped(&self) -> u64 {
+        lock(&self.0).dropped
     }
 }
 
@@ -300,5 +331,24 @@ mod tests {
             faults.rest_fault("GET /api/v3/depth", &log),
             RestFault::RateLimited(3)
         );
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::*;
+
+    #[test]
+    fn the_log_keeps_the_newest_and_cuts_long_details() {
+        let log = FaultLog::default();
+        for n in 0..MAX_FAULT_RECORDS + 5 {
+            log.push("configure", format!("{n}"));
+        }
+        let kept = log.records();
+        assert_eq!((kept.len(), log.dropped()), (MAX_FAULT_RECORDS, 5));
+        assert_eq!(kept[0].detail, "5");
+        log.push("configure", "é".repeat(1_000));
+        let last = log.records().pop().unwrap();
+        assert!(last.detail.len() <= MAX_DETAIL + '…'.len_utf8());
     }
 }

@@ -38,6 +38,8 @@ pub use auth::{ApiKey, ApiKeys};
 pub use clock::ClockMode;
 pub use error::ApiError;
 pub use faults::{FaultConfig, FaultLog, FaultRecord, SharedFaults};
-pub use http::{RunningServer, ServerConfig, ServerError, parse_clock, start};
+pub use http::{
+    CONTROL_HEADER, RunningServer, ServerConfig, ServerError, new_control_token, parse_clock, start,
+};
 pub use replay::{MarketFrame, MarketReplay};
 pub use streams::StreamKind;

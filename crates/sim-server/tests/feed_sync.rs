@@ -19,6 +19,9 @@ use kestrel_sim_server::{ApiKeys, ClockMode, FaultConfig, MarketReplay, ServerCo
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
 
+/// The control token the tests set.
+const TOKEN: &str = "feed-sync-control";
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -110,6 +113,7 @@ impl Stepper<'_> {
                     "http://{}/sim/clock/step?frames={BATCH}",
                     self.addr
                 ))
+                .header(kestrel_sim_server::CONTROL_HEADER, TOKEN)
                 .send()
                 .await
                 .unwrap();
@@ -178,6 +182,7 @@ async fn sync_through_faults(stream: &str, many_frames: bool) {
         faults,
         sim: SimConfig::default(),
         weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
+        control_token: TOKEN.into(),
     })
     .await
     .unwrap();
@@ -213,6 +218,7 @@ async fn sync_through_faults(stream: &str, many_frames: bool) {
     };
     snapshots += step.frames(3_500).await;
     http.post(format!("http://{addr}/sim/faults/close-connections"))
+        .header(kestrel_sim_server::CONTROL_HEADER, TOKEN)
         .send()
         .await
         .unwrap();

@@ -115,6 +115,7 @@ async fn derived_streams_arrive_as_subscribed_and_unknown_ones_are_refused() {
 
     // A minute and more of the market.
     http.post(format!("{base}/sim/clock/step?frames=40000"))
+        .header(kestrel_sim_server::CONTROL_HEADER, &server.control_token)
         .send()
         .await
         .unwrap();

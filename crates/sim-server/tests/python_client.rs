@@ -65,6 +65,7 @@ async fn run_script(name: &str) {
         faults: FaultConfig::default(),
         sim: SimConfig::default(),
         weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
+        control_token: "python-client-control".into(),
     };
     let server = kestrel_sim_server::start(config).await.unwrap();
     let port = server.addr.port();

@@ -14,6 +14,8 @@ use kestrel_sim_server::{RunningServer, ServerConfig};
 use serde_json::{Value, json};
 
 const KEY: &str = "k";
+/// The control token the tests set.
+const TOKEN: &str = "rest-and-streams-control";
 const SECRET: &str = "s";
 
 async fn server() -> RunningServer {
@@ -23,14 +25,13 @@ async fn server() -> RunningServer {
         Asset::new("USDT").unwrap(),
         Decimal::parse("100000").unwrap(),
     );
-    kestrel_sim_server::start(ServerConfig::loopback(data, spot_btcusdt()).with_account(
-        KEY,
-        SECRET,
-        AccountId(1),
-        [usdt],
-    ))
-    .await
-    .unwrap()
+    let config = ServerConfig {
+        control_token: TOKEN.into(),
+        ..ServerConfig::loopback(data, spot_btcusdt())
+    };
+    kestrel_sim_server::start(config.with_account(KEY, SECRET, AccountId(1), [usdt]))
+        .await
+        .unwrap()
 }
 
 fn now_ms() -> u128 {
@@ -64,6 +65,7 @@ async fn signed(
 async fn set_faults(base: &str, faults: Value) {
     let r = reqwest::Client::new()
         .post(format!("{base}/sim/faults"))
+        .header(kestrel_sim_server::CONTROL_HEADER, TOKEN)
         .json(&faults)
         .send()
         .await
@@ -81,6 +83,58 @@ async fn faults_refusals_and_the_clock_as_clients_see_them() {
     let server = server().await;
     let base = format!("http://{}", server.addr);
     let http = reqwest::Client::new();
+
+    // The control endpoints are the token holder's alone: no token, a
+    // wrong one, another origin or a body that is not JSON is refused,
+    // and nothing changes.
+    let faults_url = format!("{base}/sim/faults");
+    let reject_all = r#"{"rest_5xx_rate": 1.0}"#;
+    let refused = [
+        http.post(&faults_url)
+            .body(reject_all)
+            .header("Content-Type", "application/json"),
+        http.post(&faults_url)
+            .header(kestrel_sim_server::CONTROL_HEADER, "guess")
+            .header("Content-Type", "application/json")
+            .body(reject_all),
+        http.post(&faults_url)
+            .header(kestrel_sim_server::CONTROL_HEADER, TOKEN)
+            .header("Origin", "http://evil.example")
+            .header("Content-Type", "application/json")
+            .body(reject_all),
+        http.post(&faults_url)
+            .header(kestrel_sim_server::CONTROL_HEADER, TOKEN)
+            .header("Content-Type", "text/plain")
+            .body(reject_all),
+    ];
+    for (request, status) in refused.into_iter().zip([401, 401, 403, 415]) {
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status);
+    }
+    let now: Value = http
+        .get(&faults_url)
+        .header(kestrel_sim_server::CONTROL_HEADER, TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        now,
+        serde_json::to_value(kestrel_sim_server::FaultConfig::default()).unwrap()
+    );
+    // A body past the limit is refused with a Binance body.
+    let huge = "x".repeat(100_000);
+    let r = http
+        .post(format!("{base}/api/v3/order"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], -1101);
 
     // 429 with Retry-After, then 503, both logged.
     set_faults(&base, json!({ "rest_429_rate": 1.0, "retry_after_s": 7 })).await;
@@ -129,6 +183,7 @@ async fn faults_refusals_and_the_clock_as_clients_see_them() {
 
     let log: Value = http
         .get(format!("{base}/sim/faults/log"))
+        .header(kestrel_sim_server::CONTROL_HEADER, TOKEN)
         .send()
         .await
         .unwrap()
@@ -282,6 +337,7 @@ async fn faults_refusals_and_the_clock_as_clients_see_them() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(depth(http.clone()).await, before);
     http.post(format!("{base}/sim/clock/step?frames=200"))
+        .header(kestrel_sim_server::CONTROL_HEADER, TOKEN)
         .send()
         .await
         .unwrap();

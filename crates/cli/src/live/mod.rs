@@ -161,6 +161,7 @@ pub fn run_paper(args: &PaperArgs) -> anyhow::Result<()> {
             faults: faults.clone(),
             sim: SimConfig::default(),
             weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
+            control_token: kestrel_sim_server::new_control_token(),
         }))?;
         println!(
             "kestrel paper: simulator on http://{} replaying {}",

@@ -55,6 +55,9 @@ pub fn start_sim(faults: Option<&Path>) -> Sim {
     start_sim_at("3", faults)
 }
 
+/// The control token the tests' simulators require.
+pub const SIM_CONTROL: &str = "kestrel-test-control";
+
 /// The simulator replaying at `speed` times the recorded pace.
 pub fn start_sim_at(speed: &str, faults: Option<&Path>) -> Sim {
     let mut args = vec![
@@ -76,6 +79,8 @@ pub fn start_sim_at(speed: &str, faults: Option<&Path>) -> Sim {
         // are the venue tests' and the 429 faults' business, not this one.
         "--weight-per-minute",
         "60000",
+        "--control-token",
+        SIM_CONTROL,
     ];
     let faults = faults.map(|f| f.to_string_lossy().into_owned());
     if let Some(f) = &faults {

@@ -2,6 +2,8 @@
 //! the server's start and stop.
 
 mod control;
+mod guard;
+pub use guard::{CONTROL_HEADER, new_token as new_control_token};
 mod market;
 mod rest;
 mod ws;
@@ -48,6 +50,9 @@ pub struct ServerConfig {
     pub sim: SimConfig,
     /// Request weight allowed per minute (Binance: 6,000); benchmarks raise it.
     pub weight_per_minute: u32,
+    /// The token the `/sim` control endpoints require, in the
+    /// `X-Kestrel-Sim-Token` header.
+    pub control_token: String,
 }
 
 impl ServerConfig {
@@ -65,6 +70,7 @@ impl ServerConfig {
             faults: FaultConfig::default(),
             sim: SimConfig::default(),
             weight_per_minute: crate::weight::WEIGHT_PER_MINUTE,
+            control_token: guard::new_token(),
         }
     }
 
@@ -124,6 +130,10 @@ pub(crate) struct AppState {
     pub(crate) counter: Arc<AtomicU64>,
     /// Closes every WebSocket connection when sent to.
     pub(crate) kick: broadcast::Sender<()>,
+    /// What the `/sim` endpoints require.
+    pub(crate) control_token: Arc<str>,
+    /// The port served, for the control endpoints' origin check.
+    pub(crate) port: u16,
 }
 
 /// A running server.
@@ -134,6 +144,8 @@ pub struct RunningServer {
     pub faults: SharedFaults,
     /// The faults it injected.
     pub log: FaultLog,
+    /// The token its `/sim` endpoints require.
+    pub control_token: String,
     kick: broadcast::Sender<()>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
@@ -211,6 +223,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         listen_keys: Arc::default(),
         counter: Arc::default(),
         kick: broadcast::channel(16).0,
+        control_token: Arc::from(config.control_token.as_str()),
+        port: addr.port(),
     };
     let kick = state.kick.clone();
     let app = router(state);
@@ -227,6 +241,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         addr,
         faults,
         log,
+        control_token: config.control_token,
         kick,
         shutdown: Some(shutdown),
         task,
@@ -272,6 +287,18 @@ fn router(state: AppState) -> Router {
         .route("/ws/{*streams}", get(ws::raw))
         .route("/stream", get(ws::combined))
         .route("/ws-api/v3", get(ws::ws_api))
+        .merge(control_routes(state.clone()))
+        .layer(axum::middleware::map_response(binance_errors))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// The largest request body: orders and control settings are small.
+const MAX_BODY: usize = 64 * 1024;
+
+/// The `/sim` control endpoints, behind the control token.
+fn control_routes(state: AppState) -> Router<AppState> {
+    Router::new()
         .route(
             "/sim/faults",
             post(control::set_faults).get(control::get_faults),
@@ -283,8 +310,7 @@ fn router(state: AppState) -> Router {
         )
         .route("/sim/clock", post(control::set_clock))
         .route("/sim/clock/step", post(control::step))
-        .layer(axum::middleware::map_response(binance_errors))
-        .with_state(state)
+        .route_layer(axum::middleware::from_fn_with_state(state, guard::control))
 }
 
 /// Every error answer carries a Binance JSON body: one made by the router
