@@ -30,6 +30,19 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Refuses a parameter sent twice (-1101), as Binance does: which of
+    /// the two to take would be a guess.
+    pub fn refuse_duplicates(&self) -> Result<(), ApiError> {
+        let mut seen = std::collections::HashSet::with_capacity(self.0.len());
+        match self.0.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+            Some(_) => Err(ApiError::with_code(
+                -1101,
+                "Duplicate values for a parameter detected.",
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// A parameter that must be there (-1102 otherwise).
     pub fn require(&self, name: &str) -> Result<&str, ApiError> {
         self.get(name).ok_or_else(|| ApiError::mandatory(name))

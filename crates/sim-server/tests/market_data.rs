@@ -163,6 +163,7 @@ async fn tickers_trades_and_aggregates_agree_with_the_recording() {
         ),
         ("/api/v3/depth?symbol=BTCUSDT&limit=-1", -1100),
         ("/api/v3/depth?symbol=BTCUSDT&limit=abc", -1100),
+        ("/api/v3/depth?symbol=BTCUSDT&limit=5&limit=10", -1101),
     ] {
         let (status, body) = get(path.into()).await;
         assert_eq!(

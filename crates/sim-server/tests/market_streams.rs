@@ -113,6 +113,28 @@ async fn derived_streams_arrive_as_subscribed_and_unknown_ones_are_refused() {
         "one ticker: {listed:?}"
     );
 
+    // The same name many times over is one stream; a message past 64 KiB
+    // ends the connection instead of being read.
+    let (mut flood, _) = tokio_tungstenite::connect_async(format!("{ws_base}/ws"))
+        .await
+        .unwrap();
+    flood
+        .send(subscribe(4, json!(vec!["btcusdt@trade"; 3_000])))
+        .await
+        .unwrap();
+    assert_eq!(
+        drain(&mut flood, Duration::from_millis(300)).await,
+        [json!({ "result": null, "id": 4 })]
+    );
+    let _ = flood
+        .send(subscribe(5, json!(vec!["btcusdt@trade"; 10_000])))
+        .await;
+    let end = tokio::time::timeout(Duration::from_secs(5), flood.next()).await;
+    assert!(
+        matches!(end, Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_))))),
+        "{end:?}"
+    );
+
     // A minute and more of the market.
     http.post(format!("{base}/sim/clock/step?frames=40000"))
         .header(kestrel_sim_server::CONTROL_HEADER, &server.control_token)

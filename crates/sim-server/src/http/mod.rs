@@ -3,6 +3,7 @@
 
 mod control;
 mod guard;
+mod limits;
 pub use guard::{CONTROL_HEADER, new_token as new_control_token};
 mod market;
 mod rest;
@@ -231,6 +232,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let (shutdown, stop) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let exchange = tokio::spawn(exchange.run(inbox));
+        let listener = limits::CappedListener::new(listener);
         let served = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = stop.await;
         });
@@ -288,9 +290,24 @@ fn router(state: AppState) -> Router {
         .route("/stream", get(ws::combined))
         .route("/ws-api/v3", get(ws::ws_api))
         .merge(control_routes(state.clone()))
+        .layer(axum::middleware::from_fn(single_values))
         .layer(axum::middleware::map_response(binance_errors))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+/// Refuses a query naming a parameter twice (-1101), as Binance does;
+/// signed requests check their query and body together as well.
+async fn single_values(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let query = request.uri().query().unwrap_or("");
+    if let Err(e) = crate::request::Params::new(query, "").refuse_duplicates() {
+        return e.into_response();
+    }
+    next.run(request).await
 }
 
 /// The largest request body: orders and control settings are small.

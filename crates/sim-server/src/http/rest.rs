@@ -60,7 +60,9 @@ fn signed(
     let account = state
         .keys
         .verify(api_key(headers), query, body, wall_ms())?;
-    Ok((account, Params::new(query, body)))
+    let params = Params::new(query, body);
+    params.refuse_duplicates()?;
+    Ok((account, params))
 }
 
 /// Asks the exchange task and waits for its answer.
