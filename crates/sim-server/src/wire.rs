@@ -139,7 +139,10 @@ pub fn new_order(
         m
     } else {
         let mut m = order_fields(r, i);
-        m.remove("stopPrice");
+        // Binance gives `stopPrice` only for orders that have one.
+        if r.request.trigger.is_none() {
+            m.remove("stopPrice");
+        }
         m.insert("workingTime".into(), json!(r.created_ms));
         m
     };
@@ -312,6 +315,38 @@ pub fn depth(d: &DepthView, i: &Instrument) -> Value {
             .collect()
     };
     json!({ "lastUpdateId": d.last_update_id, "bids": levels(&d.bids), "asks": levels(&d.asks) })
+}
+
+/// The symbol's standard rates, and no tax or discount (the simulator has
+/// neither), by Binance's names.
+fn commission_parts(i: &Instrument) -> (Value, Value, Value) {
+    let zero = "0.00000000";
+    (
+        json!({ "maker": i.maker_fee.to_string(), "taker": i.taker_fee.to_string(), "buyer": zero, "seller": zero }),
+        json!({ "maker": zero, "taker": zero, "buyer": zero, "seller": zero }),
+        json!({ "enabledForAccount": false, "enabledForSymbol": false, "discountAsset": "BNB", "discount": zero }),
+    )
+}
+
+/// `GET /api/v3/account/commission`.
+pub fn account_commission(i: &Instrument) -> Value {
+    let (standard, tax, discount) = commission_parts(i);
+    json!({
+        "symbol": i.native_symbol.as_str(),
+        "standardCommission": standard,
+        "taxCommission": tax,
+        "discount": discount,
+    })
+}
+
+/// `POST /api/v3/order/test` with `computeCommissionRates=true`.
+pub fn order_commission(i: &Instrument) -> Value {
+    let (standard, tax, discount) = commission_parts(i);
+    json!({
+        "standardCommissionForOrder": { "maker": standard["maker"], "taker": standard["taker"] },
+        "taxCommissionForOrder": { "maker": tax["maker"], "taker": tax["taker"] },
+        "discount": discount,
+    })
 }
 
 /// A quote amount of `units` ticks × lots, as a decimal.

@@ -91,6 +91,8 @@ pub enum Request {
     Depth(usize, oneshot::Sender<Option<DepthView>>),
     /// Klines of the trades so far: interval (s), start and end (s), limit.
     Klines(KlineQuery, oneshot::Sender<Vec<crate::klines::Kline>>),
+    /// The filters a submit would apply, without submitting.
+    TestOrder(OrderRequest, oneshot::Sender<Result<(), RejectReason>>),
     /// Public market data as of the market clock, as Binance's JSON.
     Market(MarketQuery, oneshot::Sender<serde_json::Value>),
     /// Change the clock's pace.
@@ -360,6 +362,13 @@ impl Exchange {
             }
             Request::Klines(q, reply) => {
                 let _ = reply.send(self.klines.query(q.len_s, q.start_s, q.end_s, q.limit));
+            }
+            Request::TestOrder(req, reply) => {
+                let verdict = self
+                    .venue
+                    .engine(req.instrument)
+                    .map_or(Err(RejectReason::UnknownInstrument), |e| e.validate(&req));
+                let _ = reply.send(verdict);
             }
             Request::Market(q, reply) => {
                 let _ = reply.send(self.market_answer(q));

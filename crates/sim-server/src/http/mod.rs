@@ -272,6 +272,8 @@ fn router(state: AppState) -> Router {
                 .delete(rest::cancel_order)
                 .get(rest::query_order),
         )
+        .route("/api/v3/order/test", post(rest::test_order))
+        .route("/api/v3/account/commission", get(rest::commission))
         .route(
             "/api/v3/openOrders",
             get(rest::open_orders).delete(rest::cancel_all),

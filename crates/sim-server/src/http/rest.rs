@@ -253,6 +253,47 @@ pub(super) async fn new_order(
     .await
 }
 
+/// `POST /api/v3/order/test`: the order read and checked against the
+/// symbol's filters as a submit would be, and not placed; with
+/// `computeCommissionRates=true`, the rates it would pay.
+pub(super) async fn test_order(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: String,
+) -> Response {
+    let rates = Params::new(query.as_deref().unwrap_or(""), &body).get("computeCommissionRates")
+        == Some("true");
+    let weight = if rates { 20 } else { 1 };
+    endpoint(&state, weight, "POST /api/v3/order/test", async {
+        let (account, params) = signed(&state, &headers, &query, &body)?;
+        let parsed = order_request(&state.instrument, account, &params, || "test".into())?;
+        ask(&state, |tx| Request::TestOrder(parsed.request, tx))
+            .await?
+            .map_err(rejection)?;
+        Ok(if rates {
+            wire::order_commission(&state.instrument)
+        } else {
+            json!({})
+        })
+    })
+    .await
+}
+
+/// `GET /api/v3/account/commission`: the account's rates on the symbol.
+pub(super) async fn commission(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    endpoint(&state, 20, "GET /api/v3/account/commission", async {
+        let (_, params) = signed(&state, &headers, &query, "")?;
+        check_symbol(&state, &params)?;
+        Ok(wire::account_commission(&state.instrument))
+    })
+    .await
+}
+
 /// The order a cancel or query names.
 fn target(p: &Params) -> Result<(Option<OrderId>, Option<ClientOrderId>), ApiError> {
     let id = p
@@ -444,28 +485,45 @@ pub(super) async fn my_trades(
     endpoint(&state, 20, "GET /api/v3/myTrades", async {
         let (account, params) = signed(&state, &headers, &query, "")?;
         check_symbol(&state, &params)?;
-        let order = params
-            .get("orderId")
-            .and_then(|v| v.parse().ok())
-            .map(OrderId);
-        // Binance: trades with id >= fromId, oldest first, at most `limit`
-        // (default 500, at most 1000).
-        let from_id: u64 = match params.get("fromId") {
-            Some(v) => v.parse().map_err(|_| ApiError::bad_param("fromId"))?,
-            None => 0,
+        let number = |name: &str| -> Result<Option<u64>, ApiError> {
+            params
+                .get(name)
+                .map(|v| v.parse::<u64>().map_err(|_| ApiError::bad_param(name)))
+                .transpose()
         };
-        let limit: usize = match params.get("limit") {
-            Some(v) => v
-                .parse::<usize>()
-                .map_err(|_| ApiError::bad_param("limit"))?
-                .clamp(1, 1000),
-            None => 500,
-        };
+        let order = number("orderId")?.map(OrderId);
+        let from_id = number("fromId")?;
+        let (start, end) = (number("startTime")?, number("endTime")?);
+        if start
+            .zip(end)
+            .is_some_and(|(s, e)| e.saturating_sub(s) > 24 * 3_600_000)
+        {
+            return Err(ApiError::with_code(
+                -1127,
+                "More than 24 hours between startTime and endTime.",
+            ));
+        }
+        let limit = crate::market::request::limit(&params, 500, 1000)?;
         let trades = ask(&state, |tx| Request::Trades(account, tx)).await?;
+        // Binance: from `fromId` on, or within the times, oldest first; with
+        // neither, the newest `limit`.
+        let chosen: Vec<_> = trades
+            .iter()
+            .filter(|t| order.is_none_or(|o| t.order == o))
+            .filter(|t| from_id.is_none_or(|f| t.fill.trade_id >= f))
+            .filter(|t| start.is_none_or(|s| t.time_ms >= s))
+            .filter(|t| end.is_none_or(|e| t.time_ms <= e))
+            .collect();
+        let newest = from_id.is_none() && start.is_none() && end.is_none();
+        let skip = if newest {
+            chosen.len().saturating_sub(limit)
+        } else {
+            0
+        };
         Ok(Value::Array(
-            trades
+            chosen
                 .iter()
-                .filter(|t| order.is_none_or(|o| t.order == o) && t.fill.trade_id >= from_id)
+                .skip(skip)
                 .take(limit)
                 .map(|t| wire::my_trade(t, &state.instrument))
                 .collect(),

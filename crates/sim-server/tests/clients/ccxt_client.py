@@ -101,6 +101,20 @@ if resting:
         lambda: exchange.cancel_order(resting["id"], SYMBOL),
         lambda o: o["status"] == "canceled",
     )
+run(
+    "create_order (test: order/test)",
+    lambda: exchange.create_order(SYMBOL, "limit", "buy", 0.001, far, {"test": True}),
+    lambda o: o is not None,
+)
+stop = run(
+    "create_order (stop-loss limit)",
+    lambda: exchange.create_order(
+        SYMBOL, "STOP_LOSS_LIMIT", "sell", 0.001, far, {"stopPrice": far, "newOrderRespType": "RESULT"}
+    ),
+    lambda o: o["status"] == "open" and o["triggerPrice"] == far,
+)
+if stop:
+    exchange.cancel_order(stop["id"], SYMBOL)
 bought = run(
     "create_order (market)",
     lambda: exchange.create_order(SYMBOL, "market", "buy", 0.001),

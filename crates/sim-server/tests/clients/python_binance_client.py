@@ -101,6 +101,20 @@ try:
 except BinanceAPIException as e:
     check(e.code == -2011, f"a second cancel is refused with -2011 ({e.message})")
 
+tested = client.create_test_order(symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.00100000", price=str(far))
+check(tested == {}, "a test order is checked and not placed")
+check(all(o["orderId"] != resting["orderId"] for o in client.get_open_orders(symbol=SYMBOL)), "nothing left open")
+rates = client.create_test_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.00100000", computeCommissionRates="true")
+check("standardCommissionForOrder" in rates, f"a test order's commission rates ({rates['standardCommissionForOrder']})")
+try:
+    client.create_test_order(symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.00000001", price=str(far))
+    check(False, "a test order below the lot filter is refused")
+except BinanceAPIException as e:
+    check(e.code == -1013, f"a test order below the lot filter is refused with -1013 ({e.message})")
+stop = client.create_order(symbol=SYMBOL, side="SELL", type="STOP_LOSS_LIMIT", timeInForce="GTC", quantity="0.00100000", price=str(far), stopPrice=str(far), newOrderRespType="RESULT")
+check(Decimal(stop["stopPrice"]) == far, "a stop order's answer carries its stopPrice")
+client.cancel_order(symbol=SYMBOL, orderId=stop["orderId"])
+
 bought = client.order_market_buy(symbol=SYMBOL, quantity="0.00100000")
 check(bought["status"] == "FILLED" and bought["fills"], "market order fills")
 fill_qty = sum(Decimal(f["qty"]) for f in bought["fills"])
@@ -114,6 +128,8 @@ check(btc_after == btc_before + Decimal("0.001"), f"BTC balance {btc_before} -> 
 check(usdt_after == usdt_before - cost - fees, f"USDT balance {usdt_before} -> {usdt_after}")
 trades = client.get_my_trades(symbol=SYMBOL)
 check(any(t["orderId"] == bought["orderId"] and t["isBuyer"] for t in trades), "my trades show the fill")
+newest = client.get_my_trades(symbol=SYMBOL, limit=1)
+check(newest and newest[-1]["id"] == trades[-1]["id"], "my trades with a limit are the newest")
 
 deadline = time.time() + 10
 while time.time() < deadline and not any(e.get("x") == "TRADE" for e in events):

@@ -320,7 +320,9 @@ impl MatchingEngine {
         self.execute(order, true, now, out);
     }
 
-    fn validate(&self, req: &OrderRequest) -> Result<(), RejectReason> {
+    /// The instrument's filters applied to `req`: what a submit would
+    /// refuse it for, without submitting it (Binance's `order/test`).
+    pub fn validate(&self, req: &OrderRequest) -> Result<(), RejectReason> {
         if req.instrument != self.instrument.id {
             return Err(RejectReason::UnknownInstrument);
         }
