@@ -7,6 +7,11 @@
 //! then its cancel; each call is timed from send to parsed answer. A second
 //! run spreads the same calls over 8 concurrent clients for throughput.
 //! Percentiles are of individual calls.
+//!
+//! Then the clock releases 20,000 frames of the recording and clients call
+//! the public market-data endpoints in turn (tickers, average price, the
+//! book's top, recent and aggregate trades, klines), unsigned, 1 and 8 at a
+//! time.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -90,6 +95,56 @@ async fn run(
     (place, cancel, started.elapsed())
 }
 
+/// The public market-data calls, in turn.
+const MARKET_CALLS: [&str; 8] = [
+    "/api/v3/ticker/24hr?symbol=BTCUSDT",
+    "/api/v3/ticker/price?symbol=BTCUSDT",
+    "/api/v3/ticker/bookTicker?symbol=BTCUSDT",
+    "/api/v3/avgPrice?symbol=BTCUSDT",
+    "/api/v3/depth?symbol=BTCUSDT&limit=5",
+    "/api/v3/trades?symbol=BTCUSDT&limit=100",
+    "/api/v3/aggTrades?symbol=BTCUSDT&limit=100",
+    "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=100",
+];
+/// Market-data calls a run makes.
+const MARKET_TOTAL: usize = 16_000;
+
+/// `clients` tasks share [`MARKET_TOTAL`] market-data calls; every call's
+/// latency and the wall time.
+async fn run_market(base: Arc<String>, clients: usize) -> (Vec<Duration>, Duration) {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let base = Arc::clone(&base);
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut took = Vec::with_capacity(MARKET_TOTAL / clients);
+            for k in 0..MARKET_TOTAL / clients {
+                let path = MARKET_CALLS[(k + c) % MARKET_CALLS.len()];
+                let t = Instant::now();
+                let response = http
+                    .get(format!("{base}{path}"))
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert!(
+                    response.status().is_success(),
+                    "{path}: {}",
+                    response.status()
+                );
+                let _ = response.bytes().await;
+                took.push(t.elapsed());
+            }
+            took
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    (all, started.elapsed())
+}
+
 fn percentiles(name: &str, mut v: Vec<Duration>) {
     v.sort();
     let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e6;
@@ -141,6 +196,25 @@ fn main() {
             );
             percentiles("place", place);
             percentiles("cancel", cancel);
+        }
+        // The market's first 20,000 frames, for trades, tickers and klines.
+        reqwest::Client::new()
+            .post(format!("{base}/sim/clock/step?frames=20000"))
+            .header(kestrel_sim_server::CONTROL_HEADER, &server.control_token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        run_market(Arc::clone(&base), 1).await;
+        for clients in [1, 8] {
+            let (took, wall) = run_market(Arc::clone(&base), clients).await;
+            println!(
+                "sim_server/market data, {clients} client(s): {} calls in {:.2} s = {:.0} calls/s",
+                took.len(),
+                wall.as_secs_f64(),
+                took.len() as f64 / wall.as_secs_f64()
+            );
+            percentiles("market", took);
         }
         server.shutdown().await;
     });

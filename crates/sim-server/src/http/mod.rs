@@ -8,6 +8,7 @@ pub use guard::{CONTROL_HEADER, new_token as new_control_token};
 mod market;
 mod rest;
 mod ws;
+mod ws_api;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -250,7 +251,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     })
 }
 
-fn router(state: AppState) -> Router {
+pub(super) fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v3/ping", get(rest::ping))
         .route("/api/v3/time", get(rest::time))
@@ -290,7 +291,7 @@ fn router(state: AppState) -> Router {
         .route("/ws", get(ws::bare))
         .route("/ws/{*streams}", get(ws::raw))
         .route("/stream", get(ws::combined))
-        .route("/ws-api/v3", get(ws::ws_api))
+        .route("/ws-api/v3", get(ws_api::ws_api))
         .merge(control_routes(state.clone()))
         .layer(axum::middleware::from_fn(single_values))
         .layer(axum::middleware::map_response(binance_errors))

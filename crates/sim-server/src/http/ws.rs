@@ -27,7 +27,7 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 const MAX_STREAMS: usize = 1024;
 /// Largest message (and frame) a client may send: a `SUBSCRIBE` of the
 /// most streams fits many times over.
-const MAX_MESSAGE: usize = 64 * 1024;
+pub(super) const MAX_MESSAGE: usize = 64 * 1024;
 
 /// What a connection receives.
 struct Subscriptions {
@@ -254,7 +254,7 @@ async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
 }
 
 /// An account event as Binance's JSON.
-fn account_json(state: &AppState, event: &AccountEvent) -> Value {
+pub(super) fn account_json(state: &AppState, event: &AccountEvent) -> Value {
     let now = wall_ms();
     match event {
         AccountEvent::Report(r, record) => {
@@ -298,120 +298,4 @@ fn control_reply(state: &AppState, subs: &mut Subscriptions, text: &str) -> Opti
         }
     };
     Some(json!({ "result": result, "id": m.id }).to_string())
-}
-
-/// `/ws-api/v3`: Binance's WebSocket API, the part clients use for the
-/// user-data stream (`userDataStream.subscribe.signature`), plus `ping`
-/// and `time`. Events arrive as `{"subscriptionId":…,"event":{…}}`.
-pub(super) async fn ws_api(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
-    ws.max_message_size(MAX_MESSAGE)
-        .max_frame_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| serve_ws_api(socket, state))
-}
-
-async fn serve_ws_api(socket: WebSocket, state: AppState) {
-    let (mut tx, mut rx) = socket.split();
-    let mut accounts = state.outlets.accounts.subscribe();
-    let mut kick = state.kick.subscribe();
-    // Subscriptions of this connection: (id, account).
-    let mut subscribed: Vec<(u64, AccountId)> = Vec::new();
-    let mut next_id = 0u64;
-    loop {
-        let outgoing = tokio::select! {
-            event = accounts.recv() => match event {
-                Ok(event) => {
-                    let Some(&(id, _)) = subscribed.iter().find(|(_, a)| *a == event.account()) else {
-                        continue;
-                    };
-                    state.faults.delay_ack().await;
-                    json!({ "subscriptionId": id, "event": account_json(&state, &event) }).to_string()
-                }
-                Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
-            },
-            message = rx.next() => match message {
-                Some(Ok(Message::Text(text))) => {
-                    ws_api_reply(&state, &text, &mut subscribed, &mut next_id)
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => continue,
-            },
-            _ = kick.recv() => {
-                let _ = tx.send(Message::Close(None)).await;
-                break;
-            }
-        };
-        if tx
-            .send(Message::Text(Utf8Bytes::from(outgoing)))
-            .await
-            .is_err()
-        {
-            break;
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct ApiCall {
-    id: Value,
-    method: String,
-    #[serde(default)]
-    params: serde_json::Map<String, Value>,
-}
-
-fn ws_api_reply(
-    state: &AppState,
-    text: &str,
-    subscribed: &mut Vec<(u64, AccountId)>,
-    next_id: &mut u64,
-) -> String {
-    let Ok(call) = serde_json::from_str::<ApiCall>(text) else {
-        return json!({ "id": null, "status": 400, "error": { "code": -1100, "msg": "Malformed request." } }).to_string();
-    };
-    let ok = |result: Value| {
-        json!({ "id": call.id, "status": 200, "result": result, "rateLimits": [] }).to_string()
-    };
-    let err = |e: crate::error::ApiError| {
-        json!({ "id": call.id, "status": e.status.as_u16(), "error": { "code": e.code, "msg": e.msg } }).to_string()
-    };
-    match call.method.as_str() {
-        "ping" => ok(json!({})),
-        "time" => ok(json!({ "serverTime": wall_ms() })),
-        "userDataStream.subscribe.signature" => {
-            // The signed payload is the other parameters, sorted, as a query string.
-            let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            let mut pairs: Vec<(String, String)> = call
-                .params
-                .iter()
-                .filter(|(k, _)| *k != "signature")
-                .map(|(k, v)| (k.clone(), text(v)))
-                .collect();
-            pairs.sort();
-            let mut query: String = pairs
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("&");
-            if let Some(sig) = call.params.get("signature") {
-                query.push_str(&format!("&signature={}", text(sig)));
-            }
-            let key = call.params.get("apiKey").map(text);
-            match state.keys.verify(key.as_deref(), &query, "", wall_ms()) {
-                Ok(account) => {
-                    let id = *next_id;
-                    *next_id += 1;
-                    subscribed.push((id, account));
-                    ok(json!({ "subscriptionId": id }))
-                }
-                Err(e) => err(e),
-            }
-        }
-        "userDataStream.unsubscribe" => {
-            match call.params.get("subscriptionId").and_then(Value::as_u64) {
-                Some(id) => subscribed.retain(|(s, _)| *s != id),
-                None => subscribed.clear(),
-            }
-            ok(json!({}))
-        }
-        _ => err(crate::error::ApiError::with_code(-1100, "Unknown method.")),
-    }
 }
