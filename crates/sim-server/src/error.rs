@@ -15,6 +15,8 @@ pub struct ApiError {
     pub msg: String,
     /// Seconds to wait, sent as `Retry-After`.
     pub retry_after: Option<u64>,
+    /// Binance's `data` object, rendered (a cancel-replace's two results).
+    pub data: Option<String>,
 }
 
 impl ApiError {
@@ -24,7 +26,16 @@ impl ApiError {
             code,
             msg: msg.into(),
             retry_after: None,
+            data: None,
         }
+    }
+
+    /// The error with Binance's `data` object and its own status.
+    #[must_use]
+    pub fn with_data(mut self, status: StatusCode, data: &serde_json::Value) -> Self {
+        self.status = status;
+        self.data = Some(data.to_string());
+        self
     }
 
     /// -1102: a required parameter is missing or malformed.
@@ -167,7 +178,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "code": self.code, "msg": self.msg }).to_string();
+        let mut body = serde_json::json!({ "code": self.code, "msg": self.msg }).to_string();
+        if let Some(data) = &self.data {
+            // `{"code":…,"msg":…}` plus `,"data":…` before the closing brace.
+            body.pop();
+            body.push_str(&format!(",\"data\":{data}}}"));
+        }
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(

@@ -6,6 +6,7 @@ mod guard;
 mod limits;
 pub use guard::{CONTROL_HEADER, new_token as new_control_token};
 mod market;
+mod replace;
 mod rest;
 mod ws;
 mod ws_api;
@@ -274,6 +275,7 @@ pub(super) fn router(state: AppState) -> Router {
                 .get(rest::query_order),
         )
         .route("/api/v3/order/test", post(rest::test_order))
+        .route("/api/v3/order/cancelReplace", post(replace::cancel_replace))
         .route("/api/v3/account/commission", get(rest::commission))
         .route(
             "/api/v3/openOrders",

@@ -50,7 +50,7 @@ fn api_key(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Checks a signed request; its account and parameters.
-fn signed(
+pub(super) fn signed(
     state: &AppState,
     headers: &HeaderMap,
     query: &Option<String>,
@@ -79,7 +79,7 @@ pub(super) async fn ask<T>(
     rx.await.map_err(|_| ApiError::internal("exchange stopped"))
 }
 
-fn check_symbol(state: &AppState, params: &Params) -> Result<(), ApiError> {
+pub(super) fn check_symbol(state: &AppState, params: &Params) -> Result<(), ApiError> {
     crate::request::check_symbol(&state.instrument, params)
 }
 
@@ -198,7 +198,7 @@ pub(super) async fn klines(State(state): State<AppState>, RawQuery(query): RawQu
     .await
 }
 
-fn rejection(reason: RejectReason) -> ApiError {
+pub(super) fn rejection(reason: RejectReason) -> ApiError {
     match reason {
         RejectReason::UnknownInstrument => ApiError::invalid_symbol(),
         RejectReason::QtyTooSmall => ApiError::filter("LOT_SIZE"),
@@ -295,7 +295,7 @@ pub(super) async fn commission(
 }
 
 /// The order a cancel or query names.
-fn target(p: &Params) -> Result<(Option<OrderId>, Option<ClientOrderId>), ApiError> {
+pub(super) fn target(p: &Params) -> Result<(Option<OrderId>, Option<ClientOrderId>), ApiError> {
     let id = p
         .get("orderId")
         .map(|v| {

@@ -24,8 +24,14 @@ use crate::exchange::wall_ms;
 
 /// The methods answered by a REST endpoint: name, HTTP method, path, and
 /// whether the call is signed (the endpoint checks that itself).
-const METHODS: [(&str, Method, &str, bool); 22] = [
+const METHODS: [(&str, Method, &str, bool); 23] = [
     ("order.place", Method::POST, "/api/v3/order", true),
+    (
+        "order.cancelReplace",
+        Method::POST,
+        "/api/v3/order/cancelReplace",
+        true,
+    ),
     ("order.test", Method::POST, "/api/v3/order/test", true),
     ("order.status", Method::GET, "/api/v3/order", true),
     ("order.cancel", Method::DELETE, "/api/v3/order", true),

@@ -96,9 +96,15 @@ if resting:
         lambda: exchange.fetch_open_orders(SYMBOL),
         lambda os_: any(o["id"] == resting["id"] for o in os_),
     )
+    lower = float(Decimal(str(far * 0.99)).quantize(Decimal("0.01")))
+    edited = run(
+        "edit_order (order/cancelReplace)",
+        lambda: exchange.edit_order(resting["id"], SYMBOL, "limit", "buy", 0.001, lower),
+        lambda o: o["status"] == "open" and o["price"] == lower and o["id"] != resting["id"],
+    )
     run(
         "cancel_order",
-        lambda: exchange.cancel_order(resting["id"], SYMBOL),
+        lambda: exchange.cancel_order(edited["id"] if edited else resting["id"], SYMBOL),
         lambda o: o["status"] == "canceled",
     )
 run(

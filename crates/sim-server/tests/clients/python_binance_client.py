@@ -93,6 +93,20 @@ open_ids = [o["orderId"] for o in client.get_open_orders(symbol=SYMBOL)]
 check(resting["orderId"] in open_ids, "open orders list it")
 locked = Decimal(client.get_asset_balance("USDT")["locked"])
 check(locked > 0, f"its notional is held ({locked} USDT)")
+replaced = client.cancel_replace_order(
+    symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.00100000",
+    price=str(far), cancelReplaceMode="STOP_ON_FAILURE", cancelOrderId=resting["orderId"],
+)
+check(replaced["cancelResult"] == "SUCCESS" and replaced["newOrderResponse"]["status"] == "NEW", "cancel-replace")
+try:
+    client.cancel_replace_order(
+        symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.00100000",
+        price=str(far), cancelReplaceMode="STOP_ON_FAILURE", cancelOrderId=resting["orderId"],
+    )
+    check(False, "a cancel-replace of a gone order is refused")
+except BinanceAPIException as e:
+    check(e.code == -2022, f"a cancel-replace of a gone order is refused with -2022 ({e.message})")
+resting = replaced["newOrderResponse"]
 cancelled = client.cancel_order(symbol=SYMBOL, orderId=resting["orderId"])
 check(cancelled["status"] == "CANCELED", "cancel")
 try:

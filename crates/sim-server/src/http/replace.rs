@@ -1,0 +1,120 @@
+//! `POST /api/v3/order/cancelReplace`: cancels an order and places another
+//! in one call, by Binance's modes. `STOP_ON_FAILURE` places nothing when
+//! the cancel fails; `ALLOW_FAILURE` places the new order anyway. Either
+//! result failing makes the answer an error carrying both results in
+//! `data` (-2022 when nothing was done, -2021 when one half was).
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use kestrel_sim::{ExecKind, OrderRef};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::rest::{ask, check_symbol, endpoint, rejection, signed};
+use crate::error::ApiError;
+use crate::exchange::{Request, wall_ms};
+use crate::request::{Params, order_request};
+use crate::wire;
+
+/// The order to cancel: `cancelOrderId` or `cancelOrigClientOrderId`.
+fn cancel_target(p: &Params) -> Result<OrderRef, ApiError> {
+    if let Some(id) = p.get("cancelOrderId") {
+        let id = id
+            .parse()
+            .map_err(|_| ApiError::bad_param("cancelOrderId"))?;
+        return Ok(OrderRef::Venue(kestrel_sim::OrderId(id)));
+    }
+    let client = p
+        .get("cancelOrigClientOrderId")
+        .ok_or_else(|| ApiError::mandatory("cancelOrderId"))?;
+    kestrel_model::ClientOrderId::new(client)
+        .map(OrderRef::Client)
+        .map_err(|_| ApiError::bad_param("cancelOrigClientOrderId"))
+}
+
+fn failure(e: &ApiError) -> Value {
+    json!({ "code": e.code, "msg": e.msg })
+}
+
+pub(super) async fn cancel_replace(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: String,
+) -> Response {
+    endpoint(&state, 1, "POST /api/v3/order/cancelReplace", async {
+        let (account, params) = signed(&state, &headers, &query, &body)?;
+        check_symbol(&state, &params)?;
+        let stop_on_failure = match params.require("cancelReplaceMode")? {
+            "STOP_ON_FAILURE" => true,
+            "ALLOW_FAILURE" => false,
+            _ => return Err(ApiError::invalid_enum(-1100, "cancelReplaceMode")),
+        };
+        let target = cancel_target(&params)?;
+        // The new order is read first: a malformed one cancels nothing.
+        let parsed = order_request(&state.instrument, account, &params, || {
+            let n = state.counter.fetch_add(1, Ordering::Relaxed);
+            format!("sim{n:019}")
+        })?;
+
+        let cancelled = ask(&state, |tx| Request::Cancel(account, target, tx))
+            .await?
+            .map(|record| wire::canceled(&record, &state.instrument, wall_ms()))
+            .map_err(|_| ApiError::unknown_order());
+        if let (Err(e), true) = (&cancelled, stop_on_failure) {
+            let data = json!({
+                "cancelResult": "FAILURE",
+                "newOrderResult": "NOT_ATTEMPTED",
+                "cancelResponse": failure(e),
+                "newOrderResponse": null,
+            });
+            return Err(ApiError::with_code(-2022, "Order cancel-replace failed.")
+                .with_data(StatusCode::BAD_REQUEST, &data));
+        }
+
+        let (reports, record) = ask(&state, |tx| {
+            Request::Submit(parsed.request, parsed.quote_qty, tx)
+        })
+        .await?;
+        let placed = match (reports.first().map(|r| r.kind), record) {
+            (Some(ExecKind::Rejected(reason)), _) => Err(rejection(reason)),
+            (_, Some(record)) => Ok(wire::new_order(
+                &record,
+                &reports,
+                &state.instrument,
+                parsed.resp,
+                wall_ms(),
+            )),
+            (_, None) => Err(ApiError::internal("order not recorded")),
+        };
+        state.faults.delay_ack().await;
+
+        let half = |r: &Result<Value, ApiError>| match r {
+            Ok(_) => "SUCCESS",
+            Err(_) => "FAILURE",
+        };
+        let answer = |r: &Result<Value, ApiError>| match r {
+            Ok(v) => v.clone(),
+            Err(e) => failure(e),
+        };
+        let data = json!({
+            "cancelResult": half(&cancelled),
+            "newOrderResult": half(&placed),
+            "cancelResponse": answer(&cancelled),
+            "newOrderResponse": answer(&placed),
+        });
+        match (cancelled.is_ok(), placed.is_ok()) {
+            (true, true) => Ok(data),
+            (false, false) => Err(ApiError::with_code(-2022, "Order cancel-replace failed.")
+                .with_data(StatusCode::BAD_REQUEST, &data)),
+            _ => Err(
+                ApiError::with_code(-2021, "Order cancel-replace partially failed.")
+                    .with_data(StatusCode::CONFLICT, &data),
+            ),
+        }
+    })
+    .await
+}
