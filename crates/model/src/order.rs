@@ -68,17 +68,40 @@ pub enum OrderType {
     StopMarket,
     /// A limit order armed when the trigger price trades.
     StopLimit,
+    /// A market order armed when the price reaches the trigger from the
+    /// other side: a sell when it rises to it, a buy when it falls.
+    TakeProfitMarket,
+    /// A limit order armed as [`Self::TakeProfitMarket`] is.
+    TakeProfitLimit,
 }
 
 impl OrderType {
     /// Whether the order carries a limit price.
     pub const fn has_limit_price(self) -> bool {
-        matches!(self, Self::Limit | Self::PostOnly | Self::StopLimit)
+        matches!(
+            self,
+            Self::Limit | Self::PostOnly | Self::StopLimit | Self::TakeProfitLimit
+        )
+    }
+
+    /// Whether a limit price needs a time in force (Binance's rule).
+    pub const fn needs_time_in_force(self) -> bool {
+        matches!(self, Self::Limit | Self::StopLimit | Self::TakeProfitLimit)
+    }
+
+    /// Whether the trigger is reached from the profitable side (a sell
+    /// when the price rises to it), as a take-profit is; a stop's is
+    /// reached from the losing side.
+    pub const fn takes_profit(self) -> bool {
+        matches!(self, Self::TakeProfitMarket | Self::TakeProfitLimit)
     }
 
     /// Whether the order carries a trigger price.
     pub const fn has_trigger_price(self) -> bool {
-        matches!(self, Self::StopMarket | Self::StopLimit)
+        matches!(
+            self,
+            Self::StopMarket | Self::StopLimit | Self::TakeProfitMarket | Self::TakeProfitLimit
+        )
     }
 }
 

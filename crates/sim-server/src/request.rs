@@ -90,9 +90,11 @@ pub fn order_request(
         "LIMIT_MAKER" => OrderType::PostOnly,
         "STOP_LOSS" => OrderType::StopMarket,
         "STOP_LOSS_LIMIT" => OrderType::StopLimit,
+        "TAKE_PROFIT" => OrderType::TakeProfitMarket,
+        "TAKE_PROFIT_LIMIT" => OrderType::TakeProfitLimit,
         _ => return Err(ApiError::invalid_enum(-1116, "orderType")),
     };
-    let time_in_force = if matches!(kind, OrderType::Limit | OrderType::StopLimit) {
+    let time_in_force = if kind.needs_time_in_force() {
         match p.require("timeInForce")? {
             "GTC" => TimeInForce::Gtc,
             "IOC" => TimeInForce::Ioc,

@@ -34,6 +34,8 @@ pub fn order_type(t: OrderType) -> &'static str {
         OrderType::PostOnly => "LIMIT_MAKER",
         OrderType::StopMarket => "STOP_LOSS",
         OrderType::StopLimit => "STOP_LOSS_LIMIT",
+        OrderType::TakeProfitMarket => "TAKE_PROFIT",
+        OrderType::TakeProfitLimit => "TAKE_PROFIT_LIMIT",
     }
 }
 
@@ -448,7 +450,7 @@ pub fn exchange_info(i: &Instrument, now_ms: u64, weight_per_minute: u32) -> Val
             "quoteAssetPrecision": 8,
             "baseCommissionPrecision": 8,
             "quoteCommissionPrecision": 8,
-            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT"],
+            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"],
             "icebergAllowed": false,
             "ocoAllowed": false,
             "otoAllowed": false,

@@ -297,6 +297,8 @@ codes!(
         OrderType::PostOnly,
         OrderType::StopMarket,
         OrderType::StopLimit,
+        OrderType::TakeProfitMarket,
+        OrderType::TakeProfitLimit,
     ]
 );
 

@@ -121,6 +121,17 @@ stop = run(
 )
 if stop:
     exchange.cancel_order(stop["id"], SYMBOL)
+best_ask = book["asks"][0][0] if book else 70000.0
+high = float(Decimal(str(best_ask * 1.1)).quantize(Decimal("0.01")))
+take = run(
+    "create_order (take-profit limit)",
+    lambda: exchange.create_order(
+        SYMBOL, "TAKE_PROFIT_LIMIT", "sell", 0.001, high, {"stopPrice": high, "newOrderRespType": "RESULT"}
+    ),
+    lambda o: o["status"] == "open" and o["triggerPrice"] == high,
+)
+if take:
+    exchange.cancel_order(take["id"], SYMBOL)
 bought = run(
     "create_order (market)",
     lambda: exchange.create_order(SYMBOL, "market", "buy", 0.001),

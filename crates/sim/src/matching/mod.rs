@@ -349,9 +349,13 @@ impl MatchingEngine {
         while i < self.stops.len() {
             let s = &self.stops[i];
             let trigger = s.req.trigger.unwrap_or(price);
-            let hit = match s.req.side {
-                Side::Buy => price >= trigger,
-                Side::Sell => price <= trigger,
+            // A stop buys on a rise to its trigger and sells on a fall; a
+            // take-profit the other way round.
+            let rising = matches!(s.req.side, Side::Buy) != s.req.kind.takes_profit();
+            let hit = if rising {
+                price >= trigger
+            } else {
+                price <= trigger
             };
             if !hit {
                 i += 1;

@@ -312,6 +312,38 @@ fn stops_trigger_on_trades() {
 }
 
 #[test]
+fn take_profits_trigger_from_the_other_side() {
+    let mut e = engine(QueueModel::Conservative);
+    // A sell take-profit at 100.5 waits for the price to rise to it.
+    let mut tp = request(1, "tp", Side::Sell, OrderType::TakeProfitMarket, None, 1);
+    tp.trigger = Some(px(100.5));
+    assert_eq!(submit(&mut e, 1, tp)[0].kind, ExecKind::New);
+    assert!(
+        on_trade(&mut e, trade(99.0, 1, Side::Sell)).is_empty(),
+        "a fall does not"
+    );
+    let out = on_trade(&mut e, trade(100.5, 1, Side::Buy));
+    assert_eq!(out[0].kind, ExecKind::Triggered);
+    // A buy take-profit limit at 99.5 waits for a fall.
+    let mut tp = request(
+        1,
+        "tb",
+        Side::Buy,
+        OrderType::TakeProfitLimit,
+        Some(100.2),
+        1,
+    );
+    tp.trigger = Some(px(99.5));
+    submit(&mut e, 2, tp);
+    assert!(
+        on_trade(&mut e, trade(101.0, 1, Side::Buy)).is_empty(),
+        "a rise does not"
+    );
+    let out = on_trade(&mut e, trade(99.5, 1, Side::Sell));
+    assert_eq!(out[0].kind, ExecKind::Triggered);
+}
+
+#[test]
 fn self_trade_prevention_follows_binance_modes() {
     let cases = [
         // (mode, fills of the taker, taker's last status, maker expired)

@@ -82,6 +82,8 @@ fn order_type(s: &str) -> Result<OrderType, VenueError> {
         "LIMIT_MAKER" => OrderType::PostOnly,
         "STOP_LOSS" => OrderType::StopMarket,
         "STOP_LOSS_LIMIT" => OrderType::StopLimit,
+        "TAKE_PROFIT" => OrderType::TakeProfitMarket,
+        "TAKE_PROFIT_LIMIT" => OrderType::TakeProfitLimit,
         _ => return Err(bad("order type", s)),
     })
 }

@@ -186,7 +186,7 @@ impl BinanceExecution {
             p.push_str("&price=");
             p.push_str(price.display(&i.tick).as_str());
         }
-        if matches!(o.kind, OrderType::Limit | OrderType::StopLimit) {
+        if o.kind.needs_time_in_force() {
             p.push_str("&timeInForce=");
             p.push_str(time_in_force(o.time_in_force));
         }
@@ -225,6 +225,8 @@ fn order_type(t: OrderType) -> &'static str {
         OrderType::PostOnly => "LIMIT_MAKER",
         OrderType::StopMarket => "STOP_LOSS",
         OrderType::StopLimit => "STOP_LOSS_LIMIT",
+        OrderType::TakeProfitMarket => "TAKE_PROFIT",
+        OrderType::TakeProfitLimit => "TAKE_PROFIT_LIMIT",
     }
 }
 
