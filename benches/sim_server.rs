@@ -179,6 +179,7 @@ fn main() {
             // The weight meter would stop the run at 6,000 calls a minute.
             weight_per_minute: u32::MAX / 2,
             control_token: kestrel_sim_server::new_control_token(),
+            order_limits: kestrel_sim_server::order_count::OrderLimits { per_10s: u32::MAX, per_day: u32::MAX },
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"));

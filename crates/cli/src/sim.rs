@@ -90,6 +90,13 @@ struct ServeArgs {
     /// them, a two-minute 418 ban (Binance spot's limit by default).
     #[arg(long, default_value_t = kestrel_sim_server::weight::WEIGHT_PER_MINUTE)]
     weight_per_minute: u32,
+    /// New orders allowed per account in 10 seconds before 429 (-1015);
+    /// Binance spot's by default.
+    #[arg(long, default_value_t = kestrel_sim_server::order_count::ORDERS_PER_10S)]
+    orders_per_10s: u32,
+    /// New orders allowed per account in a day (UTC).
+    #[arg(long, default_value_t = kestrel_sim_server::order_count::ORDERS_PER_DAY)]
+    orders_per_day: u32,
     /// The token the /sim control endpoints require in the
     /// X-Kestrel-Sim-Token header; a random one, printed at start, if not
     /// given.
@@ -232,6 +239,10 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             .control_token
             .clone()
             .unwrap_or_else(kestrel_sim_server::new_control_token),
+        order_limits: kestrel_sim_server::order_count::OrderLimits {
+            per_10s: args.orders_per_10s,
+            per_day: args.orders_per_day,
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

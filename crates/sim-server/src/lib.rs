@@ -27,6 +27,7 @@ pub mod faults;
 mod http;
 pub mod klines;
 pub mod market;
+pub mod order_count;
 pub mod orders;
 pub mod replay;
 pub mod request;

@@ -398,7 +398,12 @@ pub fn klines(klines: &[crate::klines::Kline], i: &Instrument) -> Value {
 /// instrument so that Binance's parser reads back what we hold: books are
 /// on `baseAssetPrecision`, orders on `stepSize`, and a rule we do not
 /// hold is written as Binance writes "none" (`0`) or left out.
-pub fn exchange_info(i: &Instrument, now_ms: u64, weight_per_minute: u32) -> Value {
+pub fn exchange_info(
+    i: &Instrument,
+    now_ms: u64,
+    weight_per_minute: u32,
+    orders: crate::order_count::OrderLimits,
+) -> Value {
     let r = &i.rules;
     let decimal =
         |d: Option<kestrel_model::Decimal>| d.map_or_else(|| "0".to_owned(), |d| d.to_string());
@@ -436,8 +441,8 @@ pub fn exchange_info(i: &Instrument, now_ms: u64, weight_per_minute: u32) -> Val
         "serverTime": now_ms,
         "rateLimits": [
             { "rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": weight_per_minute },
-            { "rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100 },
-            { "rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200_000 },
+            { "rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": orders.per_10s },
+            { "rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": orders.per_day },
         ],
         "exchangeFilters": [],
         "symbols": [{

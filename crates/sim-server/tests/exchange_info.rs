@@ -19,7 +19,13 @@ fn every_bundled_spot_market_reads_back_as_it_was_served() {
         .collect();
     assert!(spot.len() >= 5);
     for instrument in spot {
-        let body = exchange_info(instrument, 1_723_680_000_000, 6_000).to_string();
+        let body = exchange_info(
+            instrument,
+            1_723_680_000_000,
+            6_000,
+            kestrel_sim_server::order_count::OrderLimits::default(),
+        )
+        .to_string();
         let parsed = parse(BinanceMarket::Spot, body.as_bytes()).unwrap();
         let mut back = parsed.instruments.into_iter().next().unwrap();
         (back.maker_fee, back.taker_fee) = (instrument.maker_fee, instrument.taker_fee);

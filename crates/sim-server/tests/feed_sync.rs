@@ -183,6 +183,7 @@ async fn sync_through_faults(stream: &str, many_frames: bool) {
         sim: SimConfig::default(),
         weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
         control_token: TOKEN.into(),
+        order_limits: kestrel_sim_server::order_count::OrderLimits::default(),
     })
     .await
     .unwrap();

@@ -162,6 +162,7 @@ pub fn run_paper(args: &PaperArgs) -> anyhow::Result<()> {
             sim: SimConfig::default(),
             weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
             control_token: kestrel_sim_server::new_control_token(),
+            order_limits: kestrel_sim_server::order_count::OrderLimits::default(),
         }))?;
         println!(
             "kestrel paper: simulator on http://{} replaying {}",

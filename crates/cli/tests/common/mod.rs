@@ -81,6 +81,10 @@ pub fn start_sim_at(speed: &str, faults: Option<&Path>) -> Sim {
         "60000",
         "--control-token",
         SIM_CONTROL,
+        // Restarts resend and reprice in bursts; Binance's 100 orders in
+        // 10 s are the venue tests' business, not this one's.
+        "--orders-per-10s",
+        "100000",
     ];
     let faults = faults.map(|f| f.to_string_lossy().into_owned());
     if let Some(f) = &faults {

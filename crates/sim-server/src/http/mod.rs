@@ -56,6 +56,9 @@ pub struct ServerConfig {
     /// The token the `/sim` control endpoints require, in the
     /// `X-Kestrel-Sim-Token` header.
     pub control_token: String,
+    /// New orders allowed per account (Binance's by default); benchmarks
+    /// raise them.
+    pub order_limits: crate::order_count::OrderLimits,
 }
 
 impl ServerConfig {
@@ -74,6 +77,7 @@ impl ServerConfig {
             sim: SimConfig::default(),
             weight_per_minute: crate::weight::WEIGHT_PER_MINUTE,
             control_token: guard::new_token(),
+            order_limits: crate::order_count::OrderLimits::default(),
         }
     }
 
@@ -135,6 +139,8 @@ pub(crate) struct AppState {
     pub(crate) kick: broadcast::Sender<()>,
     /// What the `/sim` endpoints require.
     pub(crate) control_token: Arc<str>,
+    /// New orders per account, for Binance's order-count limits.
+    pub(crate) orders: crate::order_count::OrderCounter,
     /// The port served, for the control endpoints' origin check.
     pub(crate) port: u16,
 }
@@ -227,6 +233,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         counter: Arc::default(),
         kick: broadcast::channel(16).0,
         control_token: Arc::from(config.control_token.as_str()),
+        orders: crate::order_count::OrderCounter::new(config.order_limits),
         port: addr.port(),
     };
     let kick = state.kick.clone();

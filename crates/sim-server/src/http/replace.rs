@@ -13,7 +13,7 @@ use kestrel_sim::{ExecKind, OrderRef};
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::rest::{ask, check_symbol, endpoint, rejection, signed};
+use super::rest::{ask, check_symbol, endpoint, rejection, signed, with_order_counts};
 use crate::error::ApiError;
 use crate::exchange::{Request, wall_ms};
 use crate::request::{Params, order_request};
@@ -45,7 +45,8 @@ pub(super) async fn cancel_replace(
     RawQuery(query): RawQuery,
     body: String,
 ) -> Response {
-    endpoint(&state, 1, "POST /api/v3/order/cancelReplace", async {
+    let mut counts = None;
+    let response = endpoint(&state, 1, "POST /api/v3/order/cancelReplace", async {
         let (account, params) = signed(&state, &headers, &query, &body)?;
         check_symbol(&state, &params)?;
         let stop_on_failure = match params.require("cancelReplaceMode")? {
@@ -60,6 +61,7 @@ pub(super) async fn cancel_replace(
             format!("sim{n:019}")
         })?;
 
+        counts = Some(state.orders.count(account, wall_ms())?);
         let cancelled = ask(&state, |tx| Request::Cancel(account, target, tx))
             .await?
             .map(|record| wire::canceled(&record, &state.instrument, wall_ms()))
@@ -116,5 +118,6 @@ pub(super) async fn cancel_replace(
             ),
         }
     })
-    .await
+    .await;
+    with_order_counts(response, counts)
 }

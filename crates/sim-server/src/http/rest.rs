@@ -120,6 +120,7 @@ pub(super) async fn exchange_info(State(state): State<AppState>) -> Response {
             &state.instrument,
             wall_ms(),
             state.weight.limit(),
+            state.orders.limits(),
         ))
     })
     .await
@@ -224,12 +225,14 @@ pub(super) async fn new_order(
     RawQuery(query): RawQuery,
     body: String,
 ) -> Response {
-    endpoint(&state, 1, "POST /api/v3/order", async {
+    let mut counts = None;
+    let response = endpoint(&state, 1, "POST /api/v3/order", async {
         let (account, params) = signed(&state, &headers, &query, &body)?;
         let parsed = order_request(&state.instrument, account, &params, || {
             let n = state.counter.fetch_add(1, Ordering::Relaxed);
             format!("sim{n:019}")
         })?;
+        counts = Some(state.orders.count(account, wall_ms())?);
         if let Some(code) = state.faults.reject_code(&state.log) {
             return Err(rejection(RejectReason::Injected(code)));
         }
@@ -250,7 +253,18 @@ pub(super) async fn new_order(
             wall_ms(),
         ))
     })
-    .await
+    .await;
+    with_order_counts(response, counts)
+}
+
+/// An order answer with the account's order counts, as Binance sends them.
+pub(super) fn with_order_counts(mut response: Response, counts: Option<(u32, u32)>) -> Response {
+    if let Some((ten_s, day)) = counts {
+        let headers = response.headers_mut();
+        headers.insert("x-mbx-order-count-10s", HeaderValue::from(ten_s));
+        headers.insert("x-mbx-order-count-1d", HeaderValue::from(day));
+    }
+    response
 }
 
 /// `POST /api/v3/order/test`: the order read and checked against the

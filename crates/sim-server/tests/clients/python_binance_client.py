@@ -130,6 +130,8 @@ check(Decimal(stop["stopPrice"]) == far, "a stop order's answer carries its stop
 client.cancel_order(symbol=SYMBOL, orderId=stop["orderId"])
 
 bought = client.order_market_buy(symbol=SYMBOL, quantity="0.00100000")
+counts = (client.response.headers.get("x-mbx-order-count-10s"), client.response.headers.get("x-mbx-order-count-1d"))
+check(all(c and int(c) > 0 for c in counts), f"order counts in the answer's headers ({counts})")
 check(bought["status"] == "FILLED" and bought["fills"], "market order fills")
 fill_qty = sum(Decimal(f["qty"]) for f in bought["fills"])
 cost = Decimal(bought["cummulativeQuoteQty"])
