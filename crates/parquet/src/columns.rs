@@ -235,17 +235,23 @@ impl Reader {
         }
         let path = self.path.clone();
         let batches = &mut self.batches;
+        // The decoder's state is unknown once it failed, by a panic or an
+        // error: nothing more is read. (The Parquet reader answers a bad
+        // page with the same error on every call, never the end: a reader
+        // that went on asked forever, found by fuzzing.)
         let next = match guarded(&path, || batches.next()) {
             Ok(next) => next?,
             Err(e) => {
-                // The decoder's state is unknown after it failed: no more.
                 self.failed = true;
                 return Some(Err(e));
             }
         };
-        Some(next.map_err(|e| ParquetError::Format {
-            path,
-            what: e.to_string(),
+        Some(next.map_err(|e| {
+            self.failed = true;
+            ParquetError::Format {
+                path,
+                what: e.to_string(),
+            }
         }))
     }
 

@@ -138,3 +138,17 @@ fn a_file_the_parquet_decoder_panics_on_is_a_format_error() {
         "{err}"
     );
 }
+
+/// A file whose price page indexes past its dictionary: the Parquet
+/// reader answers every later call with the same error, so a reader that
+/// went on after one would ask forever. One error, then the end.
+#[test]
+fn a_bad_page_is_one_error_then_the_end() {
+    let path = repo("fuzz/corpus/parquet_trades/regression-endless-errors");
+    let mut reader = kestrel_parquet::TradesReader::open(&path, &usdm_btcusdt()).unwrap();
+    let items: Vec<_> = std::iter::from_fn(|| reader.next_trade())
+        .take(1_000)
+        .collect();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(items[0].is_err());
+}
