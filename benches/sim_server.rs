@@ -159,6 +159,9 @@ fn percentiles(name: &str, mut v: Vec<Duration>) {
 }
 
 fn main() {
+    // reqwest is built with rustls (for the venue clients) but no default
+    // crypto provider.
+    kestrel_net::install_crypto_provider();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
