@@ -4,16 +4,14 @@
 //! result failing makes the answer an error carrying both results in
 //! `data` (-2022 when nothing was done, -2021 when one half was).
 
-use std::sync::atomic::Ordering;
-
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use kestrel_sim::{ExecKind, OrderRef};
+use kestrel_sim::OrderRef;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::rest::{ask, check_symbol, endpoint, rejection, signed, with_order_counts};
+use super::rest::{ask, check_symbol, endpoint, generated_id, place, signed, with_order_counts};
 use crate::error::ApiError;
 use crate::exchange::{Request, wall_ms};
 use crate::request::{Params, order_request};
@@ -56,10 +54,7 @@ pub(super) async fn cancel_replace(
         };
         let target = cancel_target(&params)?;
         // The new order is read first: a malformed one cancels nothing.
-        let parsed = order_request(&state.instrument, account, &params, || {
-            let n = state.counter.fetch_add(1, Ordering::Relaxed);
-            format!("sim{n:019}")
-        })?;
+        let parsed = order_request(&state.instrument, account, &params, generated_id(&state))?;
 
         counts = Some(state.orders.count(account, wall_ms())?);
         let cancelled = ask(&state, |tx| Request::Cancel(account, target, tx))
@@ -77,22 +72,7 @@ pub(super) async fn cancel_replace(
                 .with_data(StatusCode::BAD_REQUEST, &data));
         }
 
-        let (reports, record) = ask(&state, |tx| {
-            Request::Submit(parsed.request, parsed.quote_qty, tx)
-        })
-        .await?;
-        let placed = match (reports.first().map(|r| r.kind), record) {
-            (Some(ExecKind::Rejected(reason)), _) => Err(rejection(reason)),
-            (_, Some(record)) => Ok(wire::new_order(
-                &record,
-                &reports,
-                &state.instrument,
-                parsed.resp,
-                wall_ms(),
-            )),
-            (_, None) => Err(ApiError::internal("order not recorded")),
-        };
-        state.faults.delay_ack().await;
+        let placed = place(&state, parsed).await;
 
         let half = |r: &Result<Value, ApiError>| match r {
             Ok(_) => "SUCCESS",

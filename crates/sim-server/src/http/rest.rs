@@ -14,7 +14,7 @@ use super::AppState;
 use crate::error::ApiError;
 use crate::exchange::{KlineQuery, Request, wall_ms};
 use crate::faults::RestFault;
-use crate::request::{Params, order_request};
+use crate::request::{Params, ParsedOrder, order_request};
 use crate::wire;
 
 /// Fault injection and weight, before any endpoint runs; the minute's
@@ -228,33 +228,44 @@ pub(super) async fn new_order(
     let mut counts = None;
     let response = endpoint(&state, 1, "POST /api/v3/order", async {
         let (account, params) = signed(&state, &headers, &query, &body)?;
-        let parsed = order_request(&state.instrument, account, &params, || {
-            let n = state.counter.fetch_add(1, Ordering::Relaxed);
-            format!("sim{n:019}")
-        })?;
+        let parsed = order_request(&state.instrument, account, &params, generated_id(&state))?;
         counts = Some(state.orders.count(account, wall_ms())?);
-        if let Some(code) = state.faults.reject_code(&state.log) {
-            return Err(rejection(RejectReason::Injected(code)));
-        }
-        let (reports, record) = ask(&state, |tx| {
-            Request::Submit(parsed.request, parsed.quote_qty, tx)
-        })
-        .await?;
-        state.faults.delay_ack().await;
-        if let Some(ExecKind::Rejected(reason)) = reports.first().map(|r| r.kind) {
-            return Err(rejection(reason));
-        }
-        let record = record.ok_or_else(|| ApiError::internal("order not recorded"))?;
-        Ok(wire::new_order(
-            &record,
-            &reports,
-            &state.instrument,
-            parsed.resp,
-            wall_ms(),
-        ))
+        place(&state, parsed).await
     })
     .await;
     with_order_counts(response, counts)
+}
+
+/// A client order id for an order that names none.
+pub(super) fn generated_id(state: &AppState) -> impl FnOnce() -> String + '_ {
+    || {
+        let n = state.counter.fetch_add(1, Ordering::Relaxed);
+        format!("sim{n:019}")
+    }
+}
+
+/// Places a parsed order (through the injected rejections and ack
+/// delay): its answer as `newOrderRespType` asks, or why it was refused.
+pub(super) async fn place(state: &AppState, parsed: ParsedOrder) -> Result<Value, ApiError> {
+    if let Some(code) = state.faults.reject_code(&state.log) {
+        return Err(rejection(RejectReason::Injected(code)));
+    }
+    let (reports, record) = ask(state, |tx| {
+        Request::Submit(parsed.request, parsed.quote_qty, tx)
+    })
+    .await?;
+    state.faults.delay_ack().await;
+    if let Some(ExecKind::Rejected(reason)) = reports.first().map(|r| r.kind) {
+        return Err(rejection(reason));
+    }
+    let record = record.ok_or_else(|| ApiError::internal("order not recorded"))?;
+    Ok(wire::new_order(
+        &record,
+        &reports,
+        &state.instrument,
+        parsed.resp,
+        wall_ms(),
+    ))
 }
 
 /// An order answer with the account's order counts, as Binance sends them.
