@@ -1,6 +1,7 @@
 //! The HTTP and WebSocket front of the simulator: routes, shared state, and
 //! the server's start and stop.
 
+mod account;
 mod control;
 mod guard;
 mod limits;
@@ -283,14 +284,14 @@ pub(super) fn router(state: AppState) -> Router {
         )
         .route("/api/v3/order/test", post(rest::test_order))
         .route("/api/v3/order/cancelReplace", post(replace::cancel_replace))
-        .route("/api/v3/account/commission", get(rest::commission))
+        .route("/api/v3/account/commission", get(account::commission))
         .route(
             "/api/v3/openOrders",
             get(rest::open_orders).delete(rest::cancel_all),
         )
         .route("/api/v3/allOrders", get(rest::all_orders))
-        .route("/api/v3/account", get(rest::account))
-        .route("/api/v3/myTrades", get(rest::my_trades))
+        .route("/api/v3/account", get(account::account))
+        .route("/api/v3/myTrades", get(account::my_trades))
         .route(
             "/api/v3/userDataStream",
             post(rest::new_listen_key)

@@ -305,20 +305,6 @@ pub(super) async fn test_order(
     .await
 }
 
-/// `GET /api/v3/account/commission`: the account's rates on the symbol.
-pub(super) async fn commission(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    endpoint(&state, 20, "GET /api/v3/account/commission", async {
-        let (_, params) = signed(&state, &headers, &query, "")?;
-        check_symbol(&state, &params)?;
-        Ok(wire::account_commission(&state.instrument))
-    })
-    .await
-}
-
 /// The order a cancel or query names.
 pub(super) fn target(p: &Params) -> Result<(Option<OrderId>, Option<ClientOrderId>), ApiError> {
     let id = p
@@ -478,79 +464,6 @@ pub(super) async fn cancel_all(
         Ok(Value::Array(
             done.iter()
                 .map(|r| wire::canceled(r, &state.instrument, now))
-                .collect(),
-        ))
-    })
-    .await
-}
-
-pub(super) async fn account(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    endpoint(&state, 20, "GET /api/v3/account", async {
-        let (account, _) = signed(&state, &headers, &query, "")?;
-        let balances = ask(&state, |tx| Request::Balances(account, tx)).await?;
-        Ok(wire::account(
-            account,
-            &balances,
-            &state.instrument,
-            wall_ms(),
-        ))
-    })
-    .await
-}
-
-pub(super) async fn my_trades(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    endpoint(&state, 20, "GET /api/v3/myTrades", async {
-        let (account, params) = signed(&state, &headers, &query, "")?;
-        check_symbol(&state, &params)?;
-        let number = |name: &str| -> Result<Option<u64>, ApiError> {
-            params
-                .get(name)
-                .map(|v| v.parse::<u64>().map_err(|_| ApiError::bad_param(name)))
-                .transpose()
-        };
-        let order = number("orderId")?.map(OrderId);
-        let from_id = number("fromId")?;
-        let (start, end) = (number("startTime")?, number("endTime")?);
-        if start
-            .zip(end)
-            .is_some_and(|(s, e)| e.saturating_sub(s) > 24 * 3_600_000)
-        {
-            return Err(ApiError::with_code(
-                -1127,
-                "More than 24 hours between startTime and endTime.",
-            ));
-        }
-        let limit = crate::market::request::limit(&params, 500, 1000)?;
-        let trades = ask(&state, |tx| Request::Trades(account, tx)).await?;
-        // Binance: from `fromId` on, or within the times, oldest first; with
-        // neither, the newest `limit`.
-        let chosen: Vec<_> = trades
-            .iter()
-            .filter(|t| order.is_none_or(|o| t.order == o))
-            .filter(|t| from_id.is_none_or(|f| t.fill.trade_id >= f))
-            .filter(|t| start.is_none_or(|s| t.time_ms >= s))
-            .filter(|t| end.is_none_or(|e| t.time_ms <= e))
-            .collect();
-        let newest = from_id.is_none() && start.is_none() && end.is_none();
-        let skip = if newest {
-            chosen.len().saturating_sub(limit)
-        } else {
-            0
-        };
-        Ok(Value::Array(
-            chosen
-                .iter()
-                .skip(skip)
-                .take(limit)
-                .map(|t| wire::my_trade(t, &state.instrument))
                 .collect(),
         ))
     })
