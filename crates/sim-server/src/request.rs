@@ -43,6 +43,50 @@ impl Params {
         }
     }
 
+    /// An unsigned number parameter, if sent (-1100 if not a number).
+    pub fn number(&self, name: &str) -> Result<Option<u64>, ApiError> {
+        self.get(name)
+            .map(|v| v.parse::<u64>().map_err(|_| ApiError::bad_param(name)))
+            .transpose()
+    }
+
+    /// `limit`: `default` when absent, else 1 to `max` (-1100 otherwise).
+    pub fn limit(&self, default: usize, max: usize) -> Result<usize, ApiError> {
+        match self.number("limit")? {
+            None => Ok(default),
+            Some(n) if (1..=max as u64).contains(&n) => Ok(n as usize),
+            Some(_) => Err(ApiError::with_code(
+                -1100,
+                "Illegal value for parameter 'limit'.",
+            )),
+        }
+    }
+
+    /// `startTime` and `endTime` (ms), each if sent: the start not after
+    /// the end (-1023) and, with `max_hours`, at most that far apart
+    /// (-1127).
+    pub fn time_range(
+        &self,
+        max_hours: Option<u64>,
+    ) -> Result<(Option<u64>, Option<u64>), ApiError> {
+        let (start, end) = (self.number("startTime")?, self.number("endTime")?);
+        if let (Some(s), Some(e)) = (start, end) {
+            if s > e {
+                return Err(ApiError::with_code(
+                    -1023,
+                    "Start time is greater than end time.",
+                ));
+            }
+            if let Some(h) = max_hours.filter(|h| e - s > h * 3_600_000) {
+                return Err(ApiError::with_code(
+                    -1127,
+                    format!("More than {h} hours between startTime and endTime."),
+                ));
+            }
+        }
+        Ok((start, end))
+    }
+
     /// A parameter that must be there (-1102 otherwise).
     pub fn require(&self, name: &str) -> Result<&str, ApiError> {
         self.get(name).ok_or_else(|| ApiError::mandatory(name))

@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use super::AppState;
 use super::rest::{ask, check_symbol, endpoint, signed};
-use crate::error::ApiError;
 use crate::exchange::{Request, wall_ms};
 use crate::wire;
 
@@ -54,25 +53,10 @@ pub(super) async fn my_trades(
     endpoint(&state, 20, "GET /api/v3/myTrades", async {
         let (account, params) = signed(&state, &headers, &query, "")?;
         check_symbol(&state, &params)?;
-        let number = |name: &str| -> Result<Option<u64>, ApiError> {
-            params
-                .get(name)
-                .map(|v| v.parse::<u64>().map_err(|_| ApiError::bad_param(name)))
-                .transpose()
-        };
-        let order = number("orderId")?.map(OrderId);
-        let from_id = number("fromId")?;
-        let (start, end) = (number("startTime")?, number("endTime")?);
-        if start
-            .zip(end)
-            .is_some_and(|(s, e)| e.saturating_sub(s) > 24 * 3_600_000)
-        {
-            return Err(ApiError::with_code(
-                -1127,
-                "More than 24 hours between startTime and endTime.",
-            ));
-        }
-        let limit = crate::market::request::limit(&params, 500, 1000)?;
+        let order = params.number("orderId")?.map(OrderId);
+        let from_id = params.number("fromId")?;
+        let (start, end) = params.time_range(Some(24))?;
+        let limit = params.limit(500, 1000)?;
         let trades = ask(&state, |tx| Request::Trades(account, tx)).await?;
         // Binance: from `fromId` on, or within the times, oldest first; with
         // neither, the newest `limit`.

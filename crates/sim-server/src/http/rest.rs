@@ -130,7 +130,7 @@ pub(super) async fn depth(State(state): State<AppState>, RawQuery(query): RawQue
     let params = Params::new(query.as_deref().unwrap_or(""), "");
     // Binance's range, 1 to 5000; a limit that is not a number in it is
     // refused, never read as the default.
-    let limit = crate::market::request::limit(&params, 100, 5000);
+    let limit = params.limit(100, 5000);
     let weight = match limit.as_ref().map_or(100, |l| *l) {
         0..=100 => 5,
         101..=500 => 25,
@@ -159,19 +159,7 @@ pub(super) async fn klines(State(state): State<AppState>, RawQuery(query): RawQu
             .ok_or_else(|| ApiError::mandatory("interval"))?;
         let len_s = crate::klines::interval_secs(interval)
             .ok_or_else(|| ApiError::invalid_enum(-1120, "interval"))?;
-        let ms = |name: &str| -> Result<Option<u64>, ApiError> {
-            params
-                .get(name)
-                .map(|v| v.parse::<u64>().map_err(|_| ApiError::bad_param(name)))
-                .transpose()
-        };
-        let (start, end) = (ms("startTime")?, ms("endTime")?);
-        if start.zip(end).is_some_and(|(s, e)| s > e) {
-            return Err(ApiError::with_code(
-                -1023,
-                "Start time is greater than end time.",
-            ));
-        }
+        let (start, end) = params.time_range(None)?;
         let limit = match params.get("limit") {
             None => 500,
             Some(l) => l
@@ -375,33 +363,10 @@ pub(super) async fn all_orders(
     endpoint(&state, 20, "GET /api/v3/allOrders", async {
         let (account, params) = signed(&state, &headers, &query, "")?;
         check_symbol(&state, &params)?;
-        let number = |name: &str| -> Result<Option<u64>, ApiError> {
-            params
-                .get(name)
-                .map(|v| v.parse::<u64>().map_err(|_| ApiError::bad_param(name)))
-                .transpose()
-        };
-        let limit = match number("limit")? {
-            None => 500,
-            Some(l) if (1..=1000).contains(&l) => l as usize,
-            Some(_) => return Err(ApiError::bad_param("limit")),
-        };
-        let from_id = number("orderId")?;
-        let (start, end) = (number("startTime")?, number("endTime")?);
+        let limit = params.limit(500, 1000)?;
+        let from_id = params.number("orderId")?;
         const DAY_MS: u64 = 24 * 3_600_000;
-        let window = match (start, end) {
-            (Some(s), Some(e)) if s > e => {
-                return Err(ApiError::with_code(
-                    -1023,
-                    "Start time is greater than end time.",
-                ));
-            }
-            (Some(s), Some(e)) if e - s > DAY_MS => {
-                return Err(ApiError::with_code(
-                    -1127,
-                    "More than 24 hours between startTime and endTime.",
-                ));
-            }
+        let window = match params.time_range(Some(24))? {
             (Some(s), e) => Some((s, e.unwrap_or(s.saturating_add(DAY_MS)))),
             (None, Some(e)) => Some((e.saturating_sub(DAY_MS), e)),
             (None, None) => None,

@@ -111,63 +111,30 @@ pub fn rolling_weight(scope: Scope) -> u32 {
     }
 }
 
-/// An unsigned number parameter, if sent (-1100 if not a number).
-fn number(params: &Params, name: &str) -> Result<Option<u64>, ApiError> {
-    params
-        .get(name)
-        .map(|v| v.parse::<u64>().map_err(|_| ApiError::bad_param(name)))
-        .transpose()
-}
-
-/// `limit`: `default` when absent, 1 to `max`.
-pub fn limit(params: &Params, default: usize, max: usize) -> Result<usize, ApiError> {
-    match number(params, "limit")? {
-        None => Ok(default),
-        Some(n) if (1..=max as u64).contains(&n) => Ok(n as usize),
-        Some(_) => Err(ApiError::with_code(
-            -1100,
-            "Illegal value for parameter 'limit'.",
-        )),
-    }
-}
-
 /// `trades` (newest `limit`) or `historicalTrades` (`fromId` on).
 pub fn trades(params: &Params, historical: bool) -> Result<MarketQuery, ApiError> {
     Ok(MarketQuery::Trades {
         from_id: if historical {
-            number(params, "fromId")?
+            params.number("fromId")?
         } else {
             None
         },
-        limit: limit(params, 500, 1000)?,
+        limit: params.limit(500, 1000)?,
     })
 }
 
 /// `aggTrades`: from `fromId`, or within `startTime`–`endTime` (at most
 /// an hour apart), or else the newest.
 pub fn aggs(params: &Params) -> Result<MarketQuery, ApiError> {
-    let (start, end) = (number(params, "startTime")?, number(params, "endTime")?);
-    let window = match (start, end) {
-        (Some(s), Some(e)) if s > e => {
-            return Err(ApiError::with_code(
-                -1023,
-                "Start time is greater than end time.",
-            ));
-        }
-        (Some(s), Some(e)) if e - s > HOUR_MS => {
-            return Err(ApiError::with_code(
-                -1127,
-                "More than 1 hours between startTime and endTime.",
-            ));
-        }
+    let window = match params.time_range(Some(1))? {
         (Some(s), e) => Some((s, e.unwrap_or(u64::MAX))),
         (None, Some(e)) => Some((e.saturating_sub(HOUR_MS), e)),
         (None, None) => None,
     };
     Ok(MarketQuery::Aggs(AggQuery {
-        from_id: number(params, "fromId")?,
+        from_id: params.number("fromId")?,
         window,
-        limit: limit(params, 500, 1000)?,
+        limit: params.limit(500, 1000)?,
     }))
 }
 
@@ -214,10 +181,10 @@ mod tests {
             let q = format!("windowSize={bad}");
             assert!(bad.is_empty() || window_size(&p(&q)).is_err(), "{bad}");
         }
-        assert_eq!(limit(&p("limit=abc"), 500, 1000).unwrap_err().code, -1100);
-        assert_eq!(limit(&p("limit=-1"), 500, 1000).unwrap_err().code, -1100);
-        assert!(limit(&p("limit=0"), 500, 1000).is_err());
-        assert_eq!(limit(&p("limit=1000"), 500, 1000), Ok(1000));
+        assert_eq!(p("limit=abc").limit(500, 1000).unwrap_err().code, -1100);
+        assert_eq!(p("limit=-1").limit(500, 1000).unwrap_err().code, -1100);
+        assert!(p("limit=0").limit(500, 1000).is_err());
+        assert_eq!(p("limit=1000").limit(500, 1000), Ok(1000));
         assert_eq!(
             aggs(&p("startTime=0&endTime=3600001")).unwrap_err().code,
             -1127
