@@ -27,6 +27,7 @@
 pub mod latency;
 pub mod ledger;
 mod link;
+pub mod margin;
 pub mod matching;
 pub mod order;
 pub mod report;
