@@ -183,6 +183,7 @@ fn main() {
             weight_per_minute: u32::MAX / 2,
             control_token: kestrel_sim_server::new_control_token(),
             order_limits: kestrel_sim_server::order_count::OrderLimits { per_10s: u32::MAX, per_day: u32::MAX },
+            futures: Default::default(),
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"));

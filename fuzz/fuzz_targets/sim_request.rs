@@ -17,7 +17,8 @@ use libfuzzer_sys::fuzz_target;
 /// The market-data parsers over the same text, their queries answered by
 /// a few trades' worth of data; a stream name from the control line.
 fn market_data(params: &Params, name: &str) {
-    let _ = kestrel_sim_server::streams::parse(name, "btcusdt");
+    let _ = kestrel_sim_server::streams::parse(name, "btcusdt", false);
+    let _ = kestrel_sim_server::streams::parse(name, "btcusdt", true);
     if let Ok(scope) = market::scope(params, "BTCUSDT") {
         let _ = (market::day_ticker_weight(scope), market::rolling_weight(scope));
     }

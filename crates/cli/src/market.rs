@@ -261,9 +261,9 @@ pub fn resolve(
     })
 }
 
-/// The instrument of a Binance spot capture, for the simulator, which
-/// speaks Binance spot: any listed symbol, refused with a reason otherwise.
-pub fn binance_spot_instrument(
+/// The instrument of a Binance spot or USDⓈ-M capture, for the simulator,
+/// which speaks both: any listed symbol, refused with a reason otherwise.
+pub fn binance_sim_instrument(
     path: &Path,
     catalogue: &crate::instruments::CatalogueArgs,
 ) -> anyhow::Result<Instrument> {
@@ -278,9 +278,12 @@ pub fn binance_spot_instrument(
         );
     }
     let market = resolve(path, &args, false)?;
-    if market.protocol != Protocol::BinanceSpot {
+    if !matches!(
+        market.protocol,
+        Protocol::BinanceSpot | Protocol::BinanceUsdm
+    ) {
         bail!(
-            "{} holds {:?} frames; the simulator serves Binance spot captures",
+            "{} holds {:?} frames; the simulator serves Binance spot and USDⓈ-M captures",
             path.display(),
             market.protocol
         );

@@ -112,7 +112,7 @@ pub fn run(args: &SimArgs) -> anyhow::Result<()> {
 }
 
 fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
-    let instrument = crate::market::binance_spot_instrument(&args.data, &args.catalogue)?;
+    let instrument = crate::market::binance_sim_instrument(&args.data, &args.catalogue)?;
     let mut venue = SimVenue::new([instrument.clone()], SimConfig::default());
     let mut replay = MarketReplay::open(&args.data, &instrument)
         .with_context(|| format!("open {}", args.data.display()))?;
@@ -218,9 +218,22 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             Decimal::parse(amount).map_err(|e| anyhow::anyhow!("amount {amount:?}: {e}"))?;
         deposits.push((account, asset, amount));
     }
+    let instrument = crate::market::binance_sim_instrument(&args.data, &args.catalogue)?;
+    let futures = instrument.contract.kind == kestrel_model::ContractKind::Linear;
+    if futures {
+        // Futures are margined in one asset: the others are left out, said.
+        let settle = instrument.contract.settle;
+        for (_, asset, amount) in deposits.iter().filter(|(_, a, _)| *a != settle) {
+            println!(
+                "kestrel sim: {} is margined in {settle}: the {amount} {asset} deposit is not used",
+                instrument.native_symbol
+            );
+        }
+        deposits.retain(|(_, a, _)| *a == settle);
+    }
     let config = ServerConfig {
         data: args.data.clone(),
-        instrument: crate::market::binance_spot_instrument(&args.data, &args.catalogue)?,
+        instrument,
         addr: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
         clock,
         keys: ApiKeys(vec![ApiKey {
@@ -243,6 +256,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             per_10s: args.orders_per_10s,
             per_day: args.orders_per_day,
         },
+        futures: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -251,8 +265,13 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(async {
         let server = kestrel_sim_server::start(config).await?;
         println!(
-            "kestrel sim: Binance spot API on http://{addr} (REST) and ws://{addr}/ws, /stream; \
+            "kestrel sim: Binance {} API on http://{addr} (REST) and ws://{addr}/ws, /stream; \
              API key {:?}. Ctrl-C stops.",
+            if futures {
+                "USDⓈ-M (/fapi)"
+            } else {
+                "spot (/api)"
+            },
             args.api_key,
             addr = server.addr
         );

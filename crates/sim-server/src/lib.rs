@@ -24,6 +24,7 @@ mod depth_window;
 pub mod error;
 pub mod exchange;
 pub mod faults;
+pub mod futures;
 mod http;
 pub mod klines;
 pub mod market;

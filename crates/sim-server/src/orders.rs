@@ -21,6 +21,19 @@ pub struct OrderRecord {
     pub created_ms: u64,
     /// Wall-clock ms of its latest change.
     pub updated_ms: u64,
+    /// Its position terms (futures).
+    pub terms: PositionTerms,
+    /// Profit its latest fill realised (futures; 0 on spot).
+    pub last_realized: Decimal,
+}
+
+/// A futures order's position terms; both off on spot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PositionTerms {
+    /// It may only reduce the position.
+    pub reduce_only: bool,
+    /// A trigger order that closes the whole position.
+    pub close_position: bool,
 }
 
 /// One of an account's fills.
@@ -34,6 +47,8 @@ pub struct TradeRecord {
     pub fill: Fill,
     /// Wall-clock ms.
     pub time_ms: u64,
+    /// Profit it realised (futures; 0 on spot).
+    pub realized: Decimal,
 }
 
 /// Orders and trades by account.
@@ -62,20 +77,36 @@ impl OrderRecords {
                 cum_quote: Decimal::ZERO,
                 created_ms: now_ms,
                 updated_ms: now_ms,
+                terms: PositionTerms::default(),
+                last_realized: Decimal::ZERO,
             },
         );
         self.by_client
             .insert((request.account, request.client_id), id);
     }
 
-    /// Books a report.
-    pub fn on_report(&mut self, instrument: &Instrument, report: &ExecReport, now_ms: u64) {
+    /// Sets an order's position terms.
+    pub fn set_terms(&mut self, id: OrderId, terms: PositionTerms) {
+        if let Some(r) = self.orders.get_mut(&id) {
+            r.terms = terms;
+        }
+    }
+
+    /// Books a report; `realized` is the profit a fill realised.
+    pub fn on_report(
+        &mut self,
+        instrument: &Instrument,
+        report: &ExecReport,
+        now_ms: u64,
+        realized: Decimal,
+    ) {
         let Some(record) = self.orders.get_mut(&report.order_id) else {
             return;
         };
         record.last = *report;
         record.updated_ms = now_ms;
         if let ExecKind::Trade(fill) = report.kind {
+            record.last_realized = realized;
             if let Some(n) = instrument.notional(fill.price, fill.qty) {
                 record.cum_quote = record.cum_quote.checked_add(n).unwrap_or(record.cum_quote);
             }
@@ -87,6 +118,7 @@ impl OrderRecords {
                     report: *report,
                     fill,
                     time_ms: now_ms,
+                    realized,
                 });
         }
     }

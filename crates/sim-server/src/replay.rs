@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::io::BufRead;
 use std::path::Path;
 
-use kestrel_binance::{BinanceDecoder, SpotSequencer};
+use kestrel_binance::{BinanceDecoder, FuturesSequencer, SpotSequencer};
 use kestrel_feed::capture::{CaptureReader, open_maybe_gzip};
 use kestrel_feed::{Decoded, FeedError, FrameDecoder, Instruments, Sequencer, Verdict};
 use kestrel_model::{BookDelta, Instrument, Trade, UnixNanos};
@@ -68,7 +68,8 @@ struct Staged {
 pub struct MarketReplay {
     reader: CaptureReader<Box<dyn BufRead + Send>>,
     decoder: BinanceDecoder,
-    sequencer: SpotSequencer,
+    /// Spot's `U`/`u` rules, or for a linear contract the futures `pu` chain.
+    sequencer: Box<dyn Sequencer + Send>,
     symbol: String,
     /// `lastUpdateId` of the venue's book: the snapshot's, then each
     /// applied diff's `u`.
@@ -92,13 +93,16 @@ pub struct MarketReplay {
 const MAX_BEFORE_SNAPSHOT: usize = 4096;
 
 impl MarketReplay {
-    /// Opens a Binance spot capture (`<local_ns> <json>` lines, maybe gzip)
-    /// of `instrument`.
+    /// Opens a Binance spot or USDⓈ-M capture (`<local_ns> <json>` lines,
+    /// maybe gzip) of `instrument`.
     pub fn open(path: &Path, instrument: &Instrument) -> Result<Self, FeedError> {
         Ok(Self {
             reader: CaptureReader::new(open_maybe_gzip(path)?),
             decoder: BinanceDecoder::new(Instruments::new(instrument.clone())),
-            sequencer: SpotSequencer::new(),
+            sequencer: match instrument.contract.kind {
+                kestrel_model::ContractKind::Spot => Box::new(SpotSequencer::new()),
+                _ => Box::new(FuturesSequencer::new()),
+            },
             symbol: instrument.native_symbol.as_str().to_ascii_lowercase(),
             last_update_id: None,
             staged: Staged::default(),

@@ -32,6 +32,9 @@ pub enum StreamKind {
     WindowTicker(u8),
     /// `<symbol>@avgPrice`.
     AvgPrice,
+    /// `<symbol>@markPrice` (every 3 s) or, with `true`, `@markPrice@1s`:
+    /// USDⓈ-M only.
+    MarkPrice(bool),
 }
 
 impl StreamKind {
@@ -53,6 +56,8 @@ impl StreamKind {
             Self::Ticker => format!("{symbol}@ticker"),
             Self::WindowTicker(n) => format!("{symbol}@ticker_{}", TICKER_WINDOWS[usize::from(n)]),
             Self::AvgPrice => format!("{symbol}@avgPrice"),
+            Self::MarkPrice(false) => format!("{symbol}@markPrice"),
+            Self::MarkPrice(true) => format!("{symbol}@markPrice@1s"),
         }
     }
 }
@@ -67,14 +72,24 @@ pub struct Stream {
     pub all_market: bool,
 }
 
-/// Reads a stream name for the served `symbol` (lower case); `None` for a
-/// name the server does not serve.
-pub fn parse(name: &str, symbol: &str) -> Option<Stream> {
+/// Reads a stream name for the served `symbol` (lower case) of a spot or,
+/// with `futures`, a USDⓈ-M venue; `None` for a name the server does not
+/// serve. The futures venue has mark prices and no average price or
+/// rolling-window tickers; its diffs are the recording's own (`@depth@0ms`,
+/// also served as `@depth@100ms`), and its 250 ms `@depth` is not served.
+pub fn parse(name: &str, symbol: &str, futures: bool) -> Option<Stream> {
     if let Some(rest) = name.strip_prefix('!') {
-        let kind = match rest.strip_suffix("@arr")? {
-            "miniTicker" => StreamKind::MiniTicker,
-            "ticker" => StreamKind::Ticker,
-            other => StreamKind::WindowTicker(window(other.strip_prefix("ticker_")?)?),
+        let kind = match (rest, futures) {
+            ("markPrice@arr", true) => StreamKind::MarkPrice(false),
+            ("markPrice@arr@1s", true) => StreamKind::MarkPrice(true),
+            _ => match rest.strip_suffix("@arr")? {
+                "miniTicker" => StreamKind::MiniTicker,
+                "ticker" => StreamKind::Ticker,
+                other if !futures => {
+                    StreamKind::WindowTicker(window(other.strip_prefix("ticker_")?)?)
+                }
+                _ => return None,
+            },
         };
         return Some(Stream {
             kind,
@@ -85,15 +100,31 @@ pub fn parse(name: &str, symbol: &str) -> Option<Stream> {
     if !sym.eq_ignore_ascii_case(symbol) {
         return None;
     }
+    let kind = match (stream, futures) {
+        ("depth@100ms", _) | ("depth@0ms", true) => StreamKind::Depth,
+        ("depth" | "depth@1000ms", false) => StreamKind::DepthSecond,
+        ("markPrice", true) => StreamKind::MarkPrice(false),
+        ("markPrice@1s", true) => StreamKind::MarkPrice(true),
+        ("avgPrice", false) => StreamKind::AvgPrice,
+        (other, true) if other.starts_with("ticker_") || other.starts_with("depth") => {
+            return None;
+        }
+        (other, _) => return plain(other),
+    };
+    Some(Stream {
+        kind,
+        all_market: false,
+    })
+}
+
+/// The streams both venues serve alike.
+fn plain(stream: &str) -> Option<Stream> {
     let kind = match stream {
-        "depth@100ms" => StreamKind::Depth,
-        "depth" | "depth@1000ms" => StreamKind::DepthSecond,
         "trade" => StreamKind::Trade,
         "bookTicker" => StreamKind::BookTicker,
         "aggTrade" => StreamKind::AggTrade,
         "miniTicker" => StreamKind::MiniTicker,
         "ticker" => StreamKind::Ticker,
-        "avgPrice" => StreamKind::AvgPrice,
         other => {
             if let Some(interval) = other.strip_prefix("kline_") {
                 let n = INTERVALS.iter().position(|(i, _)| *i == interval)?;
@@ -133,11 +164,11 @@ mod tests {
             "btcusdt@ticker_4h",
             "btcusdt@avgPrice",
         ] {
-            let s = parse(name, "btcusdt").unwrap_or_else(|| panic!("{name}"));
+            let s = parse(name, "btcusdt", false).unwrap_or_else(|| panic!("{name}"));
             assert_eq!(s.kind.name("btcusdt"), name);
         }
         assert_eq!(
-            parse("!ticker_1h@arr", "btcusdt"),
+            parse("!ticker_1h@arr", "btcusdt", false),
             Some(Stream {
                 kind: StreamKind::WindowTicker(0),
                 all_market: true
@@ -156,7 +187,36 @@ mod tests {
             "",
             "@",
         ] {
-            assert_eq!(parse(name, "btcusdt"), None, "{name}");
+            assert_eq!(parse(name, "btcusdt", false), None, "{name}");
         }
+    }
+
+    #[test]
+    fn the_futures_venue_serves_its_own_streams() {
+        for (name, kind) in [
+            ("btcusdt@markPrice", StreamKind::MarkPrice(false)),
+            ("btcusdt@markPrice@1s", StreamKind::MarkPrice(true)),
+            ("btcusdt@depth@0ms", StreamKind::Depth),
+            ("btcusdt@depth@100ms", StreamKind::Depth),
+            ("btcusdt@kline_1m", StreamKind::Kline(1)),
+            ("btcusdt@aggTrade", StreamKind::AggTrade),
+        ] {
+            assert_eq!(
+                parse(name, "btcusdt", true).map(|s| s.kind),
+                Some(kind),
+                "{name}"
+            );
+        }
+        assert!(parse("!markPrice@arr@1s", "btcusdt", true).is_some_and(|s| s.all_market));
+        for name in [
+            "btcusdt@avgPrice",
+            "btcusdt@depth",
+            "btcusdt@depth@500ms",
+            "btcusdt@ticker_1h",
+            "!ticker_1h@arr",
+        ] {
+            assert_eq!(parse(name, "btcusdt", true), None, "{name}");
+        }
+        assert_eq!(parse("btcusdt@markPrice", "btcusdt", false), None);
     }
 }

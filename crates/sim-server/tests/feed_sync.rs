@@ -184,6 +184,7 @@ async fn sync_through_faults(stream: &str, many_frames: bool) {
         weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
         control_token: TOKEN.into(),
         order_limits: kestrel_sim_server::order_count::OrderLimits::default(),
+        futures: Default::default(),
     })
     .await
     .unwrap();

@@ -67,6 +67,7 @@ async fn run_script(name: &str) {
         weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
         control_token: "python-client-control".into(),
         order_limits: kestrel_sim_server::order_count::OrderLimits::default(),
+        futures: Default::default(),
     };
     let server = kestrel_sim_server::start(config).await.unwrap();
     let port = server.addr.port();

@@ -134,7 +134,14 @@ pub fn run_paper(args: &PaperArgs) -> anyhow::Result<()> {
                 v.symbol
             )
         })?);
-        let instrument = crate::market::binance_spot_instrument(&data, &Default::default())?;
+        let instrument = crate::market::binance_sim_instrument(&data, &Default::default())?;
+        if instrument.contract.kind != kestrel_model::ContractKind::Spot {
+            bail!(
+                "market {n}: {} is a USDⓈ-M capture; `kestrel sim serve` serves it on /fapi, \
+                 but kestrel paper's Binance gateway trades spot only so far",
+                data.display()
+            );
+        }
         if instrument.native_symbol.as_str() != v.symbol {
             bail!(
                 "market {n}: {} holds {}, not {}",
@@ -163,6 +170,7 @@ pub fn run_paper(args: &PaperArgs) -> anyhow::Result<()> {
             weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
             control_token: kestrel_sim_server::new_control_token(),
             order_limits: kestrel_sim_server::order_count::OrderLimits::default(),
+            futures: Default::default(),
         }))?;
         println!(
             "kestrel paper: simulator on http://{} replaying {}",

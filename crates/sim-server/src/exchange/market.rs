@@ -86,6 +86,13 @@ impl Exchange {
             );
             events.push((StreamKind::Kline(push.interval as u8), event));
         }
+        if let Some(p) = self.premium() {
+            let event = crate::futures::wire::mark_price_event(&p, &i);
+            if self.market_ms / 1_000 % 3 == 0 {
+                events.push((StreamKind::MarkPrice(false), event.clone()));
+            }
+            events.push((StreamKind::MarkPrice(true), event));
+        }
         for (kind, payload) in events {
             self.publish_derived(recorded, kind, &payload);
         }
@@ -102,7 +109,7 @@ impl Exchange {
     }
 
     /// The best bid and ask of the venue's book.
-    fn top(&self) -> wire::Top {
+    pub(super) fn top(&self) -> wire::Top {
         self.venue
             .engine(self.instrument.id)
             .map_or((None, None), |e| (e.book().best_bid(), e.book().best_ask()))

@@ -18,10 +18,13 @@ use crate::clock::{ClockMode, MarketClock};
 use crate::faults::{FaultLog, MarketFault, SharedFaults};
 use crate::market::kline_streams::KlineStreams;
 use crate::market::{AggQuery, MarketData};
-use crate::orders::{OrderRecord, OrderRecords, TradeRecord};
+use crate::orders::{OrderRecord, OrderRecords, PositionTerms, TradeRecord};
 use crate::replay::{MarketFrame, MarketReplay};
 
+mod futures;
 mod market;
+
+pub use futures::{FuturesOrder, FuturesReject, FuturesRequest, MarginUpdate, Premium, Snapshot};
 
 /// A report to an account's user-data stream.
 #[derive(Clone, Debug)]
@@ -30,6 +33,10 @@ pub enum AccountEvent {
     Report(ExecReport, Box<OrderRecord>),
     /// Balances after a change.
     Balances(AccountId, Vec<(Asset, Balance)>),
+    /// A futures account's margin after a change.
+    Margin(AccountId, Box<MarginUpdate>),
+    /// A futures position closed by liquidation, with the wall time.
+    Liquidated(kestrel_sim::margin::Liquidation, u64),
 }
 
 impl AccountEvent {
@@ -37,7 +44,8 @@ impl AccountEvent {
     pub fn account(&self) -> AccountId {
         match self {
             Self::Report(r, _) => r.account,
-            Self::Balances(a, _) => *a,
+            Self::Balances(a, _) | Self::Margin(a, _) => *a,
+            Self::Liquidated(l, _) => l.account,
         }
     }
 }
@@ -95,6 +103,8 @@ pub enum Request {
     TestOrder(OrderRequest, oneshot::Sender<Result<(), RejectReason>>),
     /// Public market data as of the market clock, as Binance's JSON.
     Market(MarketQuery, oneshot::Sender<serde_json::Value>),
+    /// A USDⓈ-M question.
+    Futures(FuturesRequest),
     /// Change the clock's pace.
     SetClock(ClockMode),
     /// Release `n` frames of a stepped clock.
@@ -184,6 +194,9 @@ pub struct Exchange {
     kline_streams: KlineStreams,
     /// The market clock: the newest released frame's venue time, ms.
     market_ms: u64,
+    /// Margin, mark price and funding, when the instrument is a linear
+    /// contract.
+    futures: Option<crate::futures::Futures>,
 }
 
 impl Exchange {
@@ -212,7 +225,15 @@ impl Exchange {
             market: MarketData::default(),
             kline_streams: KlineStreams::default(),
             market_ms: 0,
+            futures: None,
         }
+    }
+
+    /// Serves a linear contract with these margin accounts.
+    #[must_use]
+    pub fn with_futures(mut self, futures: crate::futures::Futures) -> Self {
+        self.futures = Some(futures);
+        self
     }
 
     /// Runs until every request sender is gone.
@@ -258,6 +279,9 @@ impl Exchange {
         let recorded = frame.recorded;
         self.publish(frame);
         self.market_after(recorded, closed);
+        if self.futures.is_some() {
+            self.futures_after_frame();
+        }
         self.next = self.replay.next_frame(&mut self.venue);
         self.drain_venue();
     }
@@ -305,7 +329,7 @@ impl Exchange {
                         .qty_for_quote(req.instrument, req.side, quote)
                         .unwrap_or(Qty::ZERO);
                 }
-                let reports = self.execute(Command::Submit(req));
+                let reports = self.execute(Command::Submit(req), PositionTerms::default());
                 let record = reports
                     .first()
                     .and_then(|r| self.records.find(r.account, Some(r.order_id), None))
@@ -394,6 +418,7 @@ impl Exchange {
                     });
                 let _ = reply.send(view);
             }
+            Request::Futures(request) => self.handle_futures(request),
             Request::SetClock(mode) => self.clock.set_mode(mode),
             Request::Step(n) => self.clock.step(n),
         }
@@ -414,14 +439,14 @@ impl Exchange {
     }
 
     /// Runs a command now; returns the reports of the order it names.
-    fn execute(&mut self, command: Command) -> Vec<ExecReport> {
+    fn execute(&mut self, command: Command, terms: PositionTerms) -> Vec<ExecReport> {
         let now = self.venue.now();
         self.venue.send(now, command);
         self.venue.advance_to(now);
         let Command::Submit(req) = command else {
             return Vec::new();
         };
-        self.collect_events(Some(req))
+        self.collect_events(Some((req, terms)))
             .into_iter()
             .filter_map(|e| match e {
                 VenueEvent::Report(r)
@@ -437,14 +462,17 @@ impl Exchange {
     /// Books and publishes everything the venue has reported; returns it.
     /// `submitted` is the request just sent, recorded under the id the
     /// venue gave it (rejected requests leave no order behind).
-    fn collect_events(&mut self, submitted: Option<OrderRequest>) -> Vec<VenueEvent> {
+    fn collect_events(
+        &mut self,
+        submitted: Option<(OrderRequest, PositionTerms)>,
+    ) -> Vec<VenueEvent> {
         let now_ms = wall_ms();
         let mut events = Vec::new();
         let mut touched: Vec<AccountId> = Vec::new();
         while let Some(event) = self.venue.next_event(UnixNanos::new(u64::MAX)) {
             if let VenueEvent::Report(r) = event {
                 let is_new = submitted
-                    .filter(|q| q.account == r.account && q.client_id == r.client_id)
+                    .filter(|(q, _)| q.account == r.account && q.client_id == r.client_id)
                     .filter(|_| {
                         self.records
                             .find(r.account, Some(r.order_id), None)
@@ -452,10 +480,15 @@ impl Exchange {
                     });
                 match is_new {
                     Some(_) if r.status == kestrel_sim::OrderStatus::Rejected => {}
-                    Some(req) => self.records.on_request(r.order_id, req, &r, now_ms),
+                    Some((req, terms)) => {
+                        self.records.on_request(r.order_id, req, &r, now_ms);
+                        self.records.set_terms(r.order_id, terms);
+                    }
                     None => {}
                 }
-                self.records.on_report(&self.instrument, &r, now_ms);
+                let realized = self.futures_fill(&r);
+                self.records
+                    .on_report(&self.instrument, &r, now_ms, realized);
                 if let Some(record) = self.records.find(r.account, Some(r.order_id), None) {
                     let _ = self
                         .outlets
@@ -469,11 +502,15 @@ impl Exchange {
             events.push(event);
         }
         for account in touched {
-            let balances = self.balances(account);
-            let _ = self
-                .outlets
-                .accounts
-                .send(Arc::new(AccountEvent::Balances(account, balances)));
+            let event = if self.futures.is_some() {
+                self.cancel_stale_reduce_only(account);
+                self.margin_update(account, "ORDER", Decimal::ZERO)
+            } else {
+                Some(AccountEvent::Balances(account, self.balances(account)))
+            };
+            if let Some(event) = event {
+                let _ = self.outlets.accounts.send(Arc::new(event));
+            }
         }
         events
     }

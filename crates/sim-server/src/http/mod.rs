@@ -3,6 +3,7 @@
 
 mod account;
 mod control;
+mod fapi;
 mod guard;
 mod limits;
 pub use guard::{CONTROL_HEADER, new_token as new_control_token};
@@ -60,6 +61,9 @@ pub struct ServerConfig {
     /// New orders allowed per account (Binance's by default); benchmarks
     /// raise them.
     pub order_limits: crate::order_count::OrderLimits,
+    /// Leverage tiers and funding, used when the instrument is a linear
+    /// contract (then `/fapi` is served instead of `/api`).
+    pub futures: crate::futures::FuturesConfig,
 }
 
 impl ServerConfig {
@@ -79,6 +83,7 @@ impl ServerConfig {
             weight_per_minute: crate::weight::WEIGHT_PER_MINUTE,
             control_token: guard::new_token(),
             order_limits: crate::order_count::OrderLimits::default(),
+            futures: crate::futures::FuturesConfig::default(),
         }
     }
 
@@ -122,6 +127,10 @@ pub enum ServerError {
     /// An opening balance did not fit.
     #[error("opening balance: {0}")]
     Ledger(#[from] kestrel_sim::LedgerError),
+    /// A futures deposit of an asset other than the margin asset, or a
+    /// contract margin cannot serve.
+    #[error("futures margin: {0}")]
+    Margin(String),
 }
 
 /// State every handler shares.
@@ -144,6 +153,10 @@ pub(crate) struct AppState {
     pub(crate) orders: crate::order_count::OrderCounter,
     /// The port served, for the control endpoints' origin check.
     pub(crate) port: u16,
+    /// USDⓈ-M (`/fapi`) rather than spot.
+    pub(crate) futures: bool,
+    /// The contract's leverage tiers (futures).
+    pub(crate) brackets: Arc<kestrel_sim::margin::Brackets>,
 }
 
 /// A running server.
@@ -188,14 +201,18 @@ impl RunningServer {
 /// Binds, starts the exchange task and serves until shut down.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let replay = MarketReplay::open(&config.data, &config.instrument)?;
+    let futures = config.instrument.contract.kind == kestrel_model::ContractKind::Linear;
     let mut sim = config.sim.clone();
-    sim.enforce_balances = true;
+    // Spot holds balances in the venue's ledger; futures margin is the
+    // exchange task's.
+    sim.enforce_balances = !futures;
     let mut venue = SimVenue::new([config.instrument.clone()], sim);
     if let Some(ledger) = venue.ledger_mut() {
         for (account, asset, amount) in &config.deposits {
             ledger.deposit(*account, *asset, *amount)?;
         }
     }
+    let margin = futures.then(|| futures_accounts(&config)).transpose()?;
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|source| ServerError::Bind {
@@ -213,7 +230,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let faults = SharedFaults::new(config.faults.clone());
     let log = FaultLog::default();
     let (requests, inbox) = mpsc::channel(1024);
-    let exchange = Exchange::new(
+    let mut exchange = Exchange::new(
         venue,
         config.instrument.clone(),
         replay,
@@ -222,6 +239,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         faults.clone(),
         log.clone(),
     );
+    if let Some(margin) = margin {
+        exchange = exchange.with_futures(margin);
+    }
     let state = AppState {
         exchange: requests,
         outlets,
@@ -236,6 +256,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         control_token: Arc::from(config.control_token.as_str()),
         orders: crate::order_count::OrderCounter::new(config.order_limits),
         port: addr.port(),
+        futures,
+        brackets: Arc::new(config.futures.brackets.clone()),
     };
     let kick = state.kick.clone();
     let app = router(state);
@@ -260,7 +282,50 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     })
 }
 
+/// The margin accounts of a futures server, funded with the deposits of
+/// the contract's margin asset; any other deposit is refused, not dropped.
+fn futures_accounts(config: &ServerConfig) -> Result<crate::futures::Futures, ServerError> {
+    use kestrel_sim::margin::MarginAccounts;
+    let i = &config.instrument;
+    let mut margin = MarginAccounts::new();
+    margin
+        .add_contract(i, config.futures.brackets.clone())
+        .map_err(|e| ServerError::Margin(e.to_string()))?;
+    for (account, asset, amount) in &config.deposits {
+        if *asset != i.contract.settle {
+            return Err(ServerError::Margin(format!(
+                "{asset} deposited; {} is margined in {} only",
+                i.native_symbol, i.contract.settle
+            )));
+        }
+        margin
+            .deposit(*account, *amount)
+            .map_err(|e| ServerError::Margin(e.to_string()))?;
+    }
+    Ok(crate::futures::Futures::new(
+        margin,
+        config.futures.funding_rate,
+    ))
+}
+
 pub(super) fn router(state: AppState) -> Router {
+    let venue = if state.futures {
+        fapi::routes()
+    } else {
+        spot_routes()
+    };
+    venue
+        .route("/ws", get(ws::bare))
+        .route("/ws/{*streams}", get(ws::raw))
+        .route("/stream", get(ws::combined))
+        .merge(control_routes(state.clone()))
+        .layer(axum::middleware::from_fn(single_values))
+        .layer(axum::middleware::map_response(binance_errors))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+fn spot_routes() -> Router<AppState> {
     Router::new()
         .route("/api/v3/ping", get(rest::ping))
         .route("/api/v3/time", get(rest::time))
@@ -298,15 +363,7 @@ pub(super) fn router(state: AppState) -> Router {
                 .put(rest::keep_listen_key)
                 .delete(rest::close_listen_key),
         )
-        .route("/ws", get(ws::bare))
-        .route("/ws/{*streams}", get(ws::raw))
-        .route("/stream", get(ws::combined))
         .route("/ws-api/v3", get(ws_api::ws_api))
-        .merge(control_routes(state.clone()))
-        .layer(axum::middleware::from_fn(single_values))
-        .layer(axum::middleware::map_response(binance_errors))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state)
 }
 
 /// Refuses a query naming a parameter twice (-1101), as Binance does;

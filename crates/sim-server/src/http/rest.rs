@@ -14,6 +14,7 @@ use super::AppState;
 use crate::error::ApiError;
 use crate::exchange::{KlineQuery, Request, wall_ms};
 use crate::faults::RestFault;
+use crate::orders::OrderRecord;
 use crate::request::{Params, ParsedOrder, order_request};
 use crate::wire;
 
@@ -88,12 +89,25 @@ pub(super) async fn endpoint<F>(state: &AppState, weight: u32, what: &str, run: 
 where
     F: std::future::Future<Output = Result<Value, ApiError>>,
 {
+    // The endpoints both venues share are named by the venue served.
+    let renamed;
+    let what = if state.futures && what.contains("/api/v3/") {
+        renamed = what
+            .replace("/api/v3/userDataStream", "/fapi/v1/listenKey")
+            .replace("/api/v3/", "/fapi/v1/");
+        renamed.as_str()
+    } else {
+        what
+    };
     let used = match admit(state, weight, what) {
         Ok(used) => used,
         Err(e) => return e.into_response(),
     };
     let answer = run.await;
-    let entry = what.starts_with("POST /api/v3/order") || what.starts_with("DELETE");
+    let entry = what.starts_with("POST /api/v3/order")
+        || what.starts_with("POST /fapi/v1/order")
+        || what.starts_with("POST /fapi/v1/batchOrders")
+        || what.starts_with("DELETE");
     if entry && answer.is_ok() && state.faults.lose_answer(what, &state.log) {
         return ApiError::unavailable().into_response();
     }
@@ -256,6 +270,35 @@ pub(super) async fn place(state: &AppState, parsed: ParsedOrder) -> Result<Value
     ))
 }
 
+/// The orders an `allOrders` request selects, by Binance's rules: from
+/// `orderId` on, or created within `startTime` to `endTime` (at most
+/// `max_hours` apart), or else the latest; `limit` of them (default 500,
+/// at most 1000), oldest first.
+pub(super) fn chosen_orders<'a>(
+    all: &'a mut [OrderRecord],
+    params: &Params,
+    max_hours: u64,
+) -> Result<Vec<&'a OrderRecord>, ApiError> {
+    let limit = params.limit(500, 1000)?;
+    let from_id = params.number("orderId")?;
+    let span = max_hours * 3_600_000;
+    let window = match params.time_range(Some(max_hours))? {
+        (Some(s), e) => Some((s, e.unwrap_or(s.saturating_add(span)))),
+        (None, Some(e)) => Some((e.saturating_sub(span), e)),
+        (None, None) => None,
+    };
+    all.sort_unstable_by_key(|r| r.id);
+    Ok(match (from_id, window) {
+        (Some(id), _) => all.iter().filter(|r| r.id.0 >= id).take(limit).collect(),
+        (None, Some((s, e))) => all
+            .iter()
+            .filter(|r| (s..=e).contains(&r.created_ms))
+            .take(limit)
+            .collect(),
+        (None, None) => all.iter().skip(all.len().saturating_sub(limit)).collect(),
+    })
+}
+
 /// An order answer with the account's order counts, as Binance sends them.
 pub(super) fn with_order_counts(mut response: Response, counts: Option<(u32, u32)>) -> Response {
     if let Some((ten_s, day)) = counts {
@@ -363,25 +406,8 @@ pub(super) async fn all_orders(
     endpoint(&state, 20, "GET /api/v3/allOrders", async {
         let (account, params) = signed(&state, &headers, &query, "")?;
         check_symbol(&state, &params)?;
-        let limit = params.limit(500, 1000)?;
-        let from_id = params.number("orderId")?;
-        const DAY_MS: u64 = 24 * 3_600_000;
-        let window = match params.time_range(Some(24))? {
-            (Some(s), e) => Some((s, e.unwrap_or(s.saturating_add(DAY_MS)))),
-            (None, Some(e)) => Some((e.saturating_sub(DAY_MS), e)),
-            (None, None) => None,
-        };
         let mut all = ask(&state, |tx| Request::AllOrders(account, tx)).await?;
-        all.sort_unstable_by_key(|r| r.id);
-        let chosen: Vec<&crate::orders::OrderRecord> = match (from_id, window) {
-            (Some(id), _) => all.iter().filter(|r| r.id.0 >= id).take(limit).collect(),
-            (None, Some((s, e))) => all
-                .iter()
-                .filter(|r| (s..=e).contains(&r.created_ms))
-                .take(limit)
-                .collect(),
-            (None, None) => all.iter().skip(all.len().saturating_sub(limit)).collect(),
-        };
+        let chosen = chosen_orders(&mut all, &params, 24)?;
         Ok(Value::Array(
             chosen
                 .into_iter()

@@ -65,7 +65,7 @@ impl Subscriptions {
         let mut fresh = HashSet::new();
         for name in names {
             let what = if name.contains('@') || name.starts_with('!') {
-                streams::parse(name, &symbol).map(Wanted::Market)
+                streams::parse(name, &symbol, state.futures).map(Wanted::Market)
             } else {
                 state
                     .listen_keys
@@ -154,6 +154,21 @@ pub(super) async fn raw(
         false,
         streams.split('/').map(str::to_owned).collect(),
     )
+}
+
+#[derive(Deserialize)]
+pub(super) struct PrivateQuery {
+    #[serde(rename = "listenKey")]
+    listen_key: Option<String>,
+}
+
+/// The futures venue's private stream: `/private/ws?listenKey=…`.
+pub(super) async fn private(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Query(q): Query<PrivateQuery>,
+) -> Response {
+    upgrade(ws, state, false, q.listen_key.into_iter().collect())
 }
 
 #[derive(Deserialize)]
@@ -257,10 +272,19 @@ async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
 pub(super) fn account_json(state: &AppState, event: &AccountEvent) -> Value {
     let now = wall_ms();
     match event {
+        AccountEvent::Report(r, record) if state.futures => {
+            crate::futures::wire::order_trade_update(r, record, &state.instrument, now)
+        }
         AccountEvent::Report(r, record) => {
             wire::execution_report(r, record, &state.instrument, now)
         }
         AccountEvent::Balances(_, balances) => wire::account_position(balances, now),
+        AccountEvent::Margin(_, update) => {
+            crate::futures::wire::account_update(update, &state.instrument, now)
+        }
+        AccountEvent::Liquidated(l, at) => {
+            crate::futures::wire::liquidation_update(l, &state.instrument, *at)
+        }
     }
 }
 

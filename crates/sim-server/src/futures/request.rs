@@ -1,0 +1,212 @@
+//! Reading USDⓈ-M order parameters: a pure function of the request text,
+//! fuzzed with the spot parsers.
+
+use kestrel_model::{ClientOrderId, Instrument, OrderType, Price, Qty, Side, TimeInForce};
+use kestrel_sim::{AccountId, OrderRequest, SelfTradePrevention};
+
+use crate::error::ApiError;
+use crate::exchange::FuturesOrder;
+use crate::orders::PositionTerms;
+use crate::request::{Params, check_symbol};
+
+fn flag(p: &Params, name: &str) -> Result<bool, ApiError> {
+    match p.get(name) {
+        None | Some("false" | "FALSE") => Ok(false),
+        Some("true" | "TRUE") => Ok(true),
+        Some(_) => Err(ApiError::bad_param(name)),
+    }
+}
+
+/// The order `p` describes; `generated_id` names it if the client did not.
+/// One-way mode only: `positionSide` may be `BOTH` or absent.
+pub fn order_request(
+    inst: &Instrument,
+    account: AccountId,
+    p: &Params,
+    generated_id: impl FnOnce() -> String,
+) -> Result<FuturesOrder, ApiError> {
+    check_symbol(inst, p)?;
+    let side = match p.require("side")? {
+        "BUY" => Side::Buy,
+        "SELL" => Side::Sell,
+        _ => return Err(ApiError::invalid_enum(-1117, "side")),
+    };
+    if !matches!(p.get("positionSide"), None | Some("BOTH")) {
+        return Err(ApiError::with_code(
+            -4061,
+            "Order's position side does not match user's setting.",
+        ));
+    }
+    let mut kind = match p.require("type")? {
+        "LIMIT" => OrderType::Limit,
+        "MARKET" => OrderType::Market,
+        "STOP" => OrderType::StopLimit,
+        "STOP_MARKET" => OrderType::StopMarket,
+        "TAKE_PROFIT" => OrderType::TakeProfitLimit,
+        "TAKE_PROFIT_MARKET" => OrderType::TakeProfitMarket,
+        "TRAILING_STOP_MARKET" => {
+            return Err(ApiError::with_code(
+                -1116,
+                "Invalid orderType: the simulator does not serve TRAILING_STOP_MARKET.",
+            ));
+        }
+        _ => return Err(ApiError::invalid_enum(-1116, "orderType")),
+    };
+    if p.get("workingType").is_some_and(|w| w != "CONTRACT_PRICE") {
+        return Err(ApiError::with_code(
+            -1100,
+            "Illegal characters found in parameter 'workingType'; the simulator triggers on CONTRACT_PRICE only.",
+        ));
+    }
+    let time_in_force = if kind.needs_time_in_force() {
+        match p.get("timeInForce").unwrap_or("GTC") {
+            "GTC" => TimeInForce::Gtc,
+            "IOC" => TimeInForce::Ioc,
+            "FOK" => TimeInForce::Fok,
+            "GTX" if kind == OrderType::Limit => {
+                kind = OrderType::PostOnly;
+                TimeInForce::Gtc
+            }
+            _ => return Err(ApiError::invalid_enum(-1115, "timeInForce")),
+        }
+    } else {
+        TimeInForce::Gtc
+    };
+    let close_position = flag(p, "closePosition")?;
+    let reduce_only = flag(p, "reduceOnly")?;
+    if close_position {
+        if !matches!(kind, OrderType::StopMarket | OrderType::TakeProfitMarket) {
+            return Err(ApiError::with_code(
+                -4136,
+                "Target strategy invalid for orderType, closePosition true",
+            ));
+        }
+        if p.get("quantity").is_some() || reduce_only {
+            return Err(ApiError::with_code(
+                -1106,
+                "Parameter 'quantity' or 'reduceOnly' sent when not required.",
+            ));
+        }
+    }
+    let qty = if close_position {
+        Qty::ZERO
+    } else {
+        Qty::parse(p.require("quantity")?, &inst.lot).map_err(|e| match e {
+            kestrel_model::DecimalError::OffGrid => ApiError::filter("LOT_SIZE"),
+            _ => ApiError::bad_param("quantity"),
+        })?
+    };
+    let price_param = |name: &str| -> Result<Price, ApiError> {
+        Price::parse(p.require(name)?, &inst.tick).map_err(|e| match e {
+            kestrel_model::DecimalError::OffGrid => ApiError::filter("PRICE_FILTER"),
+            _ => ApiError::bad_param(name),
+        })
+    };
+    let price = kind
+        .has_limit_price()
+        .then(|| price_param("price"))
+        .transpose()?;
+    let trigger = kind
+        .has_trigger_price()
+        .then(|| price_param("stopPrice"))
+        .transpose()?;
+    let client_id = match p.get("newClientOrderId") {
+        Some(c) => ClientOrderId::new(c).map_err(|_| ApiError::bad_param("newClientOrderId"))?,
+        None => ClientOrderId::new(&generated_id()).map_err(|_| ApiError::internal("client id"))?,
+    };
+    let stp = match p.get("selfTradePreventionMode").unwrap_or("NONE") {
+        "NONE" => SelfTradePrevention::None,
+        "EXPIRE_TAKER" => SelfTradePrevention::ExpireTaker,
+        "EXPIRE_MAKER" => SelfTradePrevention::ExpireMaker,
+        "EXPIRE_BOTH" => SelfTradePrevention::ExpireBoth,
+        _ => return Err(ApiError::invalid_enum(-1181, "selfTradePreventionMode")),
+    };
+    if !matches!(p.get("newOrderRespType"), None | Some("ACK" | "RESULT")) {
+        return Err(ApiError::invalid_enum(-1177, "newOrderRespType"));
+    }
+    Ok(FuturesOrder {
+        request: OrderRequest {
+            account,
+            instrument: inst.id,
+            client_id,
+            side,
+            kind,
+            time_in_force,
+            qty,
+            price,
+            trigger,
+            stp,
+        },
+        terms: PositionTerms {
+            reduce_only,
+            close_position,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn perp() -> Instrument {
+        kestrel_registry::testing::usdm_btcusdt()
+    }
+
+    fn parse(q: &str) -> Result<FuturesOrder, ApiError> {
+        order_request(&perp(), AccountId(1), &Params::new(q, ""), || "gen".into())
+    }
+
+    #[test]
+    fn futures_names_map_to_our_types() {
+        let o = parse(
+            "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.002&price=60000.1",
+        )
+        .unwrap();
+        assert_eq!(o.request.kind, OrderType::PostOnly);
+        let o = parse("symbol=BTCUSDT&side=SELL&type=STOP&quantity=0.002&price=59000&stopPrice=59100&reduceOnly=true")
+            .unwrap();
+        assert_eq!(o.request.kind, OrderType::StopLimit);
+        assert!(o.terms.reduce_only);
+        let o = parse(
+            "symbol=BTCUSDT&side=SELL&type=TAKE_PROFIT_MARKET&stopPrice=61000&closePosition=true",
+        )
+        .unwrap();
+        assert_eq!(
+            (o.request.kind, o.request.qty),
+            (OrderType::TakeProfitMarket, Qty::ZERO)
+        );
+        assert!(o.terms.close_position);
+    }
+
+    #[test]
+    fn what_is_not_served_is_refused() {
+        let code = |q| parse(q).unwrap_err().code;
+        assert_eq!(
+            code("symbol=BTCUSDT&side=BUY&type=MARKET&quantity=1&positionSide=LONG"),
+            -4061
+        );
+        assert_eq!(
+            code("symbol=BTCUSDT&side=BUY&type=TRAILING_STOP_MARKET&quantity=1"),
+            -1116
+        );
+        assert_eq!(
+            code("symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=1&closePosition=true"),
+            -4136
+        );
+        assert_eq!(
+            code(
+                "symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=1&stopPrice=1&closePosition=true"
+            ),
+            -1106
+        );
+        assert_eq!(
+            code("symbol=BTCUSDT&side=BUY&type=MARKET&quantity=1&reduceOnly=maybe"),
+            -1100
+        );
+        assert_eq!(
+            code("symbol=BTCUSDT&side=BUY&type=MARKET&quantity=1&workingType=MARK_PRICE"),
+            -1100
+        );
+    }
+}
