@@ -48,6 +48,37 @@ fn market_data(params: &Params, name: &str) {
     }
 }
 
+/// The USDⓈ-M order parsers over the same text; an order either reads is
+/// put through the margin accounts at its own price: a check, a fill, the
+/// views, funding and liquidation, never a panic.
+fn futures(params: &Params) {
+    use kestrel_sim::margin::{Brackets, MarginAccounts, OpenOrder, base_qty};
+    use kestrel_sim_server::futures::request::{Entry, order_request as futures_order};
+    let perp = kestrel_registry::testing::usdm_btcusdt();
+    for entry in [Entry::Order, Entry::Algo] {
+        let Ok(order) = futures_order(&perp, AccountId(1), params, entry, || "gen".into()) else {
+            continue;
+        };
+        let r = order.request;
+        let mut margin = MarginAccounts::new();
+        let _ = margin.add_contract(&perp, Brackets::binance_btcusdt());
+        let _ = margin.deposit(AccountId(1), Decimal::from(10_000));
+        let price = perp.price_decimal(r.price.or(r.trigger).unwrap_or(Price::from_ticks(600_000)));
+        let Some(qty) = base_qty(&perp, r.qty) else {
+            continue;
+        };
+        let marks = move |_| Some(price);
+        let none = |_| Vec::new();
+        let open = OpenOrder { side: r.side, qty, price };
+        let _ = margin.check_order(AccountId(1), perp.id, open, &marks, &none);
+        let _ = margin.on_fill(AccountId(1), perp.id, r.side, price, qty, Decimal::ZERO);
+        let _ = margin.position_view(AccountId(1), perp.id, price, &marks);
+        let _ = margin.account_view(AccountId(1), &marks, &none);
+        let _ = margin.fund(perp.id, price, Decimal::parse("0.0001").unwrap_or_default());
+        let _ = margin.liquidate(perp.id, Decimal::from(1), &|_| Some(Decimal::from(1)));
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let mut parts = text.splitn(3, '\n');
@@ -67,6 +98,7 @@ fuzz_target!(|data: &[u8]| {
     let instrument = spot_btcusdt();
     let params = Params::new(query, body);
     market_data(&params, control);
+    futures(&params);
     let Ok(parsed) = order_request(&instrument, AccountId(1), &params, || "gen".into()) else {
         return;
     };

@@ -25,6 +25,16 @@ pub struct OrderRecord {
     pub terms: PositionTerms,
     /// Profit its latest fill realised (futures; 0 on spot).
     pub last_realized: Decimal,
+    /// When its trigger printed (stop and take-profit orders), ms.
+    pub triggered_ms: Option<u64>,
+}
+
+impl OrderRecord {
+    /// A conditional order not yet triggered: on USDⓈ-M, an algo order
+    /// rather than one in the book.
+    pub fn is_waiting_trigger(&self) -> bool {
+        self.request.kind.has_trigger_price() && self.triggered_ms.is_none()
+    }
 }
 
 /// A futures order's position terms; both off on spot.
@@ -79,6 +89,7 @@ impl OrderRecords {
                 updated_ms: now_ms,
                 terms: PositionTerms::default(),
                 last_realized: Decimal::ZERO,
+                triggered_ms: None,
             },
         );
         self.by_client
@@ -105,6 +116,9 @@ impl OrderRecords {
         };
         record.last = *report;
         record.updated_ms = now_ms;
+        if report.kind == ExecKind::Triggered {
+            record.triggered_ms = Some(now_ms);
+        }
         if let ExecKind::Trade(fill) = report.kind {
             record.last_realized = realized;
             if let Some(n) = instrument.notional(fill.price, fill.qty) {

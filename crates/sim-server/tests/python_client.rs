@@ -5,15 +5,14 @@
 //! interpreter fails them rather than passing them unseen.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kestrel_model::{Asset, Decimal};
-use kestrel_registry::testing::spot_btcusdt;
-use kestrel_sim::{AccountId, SimConfig};
-use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, ServerConfig};
+use kestrel_registry::testing::{spot_btcusdt, usdm_btcusdt};
+use kestrel_sim::AccountId;
+use kestrel_sim_server::{ClockMode, ServerConfig};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -25,50 +24,68 @@ const DEADLINE: Duration = Duration::from_secs(180);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs KESTREL_PYTHON, the client venv's interpreter; .ci/run sets it and runs this with --ignored"]
 async fn python_binance_reads_the_market_places_queries_cancels_and_gets_a_fill() {
-    run_script("python_binance_client.py").await;
+    run_script("python_binance_client.py", Market::Spot).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs KESTREL_PYTHON, the client venv's interpreter; .ci/run sets it and runs this with --ignored"]
 async fn ccxt_reads_the_market_and_trades() {
-    run_script("ccxt_client.py").await;
+    run_script("ccxt_client.py", Market::Spot).await;
 }
 
-/// Serves the spot recording at 5× its pace to one client script, which
-/// must exit 0 within [`DEADLINE`].
-async fn run_script(name: &str) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs KESTREL_PYTHON, the client venv's interpreter; .ci/run sets it and runs this with --ignored"]
+async fn ccxt_binanceusdm_trades_the_perpetual() {
+    run_script("ccxt_usdm_client.py", Market::UsdM).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs KESTREL_PYTHON, the client venv's interpreter; .ci/run sets it and runs this with --ignored"]
+async fn python_binance_futures_trades_the_perpetual() {
+    run_script("python_binance_futures_client.py", Market::UsdM).await;
+}
+
+/// Which recording a script trades.
+#[derive(Clone, Copy)]
+enum Market {
+    /// Spot BTCUSDT, with 100 000 USDT and 1 BTC.
+    Spot,
+    /// The BTCUSDT perpetual, with 10 000 USDT of margin.
+    UsdM,
+}
+
+/// Serves a recording at 5× its pace to one client script, which must
+/// exit 0 within [`DEADLINE`].
+async fn run_script(name: &str, market: Market) {
     let python = std::env::var("KESTREL_PYTHON")
         .expect("KESTREL_PYTHON (the client venv's interpreter) must be set: .ci/run sets it");
-    let account = AccountId(1);
-    let config = ServerConfig {
-        data: root().join("data/sample/binance_spot_btcusdt_20240808.raw.gz"),
-        instrument: spot_btcusdt(),
-        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        clock: ClockMode::Speed(5.0),
-        keys: ApiKeys(vec![ApiKey {
-            key: "kestrel-sim-key".into(),
-            secret: "kestrel-sim-secret".into(),
-            account,
-        }]),
-        deposits: vec![
-            (
-                account,
-                Asset::new("USDT").unwrap(),
-                Decimal::parse("100000").unwrap(),
-            ),
-            (
-                account,
-                Asset::new("BTC").unwrap(),
-                Decimal::parse("1").unwrap(),
-            ),
-        ],
-        faults: FaultConfig::default(),
-        sim: SimConfig::default(),
-        weight_per_minute: kestrel_sim_server::weight::WEIGHT_PER_MINUTE,
-        control_token: "python-client-control".into(),
-        order_limits: kestrel_sim_server::order_count::OrderLimits::default(),
-        futures: Default::default(),
+    let usdt = |n: &str| (Asset::new("USDT").unwrap(), Decimal::parse(n).unwrap());
+    let (data, instrument, deposits) = match market {
+        Market::Spot => (
+            "binance_spot_btcusdt_20240808.raw.gz",
+            spot_btcusdt(),
+            vec![
+                usdt("100000"),
+                (Asset::new("BTC").unwrap(), Decimal::from(1)),
+            ],
+        ),
+        Market::UsdM => (
+            "binance_usdm_btcusdt_20240808.raw.gz",
+            usdm_btcusdt(),
+            vec![usdt("10000")],
+        ),
     };
+    let config = ServerConfig {
+        clock: ClockMode::Speed(5.0),
+        control_token: "python-client-control".into(),
+        ..ServerConfig::loopback(root().join("data/sample").join(data), instrument)
+    }
+    .with_account(
+        "kestrel-sim-key",
+        "kestrel-sim-secret",
+        AccountId(1),
+        deposits,
+    );
     let server = kestrel_sim_server::start(config).await.unwrap();
     let port = server.addr.port();
     let script = root().join("crates/sim-server/tests/clients").join(name);

@@ -17,15 +17,30 @@ fn flag(p: &Params, name: &str) -> Result<bool, ApiError> {
     }
 }
 
+/// Which endpoint an order came through: since December 2025 Binance
+/// takes conditional orders (stops, take-profits) only as algo orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// `POST /fapi/v1/order` and `batchOrders`: limit and market orders.
+    Order,
+    /// `POST /fapi/v1/algoOrder` (`algoType=CONDITIONAL`): conditional
+    /// orders, with `triggerPrice` and `clientAlgoId`.
+    Algo,
+}
+
 /// The order `p` describes; `generated_id` names it if the client did not.
 /// One-way mode only: `positionSide` may be `BOTH` or absent.
 pub fn order_request(
     inst: &Instrument,
     account: AccountId,
     p: &Params,
+    entry: Entry,
     generated_id: impl FnOnce() -> String,
 ) -> Result<FuturesOrder, ApiError> {
     check_symbol(inst, p)?;
+    if entry == Entry::Algo && p.require("algoType")? != "CONDITIONAL" {
+        return Err(ApiError::invalid_enum(-1116, "algoType"));
+    }
     let side = match p.require("side")? {
         "BUY" => Side::Buy,
         "SELL" => Side::Sell,
@@ -52,6 +67,16 @@ pub fn order_request(
         }
         _ => return Err(ApiError::invalid_enum(-1116, "orderType")),
     };
+    match (entry, kind.has_trigger_price()) {
+        (Entry::Order, true) => {
+            return Err(ApiError::with_code(
+                -4120,
+                "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.",
+            ));
+        }
+        (Entry::Algo, false) => return Err(ApiError::invalid_enum(-1116, "orderType")),
+        _ => {}
+    }
     if p.get("workingType").is_some_and(|w| w != "CONTRACT_PRICE") {
         return Err(ApiError::with_code(
             -1100,
@@ -108,10 +133,14 @@ pub fn order_request(
         .transpose()?;
     let trigger = kind
         .has_trigger_price()
-        .then(|| price_param("stopPrice"))
+        .then(|| price_param("triggerPrice"))
         .transpose()?;
-    let client_id = match p.get("newClientOrderId") {
-        Some(c) => ClientOrderId::new(c).map_err(|_| ApiError::bad_param("newClientOrderId"))?,
+    let id_param = match entry {
+        Entry::Order => "newClientOrderId",
+        Entry::Algo => "clientAlgoId",
+    };
+    let client_id = match p.get(id_param) {
+        Some(c) => ClientOrderId::new(c).map_err(|_| ApiError::bad_param(id_param))?,
         None => ClientOrderId::new(&generated_id()).map_err(|_| ApiError::internal("client id"))?,
     };
     let stp = match p.get("selfTradePreventionMode").unwrap_or("NONE") {
@@ -154,7 +183,14 @@ mod tests {
     }
 
     fn parse(q: &str) -> Result<FuturesOrder, ApiError> {
-        order_request(&perp(), AccountId(1), &Params::new(q, ""), || "gen".into())
+        let entry = if q.contains("algoType") {
+            Entry::Algo
+        } else {
+            Entry::Order
+        };
+        order_request(&perp(), AccountId(1), &Params::new(q, ""), entry, || {
+            "gen".into()
+        })
     }
 
     #[test]
@@ -164,12 +200,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.request.kind, OrderType::PostOnly);
-        let o = parse("symbol=BTCUSDT&side=SELL&type=STOP&quantity=0.002&price=59000&stopPrice=59100&reduceOnly=true")
+        let o = parse("algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP&quantity=0.002&price=59000&triggerPrice=59100&reduceOnly=true")
             .unwrap();
         assert_eq!(o.request.kind, OrderType::StopLimit);
         assert!(o.terms.reduce_only);
         let o = parse(
-            "symbol=BTCUSDT&side=SELL&type=TAKE_PROFIT_MARKET&stopPrice=61000&closePosition=true",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=TAKE_PROFIT_MARKET&triggerPrice=61000&closePosition=true",
         )
         .unwrap();
         assert_eq!(
@@ -196,9 +232,17 @@ mod tests {
         );
         assert_eq!(
             code(
-                "symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=1&stopPrice=1&closePosition=true"
+                "algoType=CONDITIONAL&symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=1&triggerPrice=1&closePosition=true"
             ),
             -1106
+        );
+        assert_eq!(
+            code("symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=1&stopPrice=1"),
+            -4120
+        );
+        assert_eq!(
+            code("algoType=CONDITIONAL&symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=1"),
+            -1116
         );
         assert_eq!(
             code("symbol=BTCUSDT&side=BUY&type=MARKET&quantity=1&reduceOnly=maybe"),

@@ -112,6 +112,88 @@ pub fn order(r: &OrderRecord, i: &Instrument, with_time: bool) -> Value {
     Value::Object(m)
 }
 
+/// An algo order's status: waiting for its trigger as the order's own,
+/// then `TRIGGERED` while the order it placed works and `FINISHED` once
+/// that is done.
+fn algo_status(r: &OrderRecord) -> &'static str {
+    match (r.triggered_ms, r.last.status.is_open()) {
+        (None, _) => status(r.last.status),
+        (Some(_), true) => "TRIGGERED",
+        (Some(_), false) => "FINISHED",
+    }
+}
+
+/// An algo order object (`POST`/`GET /fapi/v1/algoOrder`,
+/// `openAlgoOrders`, `allAlgoOrders`). Once triggered, its order works in
+/// the book under the same id (`actualOrderId`).
+pub fn algo_order(r: &OrderRecord, i: &Instrument) -> Value {
+    let q = &r.request;
+    json!({
+        "algoId": r.id.0,
+        "clientAlgoId": q.client_id.as_str(),
+        "algoType": "CONDITIONAL",
+        "orderType": order_type(q.kind),
+        "symbol": i.native_symbol.as_str(),
+        "side": side(q.side),
+        "positionSide": "BOTH",
+        "timeInForce": time_in_force(q.kind, q.time_in_force),
+        "quantity": qty(q.qty, i),
+        "algoStatus": algo_status(r),
+        "actualOrderId": r.triggered_ms.map_or_else(String::new, |_| r.id.0.to_string()),
+        "actualPrice": avg_price(r, i),
+        "triggerPrice": px(q.trigger, i),
+        "price": px(q.price.filter(|_| q.kind.has_limit_price()), i),
+        "icebergQuantity": Value::Null,
+        "selfTradePreventionMode": stp_mode(q.stp),
+        "workingType": "CONTRACT_PRICE",
+        "priceMatch": "NONE",
+        "closePosition": r.terms.close_position,
+        "priceProtect": false,
+        "reduceOnly": r.terms.reduce_only || r.terms.close_position,
+        "createTime": r.created_ms,
+        "updateTime": r.updated_ms,
+        "triggerTime": r.triggered_ms.unwrap_or(0),
+        "goodTillDate": 0,
+    })
+}
+
+/// A user-data `ALGO_UPDATE` event: an algo order placed, cancelled,
+/// expired or triggered.
+pub fn algo_update(r: &OrderRecord, i: &Instrument, now_ms: u64) -> Value {
+    let q = &r.request;
+    json!({
+        "e": "ALGO_UPDATE",
+        "T": now_ms,
+        "E": now_ms,
+        "o": {
+            "caid": q.client_id.as_str(),
+            "aid": r.id.0,
+            "at": "CONDITIONAL",
+            "o": order_type(q.kind),
+            "s": i.native_symbol.as_str(),
+            "S": side(q.side),
+            "ps": "BOTH",
+            "f": time_in_force(q.kind, q.time_in_force),
+            "q": qty(q.qty, i),
+            "X": algo_status(r),
+            "ai": r.triggered_ms.map_or_else(String::new, |_| r.id.0.to_string()),
+            "ap": avg_price(r, i),
+            "aq": qty(r.last.filled, i),
+            "act": if r.triggered_ms.is_some() { order_type(q.kind) } else { "0" },
+            "tp": px(q.trigger, i),
+            "p": px(q.price.filter(|_| q.kind.has_limit_price()), i),
+            "V": stp_mode(q.stp),
+            "wt": "CONTRACT_PRICE",
+            "pm": "NONE",
+            "cp": r.terms.close_position,
+            "pP": false,
+            "R": r.terms.reduce_only || r.terms.close_position,
+            "tt": r.triggered_ms.unwrap_or(0),
+            "gtd": 0,
+        }
+    })
+}
+
 /// A user-data `ORDER_TRADE_UPDATE` event.
 pub fn order_trade_update(rep: &ExecReport, r: &OrderRecord, i: &Instrument, now_ms: u64) -> Value {
     let q = &r.request;

@@ -107,6 +107,7 @@ where
     let entry = what.starts_with("POST /api/v3/order")
         || what.starts_with("POST /fapi/v1/order")
         || what.starts_with("POST /fapi/v1/batchOrders")
+        || what.starts_with("POST /fapi/v1/algoOrder")
         || what.starts_with("DELETE");
     if entry && answer.is_ok() && state.faults.lose_answer(what, &state.log) {
         return ApiError::unavailable().into_response();

@@ -272,6 +272,15 @@ async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
 pub(super) fn account_json(state: &AppState, event: &AccountEvent) -> Value {
     let now = wall_ms();
     match event {
+        // A conditional order's own changes are the algo service's; its
+        // fills, once triggered, the book's.
+        AccountEvent::Report(r, record)
+            if state.futures
+                && record.request.kind.has_trigger_price()
+                && !matches!(r.kind, kestrel_sim::ExecKind::Trade(_)) =>
+        {
+            crate::futures::wire::algo_update(record, &state.instrument, now)
+        }
         AccountEvent::Report(r, record) if state.futures => {
             crate::futures::wire::order_trade_update(r, record, &state.instrument, now)
         }

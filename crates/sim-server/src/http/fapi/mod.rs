@@ -4,6 +4,7 @@
 //! positions and the account are the futures venue's own.
 
 mod account;
+mod algo;
 mod orders;
 
 use axum::Router;
@@ -34,6 +35,10 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .merge(reshaped)
         .route("/fapi/v1/ping", get(rest::ping))
+        // The spot host's ping and time, which python-binance's socket
+        // manager calls before any futures stream.
+        .route("/api/v3/ping", get(rest::ping))
+        .route("/api/v3/time", get(rest::time))
         .route("/fapi/v1/time", get(rest::time))
         .route("/fapi/v1/exchangeInfo", get(exchange_info))
         .route("/fapi/v1/depth", get(depth))
@@ -48,6 +53,18 @@ pub(super) fn routes() -> Router<AppState> {
                 .delete(orders::cancel_order),
         )
         .route("/fapi/v1/batchOrders", post(orders::batch_orders))
+        .route(
+            "/fapi/v1/algoOrder",
+            post(algo::new_algo)
+                .get(algo::query_algo)
+                .delete(algo::cancel_algo),
+        )
+        .route("/fapi/v1/openAlgoOrders", get(algo::open_algo))
+        .route("/fapi/v1/allAlgoOrders", get(algo::all_algo))
+        .route(
+            "/fapi/v1/algoOpenOrders",
+            axum::routing::delete(algo::cancel_all_algo),
+        )
         .route("/fapi/v1/openOrders", get(orders::open_orders))
         .route("/fapi/v1/openOrder", get(orders::open_order))
         .route(
@@ -87,6 +104,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/public/stream", get(ws::combined))
         .route("/market/stream", get(ws::combined))
         .route("/private/ws", get(ws::private))
+        .route("/private/ws/{*streams}", get(ws::raw))
+        .route("/private/stream", get(ws::combined))
 }
 
 /// Rewrites a spot market-data answer into the futures venue's shape.

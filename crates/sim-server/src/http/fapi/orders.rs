@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::ask_futures;
 use crate::error::ApiError;
 use crate::exchange::{FuturesReject, FuturesRequest, Request, wall_ms};
-use crate::futures::request::order_request;
+use crate::futures::request::{Entry, order_request};
 use crate::futures::wire;
 use crate::http::AppState;
 use crate::http::rest::{
@@ -56,15 +56,23 @@ pub(super) fn refusal(why: FuturesReject) -> ApiError {
     }
 }
 
-/// Places one order read from `params`; its answer. `counts` gets the
-/// account's order counts once it is counted.
-async fn place(
+/// Places one order read from `params` through `entry`; its answer (an
+/// order, or an algo order). `counts` gets the account's order counts
+/// once it is counted.
+pub(super) async fn place(
     state: &AppState,
     account: kestrel_sim::AccountId,
     params: &Params,
+    entry: Entry,
     counts: &mut Option<(u32, u32)>,
 ) -> Result<Value, ApiError> {
-    let order = order_request(&state.instrument, account, params, generated_id(state))?;
+    let order = order_request(
+        &state.instrument,
+        account,
+        params,
+        entry,
+        generated_id(state),
+    )?;
     *counts = Some(state.orders.count(account, wall_ms())?);
     if let Some(code) = state.faults.reject_code(&state.log) {
         return Err(rejection(kestrel_sim::RejectReason::Injected(code)));
@@ -73,7 +81,10 @@ async fn place(
     state.faults.delay_ack().await;
     let (_, record) = answer.map_err(refusal)?;
     let record = record.ok_or_else(|| ApiError::internal("order not recorded"))?;
-    Ok(wire::order(&record, &state.instrument, false))
+    Ok(match entry {
+        Entry::Order => wire::order(&record, &state.instrument, false),
+        Entry::Algo => wire::algo_order(&record, &state.instrument),
+    })
 }
 
 /// `POST /fapi/v1/order`.
@@ -86,7 +97,7 @@ pub(super) async fn new_order(
     let mut counts = None;
     let response = endpoint(&state, 0, "POST /fapi/v1/order", async {
         let (account, params) = signed(&state, &headers, &query, &body)?;
-        place(&state, account, &params, &mut counts).await
+        place(&state, account, &params, Entry::Order, &mut counts).await
     })
     .await;
     with_order_counts(response, counts)
@@ -114,10 +125,12 @@ pub(super) async fn batch_orders(
         let mut answers = Vec::with_capacity(list.len());
         for item in list {
             let one = Params::new(&form(&item), "");
-            answers.push(match place(&state, account, &one, &mut None).await {
-                Ok(v) => v,
-                Err(e) => json!({ "code": e.code, "msg": e.msg }),
-            });
+            answers.push(
+                match place(&state, account, &one, Entry::Order, &mut None).await {
+                    Ok(v) => v,
+                    Err(e) => json!({ "code": e.code, "msg": e.msg }),
+                },
+            );
         }
         Ok(Value::Array(answers))
     })
@@ -147,7 +160,9 @@ pub(super) async fn query_order(
         check_symbol(&state, &params)?;
         let (id, client) = target(&params)?;
         let record = ask(&state, |tx| Request::Order(account, id, client, tx)).await?;
-        let record = record.ok_or_else(ApiError::no_such_order)?;
+        let record = record
+            .filter(|r| !r.is_waiting_trigger())
+            .ok_or_else(ApiError::no_such_order)?;
         Ok(wire::order(&record, &state.instrument, true))
     })
     .await
@@ -165,7 +180,7 @@ pub(super) async fn open_order(
         let (id, client) = target(&params)?;
         let record = ask(&state, |tx| Request::Order(account, id, client, tx)).await?;
         let record = record
-            .filter(|r| r.last.status.is_open())
+            .filter(|r| r.last.status.is_open() && !r.is_waiting_trigger())
             .ok_or_else(|| ApiError::with_code(-2013, "Order does not exist."))?;
         Ok(wire::order(&record, &state.instrument, true))
     })
@@ -187,6 +202,14 @@ pub(super) async fn cancel_order(
             (None, Some(client)) => OrderRef::Client(client),
             (None, None) => return Err(ApiError::mandatory("orderId")),
         };
+        let (id, client) = match target {
+            OrderRef::Venue(id) => (Some(id), None),
+            OrderRef::Client(c) => (None, Some(c)),
+        };
+        let known = ask(&state, |tx| Request::Order(account, id, client, tx)).await?;
+        if known.is_none_or(|r| r.is_waiting_trigger()) {
+            return Err(ApiError::unknown_order());
+        }
         let record = ask(&state, |tx| Request::Cancel(account, target, tx)).await?;
         state.faults.delay_ack().await;
         let record = record.map_err(|_| ApiError::unknown_order())?;
@@ -205,7 +228,7 @@ pub(super) async fn cancel_all(
     endpoint(&state, 1, "DELETE /fapi/v1/allOpenOrders", async {
         let (account, params) = signed(&state, &headers, &query, &body)?;
         check_symbol(&state, &params)?;
-        ask(&state, |tx| Request::CancelAll(account, tx)).await?;
+        cancel_open(&state, account, false).await?;
         Ok(json!({ "code": 200, "msg": "The operation of cancel all open order is done." }))
     })
     .await
@@ -225,6 +248,7 @@ pub(super) async fn open_orders(
         let open = ask(&state, |tx| Request::OpenOrders(account, tx)).await?;
         Ok(Value::Array(
             open.iter()
+                .filter(|r| !r.is_waiting_trigger())
                 .map(|r| wire::order(r, &state.instrument, true))
                 .collect(),
         ))
@@ -242,6 +266,7 @@ pub(super) async fn all_orders(
         let (account, params) = signed(&state, &headers, &query, "")?;
         check_symbol(&state, &params)?;
         let mut all = ask(&state, |tx| Request::AllOrders(account, tx)).await?;
+        all.retain(|r| !r.is_waiting_trigger());
         let chosen = chosen_orders(&mut all, &params, 7 * 24)?;
         Ok(Value::Array(
             chosen
@@ -251,4 +276,20 @@ pub(super) async fn all_orders(
         ))
     })
     .await
+}
+
+/// Cancels the account's open orders: those in the book, or (`algo`) the
+/// conditional ones still waiting for their trigger.
+pub(super) async fn cancel_open(
+    state: &AppState,
+    account: kestrel_sim::AccountId,
+    algo: bool,
+) -> Result<(), ApiError> {
+    let open = ask(state, |tx| Request::OpenOrders(account, tx)).await?;
+    for r in open.iter().filter(|r| r.is_waiting_trigger() == algo) {
+        let target = OrderRef::Venue(r.id);
+        // One that ended meanwhile is not an error of the whole.
+        let _ = ask(state, |tx| Request::Cancel(account, target, tx)).await?;
+    }
+    Ok(())
 }
