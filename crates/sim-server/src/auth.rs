@@ -42,13 +42,17 @@ impl ApiKeys {
             .ok_or_else(|| ApiError::api_key(-2015))
     }
 
-    /// Checks a signed request: key, signature, then time.
+    /// Checks a signed request: key, signature, then time. The timestamp
+    /// must be within `recvWindow` of one of `clocks`: the wall clock,
+    /// which clients that sign with their own time use, or the venue's,
+    /// which clients that set their offset from `serverTime` use. Either
+    /// way a signed request cannot be replayed past its window.
     pub fn verify(
         &self,
         key: Option<&str>,
         query: &str,
         body: &str,
-        now_ms: u64,
+        clocks: [u64; 2],
     ) -> Result<AccountId, ApiError> {
         let account = self.account(key)?;
         let secret = self
@@ -89,17 +93,20 @@ impl ApiKeys {
                 .ok_or_else(|| ApiError::bad_param("recvWindow"))?,
             None => DEFAULT_RECV_WINDOW_MS,
         };
-        if timestamp > now_ms + MAX_AHEAD_MS {
-            return Err(ApiError::timestamp(
-                "Timestamp for this request was 1000ms ahead of the server's time.",
-            ));
-        }
-        if now_ms.saturating_sub(timestamp) > window {
-            return Err(ApiError::timestamp(
-                "Timestamp for this request is outside of the recvWindow.",
-            ));
-        }
-        Ok(account)
+        let within = |now_ms: u64| {
+            if timestamp > now_ms + MAX_AHEAD_MS {
+                Err(ApiError::timestamp(
+                    "Timestamp for this request was 1000ms ahead of the server's time.",
+                ))
+            } else if now_ms.saturating_sub(timestamp) > window {
+                Err(ApiError::timestamp(
+                    "Timestamp for this request is outside of the recvWindow.",
+                ))
+            } else {
+                Ok(account)
+            }
+        };
+        within(clocks[1]).or_else(|_| within(clocks[0]))
     }
 }
 
@@ -177,10 +184,24 @@ mod tests {
                 key.as_deref(),
                 query,
                 &format!("{body}&signature={mixed}"),
-                1_499_827_319_559
+                [1_499_827_319_559; 2]
             ),
             Ok(AccountId(7))
         );
+    }
+
+    #[test]
+    fn a_timestamp_may_follow_the_wall_clock_or_the_venues() {
+        let k = keys();
+        let key = Some(k.0[0].key.as_str());
+        let signed = |p: &str| format!("{p}&signature={}", sign(&k.0[0].secret, p));
+        // Wall clock in 2026, the venue replaying 2024.
+        let (wall, venue) = (1_796_000_000_000, 1_723_161_300_000);
+        let at = |t: u64| k.verify(key, &signed(&format!("timestamp={t}")), "", [wall, venue]);
+        assert_eq!(at(wall), Ok(AccountId(7)));
+        assert_eq!(at(venue - 2_000), Ok(AccountId(7)));
+        assert_eq!(at(venue - 60_000).map_err(|e| e.code), Err(-1021));
+        assert_eq!(at(wall + 5_000).map_err(|e| e.code), Err(-1021));
     }
 
     #[test]
@@ -189,7 +210,7 @@ mod tests {
         let key = Some(k.0[0].key.as_str());
         let signed = |p: &str| format!("{p}&signature={}", sign(&k.0[0].secret, p));
         let code = |r: Result<AccountId, ApiError>| r.map_err(|e| e.code).err();
-        let now = 1_000_000;
+        let now = [1_000_000; 2];
         assert_eq!(
             code(k.verify(key, &signed("timestamp=1000000"), "", now)),
             None

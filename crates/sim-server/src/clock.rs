@@ -69,9 +69,91 @@ impl MarketClock {
     }
 }
 
+/// The venue's clock, which every time the server states reads (market
+/// data, `serverTime`, order and trade times, user-stream events): the
+/// venue time of the newest frame released, moving on between frames at
+/// the replay's pace, never past the next frame's time. A stepped clock
+/// stands still between steps. Shared by the exchange task, which sets it,
+/// and the HTTP side, which reads it.
+#[derive(Clone, Debug)]
+pub struct VenueClock(std::sync::Arc<std::sync::Mutex<VenueTime>>);
+
+#[derive(Debug)]
+struct VenueTime {
+    /// The newest released frame's venue time, ms.
+    at_ms: u64,
+    /// When it was set.
+    since: std::time::Instant,
+    /// Venue ms per wall ms: 1 real time, n at speed n, 0 stepped.
+    pace: f64,
+    /// The next frame's venue time, ms: the clock does not pass it.
+    cap_ms: u64,
+}
+
+impl VenueClock {
+    /// Standing at `at_ms` until the first frame.
+    pub fn new(at_ms: u64) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(VenueTime {
+            at_ms,
+            since: std::time::Instant::now(),
+            pace: 0.0,
+            cap_ms: at_ms,
+        })))
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, VenueTime> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The venue's time now, ms.
+    pub fn now_ms(&self) -> u64 {
+        let s = self.state();
+        let moved = s.since.elapsed().as_secs_f64() * 1_000.0 * s.pace;
+        let now = s.at_ms.saturating_add(moved.min(1e15) as u64);
+        now.min(s.cap_ms.max(s.at_ms))
+    }
+
+    /// A frame at `at_ms` was released; the next is at `next_ms` (if any).
+    pub(crate) fn released(&self, at_ms: u64, next_ms: Option<u64>) {
+        let mut s = self.state();
+        s.at_ms = s.at_ms.max(at_ms);
+        s.cap_ms = next_ms.unwrap_or(s.at_ms).max(s.at_ms);
+        s.since = std::time::Instant::now();
+    }
+
+    /// The replay's pace changed.
+    pub(crate) fn set_mode(&self, mode: ClockMode) {
+        let now = self.now_ms();
+        let mut s = self.state();
+        s.at_ms = now;
+        s.since = std::time::Instant::now();
+        s.pace = match mode {
+            ClockMode::RealTime => 1.0,
+            ClockMode::Speed(x) => x,
+            ClockMode::Stepped => 0.0,
+        };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_venue_clock_moves_between_frames_but_not_past_the_next() {
+        let clock = VenueClock::new(1_000);
+        assert_eq!(clock.now_ms(), 1_000);
+        clock.set_mode(ClockMode::Speed(1e6));
+        clock.released(2_000, Some(2_500));
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(clock.now_ms(), 2_500, "capped at the next frame");
+        clock.set_mode(ClockMode::Stepped);
+        clock.released(2_600, Some(9_000));
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(clock.now_ms(), 2_600, "a stepped clock stands still");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn paces_follow_the_mode() {

@@ -37,7 +37,7 @@ pub mod weight;
 pub mod wire;
 
 pub use auth::{ApiKey, ApiKeys};
-pub use clock::ClockMode;
+pub use clock::{ClockMode, VenueClock};
 pub use error::ApiError;
 pub use faults::{FaultConfig, FaultLog, FaultRecord, SharedFaults};
 pub use http::{

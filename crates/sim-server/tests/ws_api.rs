@@ -45,6 +45,8 @@ fn signed(params: Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_account_and_market_over_the_websocket_api() {
+    // reqwest is built with rustls but no default crypto provider (see kestrel-net).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../data/sample/binance_spot_btcusdt_20240808.raw.gz");
     let usdt = (Asset::new("USDT").unwrap(), Decimal::from(100_000));
@@ -54,7 +56,23 @@ async fn orders_account_and_market_over_the_websocket_api() {
     }
     .with_account(KEY, SECRET, AccountId(1), [usdt]);
     let server = kestrel_sim_server::start(config).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // Played to the end (the book stops moving), so that the answers
+    // below describe one market however loaded the machine is.
+    let depth_url = format!("http://{}/api/v3/depth?symbol=BTCUSDT&limit=5", server.addr);
+    let mut last = Value::Null;
+    for _ in 0..150 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now: Value = reqwest::get(&depth_url)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if now == last && now["lastUpdateId"].is_u64() {
+            break;
+        }
+        last = now;
+    }
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws-api/v3", server.addr))
         .await
         .unwrap();

@@ -12,7 +12,7 @@ use kestrel_sim::margin::{
 use kestrel_sim::{AccountId, Command, ExecKind, ExecReport, OrderRef, OrderRequest, RejectReason};
 use tokio::sync::oneshot;
 
-use super::{AccountEvent, Exchange, wall_ms};
+use super::{AccountEvent, Exchange};
 use crate::futures::{FundingRecord, Futures, Income, IncomeKind};
 use crate::orders::{OrderRecord, PositionTerms};
 
@@ -381,7 +381,10 @@ impl Exchange {
         let _ = self
             .outlets
             .accounts
-            .send(Arc::new(AccountEvent::Liquidated(l, wall_ms())));
+            .send(Arc::new(AccountEvent::Liquidated(
+                l,
+                self.venue_clock.now_ms(),
+            )));
         let change = l.realized.checked_sub(l.fee).unwrap_or(l.realized);
         if let Some(e) = self.margin_update(l.account, "ORDER", change) {
             let _ = self.outlets.accounts.send(Arc::new(e));

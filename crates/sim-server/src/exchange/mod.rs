@@ -14,7 +14,7 @@ use kestrel_sim::{
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
 
-use crate::clock::{ClockMode, MarketClock};
+use crate::clock::{ClockMode, MarketClock, VenueClock};
 use crate::faults::{FaultLog, MarketFault, SharedFaults};
 use crate::market::kline_streams::KlineStreams;
 use crate::market::{AggQuery, MarketData};
@@ -197,6 +197,10 @@ pub struct Exchange {
     /// Margin, mark price and funding, when the instrument is a linear
     /// contract.
     futures: Option<crate::futures::Futures>,
+    /// The venue's clock, which the HTTP side reads too.
+    venue_clock: VenueClock,
+    /// The pace it starts at.
+    start_mode: ClockMode,
 }
 
 impl Exchange {
@@ -215,6 +219,8 @@ impl Exchange {
             instrument,
             replay,
             clock: MarketClock::new(clock),
+            venue_clock: VenueClock::new(0),
+            start_mode: clock,
             records: OrderRecords::default(),
             outlets,
             faults,
@@ -229,6 +235,11 @@ impl Exchange {
         }
     }
 
+    /// The venue's clock, for the HTTP side.
+    pub fn venue_clock(&self) -> VenueClock {
+        self.venue_clock.clone()
+    }
+
     /// Serves a linear contract with these margin accounts.
     #[must_use]
     pub fn with_futures(mut self, futures: crate::futures::Futures) -> Self {
@@ -239,6 +250,13 @@ impl Exchange {
     /// Runs until every request sender is gone.
     pub async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
         self.next = self.replay.next_frame(&mut self.venue);
+        // Before the first frame the venue stands at the recording's start.
+        let first_ms = self
+            .next
+            .as_ref()
+            .map(|f| f.exchange.as_nanos() / 1_000_000);
+        self.venue_clock.released(first_ms.unwrap_or(0), first_ms);
+        self.venue_clock.set_mode(self.start_mode);
         self.drain_venue();
         loop {
             let due = self.next.as_ref().and_then(|f| self.clock.due(f.recorded));
@@ -283,6 +301,11 @@ impl Exchange {
             self.futures_after_frame();
         }
         self.next = self.replay.next_frame(&mut self.venue);
+        let next_ms = self
+            .next
+            .as_ref()
+            .map(|f| f.exchange.as_nanos() / 1_000_000);
+        self.venue_clock.released(self.market_ms, next_ms);
         self.drain_venue();
     }
 
@@ -419,7 +442,10 @@ impl Exchange {
                 let _ = reply.send(view);
             }
             Request::Futures(request) => self.handle_futures(request),
-            Request::SetClock(mode) => self.clock.set_mode(mode),
+            Request::SetClock(mode) => {
+                self.clock.set_mode(mode);
+                self.venue_clock.set_mode(mode);
+            }
             Request::Step(n) => self.clock.step(n),
         }
     }
@@ -466,7 +492,7 @@ impl Exchange {
         &mut self,
         submitted: Option<(OrderRequest, PositionTerms)>,
     ) -> Vec<VenueEvent> {
-        let now_ms = wall_ms();
+        let now_ms = self.venue_clock.now_ms();
         let mut events = Vec::new();
         let mut touched: Vec<AccountId> = Vec::new();
         while let Some(event) = self.venue.next_event(UnixNanos::new(u64::MAX)) {

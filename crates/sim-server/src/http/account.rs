@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::AppState;
 use super::rest::{ask, check_symbol, endpoint, signed};
 use crate::error::ApiError;
-use crate::exchange::{Request, wall_ms};
+use crate::exchange::Request;
 use crate::orders::TradeRecord;
 use crate::request::Params;
 use crate::wire;
@@ -41,7 +41,7 @@ pub(super) async fn account(
             account,
             &balances,
             &state.instrument,
-            wall_ms(),
+            state.clock.now_ms(),
         ))
     })
     .await

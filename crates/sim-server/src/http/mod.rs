@@ -155,6 +155,8 @@ pub(crate) struct AppState {
     pub(crate) port: u16,
     /// USDⓈ-M (`/fapi`) rather than spot.
     pub(crate) futures: bool,
+    /// The venue's clock: every time the server states.
+    pub(crate) clock: crate::clock::VenueClock,
     /// The contract's leverage tiers (futures).
     pub(crate) brackets: Arc<kestrel_sim::margin::Brackets>,
 }
@@ -257,6 +259,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         orders: crate::order_count::OrderCounter::new(config.order_limits),
         port: addr.port(),
         futures,
+        clock: exchange.venue_clock(),
         brackets: Arc::new(config.futures.brackets.clone()),
     };
     let kick = state.kick.clone();
@@ -310,7 +313,7 @@ fn futures_accounts(config: &ServerConfig) -> Result<crate::futures::Futures, Se
 
 pub(super) fn router(state: AppState) -> Router {
     let venue = if state.futures {
-        fapi::routes()
+        fapi::routes(state.clone())
     } else {
         spot_routes()
     };

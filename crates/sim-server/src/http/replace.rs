@@ -59,7 +59,7 @@ pub(super) async fn cancel_replace(
         counts = Some(state.orders.count(account, wall_ms())?);
         let cancelled = ask(&state, |tx| Request::Cancel(account, target, tx))
             .await?
-            .map(|record| wire::canceled(&record, &state.instrument, wall_ms()))
+            .map(|record| wire::canceled(&record, &state.instrument, state.clock.now_ms()))
             .map_err(|_| ApiError::unknown_order());
         if let (Err(e), true) = (&cancelled, stop_on_failure) {
             let data = json!({

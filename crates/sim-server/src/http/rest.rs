@@ -58,9 +58,12 @@ pub(super) fn signed(
     body: &str,
 ) -> Result<(AccountId, Params), ApiError> {
     let query = query.as_deref().unwrap_or("");
-    let account = state
-        .keys
-        .verify(api_key(headers), query, body, wall_ms())?;
+    let account = state.keys.verify(
+        api_key(headers),
+        query,
+        body,
+        [wall_ms(), state.clock.now_ms()],
+    )?;
     let params = Params::new(query, body);
     params.refuse_duplicates()?;
     Ok((account, params))
@@ -124,7 +127,7 @@ pub(super) async fn ping(State(state): State<AppState>) -> Response {
 
 pub(super) async fn time(State(state): State<AppState>) -> Response {
     endpoint(&state, 1, "GET /api/v3/time", async {
-        Ok(json!({ "serverTime": wall_ms() }))
+        Ok(json!({ "serverTime": state.clock.now_ms() }))
     })
     .await
 }
@@ -133,7 +136,7 @@ pub(super) async fn exchange_info(State(state): State<AppState>) -> Response {
     endpoint(&state, 20, "GET /api/v3/exchangeInfo", async {
         Ok(wire::exchange_info(
             &state.instrument,
-            wall_ms(),
+            state.clock.now_ms(),
             state.weight.limit(),
             state.orders.limits(),
         ))
@@ -267,7 +270,7 @@ pub(super) async fn place(state: &AppState, parsed: ParsedOrder) -> Result<Value
         &reports,
         &state.instrument,
         parsed.resp,
-        wall_ms(),
+        state.clock.now_ms(),
     ))
 }
 
@@ -374,7 +377,11 @@ pub(super) async fn cancel_order(
         let record = ask(&state, |tx| Request::Cancel(account, target, tx)).await?;
         state.faults.delay_ack().await;
         let record = record.map_err(|_| ApiError::unknown_order())?;
-        Ok(wire::canceled(&record, &state.instrument, wall_ms()))
+        Ok(wire::canceled(
+            &record,
+            &state.instrument,
+            state.clock.now_ms(),
+        ))
     })
     .await
 }
@@ -452,7 +459,7 @@ pub(super) async fn cancel_all(
         if done.is_empty() {
             return Err(ApiError::unknown_order());
         }
-        let now = wall_ms();
+        let now = state.clock.now_ms();
         Ok(Value::Array(
             done.iter()
                 .map(|r| wire::canceled(r, &state.instrument, now))

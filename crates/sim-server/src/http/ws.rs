@@ -16,7 +16,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use crate::error::ApiError;
-use crate::exchange::{AccountEvent, wall_ms};
+use crate::exchange::AccountEvent;
 use crate::replay::MarketFrame;
 use crate::streams::{self, Stream};
 use crate::wire;
@@ -270,7 +270,7 @@ async fn serve(socket: WebSocket, state: AppState, mut subs: Subscriptions) {
 
 /// An account event as Binance's JSON.
 pub(super) fn account_json(state: &AppState, event: &AccountEvent) -> Value {
-    let now = wall_ms();
+    let now = state.clock.now_ms();
     match event {
         // A conditional order's own changes are the algo service's; its
         // fills, once triggered, the book's.

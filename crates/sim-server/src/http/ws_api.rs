@@ -191,7 +191,7 @@ impl Connection {
         }
         match call.method.as_str() {
             "ping" => ok(json!({}), None),
-            "time" => ok(json!({ "serverTime": wall_ms() }), None),
+            "time" => ok(json!({ "serverTime": self.state.clock.now_ms() }), None),
             "userDataStream.subscribe.signature" => {
                 let mut query: String = sorted(&call.params)
                     .iter()
@@ -202,11 +202,12 @@ impl Connection {
                     query.push_str(&format!("&signature={}", text(sig)));
                 }
                 let key = call.params.get("apiKey").map(text);
-                match self
-                    .state
-                    .keys
-                    .verify(key.as_deref(), &query, "", wall_ms())
-                {
+                match self.state.keys.verify(
+                    key.as_deref(),
+                    &query,
+                    "",
+                    [wall_ms(), self.state.clock.now_ms()],
+                ) {
                     Ok(account) => {
                         let id = self.next_id;
                         self.next_id += 1;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::ask_futures;
 use super::orders::refusal;
 use crate::error::ApiError;
-use crate::exchange::{FuturesRequest, Request, Snapshot, wall_ms};
+use crate::exchange::{FuturesRequest, Request, Snapshot};
 use crate::futures::wire;
 use crate::http::AppState;
 use crate::http::account::chosen_trades;
@@ -44,7 +44,7 @@ pub(super) async fn position_risk_v2(
         Ok(json!([wire::position_risk_v2(
             &s,
             &state.instrument,
-            wall_ms()
+            state.clock.now_ms()
         )]))
     })
     .await
@@ -62,7 +62,11 @@ pub(super) async fn position_risk_v3(
         Ok(if s.position.position.is_flat() && !has_orders {
             json!([])
         } else {
-            json!([wire::position_risk_v3(&s, &state.instrument, wall_ms())])
+            json!([wire::position_risk_v3(
+                &s,
+                &state.instrument,
+                state.clock.now_ms()
+            )])
         })
     })
     .await
@@ -76,7 +80,12 @@ pub(super) async fn account_v2(
 ) -> Response {
     endpoint(&state, 5, "GET /fapi/v2/account", async {
         let (s, _) = snapshot(&state, &headers, &query).await?;
-        Ok(wire::account(&s, &state.instrument, wall_ms(), false))
+        Ok(wire::account(
+            &s,
+            &state.instrument,
+            state.clock.now_ms(),
+            false,
+        ))
     })
     .await
 }
@@ -89,7 +98,12 @@ pub(super) async fn account_v3(
 ) -> Response {
     endpoint(&state, 5, "GET /fapi/v3/account", async {
         let (s, _) = snapshot(&state, &headers, &query).await?;
-        Ok(wire::account(&s, &state.instrument, wall_ms(), true))
+        Ok(wire::account(
+            &s,
+            &state.instrument,
+            state.clock.now_ms(),
+            true,
+        ))
     })
     .await
 }
@@ -102,7 +116,7 @@ pub(super) async fn balance(
 ) -> Response {
     endpoint(&state, 5, "GET /fapi/v2/balance", async {
         let (s, _) = snapshot(&state, &headers, &query).await?;
-        Ok(wire::balance(&s, &state.instrument, wall_ms()))
+        Ok(wire::balance(&s, &state.instrument, state.clock.now_ms()))
     })
     .await
 }

@@ -17,12 +17,12 @@ use serde_json::{Value, json};
 use super::rest::{self, ask, check_symbol, endpoint};
 use super::{AppState, market, ws};
 use crate::error::ApiError;
-use crate::exchange::{FuturesRequest, Request, wall_ms};
+use crate::exchange::{FuturesRequest, Request};
 use crate::futures::wire;
 use crate::request::Params;
 
 /// The `/fapi` routes and the futures venue's stream paths.
-pub(super) fn routes() -> Router<AppState> {
+pub(super) fn routes(state: AppState) -> Router<AppState> {
     let reshaped = Router::new()
         .route("/fapi/v1/ticker/24hr", get(market::day_ticker))
         .route("/fapi/v1/ticker/price", get(market::price))
@@ -31,7 +31,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/fapi/v1/trades", get(market::trades))
         .route("/fapi/v1/historicalTrades", get(market::historical_trades))
         .route("/fapi/v1/aggTrades", get(market::agg_trades))
-        .route_layer(axum::middleware::from_fn(futures_shape));
+        .route_layer(axum::middleware::from_fn_with_state(state, futures_shape));
     Router::new()
         .merge(reshaped)
         .route("/fapi/v1/ping", get(rest::ping))
@@ -109,7 +109,11 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// Rewrites a spot market-data answer into the futures venue's shape.
-async fn futures_shape(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+async fn futures_shape(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let response = next.run(request).await;
     if !response.status().is_success() {
         return response;
@@ -122,7 +126,7 @@ async fn futures_shape(request: axum::extract::Request, next: axum::middleware::
     let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
-    let shaped = wire::market(value, wall_ms()).to_string();
+    let shaped = wire::market(value, state.clock.now_ms()).to_string();
     let mut response = Response::from_parts(parts, Body::from(shaped));
     response
         .headers_mut()
@@ -134,7 +138,7 @@ async fn exchange_info(State(state): State<AppState>) -> Response {
     endpoint(&state, 1, "GET /fapi/v1/exchangeInfo", async {
         Ok(wire::exchange_info(
             &state.instrument,
-            wall_ms(),
+            state.clock.now_ms(),
             state.weight.limit(),
             state.orders.limits(),
         ))
@@ -164,7 +168,7 @@ async fn depth(State(state): State<AppState>, RawQuery(query): RawQuery) -> Resp
         let limit = limit?;
         let view = ask(&state, |tx| Request::Depth(limit, tx)).await?;
         let view = view.ok_or_else(ApiError::unavailable)?;
-        Ok(wire::depth(&view, &state.instrument, wall_ms()))
+        Ok(wire::depth(&view, &state.instrument, state.clock.now_ms()))
     })
     .await
 }
