@@ -184,6 +184,7 @@ fn main() {
             control_token: kestrel_sim_server::new_control_token(),
             order_limits: kestrel_sim_server::order_count::OrderLimits { per_10s: u32::MAX, per_day: u32::MAX },
             futures: Default::default(),
+            idle_timeout: kestrel_sim_server::IDLE_TIMEOUT,
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"));

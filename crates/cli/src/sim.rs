@@ -257,6 +257,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             per_day: args.orders_per_day,
         },
         futures: Default::default(),
+        idle_timeout: kestrel_sim_server::IDLE_TIMEOUT,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -41,7 +41,8 @@ pub use clock::{ClockMode, VenueClock};
 pub use error::ApiError;
 pub use faults::{FaultConfig, FaultLog, FaultRecord, SharedFaults};
 pub use http::{
-    CONTROL_HEADER, RunningServer, ServerConfig, ServerError, new_control_token, parse_clock, start,
+    CONTROL_HEADER, IDLE_TIMEOUT, RunningServer, ServerConfig, ServerError, new_control_token,
+    parse_clock, start,
 };
 pub use replay::{MarketFrame, MarketReplay};
 pub use streams::StreamKind;

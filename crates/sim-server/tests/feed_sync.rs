@@ -185,6 +185,7 @@ async fn sync_through_faults(stream: &str, many_frames: bool) {
         control_token: TOKEN.into(),
         order_limits: kestrel_sim_server::order_count::OrderLimits::default(),
         futures: Default::default(),
+        idle_timeout: kestrel_sim_server::IDLE_TIMEOUT,
     })
     .await
     .unwrap();

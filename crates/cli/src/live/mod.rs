@@ -171,6 +171,7 @@ pub fn run_paper(args: &PaperArgs) -> anyhow::Result<()> {
             control_token: kestrel_sim_server::new_control_token(),
             order_limits: kestrel_sim_server::order_count::OrderLimits::default(),
             futures: Default::default(),
+            idle_timeout: kestrel_sim_server::IDLE_TIMEOUT,
         }))?;
         println!(
             "kestrel paper: simulator on http://{} replaying {}",

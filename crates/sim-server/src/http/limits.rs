@@ -39,12 +39,13 @@ pub struct CappedListener {
 }
 
 impl CappedListener {
-    /// Caps `inner` at the module's limits.
-    pub fn new(inner: TcpListener) -> Self {
+    /// Caps `inner` at the module's limits, closing connections idle for
+    /// `idle`.
+    pub fn new(inner: TcpListener, idle: Duration) -> Self {
         Self {
             inner,
             open: Arc::default(),
-            idle: IDLE,
+            idle,
         }
     }
 

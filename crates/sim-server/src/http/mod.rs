@@ -7,6 +7,7 @@ mod fapi;
 mod guard;
 mod limits;
 pub use guard::{CONTROL_HEADER, new_token as new_control_token};
+pub use limits::IDLE as IDLE_TIMEOUT;
 mod market;
 mod replace;
 mod rest;
@@ -64,6 +65,9 @@ pub struct ServerConfig {
     /// Leverage tiers and funding, used when the instrument is a linear
     /// contract (then `/fapi` is served instead of `/api`).
     pub futures: crate::futures::FuturesConfig,
+    /// A connection that sends nothing for this long is closed (60 s;
+    /// tests shorten it).
+    pub idle_timeout: std::time::Duration,
 }
 
 impl ServerConfig {
@@ -84,6 +88,7 @@ impl ServerConfig {
             control_token: guard::new_token(),
             order_limits: crate::order_count::OrderLimits::default(),
             futures: crate::futures::FuturesConfig::default(),
+            idle_timeout: limits::IDLE,
         }
     }
 
@@ -263,11 +268,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         brackets: Arc::new(config.futures.brackets.clone()),
     };
     let kick = state.kick.clone();
+    let idle = config.idle_timeout;
     let app = router(state);
     let (shutdown, stop) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let exchange = tokio::spawn(exchange.run(inbox));
-        let listener = limits::CappedListener::new(listener);
+        let listener = limits::CappedListener::new(listener, idle);
         let served = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = stop.await;
         });
