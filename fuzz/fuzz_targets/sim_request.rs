@@ -92,7 +92,12 @@ fuzz_target!(|data: &[u8]| {
         secret: "s".into(),
         account: AccountId(1),
     }]);
-    let _ = keys.verify(Some("k"), query, body, [1_700_000_000_000, 1_723_161_300_000]);
+    let clocks = kestrel_sim_server::auth::SigningClocks {
+        wall: 1_700_000_000_000,
+        venue_start: 1_723_161_255_000,
+        venue_latest: 1_723_161_300_000,
+    };
+    let _ = keys.verify(Some("k"), query, body, clocks);
     let _ = serde_json::from_str::<FaultConfig>(control);
 
     let instrument = spot_btcusdt();

@@ -23,6 +23,40 @@ pub struct ApiKey {
 #[derive(Clone, Debug, Default)]
 pub struct ApiKeys(pub Vec<ApiKey>);
 
+/// The clocks a request's `timestamp` may follow.
+///
+/// * The **wall clock**, which clients that sign with their own time use:
+///   Binance's rule, within `recvWindow` behind and 1 s ahead.
+/// * The **venue clock**, for clients that set their offset from
+///   `serverTime` once (python-binance's async client, ccxt's
+///   `adjustForTimeDifference`, Kestrel's gateway). A replay faster or
+///   slower than real time, or stepped, moves the venue clock away from any
+///   fixed offset, so in its frame a timestamp need only lie within the
+///   replay: from its start (less `recvWindow`) to 1 s past the latest the
+///   venue clock could read for a client that synced at any point. The
+///   wall-clock check still bounds how long a captured request stays good
+///   for the clients that sign with their own time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SigningClocks {
+    /// Wall-clock ms.
+    pub wall: u64,
+    /// The venue clock at the replay's start, ms.
+    pub venue_start: u64,
+    /// The latest venue time a synced client could sign with, ms.
+    pub venue_latest: u64,
+}
+
+impl SigningClocks {
+    /// One clock for both frames (tests, and a replay at real time from now).
+    pub fn at(now_ms: u64) -> Self {
+        Self {
+            wall: now_ms,
+            venue_start: now_ms,
+            venue_latest: now_ms,
+        }
+    }
+}
+
 /// `recvWindow` when the request names none, and the most it may name.
 const DEFAULT_RECV_WINDOW_MS: u64 = 5_000;
 const MAX_RECV_WINDOW_MS: u64 = 60_000;
@@ -42,17 +76,14 @@ impl ApiKeys {
             .ok_or_else(|| ApiError::api_key(-2015))
     }
 
-    /// Checks a signed request: key, signature, then time. The timestamp
-    /// must be within `recvWindow` of one of `clocks`: the wall clock,
-    /// which clients that sign with their own time use, or the venue's,
-    /// which clients that set their offset from `serverTime` use. Either
-    /// way a signed request cannot be replayed past its window.
+    /// Checks a signed request: key, signature, then its `timestamp`
+    /// against either of `clocks` ([`SigningClocks`]).
     pub fn verify(
         &self,
         key: Option<&str>,
         query: &str,
         body: &str,
-        clocks: [u64; 2],
+        clocks: SigningClocks,
     ) -> Result<AccountId, ApiError> {
         let account = self.account(key)?;
         let secret = self
@@ -106,7 +137,12 @@ impl ApiKeys {
                 Ok(account)
             }
         };
-        within(clocks[1]).or_else(|_| within(clocks[0]))
+        let venue = timestamp <= clocks.venue_latest + MAX_AHEAD_MS
+            && timestamp + window >= clocks.venue_start;
+        if venue {
+            return Ok(account);
+        }
+        within(clocks.wall)
     }
 }
 
@@ -184,7 +220,7 @@ mod tests {
                 key.as_deref(),
                 query,
                 &format!("{body}&signature={mixed}"),
-                [1_499_827_319_559; 2]
+                SigningClocks::at(1_499_827_319_559)
             ),
             Ok(AccountId(7))
         );
@@ -195,13 +231,29 @@ mod tests {
         let k = keys();
         let key = Some(k.0[0].key.as_str());
         let signed = |p: &str| format!("{p}&signature={}", sign(&k.0[0].secret, p));
-        // Wall clock in 2026, the venue replaying 2024.
-        let (wall, venue) = (1_796_000_000_000, 1_723_161_300_000);
-        let at = |t: u64| k.verify(key, &signed(&format!("timestamp={t}")), "", [wall, venue]);
+        // Wall clock in 2026, the venue replaying 2024 from 23:54:15 and
+        // now at 23:55:00.
+        let wall = 1_796_000_000_000;
+        let clocks = SigningClocks {
+            wall,
+            venue_start: 1_723_161_255_000,
+            venue_latest: 1_723_161_300_000,
+        };
+        let at = |t: u64| k.verify(key, &signed(&format!("timestamp={t}")), "", clocks);
         assert_eq!(at(wall), Ok(AccountId(7)));
-        assert_eq!(at(venue - 2_000), Ok(AccountId(7)));
-        assert_eq!(at(venue - 60_000).map_err(|e| e.code), Err(-1021));
+        assert_eq!(at(1_723_161_300_000 - 2_000), Ok(AccountId(7)));
+        // A client synced early in a fast replay lags the venue: still in.
+        assert_eq!(at(1_723_161_256_000), Ok(AccountId(7)));
+        assert_eq!(
+            at(1_723_161_255_000 - 6_000).map_err(|e| e.code),
+            Err(-1021)
+        );
+        assert_eq!(
+            at(1_723_161_300_000 + 2_000).map_err(|e| e.code),
+            Err(-1021)
+        );
         assert_eq!(at(wall + 5_000).map_err(|e| e.code), Err(-1021));
+        assert_eq!(at(wall - 6_000).map_err(|e| e.code), Err(-1021));
     }
 
     #[test]
@@ -210,7 +262,7 @@ mod tests {
         let key = Some(k.0[0].key.as_str());
         let signed = |p: &str| format!("{p}&signature={}", sign(&k.0[0].secret, p));
         let code = |r: Result<AccountId, ApiError>| r.map_err(|e| e.code).err();
-        let now = [1_000_000; 2];
+        let now = SigningClocks::at(1_000_000);
         assert_eq!(
             code(k.verify(key, &signed("timestamp=1000000"), "", now)),
             None

@@ -80,6 +80,8 @@ pub struct VenueClock(std::sync::Arc<std::sync::Mutex<VenueTime>>);
 
 #[derive(Debug)]
 struct VenueTime {
+    /// The first time it was set to, ms: the replay's start.
+    start_ms: Option<u64>,
     /// The newest released frame's venue time, ms.
     at_ms: u64,
     /// When it was set.
@@ -94,6 +96,7 @@ impl VenueClock {
     /// Standing at `at_ms` until the first frame.
     pub fn new(at_ms: u64) -> Self {
         Self(std::sync::Arc::new(std::sync::Mutex::new(VenueTime {
+            start_ms: None,
             at_ms,
             since: std::time::Instant::now(),
             pace: 0.0,
@@ -115,9 +118,24 @@ impl VenueClock {
         now.min(s.cap_ms.max(s.at_ms))
     }
 
+    /// The clocks a signed request may follow, with the wall clock at
+    /// `wall_ms`: the venue's span so far, up to where a client that set
+    /// its offset at the newest frame's release would be now.
+    pub fn signing(&self, wall_ms: u64) -> crate::auth::SigningClocks {
+        let now = self.now_ms();
+        let s = self.state();
+        let since_release = s.since.elapsed().as_millis() as u64;
+        crate::auth::SigningClocks {
+            wall: wall_ms,
+            venue_start: s.start_ms.unwrap_or(s.at_ms),
+            venue_latest: now.max(s.at_ms.saturating_add(since_release)),
+        }
+    }
+
     /// A frame at `at_ms` was released; the next is at `next_ms` (if any).
     pub(crate) fn released(&self, at_ms: u64, next_ms: Option<u64>) {
         let mut s = self.state();
+        s.start_ms.get_or_insert(at_ms);
         s.at_ms = s.at_ms.max(at_ms);
         s.cap_ms = next_ms.unwrap_or(s.at_ms).max(s.at_ms);
         s.since = std::time::Instant::now();

@@ -36,7 +36,7 @@ pub mod streams;
 pub mod weight;
 pub mod wire;
 
-pub use auth::{ApiKey, ApiKeys};
+pub use auth::{ApiKey, ApiKeys, SigningClocks};
 pub use clock::{ClockMode, VenueClock};
 pub use error::ApiError;
 pub use faults::{FaultConfig, FaultLog, FaultRecord, SharedFaults};

@@ -80,7 +80,9 @@ pub trait ExecutionClient: Send + Sync {
     /// Every order placed from `start` to a day after it (a day being
     /// Binance's widest window), open or done, oldest first; orders placed
     /// later may come too. Recovery looks here for orders sent just before
-    /// a crash cut them from the journal, and since closed.
+    /// a crash cut them from the journal, and since closed. `start` is our
+    /// clock's; the venue reads it on its own (a simulator replaying 2024
+    /// lives years from our wall clock).
     fn orders_from(
         &self,
         start: UnixNanos,

@@ -199,8 +199,6 @@ pub struct Exchange {
     futures: Option<crate::futures::Futures>,
     /// The venue's clock, which the HTTP side reads too.
     venue_clock: VenueClock,
-    /// The pace it starts at.
-    start_mode: ClockMode,
 }
 
 impl Exchange {
@@ -214,13 +212,12 @@ impl Exchange {
         faults: SharedFaults,
         log: FaultLog,
     ) -> Self {
-        Self {
+        let mut exchange = Self {
             venue,
             instrument,
             replay,
             clock: MarketClock::new(clock),
             venue_clock: VenueClock::new(0),
-            start_mode: clock,
             records: OrderRecords::default(),
             outlets,
             faults,
@@ -232,7 +229,19 @@ impl Exchange {
             kline_streams: KlineStreams::default(),
             market_ms: 0,
             futures: None,
-        }
+        };
+        // The first frame is read now, so that the venue's clock stands at
+        // the recording's start before any client asks the time.
+        exchange.next = exchange.replay.next_frame(&mut exchange.venue);
+        let first_ms = exchange
+            .next
+            .as_ref()
+            .map(|f| f.exchange.as_nanos() / 1_000_000);
+        exchange
+            .venue_clock
+            .released(first_ms.unwrap_or(0), first_ms);
+        exchange.venue_clock.set_mode(clock);
+        exchange
     }
 
     /// The venue's clock, for the HTTP side.
@@ -249,14 +258,6 @@ impl Exchange {
 
     /// Runs until every request sender is gone.
     pub async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
-        self.next = self.replay.next_frame(&mut self.venue);
-        // Before the first frame the venue stands at the recording's start.
-        let first_ms = self
-            .next
-            .as_ref()
-            .map(|f| f.exchange.as_nanos() / 1_000_000);
-        self.venue_clock.released(first_ms.unwrap_or(0), first_ms);
-        self.venue_clock.set_mode(self.start_mode);
         self.drain_venue();
         loop {
             let due = self.next.as_ref().and_then(|f| self.clock.due(f.recorded));

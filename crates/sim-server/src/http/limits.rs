@@ -195,8 +195,10 @@ mod tests {
 
     #[tokio::test]
     async fn past_the_cap_a_connection_is_closed_and_an_idle_one_times_out() {
-        let mut listener = CappedListener::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
-        listener.idle = Duration::from_millis(200);
+        let mut listener = CappedListener::new(
+            TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            Duration::from_millis(200),
+        );
         let addr = listener.inner.local_addr().unwrap();
         // Fill the address's share, then one more.
         let held: Vec<Slot> = (0..MAX_PER_ADDRESS)

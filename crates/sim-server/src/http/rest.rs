@@ -62,7 +62,7 @@ pub(super) fn signed(
         api_key(headers),
         query,
         body,
-        [wall_ms(), state.clock.now_ms()],
+        state.clock.signing(wall_ms()),
     )?;
     let params = Params::new(query, body);
     params.refuse_duplicates()?;

@@ -206,7 +206,7 @@ impl Connection {
                     key.as_deref(),
                     &query,
                     "",
-                    [wall_ms(), self.state.clock.now_ms()],
+                    self.state.clock.signing(wall_ms()),
                 ) {
                     Ok(account) => {
                         let id = self.next_id;

@@ -345,7 +345,12 @@ impl ExecutionClient for BinanceExecution {
     async fn orders_from(&self, start: UnixNanos) -> Result<Vec<VenueOrder>, VenueError> {
         const PAGE: usize = 1000;
         const DAY_MS: u64 = 24 * 3_600_000;
-        let start_ms = start.as_nanos() / 1_000_000;
+        // `start` on the venue's clock, less a second for the skew's error.
+        let local_ms = i64::try_from(start.as_nanos() / 1_000_000).unwrap_or(i64::MAX);
+        let venue_ms = local_ms
+            .saturating_add(self.account.skew.offset_ms())
+            .saturating_sub(1_000);
+        let start_ms = u64::try_from(venue_ms).unwrap_or(0);
         // The day's window first; when a page is full, on by order id (the
         // venue's ids grow with time), which pages past the window's end.
         let mut params = format!(
