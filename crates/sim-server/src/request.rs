@@ -91,6 +91,48 @@ impl Params {
     pub fn require(&self, name: &str) -> Result<&str, ApiError> {
         self.get(name).ok_or_else(|| ApiError::mandatory(name))
     }
+
+    /// `quantity` on the instrument's lot (off the lot: the `LOT_SIZE`
+    /// filter's error).
+    pub fn qty(&self, inst: &Instrument) -> Result<Qty, ApiError> {
+        Qty::parse(self.require("quantity")?, &inst.lot).map_err(|e| match e {
+            kestrel_model::DecimalError::OffGrid => ApiError::filter("LOT_SIZE"),
+            _ => ApiError::bad_param("quantity"),
+        })
+    }
+
+    /// A price parameter on the instrument's tick (off the tick: the
+    /// `PRICE_FILTER`'s error).
+    pub fn price(&self, name: &str, inst: &Instrument) -> Result<Price, ApiError> {
+        Price::parse(self.require(name)?, &inst.tick).map_err(|e| match e {
+            kestrel_model::DecimalError::OffGrid => ApiError::filter("PRICE_FILTER"),
+            _ => ApiError::bad_param(name),
+        })
+    }
+
+    /// `selfTradePreventionMode`, `default` when absent.
+    pub fn stp(&self, default: SelfTradePrevention) -> Result<SelfTradePrevention, ApiError> {
+        Ok(match self.get("selfTradePreventionMode") {
+            None => default,
+            Some("NONE") => SelfTradePrevention::None,
+            Some("EXPIRE_TAKER") => SelfTradePrevention::ExpireTaker,
+            Some("EXPIRE_MAKER") => SelfTradePrevention::ExpireMaker,
+            Some("EXPIRE_BOTH") => SelfTradePrevention::ExpireBoth,
+            Some(_) => return Err(ApiError::invalid_enum(-1181, "selfTradePreventionMode")),
+        })
+    }
+
+    /// The client id in `name`, or one `generated` if the client named none.
+    pub fn client_id(
+        &self,
+        name: &str,
+        generated: impl FnOnce() -> String,
+    ) -> Result<ClientOrderId, ApiError> {
+        match self.get(name) {
+            Some(c) => ClientOrderId::new(c).map_err(|_| ApiError::bad_param(name)),
+            None => ClientOrderId::new(&generated()).map_err(|_| ApiError::internal("client id")),
+        }
+    }
 }
 
 /// The request must name this server's symbol (-1121 otherwise).
@@ -160,36 +202,19 @@ pub fn order_request(
     };
     let qty = match quote_qty {
         Some(_) => Qty::ZERO,
-        None => Qty::parse(p.require("quantity")?, &inst.lot).map_err(|e| match e {
-            kestrel_model::DecimalError::OffGrid => ApiError::filter("LOT_SIZE"),
-            _ => ApiError::bad_param("quantity"),
-        })?,
-    };
-    let price_param = |name: &str| -> Result<Price, ApiError> {
-        Price::parse(p.require(name)?, &inst.tick).map_err(|e| match e {
-            kestrel_model::DecimalError::OffGrid => ApiError::filter("PRICE_FILTER"),
-            _ => ApiError::bad_param(name),
-        })
+        None => p.qty(inst)?,
     };
     let price = kind
         .has_limit_price()
-        .then(|| price_param("price"))
+        .then(|| p.price("price", inst))
         .transpose()?;
     let trigger = kind
         .has_trigger_price()
-        .then(|| price_param("stopPrice"))
+        .then(|| p.price("stopPrice", inst))
         .transpose()?;
-    let client_id = match p.get("newClientOrderId") {
-        Some(c) => ClientOrderId::new(c).map_err(|_| ApiError::bad_param("newClientOrderId"))?,
-        None => ClientOrderId::new(&generated_id()).map_err(|_| ApiError::internal("client id"))?,
-    };
-    let stp = match p.get("selfTradePreventionMode").unwrap_or("EXPIRE_MAKER") {
-        "NONE" => SelfTradePrevention::None,
-        "EXPIRE_TAKER" => SelfTradePrevention::ExpireTaker,
-        "EXPIRE_MAKER" => SelfTradePrevention::ExpireMaker,
-        "EXPIRE_BOTH" => SelfTradePrevention::ExpireBoth,
-        _ => return Err(ApiError::invalid_enum(-1181, "selfTradePreventionMode")),
-    };
+    let client_id = p.client_id("newClientOrderId", generated_id)?;
+    // Binance spot's default mode.
+    let stp = p.stp(SelfTradePrevention::ExpireMaker)?;
     let resp = match p.get("newOrderRespType") {
         Some("ACK") => RespType::Ack,
         Some("RESULT") => RespType::Result,

@@ -248,16 +248,21 @@ pub fn account(
     })
 }
 
-/// A user-data `executionReport` event.
-pub fn execution_report(rep: &ExecReport, r: &OrderRecord, i: &Instrument, now_ms: u64) -> Value {
-    let q = &r.request;
-    let (x, fill) = match rep.kind {
+/// Binance's execution type (`x`) of a report, and its fill if it has one.
+pub fn execution_type(kind: ExecKind) -> (&'static str, Option<kestrel_sim::Fill>) {
+    match kind {
         ExecKind::New | ExecKind::Triggered => ("NEW", None),
         ExecKind::Trade(f) => ("TRADE", Some(f)),
         ExecKind::Canceled => ("CANCELED", None),
         ExecKind::Rejected(_) => ("REJECTED", None),
         ExecKind::Expired(_) => ("EXPIRED", None),
-    };
+    }
+}
+
+/// A user-data `executionReport` event.
+pub fn execution_report(rep: &ExecReport, r: &OrderRecord, i: &Instrument, now_ms: u64) -> Value {
+    let q = &r.request;
+    let (x, fill) = execution_type(rep.kind);
     let last_quote = fill
         .and_then(|f| i.notional(f.price, f.qty))
         .unwrap_or(Decimal::ZERO);

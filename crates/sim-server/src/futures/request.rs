@@ -1,7 +1,7 @@
 //! Reading USDⓈ-M order parameters: a pure function of the request text,
 //! fuzzed with the spot parsers.
 
-use kestrel_model::{ClientOrderId, Instrument, OrderType, Price, Qty, Side, TimeInForce};
+use kestrel_model::{Instrument, OrderType, Qty, Side, TimeInForce};
 use kestrel_sim::{AccountId, OrderRequest, SelfTradePrevention};
 
 use crate::error::ApiError;
@@ -116,40 +116,22 @@ pub fn order_request(
     let qty = if close_position {
         Qty::ZERO
     } else {
-        Qty::parse(p.require("quantity")?, &inst.lot).map_err(|e| match e {
-            kestrel_model::DecimalError::OffGrid => ApiError::filter("LOT_SIZE"),
-            _ => ApiError::bad_param("quantity"),
-        })?
-    };
-    let price_param = |name: &str| -> Result<Price, ApiError> {
-        Price::parse(p.require(name)?, &inst.tick).map_err(|e| match e {
-            kestrel_model::DecimalError::OffGrid => ApiError::filter("PRICE_FILTER"),
-            _ => ApiError::bad_param(name),
-        })
+        p.qty(inst)?
     };
     let price = kind
         .has_limit_price()
-        .then(|| price_param("price"))
+        .then(|| p.price("price", inst))
         .transpose()?;
     let trigger = kind
         .has_trigger_price()
-        .then(|| price_param("triggerPrice"))
+        .then(|| p.price("triggerPrice", inst))
         .transpose()?;
     let id_param = match entry {
         Entry::Order => "newClientOrderId",
         Entry::Algo => "clientAlgoId",
     };
-    let client_id = match p.get(id_param) {
-        Some(c) => ClientOrderId::new(c).map_err(|_| ApiError::bad_param(id_param))?,
-        None => ClientOrderId::new(&generated_id()).map_err(|_| ApiError::internal("client id"))?,
-    };
-    let stp = match p.get("selfTradePreventionMode").unwrap_or("NONE") {
-        "NONE" => SelfTradePrevention::None,
-        "EXPIRE_TAKER" => SelfTradePrevention::ExpireTaker,
-        "EXPIRE_MAKER" => SelfTradePrevention::ExpireMaker,
-        "EXPIRE_BOTH" => SelfTradePrevention::ExpireBoth,
-        _ => return Err(ApiError::invalid_enum(-1181, "selfTradePreventionMode")),
-    };
+    let client_id = p.client_id(id_param, generated_id)?;
+    let stp = p.stp(SelfTradePrevention::None)?;
     if !matches!(p.get("newOrderRespType"), None | Some("ACK" | "RESULT")) {
         return Err(ApiError::invalid_enum(-1177, "newOrderRespType"));
     }

@@ -7,7 +7,7 @@
 
 use kestrel_model::{Decimal, Instrument, OrderType, Price, Qty, Side, TimeInForce};
 use kestrel_sim::margin::{Brackets, Liquidation, MarginType};
-use kestrel_sim::{ExecKind, ExecReport, Liquidity};
+use kestrel_sim::{ExecReport, Liquidity};
 use serde_json::{Map, Value, json};
 
 use super::{FundingRecord, Income};
@@ -197,13 +197,7 @@ pub fn algo_update(r: &OrderRecord, i: &Instrument, now_ms: u64) -> Value {
 /// A user-data `ORDER_TRADE_UPDATE` event.
 pub fn order_trade_update(rep: &ExecReport, r: &OrderRecord, i: &Instrument, now_ms: u64) -> Value {
     let q = &r.request;
-    let (x, fill) = match rep.kind {
-        ExecKind::New | ExecKind::Triggered => ("NEW", None),
-        ExecKind::Trade(f) => ("TRADE", Some(f)),
-        ExecKind::Canceled => ("CANCELED", None),
-        ExecKind::Rejected(_) => ("REJECTED", None),
-        ExecKind::Expired(_) => ("EXPIRED", None),
-    };
+    let (x, fill) = crate::wire::execution_type(rep.kind);
     json!({
         "e": "ORDER_TRADE_UPDATE",
         "E": now_ms,

@@ -10,7 +10,7 @@ use kestrel_model::ClientOrderId;
 use kestrel_sim::{OrderId, OrderRef};
 use serde_json::{Value, json};
 
-use super::orders::{cancel_open, place};
+use super::orders::{cancel_all_of, open_of, place};
 use crate::error::ApiError;
 use crate::exchange::Request;
 use crate::futures::request::Entry;
@@ -105,13 +105,8 @@ pub(super) async fn cancel_all_algo(
     RawQuery(query): RawQuery,
     body: String,
 ) -> Response {
-    endpoint(&state, 1, "DELETE /fapi/v1/algoOpenOrders", async {
-        let (account, params) = signed(&state, &headers, &query, &body)?;
-        check_symbol(&state, &params)?;
-        cancel_open(&state, account, true).await?;
-        Ok(json!({ "code": 200, "msg": "The operation of cancel all open order is done." }))
-    })
-    .await
+    let what = "DELETE /fapi/v1/algoOpenOrders";
+    cancel_all_of(&state, &headers, &query, &body, what, Entry::Algo).await
 }
 
 /// `GET /fapi/v1/openAlgoOrders`: those waiting for their trigger.
@@ -120,19 +115,13 @@ pub(super) async fn open_algo(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    endpoint(&state, 1, "GET /fapi/v1/openAlgoOrders", async {
-        let (account, params) = signed(&state, &headers, &query, "")?;
-        if params.get("symbol").is_some() {
-            check_symbol(&state, &params)?;
-        }
-        let open = ask(&state, |tx| Request::OpenOrders(account, tx)).await?;
-        Ok(Value::Array(
-            open.iter()
-                .filter(|r| r.is_waiting_trigger())
-                .map(|r| wire::algo_order(r, &state.instrument))
-                .collect(),
-        ))
-    })
+    open_of(
+        &state,
+        &headers,
+        &query,
+        "GET /fapi/v1/openAlgoOrders",
+        Entry::Algo,
+    )
     .await
 }
 

@@ -17,6 +17,7 @@ use crate::http::rest::{
     ask, check_symbol, chosen_orders, endpoint, generated_id, rejection, signed, target,
     with_order_counts,
 };
+use crate::orders::OrderRecord;
 use crate::request::Params;
 
 /// A futures refusal as Binance's error.
@@ -218,38 +219,88 @@ pub(super) async fn cancel_order(
     .await
 }
 
-/// `DELETE /fapi/v1/allOpenOrders`.
+/// `DELETE /fapi/v1/allOpenOrders`: the orders in the book.
 pub(super) async fn cancel_all(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: String,
 ) -> Response {
-    endpoint(&state, 1, "DELETE /fapi/v1/allOpenOrders", async {
-        let (account, params) = signed(&state, &headers, &query, &body)?;
-        check_symbol(&state, &params)?;
-        cancel_open(&state, account, false).await?;
+    let what = "DELETE /fapi/v1/allOpenOrders";
+    cancel_all_of(&state, &headers, &query, &body, what, Entry::Order).await
+}
+
+/// Cancels every open order of the signed account entered through `entry`.
+pub(super) async fn cancel_all_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &Option<String>,
+    body: &str,
+    what: &str,
+    entry: Entry,
+) -> Response {
+    endpoint(state, 1, what, async {
+        let (account, params) = signed(state, headers, query, body)?;
+        check_symbol(state, &params)?;
+        let open = ask(state, |tx| Request::OpenOrders(account, tx)).await?;
+        for r in open.iter().filter(|r| entered(r) == entry) {
+            let target = OrderRef::Venue(r.id);
+            // One that ended meanwhile is not an error of the whole.
+            let _ = ask(state, |tx| Request::Cancel(account, target, tx)).await?;
+        }
         Ok(json!({ "code": 200, "msg": "The operation of cancel all open order is done." }))
     })
     .await
 }
 
-/// `GET /fapi/v1/openOrders`.
+/// `GET /fapi/v1/openOrders`: the orders in the book.
 pub(super) async fn open_orders(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    endpoint(&state, 1, "GET /fapi/v1/openOrders", async {
-        let (account, params) = signed(&state, &headers, &query, "")?;
+    open_of(
+        &state,
+        &headers,
+        &query,
+        "GET /fapi/v1/openOrders",
+        Entry::Order,
+    )
+    .await
+}
+
+/// Where an order is listed: a conditional one waiting for its trigger is
+/// an algo order, the rest are in the book.
+pub(super) fn entered(r: &OrderRecord) -> Entry {
+    if r.is_waiting_trigger() {
+        Entry::Algo
+    } else {
+        Entry::Order
+    }
+}
+
+/// The signed account's open orders entered through `entry`, as that
+/// endpoint shows them.
+pub(super) async fn open_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &Option<String>,
+    what: &str,
+    entry: Entry,
+) -> Response {
+    endpoint(state, 1, what, async {
+        let (account, params) = signed(state, headers, query, "")?;
         if params.get("symbol").is_some() {
-            check_symbol(&state, &params)?;
+            check_symbol(state, &params)?;
         }
-        let open = ask(&state, |tx| Request::OpenOrders(account, tx)).await?;
+        let open = ask(state, |tx| Request::OpenOrders(account, tx)).await?;
         Ok(Value::Array(
             open.iter()
-                .filter(|r| !r.is_waiting_trigger())
-                .map(|r| wire::order(r, &state.instrument, true))
+                .filter(|r| entered(r) == entry)
+                .map(|r| match entry {
+                    Entry::Order => wire::order(r, &state.instrument, true),
+                    Entry::Algo => wire::algo_order(r, &state.instrument),
+                })
                 .collect(),
         ))
     })
@@ -276,20 +327,4 @@ pub(super) async fn all_orders(
         ))
     })
     .await
-}
-
-/// Cancels the account's open orders: those in the book, or (`algo`) the
-/// conditional ones still waiting for their trigger.
-pub(super) async fn cancel_open(
-    state: &AppState,
-    account: kestrel_sim::AccountId,
-    algo: bool,
-) -> Result<(), ApiError> {
-    let open = ask(state, |tx| Request::OpenOrders(account, tx)).await?;
-    for r in open.iter().filter(|r| r.is_waiting_trigger() == algo) {
-        let target = OrderRef::Venue(r.id);
-        // One that ended meanwhile is not an error of the whole.
-        let _ = ask(state, |tx| Request::Cancel(account, target, tx)).await?;
-    }
-    Ok(())
 }
