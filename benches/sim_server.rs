@@ -17,9 +17,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use kestrel_benches::spot_capture;
+use kestrel_benches::{sample_capture as usdm_capture, spot_capture};
 use kestrel_model::{Asset, Decimal};
-use kestrel_registry::testing::spot_btcusdt;
+use kestrel_registry::testing::{spot_btcusdt, usdm_btcusdt};
 use kestrel_sim::{AccountId, SimConfig};
 use kestrel_sim_server::auth::sign;
 use kestrel_sim_server::{ApiKey, ApiKeys, ClockMode, FaultConfig, ServerConfig};
@@ -106,12 +106,27 @@ const MARKET_CALLS: [&str; 8] = [
     "/api/v3/aggTrades?symbol=BTCUSDT&limit=100",
     "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=100",
 ];
+/// The USDⓈ-M venue's public calls, in turn.
+const FAPI_CALLS: [&str; 8] = [
+    "/fapi/v1/ticker/24hr?symbol=BTCUSDT",
+    "/fapi/v1/ticker/price?symbol=BTCUSDT",
+    "/fapi/v1/ticker/bookTicker?symbol=BTCUSDT",
+    "/fapi/v1/premiumIndex?symbol=BTCUSDT",
+    "/fapi/v1/depth?symbol=BTCUSDT&limit=5",
+    "/fapi/v1/trades?symbol=BTCUSDT&limit=100",
+    "/fapi/v1/aggTrades?symbol=BTCUSDT&limit=100",
+    "/fapi/v1/klines?symbol=BTCUSDT&interval=1m&limit=100",
+];
 /// Market-data calls a run makes.
 const MARKET_TOTAL: usize = 16_000;
 
-/// `clients` tasks share [`MARKET_TOTAL`] market-data calls; every call's
-/// latency and the wall time.
-async fn run_market(base: Arc<String>, clients: usize) -> (Vec<Duration>, Duration) {
+/// `clients` tasks share [`MARKET_TOTAL`] of the market-data `calls`;
+/// every call's latency and the wall time.
+async fn run_market(
+    base: Arc<String>,
+    clients: usize,
+    calls: &'static [&'static str],
+) -> (Vec<Duration>, Duration) {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -120,7 +135,7 @@ async fn run_market(base: Arc<String>, clients: usize) -> (Vec<Duration>, Durati
             let http = reqwest::Client::new();
             let mut took = Vec::with_capacity(MARKET_TOTAL / clients);
             for k in 0..MARKET_TOTAL / clients {
-                let path = MARKET_CALLS[(k + c) % MARKET_CALLS.len()];
+                let path = calls[(k + c) % calls.len()];
                 let t = Instant::now();
                 let response = http
                     .get(format!("{base}{path}"))
@@ -143,6 +158,29 @@ async fn run_market(base: Arc<String>, clients: usize) -> (Vec<Duration>, Durati
         all.extend(t.await.unwrap_or_else(|e| panic!("{e}")));
     }
     (all, started.elapsed())
+}
+
+/// The market's first 20,000 frames (trades, tickers and klines), then
+/// the `calls` from 1 and 8 clients.
+async fn market_data(base: &Arc<String>, token: &str, venue: &str, calls: &'static [&'static str]) {
+    reqwest::Client::new()
+        .post(format!("{base}/sim/clock/step?frames=20000"))
+        .header(kestrel_sim_server::CONTROL_HEADER, token)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    run_market(Arc::clone(base), 1, calls).await;
+    for clients in [1, 8] {
+        let (took, wall) = run_market(Arc::clone(base), clients, calls).await;
+        println!(
+            "sim_server/{venue} market data, {clients} client(s): {} calls in {:.2} s = {:.0} calls/s",
+            took.len(),
+            wall.as_secs_f64(),
+            took.len() as f64 / wall.as_secs_f64()
+        );
+        percentiles("market", took);
+    }
 }
 
 fn percentiles(name: &str, mut v: Vec<Duration>) {
@@ -203,25 +241,17 @@ fn main() {
             percentiles("place", place);
             percentiles("cancel", cancel);
         }
-        // The market's first 20,000 frames, for trades, tickers and klines.
-        reqwest::Client::new()
-            .post(format!("{base}/sim/clock/step?frames=20000"))
-            .header(kestrel_sim_server::CONTROL_HEADER, &server.control_token)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        run_market(Arc::clone(&base), 1).await;
-        for clients in [1, 8] {
-            let (took, wall) = run_market(Arc::clone(&base), clients).await;
-            println!(
-                "sim_server/market data, {clients} client(s): {} calls in {:.2} s = {:.0} calls/s",
-                took.len(),
-                wall.as_secs_f64(),
-                took.len() as f64 / wall.as_secs_f64()
-            );
-            percentiles("market", took);
-        }
+        market_data(&base, &server.control_token, "spot", &MARKET_CALLS).await;
+        server.shutdown().await;
+        let server = kestrel_sim_server::start(ServerConfig {
+            clock: ClockMode::Stepped,
+            weight_per_minute: u32::MAX / 2,
+            ..ServerConfig::loopback(usdm_capture(), usdm_btcusdt())
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let base = Arc::new(format!("http://{}", server.addr));
+        market_data(&base, &server.control_token, "USD-M", &FAPI_CALLS).await;
         server.shutdown().await;
     });
 }

@@ -33,3 +33,43 @@ fn every_bundled_spot_market_reads_back_as_it_was_served() {
         assert_ne!(instrument.maker_fee, Decimal::ZERO);
     }
 }
+
+/// The same for the USDⓈ-M venue's answer: every bundled linear contract
+/// reads back through Binance's USDⓈ-M parser as it was served, price
+/// band and contract terms aside (the futures answer writes none).
+#[test]
+fn every_bundled_usdm_contract_reads_back_as_it_was_served() {
+    let contracts: Vec<_> = bundled()
+        .unwrap()
+        .iter()
+        .filter(|i| i.id.venue == Venue::BinanceUsdm)
+        .collect();
+    assert!(!contracts.is_empty());
+    for instrument in contracts {
+        let body = kestrel_sim_server::futures::wire::exchange_info(
+            instrument,
+            1_723_680_000_000,
+            2_400,
+            kestrel_sim_server::order_count::OrderLimits::default(),
+        )
+        .to_string();
+        let parsed = parse(BinanceMarket::UsdM, body.as_bytes()).unwrap();
+        let back = parsed.instruments.into_iter().next().unwrap();
+        assert_eq!(back.id, instrument.id);
+        assert_eq!((back.tick, back.lot), (instrument.tick, instrument.lot));
+        assert_eq!(back.min_qty, instrument.min_qty, "{}", instrument.id);
+        assert_eq!(
+            back.min_notional, instrument.min_notional,
+            "{}",
+            instrument.id
+        );
+        assert_eq!(back.contract.kind, instrument.contract.kind);
+        assert_eq!(back.contract.settle, instrument.contract.settle);
+        assert_eq!(
+            (back.rules.max_qty, back.rules.max_market_qty),
+            (instrument.rules.max_qty, instrument.rules.max_market_qty),
+            "{}",
+            instrument.id
+        );
+    }
+}

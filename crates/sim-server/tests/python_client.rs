@@ -45,6 +45,18 @@ async fn python_binance_futures_trades_the_perpetual() {
     run_script("python_binance_futures_client.py", Market::UsdM).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs KESTREL_PYTHON, the client venv's interpreter; .ci/run sets it and runs this with --ignored"]
+async fn ccxt_pro_watches_the_spot_streams() {
+    run_script("ccxt_pro_client.py", Market::Spot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs KESTREL_PYTHON, the client venv's interpreter; .ci/run sets it and runs this with --ignored"]
+async fn ccxt_pro_watches_the_usdm_streams() {
+    run_script("ccxt_pro_client.py", Market::UsdM).await;
+}
+
 /// Which recording a script trades.
 #[derive(Clone, Copy)]
 enum Market {
@@ -86,6 +98,10 @@ async fn run_script(name: &str, market: Market) {
         AccountId(1),
         deposits,
     );
+    let market_name = match market {
+        Market::Spot => "spot",
+        Market::UsdM => "usdm",
+    };
     let server = kestrel_sim_server::start(config).await.unwrap();
     let port = server.addr.port();
     let script = root().join("crates/sim-server/tests/clients").join(name);
@@ -93,6 +109,7 @@ async fn run_script(name: &str, market: Market) {
         let mut child = Command::new(python)
             .arg(script)
             .env("KESTREL_SIM_PORT", port.to_string())
+            .env("KESTREL_SIM_MARKET", market_name)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;

@@ -612,6 +612,13 @@ pub fn exchange_info(
     }
     filters.push(json!({ "filterType": "MIN_NOTIONAL", "notional": text(i.min_notional) }));
     let settle = i.contract.settle.as_str();
+    // A dated contract (`BTCUSDT_240927`) names its delivery; a perpetual
+    // delivers in 2100, as Binance writes it.
+    let native = i.native_symbol.as_str();
+    let (contract_type, delivery) = match i.contract.expiry {
+        Some(t) => ("CURRENT_QUARTER", t.as_nanos() / 1_000_000),
+        None => ("PERPETUAL", 4_133_404_800_000),
+    };
     json!({
         "timezone": "UTC",
         "serverTime": now_ms,
@@ -624,10 +631,10 @@ pub fn exchange_info(
         "exchangeFilters": [],
         "assets": [{ "asset": settle, "marginAvailable": true, "autoAssetExchange": "0" }],
         "symbols": [{
-            "symbol": i.native_symbol.as_str(),
-            "pair": i.native_symbol.as_str(),
-            "contractType": "PERPETUAL",
-            "deliveryDate": 4_133_404_800_000u64,
+            "symbol": native,
+            "pair": native.split('_').next().unwrap_or(native),
+            "contractType": contract_type,
+            "deliveryDate": delivery,
             "onboardDate": 1_569_398_400_000u64,
             "status": "TRADING",
             "maintMarginPercent": "2.5000",

@@ -142,18 +142,20 @@ pub(super) async fn bare(ws: WebSocketUpgrade, State(state): State<AppState>) ->
 }
 
 /// `/ws/<stream>` and `/ws/<a>/<b>`: the raw form, several names apart by
-/// `/`.
+/// `/`. A segment of digits alone names a connection, not a stream
+/// (ccxt.pro opens `/ws/0`, `/ws/1`, … and subscribes by message, as
+/// Binance allows): it opens with nothing subscribed.
 pub(super) async fn raw(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
     Path(streams): Path<String>,
 ) -> Response {
-    upgrade(
-        ws,
-        state,
-        false,
-        streams.split('/').map(str::to_owned).collect(),
-    )
+    let names = streams
+        .split('/')
+        .filter(|s| !s.bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_owned)
+        .collect();
+    upgrade(ws, state, false, names)
 }
 
 #[derive(Deserialize)]
