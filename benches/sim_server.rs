@@ -213,7 +213,7 @@ fn main() {
             instrument: spot_btcusdt(),
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             clock: ClockMode::Stepped,
-            keys: ApiKeys(vec![ApiKey { key: KEY.into(), secret: SECRET.into(), account }]),
+            keys: ApiKeys(vec![ApiKey::hmac(KEY, SECRET, account)]),
             deposits: vec![(account, usdt, Decimal::parse("1000000000").unwrap_or_else(|e| panic!("{e}")))],
             faults: FaultConfig::default(),
             sim: SimConfig::default(),

@@ -87,11 +87,7 @@ fuzz_target!(|data: &[u8]| {
         parts.next().unwrap_or(""),
         parts.next().unwrap_or(""),
     );
-    let keys = ApiKeys(vec![ApiKey {
-        key: "k".into(),
-        secret: "s".into(),
-        account: AccountId(1),
-    }]);
+    let keys = ApiKeys(vec![ApiKey::hmac("k", "s", AccountId(1))]);
     let clocks = kestrel_sim_server::auth::SigningClocks {
         wall: 1_700_000_000_000,
         venue_start: 1_723_161_255_000,
@@ -99,6 +95,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = keys.verify(Some("k"), query, body, clocks);
     let _ = serde_json::from_str::<FaultConfig>(control);
+    let _ = kestrel_sim_server::auth::ed25519_public_key_from_pem(control);
 
     let instrument = spot_btcusdt();
     let params = Params::new(query, body);

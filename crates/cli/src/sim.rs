@@ -26,8 +26,9 @@ pub struct SimArgs {
 
 #[derive(clap::Subcommand)]
 enum SimCommand {
-    /// Serve the Binance spot API over a recorded capture.
-    Serve(ServeArgs),
+    /// Serve the Binance spot API (or USDⓈ-M, for a linear contract's
+    /// capture) over a recorded capture.
+    Serve(Box<ServeArgs>),
     /// Replay a capture through the simulated venue in process, with ten
     /// orders kept resting at the touch; print the rate, fills and peak memory.
     Replay(ReplayArgs),
@@ -76,6 +77,14 @@ struct ServeArgs {
         default_value = "kestrel-sim-secret"
     )]
     api_secret: String,
+    /// An Ed25519 public key (PEM, as Binance takes them) for the same
+    /// account: clients sign with its private half (REST, and
+    /// `session.logon` on the WebSocket API).
+    #[arg(long)]
+    ed25519_public_key: Option<PathBuf>,
+    /// The API key that names the Ed25519 key.
+    #[arg(long, default_value = "kestrel-sim-ed25519-key")]
+    ed25519_api_key: String,
     /// Opening balances as ASSET=AMOUNT, repeatable.
     #[arg(long = "deposit", default_values_t = ["USDT=100000".to_owned(), "BTC=1".to_owned()])]
     deposits: Vec<String>,
@@ -218,6 +227,24 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             Decimal::parse(amount).map_err(|e| anyhow::anyhow!("amount {amount:?}: {e}"))?;
         deposits.push((account, asset, amount));
     }
+    let mut keys = ApiKeys(vec![ApiKey::hmac(&args.api_key, &args.api_secret, account)]);
+    if let Some(path) = &args.ed25519_public_key {
+        let pem =
+            std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+        let public = kestrel_sim_server::auth::ed25519_public_key_from_pem(&pem)
+            .with_context(|| format!("{} is not an Ed25519 PEM public key", path.display()))?;
+        keys.0
+            .push(ApiKey::ed25519(&args.ed25519_api_key, public, account));
+    }
+    let mut keys = ApiKeys(vec![ApiKey::hmac(&args.api_key, &args.api_secret, account)]);
+    if let Some(path) = &args.ed25519_public_key {
+        let pem =
+            std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+        let public = kestrel_sim_server::auth::ed25519_public_key_from_pem(&pem)
+            .with_context(|| format!("{} is not an Ed25519 PEM public key", path.display()))?;
+        keys.0
+            .push(ApiKey::ed25519(&args.ed25519_api_key, public, account));
+    }
     let instrument = crate::market::binance_sim_instrument(&args.data, &args.catalogue)?;
     let futures = instrument.contract.kind == kestrel_model::ContractKind::Linear;
     if futures {
@@ -236,11 +263,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         instrument,
         addr: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
         clock,
-        keys: ApiKeys(vec![ApiKey {
-            key: args.api_key.clone(),
-            secret: args.api_secret.clone(),
-            account,
-        }]),
+        keys,
         deposits,
         faults,
         sim: SimConfig {

@@ -13,10 +13,61 @@ use crate::error::ApiError;
 pub struct ApiKey {
     /// The public key, sent in `X-MBX-APIKEY`.
     pub key: String,
-    /// The secret signatures are made with.
+    /// The secret HMAC signatures are made with. For an Ed25519 key, a
+    /// secret of the server's own that only it signs with: the calls of a
+    /// WebSocket API session logged on with the key (`session.logon`).
     pub secret: String,
     /// The account it trades.
     pub account: AccountId,
+    /// An Ed25519 key's public half: the client signs with the private
+    /// half, base64 in `signature`, as Binance's Ed25519 keys do.
+    pub ed25519: Option<[u8; 32]>,
+}
+
+impl ApiKey {
+    /// An HMAC key.
+    pub fn hmac(key: &str, secret: &str, account: AccountId) -> Self {
+        Self {
+            key: key.into(),
+            secret: secret.into(),
+            account,
+            ed25519: None,
+        }
+    }
+
+    /// An Ed25519 key with this public half.
+    pub fn ed25519(key: &str, public: [u8; 32], account: AccountId) -> Self {
+        Self {
+            key: key.into(),
+            secret: crate::http::new_control_token(),
+            account,
+            ed25519: Some(public),
+        }
+    }
+
+    /// Whether `signature` signs `payload` with this key: HMAC-SHA256 hex
+    /// with the secret, or for an Ed25519 key also the client's base64
+    /// Ed25519 signature.
+    fn signs(&self, payload: &str, signature: &str) -> bool {
+        let hmac = hmac::Key::new(hmac::HMAC_SHA256, self.secret.as_bytes());
+        if hex(hmac::sign(&hmac, payload.as_bytes()).as_ref()).eq_ignore_ascii_case(signature) {
+            return true;
+        }
+        let Some(public) = self.ed25519 else {
+            return false;
+        };
+        use base64::Engine;
+        let decoded: String = form_urlencoded::parse(format!("s={signature}").as_bytes())
+            .map(|(_, v)| v.into_owned())
+            .next()
+            .unwrap_or_default();
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(decoded) else {
+            return false;
+        };
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public)
+            .verify(payload.as_bytes(), &bytes)
+            .is_ok()
+    }
 }
 
 /// The server's keys.
@@ -57,6 +108,26 @@ impl SigningClocks {
     }
 }
 
+/// The Ed25519 public key in a PEM `PUBLIC KEY` (SubjectPublicKeyInfo),
+/// the form Binance takes Ed25519 keys in; `None` if it is not one.
+pub fn ed25519_public_key_from_pem(pem: &str) -> Option<[u8; 32]> {
+    use base64::Engine;
+    // The DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410).
+    const PREFIX: [u8; 12] = [
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    let body: String = pem
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .ok()?;
+    let key = der.strip_prefix(&PREFIX)?;
+    key.try_into().ok()
+}
+
 /// `recvWindow` when the request names none, and the most it may name.
 const DEFAULT_RECV_WINDOW_MS: u64 = 5_000;
 const MAX_RECV_WINDOW_MS: u64 = 60_000;
@@ -86,12 +157,11 @@ impl ApiKeys {
         clocks: SigningClocks,
     ) -> Result<AccountId, ApiError> {
         let account = self.account(key)?;
-        let secret = self
+        let api_key = self
             .0
             .iter()
             .find(|k| k.account == account && Some(k.key.as_str()) == key)
-            .map(|k| k.secret.as_bytes())
-            .unwrap_or_default();
+            .ok_or_else(|| ApiError::api_key(-2015))?;
         let (query, query_sig) = split_signature(query);
         let (body, body_sig) = split_signature(body);
         let signature = query_sig
@@ -100,10 +170,7 @@ impl ApiKeys {
         // Clients differ on what they sign: the parameters as sent (ccxt), or
         // their values before form encoding (python-binance). Both match the
         // bytes when no value needs escaping; otherwise either is accepted.
-        let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
-        let signs = |payload: &str| {
-            hex(hmac::sign(&key, payload.as_bytes()).as_ref()).eq_ignore_ascii_case(signature)
-        };
+        let signs = |payload: &str| api_key.signs(payload, signature);
         if !signs(&format!("{query}{body}")) && !signs(&decoded(&query, &body)) {
             return Err(ApiError::signature());
         }
@@ -193,11 +260,11 @@ mod tests {
     use super::*;
 
     fn keys() -> ApiKeys {
-        ApiKeys(vec![ApiKey {
-            key: "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A".into(),
-            secret: "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j".into(),
-            account: AccountId(7),
-        }])
+        ApiKeys(vec![ApiKey::hmac(
+            "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+            "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+            AccountId(7),
+        )])
     }
 
     #[test]
@@ -224,6 +291,46 @@ mod tests {
             ),
             Ok(AccountId(7))
         );
+    }
+
+    #[test]
+    fn a_pem_public_key_reads_as_its_32_bytes() {
+        // RFC 8410's example public key.
+        let pem = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n";
+        let key = ed25519_public_key_from_pem(pem).unwrap();
+        assert_eq!(&key[..4], &[0x19, 0xbf, 0x44, 0x09]);
+        assert_eq!(
+            ed25519_public_key_from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n"),
+            None
+        );
+        assert_eq!(ed25519_public_key_from_pem(""), None);
+    }
+
+    #[test]
+    fn ed25519_keys_sign_in_base64_and_sessions_with_the_servers_secret() {
+        use base64::Engine;
+        use ring::signature::{Ed25519KeyPair, KeyPair};
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let public: [u8; 32] = pair.public_key().as_ref().try_into().unwrap();
+        let key = ApiKey::ed25519("ed", public, AccountId(3));
+        let keys = ApiKeys(vec![key.clone()]);
+        let at = SigningClocks::at(1_000_000);
+        let payload = "symbol=BTCUSDT&timestamp=1000000";
+        let signature =
+            base64::engine::general_purpose::STANDARD.encode(pair.sign(payload.as_bytes()));
+        let escaped: String = form_urlencoded::byte_serialize(signature.as_bytes()).collect();
+        let query = format!("{payload}&signature={escaped}");
+        assert_eq!(keys.verify(Some("ed"), &query, "", at), Ok(AccountId(3)));
+        let tampered = query.replace("BTCUSDT", "ETHUSDT");
+        let code = keys
+            .verify(Some("ed"), &tampered, "", at)
+            .map_err(|e| e.code);
+        assert_eq!(code, Err(-1022));
+        // A logged-on session's calls, signed with the server's own secret.
+        let session = format!("{payload}&signature={}", sign(&key.secret, payload));
+        assert_eq!(keys.verify(Some("ed"), &session, "", at), Ok(AccountId(3)));
     }
 
     #[test]

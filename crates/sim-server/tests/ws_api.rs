@@ -157,3 +157,90 @@ async fn orders_account_and_market_over_the_websocket_api() {
     assert_eq!(unknown["error"]["code"], -1100);
     server.shutdown().await;
 }
+
+/// `session.logon` with an Ed25519 key: the signed calls that follow carry
+/// only their timestamp; after `session.logout` they are refused again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ed25519_session_signs_once_for_its_calls() {
+    use base64::Engine;
+    use ring::signature::{Ed25519KeyPair, KeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let public: [u8; 32] = pair.public_key().as_ref().try_into().unwrap();
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/sample/binance_spot_btcusdt_20240808.raw.gz");
+    let mut config = ServerConfig {
+        clock: ClockMode::Speed(1e9),
+        ..ServerConfig::loopback(data, spot_btcusdt())
+    };
+    let account = AccountId(4);
+    config.keys.0.push(kestrel_sim_server::ApiKey::ed25519(
+        "ed-key", public, account,
+    ));
+    config
+        .deposits
+        .push((account, Asset::new("USDT").unwrap(), Decimal::from(100_000)));
+    let server = kestrel_sim_server::start(config).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws-api/v3", server.addr))
+        .await
+        .unwrap();
+    let mut next = 0;
+    let mut call = async |method: &str, params: Value| -> Value {
+        next += 1;
+        let request = json!({ "id": next, "method": method, "params": params });
+        ws.send(Message::Text(request.to_string().into()))
+            .await
+            .unwrap();
+        loop {
+            let m = tokio::time::timeout(Duration::from_secs(5), ws.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            let v: Value = serde_json::from_str(m.to_text().unwrap()).unwrap();
+            if v["id"] == next {
+                return v;
+            }
+        }
+    };
+    let now = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    };
+    let ts = now();
+    let payload = format!("apiKey=ed-key&timestamp={ts}");
+    let signature = base64::engine::general_purpose::STANDARD.encode(pair.sign(payload.as_bytes()));
+    let logon = call(
+        "session.logon",
+        json!({ "apiKey": "ed-key", "timestamp": ts, "signature": signature }),
+    )
+    .await;
+    assert_eq!(
+        (logon["status"].as_u64(), &logon["result"]["apiKey"]),
+        (Some(200), &json!("ed-key")),
+        "{logon}"
+    );
+    let order = || {
+        json!({ "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                "quantity": "0.001", "price": "30000.00", "timestamp": now() })
+    };
+    let placed = call("order.place", order()).await;
+    assert_eq!(placed["status"], 200, "{placed}");
+    let status = call("session.status", json!({})).await;
+    assert_eq!(status["result"]["apiKey"], "ed-key");
+    let out = call("session.logout", json!({})).await;
+    assert_eq!(out["result"]["apiKey"], Value::Null);
+    let refused = call("order.place", order()).await;
+    assert_eq!(refused["error"]["code"], -2014, "{refused}");
+    // A wrong Ed25519 signature does not log on.
+    let bad = call(
+        "session.logon",
+        json!({ "apiKey": "ed-key", "timestamp": now(), "signature": signature }),
+    )
+    .await;
+    assert_eq!(bad["error"]["code"], -1022, "{bad}");
+    server.shutdown().await;
+}

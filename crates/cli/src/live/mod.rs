@@ -159,11 +159,7 @@ pub fn run_paper(args: &PaperArgs) -> anyhow::Result<()> {
             instrument,
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             clock,
-            keys: ApiKeys(vec![ApiKey {
-                key: key.into(),
-                secret: secret.into(),
-                account,
-            }]),
+            keys: ApiKeys(vec![ApiKey::hmac(key, secret, account)]),
             deposits,
             faults: faults.clone(),
             sim: SimConfig::default(),

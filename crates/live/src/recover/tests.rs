@@ -82,11 +82,7 @@ async fn a_fill_during_the_restart_is_found_before_the_balances_are_checked() {
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../data/sample/binance_spot_btcusdt_20240808.raw.gz");
     let server = kestrel_sim_server::start(ServerConfig {
-        keys: ApiKeys(vec![ApiKey {
-            key: "k".into(),
-            secret: "s".into(),
-            account,
-        }]),
+        keys: ApiKeys(vec![ApiKey::hmac("k", "s", account)]),
         deposits: vec![
             (account, Asset::new("BTC").unwrap(), btc),
             (account, Asset::new("USDT").unwrap(), usdt),

@@ -101,11 +101,7 @@ impl ServerConfig {
         account: AccountId,
         deposits: impl IntoIterator<Item = (Asset, Decimal)>,
     ) -> Self {
-        self.keys.0.push(crate::ApiKey {
-            key: key.into(),
-            secret: secret.into(),
-            account,
-        });
+        self.keys.0.push(crate::ApiKey::hmac(key, secret, account));
         self.deposits.extend(
             deposits
                 .into_iter()

@@ -88,6 +88,11 @@ struct Connection {
     /// User-data subscriptions: (id, account).
     subscribed: Vec<(u64, AccountId)>,
     next_id: u64,
+    /// The key a `session.logon` authenticated, with its account and
+    /// when: signed calls may then leave out `apiKey` and `signature`.
+    session: Option<(String, AccountId, u64)>,
+    /// When the connection opened, venue ms.
+    connected_ms: u64,
 }
 
 async fn serve(socket: WebSocket, state: AppState) {
@@ -96,9 +101,11 @@ async fn serve(socket: WebSocket, state: AppState) {
     let mut kick = state.kick.subscribe();
     let mut conn = Connection {
         router: super::router(state.clone()),
+        connected_ms: state.clock.now_ms(),
         state,
         subscribed: Vec::new(),
         next_id: 0,
+        session: None,
     };
     loop {
         let outgoing = tokio::select! {
@@ -158,6 +165,67 @@ fn sorted(params: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
 }
 
 impl Connection {
+    /// Checks a signed call's own `apiKey`, `signature` and `timestamp`.
+    fn verify_call(&self, params: &serde_json::Map<String, Value>) -> Result<AccountId, ApiError> {
+        let mut query: String = sorted(params)
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        if let Some(sig) = params.get("signature") {
+            // As a query would carry it: a base64 signature's `+` and `/`
+            // escaped.
+            let escaped: String = form_urlencoded::byte_serialize(text(sig).as_bytes()).collect();
+            query.push_str(&format!("&signature={escaped}"));
+        }
+        let key = params.get("apiKey").map(text);
+        self.state.keys.verify(
+            key.as_deref(),
+            &query,
+            "",
+            self.state.clock.signing(wall_ms()),
+        )
+    }
+
+    /// In a logged-on session, a signed call without its own signature is
+    /// signed with the session key's server-side secret, so the REST
+    /// endpoint checks it (and its timestamp) as any other.
+    fn sign_for_session(&self, params: &mut serde_json::Map<String, Value>) {
+        let Some((key, ..)) = &self.session else {
+            return;
+        };
+        if params.contains_key("signature") {
+            return;
+        }
+        let Some(api_key) = self.state.keys.0.iter().find(|k| &k.key == key) else {
+            return;
+        };
+        params.insert("apiKey".into(), Value::String(key.clone()));
+        let payload = sorted(params)
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        let signature = crate::auth::sign(&api_key.secret, &payload);
+        params.insert("signature".into(), Value::String(signature));
+    }
+
+    /// `session.status`'s answer.
+    fn session_status(&self) -> Value {
+        let (key, since) = match &self.session {
+            Some((key, _, since)) => (Value::String(key.clone()), Value::from(*since)),
+            None => (Value::Null, Value::Null),
+        };
+        json!({
+            "apiKey": key,
+            "authorizedSince": since,
+            "connectedSince": self.connected_ms,
+            "returnRateLimits": true,
+            "serverTime": self.state.clock.now_ms(),
+            "userDataStream": !self.subscribed.is_empty(),
+        })
+    }
+
     async fn reply(&mut self, message: &str) -> String {
         let Ok(call) = serde_json::from_str::<ApiCall>(message) else {
             return json!({ "id": null, "status": 400, "error": { "code": -1100, "msg": "Malformed request." } }).to_string();
@@ -179,9 +247,13 @@ impl Connection {
         let route = METHODS
             .iter()
             .find(|(name, ..)| *name == call.method)
-            .map(|(_, method, path, _)| (method.clone(), *path));
-        if let Some((method, path)) = route {
-            let (status, body, used) = self.forward(method, path, &call.params).await;
+            .map(|(_, method, path, signed)| (method.clone(), *path, *signed));
+        if let Some((method, path, signed)) = route {
+            let mut params = call.params.clone();
+            if signed {
+                self.sign_for_session(&mut params);
+            }
+            let (status, body, used) = self.forward(method, path, &params).await;
             return if status == 200 {
                 ok(body, used)
             } else {
@@ -192,31 +264,41 @@ impl Connection {
         match call.method.as_str() {
             "ping" => ok(json!({}), None),
             "time" => ok(json!({ "serverTime": self.state.clock.now_ms() }), None),
-            "userDataStream.subscribe.signature" => {
-                let mut query: String = sorted(&call.params)
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join("&");
-                if let Some(sig) = call.params.get("signature") {
-                    query.push_str(&format!("&signature={}", text(sig)));
+            "session.logon" => match self.verify_call(&call.params) {
+                Ok(account) => {
+                    let key = call.params.get("apiKey").map(text).unwrap_or_default();
+                    self.session = Some((key, account, self.state.clock.now_ms()));
+                    ok(self.session_status(), None)
                 }
-                let key = call.params.get("apiKey").map(text);
-                match self.state.keys.verify(
-                    key.as_deref(),
-                    &query,
-                    "",
-                    self.state.clock.signing(wall_ms()),
-                ) {
-                    Ok(account) => {
-                        let id = self.next_id;
-                        self.next_id += 1;
-                        self.subscribed.push((id, account));
-                        ok(json!({ "subscriptionId": id }), None)
-                    }
-                    Err(e) => err(e.status.as_u16(), i64::from(e.code), &e.msg),
-                }
+                Err(e) => err(e.status.as_u16(), i64::from(e.code), &e.msg),
+            },
+            "session.status" => ok(self.session_status(), None),
+            "session.logout" => {
+                self.session = None;
+                ok(self.session_status(), None)
             }
+            "userDataStream.subscribe" => match &self.session {
+                Some((_, account, _)) => {
+                    let (id, account) = (self.next_id, *account);
+                    self.next_id += 1;
+                    self.subscribed.push((id, account));
+                    ok(json!({ "subscriptionId": id }), None)
+                }
+                None => err(
+                    401,
+                    -2015,
+                    "Invalid API-key, IP, or permissions for action.",
+                ),
+            },
+            "userDataStream.subscribe.signature" => match self.verify_call(&call.params) {
+                Ok(account) => {
+                    let id = self.next_id;
+                    self.next_id += 1;
+                    self.subscribed.push((id, account));
+                    ok(json!({ "subscriptionId": id }), None)
+                }
+                Err(e) => err(e.status.as_u16(), i64::from(e.code), &e.msg),
+            },
             "userDataStream.unsubscribe" => {
                 match call.params.get("subscriptionId").and_then(Value::as_u64) {
                     Some(id) => self.subscribed.retain(|(s, _)| *s != id),
