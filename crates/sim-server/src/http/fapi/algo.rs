@@ -10,13 +10,13 @@ use kestrel_model::ClientOrderId;
 use kestrel_sim::{OrderId, OrderRef};
 use serde_json::{Value, json};
 
-use super::orders::{cancel_all_of, open_of, place};
+use super::orders::{cancel_all_of, new_entry, open_of};
 use crate::error::ApiError;
 use crate::exchange::Request;
 use crate::futures::request::Entry;
 use crate::futures::wire;
 use crate::http::AppState;
-use crate::http::rest::{ask, check_symbol, chosen_orders, endpoint, signed, with_order_counts};
+use crate::http::rest::{ask, check_symbol, chosen_orders, endpoint, signed};
 use crate::orders::OrderRecord;
 use crate::request::Params;
 
@@ -47,13 +47,8 @@ pub(super) async fn new_algo(
     RawQuery(query): RawQuery,
     body: String,
 ) -> Response {
-    let mut counts = None;
-    let response = endpoint(&state, 0, "POST /fapi/v1/algoOrder", async {
-        let (account, params) = signed(&state, &headers, &query, &body)?;
-        place(&state, account, &params, Entry::Algo, &mut counts).await
-    })
-    .await;
-    with_order_counts(response, counts)
+    let what = "POST /fapi/v1/algoOrder";
+    new_entry(&state, &headers, &query, &body, what, Entry::Algo).await
 }
 
 /// `GET /fapi/v1/algoOrder`.

@@ -95,10 +95,24 @@ pub(super) async fn new_order(
     RawQuery(query): RawQuery,
     body: String,
 ) -> Response {
+    let what = "POST /fapi/v1/order";
+    new_entry(&state, &headers, &query, &body, what, Entry::Order).await
+}
+
+/// One signed order through `entry`, answered with the account's order
+/// counts.
+pub(super) async fn new_entry(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &Option<String>,
+    body: &str,
+    what: &str,
+    entry: Entry,
+) -> Response {
     let mut counts = None;
-    let response = endpoint(&state, 0, "POST /fapi/v1/order", async {
-        let (account, params) = signed(&state, &headers, &query, &body)?;
-        place(&state, account, &params, Entry::Order, &mut counts).await
+    let response = endpoint(state, 0, what, async {
+        let (account, params) = signed(state, headers, query, body)?;
+        place(state, account, &params, entry, &mut counts).await
     })
     .await;
     with_order_counts(response, counts)
@@ -198,19 +212,13 @@ pub(super) async fn cancel_order(
     endpoint(&state, 1, "DELETE /fapi/v1/order", async {
         let (account, params) = signed(&state, &headers, &query, &body)?;
         check_symbol(&state, &params)?;
-        let target = match target(&params)? {
-            (Some(id), _) => OrderRef::Venue(id),
-            (None, Some(client)) => OrderRef::Client(client),
-            (None, None) => return Err(ApiError::mandatory("orderId")),
-        };
-        let (id, client) = match target {
-            OrderRef::Venue(id) => (Some(id), None),
-            OrderRef::Client(c) => (None, Some(c)),
-        };
+        let (id, client) = target(&params)?;
         let known = ask(&state, |tx| Request::Order(account, id, client, tx)).await?;
-        if known.is_none_or(|r| r.is_waiting_trigger()) {
-            return Err(ApiError::unknown_order());
-        }
+        // An algo order waiting for its trigger is cancelled as one.
+        let known = known
+            .filter(|r| !r.is_waiting_trigger())
+            .ok_or_else(ApiError::unknown_order)?;
+        let target = OrderRef::Venue(known.id);
         let record = ask(&state, |tx| Request::Cancel(account, target, tx)).await?;
         state.faults.delay_ack().await;
         let record = record.map_err(|_| ApiError::unknown_order())?;
